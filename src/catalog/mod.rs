@@ -1,0 +1,12 @@
+//! The item catalog: import, the sample catalog, the SQLite + FTS5 index, search, statistics and category extraction.
+
+pub mod categories;
+pub mod import;
+pub mod index;
+pub mod sample;
+pub mod search;
+pub mod stats;
+
+pub use categories::{CategoryCollector, CategoryCount, CategoryMap};
+pub use index::{Index, IndexWriter};
+pub use search::{Hit, Query};

@@ -1,0 +1,398 @@
+//! Command-line definitions (clap) and dispatch to the stages; no logic of its own beyond resolving paths and printing reports.
+
+mod print;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::Result;
+use crate::catalog::Query;
+use crate::catalog::import::{self, ImportFormat, ImportOptions};
+use crate::config::{self, Config, LoadedConfig};
+use crate::pipeline::{self, names};
+use crate::profiles;
+
+/// musegen: MUSE-style conversational-recommendation data, from catalog to training files.
+#[derive(Debug, Parser)]
+#[command(name = "musegen", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+struct Global {
+    /// Config file (default: ./musegen.toml when present, else the built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Override any config key, e.g. --set profiles.count=100 (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Run seed (same as --set seed=N).
+    #[arg(long, global = true)]
+    seed: Option<u64>,
+    /// Worker threads, 0 = one per core (same as --set threads=N); output never depends on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Output folder for the standard file names (catalog.db, profiles.jsonl …).
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors; no progress bars.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print reports as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The main job: sample catalog, then profiles, into --out.
+    Run,
+    /// Build, import, inspect and search item catalogs.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Generate scenario-grounded profiles (or import MUSE ones with `profiles import`).
+    Profiles(ProfilesArgs),
+    /// Show the effective config or its JSON Schema.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import items from MUSE item-profile JSON, MUSE user_scenarios.json, JSON Lines or CSV.
+    Import {
+        /// Input file.
+        #[arg(long = "from", value_name = "PATH")]
+        from: PathBuf,
+        /// Input format.
+        #[arg(long, value_enum, default_value = "auto")]
+        format: ImportFormat,
+        /// Catalog index to write (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Add to an existing index instead of replacing it.
+        #[arg(long)]
+        append: bool,
+        /// Fail on the first skipped row (exit 2) instead of skipping it.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Build the deterministic sample catalog.
+    Sample {
+        /// Items (same as --set catalog.sample_items=N).
+        #[arg(long)]
+        items: Option<usize>,
+        /// Catalog index to write (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Also write the items as JSON Lines here.
+        #[arg(long, value_name = "PATH")]
+        jsonl: Option<PathBuf>,
+    },
+    /// Counts, categories, prices and ratings of an index.
+    Stats {
+        /// Catalog index (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// BM25 search with filters.
+    Search {
+        /// Free text (may be empty to browse by filters).
+        query: String,
+        /// Category label or sub-path ("Footwear", "Women > Shoes").
+        #[arg(long)]
+        category: Option<String>,
+        /// Lowest price.
+        #[arg(long)]
+        min_price: Option<f64>,
+        /// Highest price.
+        #[arg(long)]
+        max_price: Option<f64>,
+        /// Lowest rating.
+        #[arg(long)]
+        min_rating: Option<f64>,
+        /// Item ids to leave out (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+        /// Results to show (default: catalog.search_limit).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Catalog index (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Category list with counts, and the category → item ids map (MUSE category2items.json).
+    Categories {
+        /// Leave out categories with fewer items (default: catalog.min_category_items).
+        #[arg(long)]
+        min_items: Option<usize>,
+        /// Where to write the map (default: DIR/category2items.json).
+        #[arg(long, value_name = "PATH")]
+        map: Option<PathBuf>,
+        /// Catalog index (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Write every item of an index as JSON Lines.
+    Export {
+        /// Output file.
+        #[arg(long, value_name = "PATH")]
+        jsonl: PathBuf,
+        /// Catalog index (default: DIR/catalog.db).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ProfilesArgs {
+    #[command(subcommand)]
+    import: Option<ProfilesCommand>,
+    /// Profiles to write (same as --set profiles.count=N).
+    #[arg(long)]
+    count: Option<usize>,
+    /// Catalog index to draw targets from (default: DIR/catalog.db).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Output file (default: DIR/profiles.jsonl).
+    #[arg(long, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfilesCommand {
+    /// Import MUSE user_scenarios.json into profile records, adding the target items to the catalog.
+    Import {
+        /// The MUSE scenarios file.
+        #[arg(long, value_name = "PATH")]
+        muse: PathBuf,
+        /// Catalog index the target items go into (default: DIR/catalog.db; created if missing).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Output file (default: DIR/profiles.jsonl).
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective config (file + --set overrides + defaults) as TOML.
+    Show,
+    /// Print the config's JSON Schema.
+    Schema,
+}
+
+impl Global {
+    fn load(&self, extra: &[(&str, Option<String>)]) -> Result<LoadedConfig> {
+        let mut sets = Vec::new();
+        if let Some(seed) = self.seed {
+            sets.push(format!("seed={seed}"));
+        }
+        if let Some(t) = self.threads {
+            sets.push(format!("threads={t}"));
+        }
+        sets.extend(self.sets.iter().cloned());
+        for (key, value) in extra {
+            if let Some(v) = value {
+                sets.push(format!("{key}={v}"));
+            }
+        }
+        config::load(self.config.as_deref(), &sets)
+    }
+
+    fn path(&self, explicit: &Option<PathBuf>, name: &str) -> PathBuf {
+        explicit.clone().unwrap_or_else(|| self.out.join(name))
+    }
+}
+
+/// Parse the command line and run it; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose, cli.global.quiet);
+    match dispatch(&cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "musegen=info",
+        (false, 1) => "musegen=debug",
+        _ => "musegen=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn dispatch(cli: &Cli) -> Result<()> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Run => {
+            let cfg = g.load(&[])?.config;
+            let manifest = pipeline::run(&cfg, &g.out, g.quiet)?;
+            print::run(&manifest, &g.out, g.json)
+        }
+        Command::Catalog(c) => catalog(g, c),
+        Command::Profiles(p) => profiles_cmd(g, p),
+        Command::Config(ConfigCommand::Show) => {
+            let loaded = g.load(&[])?;
+            print::config(&loaded)
+        }
+        Command::Config(ConfigCommand::Schema) => {
+            println!("{}", Config::json_schema());
+            Ok(())
+        }
+    }
+}
+
+fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
+    match command {
+        CatalogCommand::Import {
+            from,
+            format,
+            catalog,
+            append,
+            strict,
+        } => {
+            let cfg = g.load(&[])?.config;
+            let target = g.path(catalog, names::CATALOG);
+            let opts = ImportOptions {
+                format: *format,
+                max_field_chars: cfg.catalog.max_field_chars.get(),
+                strict: *strict,
+            };
+            let report = import::import_file(from, &target, *append, &opts)?;
+            print::import(&report, from, &target, g.json)
+        }
+        CatalogCommand::Sample {
+            items,
+            catalog,
+            jsonl,
+        } => {
+            let cfg = g
+                .load(&[("catalog.sample_items", items.map(|n| n.to_string()))])?
+                .config;
+            let target = g.path(catalog, names::CATALOG);
+            let report = pipeline::build_sample_catalog(&cfg, &target, jsonl.as_deref(), g.quiet)?;
+            print::sample(&report, &target, g.json)
+        }
+        CatalogCommand::Stats { catalog } => {
+            let index = crate::catalog::Index::open(&g.path(catalog, names::CATALOG))?;
+            print::stats(&index.stats()?, g.json)
+        }
+        CatalogCommand::Search {
+            query,
+            category,
+            min_price,
+            max_price,
+            min_rating,
+            exclude,
+            limit,
+            catalog,
+        } => {
+            let cfg = g.load(&[])?.config;
+            let index = crate::catalog::Index::open(&g.path(catalog, names::CATALOG))?;
+            let q = Query {
+                text: query.clone(),
+                category: category.clone(),
+                min_price: *min_price,
+                max_price: *max_price,
+                min_rating: *min_rating,
+                exclude: exclude
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+                limit: limit.unwrap_or(cfg.catalog.search_limit.get()),
+            };
+            let started = std::time::Instant::now();
+            let hits = index.search(&q)?;
+            print::search(&hits, started.elapsed(), g.json)
+        }
+        CatalogCommand::Categories {
+            min_items,
+            map,
+            catalog,
+        } => {
+            let cfg = g.load(&[])?.config;
+            let map_path = g.path(map, names::CATEGORY_MAP);
+            let min = min_items.unwrap_or(cfg.catalog.min_category_items);
+            let (map, counts) = pipeline::extract_categories(
+                &cfg,
+                &g.path(catalog, names::CATALOG),
+                min,
+                Some(&map_path),
+            )?;
+            print::categories(&map, &counts, min, &map_path, g.json)
+        }
+        CatalogCommand::Export { jsonl, catalog } => {
+            let n = pipeline::export_catalog(&g.path(catalog, names::CATALOG), jsonl)?;
+            print::line(
+                g.json,
+                &format!("wrote {n} items to {}", jsonl.display()),
+                &serde_json::json!({"items": n}),
+            )
+        }
+    }
+}
+
+fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
+    match &args.import {
+        Some(ProfilesCommand::Import {
+            muse,
+            catalog,
+            output,
+        }) => {
+            let cfg = g.load(&[])?.config;
+            let catalog = g.path(catalog, names::CATALOG);
+            let output = g.path(output, names::PROFILES);
+            let imported = profiles::muse::read(muse, cfg.catalog.max_field_chars.get())?;
+            let added = import::add_items(&catalog, &imported.items)?;
+            write_profiles(&output, &imported.profiles)?;
+            print::muse_import(&imported, added, &catalog, &output, g.json)
+        }
+        None => {
+            let cfg = g
+                .load(&[("profiles.count", args.count.map(|n| n.to_string()))])?
+                .config;
+            let catalog = g.path(&args.catalog, names::CATALOG);
+            let output = g.path(&args.output, names::PROFILES);
+            let report =
+                profiles::generate(&cfg, &catalog, &output, cfg.profiles.count.get(), g.quiet)?;
+            print::profiles(&report, &output, g.json)
+        }
+    }
+}
+
+fn write_profiles(path: &Path, profiles: &[crate::model::Profile]) -> Result<()> {
+    let mut file = crate::io::AtomicFile::create(path)?;
+    {
+        let mut w = crate::io::JsonlWriter::new(&mut file, path);
+        for p in profiles {
+            w.write(p)?;
+        }
+    }
+    file.commit()
+}

@@ -1,0 +1,253 @@
+//! Printing stage reports for people (plain text) or programs (`--json`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::Result;
+use crate::catalog::import::ImportReport;
+use crate::catalog::stats::CatalogStats;
+use crate::catalog::{CategoryCount, CategoryMap, Hit};
+use crate::config::LoadedConfig;
+use crate::pipeline::{Manifest, SampleReport};
+use crate::profiles::ProfilesReport;
+use crate::profiles::muse::MuseImport;
+
+fn json<T: Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| crate::Error::Run(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// A one-line report, or its JSON.
+pub fn line<T: Serialize>(as_json: bool, text: &str, value: &T) -> Result<()> {
+    if as_json {
+        json(value)
+    } else {
+        println!("{text}");
+        Ok(())
+    }
+}
+
+pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(m);
+    }
+    let c = &m.catalog;
+    println!(
+        "catalog   {} items (seed {}){} -> {}",
+        c.items,
+        c.seed,
+        if c.reused { ", reused" } else { "" },
+        dir.join(crate::pipeline::names::CATALOG).display()
+    );
+    profiles(
+        &m.profiles,
+        &dir.join(crate::pipeline::names::PROFILES),
+        false,
+    )?;
+    println!(
+        "manifest  {}",
+        dir.join(crate::pipeline::names::MANIFEST).display()
+    );
+    Ok(())
+}
+
+pub fn config(loaded: &LoadedConfig) -> Result<()> {
+    let from = loaded
+        .source
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".into());
+    println!(
+        "# effective config (from {from} and --set overrides); hash {}",
+        loaded.config.hash()
+    );
+    print!("{}", loaded.config.to_toml()?);
+    Ok(())
+}
+
+pub fn import(r: &ImportReport, from: &Path, target: &Path, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!(
+        "read {} records from {}: kept {}, skipped {}{}",
+        r.read,
+        from.display(),
+        r.kept,
+        r.skipped.len(),
+        if r.already_present > 0 {
+            format!(", already in catalog {}", r.already_present)
+        } else {
+            String::new()
+        }
+    );
+    for (reason, n) in &r.skipped_by_reason {
+        println!("  skipped {n:>6}  {reason}");
+    }
+    for s in r.skipped.iter().take(20) {
+        println!(
+            "  {}:{}: field `{}`: {}",
+            from.display(),
+            s.line,
+            s.field,
+            s.reason
+        );
+    }
+    if r.skipped.len() > 20 {
+        println!("  … {} more (use --json for all)", r.skipped.len() - 20);
+    }
+    println!("index -> {}", target.display());
+    Ok(())
+}
+
+pub fn sample(r: &SampleReport, target: &Path, as_json: bool) -> Result<()> {
+    line(
+        as_json,
+        &format!(
+            "wrote {} sample items (seed {}) in {:.1}s -> {}",
+            r.items,
+            r.seed,
+            r.seconds,
+            target.display()
+        ),
+        r,
+    )
+}
+
+pub fn stats(s: &CatalogStats, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(s);
+    }
+    println!("items            {}", s.items);
+    if let Some(src) = &s.source {
+        println!("source           {src}");
+    }
+    println!("category paths   {}", s.category_paths);
+    println!("leaf categories  {}", s.leaf_categories);
+    println!("priced           {}", s.priced);
+    if let Some((lo, med, hi)) = s.price_min_median_max {
+        println!("price            min {lo:.2}  median {med:.2}  max {hi:.2}");
+    }
+    if let Some(r) = s.rating_mean {
+        println!("rating (mean)    {r:.2}");
+    }
+    println!("with images      {}", s.with_images);
+    for (root, n) in &s.roots {
+        println!("  {n:>8}  {root}");
+    }
+    Ok(())
+}
+
+pub fn search(hits: &[Hit], took: Duration, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&hits);
+    }
+    for (i, h) in hits.iter().enumerate() {
+        let price = h
+            .item
+            .price
+            .map(|p| format!("${p:.2}"))
+            .unwrap_or_else(|| "-".into());
+        let rating = h
+            .item
+            .rating
+            .map(|r| format!("{r:.1}★"))
+            .unwrap_or_default();
+        println!(
+            "{:>2}. [{}] {}  {price} {rating}",
+            i + 1,
+            h.item.id,
+            h.item.title
+        );
+        println!("      {}", h.item.category_path());
+    }
+    println!(
+        "{} results in {:.1} ms",
+        hits.len(),
+        took.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+pub fn categories(
+    map: &CategoryMap,
+    counts: &[CategoryCount],
+    min: usize,
+    path: &Path,
+    as_json: bool,
+) -> Result<()> {
+    if as_json {
+        return json(&counts);
+    }
+    for c in counts {
+        println!("{:>7}  {}", c.items, c.category);
+    }
+    println!(
+        "{} categories with at least {min} items; map -> {}",
+        map.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+pub fn profiles(r: &ProfilesReport, out: &Path, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    let rejected: usize = r.rejected.values().sum();
+    println!(
+        "profiles  {} written in {:.1}s from {} categories -> {}",
+        r.written,
+        r.seconds,
+        r.categories,
+        out.display()
+    );
+    let detail: Vec<String> = r.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "          rejected draws {rejected}{}",
+        if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(", "))
+        }
+    );
+    let reasons: Vec<String> = r.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("          reasons: {}", reasons.join(", "));
+    Ok(())
+}
+
+pub fn muse_import(
+    m: &MuseImport,
+    added: usize,
+    catalog: &Path,
+    out: &Path,
+    as_json: bool,
+) -> Result<()> {
+    if as_json {
+        return json(&serde_json::json!({
+            "profiles": m.profiles.len(),
+            "items_added": added,
+            "skipped": m.skipped,
+        }));
+    }
+    println!(
+        "imported {} MUSE profiles -> {}",
+        m.profiles.len(),
+        out.display()
+    );
+    println!(
+        "added {added} target items ({} already present) -> {}",
+        m.items.len() - added,
+        catalog.display()
+    );
+    for s in &m.skipped {
+        println!(
+            "  skipped line {}: field `{}`: {}",
+            s.line, s.field, s.reason
+        );
+    }
+    Ok(())
+}

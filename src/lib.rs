@@ -1,0 +1,18 @@
+//! musegen: generate MUSE-style conversational-recommendation data — item catalogs, scenario-grounded profiles,
+//! and (in later stages) dialogues, reviews and training files — deterministically and resumably.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod parallel;
+pub mod pipeline;
+pub mod profiles;
+pub mod progress;
+pub mod rng;
+pub mod template;
+
+pub use error::{Error, Result};

@@ -1,0 +1,195 @@
+//! The main job (`musegen run`) and the stage entry points the CLI calls: sample catalog → profiles, into one output folder with a manifest.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::sample::{self, load_vocabulary};
+use crate::catalog::{CategoryCollector, CategoryCount, CategoryMap, Index, IndexWriter};
+use crate::config::Config;
+use crate::io::{AtomicFile, JsonlWriter};
+use crate::profiles::{self, ProfilesReport};
+use crate::progress::Progress;
+use crate::{Error, Result};
+
+/// Standard file names inside an output folder.
+pub mod names {
+    /// The catalog index.
+    pub const CATALOG: &str = "catalog.db";
+    /// The profiles.
+    pub const PROFILES: &str = "profiles.jsonl";
+    /// The category → item ids map.
+    pub const CATEGORY_MAP: &str = "category2items.json";
+    /// The run manifest.
+    pub const MANIFEST: &str = "manifest.json";
+}
+
+/// What building the sample catalog did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleReport {
+    /// Items written.
+    pub items: usize,
+    /// Seed used.
+    pub seed: u64,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Whether an existing identical catalog was reused.
+    pub reused: bool,
+}
+
+/// Build the sample catalog of `config.catalog.sample_items` items into the index at `target`, and optionally a JSONL copy.
+pub fn build_sample_catalog(
+    config: &Config,
+    target: &Path,
+    jsonl: Option<&Path>,
+    quiet: bool,
+) -> Result<SampleReport> {
+    let vocab = load_vocabulary(config.catalog.sample_dir.as_deref())?;
+    let count = config.catalog.sample_items.get();
+    let mut writer = IndexWriter::create(target)?;
+    let mut copy = match jsonl {
+        Some(p) => Some((AtomicFile::create(p)?, p.to_path_buf())),
+        None => None,
+    };
+    let mut progress = Progress::new("catalog", count as u64, quiet);
+    {
+        let mut lines = copy.as_mut().map(|(f, p)| JsonlWriter::new(f, &p.clone()));
+        sample::generate(
+            &vocab,
+            config.seed,
+            count,
+            config.effective_threads(),
+            |item| {
+                writer.add(&item)?;
+                if let Some(l) = lines.as_mut() {
+                    l.write(&item)?;
+                }
+                progress.inc(1);
+                Ok(())
+            },
+        )?;
+    }
+    writer.set_meta("source", "sample")?;
+    writer.set_meta("sample_key", &sample_key(config))?;
+    writer.commit()?;
+    if let Some((f, _)) = copy {
+        f.commit()?;
+    }
+    Ok(SampleReport {
+        items: count,
+        seed: config.seed,
+        seconds: progress.finish().as_secs_f64(),
+        reused: false,
+    })
+}
+
+/// What identifies a sample catalog: seed, size and vocabulary folder.
+fn sample_key(config: &Config) -> String {
+    format!(
+        "seed={};items={};dir={:?};v={}",
+        config.seed,
+        config.catalog.sample_items,
+        config.catalog.sample_dir,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Write every item of the index at `catalog` to `out` as JSON Lines (in index order).
+pub fn export_catalog(catalog: &Path, out: &Path) -> Result<usize> {
+    let index = Index::open(catalog)?;
+    let mut file = AtomicFile::create(out)?;
+    let mut n = 0;
+    {
+        let mut w = JsonlWriter::new(&mut file, out);
+        index.for_each(|item| {
+            n += 1;
+            w.write(&item)
+        })?;
+    }
+    file.commit()?;
+    Ok(n)
+}
+
+/// Extract the category list and map from the index at `catalog`; write the map to `map_out` when given.
+pub fn extract_categories(
+    config: &Config,
+    catalog: &Path,
+    min_items: usize,
+    map_out: Option<&Path>,
+) -> Result<(CategoryMap, Vec<CategoryCount>)> {
+    let index = Index::open(catalog)?;
+    let mut collector = CategoryCollector::new(
+        config.catalog.category_levels,
+        &config.catalog.ignore_categories,
+    );
+    index.for_each(|item| {
+        collector.add(&item);
+        Ok(())
+    })?;
+    let (map, counts) = collector.finish(min_items);
+    if let Some(path) = map_out {
+        let mut f = AtomicFile::create(path)?;
+        serde_json::to_writer_pretty(&mut f, &map)
+            .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+        std::io::Write::write_all(&mut f, b"\n").map_err(|e| Error::write(path, e))?;
+        f.commit()?;
+    }
+    Ok((map, counts))
+}
+
+/// The run manifest: what produced the files in an output folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// musegen version.
+    pub musegen: String,
+    /// Hash of the effective config.
+    pub config_hash: String,
+    /// Seed.
+    pub seed: u64,
+    /// The sample catalog step.
+    pub catalog: SampleReport,
+    /// The profiles step.
+    pub profiles: ProfilesReport,
+}
+
+/// Run the main job into `dir`: the sample catalog (reused when an identical one is there), then the profiles.
+pub fn run(config: &Config, dir: &Path, quiet: bool) -> Result<Manifest> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let catalog = dir.join(names::CATALOG);
+    let reusable = Index::open(&catalog)
+        .and_then(|i| i.meta("sample_key"))
+        .ok()
+        .flatten()
+        .is_some_and(|k| k == sample_key(config));
+    let catalog_report = if reusable {
+        SampleReport {
+            items: Index::open(&catalog)?.len()?,
+            seed: config.seed,
+            seconds: 0.0,
+            reused: true,
+        }
+    } else {
+        build_sample_catalog(config, &catalog, None, quiet)?
+    };
+    let profiles_path: PathBuf = dir.join(names::PROFILES);
+    let profiles = profiles::generate(
+        config,
+        &catalog,
+        &profiles_path,
+        config.profiles.count.get(),
+        quiet,
+    )?;
+    let manifest = Manifest {
+        musegen: env!("CARGO_PKG_VERSION").to_string(),
+        config_hash: config.hash(),
+        seed: config.seed,
+        catalog: catalog_report,
+        profiles,
+    };
+    let path = dir.join(names::MANIFEST);
+    let mut f = AtomicFile::create(&path)?;
+    serde_json::to_writer_pretty(&mut f, &manifest)
+        .map_err(|e| Error::write(&path, std::io::Error::other(e)))?;
+    f.commit()?;
+    Ok(manifest)
+}

@@ -1,0 +1,360 @@
+//! One profile draw: target, persona, purchase reason, plausibility checks, budget, requirements and narrative, all from one seeded RNG.
+
+use serde::Serialize;
+
+use super::tables::{Band, Tables};
+use super::targets::{Targets, audience_allows};
+use crate::catalog::Index;
+use crate::config::ProfilesConfig;
+use crate::model::{Budget, Gender, Item, Location, Persona, Profile, Requirement, Scenario};
+use crate::rng::{Rng, Weighted};
+use crate::{Error, Result};
+
+/// Why a draw was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rejection {
+    /// The target's category is meant for another gender or age.
+    Audience,
+    /// The target costs more than the persona's income band allows.
+    Budget,
+    /// The target has no attribute to turn into a requirement.
+    NoRequirements,
+    /// The narrative nearly repeats an earlier one.
+    NearDuplicate,
+}
+
+impl Rejection {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Audience => "audience",
+            Rejection::Budget => "budget",
+            Rejection::NoRequirements => "no_requirements",
+            Rejection::NearDuplicate => "near_duplicate",
+        }
+    }
+}
+
+/// Draws profiles from the tables and the catalog.
+pub struct Drawer<'a> {
+    /// Tables.
+    pub tables: &'a Tables,
+    /// Targets.
+    pub targets: &'a Targets,
+    /// Settings.
+    pub cfg: &'a ProfilesConfig,
+    /// Run seed.
+    pub seed: u64,
+}
+
+/// The id of the `n`-th generated profile.
+pub fn profile_id(n: usize) -> String {
+    format!("p{n:07}")
+}
+
+#[derive(Serialize)]
+struct NarrativeContext<'a> {
+    name: &'a str,
+    first_name: &'a str,
+    age: u32,
+    profession: &'a str,
+    profession_or_role: String,
+    city: &'a str,
+    country: &'a str,
+    style: &'a str,
+    occasion: &'a str,
+    recipient: String,
+    need: &'a str,
+    reason: &'a str,
+    they: &'static str,
+    #[serde(rename = "They")]
+    they_cap: &'static str,
+    them: &'static str,
+    their: &'static str,
+    #[serde(rename = "Their")]
+    their_cap: &'static str,
+    are: &'static str,
+    have: &'static str,
+    were: &'static str,
+}
+
+impl Drawer<'_> {
+    /// Draw attempt `attempt` of profile `n`; `index` fetches the full target item.
+    pub fn draw(
+        &self,
+        index: &Index,
+        n: usize,
+        attempt: u32,
+    ) -> Result<std::result::Result<Profile, Rejection>> {
+        let id = profile_id(n);
+        let mut rng = Rng::for_record(self.seed, "profiles", &format!("{id}/{attempt}"));
+        let t = self.tables;
+        let (path_idx, candidate) = self.targets.pick(&mut rng);
+        let path = &self.targets.paths[path_idx];
+        let persona = self.persona(&mut rng);
+        let reason = &t.reasons[t.reason_table.sample(&mut rng)];
+        let exempt = reason.gift && self.cfg.gift_exempts_audience;
+        if !exempt && !audience_allows(&t.audience_rules, candidate.audience, &persona) {
+            return Ok(Err(Rejection::Audience));
+        }
+        let band = persona
+            .income_band
+            .as_deref()
+            .and_then(|b| t.bands.iter().find(|x| x.name == b))
+            .ok_or_else(|| Error::Run("persona without an income band".into()))?;
+        let Some(budget) = budget(band, candidate.price, &mut rng) else {
+            return Ok(Err(Rejection::Budget));
+        };
+        let item = index.get(&candidate.id)?.ok_or_else(|| {
+            Error::Run(format!("target {} vanished from the catalog", candidate.id))
+        })?;
+        let requirements = self.requirements(&item, &mut rng)?;
+        if requirements.is_empty() {
+            return Ok(Err(Rejection::NoRequirements));
+        }
+        let occasion = rng.choose(&reason.occasions).cloned().unwrap_or_default();
+        let need = self.generic_need(path, &mut rng);
+        let mut ctx = self.context(&persona, &occasion, &need, &reason.label);
+        if reason.gift {
+            let group = format!("recipient.{}", reason.id);
+            let i = rng.below(t.templates.len(&group));
+            ctx.recipient = t.templates.render(
+                &group,
+                i,
+                &minijinja::Value::from(minijinja::value::Serde(&ctx)),
+            )?;
+        }
+        let narrative = self.narrative(&ctx, &reason.id, &mut rng)?;
+        let recipient = (!ctx.recipient.is_empty()).then(|| ctx.recipient.clone());
+        Ok(Ok(Profile {
+            id,
+            persona,
+            scenario: Scenario {
+                purchase_reason: Some(reason.id.clone()),
+                occasion: Some(occasion),
+                recipient,
+                narrative,
+                requirements,
+                budget: Some(Budget { max: budget }),
+                category: path.clone(),
+            },
+            target_item_id: candidate.id.clone(),
+        }))
+    }
+
+    fn persona(&self, rng: &mut Rng) -> Persona {
+        let t = self.tables;
+        let gender = t.genders.0[t.genders.1.sample(rng)];
+        let (lo, hi) = t.ages.0[t.ages.1.sample(rng)];
+        let age = rng.between(lo, hi);
+        let (loc, group, langs, lang_table) = &t.locations[t.location_table.sample(rng)];
+        let names = &t.names[*group];
+        let firsts = match gender {
+            Gender::Female => &names.female,
+            Gender::Male => &names.male,
+            Gender::Unknown => &names.neutral,
+        };
+        let first = rng.choose(firsts).cloned().unwrap_or_default();
+        let last = rng.choose(&names.last).cloned().unwrap_or_default();
+        let profession = if age < t.min_working_age {
+            None
+        } else {
+            t.professions_by_age
+                .get(age as usize)
+                .and_then(Option::as_ref)
+                .map(|(idx, table)| &t.professions[idx[table.sample(rng)]])
+        };
+        let class = profession.map(|p| p.class.as_str()).unwrap_or("child");
+        let income_band = t
+            .band_by_class
+            .get(class)
+            .map(|(idx, table)| t.bands[idx[table.sample(rng)]].name.clone());
+        Persona {
+            name: format!("{first} {last}"),
+            gender,
+            age,
+            profession: profession.map(|p| p.name.clone()),
+            location: Some(Location {
+                city: loc.city.clone(),
+                country: loc.country.clone(),
+            }),
+            income_band,
+            style: Some(t.styles.0[t.styles.1.sample(rng)].clone()),
+            language_mix: langs[lang_table.sample(rng)].clone(),
+            formality: t.formality.0[t.formality.1.sample(rng)],
+            verbosity: t.verbosity.0[t.verbosity.1.sample(rng)],
+        }
+    }
+
+    fn requirements(&self, item: &Item, rng: &mut Rng) -> Result<Vec<Requirement>> {
+        let t = self.tables;
+        let mut pool: Vec<(String, String, f64)> = Vec::new();
+        for attr in &t.requirement_attributes {
+            if let Some(value) = attr.labels.iter().find_map(|l| item.detail(l)) {
+                pool.push((attr.key.clone(), value.to_string(), attr.weight));
+            }
+        }
+        let features: Vec<&String> = item
+            .features
+            .iter()
+            .filter(|f| f.chars().count() <= t.feature_max_chars && f.len() > 2)
+            .collect();
+        for f in &features {
+            pool.push((
+                "feature".into(),
+                (*f).clone(),
+                t.feature_weight / features.len() as f64,
+            ));
+        }
+        let mut out = Vec::new();
+        while out.len() < self.cfg.requirements.get() && !pool.is_empty() {
+            let Some(table) = Weighted::new(pool.iter().map(|p| p.2)) else {
+                break;
+            };
+            let (key, value, _) = pool.swap_remove(table.sample(rng));
+            let group = format!("req.{key}");
+            let i = rng.below(t.templates.len(&group));
+            let text =
+                t.templates
+                    .render(&group, i, &minijinja::context! { value => value.clone() })?;
+            out.push(Requirement {
+                attribute: key,
+                value,
+                text,
+            });
+        }
+        Ok(out)
+    }
+
+    fn generic_need(&self, path: &[String], rng: &mut Rng) -> String {
+        let rule = self.tables.generic_needs.iter().find(|r| {
+            r.keywords.is_empty()
+                || r.keywords
+                    .iter()
+                    .any(|k| path.iter().any(|p| p.eq_ignore_ascii_case(k)))
+        });
+        rule.and_then(|r| rng.choose(&r.phrases).cloned())
+            .unwrap_or_else(|| "something new".to_string())
+    }
+
+    fn context<'b>(
+        &self,
+        p: &'b Persona,
+        occasion: &'b str,
+        need: &'b str,
+        reason: &'b str,
+    ) -> NarrativeContext<'b> {
+        let first_name = p.name.split_whitespace().next().unwrap_or(&p.name);
+        let (they, they_cap, them, their, their_cap, are, have, were) = match p.gender {
+            Gender::Female => ("she", "She", "her", "her", "Her", "is", "has", "was"),
+            Gender::Male => ("he", "He", "him", "his", "His", "is", "has", "was"),
+            Gender::Unknown => (
+                "they", "They", "them", "their", "Their", "are", "have", "were",
+            ),
+        };
+        let profession_or_role = match &p.profession {
+            Some(prof) => prof.to_lowercase(),
+            None if p.age < 13 => "schoolkid".to_string(),
+            None => "high-school student".to_string(),
+        };
+        let loc = p.location.as_ref();
+        NarrativeContext {
+            name: &p.name,
+            first_name,
+            age: p.age,
+            profession: p.profession.as_deref().unwrap_or(""),
+            profession_or_role,
+            city: loc.map(|l| l.city.as_str()).unwrap_or(""),
+            country: loc.map(|l| l.country.as_str()).unwrap_or(""),
+            style: p.style.as_deref().unwrap_or("everyday"),
+            occasion,
+            recipient: String::new(),
+            need,
+            reason,
+            they,
+            they_cap,
+            them,
+            their,
+            their_cap,
+            are,
+            have,
+            were,
+        }
+    }
+
+    fn narrative(&self, ctx: &NarrativeContext, reason_id: &str, rng: &mut Rng) -> Result<String> {
+        let t = &self.tables.templates;
+        let value = minijinja::Value::from(minijinja::value::Serde(ctx));
+        let reason_group = format!("reason.{reason_id}");
+        let details = 1 + rng.below(2);
+        let mut groups: Vec<&str> = vec!["intro", &reason_group];
+        groups.extend(std::iter::repeat_n("detail", details));
+        groups.extend(["need", "closing"]);
+        let mut used_details = Vec::new();
+        let mut sentences = Vec::with_capacity(groups.len());
+        for group in groups {
+            let n = t.len(group);
+            let mut i = rng.below(n);
+            if group == "detail" {
+                while used_details.contains(&i) && used_details.len() < n {
+                    i = rng.below(n);
+                }
+                used_details.push(i);
+            }
+            sentences.push(t.render(group, i, &value)?);
+        }
+        Ok(sentences.join(" "))
+    }
+}
+
+/// The budget for a target at `price` in `band`, or `None` when the band cannot afford it.
+fn budget(band: &Band, price: Option<f64>, rng: &mut Rng) -> Option<f64> {
+    match price {
+        Some(p) if p > band.max_item_price => None,
+        Some(p) => {
+            let [lo, hi] = band.budget_slack;
+            Some(nice_ceiling(p * rng.uniform(lo.max(1.0), hi.max(lo.max(1.0)))).max(p))
+        }
+        None => Some(band.typical_budget),
+    }
+}
+
+/// Round a budget up to a figure a person would say: whole units below 20, then 5s, 10s, 50s.
+pub fn nice_ceiling(x: f64) -> f64 {
+    let step = if x < 20.0 {
+        1.0
+    } else if x < 100.0 {
+        5.0
+    } else if x < 1000.0 {
+        10.0
+    } else {
+        50.0
+    };
+    (x / step).ceil() * step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_round_up_and_never_fall_below_price() {
+        assert_eq!(nice_ceiling(12.3), 13.0);
+        assert_eq!(nice_ceiling(47.99), 50.0);
+        assert_eq!(nice_ceiling(101.0), 110.0);
+        assert_eq!(nice_ceiling(1234.0), 1250.0);
+        let band = Band {
+            name: "low".into(),
+            max_item_price: 90.0,
+            budget_slack: [1.0, 1.2],
+            typical_budget: 40.0,
+        };
+        let mut rng = Rng::from_u64(1);
+        assert_eq!(budget(&band, Some(120.0), &mut rng), None);
+        assert_eq!(budget(&band, None, &mut rng), Some(40.0));
+        for _ in 0..100 {
+            let b = budget(&band, Some(47.99), &mut rng).unwrap();
+            assert!((47.99..=60.0).contains(&b), "{b}");
+        }
+    }
+}

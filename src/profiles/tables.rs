@@ -1,0 +1,551 @@
+//! The persona and scenario tables under `profiles/`: their serde shapes, checks, and the weighted form the sampler draws from.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::data::{self, DataFile, PROFILE_TABLES};
+use crate::model::{Formality, Gender, Verbosity};
+use crate::rng::Weighted;
+use crate::template::TemplateBank;
+use crate::{Error, Result};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemographicsFile {
+    min_working_age: u32,
+    gender: BTreeMap<String, f64>,
+    age: Vec<AgeBucket>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgeBucket {
+    min: u32,
+    max: u32,
+    weight: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamesFile {
+    groups: Vec<NameGroup>,
+}
+
+/// First and last names of one region.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct NameGroup {
+    /// Region key, referenced by locations.
+    pub region: String,
+    /// Female first names.
+    pub female: Vec<String>,
+    /// Male first names.
+    pub male: Vec<String>,
+    /// Gender-neutral first names.
+    pub neutral: Vec<String>,
+    /// Last names.
+    pub last: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocationsFile {
+    locations: Vec<LocationRow>,
+}
+
+/// A city personas live in.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRow {
+    /// City.
+    pub city: String,
+    /// Country.
+    pub country: String,
+    /// Name region.
+    pub region: String,
+    /// Weight.
+    pub weight: f64,
+    /// Language-mix code → weight.
+    pub languages: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfessionsFile {
+    professions: Vec<ProfessionRow>,
+}
+
+/// A profession with its income class and plausible ages.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ProfessionRow {
+    /// Name.
+    pub name: String,
+    /// Income class (`student`, `skilled` …).
+    pub class: String,
+    /// Weight.
+    pub weight: f64,
+    /// Youngest plausible age.
+    pub min_age: u32,
+    /// Oldest plausible age.
+    pub max_age: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncomeFile {
+    bands: Vec<Band>,
+    classes: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// An income band and the budgets it allows.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Name.
+    pub name: String,
+    /// Targets pricier than this are implausible.
+    pub max_item_price: f64,
+    /// Budget = price × uniform(slack[0], slack[1]).
+    pub budget_slack: [f64; 2],
+    /// Budget when the target has no price.
+    pub typical_budget: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonaFile {
+    style: BTreeMap<String, f64>,
+    formality: BTreeMap<String, f64>,
+    verbosity: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonsFile {
+    reasons: Vec<ReasonRow>,
+}
+
+/// A purchase reason with its narrative material.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRow {
+    /// Id (`attend`, `gift` …).
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// Weight.
+    pub weight: f64,
+    /// Whether the purchase is for someone else.
+    #[serde(default)]
+    pub gift: bool,
+    /// Occasions.
+    pub occasions: Vec<String>,
+    /// Narrative sentences (templates).
+    pub sentences: Vec<String>,
+    /// Gift recipients (templates).
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NarrativeFile {
+    intros: Vec<String>,
+    details: Vec<String>,
+    needs: Vec<String>,
+    closings: Vec<String>,
+    generic_needs: Vec<GenericNeed>,
+}
+
+/// A rule naming the generic need for targets whose path holds one of the keywords.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct GenericNeed {
+    /// Path labels; empty matches anything.
+    pub keywords: Vec<String>,
+    /// Phrases.
+    pub phrases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequirementsFile {
+    feature_weight: f64,
+    feature_max_chars: usize,
+    feature_phrases: Vec<String>,
+    attributes: Vec<RequirementAttribute>,
+}
+
+/// A target attribute that can become a requirement.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementAttribute {
+    /// Requirement key.
+    pub key: String,
+    /// Detail labels it is read from.
+    pub labels: Vec<String>,
+    /// Weight.
+    pub weight: f64,
+    /// Phrase templates.
+    pub phrases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    audience: Vec<AudienceRule>,
+}
+
+/// A gender or age restriction for targets matching the keywords.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceRule {
+    /// Path labels or title words.
+    pub keywords: Vec<String>,
+    /// Genders allowed; absent means any.
+    #[serde(default)]
+    pub genders: Option<Vec<Gender>>,
+    /// Youngest allowed.
+    #[serde(default)]
+    pub min_age: Option<u32>,
+    /// Oldest allowed.
+    #[serde(default)]
+    pub max_age: Option<u32>,
+}
+
+/// Every table, checked, with its sampling structures.
+pub struct Tables {
+    /// Below this age: no profession.
+    pub min_working_age: u32,
+    /// Genders and their table.
+    pub genders: (Vec<Gender>, Weighted),
+    /// Age buckets and their table.
+    pub ages: (Vec<(u32, u32)>, Weighted),
+    /// Name groups.
+    pub names: Vec<NameGroup>,
+    /// Locations, with the index of their name group and their language table.
+    pub locations: Vec<(LocationRow, usize, Vec<String>, Weighted)>,
+    /// Location weights.
+    pub location_table: Weighted,
+    /// Professions.
+    pub professions: Vec<ProfessionRow>,
+    /// Per age 0..=120: the eligible professions' table (None: none eligible).
+    pub professions_by_age: Vec<Option<(Vec<usize>, Weighted)>>,
+    /// Bands.
+    pub bands: Vec<Band>,
+    /// Per class: band indices and table.
+    pub band_by_class: BTreeMap<String, (Vec<usize>, Weighted)>,
+    /// Styles.
+    pub styles: (Vec<String>, Weighted),
+    /// Formality.
+    pub formality: (Vec<Formality>, Weighted),
+    /// Verbosity.
+    pub verbosity: (Vec<Verbosity>, Weighted),
+    /// Reasons.
+    pub reasons: Vec<ReasonRow>,
+    /// Reason weights.
+    pub reason_table: Weighted,
+    /// Generic need rules.
+    pub generic_needs: Vec<GenericNeed>,
+    /// Requirement attributes.
+    pub requirement_attributes: Vec<RequirementAttribute>,
+    /// Weight of the feature candidates together.
+    pub feature_weight: f64,
+    /// Longest usable feature.
+    pub feature_max_chars: usize,
+    /// Audience rules.
+    pub audience_rules: Vec<AudienceRule>,
+    /// Narrative, reason, recipient and requirement templates (strict).
+    pub templates: TemplateBank,
+}
+
+/// Oldest age with a precomputed profession table.
+pub const MAX_AGE: u32 = 120;
+
+impl Tables {
+    /// Load the embedded tables, with files from `override_dir` replacing them by name.
+    pub fn load(override_dir: Option<&Path>) -> Result<Self> {
+        let files = data::load_set(PROFILE_TABLES, "profiles", override_dir, false)?;
+        Self::from_files(&files)
+    }
+
+    fn from_files(files: &[DataFile]) -> Result<Self> {
+        let get = |name: &str| data::find(files, name);
+        let demo_file = get("demographics.toml")?;
+        let demo: DemographicsFile = data::parse(demo_file)?;
+        let names: NamesFile = data::parse(get("names.toml")?)?;
+        let locs: LocationsFile = data::parse(get("locations.toml")?)?;
+        let profs: ProfessionsFile = data::parse(get("professions.toml")?)?;
+        let income_file = get("income.toml")?;
+        let income: IncomeFile = data::parse(income_file)?;
+        let persona_file = get("persona.toml")?;
+        let persona: PersonaFile = data::parse(persona_file)?;
+        let reasons_file = get("reasons.toml")?;
+        let reasons: ReasonsFile = data::parse(reasons_file)?;
+        let narrative_file = get("narrative.toml")?;
+        let narrative: NarrativeFile = data::parse(narrative_file)?;
+        let req_file = get("requirements.toml")?;
+        let req: RequirementsFile = data::parse(req_file)?;
+        let rules: RulesFile = data::parse(get("rules.toml")?)?;
+
+        let genders = keyed(&demo.gender, &demo_file.origin, "gender", |k| {
+            Gender::parse(k)
+        })?;
+        let age_weights = demo.age.iter().map(|b| b.weight);
+        let ages = (
+            demo.age
+                .iter()
+                .map(|b| (b.min, b.max.max(b.min).min(MAX_AGE)))
+                .collect(),
+            table(age_weights, &demo_file.origin, "age")?,
+        );
+        let mut locations = Vec::new();
+        for loc in locs.locations {
+            let group = names
+                .groups
+                .iter()
+                .position(|g| g.region == loc.region)
+                .ok_or_else(|| {
+                    Error::data(
+                        "locations.toml",
+                        format!("{}: unknown region `{}`", loc.city, loc.region),
+                    )
+                })?;
+            let langs: Vec<String> = loc.languages.keys().cloned().collect();
+            let lang_table = table(loc.languages.values().copied(), "locations.toml", &loc.city)?;
+            locations.push((loc, group, langs, lang_table));
+        }
+        for g in &names.groups {
+            if [&g.female, &g.male, &g.neutral, &g.last]
+                .iter()
+                .any(|l| l.is_empty())
+            {
+                return Err(Error::data(
+                    "names.toml",
+                    format!("region {}: every name list needs names", g.region),
+                ));
+            }
+        }
+        let location_table = table(
+            locations.iter().map(|l| l.0.weight),
+            "locations.toml",
+            "locations",
+        )?;
+        let professions_by_age = (0..=MAX_AGE)
+            .map(|age| {
+                let idx: Vec<usize> = profs
+                    .professions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.min_age <= age && age <= p.max_age)
+                    .map(|(i, _)| i)
+                    .collect();
+                Weighted::new(idx.iter().map(|&i| profs.professions[i].weight)).map(|t| (idx, t))
+            })
+            .collect();
+        let mut band_by_class = BTreeMap::new();
+        for (class, weights) in &income.classes {
+            let mut idx = Vec::new();
+            for band in weights.keys() {
+                idx.push(
+                    income
+                        .bands
+                        .iter()
+                        .position(|b| &b.name == band)
+                        .ok_or_else(|| {
+                            Error::data(
+                                &income_file.origin,
+                                format!("classes.{class}: unknown band `{band}`"),
+                            )
+                        })?,
+                );
+            }
+            band_by_class.insert(
+                class.clone(),
+                (
+                    idx,
+                    table(weights.values().copied(), &income_file.origin, class)?,
+                ),
+            );
+        }
+        for p in &profs.professions {
+            if !band_by_class.contains_key(&p.class) {
+                return Err(Error::data(
+                    &income_file.origin,
+                    format!(
+                        "no band weights for class `{}` (profession {})",
+                        p.class, p.name
+                    ),
+                ));
+            }
+        }
+        if !band_by_class.contains_key("child") {
+            return Err(Error::data(
+                &income_file.origin,
+                "no band weights for class `child`",
+            ));
+        }
+        let styles = (
+            persona.style.keys().cloned().collect(),
+            table(
+                persona.style.values().copied(),
+                &persona_file.origin,
+                "style",
+            )?,
+        );
+        let formality = keyed(
+            &persona.formality,
+            &persona_file.origin,
+            "formality",
+            |k| match k {
+                "casual" => Some(Formality::Casual),
+                "neutral" => Some(Formality::Neutral),
+                "formal" => Some(Formality::Formal),
+                _ => None,
+            },
+        )?;
+        let verbosity = keyed(
+            &persona.verbosity,
+            &persona_file.origin,
+            "verbosity",
+            |k| match k {
+                "terse" => Some(Verbosity::Terse),
+                "normal" => Some(Verbosity::Normal),
+                "chatty" => Some(Verbosity::Chatty),
+                _ => None,
+            },
+        )?;
+        let reason_table = table(
+            reasons.reasons.iter().map(|r| r.weight),
+            &reasons_file.origin,
+            "reasons",
+        )?;
+
+        let mut templates = TemplateBank::new(true);
+        templates.add_group("intro", &narrative.intros, &narrative_file.origin)?;
+        templates.add_group("detail", &narrative.details, &narrative_file.origin)?;
+        templates.add_group("need", &narrative.needs, &narrative_file.origin)?;
+        templates.add_group("closing", &narrative.closings, &narrative_file.origin)?;
+        for group in ["intro", "detail", "need", "closing"] {
+            if templates.len(group) == 0 {
+                return Err(Error::data(
+                    &narrative_file.origin,
+                    format!("`{group}s` must not be empty"),
+                ));
+            }
+        }
+        for r in &reasons.reasons {
+            if r.sentences.is_empty()
+                || r.occasions.is_empty()
+                || (r.gift && r.recipients.is_empty())
+            {
+                return Err(Error::data(
+                    &reasons_file.origin,
+                    format!(
+                        "reason {}: needs sentences, occasions (and recipients for gifts)",
+                        r.id
+                    ),
+                ));
+            }
+            templates.add_group(
+                &format!("reason.{}", r.id),
+                &r.sentences,
+                &reasons_file.origin,
+            )?;
+            templates.add_group(
+                &format!("recipient.{}", r.id),
+                &r.recipients,
+                &reasons_file.origin,
+            )?;
+        }
+        for a in &req.attributes {
+            templates.add_group(&format!("req.{}", a.key), &a.phrases, &req_file.origin)?;
+        }
+        templates.add_group("req.feature", &req.feature_phrases, &req_file.origin)?;
+        Ok(Tables {
+            min_working_age: demo.min_working_age,
+            genders,
+            ages,
+            names: names.groups,
+            locations,
+            location_table,
+            professions: profs.professions,
+            professions_by_age,
+            bands: income.bands,
+            band_by_class,
+            styles,
+            formality,
+            verbosity,
+            reasons: reasons.reasons,
+            reason_table,
+            generic_needs: narrative.generic_needs,
+            requirement_attributes: req.attributes,
+            feature_weight: req.feature_weight,
+            feature_max_chars: req.feature_max_chars,
+            audience_rules: rules.audience,
+            templates,
+        })
+    }
+}
+
+fn table(weights: impl IntoIterator<Item = f64>, origin: &str, what: &str) -> Result<Weighted> {
+    Weighted::new(weights)
+        .ok_or_else(|| Error::data(origin, format!("{what}: weights must be >= 0 with one > 0")))
+}
+
+fn keyed<T>(
+    map: &BTreeMap<String, f64>,
+    origin: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<(Vec<T>, Weighted)> {
+    let mut keys = Vec::new();
+    for k in map.keys() {
+        keys.push(
+            parse(k).ok_or_else(|| Error::data(origin, format!("{what}: unknown key `{k}`")))?,
+        );
+    }
+    Ok((keys, table(map.values().copied(), origin, what)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_tables_load_and_cover_every_age() {
+        let t = Tables::load(None).unwrap();
+        for age in t.min_working_age..=80 {
+            assert!(
+                t.professions_by_age[age as usize].is_some(),
+                "no profession fits age {age}"
+            );
+        }
+        assert!(t.reasons.iter().any(|r| r.gift));
+        assert!(t.reasons.iter().any(|r| r.id == "attend"));
+        assert!(!t.audience_rules.is_empty());
+    }
+
+    #[test]
+    fn an_override_file_replaces_the_embedded_one_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("persona.toml"),
+            "[style]\nclassic = 1.0\n[formality]\nsolemn = 1.0\n[verbosity]\nterse = 1.0\n",
+        )
+        .unwrap();
+        let err = Tables::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(err.contains("persona.toml"), "{err}");
+        assert!(err.contains("unknown key `solemn`"), "{err}");
+        std::fs::write(
+            dir.path().join("persona.toml"),
+            "[style]\nclassic = \"lots\"\n[formality]\nformal = 1.0\n[verbosity]\nterse = 1.0\n",
+        )
+        .unwrap();
+        let err = Tables::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(err.contains("persona.toml:2"), "{err}");
+    }
+}

@@ -1,0 +1,100 @@
+//! Groups of MiniJinja templates loaded from data files (title and description banks, narrative sentence banks), rendered by index.
+
+use std::collections::HashMap;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use crate::{Error, Result};
+
+/// Named groups of alternative templates; a caller picks one by index and renders it.
+pub struct TemplateBank {
+    env: Environment<'static>,
+    sizes: HashMap<String, usize>,
+}
+
+impl TemplateBank {
+    /// An empty bank. `strict` makes an undefined variable an error instead of an empty string.
+    pub fn new(strict: bool) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(if strict {
+            UndefinedBehavior::Strict
+        } else {
+            UndefinedBehavior::Lenient
+        });
+        TemplateBank {
+            env,
+            sizes: HashMap::new(),
+        }
+    }
+
+    /// Compile `sources` as group `group`; `origin` names the data file in errors.
+    pub fn add_group(&mut self, group: &str, sources: &[String], origin: &str) -> Result<()> {
+        for (i, source) in sources.iter().enumerate() {
+            self.env
+                .add_template_owned(format!("{group}#{i}"), source.clone())
+                .map_err(|e| Error::data(origin, format!("{group}[{i}]: {e}")))?;
+        }
+        self.sizes.insert(group.to_string(), sources.len());
+        Ok(())
+    }
+
+    /// How many templates group `group` holds.
+    pub fn len(&self, group: &str) -> usize {
+        self.sizes.get(group).copied().unwrap_or(0)
+    }
+
+    /// Whether the bank has no groups.
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+
+    /// Render template `index` of `group` with `ctx`, collapsing runs of whitespace.
+    pub fn render(&self, group: &str, index: usize, ctx: &Value) -> Result<String> {
+        let name = format!("{group}#{index}");
+        let template = self
+            .env
+            .get_template(&name)
+            .map_err(|e| Error::Run(format!("template {name}: {e}")))?;
+        let text = template
+            .render(ctx)
+            .map_err(|e| Error::Run(format!("template {name}: {e}")))?;
+        Ok(collapse_whitespace(&text))
+    }
+}
+
+/// Collapse runs of whitespace to one space, drop spaces before punctuation, and trim.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let glue = word.starts_with([',', '.', '!', '?', ';', ':', ')']);
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_and_collapses() {
+        let mut bank = TemplateBank::new(false);
+        bank.add_group("t", &["{{ a }}  {{ missing }} , {{ b }}".into()], "test")
+            .unwrap();
+        let ctx = minijinja::context! { a => "x", b => "y" };
+        assert_eq!(bank.render("t", 0, &ctx).unwrap(), "x, y");
+        assert_eq!(bank.len("t"), 1);
+    }
+
+    #[test]
+    fn strict_bank_reports_undefined_and_syntax_errors() {
+        let mut bank = TemplateBank::new(true);
+        bank.add_group("t", &["{{ nope }}".into()], "test").unwrap();
+        assert!(bank.render("t", 0, &minijinja::context! {}).is_err());
+        let err = bank.add_group("u", &["{% if %}".into()], "file.toml");
+        assert!(err.unwrap_err().to_string().contains("file.toml"));
+    }
+}

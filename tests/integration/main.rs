@@ -1,0 +1,10 @@
+//! Integration tests: the `musegen` binary run in temporary folders, and the library's importers on arbitrary input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod catalog;
+mod config;
+mod importers;
+mod profiles;
+mod run;
+mod util;

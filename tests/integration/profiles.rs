@@ -1,0 +1,352 @@
+//! Profiles: generation on the sample catalog (plausibility, budgets, requirements, determinism, near-duplicates) and MUSE import.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use musegen::catalog::import::item_from_object;
+use musegen::profiles::draw::nice_ceiling;
+use musegen::profiles::muse::parse_persona;
+use musegen::profiles::tables::Tables;
+use musegen::profiles::targets::{audience_allows, audience_mask};
+
+use crate::util::{fixture, jsonl, musegen, ok};
+
+fn items_by_id(dir: &std::path::Path) -> BTreeMap<String, Value> {
+    ok(dir, &["catalog", "export", "--jsonl", "items.jsonl"]);
+    jsonl(&dir.join("items.jsonl"))
+        .into_iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i))
+        .collect()
+}
+
+#[test]
+fn generated_profiles_are_complete_plausible_and_grounded_in_their_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "2500"]);
+    let out = ok(d, &["profiles", "--count", "400", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["written"], 400);
+    let profiles = jsonl(&d.join("profiles.jsonl"));
+    assert_eq!(profiles.len(), 400);
+    let items = items_by_id(d);
+    let bands = Tables::load(None).unwrap().bands;
+    let mut reasons = BTreeMap::new();
+    for p in &profiles {
+        let persona = &p["persona"];
+        let scenario = &p["scenario"];
+        let target = &items[p["target_item_id"].as_str().unwrap()];
+        for key in [
+            "name",
+            "gender",
+            "age",
+            "location",
+            "income_band",
+            "style",
+            "language_mix",
+            "formality",
+            "verbosity",
+        ] {
+            assert!(!persona[key].is_null(), "persona.{key} missing in {p}");
+        }
+        let age = persona["age"].as_u64().unwrap();
+        if age < 16 {
+            assert!(
+                persona["profession"].is_null(),
+                "a child with a profession: {persona}"
+            );
+        } else {
+            assert!(persona["profession"].is_string(), "{persona}");
+        }
+        let gift = scenario["purchase_reason"] == "gift";
+        *reasons
+            .entry(scenario["purchase_reason"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+        let cats: Vec<&str> = target["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(scenario["category"], target["categories"]);
+        if !gift {
+            if cats.contains(&"Men") {
+                assert_ne!(persona["gender"], "female", "{p}");
+                assert!(age >= 13);
+            }
+            if cats.contains(&"Women") {
+                assert_ne!(persona["gender"], "male", "{p}");
+            }
+            if cats.contains(&"Girls") || cats.contains(&"Boys") {
+                assert!(age <= 15, "{p}");
+            }
+        }
+        let price = target["price"].as_f64().unwrap();
+        let budget = scenario["budget"]["max"].as_f64().unwrap();
+        assert!(budget >= price, "budget {budget} below price {price}");
+        let band = bands
+            .iter()
+            .find(|b| persona["income_band"] == b.name.as_str())
+            .unwrap();
+        assert!(
+            price <= band.max_item_price,
+            "{price} beyond the {} band",
+            band.name
+        );
+        assert!(
+            budget <= nice_ceiling(price * band.budget_slack[1]),
+            "budget {budget} beyond the {} band's slack for {price}",
+            band.name
+        );
+        let reqs = scenario["requirements"].as_array().unwrap();
+        assert_eq!(reqs.len(), 2, "{scenario}");
+        let target_text = serde_json::to_string(target).unwrap();
+        for r in reqs {
+            let value = r["value"].as_str().unwrap();
+            assert!(
+                target_text.contains(value),
+                "requirement {value} not an attribute of the target"
+            );
+        }
+        let narrative = scenario["narrative"].as_str().unwrap();
+        assert!(narrative.len() > 80, "{narrative}");
+        assert!(
+            !narrative.contains(target["title"].as_str().unwrap()),
+            "narrative names the target"
+        );
+        assert!(
+            !narrative.contains("{{") && !narrative.contains("  "),
+            "{narrative}"
+        );
+    }
+    assert!(reasons.len() >= 6, "{reasons:?}");
+    assert!(
+        reasons["attend"] > reasons["worn_out"],
+        "attend should be the most common reason: {reasons:?}"
+    );
+    let rejected = report["rejected"].as_object().unwrap();
+    assert!(
+        rejected
+            .get("audience")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            > 0,
+        "plausibility rules never fired: {rejected:?}"
+    );
+}
+
+#[test]
+fn profiles_are_byte_identical_across_thread_counts_and_differ_by_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "1500"]);
+    ok(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "300",
+            "--threads",
+            "1",
+            "--output",
+            "a.jsonl",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "300",
+            "--threads",
+            "3",
+            "--output",
+            "b.jsonl",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "profiles", "--count", "300", "--seed", "8", "--output", "c.jsonl",
+        ],
+    );
+    let a = std::fs::read(d.join("a.jsonl")).unwrap();
+    assert_eq!(a, std::fs::read(d.join("b.jsonl")).unwrap());
+    assert_ne!(a, std::fs::read(d.join("c.jsonl")).unwrap());
+    // A shorter run is a prefix of a longer one: each record depends only on (seed, id).
+    ok(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "100",
+            "--threads",
+            "2",
+            "--output",
+            "short.jsonl",
+        ],
+    );
+    let short = std::fs::read(d.join("short.jsonl")).unwrap();
+    assert!(a.starts_with(&short));
+}
+
+#[test]
+fn near_duplicate_narratives_are_rejected_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "800"]);
+    // Tables whose narrative banks hold one sentence each make most narratives near-copies.
+    let tables = d.join("tables");
+    std::fs::create_dir(&tables).unwrap();
+    std::fs::write(
+        tables.join("narrative.toml"),
+        r#"intros = ["{{ first_name }} lives in a quiet town and likes to keep things simple when shopping for anything at all."]
+details = ["There is not much more to say about the matter, other than that it needs to be sorted out soon enough."]
+needs = ["So the plan is to find {{ need }} without spending the whole weekend looking around the shops for it."]
+closings = ["That is the whole story, and the rest will be decided once the right thing shows up in front of them."]
+[[generic_needs]]
+keywords = []
+phrases = ["something new"]
+"#,
+    )
+    .unwrap();
+    let t = tables.to_str().unwrap();
+    let dedup = musegen(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "60",
+            "--json",
+            "--set",
+            &format!("profiles.tables_dir={t}"),
+            "--set",
+            "profiles.max_attempts=20",
+        ],
+    );
+    let plain = ok(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "60",
+            "--json",
+            "--set",
+            &format!("profiles.tables_dir={t}"),
+            "--set",
+            "profiles.dedup.enabled=false",
+            "--output",
+            "plain.jsonl",
+        ],
+    );
+    let plain: Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert!(plain["rejected"].get("near_duplicate").is_none());
+    // With the filter on, the run either rejects many draws or gives up on a profile with a clear message.
+    if dedup.code == 0 {
+        let report: Value = serde_json::from_str(&dedup.stdout).unwrap();
+        assert!(
+            report["rejected"]["near_duplicate"].as_u64().unwrap() > 10,
+            "{report}"
+        );
+    } else {
+        assert_eq!(dedup.code, 1, "{}", dedup.stderr);
+        assert!(dedup.stderr.contains("near_duplicate"), "{}", dedup.stderr);
+    }
+    // The default tables produce varied narratives: few are rejected.
+    let normal = ok(
+        d,
+        &[
+            "profiles", "--count", "300", "--json", "--output", "n.jsonl",
+        ],
+    );
+    let report: Value = serde_json::from_str(&normal.stdout).unwrap();
+    let dup = report["rejected"]
+        .get("near_duplicate")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    assert!(
+        dup < 30,
+        "{dup} near-duplicates among 300 default narratives"
+    );
+}
+
+#[test]
+fn muse_import_yields_20_profiles_whose_targets_are_in_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = fixture("user_scenarios.json");
+    let out = ok(d, &["profiles", "import", "--muse", src.to_str().unwrap()]);
+    assert!(
+        out.stdout.contains("imported 20 MUSE profiles"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("added 20 target items"),
+        "{}",
+        out.stdout
+    );
+    let profiles = jsonl(&d.join("profiles.jsonl"));
+    assert_eq!(profiles.len(), 20);
+    let items = items_by_id(d);
+    for p in &profiles {
+        assert!(items.contains_key(p["target_item_id"].as_str().unwrap()));
+    }
+    assert_eq!(profiles[0]["persona"]["name"], "Andrea Clark");
+    assert_eq!(profiles[0]["persona"]["gender"], "female");
+    assert_eq!(profiles[0]["persona"]["age"], 64);
+    assert_eq!(
+        profiles[0]["persona"]["profession"],
+        "Secretary/administrator"
+    );
+    assert_eq!(profiles[0]["target_item_id"], "6231");
+    assert_eq!(
+        profiles[0]["scenario"]["requirements"][0]["text"],
+        "Durability and comfort for active lifestyle."
+    );
+    // Importing again adds nothing new to the catalog.
+    let again = ok(d, &["profiles", "import", "--muse", src.to_str().unwrap()]);
+    assert!(
+        again
+            .stdout
+            .contains("added 0 target items (20 already present)"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn the_rules_reject_musees_known_implausible_target() {
+    // MUSE's shipped sample gives a 64-year-old woman "Carhartt Men's Force Tappen Cargo Pant" as her own target.
+    let scenarios: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("user_scenarios.json")).unwrap())
+            .unwrap();
+    let tables = Tables::load(None).unwrap();
+    let first = &scenarios[0];
+    let persona = parse_persona(first["profile"].as_str().unwrap()).unwrap();
+    let item = item_from_object(
+        None,
+        first["target_item"].as_object().unwrap(),
+        100_000,
+        false,
+    )
+    .unwrap();
+    let mask = audience_mask(&item, &tables.audience_rules);
+    assert_ne!(mask, 0, "the Men rule should apply to {}", item.title);
+    assert!(!audience_allows(&tables.audience_rules, mask, &persona));
+    // A woman's own bra target is fine for a woman, and not for a man.
+    let bra = &scenarios[2];
+    let woman = parse_persona(bra["profile"].as_str().unwrap()).unwrap();
+    let bra_item = item_from_object(
+        None,
+        bra["target_item"].as_object().unwrap(),
+        100_000,
+        false,
+    )
+    .unwrap();
+    let bra_mask = audience_mask(&bra_item, &tables.audience_rules);
+    assert!(audience_allows(&tables.audience_rules, bra_mask, &woman));
+    let man = parse_persona("Name: Vincent Blanchard, Gender: male, Age: 19").unwrap();
+    assert!(!audience_allows(&tables.audience_rules, bra_mask, &man));
+}
