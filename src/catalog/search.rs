@@ -35,14 +35,15 @@ pub struct Hit {
     pub item: Item,
 }
 
-/// The FTS5 query for free text: every word quoted, joined with OR so that BM25 ranks items matching more words first.
-pub fn fts_query(text: &str) -> Option<String> {
+/// The FTS5 queries for free text: every word quoted, joined with AND (items holding every word) and with OR
+/// (items holding any). Search tries AND first and tops up from OR, so BM25 ranks within each tier.
+pub fn fts_queries(text: &str) -> Option<(String, String)> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| format!("\"{}\"", w.to_lowercase()))
         .collect();
-    (!words.is_empty()).then(|| words.join(" OR "))
+    (!words.is_empty()).then(|| (words.join(" AND "), words.join(" OR ")))
 }
 
 /// The LIKE pattern for a category filter over the stored `|A|B|` path key.
@@ -61,58 +62,80 @@ fn category_pattern(filter: &str) -> Option<String> {
 }
 
 impl Index {
-    /// Run `query`; results are ordered by score, then id, so ties are stable.
+    /// Run `query`; results are ordered by tier (all words, then some), then score, then id, so ties are stable.
     pub fn search(&self, query: &Query) -> Result<Vec<Hit>> {
-        let exclude = serde_json::to_string(&query.exclude).unwrap_or_else(|_| "[]".into());
-        let category = query.category.as_deref().and_then(category_pattern);
-        let filters = "(?2 IS NULL OR i.category_path LIKE ?2 ESCAPE '\\')
-            AND (?3 IS NULL OR i.price >= ?3) AND (?4 IS NULL OR i.price <= ?4)
-            AND (?5 IS NULL OR i.rating >= ?5)
-            AND i.id NOT IN (SELECT value FROM json_each(?6))";
-        let limit = query.limit as i64;
-        let (sql, text) = match fts_query(&query.text) {
-            Some(q) => (
-                format!(
-                    "SELECT i.json, bm25(items_fts, 8.0, 3.0, 1.0) AS score
-                     FROM items_fts JOIN items i ON i.rowid = items_fts.rowid
-                     WHERE items_fts MATCH ?1 AND {filters}
-                     ORDER BY score, i.id LIMIT ?7"
-                ),
-                q,
-            ),
-            None => (
-                format!(
-                    "SELECT i.json, 0.0 AS score FROM items i
-                     WHERE (?1 = '' OR 1) AND {filters}
-                     ORDER BY i.rating IS NULL, i.rating DESC, i.id LIMIT ?7"
-                ),
-                String::new(),
-            ),
-        };
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(
-                params![
-                    text,
-                    category,
-                    query.min_price,
-                    query.max_price,
-                    query.min_rating,
-                    exclude,
-                    limit
-                ],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)),
-            )
+        let mut ranked: Vec<(i64, f64)> = Vec::new();
+        match fts_queries(&query.text) {
+            Some((all_words, any_word)) => {
+                ranked = self.ranked(Some(&all_words), query, &[])?;
+                if ranked.len() < query.limit && all_words != any_word {
+                    let seen: Vec<i64> = ranked.iter().map(|r| r.0).collect();
+                    let more = self.ranked(Some(&any_word), query, &seen)?;
+                    ranked.extend(more.into_iter().take(query.limit - ranked.len()));
+                }
+            }
+            None => ranked.extend(self.ranked(None, query, &[])?),
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT json FROM items WHERE rowid = ?1")
             .map_err(|e| self.err(e))?;
-        let mut hits = Vec::new();
-        for row in rows {
-            let (json, score) = row.map_err(|e| self.err(e))?;
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (rowid, score) in ranked {
+            let json: String = stmt
+                .query_row([rowid], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
             hits.push(Hit {
                 score,
                 item: decode(&self.path, &json)?,
             });
         }
         Ok(hits)
+    }
+
+    /// Row ids and scores of the best `query.limit` items matching `fts` (or every item when `None`) and the filters,
+    /// leaving out `skip` rows. Only small columns are sorted; the item JSON is read for the winners alone.
+    fn ranked(&self, fts: Option<&str>, query: &Query, skip: &[i64]) -> Result<Vec<(i64, f64)>> {
+        let exclude = serde_json::to_string(&query.exclude).unwrap_or_else(|_| "[]".into());
+        let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
+        let category = query.category.as_deref().and_then(category_pattern);
+        let filters = "(?2 IS NULL OR i.category_path LIKE ?2 ESCAPE '\\')
+            AND (?3 IS NULL OR i.price >= ?3) AND (?4 IS NULL OR i.price <= ?4)
+            AND (?5 IS NULL OR i.rating >= ?5)
+            AND i.id NOT IN (SELECT value FROM json_each(?6))
+            AND i.rowid NOT IN (SELECT value FROM json_each(?8))";
+        let sql = match fts {
+            Some(_) => format!(
+                "SELECT i.rowid, f.score FROM
+                   (SELECT rowid, bm25(items_fts, 8.0, 3.0, 1.0) AS score FROM items_fts WHERE items_fts MATCH ?1) f
+                 JOIN items i ON i.rowid = f.rowid
+                 WHERE {filters}
+                 ORDER BY f.score, i.id LIMIT ?7"
+            ),
+            None => format!(
+                "SELECT i.rowid, 0.0 FROM items i
+                 WHERE (?1 = '' OR 1) AND {filters}
+                 ORDER BY i.rating IS NULL, i.rating DESC, i.id LIMIT ?7"
+            ),
+        };
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    fts.unwrap_or(""),
+                    category,
+                    query.min_price,
+                    query.max_price,
+                    query.min_rating,
+                    exclude,
+                    query.limit as i64,
+                    skip
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -121,13 +144,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fts_query_quotes_words_and_drops_syntax() {
+    fn fts_queries_quote_words_and_drop_syntax() {
+        let (all, any) = fts_queries("waterproof hiking-boots").unwrap();
+        assert_eq!(all, "\"waterproof\" AND \"hiking\" AND \"boots\"");
+        assert_eq!(any, "\"waterproof\" OR \"hiking\" OR \"boots\"");
         assert_eq!(
-            fts_query("waterproof hiking-boots").as_deref(),
-            Some("\"waterproof\" OR \"hiking\" OR \"boots\"")
+            fts_queries("\" OR NEAR(").map(|q| q.1),
+            Some("\"or\" OR \"near\"".into())
         );
-        assert_eq!(fts_query("\" OR NEAR("), Some("\"or\" OR \"near\"".into()));
-        assert_eq!(fts_query("  --  "), None);
+        assert_eq!(fts_queries("  --  "), None);
     }
 
     #[test]

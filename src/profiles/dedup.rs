@@ -61,7 +61,7 @@ pub struct NearDuplicateIndex {
     bands: usize,
     rows: usize,
     threshold: f64,
-    buckets: HashMap<u64, u32>,
+    buckets: HashMap<u32, u32>,
     low_bits: Vec<u8>,
 }
 
@@ -85,7 +85,7 @@ impl NearDuplicateIndex {
     /// If `sig` is a near-duplicate of an accepted text, return that text's number and the estimated similarity;
     /// otherwise accept it and return `None`.
     pub fn check_and_insert(&mut self, sig: &[u32]) -> Option<(usize, f64)> {
-        let keys: Vec<u64> = (0..self.bands).map(|b| self.band_key(sig, b)).collect();
+        let keys: Vec<u32> = (0..self.bands).map(|b| self.band_key(sig, b)).collect();
         let mut best: Option<(usize, f64)> = None;
         for key in &keys {
             if let Some(&other) = self.buckets.get(key) {
@@ -116,14 +116,15 @@ impl NearDuplicateIndex {
         self.low_bits.is_empty()
     }
 
-    fn band_key(&self, sig: &[u32], band: usize) -> u64 {
+    /// A 32-bit key per band: collisions between unrelated texts only cost a verification against the stored signature.
+    fn band_key(&self, sig: &[u32], band: usize) -> u32 {
         let lo = band * self.rows;
         let hi = (lo + self.rows).min(sig.len());
         let mut bytes = Vec::with_capacity((hi - lo) * 4);
         for v in sig.get(lo..hi).unwrap_or(&[]) {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        xxh3_64_with_seed(&bytes, band as u64)
+        xxh3_64_with_seed(&bytes, band as u64) as u32
     }
 
     /// b-bit MinHash estimate (Li & König): P(low 8 bits agree) = J + (1 − J)/256.

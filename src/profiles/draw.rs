@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::tables::{Band, Tables};
+use super::tables::{Band, MAX_AGE, Tables};
 use super::targets::{Targets, audience_allows};
 use crate::catalog::Index;
 use crate::config::ProfilesConfig;
@@ -92,7 +92,17 @@ impl Drawer<'_> {
         let (path_idx, candidate) = self.targets.pick(&mut rng);
         let path = &self.targets.paths[path_idx];
         let persona = self.persona(&mut rng);
-        let reason = &t.reasons[t.reason_table.sample(&mut rng)];
+        let Some((eligible, reason_table)) = t
+            .reasons_by_age
+            .get(persona.age.min(MAX_AGE) as usize)
+            .and_then(Option::as_ref)
+        else {
+            return Err(Error::data(
+                "reasons.toml",
+                format!("no purchase reason suits age {}", persona.age),
+            ));
+        };
+        let reason = &t.reasons[eligible[reason_table.sample(&mut rng)]];
         let exempt = reason.gift && self.cfg.gift_exempts_audience;
         if !exempt && !audience_allows(&t.audience_rules, candidate.audience, &persona) {
             return Ok(Err(Rejection::Audience));

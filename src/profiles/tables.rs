@@ -148,6 +148,9 @@ pub struct ReasonRow {
     /// Gift recipients (templates).
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// Youngest persona this reason suits (a child does not shop for work).
+    #[serde(default)]
+    pub min_age: u32,
 }
 
 #[derive(Deserialize)]
@@ -246,8 +249,8 @@ pub struct Tables {
     pub verbosity: (Vec<Verbosity>, Weighted),
     /// Reasons.
     pub reasons: Vec<ReasonRow>,
-    /// Reason weights.
-    pub reason_table: Weighted,
+    /// Per age 0..=MAX_AGE: the reasons that suit it and their table.
+    pub reasons_by_age: Vec<Option<(Vec<usize>, Weighted)>>,
     /// Generic need rules.
     pub generic_needs: Vec<GenericNeed>,
     /// Requirement attributes.
@@ -418,11 +421,19 @@ impl Tables {
                 _ => None,
             },
         )?;
-        let reason_table = table(
+        table(
             reasons.reasons.iter().map(|r| r.weight),
             &reasons_file.origin,
             "reasons",
         )?;
+        let reasons_by_age: Vec<Option<(Vec<usize>, Weighted)>> = (0..=MAX_AGE)
+            .map(|age| {
+                let idx: Vec<usize> = (0..reasons.reasons.len())
+                    .filter(|&i| reasons.reasons[i].min_age <= age)
+                    .collect();
+                Weighted::new(idx.iter().map(|&i| reasons.reasons[i].weight)).map(|t| (idx, t))
+            })
+            .collect();
 
         let mut templates = TemplateBank::new(true);
         templates.add_group("intro", &narrative.intros, &narrative_file.origin)?;
@@ -480,7 +491,7 @@ impl Tables {
             formality,
             verbosity,
             reasons: reasons.reasons,
-            reason_table,
+            reasons_by_age,
             generic_needs: narrative.generic_needs,
             requirement_attributes: req.attributes,
             feature_weight: req.feature_weight,

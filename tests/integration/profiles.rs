@@ -60,6 +60,9 @@ fn generated_profiles_are_complete_plausible_and_grounded_in_their_target() {
             assert!(persona["profession"].is_string(), "{persona}");
         }
         let gift = scenario["purchase_reason"] == "gift";
+        if age < 16 {
+            assert_ne!(scenario["purchase_reason"], "work", "a child shopping for work: {p}");
+        }
         *reasons
             .entry(scenario["purchase_reason"].as_str().unwrap().to_string())
             .or_insert(0) += 1;
@@ -80,6 +83,9 @@ fn generated_profiles_are_complete_plausible_and_grounded_in_their_target() {
             }
             if cats.contains(&"Girls") || cats.contains(&"Boys") {
                 assert!(age <= 15, "{p}");
+            }
+            if cats.contains(&"Home & Kitchen") {
+                assert!(age >= 16, "a child buying for the kitchen: {p}");
             }
         }
         let price = target["price"].as_f64().unwrap();
