@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::tables::{Band, MAX_AGE, Tables};
-use super::targets::{Targets, audience_allows};
+use super::tables::RecipientKind;
+use super::tables::{Band, Tables};
+use super::targets::{Targets, allows, audience_allows, is_for_the_young};
 use crate::catalog::Index;
 use crate::config::ProfilesConfig;
 use crate::model::{Budget, Gender, Item, Location, Persona, Profile, Requirement, Scenario};
@@ -21,6 +22,10 @@ pub enum Rejection {
     NoRequirements,
     /// The narrative nearly repeats an earlier one.
     NearDuplicate,
+    /// No purchase reason suits the persona's age.
+    NoReason,
+    /// No category of the catalog suits the persona and the reason.
+    NoTarget,
 }
 
 impl Rejection {
@@ -31,20 +36,45 @@ impl Rejection {
             Rejection::Budget => "budget",
             Rejection::NoRequirements => "no_requirements",
             Rejection::NearDuplicate => "near_duplicate",
+            Rejection::NoReason => "no_reason",
+            Rejection::NoTarget => "no_target",
         }
     }
 }
 
-/// Draws profiles from the tables and the catalog.
+/// Draws profiles from the tables and the catalog: persona first, then a purchase reason from its weighted
+/// table, then a target among the categories that suit both (weighted by category size), so the persona and
+/// reason mixes follow the tables and only the category mix bends to plausibility.
 pub struct Drawer<'a> {
-    /// Tables.
-    pub tables: &'a Tables,
-    /// Targets.
-    pub targets: &'a Targets,
-    /// Settings.
-    pub cfg: &'a ProfilesConfig,
-    /// Run seed.
-    pub seed: u64,
+    tables: &'a Tables,
+    targets: &'a Targets,
+    cfg: &'a ProfilesConfig,
+    seed: u64,
+    /// `suits[reason][path]`: the reason fits targets under that path.
+    suits: Vec<Vec<bool>>,
+}
+
+impl<'a> Drawer<'a> {
+    /// A drawer over `tables` and `targets` with the run's settings and seed.
+    pub fn new(
+        tables: &'a Tables,
+        targets: &'a Targets,
+        cfg: &'a ProfilesConfig,
+        seed: u64,
+    ) -> Self {
+        let suits = tables
+            .reasons
+            .iter()
+            .map(|r| targets.paths.iter().map(|p| r.suits_path(p)).collect())
+            .collect();
+        Drawer {
+            tables,
+            targets,
+            cfg,
+            seed,
+            suits,
+        }
+    }
 }
 
 /// The id of the `n`-th generated profile.
@@ -89,24 +119,49 @@ impl Drawer<'_> {
         let id = profile_id(n);
         let mut rng = Rng::for_record(self.seed, "profiles", &format!("{id}/{attempt}"));
         let t = self.tables;
-        let (path_idx, candidate) = self.targets.pick(&mut rng);
-        let path = &self.targets.paths[path_idx];
         let persona = self.persona(&mut rng);
-        let Some((eligible, reason_table)) = t
-            .reasons_by_age
-            .get(persona.age.min(MAX_AGE) as usize)
-            .and_then(Option::as_ref)
-        else {
-            return Err(Error::data(
-                "reasons.toml",
-                format!("no purchase reason suits age {}", persona.age),
-            ));
+        let by_age: Vec<usize> = (0..t.reasons.len())
+            .filter(|&i| t.reasons[i].min_age <= persona.age)
+            .collect();
+        let Some(reason_table) = Weighted::new(by_age.iter().map(|&i| t.reasons[i].weight)) else {
+            return Ok(Err(Rejection::NoReason));
         };
-        let reason = &t.reasons[eligible[reason_table.sample(&mut rng)]];
-        let exempt = reason.gift && self.cfg.gift_exempts_audience;
-        if !exempt && !audience_allows(&t.audience_rules, candidate.audience, &persona) {
+        let reason_idx = by_age[reason_table.sample(&mut rng)];
+        let reason = &t.reasons[reason_idx];
+        let rules = &t.audience_rules;
+        // Who the target is for: the persona, or for a gift a recipient it suits (kids get kids' things),
+        // and the persona too when gifts are not exempt.
+        let for_recipient = |mask: u32, r: &super::tables::Recipient| {
+            allows(rules, mask, r.gender, r.kind.age())
+                && (r.kind == RecipientKind::Adult || is_for_the_young(rules, mask))
+        };
+        let persona_ok = |mask: u32| {
+            (reason.gift && self.cfg.gift_exempts_audience)
+                || audience_allows(rules, mask, &persona)
+        };
+        let fits = |mask: u32| {
+            persona_ok(mask)
+                && (!reason.gift || reason.recipients.iter().any(|r| for_recipient(mask, r)))
+        };
+        let picked = self.targets.pick_where(&mut rng, |p| {
+            self.suits[reason_idx][p] && fits(self.targets.path_masks[p])
+        });
+        let Some((path_idx, candidate)) = picked else {
+            return Ok(Err(Rejection::NoTarget));
+        };
+        let path = &self.targets.paths[path_idx];
+        // The title can narrow the audience further ("Men's" in a unisex category).
+        if !fits(candidate.audience) {
             return Ok(Err(Rejection::Audience));
         }
+        let recipient = if reason.gift {
+            let suited: Vec<usize> = (0..reason.recipients.len())
+                .filter(|&i| for_recipient(candidate.audience, &reason.recipients[i]))
+                .collect();
+            rng.choose(&suited).copied()
+        } else {
+            None
+        };
         let band = persona
             .income_band
             .as_deref()
@@ -125,9 +180,8 @@ impl Drawer<'_> {
         let occasion = rng.choose(&reason.occasions).cloned().unwrap_or_default();
         let need = self.generic_need(path, &mut rng);
         let mut ctx = self.context(&persona, &occasion, &need, &reason.label);
-        if reason.gift {
+        if let Some(i) = recipient {
             let group = format!("recipient.{}", reason.id);
-            let i = rng.below(t.templates.len(&group));
             ctx.recipient = t.templates.render(
                 &group,
                 i,

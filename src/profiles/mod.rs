@@ -61,12 +61,7 @@ pub fn generate(
     let index = Index::open(catalog)?;
     let targets =
         Targets::from_index(&index, &tables.audience_rules, cfg.category_weight_exponent)?;
-    let drawer = Drawer {
-        tables: &tables,
-        targets: &targets,
-        cfg,
-        seed: config.seed,
-    };
+    let drawer = Drawer::new(&tables, &targets, cfg, config.seed);
     let mut near = NearDuplicateIndex::new(&cfg.dedup);
     let hasher = MinHasher::new(near.signature_len(), cfg.dedup.shingle_words.get());
     let mut report = ProfilesReport {

@@ -145,12 +145,65 @@ pub struct ReasonRow {
     pub occasions: Vec<String>,
     /// Narrative sentences (templates).
     pub sentences: Vec<String>,
-    /// Gift recipients (templates).
+    /// Gift recipients.
     #[serde(default)]
-    pub recipients: Vec<String>,
+    pub recipients: Vec<Recipient>,
     /// Youngest persona this reason suits (a child does not shop for work).
     #[serde(default)]
     pub min_age: u32,
+    /// If not empty, the reason suits only targets whose category path holds one of these labels.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The reason never suits targets whose category path holds one of these labels.
+    #[serde(default)]
+    pub not_categories: Vec<String>,
+}
+
+impl ReasonRow {
+    /// Whether the reason suits a target under `path`.
+    pub fn suits_path(&self, path: &[String]) -> bool {
+        let has = |labels: &[String]| {
+            labels
+                .iter()
+                .any(|l| path.iter().any(|p| p.eq_ignore_ascii_case(l)))
+        };
+        (self.categories.is_empty() || has(&self.categories)) && !has(&self.not_categories)
+    }
+}
+
+/// Who a gift is for.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// How the narrative names them (template).
+    pub text: String,
+    /// Their gender.
+    pub gender: Gender,
+    /// Adult, child or baby.
+    pub kind: RecipientKind,
+}
+
+/// The age group of a gift recipient.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecipientKind {
+    /// Grown-up.
+    Adult,
+    /// Child (under 13).
+    Child,
+    /// Baby (under 3).
+    Baby,
+}
+
+impl RecipientKind {
+    /// A representative age, checked against the audience rules.
+    pub fn age(self) -> u32 {
+        match self {
+            RecipientKind::Adult => 35,
+            RecipientKind::Child => 8,
+            RecipientKind::Baby => 1,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -249,8 +302,7 @@ pub struct Tables {
     pub verbosity: (Vec<Verbosity>, Weighted),
     /// Reasons.
     pub reasons: Vec<ReasonRow>,
-    /// Per age 0..=MAX_AGE: the reasons that suit it and their table.
-    pub reasons_by_age: Vec<Option<(Vec<usize>, Weighted)>>,
+
     /// Generic need rules.
     pub generic_needs: Vec<GenericNeed>,
     /// Requirement attributes.
@@ -426,14 +478,6 @@ impl Tables {
             &reasons_file.origin,
             "reasons",
         )?;
-        let reasons_by_age: Vec<Option<(Vec<usize>, Weighted)>> = (0..=MAX_AGE)
-            .map(|age| {
-                let idx: Vec<usize> = (0..reasons.reasons.len())
-                    .filter(|&i| reasons.reasons[i].min_age <= age)
-                    .collect();
-                Weighted::new(idx.iter().map(|&i| reasons.reasons[i].weight)).map(|t| (idx, t))
-            })
-            .collect();
 
         let mut templates = TemplateBank::new(true);
         templates.add_group("intro", &narrative.intros, &narrative_file.origin)?;
@@ -466,11 +510,8 @@ impl Tables {
                 &r.sentences,
                 &reasons_file.origin,
             )?;
-            templates.add_group(
-                &format!("recipient.{}", r.id),
-                &r.recipients,
-                &reasons_file.origin,
-            )?;
+            let texts: Vec<String> = r.recipients.iter().map(|x| x.text.clone()).collect();
+            templates.add_group(&format!("recipient.{}", r.id), &texts, &reasons_file.origin)?;
         }
         for a in &req.attributes {
             templates.add_group(&format!("req.{}", a.key), &a.phrases, &req_file.origin)?;
@@ -491,7 +532,6 @@ impl Tables {
             formality,
             verbosity,
             reasons: reasons.reasons,
-            reasons_by_age,
             generic_needs: narrative.generic_needs,
             requirement_attributes: req.attributes,
             feature_weight: req.feature_weight,

@@ -19,13 +19,15 @@ pub struct Candidate {
     pub audience: u32,
 }
 
-/// Targets grouped by full category path, with the weighted table that picks a category.
+/// Targets grouped by full category path, with each category's weight and the audience rules its path triggers.
 pub struct Targets {
     /// Category paths.
     pub paths: Vec<Vec<String>>,
     /// Items per path.
     pub members: Vec<Vec<Candidate>>,
-    table: Weighted,
+    /// Audience rules triggered by each path's labels alone.
+    pub path_masks: Vec<u32>,
+    weights: Vec<f64>,
 }
 
 impl Targets {
@@ -49,29 +51,41 @@ impl Targets {
                 "the catalog has no items to choose targets from",
             ));
         }
-        let (paths, members): (Vec<_>, Vec<_>) = by_path.into_iter().unzip();
-        let table = Weighted::new(
-            members
-                .iter()
-                .map(|m: &Vec<Candidate>| (m.len() as f64).powf(exponent)),
-        )
-        .ok_or_else(|| {
-            Error::Config(
+        let (paths, members): (Vec<Vec<String>>, Vec<Vec<Candidate>>) = by_path.into_iter().unzip();
+        let weights: Vec<f64> = members
+            .iter()
+            .map(|m| (m.len() as f64).powf(exponent))
+            .collect();
+        if Weighted::new(weights.iter().copied()).is_none() {
+            return Err(Error::Config(
                 "profiles.category_weight_exponent gives no usable category weights".into(),
-            )
-        })?;
+            ));
+        }
+        let path_masks = paths.iter().map(|p| labels_mask(p, "", rules)).collect();
         Ok(Targets {
             paths,
             members,
-            table,
+            path_masks,
+            weights,
         })
     }
 
-    /// Pick a category by weight, then an item in it uniformly: returns (path index, candidate).
-    pub fn pick(&self, rng: &mut Rng) -> (usize, &Candidate) {
-        let p = self.table.sample(rng);
+    /// Pick a category by weight among those `keep` accepts, then an item in it uniformly:
+    /// returns (path index, candidate), or `None` when no category qualifies.
+    pub fn pick_where(
+        &self,
+        rng: &mut Rng,
+        keep: impl Fn(usize) -> bool,
+    ) -> Option<(usize, &Candidate)> {
+        let table = Weighted::new(
+            self.weights
+                .iter()
+                .enumerate()
+                .map(|(i, w)| if keep(i) { *w } else { 0.0 }),
+        )?;
+        let p = table.sample(rng);
         let items = &self.members[p];
-        (p, &items[rng.below(items.len())])
+        Some((p, &items[rng.below(items.len())]))
     }
 
     /// Number of categories.
@@ -82,28 +96,42 @@ impl Targets {
 
 /// Whether every audience rule set in `mask` admits `persona` (gender listed, age in range).
 pub fn audience_allows(rules: &[AudienceRule], mask: u32, persona: &crate::model::Persona) -> bool {
+    allows(rules, mask, persona.gender, persona.age)
+}
+
+/// Whether every audience rule set in `mask` admits someone of `gender` and `age`.
+pub fn allows(rules: &[AudienceRule], mask: u32, gender: crate::model::Gender, age: u32) -> bool {
     rules.iter().enumerate().take(32).all(|(i, rule)| {
         if mask & (1 << i) == 0 {
             return true;
         }
-        let gender_ok = rule
-            .genders
-            .as_ref()
-            .is_none_or(|g| g.contains(&persona.gender));
-        let min_ok = rule.min_age.is_none_or(|m| persona.age >= m);
-        let max_ok = rule.max_age.is_none_or(|m| persona.age <= m);
+        let gender_ok = rule.genders.as_ref().is_none_or(|g| g.contains(&gender));
+        let min_ok = rule.min_age.is_none_or(|m| age >= m);
+        let max_ok = rule.max_age.is_none_or(|m| age <= m);
         gender_ok && min_ok && max_ok
     })
 }
 
 /// Which audience rules apply to `item`: a keyword equals a path label or a title word (case-insensitive).
 pub fn audience_mask(item: &Item, rules: &[AudienceRule]) -> u32 {
-    let words: Vec<String> = item
-        .title
+    labels_mask(&item.categories, &item.title, rules)
+}
+
+/// Whether any rule set in `mask` is for the young (has a maximum age): kids' and baby categories.
+pub fn is_for_the_young(rules: &[AudienceRule], mask: u32) -> bool {
+    rules
+        .iter()
+        .enumerate()
+        .take(32)
+        .any(|(i, r)| mask & (1 << i) != 0 && r.max_age.is_some())
+}
+
+fn labels_mask(categories: &[String], title: &str, rules: &[AudienceRule]) -> u32 {
+    let words: Vec<String> = title
         .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
         .map(|w| w.to_lowercase())
         .collect();
-    let labels: Vec<String> = item.categories.iter().map(|c| c.to_lowercase()).collect();
+    let labels: Vec<String> = categories.iter().map(|c| c.to_lowercase()).collect();
     let mut mask = 0;
     for (i, rule) in rules.iter().enumerate().take(32) {
         let hit = rule.keywords.iter().any(|k| {
