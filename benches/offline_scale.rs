@@ -80,8 +80,9 @@ fn main() {
         ("non-stick frying pan", None, Some(80.0)),
     ];
     let mut times = Vec::new();
+    let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
     for round in 0..20 {
-        for (text, category, max_price) in &queries {
+        for (qi, (text, category, max_price)) in queries.iter().enumerate() {
             let q = Query {
                 text: text.to_string(),
                 category: category.map(str::to_string),
@@ -92,9 +93,16 @@ fn main() {
             };
             let t = Instant::now();
             let hits = index.search(&q).unwrap();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            times.push(ms);
+            per_query[qi].push(ms);
             assert!(!hits.is_empty() || category.is_some());
         }
+    }
+    for (qi, (text, category, max_price)) in queries.iter().enumerate() {
+        let q = &mut per_query[qi];
+        q.sort_by(f64::total_cmp);
+        println!("  {:>6.2} ms median  \"{text}\" category={category:?} max_price={max_price:?}", q[q.len() / 2]);
     }
     times.sort_by(f64::total_cmp);
     let p50 = times[times.len() / 2];

@@ -148,6 +148,7 @@ impl IndexWriter {
         if let Some(conn) = self.conn.take() {
             conn.execute_batch(
                 "COMMIT; CREATE INDEX IF NOT EXISTS items_price ON items(price);
+                 CREATE INDEX IF NOT EXISTS items_rating ON items(rating DESC, id);
                  INSERT INTO items_fts(items_fts) VALUES('optimize');",
             )
             .map_err(idx)?;

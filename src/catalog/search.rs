@@ -46,6 +46,22 @@ pub fn fts_queries(text: &str) -> Option<(String, String)> {
     (!words.is_empty()).then(|| (words.join(" AND "), words.join(" OR ")))
 }
 
+/// The full-text constraint for a category filter: each label's words as a phrase in the `categories` column.
+fn category_fts(filter: &str) -> Option<String> {
+    let phrases: Vec<String> = filter
+        .split('>')
+        .filter_map(|label| {
+            let words: Vec<String> = label
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            (!words.is_empty()).then(|| format!("\"{}\"", words.join(" ")))
+        })
+        .collect();
+    (!phrases.is_empty()).then(|| format!("{{categories}} : ({})", phrases.join(" AND ")))
+}
+
 /// The LIKE pattern for a category filter over the stored `|A|B|` path key.
 fn category_pattern(filter: &str) -> Option<String> {
     let labels: Vec<String> = filter
@@ -104,15 +120,28 @@ impl Index {
             AND (?5 IS NULL OR i.rating >= ?5)
             AND i.id NOT IN (SELECT value FROM json_each(?6))
             AND i.rowid NOT IN (SELECT value FROM json_each(?8))";
-        let sql = match fts {
-            Some(_) => format!(
+        // The category filter also narrows the full-text match (token level), so BM25 scores fewer rows;
+        // the LIKE on the stored path keeps the exact whole-label semantics.
+        let matcher = match (fts, query.category.as_deref().and_then(category_fts)) {
+            (Some(q), Some(c)) => Some(format!("{c} AND ({q})")),
+            (Some(q), None) => Some(q.to_string()),
+            (None, Some(c)) => Some(c),
+            (None, None) => None,
+        };
+        let sql = match (fts, &matcher) {
+            (None, Some(_)) => format!(
+                "SELECT i.rowid, 0.0 FROM items_fts f JOIN items i ON i.rowid = f.rowid
+                 WHERE items_fts MATCH ?1 AND {filters}
+                 ORDER BY i.rating IS NULL, i.rating DESC, i.id LIMIT ?7"
+            ),
+            (Some(_), _) => format!(
                 "SELECT i.rowid, f.score FROM
                    (SELECT rowid, bm25(items_fts, 8.0, 3.0, 1.0) AS score FROM items_fts WHERE items_fts MATCH ?1) f
                  JOIN items i ON i.rowid = f.rowid
                  WHERE {filters}
                  ORDER BY f.score, i.id LIMIT ?7"
             ),
-            None => format!(
+            (None, None) => format!(
                 "SELECT i.rowid, 0.0 FROM items i
                  WHERE (?1 = '' OR 1) AND {filters}
                  ORDER BY i.rating IS NULL, i.rating DESC, i.id LIMIT ?7"
@@ -122,7 +151,7 @@ impl Index {
         let rows = stmt
             .query_map(
                 params![
-                    fts.unwrap_or(""),
+                    matcher.as_deref().unwrap_or(""),
                     category,
                     query.min_price,
                     query.max_price,
@@ -153,6 +182,15 @@ mod tests {
             Some("\"or\" OR \"near\"".into())
         );
         assert_eq!(fts_queries("  --  "), None);
+    }
+
+    #[test]
+    fn category_fts_phrases_each_label() {
+        assert_eq!(
+            category_fts("Home & Kitchen > Bedding").as_deref(),
+            Some("{categories} : (\"home kitchen\" AND \"bedding\")")
+        );
+        assert_eq!(category_fts(" & "), None);
     }
 
     #[test]

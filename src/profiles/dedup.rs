@@ -68,12 +68,18 @@ pub struct NearDuplicateIndex {
 impl NearDuplicateIndex {
     /// An empty index for signatures of `bands × rows` values.
     pub fn new(cfg: &DedupConfig) -> Self {
+        Self::with_capacity(cfg, 0)
+    }
+
+    /// An empty index sized for `expected` texts, so it never grows (and never holds two tables) mid-run.
+    pub fn with_capacity(cfg: &DedupConfig, expected: usize) -> Self {
+        let (bands, rows) = (cfg.bands.get(), cfg.rows.get());
         NearDuplicateIndex {
-            bands: cfg.bands.get(),
-            rows: cfg.rows.get(),
+            bands,
+            rows,
             threshold: cfg.threshold,
-            buckets: HashMap::new(),
-            low_bits: Vec::new(),
+            buckets: HashMap::with_capacity(expected.saturating_mul(bands)),
+            low_bits: Vec::with_capacity(expected.saturating_mul(bands * rows)),
         }
     }
 

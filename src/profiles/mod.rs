@@ -62,7 +62,11 @@ pub fn generate(
     let targets =
         Targets::from_index(&index, &tables.audience_rules, cfg.category_weight_exponent)?;
     let drawer = Drawer::new(&tables, &targets, cfg, config.seed);
-    let mut near = NearDuplicateIndex::new(&cfg.dedup);
+    let mut near = if cfg.dedup.enabled {
+        NearDuplicateIndex::with_capacity(&cfg.dedup, count)
+    } else {
+        NearDuplicateIndex::new(&cfg.dedup)
+    };
     let hasher = MinHasher::new(near.signature_len(), cfg.dedup.shingle_words.get());
     let mut report = ProfilesReport {
         categories: targets.categories(),
