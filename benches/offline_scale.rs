@@ -102,7 +102,10 @@ fn main() {
     for (qi, (text, category, max_price)) in queries.iter().enumerate() {
         let q = &mut per_query[qi];
         q.sort_by(f64::total_cmp);
-        println!("  {:>6.2} ms median  \"{text}\" category={category:?} max_price={max_price:?}", q[q.len() / 2]);
+        println!(
+            "  {:>6.2} ms median  \"{text}\" category={category:?} max_price={max_price:?}",
+            q[q.len() / 2]
+        );
     }
     times.sort_by(f64::total_cmp);
     let p50 = times[times.len() / 2];

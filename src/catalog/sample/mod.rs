@@ -87,16 +87,26 @@ pub fn make_item(vocab: &Vocabulary, seed: u64, index: usize) -> Result<Item> {
         "feature".into(),
         features.first().cloned().unwrap_or_default(),
     );
-    let ctx = Value::from(minijinja::value::Serde(&ctx));
     let title_group = format!("{}.title", domain.name);
-    let title = vocab
-        .templates
-        .render(&title_group, rng.below(domain.title_count), &ctx)?;
+    let title = vocab.templates.render(
+        &title_group,
+        rng.below(domain.title_count),
+        &Value::from(minijinja::value::Serde(&ctx)),
+    )?;
     let desc_group = format!("{}.description", domain.name);
     let n_desc = (2 + rng.below(2)).min(domain.description_count);
     let mut sentences = Vec::with_capacity(n_desc);
-    for i in rng.sample_indices(domain.description_count, n_desc) {
-        sentences.push(vocab.templates.render(&desc_group, i, &ctx)?);
+    for (k, i) in rng
+        .sample_indices(domain.description_count, n_desc)
+        .into_iter()
+        .enumerate()
+    {
+        // Each sentence that names a feature names a different one.
+        if let Some(f) = features.get(k % features.len().max(1)) {
+            ctx.insert("feature".into(), f.clone());
+        }
+        let value = Value::from(minijinja::value::Serde(&ctx));
+        sentences.push(vocab.templates.render(&desc_group, i, &value)?);
     }
     let (median, sd, lo, hi) = category.price;
     let raw_price = (median.ln() + sd * rng.normal()).exp().clamp(lo, hi);
