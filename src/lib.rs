@@ -1,11 +1,14 @@
 //! musegen: generate MUSE-style conversational-recommendation data — item catalogs, scenario-grounded profiles,
 //! and (in later stages) dialogues, reviews and training files — deterministically and resumably.
 
+pub mod agents;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod dialogue;
 pub mod error;
+pub mod generate;
 pub mod io;
 pub mod model;
 pub mod parallel;

@@ -72,9 +72,71 @@ fn run_chunk<S, T: Send>(
     })
 }
 
+/// Apply `f` to every job on `threads` threads (contiguous shares, one per thread, each with state from `init`)
+/// and return the results in job order.
+pub fn map_jobs<S, J: Send, T: Send>(
+    jobs: Vec<J>,
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, J) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.max(1).min(jobs.len().max(1));
+    if threads == 1 {
+        let mut state = init();
+        return jobs.into_iter().map(|j| f(&mut state, j)).collect();
+    }
+    let per = jobs.len().div_ceil(threads);
+    let mut parts: Vec<Vec<J>> = Vec::with_capacity(threads);
+    let mut rest = jobs;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per.min(rest.len()));
+        parts.push(rest);
+        rest = tail;
+    }
+    let (init, f) = (&init, &f);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut state = init();
+                    part.into_iter()
+                        .map(|j| f(&mut state, j))
+                        .collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+        out
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_keep_their_order() {
+        for threads in [1, 2, 5] {
+            let out = map_jobs(
+                (0..103).collect(),
+                threads,
+                || 0,
+                |calls: &mut i32, j: i32| {
+                    *calls += 1;
+                    j * 3
+                },
+            );
+            assert_eq!(out, (0..103).map(|j| j * 3).collect::<Vec<_>>());
+        }
+        assert!(map_jobs(Vec::<i32>::new(), 4, || (), |_, j| j).is_empty());
+    }
 
     #[test]
     fn order_is_kept_for_any_thread_count() {

@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::sample::{self, load_vocabulary};
 use crate::catalog::{CategoryCollector, CategoryCount, CategoryMap, Index, IndexWriter};
 use crate::config::Config;
+use crate::generate::summary::GenerateReport;
+use crate::generate::{self, GeneratePaths};
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::profiles::{self, ProfilesReport};
 use crate::progress::Progress;
@@ -20,12 +22,16 @@ pub mod names {
     pub const PROFILES: &str = "profiles.jsonl";
     /// The category → item ids map.
     pub const CATEGORY_MAP: &str = "category2items.json";
+    /// The conversations.
+    pub const CONVERSATIONS: &str = "conversations.jsonl";
+    /// Conversations that failed.
+    pub const FAILURES: &str = "failures.jsonl";
     /// The run manifest.
     pub const MANIFEST: &str = "manifest.json";
 }
 
 /// What building the sample catalog did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SampleReport {
     /// Items written.
     pub items: usize,
@@ -138,7 +144,7 @@ pub fn extract_categories(
 }
 
 /// The run manifest: what produced the files in an output folder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// musegen version.
     pub musegen: String,
@@ -146,14 +152,19 @@ pub struct Manifest {
     pub config_hash: String,
     /// Seed.
     pub seed: u64,
+    /// What identifies the profiles file (seed, profile settings, catalog).
+    pub profiles_key: String,
     /// The sample catalog step.
     pub catalog: SampleReport,
-    /// The profiles step.
-    pub profiles: ProfilesReport,
+    /// The profiles step (absent when reused).
+    pub profiles: Option<ProfilesReport>,
+    /// The conversations step.
+    pub generate: Option<GenerateReport>,
 }
 
-/// Run the main job into `dir`: the sample catalog (reused when an identical one is there), then the profiles.
-pub fn run(config: &Config, dir: &Path, quiet: bool) -> Result<Manifest> {
+/// Run the main job into `dir`: the sample catalog and the profiles (each reused when an identical one is there),
+/// then the conversations (resumed when a run was cut short).
+pub fn run(config: &Config, dir: &Path, force: bool, quiet: bool) -> Result<Manifest> {
     std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let catalog = dir.join(names::CATALOG);
     let reusable = Index::open(&catalog)
@@ -172,24 +183,72 @@ pub fn run(config: &Config, dir: &Path, quiet: bool) -> Result<Manifest> {
         build_sample_catalog(config, &catalog, None, quiet)?
     };
     let profiles_path: PathBuf = dir.join(names::PROFILES);
-    let profiles = profiles::generate(
-        config,
-        &catalog,
-        &profiles_path,
-        config.profiles.count.get(),
-        quiet,
-    )?;
-    let manifest = Manifest {
+    let manifest_path = dir.join(names::MANIFEST);
+    let profiles_key = profiles_key(config);
+    let previous: Option<Manifest> = std::fs::read_to_string(&manifest_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let reuse_profiles = reusable
+        && profiles_path.is_file()
+        && previous
+            .as_ref()
+            .is_some_and(|m| m.profiles_key == profiles_key);
+    let mut manifest = Manifest {
         musegen: env!("CARGO_PKG_VERSION").to_string(),
         config_hash: config.hash(),
         seed: config.seed,
+        profiles_key,
         catalog: catalog_report,
-        profiles,
+        profiles: None,
+        generate: None,
     };
-    let path = dir.join(names::MANIFEST);
-    let mut f = AtomicFile::create(&path)?;
-    serde_json::to_writer_pretty(&mut f, &manifest)
-        .map_err(|e| Error::write(&path, std::io::Error::other(e)))?;
-    f.commit()?;
+    if !reuse_profiles {
+        let conversations = dir.join(names::CONVERSATIONS);
+        if conversations.exists() && !force {
+            return Err(Error::Config(format!(
+                "{} belongs to other profiles (the seed or profile settings changed): pass --force to start the conversations over, or use another --out",
+                conversations.display()
+            )));
+        }
+        for stale in [
+            names::CONVERSATIONS,
+            names::FAILURES,
+            "conversations.manifest.json",
+        ] {
+            let _ = std::fs::remove_file(dir.join(stale));
+        }
+        manifest.profiles = Some(profiles::generate(
+            config,
+            &catalog,
+            &profiles_path,
+            config.profiles.count.get(),
+            quiet,
+        )?);
+    }
+    write_manifest(&manifest_path, &manifest)?;
+    let paths = GeneratePaths {
+        profiles: profiles_path,
+        catalog,
+        out: dir.join(names::CONVERSATIONS),
+        failures: dir.join(names::FAILURES),
+    };
+    manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
+    write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)
+}
+
+/// What identifies a profiles file: seed, profile settings and the sample catalog.
+fn profiles_key(config: &Config) -> String {
+    let text = serde_json::to_string(&(&config.profiles, sample_key(config))).unwrap_or_default();
+    format!(
+        "{:016x}",
+        crate::rng::stable_hash(config.seed, &[text.as_bytes()])
+    )
+}
+
+fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut f, manifest)
+        .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+    f.commit()
 }

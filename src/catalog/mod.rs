@@ -3,10 +3,12 @@
 pub mod categories;
 pub mod import;
 pub mod index;
+pub mod memory;
 pub mod sample;
 pub mod search;
 pub mod stats;
 
 pub use categories::{CategoryCollector, CategoryCount, CategoryMap};
 pub use index::{Index, IndexWriter};
+pub use memory::MemoryCatalog;
 pub use search::{Hit, Query};

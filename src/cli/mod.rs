@@ -10,6 +10,7 @@ use crate::Result;
 use crate::catalog::Query;
 use crate::catalog::import::{self, ImportFormat, ImportOptions};
 use crate::config::{self, Config, LoadedConfig};
+use crate::generate::GeneratePaths;
 use crate::pipeline::{self, names};
 use crate::profiles;
 
@@ -38,7 +39,8 @@ struct Global {
     /// Worker threads, 0 = one per core (same as --set threads=N); output never depends on it.
     #[arg(long, global = true)]
     threads: Option<usize>,
-    /// Output folder for the standard file names (catalog.db, profiles.jsonl …).
+    /// Output folder for the standard file names (catalog.db, profiles.jsonl, conversations.jsonl …);
+    /// a path ending in .jsonl names `generate`'s output file instead (its folder holds the rest).
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     out: PathBuf,
     /// More log output (-v debug, -vv trace).
@@ -54,13 +56,25 @@ struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The main job: sample catalog, then profiles, into --out.
-    Run,
+    /// The main job: sample catalog, profiles, conversations, into --out.
+    Run {
+        /// Conversations to generate (same as --set dialogue.sessions=N).
+        #[arg(long)]
+        sessions: Option<usize>,
+        /// Profiles (simulated users) to draw (same as --set profiles.count=M).
+        #[arg(long)]
+        users: Option<usize>,
+        /// Resume even if the settings changed since the output was started.
+        #[arg(long)]
+        force: bool,
+    },
     /// Build, import, inspect and search item catalogs.
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Generate scenario-grounded profiles (or import MUSE ones with `profiles import`).
     Profiles(ProfilesArgs),
+    /// Play one conversation per session with the offline agents; resumable.
+    Generate(GenerateArgs),
     /// Show the effective config or its JSON Schema.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -169,6 +183,37 @@ struct ProfilesArgs {
     output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Profiles to play (default: DIR/profiles.jsonl).
+    #[arg(long, value_name = "PATH")]
+    profiles: Option<PathBuf>,
+    /// Catalog index (default: DIR/catalog.db).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Failures file (default: beside the output, failures.jsonl).
+    #[arg(long, value_name = "PATH")]
+    failures: Option<PathBuf>,
+    /// Conversations to generate (same as --set dialogue.sessions=N; 0 = one per profile).
+    #[arg(long)]
+    sessions: Option<usize>,
+    /// Also write MUSE's detail_convs/ and convs/ folders beside the output.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: OutputFormat,
+    /// Resume even if the settings changed since the output was started.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Extra output shapes of `generate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    /// conversations.jsonl only.
+    Jsonl,
+    /// conversations.jsonl plus MUSE's detail_convs/ and convs/.
+    Muse,
+}
+
 #[derive(Debug, Subcommand)]
 enum ProfilesCommand {
     /// Import MUSE user_scenarios.json into profile records, adding the target items to the catalog.
@@ -211,8 +256,26 @@ impl Global {
         config::load(self.config.as_deref(), &sets)
     }
 
+    /// The output folder: `--out`, or its parent when `--out` names a .jsonl file.
+    fn dir(&self) -> PathBuf {
+        if self.out.extension().is_some_and(|e| e == "jsonl") {
+            self.out.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            self.out.clone()
+        }
+    }
+
     fn path(&self, explicit: &Option<PathBuf>, name: &str) -> PathBuf {
-        explicit.clone().unwrap_or_else(|| self.out.join(name))
+        explicit.clone().unwrap_or_else(|| self.dir().join(name))
+    }
+
+    /// The conversations file: `--out` when it names a .jsonl file, else DIR/conversations.jsonl.
+    fn conversations(&self) -> PathBuf {
+        if self.out.extension().is_some_and(|e| e == "jsonl") {
+            self.out.clone()
+        } else {
+            self.out.join(names::CONVERSATIONS)
+        }
     }
 }
 
@@ -249,11 +312,22 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn dispatch(cli: &Cli) -> Result<()> {
     let g = &cli.global;
     match &cli.command {
-        Command::Run => {
-            let cfg = g.load(&[])?.config;
-            let manifest = pipeline::run(&cfg, &g.out, g.quiet)?;
-            print::run(&manifest, &g.out, g.json)
+        Command::Run {
+            sessions,
+            users,
+            force,
+        } => {
+            let cfg = g
+                .load(&[
+                    ("dialogue.sessions", sessions.map(|n| n.to_string())),
+                    ("profiles.count", users.map(|n| n.to_string())),
+                ])?
+                .config;
+            let dir = g.dir();
+            let manifest = pipeline::run(&cfg, &dir, *force, g.quiet)?;
+            print::run(&manifest, &dir, g.json)
         }
+        Command::Generate(args) => generate(g, args),
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {
@@ -384,6 +458,45 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
             print::profiles(&report, &output, g.json)
         }
     }
+}
+
+fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
+    let cfg = g
+        .load(&[("dialogue.sessions", args.sessions.map(|n| n.to_string()))])?
+        .config;
+    let out = g.conversations();
+    let paths = GeneratePaths {
+        profiles: g.path(&args.profiles, names::PROFILES),
+        catalog: g.path(&args.catalog, names::CATALOG),
+        failures: args
+            .failures
+            .clone()
+            .unwrap_or_else(|| out.with_file_name(names::FAILURES)),
+        out,
+    };
+    let report = crate::generate::generate(&cfg, &paths, args.force, g.quiet)?;
+    if args.format == OutputFormat::Muse {
+        let dir = paths
+            .out
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let n = crate::generate::muse::export(&paths.out, &paths.profiles, &paths.catalog, &dir)?;
+        tracing::info!(
+            "wrote MUSE detail_convs/ and convs/ for {n} conversations in {}",
+            dir.display()
+        );
+    }
+    print::generate(&report, &paths.out, g.json)?;
+    if report.failed > 0 {
+        return Err(crate::Error::Run(format!(
+            "{} of {} conversations failed; see {}",
+            report.failed,
+            report.total,
+            paths.failures.display()
+        )));
+    }
+    Ok(())
 }
 
 fn write_profiles(path: &Path, profiles: &[crate::model::Profile]) -> Result<()> {

@@ -10,6 +10,7 @@ use crate::catalog::import::ImportReport;
 use crate::catalog::stats::CatalogStats;
 use crate::catalog::{CategoryCount, CategoryMap, Hit};
 use crate::config::LoadedConfig;
+use crate::generate::summary::GenerateReport;
 use crate::pipeline::{Manifest, SampleReport};
 use crate::profiles::ProfilesReport;
 use crate::profiles::muse::MuseImport;
@@ -42,11 +43,16 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         if c.reused { ", reused" } else { "" },
         dir.join(crate::pipeline::names::CATALOG).display()
     );
-    profiles(
-        &m.profiles,
-        &dir.join(crate::pipeline::names::PROFILES),
-        false,
-    )?;
+    match &m.profiles {
+        Some(p) => profiles(p, &dir.join(crate::pipeline::names::PROFILES), false)?,
+        None => println!(
+            "profiles  reused -> {}",
+            dir.join(crate::pipeline::names::PROFILES).display()
+        ),
+    }
+    if let Some(g) = &m.generate {
+        generate(g, &dir.join(crate::pipeline::names::CONVERSATIONS), false)?;
+    }
     println!(
         "manifest  {}",
         dir.join(crate::pipeline::names::MANIFEST).display()
@@ -249,5 +255,57 @@ pub fn muse_import(
             s.line, s.field, s.reason
         );
     }
+    Ok(())
+}
+
+pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!(
+        "dialogues {} written ({} resumed, {} failed) in {:.1}s, {:.0}/s -> {}",
+        r.written,
+        r.resumed,
+        r.failed,
+        r.seconds,
+        r.per_second,
+        out.display()
+    );
+    let outcomes: Vec<String> = r.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("          outcomes: {}", outcomes.join(", "));
+    let reasons: Vec<String> = r
+        .end_reasons
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!("          end reasons: {}", reasons.join(", "));
+    println!(
+        "          success {:.1}%, turns mean {:.1}, rounds to accept {}, accepted at first recommendation {}",
+        r.success_rate * 100.0,
+        r.turns_mean,
+        r.rounds_to_accept_mean
+            .map(|x| format!("{x:.2}"))
+            .unwrap_or_else(|| "-".into()),
+        r.first_recommendation_accept_share
+            .map(|x| format!("{:.1}%", x * 100.0))
+            .unwrap_or_else(|| "-".into())
+    );
+    let hist: Vec<String> = r
+        .turns_histogram
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    println!("          turns histogram: {}", hist.join(" "));
+    let (u, s) = (&r.user_diversity, &r.system_diversity);
+    println!(
+        "          diversity over {} conversations: user distinct-1 {:.3} distinct-2 {:.3} verbatim {:.1}%; system distinct-1 {:.3} distinct-2 {:.3} verbatim {:.1}%",
+        r.diversity_sample,
+        u.distinct_1,
+        u.distinct_2,
+        u.verbatim_share * 100.0,
+        s.distinct_1,
+        s.distinct_2,
+        s.verbatim_share * 100.0
+    );
     Ok(())
 }

@@ -20,8 +20,12 @@ pub struct Config {
     pub threads: usize,
     /// Item catalog settings.
     pub catalog: CatalogConfig,
+    /// Folder whose files replace the embedded prompts and phrase banks (`prompts/`) file by file.
+    pub prompts_dir: Option<PathBuf>,
     /// Persona and scenario settings.
     pub profiles: ProfilesConfig,
+    /// Conversation settings.
+    pub dialogue: DialogueConfig,
 }
 
 impl Default for Config {
@@ -30,7 +34,82 @@ impl Default for Config {
             seed: 7,
             threads: 0,
             catalog: CatalogConfig::default(),
+            prompts_dir: None,
             profiles: ProfilesConfig::default(),
+            dialogue: DialogueConfig::default(),
+        }
+    }
+}
+
+/// Conversation settings: the manager's state machine, the simulated user's patience, simulated latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialogueConfig {
+    /// Conversations to generate; 0 means one per profile. Profiles are reused round-robin when there are more sessions than profiles.
+    pub sessions: usize,
+    /// Rounds after the opening; each round the system recommends or chit-chats (MUSE used 6).
+    pub max_rounds: NonZeroU32,
+    /// Chance of chit-chat instead of a recommendation in round 1, 2, …; later rounds use the last value. Never two chit-chats in a row (MUSE: 0.5/0.4/0.3/0.3/0).
+    pub chit_chat: Vec<f64>,
+    /// The first round always recommends (as in MUSE).
+    pub first_round_recommends: bool,
+    /// Opening exchanges before the rounds, drawn uniformly from [min, max] (MUSE used 2).
+    pub opening_exchanges: [u32; 2],
+    /// Before the first recommendation, the chance the system asks about the budget, and about preferences.
+    pub clarify: f64,
+    /// Differences the user names when rejecting (MUSE used 2).
+    pub reject_reasons: NonZeroUsize,
+    /// The user also accepts an item that meets every requirement, in the target's category and within budget.
+    pub accept_equivalent: bool,
+    /// Chance that such an equivalent item is accepted when offered; otherwise the user holds out for the exact item they picture.
+    pub equivalent_accept_rate: f64,
+    /// Chance that the recommender overlooks one learnt preference when it searches (an imperfect recommender, as real ones are).
+    pub system_slip: f64,
+    /// Rejections a user tolerates before giving up: normal(mean, sd), at least `patience_min`, shifted by verbosity.
+    pub patience_mean: f64,
+    /// Spread of the patience.
+    pub patience_sd: f64,
+    /// Smallest patience.
+    pub patience_min: u32,
+    /// Patience added for terse, normal and chatty users.
+    pub patience_by_verbosity: [f64; 3],
+    /// Candidates the recommender retrieves before reranking.
+    pub candidates: NonZeroUsize,
+    /// Simulated user typing time per turn: lognormal median in ms.
+    pub user_latency_ms: f64,
+    /// Simulated system response time per turn: lognormal median in ms.
+    pub system_latency_ms: f64,
+    /// Spread (sigma of the log) of both latencies.
+    pub latency_sigma: f64,
+    /// Chance that a user with a code-mixed language mix (Hinglish …) mixes in a given turn.
+    pub code_mix_rate: f64,
+    /// Conversations sampled for the diversity figures (distinct-n, verbatim share) of the summary.
+    pub diversity_sample: usize,
+}
+
+impl Default for DialogueConfig {
+    fn default() -> Self {
+        DialogueConfig {
+            sessions: 0,
+            max_rounds: NonZeroU32::MIN.saturating_add(5),
+            chit_chat: vec![0.5, 0.4, 0.3, 0.3, 0.0, 0.0],
+            first_round_recommends: true,
+            opening_exchanges: [1, 2],
+            clarify: 0.5,
+            reject_reasons: nz(2),
+            accept_equivalent: true,
+            equivalent_accept_rate: 0.5,
+            system_slip: 0.15,
+            patience_mean: 3.0,
+            patience_sd: 1.5,
+            patience_min: 1,
+            patience_by_verbosity: [-1.0, 0.0, 1.0],
+            candidates: nz(10),
+            user_latency_ms: 6000.0,
+            system_latency_ms: 1500.0,
+            latency_sigma: 0.5,
+            code_mix_rate: 0.6,
+            diversity_sample: 2000,
         }
     }
 }
@@ -179,6 +258,40 @@ impl Config {
                 "profiles.dedup.bands",
                 "× profiles.dedup.rows must be at most 512 hash functions",
             );
+        }
+        let g = &self.dialogue;
+        if g.chit_chat.iter().any(|p| !(0.0..=1.0).contains(p)) {
+            return bad(
+                "dialogue.chit_chat",
+                "holds probabilities: each must be in [0, 1]",
+            );
+        }
+        for (key, p) in [
+            ("dialogue.clarify", g.clarify),
+            ("dialogue.code_mix_rate", g.code_mix_rate),
+            ("dialogue.equivalent_accept_rate", g.equivalent_accept_rate),
+            ("dialogue.system_slip", g.system_slip),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return bad(key, "is a probability: it must be in [0, 1]");
+            }
+        }
+        if g.opening_exchanges[0] > g.opening_exchanges[1] || g.opening_exchanges[1] > 4 {
+            return bad(
+                "dialogue.opening_exchanges",
+                "must be [min, max] with min <= max <= 4",
+            );
+        }
+        for (key, v) in [
+            ("dialogue.user_latency_ms", g.user_latency_ms),
+            ("dialogue.system_latency_ms", g.system_latency_ms),
+            ("dialogue.latency_sigma", g.latency_sigma),
+            ("dialogue.patience_sd", g.patience_sd),
+            ("dialogue.patience_mean", g.patience_mean),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(key, "must be a finite number >= 0");
+            }
         }
         if self.threads > 256 {
             return bad("threads", "must be at most 256 (0 means one per core)");

@@ -35,6 +35,11 @@ impl<W: Write> JsonlWriter<W> {
             .map_err(|e| Error::write(&self.path, e))
     }
 
+    /// Flush the inner writer.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+
     /// Give back the inner writer.
     pub fn into_inner(self) -> W {
         self.inner

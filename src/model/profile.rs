@@ -131,6 +131,9 @@ pub struct Scenario {
     /// For gifts: who the item is for.
     #[serde(default)]
     pub recipient: Option<String>,
+    /// What the user asks for at first, in general words ("a new pair of shoes").
+    #[serde(default)]
+    pub need: Option<String>,
     /// The backstory, never naming the target.
     pub narrative: String,
     /// The requirements the user will reveal, taken from the target's attributes.
@@ -183,6 +186,7 @@ mod tests {
                 purchase_reason: Some("attend".into()),
                 occasion: Some("a wedding".into()),
                 recipient: None,
+                need: Some("a new dress".into()),
                 narrative: "Priya has a wedding to attend.".into(),
                 requirements: vec![Requirement {
                     attribute: "color".into(),

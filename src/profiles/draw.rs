@@ -197,6 +197,7 @@ impl Drawer<'_> {
                 purchase_reason: Some(reason.id.clone()),
                 occasion: Some(occasion),
                 recipient,
+                need: Some(need.clone()),
                 narrative,
                 requirements,
                 budget: Some(Budget { max: budget }),

@@ -10,7 +10,7 @@ pub mod targets;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Index;
 use crate::config::Config;
@@ -25,7 +25,7 @@ use tables::Tables;
 use targets::Targets;
 
 /// What a profiles run did.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct ProfilesReport {
     /// Profiles written.
     pub written: usize,

@@ -120,6 +120,7 @@ fn record(
             purchase_reason: None,
             occasion: None,
             recipient: None,
+            need: None,
             narrative,
             requirements: vec![Requirement {
                 attribute: "text".into(),

@@ -317,8 +317,29 @@ pub struct Tables {
     pub templates: TemplateBank,
 }
 
+impl Tables {
+    /// Purchase reason id → label.
+    pub fn reason_labels(&self) -> std::collections::HashMap<String, String> {
+        self.reasons
+            .iter()
+            .map(|r| (r.id.clone(), r.label.clone()))
+            .collect()
+    }
+}
+
 /// Oldest age with a precomputed profession table.
 pub const MAX_AGE: u32 = 120;
+
+/// The attribute keys of `requirements.toml` with the detail labels each is read from (`color` ← Color, Colour …).
+pub fn attribute_labels(override_dir: Option<&Path>) -> Result<Vec<(String, Vec<String>)>> {
+    let files = data::load_set(PROFILE_TABLES, "profiles", override_dir, false)?;
+    let req: RequirementsFile = data::parse(data::find(&files, "requirements.toml")?)?;
+    Ok(req
+        .attributes
+        .into_iter()
+        .map(|a| (a.key, a.labels))
+        .collect())
+}
 
 impl Tables {
     /// Load the embedded tables, with files from `override_dir` replacing them by name.

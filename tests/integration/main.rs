@@ -4,6 +4,7 @@
 mod bad_input;
 mod catalog;
 mod config;
+mod dialogue;
 mod importers;
 mod profiles;
 mod run;

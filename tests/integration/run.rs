@@ -1,18 +1,16 @@
-//! `musegen run`: the main job on the embedded defaults.
+//! `musegen run`: the main job on the embedded defaults — catalog, profiles, conversations — and its reuse and resume.
 
 use serde_json::Value;
 
-use crate::util::{jsonl, ok, repo};
+use crate::util::{jsonl, musegen, ok, repo};
 
 #[test]
-fn quickstart_run_builds_catalog_profiles_and_manifest_then_reuses_the_catalog() {
+fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let config = repo("examples/quickstart.toml");
-    let out = ok(
-        d,
-        &["run", "--config", config.to_str().unwrap(), "--out", "out"],
-    );
+    let c = config.to_str().unwrap();
+    let out = ok(d, &["run", "--config", c, "--out", "out"]);
     assert!(
         out.stdout.contains("catalog   2000 items"),
         "{}",
@@ -23,20 +21,50 @@ fn quickstart_run_builds_catalog_profiles_and_manifest_then_reuses_the_catalog()
         "{}",
         out.stdout
     );
-    let profiles = jsonl(&d.join("out/profiles.jsonl"));
-    assert_eq!(profiles.len(), 200);
+    assert!(
+        out.stdout
+            .contains("dialogues 200 written (0 resumed, 0 failed)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(jsonl(&d.join("out/profiles.jsonl")).len(), 200);
+    assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 200);
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap())
             .unwrap();
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["profiles"]["written"], 200);
-    let first = std::fs::read(d.join("out/profiles.jsonl")).unwrap();
-    let again = ok(
-        d,
-        &["run", "--config", config.to_str().unwrap(), "--out", "out"],
+    assert_eq!(manifest["generate"]["written"], 200);
+    let profiles = std::fs::read(d.join("out/profiles.jsonl")).unwrap();
+    let conversations = std::fs::read(d.join("out/conversations.jsonl")).unwrap();
+    let again = ok(d, &["run", "--config", c, "--out", "out"]);
+    assert!(
+        again
+            .stdout
+            .contains("catalog   2000 items (seed 7), reused"),
+        "{}",
+        again.stdout
     );
-    assert!(again.stdout.contains("reused"), "{}", again.stdout);
-    assert_eq!(std::fs::read(d.join("out/profiles.jsonl")).unwrap(), first);
+    assert!(
+        again.stdout.contains("profiles  reused"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stdout
+            .contains("dialogues 0 written (200 resumed, 0 failed)"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        std::fs::read(d.join("out/profiles.jsonl")).unwrap(),
+        profiles
+    );
+    assert_eq!(
+        std::fs::read(d.join("out/conversations.jsonl")).unwrap(),
+        conversations
+    );
     let mut names: Vec<String> = std::fs::read_dir(d.join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -44,7 +72,81 @@ fn quickstart_run_builds_catalog_profiles_and_manifest_then_reuses_the_catalog()
     names.sort();
     assert_eq!(
         names,
-        vec!["catalog.db", "manifest.json", "profiles.jsonl"],
+        vec![
+            "catalog.db",
+            "conversations.jsonl",
+            "conversations.manifest.json",
+            "manifest.json",
+            "profiles.jsonl"
+        ],
         "stray temporary files"
     );
+}
+
+#[test]
+fn sessions_and_users_override_the_counts_and_new_profiles_need_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = repo("examples/quickstart.toml");
+    let c = config.to_str().unwrap();
+    ok(
+        d,
+        &[
+            "run",
+            "--config",
+            c,
+            "--out",
+            "o",
+            "--sessions",
+            "150",
+            "--users",
+            "40",
+        ],
+    );
+    assert_eq!(jsonl(&d.join("o/profiles.jsonl")).len(), 40);
+    let conversations = jsonl(&d.join("o/conversations.jsonl"));
+    assert_eq!(conversations.len(), 150);
+    // Profiles are reused round-robin.
+    assert_eq!(
+        conversations[0]["profile_id"],
+        conversations[40]["profile_id"]
+    );
+    let out = musegen(
+        d,
+        &[
+            "run",
+            "--config",
+            c,
+            "--out",
+            "o",
+            "--sessions",
+            "150",
+            "--users",
+            "40",
+            "--seed",
+            "8",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--force"), "{}", out.stderr);
+    ok(
+        d,
+        &[
+            "run",
+            "--config",
+            c,
+            "--out",
+            "o",
+            "--sessions",
+            "150",
+            "--users",
+            "40",
+            "--seed",
+            "8",
+            "--force",
+        ],
+    );
+    let redone = jsonl(&d.join("o/conversations.jsonl"));
+    assert_eq!(redone.len(), 150);
+    assert_ne!(redone[0]["turns"], conversations[0]["turns"]);
 }

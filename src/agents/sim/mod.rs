@@ -1,0 +1,65 @@
+//! The embedded offline agent family: an agenda-based user simulator and a retrieval recommender, both phrasing
+//! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
+
+mod phrases;
+mod system;
+mod user;
+
+pub use phrases::{PhraseBank, UserAct};
+pub use system::SimSystem;
+pub use user::SimUser;
+
+use std::collections::HashMap;
+
+use crate::catalog::MemoryCatalog;
+use crate::config::DialogueConfig;
+use crate::rng::Rng;
+
+/// What every sim agent of a run shares: the catalog in memory, the phrase banks, the settings, and the purchase
+/// reasons' labels (profiles store reason ids).
+pub struct SimWorld<'a> {
+    /// The catalog.
+    pub catalog: &'a MemoryCatalog,
+    /// The phrase banks.
+    pub phrases: &'a PhraseBank,
+    /// Dialogue settings.
+    pub config: &'a DialogueConfig,
+    /// Reason id → label (`attend` → "attending an event").
+    pub reason_labels: &'a HashMap<String, String>,
+}
+
+/// A simulated latency in milliseconds: lognormal with the given median and sigma of the log.
+pub fn latency(rng: &mut Rng, median_ms: f64, sigma: f64) -> u32 {
+    let x = (median_ms.max(1.0).ln() + sigma * rng.normal()).exp();
+    x.clamp(1.0, 600_000.0) as u32
+}
+
+/// A price as people write it: `$89.99`, `$120`.
+pub fn money(x: f64) -> String {
+    if (x - x.round()).abs() < 0.005 {
+        format!("${:.0}", x)
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_positive_and_centred_on_the_median() {
+        let mut rng = Rng::from_u64(5);
+        let mut v: Vec<u32> = (0..2001).map(|_| latency(&mut rng, 1000.0, 0.5)).collect();
+        v.sort();
+        let median = v[1000] as f64;
+        assert!((800.0..1250.0).contains(&median), "{median}");
+        assert!(v[0] >= 1);
+    }
+
+    #[test]
+    fn money_is_written_naturally() {
+        assert_eq!(money(120.0), "$120");
+        assert_eq!(money(89.99), "$89.99");
+    }
+}

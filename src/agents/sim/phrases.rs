@@ -1,0 +1,455 @@
+//! The simulator's phrase banks (`prompts/sim/user.toml`, `prompts/sim/system.toml`): MiniJinja templates per dialogue
+//! act, realised in the persona's style — formality picks the bank, verbosity trims or adds an aside, and the language
+//! mix code-mixes (Hinglish, Spanglish …).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use minijinja::Value;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{self, SIM_PHRASES};
+use crate::model::{Formality, Persona, Verbosity};
+use crate::rng::Rng;
+use crate::template::TemplateBank;
+use crate::{Error, Result};
+
+/// The user's dialogue acts that have a phrase bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAct {
+    /// First reply: the need, vaguely.
+    Open,
+    /// Second opening reply: more context.
+    Context,
+    /// Names the category.
+    InformCategory,
+    /// Gives the budget.
+    AnswerBudget,
+    /// Reveals one wish.
+    AnswerPreference,
+    /// Nothing more to add.
+    NoPreference,
+    /// Small talk.
+    ChitChat,
+    /// Turns an item down.
+    Reject,
+    /// Takes an item.
+    Accept,
+    /// Gives up.
+    Abandon,
+}
+
+impl UserAct {
+    const ALL: [UserAct; 10] = [
+        UserAct::Open,
+        UserAct::Context,
+        UserAct::InformCategory,
+        UserAct::AnswerBudget,
+        UserAct::AnswerPreference,
+        UserAct::NoPreference,
+        UserAct::ChitChat,
+        UserAct::Reject,
+        UserAct::Accept,
+        UserAct::Abandon,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            UserAct::Open => "open",
+            UserAct::Context => "context",
+            UserAct::InformCategory => "inform_category",
+            UserAct::AnswerBudget => "answer_budget",
+            UserAct::AnswerPreference => "answer_preference",
+            UserAct::NoPreference => "no_preference",
+            UserAct::ChitChat => "chit_chat",
+            UserAct::Reject => "reject",
+            UserAct::Accept => "accept",
+            UserAct::Abandon => "abandon",
+        }
+    }
+}
+
+/// The system acts with a phrase bank.
+pub const SYSTEM_ACTS: [&str; 9] = [
+    "greet",
+    "ask_category",
+    "clarify_budget",
+    "clarify_preference",
+    "chit_chat",
+    "recommend",
+    "recommend_again",
+    "close_accept",
+    "close_abandon",
+];
+
+/// Reason kinds with their own clauses; any other attribute uses `other`.
+const REASON_KEYS: [&str; 11] = [
+    "color",
+    "material",
+    "category",
+    "price_high",
+    "style",
+    "fit",
+    "pattern",
+    "size",
+    "brand",
+    "feature",
+    "other",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFile {
+    acts: BTreeMap<String, ByFormality>,
+    reasons: BTreeMap<String, Vec<String>>,
+    verbosity: VerbosityFile,
+    codemix: BTreeMap<String, CodeMix>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ByFormality {
+    casual: Vec<String>,
+    neutral: Vec<String>,
+    formal: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerbosityFile {
+    chatty: Vec<String>,
+}
+
+/// How one language mix sprinkles the other language into English turns.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct CodeMix {
+    openers: Vec<String>,
+    closers: Vec<String>,
+    swaps: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemFile {
+    acts: BTreeMap<String, Vec<String>>,
+}
+
+/// What user templates may refer to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UserContext {
+    /// General need ("a new pair of shoes").
+    pub need: String,
+    /// Occasion.
+    pub occasion: String,
+    /// Purchase reason label.
+    pub reason: String,
+    /// Gift recipient, or empty.
+    pub recipient: String,
+    /// Leaf category, lowercase.
+    pub category: String,
+    /// Budget as written ("$120").
+    pub budget: String,
+    /// The wish revealed now.
+    pub requirement: String,
+    /// Reject reasons, joined.
+    pub reasons: String,
+    /// Short name of the item in hand.
+    pub item: String,
+    /// What the user likes about it.
+    pub liked: String,
+    /// Persona style.
+    pub style: String,
+    /// Persona city.
+    pub city: String,
+}
+
+/// What system templates may refer to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SystemContext {
+    /// Item title.
+    pub title: String,
+    /// Item price as written.
+    pub price: String,
+    /// Why the item fits.
+    pub highlights: String,
+    /// The last feedback, restated.
+    pub feedback: String,
+    /// Leaf category, lowercase.
+    pub category: String,
+    /// The occasion the user mentioned.
+    pub occasion: String,
+    /// The user's general need.
+    pub need: String,
+    /// The budget as written.
+    pub budget: String,
+}
+
+/// The compiled phrase banks.
+pub struct PhraseBank {
+    bank: TemplateBank,
+    codemix: BTreeMap<String, CodeMix>,
+}
+
+impl PhraseBank {
+    /// Load the embedded banks, with files of `prompts_dir/sim/` replacing them by name.
+    pub fn load(prompts_dir: Option<&Path>) -> Result<Self> {
+        let dir = prompts_dir.map(|d| d.join("sim"));
+        let dir = dir.as_deref().filter(|d| d.is_dir());
+        let files = data::load_set(SIM_PHRASES, "prompts/sim", dir, false)?;
+        let user_file = data::find(&files, "user.toml")?;
+        let system_file = data::find(&files, "system.toml")?;
+        let user: UserFile = data::parse(user_file)?;
+        let system: SystemFile = data::parse(system_file)?;
+        let mut bank = TemplateBank::new(true);
+        for act in UserAct::ALL {
+            let Some(by) = user.acts.get(act.key()) else {
+                return Err(Error::data(
+                    &user_file.origin,
+                    format!("missing [acts.{}]", act.key()),
+                ));
+            };
+            for (f, list) in [
+                ("casual", &by.casual),
+                ("neutral", &by.neutral),
+                ("formal", &by.formal),
+            ] {
+                if list.is_empty() {
+                    return Err(Error::data(
+                        &user_file.origin,
+                        format!("acts.{}.{f} is empty", act.key()),
+                    ));
+                }
+                bank.add_group(&format!("user.{}.{f}", act.key()), list, &user_file.origin)?;
+            }
+        }
+        for key in REASON_KEYS {
+            let list = user
+                .reasons
+                .get(key)
+                .filter(|l| !l.is_empty())
+                .ok_or_else(|| {
+                    Error::data(
+                        &user_file.origin,
+                        format!("reasons.{key} is missing or empty"),
+                    )
+                })?;
+            bank.add_group(&format!("reason.{key}"), list, &user_file.origin)?;
+        }
+        bank.add_group("aside", &user.verbosity.chatty, &user_file.origin)?;
+        for act in SYSTEM_ACTS {
+            let list = system
+                .acts
+                .get(act)
+                .filter(|l| !l.is_empty())
+                .ok_or_else(|| {
+                    Error::data(
+                        &system_file.origin,
+                        format!("acts.{act} is missing or empty"),
+                    )
+                })?;
+            bank.add_group(&format!("system.{act}"), list, &system_file.origin)?;
+        }
+        Ok(PhraseBank {
+            bank,
+            codemix: user.codemix,
+        })
+    }
+
+    fn pick(&self, group: &str, ctx: &Value, rng: &mut Rng) -> Result<String> {
+        let i = rng.below(self.bank.len(group));
+        self.bank.render(group, i, ctx)
+    }
+
+    /// A user turn for `act`, in the persona's style.
+    pub fn user(
+        &self,
+        act: UserAct,
+        persona: &Persona,
+        ctx: &UserContext,
+        code_mix_rate: f64,
+        rng: &mut Rng,
+    ) -> Result<String> {
+        let formality = match persona.formality {
+            Formality::Casual => "casual",
+            Formality::Neutral => "neutral",
+            Formality::Formal => "formal",
+        };
+        let value = Value::from(minijinja::value::Serde(ctx));
+        let group = format!("user.{}.{formality}", act.key());
+        let mut text = self.pick(&group, &value, rng)?;
+        match persona.verbosity {
+            // A terse user picks the shorter of two phrasings (every phrasing carries the act's information).
+            Verbosity::Terse => {
+                for _ in 0..1 {
+                    let other = self.pick(&group, &value, rng)?;
+                    if other.len() < text.len() {
+                        text = other;
+                    }
+                }
+            }
+            _ => {
+                // Small talk invites an aside from anyone but the terse; chatty users add them elsewhere too.
+                let chatty = persona.verbosity == Verbosity::Chatty;
+                let p = match act {
+                    UserAct::ChitChat | UserAct::Context => {
+                        if chatty {
+                            0.8
+                        } else {
+                            0.5
+                        }
+                    }
+                    UserAct::Accept => 0.0,
+                    _ if chatty => 0.5,
+                    _ => 0.0,
+                };
+                if rng.chance(p) {
+                    let aside = self.pick("aside", &value, rng)?;
+                    text = format!("{text} {aside}");
+                }
+            }
+        }
+        if let Some(mix) = self.codemix.get(&persona.language_mix)
+            && rng.chance(code_mix_rate)
+        {
+            text = code_mix(&text, mix, rng);
+        }
+        Ok(text)
+    }
+
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`).
+    pub fn reason(
+        &self,
+        attribute: &str,
+        wanted: &str,
+        got: &str,
+        rng: &mut Rng,
+    ) -> Result<String> {
+        let key = if REASON_KEYS.contains(&attribute) {
+            attribute
+        } else {
+            "other"
+        };
+        let ctx = minijinja::context! {
+            wanted => wanted,
+            got => got,
+            attribute => attribute.replace('_', " "),
+        };
+        self.pick(&format!("reason.{key}"), &ctx, rng)
+    }
+
+    /// A system turn for `act` (one of [`SYSTEM_ACTS`]).
+    pub fn system(&self, act: &str, ctx: &SystemContext, rng: &mut Rng) -> Result<String> {
+        self.pick(
+            &format!("system.{act}"),
+            &Value::from(minijinja::value::Serde(ctx)),
+            rng,
+        )
+    }
+}
+
+/// Mix another language into an English turn: whole-word swaps, an opener, a closer.
+fn code_mix(text: &str, mix: &CodeMix, rng: &mut Rng) -> String {
+    let mut out = text.to_string();
+    for (from, to) in &mix.swaps {
+        if rng.chance(0.5) {
+            out = swap_words(&out, from, to);
+        }
+    }
+    if rng.chance(0.5)
+        && let Some(opener) = rng.choose(&mix.openers)
+    {
+        let mut chars = out.chars();
+        let rest = match chars.next() {
+            Some(c) if !out.starts_with("I ") && !out.starts_with("I'") => {
+                c.to_lowercase().chain(chars).collect::<String>()
+            }
+            Some(c) => std::iter::once(c).chain(chars).collect(),
+            None => String::new(),
+        };
+        out = format!("{opener}{rest}");
+    }
+    if rng.chance(0.4)
+        && let Some(closer) = rng.choose(&mix.closers)
+    {
+        let trimmed = out.trim_end_matches(['.', '!']).to_string();
+        out = format!("{trimmed}{closer}");
+    }
+    out
+}
+
+/// Replace whole-word, case-insensitive occurrences of `from` with `to`.
+fn swap_words(text: &str, from: &str, to: &str) -> String {
+    let lower = text.to_lowercase();
+    let needle = from.to_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut start = 0;
+    while let Some(pos) = lower[start..].find(&needle) {
+        let at = start + pos;
+        let end = at + needle.len();
+        let before_ok = at == 0
+            || !lower[..at]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let after_ok = end >= lower.len()
+            || !lower[end..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+        if before_ok && after_ok && text.is_char_boundary(at) && text.is_char_boundary(end) {
+            out.push_str(&text[last..at]);
+            out.push_str(to);
+            last = end;
+        }
+        start = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_whole_words_only() {
+        assert_eq!(
+            swap_words("Very good, very very!", "very", "bahut"),
+            "bahut good, bahut bahut!"
+        );
+        assert_eq!(
+            swap_words("everything is good", "very", "bahut"),
+            "everything is good"
+        );
+        assert_eq!(swap_words("a little bit", "a little", "thoda"), "thoda bit");
+    }
+
+    #[test]
+    fn embedded_banks_load_and_render_every_act() {
+        let bank = PhraseBank::load(None).unwrap();
+        let mut rng = Rng::from_u64(1);
+        let ctx = SystemContext {
+            title: "Trail Boot".into(),
+            price: "$90".into(),
+            ..Default::default()
+        };
+        for act in SYSTEM_ACTS {
+            assert!(!bank.system(act, &ctx, &mut rng).unwrap().is_empty());
+        }
+        let text = bank.system("recommend", &ctx, &mut rng).unwrap();
+        assert!(
+            text.contains("Trail Boot") && text.contains("$90"),
+            "{text}"
+        );
+        for key in REASON_KEYS {
+            assert!(
+                !bank
+                    .reason(key, "navy", "black", &mut rng)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! The retrieval recommender: it learns constraints from the user's turns (category, budget, wanted and unwanted
+//! attribute values, features), asks for what is missing, and recommends through a chain — summarise the needs, build
+//! a query, retrieve candidates from the catalog (excluding items already shown), rerank by the constraints, phrase.
+//! The best match wins; ties are broken by the seeded RNG.
+
+use std::collections::HashMap;
+
+use super::SimWorld;
+use super::phrases::{PhraseBank, SystemContext};
+use super::{latency, money};
+use crate::Result;
+use crate::agents::{SystemAct, SystemAgent};
+use crate::catalog::MemoryCatalog;
+use crate::config::DialogueConfig;
+use crate::model::{Action, Role, Slot, Turn};
+use crate::rng::Rng;
+
+/// What the recommender has learnt so far.
+#[derive(Default)]
+struct Needs {
+    category: Option<String>,
+    budget: Option<f64>,
+    wanted: Vec<(String, String)>,
+    unwanted: Vec<(String, String)>,
+    features: Vec<String>,
+    occasion: String,
+    need: String,
+    feedback: String,
+}
+
+/// The offline recommender of one conversation.
+pub struct SimSystem<'a> {
+    cat: &'a MemoryCatalog,
+    phrases: &'a PhraseBank,
+    cfg: &'a DialogueConfig,
+    rng: Rng,
+    needs: Needs,
+    read: usize,
+    shown: Vec<u32>,
+    asked: Vec<&'static str>,
+}
+
+impl<'a> SimSystem<'a> {
+    /// A recommender over `cat`.
+    pub fn new(world: &SimWorld<'a>, rng: Rng) -> Self {
+        SimSystem {
+            cat: world.catalog,
+            phrases: world.phrases,
+            cfg: world.config,
+            rng,
+            needs: Needs::default(),
+            read: 0,
+            shown: Vec::new(),
+            asked: Vec::new(),
+        }
+    }
+
+    /// Learn from the user turns not read yet.
+    fn absorb(&mut self, history: &[Turn]) {
+        for turn in history
+            .iter()
+            .skip(self.read)
+            .filter(|t| t.role == Role::User)
+        {
+            let mut feedback = Vec::new();
+            for s in &turn.slots {
+                let n = &mut self.needs;
+                match (s.attribute.as_str(), s.negative) {
+                    ("category", false) => n.category = Some(s.value.to_lowercase()),
+                    ("budget", false) => n.budget = s.value.parse().ok().or(n.budget),
+                    ("need", false) => n.need = s.value.clone(),
+                    ("occasion", false) => n.occasion = s.value.clone(),
+                    ("reason" | "recipient", _) => {}
+                    ("feature", false) => {
+                        if !n.features.contains(&s.value) {
+                            n.features.push(s.value.clone());
+                        }
+                    }
+                    (key, true) => n.unwanted.push((key.to_string(), s.value.clone())),
+                    (key, false) => {
+                        n.wanted.retain(|(k, _)| k != key);
+                        n.wanted.push((key.to_string(), s.value.clone()));
+                    }
+                }
+                if !s.negative && turn.action == Action::Reject {
+                    feedback.push(match s.attribute.as_str() {
+                        "budget" => format!(
+                            "you'd like to stay under {}",
+                            money(s.value.parse().unwrap_or(0.0))
+                        ),
+                        "category" => format!("you're after {}", s.value),
+                        "feature" => format!("you need {}", s.value),
+                        _ => format!("you'd prefer {}", s.value),
+                    });
+                }
+            }
+            if turn.action == Action::Reject {
+                self.needs.feedback = if feedback.is_empty() {
+                    "that one wasn't quite right".into()
+                } else {
+                    feedback.join(" and ")
+                };
+            }
+        }
+        self.read = history.len();
+    }
+
+    fn turn(&mut self, action: Action, text: String, slots: Vec<Slot>) -> Turn {
+        Turn {
+            role: Role::System,
+            action,
+            text,
+            items: Vec::new(),
+            images: Vec::new(),
+            slots,
+            query: None,
+            latency_ms: latency(
+                &mut self.rng,
+                self.cfg.system_latency_ms,
+                self.cfg.latency_sigma,
+            ),
+        }
+    }
+
+    fn context(&self) -> SystemContext {
+        SystemContext {
+            category: self
+                .needs
+                .category
+                .clone()
+                .unwrap_or_else(|| "options".into()),
+            occasion: if self.needs.occasion.is_empty() {
+                "the occasion".into()
+            } else {
+                self.needs.occasion.clone()
+            },
+            need: if self.needs.need.is_empty() {
+                "something new".into()
+            } else {
+                self.needs.need.clone()
+            },
+            budget: self.needs.budget.map(money).unwrap_or_default(),
+            feedback: self.needs.feedback.clone(),
+            ..SystemContext::default()
+        }
+    }
+
+    fn clarify(&mut self, topic: &'static str, act: &str) -> Result<Turn> {
+        self.asked.push(topic);
+        let text = self.phrases.system(act, &self.context(), &mut self.rng)?;
+        let slots = vec![Slot {
+            attribute: topic.to_string(),
+            value: "?".into(),
+            negative: false,
+        }];
+        Ok(self.turn(Action::Clarify, text, slots))
+    }
+
+    fn recommend(&mut self) -> Result<Turn> {
+        let first = self.shown.is_empty();
+        if self.needs.category.is_none() && !self.asked.contains(&"category") {
+            return self.clarify("category", "ask_category");
+        }
+        if first
+            && self.needs.budget.is_none()
+            && !self.asked.contains(&"budget")
+            && self.rng.chance(self.cfg.clarify)
+        {
+            return self.clarify("budget", "clarify_budget");
+        }
+        if first && !self.asked.contains(&"preference") && self.rng.chance(self.cfg.clarify) {
+            return self.clarify("preference", "clarify_preference");
+        }
+        let query = self.query();
+        let Some(best) = self.best() else {
+            let text = self
+                .phrases
+                .system("close_abandon", &self.context(), &mut self.rng)?;
+            return Ok(self.turn(Action::Close, text, Vec::new()));
+        };
+        self.shown.push(best);
+        let item = self.cat.item(best);
+        let mut ctx = self.context();
+        ctx.title = item.title.clone();
+        ctx.price = item
+            .price
+            .map(money)
+            .unwrap_or_else(|| "a fair price".into());
+        ctx.highlights = self.highlights(best);
+        let act = if first {
+            "recommend"
+        } else {
+            "recommend_again"
+        };
+        let text = self.phrases.system(act, &ctx, &mut self.rng)?;
+        let mut turn = self.turn(Action::Recommend, text, Vec::new());
+        turn.items = vec![item.id.clone()];
+        turn.images = item.image.clone().into_iter().collect();
+        turn.query = Some(query);
+        Ok(turn)
+    }
+
+    /// The needs so far, summarised as a search query.
+    fn query(&self) -> String {
+        let n = &self.needs;
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(n.wanted.iter().map(|(_, v)| v.clone()));
+        parts.extend(n.features.iter().cloned());
+        parts.push(n.category.clone().unwrap_or_else(|| n.need.clone()));
+        let mut q = parts.join(" ");
+        if !n.unwanted.is_empty() {
+            let not: Vec<&str> = n.unwanted.iter().map(|(_, v)| v.as_str()).collect();
+            q.push_str(&format!(" -{}", not.join(" -")));
+        }
+        if let Some(b) = n.budget {
+            q.push_str(&format!(" under {}", money(b)));
+        }
+        q
+    }
+
+    /// Retrieve candidates in the category (by wanted values, else best rated), drop those shown, rerank.
+    fn best(&mut self) -> Option<u32> {
+        let leaf = self.needs.category.clone()?;
+        // An imperfect recommender: now and then one learnt preference is overlooked for this search.
+        let slipped = (!self.needs.wanted.is_empty() && self.rng.chance(self.cfg.system_slip))
+            .then(|| {
+                self.needs
+                    .wanted
+                    .remove(self.rng.below(self.needs.wanted.len()))
+            });
+        let best = self.rank(&leaf);
+        if let Some(w) = slipped {
+            self.needs.wanted.push(w);
+        }
+        best
+    }
+
+    fn rank(&mut self, leaf: &str) -> Option<u32> {
+        let leaf = leaf.to_string();
+        let mut retrieved: HashMap<u32, u32> = HashMap::new();
+        for (k, v) in &self.needs.wanted {
+            for &i in self.cat.with_value(&leaf, k, v) {
+                *retrieved.entry(i).or_insert(0) += 1;
+            }
+        }
+        let mut pool: Vec<u32> = retrieved
+            .keys()
+            .copied()
+            .filter(|i| !self.shown.contains(i))
+            .collect();
+        let k = self.cfg.candidates.get();
+        if pool.len() < k {
+            pool.extend(
+                self.cat
+                    .in_leaf(&leaf)
+                    .iter()
+                    .filter(|i| !self.shown.contains(i) && !retrieved.contains_key(i))
+                    .take(k * 4),
+            );
+        }
+        if pool.is_empty() {
+            return None;
+        }
+        let within: Vec<u32> = match self.needs.budget {
+            Some(b) => pool
+                .iter()
+                .copied()
+                .filter(|&i| self.cat.item(i).price.is_none_or(|p| p <= b))
+                .collect(),
+            None => pool.clone(),
+        };
+        let pool = if within.is_empty() { pool } else { within };
+        let mut scored: Vec<(f64, u32)> = pool.into_iter().map(|i| (self.score(i), i)).collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(k);
+        let top = scored.first()?.0;
+        let tied: Vec<u32> = scored
+            .iter()
+            .take_while(|(s, _)| (top - s).abs() < 1e-9)
+            .map(|(_, i)| *i)
+            .collect();
+        self.rng.choose(&tied).copied()
+    }
+
+    fn score(&self, i: u32) -> f64 {
+        let n = &self.needs;
+        let wanted = n
+            .wanted
+            .iter()
+            .filter(|(k, v)| self.cat.value(i, k) == Some(v.as_str()))
+            .count() as f64;
+        let unwanted = n
+            .unwanted
+            .iter()
+            .filter(|(k, v)| self.cat.value(i, k) == Some(v.as_str()))
+            .count() as f64;
+        let features = n
+            .features
+            .iter()
+            .filter(|f| self.cat.has_feature(i, f))
+            .count() as f64;
+        2.0 * wanted + 1.5 * features - 3.0 * unwanted + 0.1 * self.cat.item(i).rating
+    }
+
+    fn highlights(&self, i: u32) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in &self.needs.wanted {
+            if self.cat.value(i, k) == Some(v.as_str()) {
+                parts.push(match k.as_str() {
+                    "color" => format!("it's {v}"),
+                    "material" => format!("it's made of {v}"),
+                    key => format!("its {} is {v}", key.replace('_', " ")),
+                });
+            }
+        }
+        for f in &self.needs.features {
+            if self.cat.has_feature(i, f) {
+                parts.push(format!("it has {f}"));
+            }
+        }
+        if parts.is_empty() {
+            format!("it's one of our best-rated {}", self.cat.leaf(i))
+        } else {
+            parts.join(" and ")
+        }
+    }
+}
+
+impl SystemAgent for SimSystem<'_> {
+    fn next(&mut self, act: SystemAct, history: &[Turn]) -> Result<Turn> {
+        self.absorb(history);
+        match act {
+            SystemAct::Greet => {
+                let text = self
+                    .phrases
+                    .system("greet", &self.context(), &mut self.rng)?;
+                Ok(self.turn(Action::Greet, text, Vec::new()))
+            }
+            SystemAct::OpeningChat | SystemAct::ChitChat => {
+                let text = self
+                    .phrases
+                    .system("chit_chat", &self.context(), &mut self.rng)?;
+                Ok(self.turn(Action::ChitChat, text, Vec::new()))
+            }
+            SystemAct::Recommend => self.recommend(),
+            SystemAct::CloseAccepted => {
+                let mut ctx = self.context();
+                ctx.title = self
+                    .shown
+                    .last()
+                    .map(|&i| self.cat.item(i).title.clone())
+                    .unwrap_or_default();
+                let text = self.phrases.system("close_accept", &ctx, &mut self.rng)?;
+                Ok(self.turn(Action::Close, text, Vec::new()))
+            }
+            SystemAct::CloseAbandoned => {
+                let text = self
+                    .phrases
+                    .system("close_abandon", &self.context(), &mut self.rng)?;
+                Ok(self.turn(Action::Close, text, Vec::new()))
+            }
+        }
+    }
+
+    fn name(&self) -> String {
+        "sim".into()
+    }
+}

@@ -1,0 +1,434 @@
+//! The agenda-based user simulator: the profile's goal becomes an agenda of acts (give the need, the category, the
+//! budget, each requirement); the system's acts pop it (a clarifying question is answered from the top of the agenda)
+//! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
+
+use super::SimWorld;
+use super::phrases::{PhraseBank, UserAct, UserContext};
+use super::{latency, money};
+use crate::agents::UserAgent;
+use crate::catalog::MemoryCatalog;
+use crate::config::DialogueConfig;
+use crate::dialogue::compare::{differences, satisfies};
+use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
+use crate::rng::Rng;
+use crate::{Error, Result};
+
+/// The simulated shopper of one conversation.
+pub struct SimUser<'a> {
+    profile: &'a Profile,
+    cat: &'a MemoryCatalog,
+    phrases: &'a PhraseBank,
+    cfg: &'a DialogueConfig,
+    rng: Rng,
+    target: u32,
+    /// Requirement indices still to reveal; the next one is at the end.
+    agenda: Vec<usize>,
+    patience: u32,
+    rejections: u32,
+    gave_context: bool,
+    base: UserContext,
+}
+
+impl<'a> SimUser<'a> {
+    /// The user for `profile`; fails when the target is not in the catalog.
+    pub fn new(profile: &'a Profile, world: &SimWorld<'a>, mut rng: Rng) -> Result<Self> {
+        let (cat, phrases, cfg) = (world.catalog, world.phrases, world.config);
+        let target = cat.position(&profile.target_item_id).ok_or_else(|| {
+            Error::Run(format!(
+                "profile {}: target item {} is not in the catalog",
+                profile.id, profile.target_item_id
+            ))
+        })?;
+        let shift = cfg.patience_by_verbosity[match profile.persona.verbosity {
+            Verbosity::Terse => 0,
+            Verbosity::Normal => 1,
+            Verbosity::Chatty => 2,
+        }];
+        let drawn = cfg.patience_mean + cfg.patience_sd * rng.normal() + shift;
+        let patience = (drawn.round().max(0.0) as u32).max(cfg.patience_min);
+        let mut agenda: Vec<usize> = (0..profile.scenario.requirements.len()).collect();
+        agenda.reverse();
+        let s = &profile.scenario;
+        let p = &profile.persona;
+        let base = UserContext {
+            need: s
+                .need
+                .clone()
+                .unwrap_or_else(|| format!("some {}", cat.leaf(target))),
+            occasion: s
+                .occasion
+                .clone()
+                .unwrap_or_else(|| "an upcoming occasion".into()),
+            reason: s
+                .purchase_reason
+                .as_ref()
+                .map(|r| {
+                    world
+                        .reason_labels
+                        .get(r)
+                        .cloned()
+                        .unwrap_or_else(|| r.replace('_', " "))
+                })
+                .unwrap_or_else(|| "something coming up".into()),
+            recipient: s.recipient.clone().unwrap_or_default(),
+            category: cat.leaf(target).to_string(),
+            budget: s.budget.as_ref().map(|b| money(b.max)).unwrap_or_default(),
+            style: p.style.clone().unwrap_or_else(|| "everyday".into()),
+            city: p
+                .location
+                .as_ref()
+                .map(|l| l.city.clone())
+                .unwrap_or_default(),
+            ..UserContext::default()
+        };
+        Ok(SimUser {
+            profile,
+            cat,
+            phrases,
+            cfg,
+            rng,
+            target,
+            agenda,
+            patience,
+            rejections: 0,
+            gave_context: false,
+            base,
+        })
+    }
+
+    fn budget(&self) -> Option<f64> {
+        self.profile.scenario.budget.as_ref().map(|b| b.max)
+    }
+
+    fn say(
+        &mut self,
+        act: UserAct,
+        action: Action,
+        ctx: &UserContext,
+        slots: Vec<Slot>,
+        items: Vec<String>,
+    ) -> Result<Turn> {
+        let text = self.phrases.user(
+            act,
+            &self.profile.persona,
+            ctx,
+            self.cfg.code_mix_rate,
+            &mut self.rng,
+        )?;
+        Ok(Turn {
+            role: Role::User,
+            action,
+            text,
+            items,
+            images: Vec::new(),
+            slots,
+            query: None,
+            latency_ms: latency(
+                &mut self.rng,
+                self.cfg.user_latency_ms,
+                self.cfg.latency_sigma,
+            ),
+        })
+    }
+
+    fn answer(&mut self, asked: &str) -> Result<Turn> {
+        let mut ctx = self.base.clone();
+        match asked {
+            "category" => {
+                let slots = vec![slot("category", &ctx.category)];
+                self.say(
+                    UserAct::InformCategory,
+                    Action::Answer,
+                    &ctx,
+                    slots,
+                    Vec::new(),
+                )
+            }
+            "budget" if self.budget().is_some() => {
+                let b = self.budget().unwrap_or_default();
+                self.say(
+                    UserAct::AnswerBudget,
+                    Action::Answer,
+                    &ctx,
+                    vec![slot("budget", &format!("{b}"))],
+                    Vec::new(),
+                )
+            }
+            _ => match self.agenda.pop() {
+                Some(i) => {
+                    let r = &self.profile.scenario.requirements[i];
+                    ctx.requirement = r.text.clone();
+                    let slots = vec![slot(&r.attribute, &r.value.to_lowercase())];
+                    self.say(
+                        UserAct::AnswerPreference,
+                        Action::Answer,
+                        &ctx,
+                        slots,
+                        Vec::new(),
+                    )
+                }
+                None => self.say(
+                    UserAct::NoPreference,
+                    Action::Answer,
+                    &ctx,
+                    Vec::new(),
+                    Vec::new(),
+                ),
+            },
+        }
+    }
+
+    fn judge(&mut self, turn: &Turn) -> Result<Turn> {
+        let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
+            let ctx = UserContext {
+                reasons: self.phrases.reason("other", "", "", &mut self.rng)?,
+                ..self.base.clone()
+            };
+            return self.say(
+                UserAct::Reject,
+                Action::Reject,
+                &ctx,
+                Vec::new(),
+                turn.items.clone(),
+            );
+        };
+        let reqs = &self.profile.scenario.requirements;
+        let budget = self.budget();
+        let fits = satisfies(self.cat, self.target, item, budget, reqs);
+        let takes_equivalent =
+            self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
+        if fits && (item == self.target || takes_equivalent) {
+            let ctx = UserContext {
+                item: short_name(self.cat.leaf(item)),
+                liked: self.liked(item),
+                ..self.base.clone()
+            };
+            return self.say(
+                UserAct::Accept,
+                Action::Accept,
+                &ctx,
+                Vec::new(),
+                vec![self.cat.item(item).id.clone()],
+            );
+        }
+        self.rejections += 1;
+        if self.rejections > self.patience {
+            let ctx = self.base.clone();
+            return self.say(
+                UserAct::Abandon,
+                Action::Abandon,
+                &ctx,
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        let diffs = differences(self.cat, self.target, item, budget, reqs);
+        let (mut required, mut hints): (Vec<_>, Vec<_>) =
+            diffs.into_iter().partition(|d| d.required);
+        // Hints are raised in a varied order; requirements and hard constraints come first.
+        for i in (1..hints.len()).rev() {
+            let j = self.rng.below(i + 1);
+            hints.swap(i, j);
+        }
+        required.extend(hints);
+        let chosen: Vec<_> = required
+            .into_iter()
+            .take(self.cfg.reject_reasons.get())
+            .collect();
+        let mut clauses = Vec::new();
+        let mut slots = Vec::new();
+        for d in &chosen {
+            clauses.push(
+                self.phrases
+                    .reason(&d.attribute, &d.wanted, &d.got, &mut self.rng)?,
+            );
+            match d.attribute.as_str() {
+                "price_high" => slots.push(slot(
+                    "budget",
+                    &budget.map(|b| format!("{b}")).unwrap_or_default(),
+                )),
+                "feature" => slots.push(slot("feature", &d.wanted)),
+                key => {
+                    slots.push(slot(key, &d.wanted));
+                    if !d.got.is_empty() {
+                        slots.push(Slot {
+                            attribute: key.to_string(),
+                            value: d.got.clone(),
+                            negative: true,
+                        });
+                    }
+                }
+            }
+            // A requirement named in a rejection is revealed: drop it from the agenda.
+            let revealed: Vec<usize> = self
+                .agenda
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    reqs[i].attribute == d.attribute
+                        && (d.attribute != "feature" || reqs[i].value.to_lowercase() == d.wanted)
+                })
+                .collect();
+            self.agenda.retain(|i| !revealed.contains(i));
+        }
+        if clauses.is_empty() {
+            clauses.push(self.phrases.reason("other", "", "", &mut self.rng)?);
+        }
+        let ctx = UserContext {
+            reasons: clauses.join(" and "),
+            item: short_name(self.cat.leaf(item)),
+            ..self.base.clone()
+        };
+        self.say(
+            UserAct::Reject,
+            Action::Reject,
+            &ctx,
+            slots,
+            vec![self.cat.item(item).id.clone()],
+        )
+    }
+
+    /// What the user likes about an accepted item: the requirements it meets.
+    fn liked(&self, item: u32) -> String {
+        let mut values = Vec::new();
+        let mut features = Vec::new();
+        for r in &self.profile.scenario.requirements {
+            match r.attribute.as_str() {
+                "feature" if self.cat.has_feature(item, &r.value.to_lowercase()) => {
+                    features.push(r.value.to_lowercase())
+                }
+                "feature" | "text" => {}
+                key => {
+                    if let Some(v) = self.cat.value(item, key) {
+                        values.push(v.to_string());
+                    }
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        if !values.is_empty() {
+            parts.push(format!("it's {}", values.join(" and ")));
+        }
+        if !features.is_empty() {
+            parts.push(format!("it has {}", features.join(" and ")));
+        }
+        if parts.is_empty() {
+            "it's exactly what I pictured".into()
+        } else {
+            parts.join(" and ")
+        }
+    }
+}
+
+impl UserAgent for SimUser<'_> {
+    fn reply(&mut self, history: &[Turn]) -> Result<Turn> {
+        let Some(last) = history.iter().rev().find(|t| t.role == Role::System) else {
+            return Err(Error::Run(
+                "the user was asked to speak before the system".into(),
+            ));
+        };
+        let recommended_before = history.iter().any(|t| t.action == Action::Recommend);
+        match last.action {
+            Action::Greet => {
+                let ctx = self.base.clone();
+                let slots = vec![slot("need", &ctx.need), slot("occasion", &ctx.occasion)];
+                self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())
+            }
+            Action::ChitChat if !recommended_before && !self.gave_context => {
+                self.gave_context = true;
+                let ctx = self.base.clone();
+                let mut slots = vec![slot("reason", &ctx.reason)];
+                if !ctx.recipient.is_empty() {
+                    slots.push(slot("recipient", &ctx.recipient));
+                }
+                self.say(UserAct::Context, Action::Inform, &ctx, slots, Vec::new())
+            }
+            Action::Clarify => {
+                let asked = last
+                    .slots
+                    .first()
+                    .map(|s| s.attribute.clone())
+                    .unwrap_or_default();
+                self.answer(&asked)
+            }
+            Action::Recommend => {
+                let last = last.clone();
+                self.judge(&last)
+            }
+            _ => {
+                let ctx = self.base.clone();
+                self.say(
+                    UserAct::ChitChat,
+                    Action::ChitChat,
+                    &ctx,
+                    Vec::new(),
+                    Vec::new(),
+                )
+            }
+        }
+    }
+
+    fn name(&self) -> String {
+        "sim".into()
+    }
+}
+
+fn slot(attribute: &str, value: &str) -> Slot {
+    Slot {
+        attribute: attribute.to_string(),
+        value: value.to_string(),
+        negative: false,
+    }
+}
+
+/// "the hiking boot" from the leaf category "hiking boots"; words that are plural by nature stay as they are.
+pub fn short_name(leaf: &str) -> String {
+    const PLURAL_ONLY: [&str; 12] = [
+        "jeans",
+        "pants",
+        "shorts",
+        "leggings",
+        "sunglasses",
+        "headphones",
+        "earbuds",
+        "trousers",
+        "pajamas",
+        "tights",
+        "glasses",
+        "overalls",
+    ];
+    let last = leaf.rsplit(' ').next().unwrap_or(leaf);
+    let singular = if PLURAL_ONLY.contains(&last) || !leaf.ends_with('s') || leaf.ends_with("ss") {
+        leaf.to_string()
+    } else if let Some(stem) = leaf.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if leaf.ends_with("ches")
+        || leaf.ends_with("shes")
+        || leaf.ends_with("xes")
+        || leaf.ends_with("sses")
+    {
+        leaf[..leaf.len() - 2].to_string()
+    } else {
+        leaf[..leaf.len() - 1].to_string()
+    };
+    format!("the {singular}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_name;
+
+    #[test]
+    fn short_names_are_singular() {
+        assert_eq!(short_name("hiking boots"), "the hiking boot");
+        assert_eq!(short_name("jeans"), "the jeans");
+        assert_eq!(short_name("watches"), "the watch");
+        assert_eq!(short_name("bodysuits"), "the bodysuit");
+        assert_eq!(short_name("dress"), "the dress");
+        assert_eq!(short_name("casual dresses"), "the casual dress");
+        assert_eq!(
+            short_name("activity & fitness trackers"),
+            "the activity & fitness tracker"
+        );
+    }
+}

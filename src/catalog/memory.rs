@@ -1,0 +1,220 @@
+//! An in-memory view of the catalog for the offline recommender and user simulator: compact items with interned,
+//! normalised attributes, items per leaf category (best rated first), and posting lists per (category, attribute, value).
+//! Loaded once per run; its size depends on the catalog, never on the number of conversations.
+
+use std::collections::HashMap;
+
+use super::Index;
+use crate::Result;
+
+/// Interned strings: each distinct text stored once, referred to by a `u32`.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(text.to_string());
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
+    fn text(&self, id: u32) -> &str {
+        self.texts
+            .get(id as usize)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// One item, compactly.
+pub struct MemItem {
+    /// Item id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Leaf category (interned, lowercase).
+    leaf: u32,
+    /// Price.
+    pub price: Option<f64>,
+    /// Rating (0 when unknown).
+    pub rating: f64,
+    /// (attribute key, lowercase value), interned, sorted by key.
+    attributes: Vec<(u32, u32)>,
+    /// Lowercase features, interned.
+    features: Vec<u32>,
+    /// First image reference.
+    pub image: Option<String>,
+}
+
+/// Maps detail labels ("Colour", "Fabric Type") to attribute keys ("color", "material").
+pub type AttributeLabels = Vec<(String, Vec<String>)>;
+
+/// The catalog in memory.
+pub struct MemoryCatalog {
+    strings: Interner,
+    items: Vec<MemItem>,
+    by_id: HashMap<String, u32>,
+    by_leaf: HashMap<u32, Vec<u32>>,
+    postings: HashMap<(u32, u32, u32), Vec<u32>>,
+}
+
+impl MemoryCatalog {
+    /// Load every item of `index`; `labels` names the attribute keys detail labels map to (others keep their lowercase label).
+    pub fn load(index: &Index, labels: &AttributeLabels) -> Result<Self> {
+        let mut label_key: HashMap<String, String> = HashMap::new();
+        for (key, ls) in labels {
+            for l in ls {
+                label_key
+                    .entry(l.to_lowercase())
+                    .or_insert_with(|| key.clone());
+            }
+        }
+        let mut cat = MemoryCatalog {
+            strings: Interner::default(),
+            items: Vec::new(),
+            by_id: HashMap::new(),
+            by_leaf: HashMap::new(),
+            postings: HashMap::new(),
+        };
+        index.for_each(|item| {
+            let leaf = cat
+                .strings
+                .intern(&item.leaf_category().unwrap_or("").to_lowercase());
+            let mut attributes: Vec<(u32, u32)> = Vec::new();
+            for (label, value) in &item.details {
+                let lower = label.to_lowercase();
+                let key = label_key.get(&lower).cloned().unwrap_or(lower);
+                let k = cat.strings.intern(&key);
+                if attributes.iter().any(|(x, _)| *x == k) {
+                    continue;
+                }
+                let v = cat.strings.intern(&value.to_lowercase());
+                attributes.push((k, v));
+            }
+            attributes.sort_unstable();
+            let features = item
+                .features
+                .iter()
+                .map(|f| cat.strings.intern(&f.to_lowercase()))
+                .collect();
+            let idx = cat.items.len() as u32;
+            for &(k, v) in &attributes {
+                cat.postings.entry((leaf, k, v)).or_default().push(idx);
+            }
+            cat.by_leaf.entry(leaf).or_default().push(idx);
+            cat.by_id.insert(item.id.clone(), idx);
+            cat.items.push(MemItem {
+                id: item.id,
+                title: item.title,
+                leaf,
+                price: item.price,
+                rating: item.rating.unwrap_or(0.0),
+                attributes,
+                features,
+                image: item.images.into_iter().next(),
+            });
+            Ok(())
+        })?;
+        let items = &cat.items;
+        for list in cat.by_leaf.values_mut() {
+            list.sort_by(|&a, &b| {
+                let (x, y) = (&items[a as usize], &items[b as usize]);
+                y.rating.total_cmp(&x.rating).then_with(|| x.id.cmp(&y.id))
+            });
+        }
+        Ok(cat)
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The position of item `id`.
+    pub fn position(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The item at `idx`.
+    pub fn item(&self, idx: u32) -> &MemItem {
+        &self.items[idx as usize]
+    }
+
+    /// The item's leaf category, lowercase.
+    pub fn leaf(&self, idx: u32) -> &str {
+        self.strings.text(self.item(idx).leaf)
+    }
+
+    /// The item's value for attribute `key`, lowercase.
+    pub fn value(&self, idx: u32, key: &str) -> Option<&str> {
+        let k = self.strings.get(key)?;
+        self.item(idx)
+            .attributes
+            .iter()
+            .find(|(x, _)| *x == k)
+            .map(|(_, v)| self.strings.text(*v))
+    }
+
+    /// Every (attribute key, value) of the item, in key order.
+    pub fn attributes(&self, idx: u32) -> impl Iterator<Item = (&str, &str)> {
+        self.item(idx)
+            .attributes
+            .iter()
+            .map(|(k, v)| (self.strings.text(*k), self.strings.text(*v)))
+    }
+
+    /// Whether the item lists `feature` (lowercase, exact).
+    pub fn has_feature(&self, idx: u32, feature: &str) -> bool {
+        self.strings
+            .get(feature)
+            .is_some_and(|f| self.item(idx).features.contains(&f))
+    }
+
+    /// The item's features, lowercase.
+    pub fn features(&self, idx: u32) -> impl Iterator<Item = &str> {
+        self.item(idx)
+            .features
+            .iter()
+            .map(|f| self.strings.text(*f))
+    }
+
+    /// Items in leaf category `leaf` (lowercase), best rated first.
+    pub fn in_leaf(&self, leaf: &str) -> &[u32] {
+        self.strings
+            .get(leaf)
+            .and_then(|l| self.by_leaf.get(&l))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Items in leaf category `leaf` whose attribute `key` has `value` (all lowercase).
+    pub fn with_value(&self, leaf: &str, key: &str, value: &str) -> &[u32] {
+        let (Some(l), Some(k), Some(v)) = (
+            self.strings.get(leaf),
+            self.strings.get(key),
+            self.strings.get(value),
+        ) else {
+            return &[];
+        };
+        self.postings
+            .get(&(l, k, v))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}

@@ -1,0 +1,405 @@
+//! The `generate` stage: one conversation per session from the profiles, written in id order by one writer to an
+//! append-only JSONL file, failures to `failures.jsonl`, resumable after a crash at any instant, with a manifest that
+//! refuses to resume under different settings.
+
+pub mod muse;
+pub mod resume;
+pub mod summary;
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
+use crate::catalog::{Index, MemoryCatalog};
+use crate::config::Config;
+use crate::dialogue;
+use crate::io::{AtomicFile, JsonlWriter};
+use crate::model::{GenerationMeta, Profile};
+use crate::profiles::tables::{Tables, attribute_labels};
+use crate::progress::Progress;
+use crate::rng::{Rng, stable_hash};
+use crate::{Error, Result, parallel};
+
+use resume::{Done, recover};
+use summary::{GenerateReport, SummaryBuilder};
+
+/// Where `generate` reads and writes.
+#[derive(Debug, Clone)]
+pub struct GeneratePaths {
+    /// Profiles to play.
+    pub profiles: PathBuf,
+    /// Catalog index.
+    pub catalog: PathBuf,
+    /// Conversations (JSONL, appended).
+    pub out: PathBuf,
+    /// Failures (JSONL, appended).
+    pub failures: PathBuf,
+}
+
+impl GeneratePaths {
+    /// The manifest beside the output: `conversations.jsonl` → `conversations.manifest.json`.
+    pub fn manifest(&self) -> PathBuf {
+        let stem = self
+            .out
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "conversations".into());
+        self.out.with_file_name(format!("{stem}.manifest.json"))
+    }
+}
+
+/// What shaped an output file: resuming it under different settings is refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GenerateManifest {
+    /// musegen version.
+    pub musegen: String,
+    /// Hash of the seed, the dialogue settings and the phrase banks.
+    pub config_hash: String,
+    /// Hash of the profiles file.
+    pub profiles_hash: String,
+    /// Profiles in it.
+    pub profiles: usize,
+    /// Items in the catalog.
+    pub catalog_items: usize,
+}
+
+/// One failed conversation, as written to the failures file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    /// Conversation id.
+    pub id: String,
+    /// Profile id.
+    pub profile_id: String,
+    /// Stage that failed.
+    pub stage: String,
+    /// Error kind.
+    pub kind: String,
+    /// Message.
+    pub message: String,
+}
+
+/// The id of the `i`-th conversation of a run.
+pub fn conversation_id(i: usize) -> String {
+    format!("c{i:08}")
+}
+
+fn conversation_index(id: &str) -> Option<usize> {
+    id.strip_prefix('c')?.parse().ok()
+}
+
+/// Run `generate`: resume what is there, play the rest, and return the summary.
+pub fn generate(
+    config: &Config,
+    paths: &GeneratePaths,
+    force: bool,
+    quiet: bool,
+) -> Result<GenerateReport> {
+    let started = std::time::Instant::now();
+    let (profile_count, profiles_hash) = scan_profiles(&paths.profiles)?;
+    let index = Index::open(&paths.catalog)?;
+    let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
+    let catalog = MemoryCatalog::load(&index, &labels)?;
+    drop(index);
+    let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
+    let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
+    let world = SimWorld {
+        catalog: &catalog,
+        phrases: &phrases,
+        config: &config.dialogue,
+        reason_labels: &reason_labels,
+    };
+    let total = if config.dialogue.sessions > 0 {
+        config.dialogue.sessions
+    } else {
+        profile_count
+    };
+    let manifest = GenerateManifest {
+        musegen: env!("CARGO_PKG_VERSION").to_string(),
+        config_hash: dialogue_hash(config)?,
+        profiles_hash,
+        profiles: profile_count,
+        catalog_items: catalog.len(),
+    };
+    check_manifest(&paths.manifest(), &manifest, force)?;
+
+    let mut done = Done::new(total);
+    let mut duplicates = 0usize;
+    for file in [&paths.out, &paths.failures] {
+        recover(file, |id| {
+            if let Some(i) = conversation_index(id)
+                && !done.insert(i)
+            {
+                duplicates += 1;
+            }
+            Ok(())
+        })?;
+    }
+    if duplicates > 0 {
+        tracing::warn!(
+            "{duplicates} conversation ids appear twice in {}",
+            paths.out.display()
+        );
+    }
+    let resumed = done.count;
+    write_manifest(&paths.manifest(), &manifest)?;
+
+    let mut out = append(&paths.out)?;
+    let mut failures: Option<JsonlWriter<BufWriter<File>>> = None;
+    let mut summary = SummaryBuilder::new(total, resumed, config.dialogue.diversity_sample);
+    let mut progress = Progress::new("dialogues", (total - resumed.min(total)) as u64, quiet);
+    let mut cycle = ProfileCycle::open(&paths.profiles)?;
+    let meta = GenerationMeta {
+        user_agent: "sim".into(),
+        system_agent: "sim".into(),
+        config_hash: manifest.config_hash.clone(),
+        seed: config.seed,
+        musegen: manifest.musegen.clone(),
+    };
+    let threads = config.effective_threads();
+    let chunk = 1024 * threads;
+    let mut start = 0;
+    while start < total {
+        let end = (start + chunk).min(total);
+        let mut jobs = Vec::new();
+        for i in start..end {
+            let profile = cycle.next_profile()?;
+            if !done.contains(i) {
+                jobs.push((i, profile));
+            }
+        }
+        let results = parallel::map_jobs(
+            jobs,
+            threads,
+            || (),
+            |_, (i, profile)| {
+                let id = conversation_id(i);
+                let outcome = play(config, &world, &meta, &id, &profile);
+                (id, profile.id, outcome)
+            },
+        );
+        for (id, profile_id, outcome) in results {
+            match outcome {
+                Ok(conversation) => {
+                    out.write(&conversation)?;
+                    summary.add(&conversation);
+                }
+                Err(e) => {
+                    if failures.is_none() {
+                        failures = Some(append(&paths.failures)?);
+                    }
+                    let Some(failures) = failures.as_mut() else {
+                        continue;
+                    };
+                    failures.write(&Failure {
+                        id,
+                        profile_id,
+                        stage: "dialogue".into(),
+                        kind: error_kind(&e).into(),
+                        message: e.to_string(),
+                    })?;
+                    summary.fail();
+                }
+            }
+            progress.inc(1);
+        }
+        flush(&mut out, &paths.out)?;
+        if let Some(f) = failures.as_mut() {
+            flush(f, &paths.failures)?;
+        }
+        start = end;
+    }
+    progress.finish();
+    Ok(summary.finish(started.elapsed().as_secs_f64()))
+}
+
+/// Play conversation `id` for `profile` with the sim agents; its randomness derives from (seed, id) alone.
+fn play(
+    config: &Config,
+    world: &SimWorld,
+    meta: &GenerationMeta,
+    id: &str,
+    profile: &Profile,
+) -> Result<crate::model::Conversation> {
+    let seed = config.seed;
+    let cfg = &config.dialogue;
+    let mut user = SimUser::new(profile, world, Rng::for_record(seed, "dialogue.user", id))?;
+    let mut system = SimSystem::new(world, Rng::for_record(seed, "dialogue.system", id));
+    let mut rng = Rng::for_record(seed, "dialogue.manager", id);
+    dialogue::converse(
+        id,
+        profile,
+        &mut user,
+        &mut system,
+        cfg,
+        meta.clone(),
+        &mut rng,
+    )
+}
+
+fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Input { .. } | Error::Read { .. } => "input",
+        Error::Config(_) => "config",
+        Error::Data { .. } => "data",
+        Error::Write { .. } => "write",
+        Error::Index { .. } => "index",
+        Error::Run(_) => "run",
+    }
+}
+
+/// Count and check the profiles file (every line must be a profile), and hash its bytes.
+fn scan_profiles(path: &Path) -> Result<(usize, String)> {
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut line = String::new();
+    let (mut count, mut line_no) = (0usize, 0usize);
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(|e| {
+            Error::input(path, Some(line_no + 1), None, format!("cannot read: {e}"))
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        hasher.update(line.as_bytes());
+        if line.trim().is_empty() {
+            continue;
+        }
+        serde_json::from_str::<Profile>(&line)
+            .map_err(|e| Error::input(path, Some(line_no), None, format!("not a profile: {e}")))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(Error::input(
+            path,
+            None,
+            None,
+            "no profiles: the file is empty",
+        ));
+    }
+    Ok((count, format!("{:016x}", hasher.digest())))
+}
+
+/// Hash of everything that shapes a conversation besides the profiles: seed, dialogue settings, phrase banks.
+fn dialogue_hash(config: &Config) -> Result<String> {
+    let mut d = config.dialogue.clone();
+    d.sessions = 0;
+    d.diversity_sample = 0;
+    let settings =
+        serde_json::to_string(&(config.seed, &d)).map_err(|e| Error::Run(e.to_string()))?;
+    let dir = config.prompts_dir.as_ref().map(|p| p.join("sim"));
+    let files = crate::data::load_set(
+        crate::data::SIM_PHRASES,
+        "prompts/sim",
+        dir.as_deref().filter(|d| d.is_dir()),
+        false,
+    )?;
+    let mut parts: Vec<&[u8]> = vec![settings.as_bytes()];
+    parts.extend(files.iter().map(|f| f.text.as_bytes()));
+    Ok(format!("{:016x}", stable_hash(0, &parts)))
+}
+
+fn check_manifest(path: &Path, now: &GenerateManifest, force: bool) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let Ok(before) = serde_json::from_str::<GenerateManifest>(&text) else {
+        return Ok(());
+    };
+    let mut changed = Vec::new();
+    if before.config_hash != now.config_hash {
+        changed.push("the dialogue settings or phrase banks");
+    }
+    if before.profiles_hash != now.profiles_hash {
+        changed.push("the profiles");
+    }
+    if before.catalog_items != now.catalog_items {
+        changed.push("the catalog");
+    }
+    if changed.is_empty() || force {
+        if !changed.is_empty() {
+            tracing::warn!("resuming with changed {} (--force)", changed.join(", "));
+        }
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{} was started with other inputs ({} changed): run with the same config and files, pass --force to resume anyway, or remove the output to start over",
+        path.display(),
+        changed.join(", ")
+    )))
+}
+
+fn write_manifest(path: &Path, manifest: &GenerateManifest) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut f, manifest)
+        .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+    f.write_all(b"\n").map_err(|e| Error::write(path, e))?;
+    f.commit()
+}
+
+fn append(path: &Path) -> Result<JsonlWriter<BufWriter<File>>> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::write(path, e))?;
+    Ok(JsonlWriter::new(
+        BufWriter::with_capacity(1 << 20, file),
+        path,
+    ))
+}
+
+fn flush(w: &mut JsonlWriter<BufWriter<File>>, path: &Path) -> Result<()> {
+    w.flush().map_err(|e| Error::write(path, e))
+}
+
+/// Profiles read in order, starting over at the end: session i plays profile i mod count.
+struct ProfileCycle {
+    path: PathBuf,
+    reader: BufReader<File>,
+    line: String,
+}
+
+impl ProfileCycle {
+    fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::read(path, e))?;
+        Ok(ProfileCycle {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(1 << 20, file),
+            line: String::new(),
+        })
+    }
+
+    fn next_profile(&mut self) -> Result<Profile> {
+        let mut wrapped = false;
+        loop {
+            self.line.clear();
+            let n = self
+                .reader
+                .read_line(&mut self.line)
+                .map_err(|e| Error::read(&self.path, e))?;
+            if n == 0 {
+                if wrapped {
+                    return Err(Error::input(&self.path, None, None, "no profiles"));
+                }
+                wrapped = true;
+                let file = File::open(&self.path).map_err(|e| Error::read(&self.path, e))?;
+                self.reader = BufReader::with_capacity(1 << 20, file);
+                continue;
+            }
+            if self.line.trim().is_empty() {
+                continue;
+            }
+            return serde_json::from_str(&self.line)
+                .map_err(|e| Error::input(&self.path, None, None, format!("not a profile: {e}")));
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Dialogues: the state machine's properties on generated conversations, determinism, crash-safe resume (a real
+//! SIGKILL), refusal to resume under other settings, failures, the MUSE fixture and the MUSE output shape.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use musegen::profiles::tables::attribute_labels;
+
+use crate::util::{fixture, jsonl, musegen, ok};
+
+/// A folder with a sample catalog and profiles.
+fn world(items: &str, profiles: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["catalog", "sample", "--items", items]);
+    ok(dir.path(), &["profiles", "--count", profiles]);
+    ok(dir.path(), &["catalog", "export", "--jsonl", "items.jsonl"]);
+    dir
+}
+
+fn items(dir: &Path) -> BTreeMap<String, Value> {
+    jsonl(&dir.join("items.jsonl"))
+        .into_iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i))
+        .collect()
+}
+
+fn by_id(path: &Path) -> BTreeMap<String, Value> {
+    jsonl(path)
+        .into_iter()
+        .map(|p| (p["id"].as_str().unwrap().to_string(), p))
+        .collect()
+}
+
+/// The item's value for requirement attribute `key`, read through the requirement labels (lowercase).
+fn value_of(item: &Value, key: &str, labels: &[(String, Vec<String>)]) -> Option<String> {
+    let names: Vec<String> = labels
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, l)| l.iter().map(|x| x.to_lowercase()).collect())
+        .unwrap_or_else(|| vec![key.to_string()]);
+    item["details"]
+        .as_object()?
+        .iter()
+        .find(|(k, _)| names.contains(&k.to_lowercase()))
+        .map(|(_, v)| v.as_str().unwrap().to_lowercase())
+}
+
+fn leaf(item: &Value) -> String {
+    item["categories"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+}
+
+fn has_feature(item: &Value, f: &str) -> bool {
+    item["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x.as_str().unwrap().to_lowercase() == f)
+}
+
+#[test]
+fn conversations_obey_the_state_machine_and_stay_grounded() {
+    let dir = world("1500", "200");
+    let d = dir.path();
+    let out = ok(d, &["generate", "--sessions", "400", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["written"], 400);
+    let items = items(d);
+    let profiles = by_id(&d.join("profiles.jsonl"));
+    let labels = attribute_labels(None).unwrap();
+    let conversations = jsonl(&d.join("conversations.jsonl"));
+    assert_eq!(conversations.len(), 400);
+    let mut outcomes = BTreeSet::new();
+    let (mut checked_rejects, mut equivalents) = (0, 0);
+    for c in &conversations {
+        let turns = c["turns"].as_array().unwrap();
+        let profile = &profiles[c["profile_id"].as_str().unwrap()];
+        let target = &items[c["target_item_id"].as_str().unwrap()];
+        let budget = profile["scenario"]["budget"]["max"].as_f64();
+        // Roles alternate, the system opens and closes.
+        for (i, t) in turns.iter().enumerate() {
+            let want = if i % 2 == 0 { "system" } else { "user" };
+            assert_eq!(t["role"], want, "{}: turn {i}", c["id"]);
+            assert!(!t["text"].as_str().unwrap().trim().is_empty());
+        }
+        assert_eq!(turns[0]["action"], "greet");
+        let outcome = c["outcome"].as_str().unwrap();
+        outcomes.insert(outcome.to_string());
+        let reason = c["end_reason"].as_str().unwrap();
+        match outcome {
+            "accepted" => assert!(reason == "accepted_target" || reason == "accepted_equivalent"),
+            "abandoned" => assert!(reason == "out_of_patience" || reason == "no_candidates"),
+            "max_rounds" => assert_eq!(reason, "round_limit"),
+            other => panic!("unexpected outcome {other}"),
+        }
+        // Never two chit-chats in a row on the system side (clarifying questions aside).
+        let system: Vec<&str> = turns
+            .iter()
+            .filter(|t| t["role"] == "system" && t["action"] != "clarify")
+            .map(|t| t["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            !system.windows(2).any(|w| w == ["chit_chat", "chit_chat"]),
+            "{}: {system:?}",
+            c["id"]
+        );
+        // Every mentioned item exists.
+        for t in turns {
+            for id in t["items"].as_array().into_iter().flatten() {
+                assert!(
+                    items.contains_key(id.as_str().unwrap()),
+                    "unknown item {id}"
+                );
+            }
+        }
+        for (i, t) in turns.iter().enumerate() {
+            let action = t["action"].as_str().unwrap();
+            if action != "accept" && action != "reject" {
+                continue;
+            }
+            let shown = &items[turns[i - 1]["items"][0].as_str().unwrap()];
+            assert_eq!(turns[i - 1]["action"], "recommend");
+            if action == "accept" {
+                // Accept only the target, or an item meeting every requirement in the category and budget.
+                assert_eq!(c["accepted_item"], shown["id"]);
+                if shown["id"] != target["id"] {
+                    equivalents += 1;
+                    assert_eq!(reason, "accepted_equivalent");
+                    assert_eq!(leaf(shown), leaf(target));
+                    if let (Some(b), Some(p)) = (budget, shown["price"].as_f64()) {
+                        assert!(p <= b);
+                    }
+                    for r in profile["scenario"]["requirements"].as_array().unwrap() {
+                        let (key, value) = (
+                            r["attribute"].as_str().unwrap(),
+                            r["value"].as_str().unwrap().to_lowercase(),
+                        );
+                        if key == "feature" {
+                            assert!(has_feature(shown, &value), "{} lacks {value}", shown["id"]);
+                        } else {
+                            assert_eq!(
+                                value_of(shown, key, &labels).as_deref(),
+                                Some(value.as_str()),
+                                "{key}"
+                            );
+                        }
+                    }
+                } else {
+                    assert_eq!(reason, "accepted_target");
+                }
+                continue;
+            }
+            // Every stated reason is a true difference: the target has what the user asks for, the shown item not.
+            for s in t["slots"].as_array().into_iter().flatten() {
+                if s["negative"] == true {
+                    continue;
+                }
+                let (key, wanted) = (
+                    s["attribute"].as_str().unwrap(),
+                    s["value"].as_str().unwrap(),
+                );
+                match key {
+                    "category" => {
+                        assert_eq!(wanted, leaf(target));
+                        assert_ne!(leaf(shown), leaf(target));
+                    }
+                    "budget" => assert!(shown["price"].as_f64().unwrap() > budget.unwrap()),
+                    "feature" => {
+                        assert!(has_feature(target, wanted));
+                        assert!(!has_feature(shown, wanted));
+                    }
+                    _ => {
+                        assert_eq!(
+                            value_of(target, key, &labels).as_deref(),
+                            Some(wanted),
+                            "{key} of the target"
+                        );
+                        assert_ne!(
+                            value_of(shown, key, &labels).as_deref(),
+                            Some(wanted),
+                            "{key} of the shown item"
+                        );
+                    }
+                }
+                checked_rejects += 1;
+            }
+            // The hint never names the target.
+            assert!(
+                !t["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains(target["title"].as_str().unwrap())
+            );
+        }
+    }
+    assert!(checked_rejects > 100, "{checked_rejects}");
+    assert!(equivalents > 0);
+    assert!(
+        outcomes.contains("accepted") && outcomes.len() >= 2,
+        "success is earned, not forced: {outcomes:?}"
+    );
+    assert!(report["user_diversity"]["distinct_2"].as_f64().unwrap() > 0.05);
+}
+
+#[test]
+fn conversations_are_byte_identical_across_thread_counts() {
+    let dir = world("800", "100");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "250",
+            "--threads",
+            "1",
+            "--out",
+            "one/conversations.jsonl",
+            "--profiles",
+            "profiles.jsonl",
+            "--catalog",
+            "catalog.db",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "250",
+            "--threads",
+            "3",
+            "--out",
+            "three/conversations.jsonl",
+            "--profiles",
+            "profiles.jsonl",
+            "--catalog",
+            "catalog.db",
+        ],
+    );
+    let a = std::fs::read(d.join("one/conversations.jsonl")).unwrap();
+    assert_eq!(
+        a,
+        std::fs::read(d.join("three/conversations.jsonl")).unwrap()
+    );
+    ok(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "250",
+            "--seed",
+            "9",
+            "--out",
+            "other/conversations.jsonl",
+            "--profiles",
+            "profiles.jsonl",
+            "--catalog",
+            "catalog.db",
+        ],
+    );
+    assert_ne!(
+        a,
+        std::fs::read(d.join("other/conversations.jsonl")).unwrap()
+    );
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_bytes() {
+    let dir = world("800", "100");
+    let d = dir.path();
+    let args = [
+        "generate",
+        "--sessions",
+        "6000",
+        "--threads",
+        "2",
+        "--out",
+        "clean/conversations.jsonl",
+        "--profiles",
+        "profiles.jsonl",
+        "--catalog",
+        "catalog.db",
+    ];
+    ok(d, &args);
+    let clean = std::fs::read(d.join("clean/conversations.jsonl")).unwrap();
+    let args = [
+        "generate",
+        "--sessions",
+        "6000",
+        "--threads",
+        "2",
+        "--out",
+        "killed/conversations.jsonl",
+        "--profiles",
+        "profiles.jsonl",
+        "--catalog",
+        "catalog.db",
+    ];
+    let target = d.join("killed/conversations.jsonl");
+    let mut interrupted = 0;
+    for threshold in [clean.len() / 10, clean.len() / 3, clean.len() * 2 / 3] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+            .args(args)
+            .arg("-q")
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill (SIGKILL) once the output has grown past the threshold, or when the run ends by itself.
+        loop {
+            let size = std::fs::metadata(&target)
+                .map(|m| m.len() as usize)
+                .unwrap_or(0);
+            if size >= threshold || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        if std::fs::metadata(&target).unwrap().len() < clean.len() as u64 {
+            interrupted += 1;
+        }
+    }
+    assert!(interrupted > 0, "no kill landed mid-run");
+    // A torn last line, as a crash mid-write leaves it.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&target)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"{\"id\":\"c9999\",\"turns\":[{\"ro").unwrap();
+    drop(f);
+    let out = ok(d, &args);
+    assert!(out.stdout.contains("resumed"), "{}", out.stdout);
+    let resumed = std::fs::read(&target).unwrap();
+    assert_eq!(resumed.len(), clean.len());
+    assert!(
+        resumed == clean,
+        "the resumed file differs from an uninterrupted run"
+    );
+    let ids: Vec<String> = jsonl(&target)
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), 6000);
+    // Running again does nothing new.
+    let again = ok(d, &[&args[..], &["--json"]].concat());
+    let report: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["written"], 0);
+    assert_eq!(report["resumed"], 6000);
+}
+
+#[test]
+fn resuming_under_other_settings_is_refused_unless_forced() {
+    let dir = world("600", "50");
+    let d = dir.path();
+    ok(d, &["generate", "--sessions", "60"]);
+    let out = musegen(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "80",
+            "--set",
+            "dialogue.max_rounds=3",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("conversations.manifest.json") && out.stderr.contains("--force"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(jsonl(&d.join("conversations.jsonl")).len(), 60);
+    // More sessions with the same settings extend the run.
+    let more = ok(d, &["generate", "--sessions", "80", "--json"]);
+    let report: Value = serde_json::from_str(&more.stdout).unwrap();
+    assert_eq!(
+        (report["resumed"].as_u64(), report["written"].as_u64()),
+        (Some(60), Some(20))
+    );
+    ok(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "90",
+            "--set",
+            "dialogue.max_rounds=3",
+            "--force",
+        ],
+    );
+    assert_eq!(jsonl(&d.join("conversations.jsonl")).len(), 90);
+}
+
+#[test]
+fn a_failed_conversation_is_recorded_and_the_run_goes_on() {
+    let dir = world("600", "20");
+    let d = dir.path();
+    let mut profiles = std::fs::read_to_string(d.join("profiles.jsonl")).unwrap();
+    let broken = profiles.lines().nth(3).unwrap().to_string();
+    let mut p: Value = serde_json::from_str(&broken).unwrap();
+    p["target_item_id"] = Value::from("no-such-item");
+    profiles = profiles.replace(&broken, &p.to_string());
+    std::fs::write(d.join("profiles.jsonl"), profiles).unwrap();
+    let out = musegen(d, &["generate"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 of 20 conversations failed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(jsonl(&d.join("conversations.jsonl")).len(), 19);
+    let failures = jsonl(&d.join("failures.jsonl"));
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["id"], "c00000003");
+    assert_eq!(failures[0]["stage"], "dialogue");
+    assert!(
+        failures[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-item")
+    );
+}
+
+#[test]
+fn bad_profiles_are_input_errors_with_the_line() {
+    let dir = world("300", "5");
+    let d = dir.path();
+    std::fs::write(d.join("bad.jsonl"), "{\"id\": 3}\n").unwrap();
+    let out = musegen(d, &["generate", "--profiles", "bad.jsonl"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("bad.jsonl:1") && out.stderr.contains("not a profile"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("conversations.jsonl").exists());
+}
+
+#[test]
+fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "profiles",
+            "import",
+            "--muse",
+            fixture("user_scenarios.json").to_str().unwrap(),
+        ],
+    );
+    let out = ok(d, &["generate", "--format", "muse", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["written"], 20);
+    ok(d, &["catalog", "export", "--jsonl", "items.jsonl"]);
+    let items = items(d);
+    for c in jsonl(&d.join("conversations.jsonl")) {
+        for id in c["mentioned_items"].as_array().unwrap() {
+            assert!(items.contains_key(id.as_str().unwrap()));
+        }
+        assert!(!c["end_reason"].as_str().unwrap().is_empty());
+    }
+    let detail: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("detail_convs/conv_0.json")).unwrap())
+            .unwrap();
+    assert!(
+        detail["Persona"]
+            .as_str()
+            .unwrap()
+            .starts_with("Name: Andrea Clark, Gender: female, Age: 64")
+    );
+    assert_eq!(detail["Target_item"]["item_id"], "6231");
+    assert_eq!(detail["Target_item"]["price"], 48.5);
+    let turns = detail["Conversations"].as_array().unwrap();
+    assert!(turns[0]["Assistant"].is_string());
+    assert!(turns[1]["User"].is_string());
+    let actions: BTreeSet<&str> = turns
+        .iter()
+        .map(|t| t["Action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .all(|a| ["chit-chat", "recommend", "reject", "accept"].contains(a)),
+        "{actions:?}"
+    );
+    let plain: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("convs/conv_19.json")).unwrap())
+            .unwrap();
+    assert!(plain[0]["Assistant"].is_string());
+}
