@@ -164,11 +164,29 @@ impl MemoryCatalog {
     /// The item's value for attribute `key`, lowercase.
     pub fn value(&self, idx: u32, key: &str) -> Option<&str> {
         let k = self.strings.get(key)?;
-        self.item(idx)
-            .attributes
-            .iter()
-            .find(|(x, _)| *x == k)
-            .map(|(_, v)| self.strings.text(*v))
+        let attrs = &self.item(idx).attributes;
+        attrs
+            .binary_search_by_key(&k, |(x, _)| *x)
+            .ok()
+            .map(|at| self.strings.text(attrs[at].1))
+    }
+
+    /// The id of an interned text (attribute key, lowercase value or feature), if the catalog has it.
+    pub fn text_id(&self, text: &str) -> Option<u32> {
+        self.strings.get(text)
+    }
+
+    /// Whether the item's attribute `key` has `value` (both ids from [`MemoryCatalog::text_id`]).
+    pub fn has_pair(&self, idx: u32, key: u32, value: u32) -> bool {
+        let attrs = &self.item(idx).attributes;
+        attrs
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .is_ok_and(|at| attrs[at].1 == value)
+    }
+
+    /// Whether the item lists the feature with id `feature`.
+    pub fn has_feature_id(&self, idx: u32, feature: u32) -> bool {
+        self.item(idx).features.contains(&feature)
     }
 
     /// Every (attribute key, value) of the item, in key order.

@@ -176,14 +176,18 @@ pub fn generate(
             || (),
             |_, (i, profile)| {
                 let id = conversation_id(i);
-                let outcome = play(config, &world, &meta, &id, &profile);
+                // Workers also serialize, so the single writer only appends bytes.
+                let outcome = play(config, &world, &meta, &id, &profile).and_then(|c| {
+                    let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
+                    Ok((c, line))
+                });
                 (id, profile.id, outcome)
             },
         );
         for (id, profile_id, outcome) in results {
             match outcome {
-                Ok(conversation) => {
-                    out.write(&conversation)?;
+                Ok((conversation, line)) => {
+                    out.write_line(&line)?;
                     summary.add(&conversation);
                 }
                 Err(e) => {

@@ -35,6 +35,14 @@ impl<W: Write> JsonlWriter<W> {
             .map_err(|e| Error::write(&self.path, e))
     }
 
+    /// Write an already serialized record (one JSON object, no newline) as one whole line.
+    pub fn write_line(&mut self, json: &str) -> Result<()> {
+        self.inner
+            .write_all(json.as_bytes())
+            .and_then(|_| self.inner.write_all(b"\n"))
+            .map_err(|e| Error::write(&self.path, e))
+    }
+
     /// Flush the inner writer.
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()

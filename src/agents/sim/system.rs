@@ -28,6 +28,13 @@ struct Needs {
     feedback: String,
 }
 
+/// The needs resolved to catalog ids, for fast scoring.
+struct Resolved {
+    wanted: Vec<(u32, u32)>,
+    unwanted: Vec<(u32, u32)>,
+    features: Vec<u32>,
+}
+
 /// The offline recommender of one conversation.
 pub struct SimSystem<'a> {
     cat: &'a MemoryCatalog,
@@ -243,34 +250,46 @@ impl<'a> SimSystem<'a> {
                 *retrieved.entry(i).or_insert(0) += 1;
             }
         }
-        let mut pool: Vec<u32> = retrieved
-            .keys()
-            .copied()
-            .filter(|i| !self.shown.contains(i))
-            .collect();
         let k = self.cfg.candidates.get();
+        let budget = self.needs.budget;
+        let affordable =
+            |i: u32| budget.is_none_or(|b| self.cat.item(i).price.is_none_or(|p| p <= b));
+        // Retrieve: items matching the most wanted values (affordable ones when there are any), then the
+        // category's best rated; keep a shortlist for the rerank.
+        let mut hits: Vec<(u32, u32)> = retrieved
+            .iter()
+            .filter(|(i, _)| !self.shown.contains(i))
+            .map(|(i, c)| (*c, *i))
+            .collect();
+        if hits.iter().any(|(_, i)| affordable(*i)) {
+            hits.retain(|(_, i)| affordable(*i));
+        }
+        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        hits.truncate(k * 20);
+        let mut pool: Vec<u32> = hits.into_iter().map(|(_, i)| i).collect();
         if pool.len() < k {
-            pool.extend(
-                self.cat
-                    .in_leaf(&leaf)
-                    .iter()
-                    .filter(|i| !self.shown.contains(i) && !retrieved.contains_key(i))
-                    .take(k * 4),
-            );
+            let fresh = |i: &&u32| !self.shown.contains(i) && !retrieved.contains_key(i);
+            let mut extra: Vec<u32> = self
+                .cat
+                .in_leaf(&leaf)
+                .iter()
+                .filter(fresh)
+                .copied()
+                .take(k * 4)
+                .collect();
+            if extra.iter().any(|&i| affordable(i)) {
+                extra.retain(|&i| affordable(i));
+            }
+            pool.extend(extra);
         }
         if pool.is_empty() {
             return None;
         }
-        let within: Vec<u32> = match self.needs.budget {
-            Some(b) => pool
-                .iter()
-                .copied()
-                .filter(|&i| self.cat.item(i).price.is_none_or(|p| p <= b))
-                .collect(),
-            None => pool.clone(),
-        };
-        let pool = if within.is_empty() { pool } else { within };
-        let mut scored: Vec<(f64, u32)> = pool.into_iter().map(|i| (self.score(i), i)).collect();
+        let resolved = self.resolved();
+        let mut scored: Vec<(f64, u32)> = pool
+            .into_iter()
+            .map(|i| (self.score(&resolved, i), i))
+            .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(k);
         let top = scored.first()?.0;
@@ -282,24 +301,39 @@ impl<'a> SimSystem<'a> {
         self.rng.choose(&tied).copied()
     }
 
-    fn score(&self, i: u32) -> f64 {
-        let n = &self.needs;
-        let wanted = n
-            .wanted
-            .iter()
-            .filter(|(k, v)| self.cat.value(i, k) == Some(v.as_str()))
-            .count() as f64;
-        let unwanted = n
-            .unwanted
-            .iter()
-            .filter(|(k, v)| self.cat.value(i, k) == Some(v.as_str()))
-            .count() as f64;
-        let features = n
+    /// The needs as catalog ids (values the catalog never uses cannot match and are dropped).
+    fn resolved(&self) -> Resolved {
+        let pairs = |list: &[(String, String)]| -> Vec<(u32, u32)> {
+            list.iter()
+                .filter_map(|(k, v)| Some((self.cat.text_id(k)?, self.cat.text_id(v)?)))
+                .collect()
+        };
+        Resolved {
+            wanted: pairs(&self.needs.wanted),
+            unwanted: pairs(&self.needs.unwanted),
+            features: self
+                .needs
+                .features
+                .iter()
+                .filter_map(|f| self.cat.text_id(f))
+                .collect(),
+        }
+    }
+
+    fn score(&self, r: &Resolved, i: u32) -> f64 {
+        let count = |pairs: &[(u32, u32)]| {
+            pairs
+                .iter()
+                .filter(|(k, v)| self.cat.has_pair(i, *k, *v))
+                .count() as f64
+        };
+        let features = r
             .features
             .iter()
-            .filter(|f| self.cat.has_feature(i, f))
+            .filter(|f| self.cat.has_feature_id(i, **f))
             .count() as f64;
-        2.0 * wanted + 1.5 * features - 3.0 * unwanted + 0.1 * self.cat.item(i).rating
+        2.0 * count(&r.wanted) + 1.5 * features - 3.0 * count(&r.unwanted)
+            + 0.1 * self.cat.item(i).rating
     }
 
     fn highlights(&self, i: u32) -> String {

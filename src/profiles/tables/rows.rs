@@ -1,0 +1,268 @@
+//! The serde shapes of the tables under `profiles/`, as written in the data files.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::model::Gender;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DemographicsFile {
+    pub(super) min_working_age: u32,
+    pub(super) gender: BTreeMap<String, f64>,
+    pub(super) age: Vec<AgeBucket>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AgeBucket {
+    pub(super) min: u32,
+    pub(super) max: u32,
+    pub(super) weight: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NamesFile {
+    pub(super) groups: Vec<NameGroup>,
+}
+
+/// First and last names of one region.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct NameGroup {
+    /// Region key, referenced by locations.
+    pub region: String,
+    /// Female first names.
+    pub female: Vec<String>,
+    /// Male first names.
+    pub male: Vec<String>,
+    /// Gender-neutral first names.
+    pub neutral: Vec<String>,
+    /// Last names.
+    pub last: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LocationsFile {
+    pub(super) locations: Vec<LocationRow>,
+}
+
+/// A city personas live in.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRow {
+    /// City.
+    pub city: String,
+    /// Country.
+    pub country: String,
+    /// Name region.
+    pub region: String,
+    /// Weight.
+    pub weight: f64,
+    /// Language-mix code → weight.
+    pub languages: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProfessionsFile {
+    pub(super) professions: Vec<ProfessionRow>,
+}
+
+/// A profession with its income class and plausible ages.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ProfessionRow {
+    /// Name.
+    pub name: String,
+    /// Income class (`student`, `skilled` …).
+    pub class: String,
+    /// Weight.
+    pub weight: f64,
+    /// Youngest plausible age.
+    pub min_age: u32,
+    /// Oldest plausible age.
+    pub max_age: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IncomeFile {
+    pub(super) bands: Vec<Band>,
+    pub(super) classes: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// An income band and the budgets it allows.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Name.
+    pub name: String,
+    /// Targets pricier than this are implausible.
+    pub max_item_price: f64,
+    /// Budget = price × uniform(slack[0], slack[1]).
+    pub budget_slack: [f64; 2],
+    /// Budget when the target has no price.
+    pub typical_budget: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PersonaFile {
+    pub(super) style: BTreeMap<String, f64>,
+    pub(super) formality: BTreeMap<String, f64>,
+    pub(super) verbosity: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReasonsFile {
+    pub(super) reasons: Vec<ReasonRow>,
+}
+
+/// A purchase reason with its narrative material.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRow {
+    /// Id (`attend`, `gift` …).
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// Weight.
+    pub weight: f64,
+    /// Whether the purchase is for someone else.
+    #[serde(default)]
+    pub gift: bool,
+    /// Occasions.
+    pub occasions: Vec<String>,
+    /// Narrative sentences (templates).
+    pub sentences: Vec<String>,
+    /// Gift recipients.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    /// Youngest persona this reason suits (a child does not shop for work).
+    #[serde(default)]
+    pub min_age: u32,
+    /// If not empty, the reason suits only targets whose category path holds one of these labels.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The reason never suits targets whose category path holds one of these labels.
+    #[serde(default)]
+    pub not_categories: Vec<String>,
+}
+
+impl ReasonRow {
+    /// Whether the reason suits a target under `path`.
+    pub fn suits_path(&self, path: &[String]) -> bool {
+        let has = |labels: &[String]| {
+            labels
+                .iter()
+                .any(|l| path.iter().any(|p| p.eq_ignore_ascii_case(l)))
+        };
+        (self.categories.is_empty() || has(&self.categories)) && !has(&self.not_categories)
+    }
+}
+
+/// Who a gift is for.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// How the narrative names them (template).
+    pub text: String,
+    /// Their gender.
+    pub gender: Gender,
+    /// Adult, child or baby.
+    pub kind: RecipientKind,
+}
+
+/// The age group of a gift recipient.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecipientKind {
+    /// Grown-up.
+    Adult,
+    /// Child (under 13).
+    Child,
+    /// Baby (under 3).
+    Baby,
+}
+
+impl RecipientKind {
+    /// A representative age, checked against the audience rules.
+    pub fn age(self) -> u32 {
+        match self {
+            RecipientKind::Adult => 35,
+            RecipientKind::Child => 8,
+            RecipientKind::Baby => 1,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NarrativeFile {
+    pub(super) intros: Vec<String>,
+    pub(super) details: Vec<String>,
+    pub(super) needs: Vec<String>,
+    pub(super) closings: Vec<String>,
+    pub(super) generic_needs: Vec<GenericNeed>,
+}
+
+/// A rule naming the generic need for targets whose path holds one of the keywords.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct GenericNeed {
+    /// Path labels; empty matches anything.
+    pub keywords: Vec<String>,
+    /// Phrases.
+    pub phrases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RequirementsFile {
+    pub(super) feature_weight: f64,
+    pub(super) feature_max_chars: usize,
+    pub(super) feature_phrases: Vec<String>,
+    pub(super) attributes: Vec<RequirementAttribute>,
+}
+
+/// A target attribute that can become a requirement.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementAttribute {
+    /// Requirement key.
+    pub key: String,
+    /// Detail labels it is read from.
+    pub labels: Vec<String>,
+    /// Weight.
+    pub weight: f64,
+    /// Phrase templates.
+    pub phrases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RulesFile {
+    pub(super) audience: Vec<AudienceRule>,
+}
+
+/// A gender or age restriction for targets matching the keywords.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceRule {
+    /// Path labels or title words.
+    pub keywords: Vec<String>,
+    /// Genders allowed; absent means any.
+    #[serde(default)]
+    pub genders: Option<Vec<Gender>>,
+    /// Youngest allowed.
+    #[serde(default)]
+    pub min_age: Option<u32>,
+    /// Oldest allowed.
+    #[serde(default)]
+    pub max_age: Option<u32>,
+}
