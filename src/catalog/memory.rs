@@ -51,6 +51,8 @@ pub struct MemItem {
     pub rating: f64,
     /// (attribute key, lowercase value), interned, sorted by key.
     attributes: Vec<(u32, u32)>,
+    /// The values as written in the catalog, in the same order (for display).
+    shown_values: Vec<u32>,
     /// Lowercase features, interned.
     features: Vec<u32>,
     /// First image reference.
@@ -91,18 +93,21 @@ impl MemoryCatalog {
             let leaf = cat
                 .strings
                 .intern(&item.leaf_category().unwrap_or("").to_lowercase());
-            let mut attributes: Vec<(u32, u32)> = Vec::new();
+            let mut triples: Vec<(u32, u32, u32)> = Vec::new();
             for (label, value) in &item.details {
                 let lower = label.to_lowercase();
                 let key = label_key.get(&lower).cloned().unwrap_or(lower);
                 let k = cat.strings.intern(&key);
-                if attributes.iter().any(|(x, _)| *x == k) {
+                if triples.iter().any(|(x, _, _)| *x == k) {
                     continue;
                 }
                 let v = cat.strings.intern(&value.to_lowercase());
-                attributes.push((k, v));
+                let shown = cat.strings.intern(value.trim());
+                triples.push((k, v, shown));
             }
-            attributes.sort_unstable();
+            triples.sort_unstable();
+            let attributes: Vec<(u32, u32)> = triples.iter().map(|(k, v, _)| (*k, *v)).collect();
+            let shown_values: Vec<u32> = triples.iter().map(|(_, _, s)| *s).collect();
             let features = item
                 .features
                 .iter()
@@ -121,6 +126,7 @@ impl MemoryCatalog {
                 price: item.price,
                 rating: item.rating.unwrap_or(0.0),
                 attributes,
+                shown_values,
                 features,
                 image: item.images.into_iter().next(),
             });
@@ -169,6 +175,31 @@ impl MemoryCatalog {
             .binary_search_by_key(&k, |(x, _)| *x)
             .ok()
             .map(|at| self.strings.text(attrs[at].1))
+    }
+
+    /// The item's value for attribute `key` as people would write it: proper nouns and codes (brand, size,
+    /// author …) as in the catalog, common words (colours, materials) in lowercase.
+    pub fn display_value(&self, idx: u32, key: &str) -> Option<&str> {
+        let k = self.strings.get(key)?;
+        let item = self.item(idx);
+        let at = item.attributes.binary_search_by_key(&k, |(x, _)| *x).ok()?;
+        let keep_case = matches!(
+            key,
+            "brand"
+                | "size"
+                | "author"
+                | "language"
+                | "format"
+                | "screen_size"
+                | "capacity"
+                | "power"
+                | "battery_life"
+        );
+        Some(if keep_case {
+            self.strings.text(item.shown_values[at])
+        } else {
+            self.strings.text(item.attributes[at].1)
+        })
     }
 
     /// The id of an interned text (attribute key, lowercase value or feature), if the catalog has it.

@@ -73,6 +73,7 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
     let out = ok(d, &["generate", "--sessions", "400", "--json"]);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["written"], 400);
+    assert_eq!(report["failed"], 0);
     let items = items(d);
     let profiles = by_id(&d.join("profiles.jsonl"));
     let labels = attribute_labels(None).unwrap();
@@ -89,7 +90,16 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
         for (i, t) in turns.iter().enumerate() {
             let want = if i % 2 == 0 { "system" } else { "user" };
             assert_eq!(t["role"], want, "{}: turn {i}", c["id"]);
-            assert!(!t["text"].as_str().unwrap().trim().is_empty());
+            let text = t["text"].as_str().unwrap();
+            assert!(!text.trim().is_empty());
+            // No trace of an empty template variable.
+            for artefact in ["  ", " ,", " .", "rather than.", "{{", "}}"] {
+                assert!(
+                    !text.contains(artefact),
+                    "{}: `{artefact}` in {text:?}",
+                    c["id"]
+                );
+            }
         }
         assert_eq!(turns[0]["action"], "greet");
         let outcome = c["outcome"].as_str().unwrap();

@@ -83,7 +83,8 @@ pub const SYSTEM_ACTS: [&str; 9] = [
 ];
 
 /// Reason kinds with their own clauses; any other attribute uses `other`.
-const REASON_KEYS: [&str; 11] = [
+const REASON_KEYS: [&str; 12] = [
+    "none",
     "color",
     "material",
     "category",
@@ -317,6 +318,11 @@ impl PhraseBank {
         Ok(text)
     }
 
+    /// A reject clause naming no difference (the item is not the one pictured, for no stated reason).
+    pub fn vague_reason(&self, rng: &mut Rng) -> Result<String> {
+        self.pick("reason.none", &minijinja::context! {}, rng)
+    }
+
     /// One reject clause for a difference in `attribute` (`wanted` vs `got`).
     pub fn reason(
         &self,
@@ -325,7 +331,7 @@ impl PhraseBank {
         got: &str,
         rng: &mut Rng,
     ) -> Result<String> {
-        let key = if REASON_KEYS.contains(&attribute) {
+        let key = if REASON_KEYS.contains(&attribute) && attribute != "none" {
             attribute
         } else {
             "other"
@@ -450,6 +456,10 @@ mod tests {
                     .unwrap()
                     .is_empty()
             );
+        }
+        for _ in 0..20 {
+            let vague = bank.vague_reason(&mut rng).unwrap();
+            assert!(!vague.is_empty() && !vague.contains("navy"), "{vague}");
         }
     }
 }

@@ -340,6 +340,7 @@ impl<'a> SimSystem<'a> {
         let mut parts = Vec::new();
         for (k, v) in &self.needs.wanted {
             if self.cat.value(i, k) == Some(v.as_str()) {
+                let v = self.cat.display_value(i, k).unwrap_or(v);
                 parts.push(match k.as_str() {
                     "color" => format!("it's {v}"),
                     "material" => format!("it's made of {v}"),

@@ -181,7 +181,7 @@ impl<'a> SimUser<'a> {
     fn judge(&mut self, turn: &Turn) -> Result<Turn> {
         let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
             let ctx = UserContext {
-                reasons: self.phrases.reason("other", "", "", &mut self.rng)?,
+                reasons: self.phrases.vague_reason(&mut self.rng)?,
                 ..self.base.clone()
             };
             return self.say(
@@ -238,9 +238,19 @@ impl<'a> SimUser<'a> {
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
         for d in &chosen {
+            let wanted = self
+                .cat
+                .display_value(self.target, &d.attribute)
+                .unwrap_or(&d.wanted)
+                .to_string();
+            let got = self
+                .cat
+                .display_value(item, &d.attribute)
+                .unwrap_or(&d.got)
+                .to_string();
             clauses.push(
                 self.phrases
-                    .reason(&d.attribute, &d.wanted, &d.got, &mut self.rng)?,
+                    .reason(&d.attribute, &wanted, &got, &mut self.rng)?,
             );
             match d.attribute.as_str() {
                 "price_high" => slots.push(slot(
@@ -272,7 +282,7 @@ impl<'a> SimUser<'a> {
             self.agenda.retain(|i| !revealed.contains(i));
         }
         if clauses.is_empty() {
-            clauses.push(self.phrases.reason("other", "", "", &mut self.rng)?);
+            clauses.push(self.phrases.vague_reason(&mut self.rng)?);
         }
         let ctx = UserContext {
             reasons: clauses.join(" and "),
@@ -299,7 +309,7 @@ impl<'a> SimUser<'a> {
                 }
                 "feature" | "text" => {}
                 key => {
-                    if let Some(v) = self.cat.value(item, key) {
+                    if let Some(v) = self.cat.display_value(item, key) {
                         values.push(v.to_string());
                     }
                 }
