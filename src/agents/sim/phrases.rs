@@ -103,6 +103,7 @@ const REASON_KEYS: [&str; 12] = [
 struct UserFile {
     acts: BTreeMap<String, ByFormality>,
     reasons: BTreeMap<String, Vec<String>>,
+    markers: ByFormality,
     verbosity: VerbosityFile,
     codemix: BTreeMap<String, CodeMix>,
 }
@@ -189,6 +190,7 @@ pub struct SystemContext {
 /// The compiled phrase banks.
 pub struct PhraseBank {
     bank: TemplateBank,
+    markers: ByFormality,
     codemix: BTreeMap<String, CodeMix>,
 }
 
@@ -253,6 +255,7 @@ impl PhraseBank {
         }
         Ok(PhraseBank {
             bank,
+            markers: user.markers,
             codemix: user.codemix,
         })
     }
@@ -310,6 +313,17 @@ impl PhraseBank {
                 }
             }
         }
+        let markers = match persona.formality {
+            Formality::Casual => &self.markers.casual,
+            Formality::Neutral => &self.markers.neutral,
+            Formality::Formal => &self.markers.formal,
+        };
+        if act != UserAct::Open
+            && rng.chance(MARKER_RATE)
+            && let Some(marker) = rng.choose(markers)
+        {
+            text = prefix(marker, &text);
+        }
         if let Some(mix) = self.codemix.get(&persona.language_mix)
             && rng.chance(code_mix_rate)
         {
@@ -365,15 +379,7 @@ fn code_mix(text: &str, mix: &CodeMix, rng: &mut Rng) -> String {
     if rng.chance(0.5)
         && let Some(opener) = rng.choose(&mix.openers)
     {
-        let mut chars = out.chars();
-        let rest = match chars.next() {
-            Some(c) if !out.starts_with("I ") && !out.starts_with("I'") => {
-                c.to_lowercase().chain(chars).collect::<String>()
-            }
-            Some(c) => std::iter::once(c).chain(chars).collect(),
-            None => String::new(),
-        };
-        out = format!("{opener}{rest}");
+        out = prefix(opener, &out);
     }
     if rng.chance(0.4)
         && let Some(closer) = rng.choose(&mix.closers)
@@ -382,6 +388,23 @@ fn code_mix(text: &str, mix: &CodeMix, rng: &mut Rng) -> String {
         out = format!("{trimmed}{closer}");
     }
     out
+}
+
+/// Chance that a user turn opens with a discourse marker.
+const MARKER_RATE: f64 = 0.3;
+
+/// `opener` + `text`, lowering the text's first letter after an opener that does not end a sentence
+/// (but never "I").
+fn prefix(opener: &str, text: &str) -> String {
+    let ends_sentence = opener.trim_end().ends_with(['.', '!', '?']);
+    let keep = ends_sentence || text.starts_with("I ") || text.starts_with("I'");
+    let mut chars = text.chars();
+    let rest: String = match chars.next() {
+        Some(c) if !keep => c.to_lowercase().chain(chars).collect(),
+        Some(c) => std::iter::once(c).chain(chars).collect(),
+        None => String::new(),
+    };
+    format!("{opener}{rest}")
 }
 
 /// Replace whole-word, case-insensitive occurrences of `from` with `to`.
@@ -418,6 +441,19 @@ fn swap_words(text: &str, from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_keep_or_lower_the_next_capital() {
+        assert_eq!(
+            prefix("Hmm, ", "Ideally t-shirts."),
+            "Hmm, ideally t-shirts."
+        );
+        assert_eq!(
+            prefix("Let me see. ", "Ideally t-shirts."),
+            "Let me see. Ideally t-shirts."
+        );
+        assert_eq!(prefix("Well, ", "I'd like navy."), "Well, I'd like navy.");
+    }
 
     #[test]
     fn swaps_whole_words_only() {
