@@ -10,6 +10,8 @@ pub mod dialogue;
 pub mod error;
 pub mod generate;
 pub mod io;
+pub mod llm;
+pub mod manager;
 pub mod model;
 pub mod parallel;
 pub mod pipeline;

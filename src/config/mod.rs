@@ -26,6 +26,10 @@ pub struct Config {
     pub profiles: ProfilesConfig,
     /// Conversation settings.
     pub dialogue: DialogueConfig,
+    /// Limits every LLM request shares: rate, concurrency, retries, timeouts, budget.
+    pub limits: LimitsConfig,
+    /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
+    pub prices: std::collections::BTreeMap<String, crate::manager::ModelPrice>,
 }
 
 impl Default for Config {
@@ -37,6 +41,51 @@ impl Default for Config {
             prompts_dir: None,
             profiles: ProfilesConfig::default(),
             dialogue: DialogueConfig::default(),
+            limits: LimitsConfig::default(),
+            prices: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// Limits every LLM request shares (the manager's settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Requests per minute your provider allows.
+    pub rpm: NonZeroU32,
+    /// Tokens per minute your provider allows (prompt estimate + max_tokens, corrected by reported usage).
+    pub tpm: NonZeroU32,
+    /// Most requests in flight at once (the adaptive limit never goes above it).
+    pub concurrency: NonZeroUsize,
+    /// Share of `rpm` and `tpm` actually used, leaving room for clock skew between you and the server.
+    pub headroom: f64,
+    /// Shrink concurrency on 429s and rising latency, grow it back on successes (AIMD).
+    pub adaptive: bool,
+    /// Retries per request after the first attempt.
+    pub max_retries: u32,
+    /// Backoff before retry n: uniform in [0, base × 2^(n−1)], capped at `backoff_max_ms`, never below Retry-After.
+    pub backoff_base_ms: u64,
+    /// Longest backoff.
+    pub backoff_max_ms: u64,
+    /// Seconds before a request is abandoned (and retried).
+    pub request_timeout_secs: f64,
+    /// Stop starting new requests once this much (USD) is spent; requests in flight still finish.
+    pub max_cost_usd: Option<f64>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            rpm: NonZeroU32::MIN.saturating_add(499),
+            tpm: NonZeroU32::MIN.saturating_add(199_999),
+            concurrency: nz(32),
+            headroom: 0.98,
+            adaptive: true,
+            max_retries: 8,
+            backoff_base_ms: 500,
+            backoff_max_ms: 60_000,
+            request_timeout_secs: 60.0,
+            max_cost_usd: None,
         }
     }
 }
@@ -292,6 +341,19 @@ impl Config {
             if !(v.is_finite() && v >= 0.0) {
                 return bad(key, "must be a finite number >= 0");
             }
+        }
+        let l = &self.limits;
+        if !(0.5..=1.0).contains(&l.headroom) {
+            return bad("limits.headroom", "must be in [0.5, 1]");
+        }
+        if !(l.request_timeout_secs.is_finite() && l.request_timeout_secs > 0.0) {
+            return bad(
+                "limits.request_timeout_secs",
+                "must be a number of seconds > 0",
+            );
+        }
+        if l.max_cost_usd.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
+            return bad("limits.max_cost_usd", "must be a number of dollars >= 0");
         }
         if self.threads > 256 {
             return bad("threads", "must be at most 256 (0 means one per core)");

@@ -6,6 +6,7 @@ mod catalog;
 mod config;
 mod dialogue;
 mod importers;
+mod llm;
 mod profiles;
 mod run;
 mod util;

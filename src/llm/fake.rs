@@ -1,0 +1,453 @@
+//! A fake OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
+//! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
+//! hang, malformed JSON, empty content, `finish_reason: length`), JSON-schema answers, and counters of what it saw.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+use crate::rng::Rng;
+
+/// Share of requests that get each fault.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// HTTP 500.
+    pub server_error: f64,
+    /// HTTP 503.
+    pub unavailable: f64,
+    /// Connection closed without an answer.
+    pub reset: f64,
+    /// No answer for a long time (the client's timeout fires).
+    pub hang: f64,
+    /// A 200 whose body is not JSON.
+    pub malformed: f64,
+    /// A 200 with empty content.
+    pub empty: f64,
+    /// A 200 cut at max_tokens.
+    pub length: f64,
+}
+
+impl Faults {
+    /// The same rate for every fault kind, `total` in all.
+    pub fn spread(total: f64) -> Self {
+        let each = total / 7.0;
+        Faults {
+            server_error: each,
+            unavailable: each,
+            reset: each,
+            hang: each,
+            malformed: each,
+            empty: each,
+            length: each,
+        }
+    }
+}
+
+/// How the fake server behaves.
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// Median latency in milliseconds (lognormal).
+    pub latency_ms: f64,
+    /// Sigma of the log of the latency.
+    pub latency_sigma: f64,
+    /// Requests per minute allowed over a sliding minute (None: unlimited).
+    pub rpm: Option<u32>,
+    /// Tokens per minute allowed over a sliding minute (None: unlimited).
+    pub tpm: Option<u64>,
+    /// The sliding window the limits count over (a minute; tests shorten it).
+    pub window: Duration,
+    /// Required bearer key (None: any).
+    pub api_key: Option<String>,
+    /// Answer every request with 429 insufficient_quota.
+    pub out_of_quota: bool,
+    /// Fault rates.
+    pub faults: Faults,
+    /// How long a hang lasts.
+    pub hang: Duration,
+    /// Seed of the fault and latency draws.
+    pub seed: u64,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            latency_ms: 5.0,
+            latency_sigma: 0.3,
+            rpm: None,
+            tpm: None,
+            window: Duration::from_secs(60),
+            api_key: None,
+            out_of_quota: false,
+            faults: Faults::default(),
+            hang: Duration::from_secs(30),
+            seed: 1,
+        }
+    }
+}
+
+/// What the server saw.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FakeStats {
+    /// Requests received.
+    pub requests: u64,
+    /// Answers by status (0 = connection reset).
+    pub by_status: BTreeMap<u16, u64>,
+    /// Successful answers to a request body answered successfully before (work paid twice).
+    pub repeated_successes: u64,
+    /// Most requests in flight at once.
+    pub max_in_flight: u64,
+}
+
+struct State {
+    cfg: FakeConfig,
+    rng: Mutex<Rng>,
+    window: Mutex<VecDeque<(Instant, u64)>>,
+    stats: Mutex<FakeStats>,
+    answered: Mutex<HashMap<u64, u32>>,
+    in_flight: AtomicU64,
+}
+
+/// A running fake server; it stops when dropped.
+pub struct FakeServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeServer {
+    /// Start on 127.0.0.1 at `port` (0: any free port).
+    pub async fn start(cfg: FakeConfig, port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            rng: Mutex::new(Rng::from_u64(cfg.seed)),
+            cfg,
+            window: Mutex::new(VecDeque::new()),
+            stats: Mutex::new(FakeStats::default()),
+            answered: Mutex::new(HashMap::new()),
+            in_flight: AtomicU64::new(0),
+        });
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(req, state.clone()));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(FakeServer { addr, state, task })
+    }
+
+    /// The OpenAI-style base URL (`http://127.0.0.1:PORT/v1`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the counters.
+    pub async fn stats(&self) -> FakeStats {
+        self.state.stats.lock().await.clone()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Answer = Result<Response<Full<Bytes>>, std::io::Error>;
+
+fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer {
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        builder = builder.header(*k, v.as_str());
+    }
+    builder
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(std::io::Error::other)
+}
+
+async fn handle(req: Request<Incoming>, state: Arc<State>) -> Answer {
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    {
+        let mut s = state.stats.lock().await;
+        s.requests += 1;
+        s.max_in_flight = s.max_in_flight.max(now);
+    }
+    let answer = answer(req, &state).await;
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let status = match &answer {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
+    };
+    *state
+        .stats
+        .lock()
+        .await
+        .by_status
+        .entry(status)
+        .or_insert(0) += 1;
+    answer
+}
+
+async fn answer(req: Request<Incoming>, state: &State) -> Answer {
+    let cfg = &state.cfg;
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let path = req.uri().path().to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    if path != "/v1/chat/completions" {
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({"error": {"message": format!("no route {path}"), "type": "invalid_request_error"}}),
+            &[],
+        );
+    }
+    if let Some(key) = &cfg.api_key
+        && auth.as_deref() != Some(&format!("Bearer {key}"))
+    {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+            &[],
+        );
+    }
+    if cfg.out_of_quota {
+        return reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+            &[],
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "body is not JSON", "type": "invalid_request_error"}}),
+            &[],
+        );
+    };
+    let prompt_tokens = (body.len() as u64 / 4).max(1);
+    let max_tokens = request["max_tokens"].as_u64().unwrap_or(256);
+    if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
+        return limited;
+    }
+    let (latency, fault) = {
+        let mut rng = state.rng.lock().await;
+        let latency = (cfg.latency_ms.max(0.01).ln() + cfg.latency_sigma * rng.normal()).exp();
+        (
+            Duration::from_secs_f64(latency / 1000.0),
+            draw_fault(&cfg.faults, &mut rng),
+        )
+    };
+    tokio::time::sleep(latency).await;
+    match fault {
+        Some("server_error") => {
+            return reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": {"message": "The server had an error.", "type": "server_error"}}),
+                &[],
+            );
+        }
+        Some("unavailable") => {
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": {"message": "Overloaded.", "type": "server_error"}}),
+                &[("retry-after", "0.05".into())],
+            );
+        }
+        Some("reset") => return Err(std::io::Error::other("connection reset by fault injection")),
+        Some("hang") => {
+            tokio::time::sleep(cfg.hang).await;
+            return Err(std::io::Error::other("hung"));
+        }
+        Some("malformed") => {
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(
+                    b"{\"choices\": [{\"message\": {\"content\": \"trunc",
+                )))
+                .map_err(std::io::Error::other);
+        }
+        _ => {}
+    }
+    let hash = xxhash_rust::xxh3::xxh3_64(&body);
+    let content = match fault {
+        Some("empty") => String::new(),
+        _ => content_for(&request, hash),
+    };
+    let finish = if fault == Some("length") {
+        "length"
+    } else {
+        "stop"
+    };
+    if fault.is_none() {
+        let mut answered = state.answered.lock().await;
+        let seen = answered.entry(hash).or_insert(0);
+        *seen += 1;
+        if *seen > 1 {
+            state.stats.lock().await.repeated_successes += 1;
+        }
+    }
+    let completion_tokens = (content.len() as u64 / 4).max(1);
+    reply(
+        StatusCode::OK,
+        json!({
+            "id": format!("chatcmpl-{hash:016x}"),
+            "object": "chat.completion",
+            "model": request["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        }),
+        &[],
+    )
+}
+
+/// Count the request against the sliding-minute limits, or answer 429 with OpenAI's headers.
+async fn admit(state: &State, tokens: u64) -> Option<Answer> {
+    let cfg = &state.cfg;
+    if cfg.rpm.is_none() && cfg.tpm.is_none() {
+        return None;
+    }
+    let now = Instant::now();
+    let minute = cfg.window;
+    let mut window = state.window.lock().await;
+    while window
+        .front()
+        .is_some_and(|(t, _)| now.duration_since(*t) >= minute)
+    {
+        window.pop_front();
+    }
+    let used_tokens: u64 = window.iter().map(|(_, t)| t).sum();
+    let over_requests = cfg.rpm.is_some_and(|r| window.len() as u64 >= u64::from(r));
+    let over_tokens = cfg.tpm.is_some_and(|t| used_tokens + tokens > t);
+    if over_requests || over_tokens {
+        let oldest = window.front().map(|(t, _)| *t).unwrap_or(now);
+        let wait = minute
+            .saturating_sub(now.duration_since(oldest))
+            .max(Duration::from_millis(1));
+        let kind = if over_requests { "requests" } else { "tokens" };
+        let headers = [
+            ("retry-after-ms", format!("{}", wait.as_millis())),
+            (
+                "x-ratelimit-limit-requests",
+                cfg.rpm.map(|r| r.to_string()).unwrap_or_default(),
+            ),
+            (
+                "x-ratelimit-remaining-requests",
+                cfg.rpm
+                    .map(|r| {
+                        (u64::from(r))
+                            .saturating_sub(window.len() as u64)
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
+            ),
+            (
+                "x-ratelimit-reset-requests",
+                format!("{}ms", wait.as_millis()),
+            ),
+        ];
+        return Some(reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": {"message": format!("Rate limit reached for {kind} per min."), "type": kind, "code": "rate_limit_exceeded"}}),
+            &headers,
+        ));
+    }
+    window.push_back((now, tokens));
+    None
+}
+
+fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
+    let x = rng.unit();
+    let mut acc = 0.0;
+    for (rate, name) in [
+        (f.server_error, "server_error"),
+        (f.unavailable, "unavailable"),
+        (f.reset, "reset"),
+        (f.hang, "hang"),
+        (f.malformed, "malformed"),
+        (f.empty, "empty"),
+        (f.length, "length"),
+    ] {
+        acc += rate;
+        if x < acc {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// A deterministic answer: a JSON object following the requested schema, else a short text.
+fn content_for(request: &Value, hash: u64) -> String {
+    let schema = &request["response_format"]["json_schema"]["schema"];
+    if schema.is_object() {
+        return fill_schema(schema).to_string();
+    }
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    let gist: String = last.chars().take(40).collect();
+    format!("Fake answer {hash:08x} to: {gist}")
+}
+
+fn fill_schema(schema: &Value) -> Value {
+    match schema["type"].as_str() {
+        Some("object") => {
+            let mut out = serde_json::Map::new();
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in props {
+                    out.insert(k.clone(), fill_schema(v));
+                }
+            }
+            Value::Object(out)
+        }
+        Some("array") => json!([fill_schema(&schema["items"])]),
+        Some("integer") => json!(1),
+        Some("number") => json!(1.0),
+        Some("boolean") => json!(true),
+        _ => match schema["enum"].as_array().and_then(|e| e.first()) {
+            Some(v) => v.clone(),
+            None => json!("x"),
+        },
+    }
+}

@@ -1,0 +1,274 @@
+//! Talking to language models: the request and response types, the typed errors that say whether to retry, the
+//! `ChatBackend` trait, the OpenAI-compatible client, and the fake server every LLM test runs against.
+
+pub mod fake;
+mod headers;
+pub mod openai;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use headers::RateHints;
+
+/// The role of a chat message in the API (distinct from the dialogue's `Role`: the simulated user's turns are
+/// `user` messages for the system agent and `assistant` messages for the user agent's own past turns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiRole {
+    /// Instructions.
+    System,
+    /// The other party.
+    User,
+    /// The model itself.
+    Assistant,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Who says it.
+    pub role: ApiRole,
+    /// What is said.
+    pub content: String,
+}
+
+/// A chat completion request, independent of the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// Model name.
+    pub model: String,
+    /// The conversation so far.
+    pub messages: Vec<ChatMessage>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Most tokens to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// A JSON Schema the answer must follow (structured output), when wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<serde_json::Value>,
+}
+
+/// Tokens a request used, as the server reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+}
+
+/// A successful completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The answer text.
+    pub content: String,
+    /// Why generation stopped (`stop`, `length` …).
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+    /// Reported usage.
+    #[serde(default)]
+    pub usage: Option<TokenUsage>,
+}
+
+/// A completion and the rate-limit hints that came with it.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The answer.
+    pub response: ChatResponse,
+    /// Rate-limit headers.
+    pub hints: RateHints,
+}
+
+/// What a backend can do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Capabilities {
+    /// JSON-schema `response_format`.
+    pub json_schema: bool,
+    /// Image content parts.
+    pub vision: bool,
+    /// Streaming.
+    pub streaming: bool,
+}
+
+/// Why a request failed. `is_retryable` separates transient failures (retry with backoff) from those that must
+/// stop the run (a wrong key, a missing model, an exhausted quota).
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The server answered with an error status.
+    #[error("HTTP {status}: {message}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The error message from the body (secrets removed).
+        message: String,
+        /// Rate-limit headers.
+        hints: RateHints,
+        /// A 429 that means the account is out of quota, not a rate limit.
+        insufficient_quota: bool,
+    },
+    /// No answer within the request timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(Duration),
+    /// The connection failed or was reset.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The body was not the expected JSON (or was cut short).
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    /// The answer had no content.
+    #[error("empty response content")]
+    Empty,
+    /// The answer stopped at `max_tokens`.
+    #[error("response cut at max_tokens (finish_reason = length)")]
+    Truncated,
+    /// The cost budget is spent.
+    #[error("cost budget exhausted")]
+    Budget,
+    /// The run was stopped by an earlier fatal error.
+    #[error("stopped: {0}")]
+    Stopped(String),
+}
+
+impl LlmError {
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            LlmError::Status {
+                status,
+                insufficient_quota,
+                ..
+            } => {
+                (*status == 429 && !insufficient_quota)
+                    || matches!(status, 408 | 409)
+                    || *status >= 500
+            }
+            LlmError::Timeout(_)
+            | LlmError::Connection(_)
+            | LlmError::Malformed(_)
+            | LlmError::Empty
+            | LlmError::Truncated => true,
+            LlmError::Budget | LlmError::Stopped(_) => false,
+        }
+    }
+
+    /// Whether the server said "too many requests" (as opposed to "out of quota").
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(
+            self,
+            LlmError::Status {
+                status: 429,
+                insufficient_quota: false,
+                ..
+            }
+        )
+    }
+
+    /// How long the server asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            LlmError::Status { hints, .. } => hints.wait(),
+            _ => None,
+        }
+    }
+}
+
+/// A boxed future, so backends can be used behind `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A chat model provider.
+pub trait ChatBackend: Send + Sync {
+    /// Send one request.
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, LlmError>>;
+    /// What the backend supports.
+    fn capabilities(&self) -> Capabilities;
+}
+
+/// An API key: never printed, logged, cached or echoed (its `Debug` and `Display` say `[redacted]`).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Secret(key.into())
+    }
+
+    /// Read the key from environment variable `var`.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(Secret)
+    }
+
+    /// The key itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the key replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            return text.to_string();
+        }
+        text.replace(&self.0, "[redacted]")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, quota: bool) -> LlmError {
+        LlmError::Status {
+            status: code,
+            message: String::new(),
+            hints: RateHints::default(),
+            insufficient_quota: quota,
+        }
+    }
+
+    #[test]
+    fn retry_classes_follow_the_status() {
+        for code in [429, 408, 409, 500, 502, 503] {
+            assert!(status(code, false).is_retryable(), "{code}");
+        }
+        for code in [400, 401, 403, 404] {
+            assert!(!status(code, false).is_retryable(), "{code}");
+        }
+        assert!(!status(429, true).is_retryable());
+        assert!(status(429, false).is_rate_limit());
+        assert!(LlmError::Empty.is_retryable());
+        assert!(!LlmError::Budget.is_retryable());
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let s = Secret::new("sk-very-secret");
+        assert_eq!(format!("{s} {s:?}"), "[redacted] [redacted]");
+        assert_eq!(
+            s.scrub("bad key sk-very-secret given"),
+            "bad key [redacted] given"
+        );
+    }
+}

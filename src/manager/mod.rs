@@ -1,0 +1,259 @@
+//! The scheduler every LLM request goes through: RPM and TPM limits (governor) shared by all roles, an adaptive
+//! concurrency gate with priority for conversations under way, retries with full-jitter exponential backoff that
+//! honour `Retry-After`, a run-wide pause after a 429, an early stop on errors that retrying cannot fix, a response
+//! cache, a usage and cost ledger, and a cost budget.
+
+pub mod cache;
+pub mod gate;
+pub mod ledger;
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+pub use cache::Cache;
+pub use gate::Gate;
+pub use ledger::{Ledger, ModelPrice, UsageRow};
+
+use crate::config::LimitsConfig;
+use crate::llm::{ChatBackend, ChatRequest, ChatResponse, LlmError, TokenUsage};
+use crate::rng::Rng;
+
+/// Who a request is for, for the ledger and the scheduling priority.
+#[derive(Debug, Clone)]
+pub struct CallTag {
+    /// Conversation id.
+    pub conversation: String,
+    /// Role (`user_agent`, `system_agent`, `judge` …).
+    pub role: String,
+    /// A conversation already under way (its later turns go before new conversations' first turns).
+    pub under_way: bool,
+}
+
+/// The scheduler.
+pub struct Manager {
+    backend: Arc<dyn ChatBackend>,
+    cfg: LimitsConfig,
+    rpm: DefaultDirectRateLimiter,
+    tpm: DefaultDirectRateLimiter,
+    tpm_burst: u32,
+    gate: Gate,
+    cache: Option<Cache>,
+    ledger: Mutex<Ledger>,
+    prices: BTreeMap<String, ModelPrice>,
+    stopped: Mutex<Option<String>>,
+    pause_until: Mutex<Option<Instant>>,
+    jitter: Mutex<Rng>,
+}
+
+impl Manager {
+    /// A scheduler over `backend` with `cfg`'s limits, an optional cache, and a price table.
+    pub fn new(
+        backend: Arc<dyn ChatBackend>,
+        cfg: LimitsConfig,
+        cache: Option<Cache>,
+        prices: BTreeMap<String, ModelPrice>,
+    ) -> Self {
+        let headroom = cfg.headroom.clamp(0.5, 1.0);
+        let rpm = ((f64::from(cfg.rpm.get()) * headroom).floor() as u32).max(1);
+        let tpm = ((f64::from(cfg.tpm.get()) * headroom).floor() as u32).max(1);
+        // Requests are paced evenly (no burst): providers often enforce a minute's limit in per-second slices.
+        // Tokens may burst by one request's worth (at least 8,192) or half a second of the budget.
+        let rpm_burst = 1;
+        let tpm_burst = (tpm / 120).max(8192).min(tpm);
+        let quota = |per_minute: u32, burst: u32| {
+            Quota::with_period(Duration::from_secs_f64(60.0 / f64::from(per_minute)))
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+        };
+        Manager {
+            backend,
+            rpm: RateLimiter::direct(quota(rpm, rpm_burst)),
+            tpm: RateLimiter::direct(quota(tpm, tpm_burst)),
+            tpm_burst,
+            gate: Gate::new(cfg.concurrency.get(), cfg.adaptive),
+            cfg,
+            cache,
+            ledger: Mutex::new(Ledger::default()),
+            prices,
+            stopped: Mutex::new(None),
+            pause_until: Mutex::new(None),
+            jitter: Mutex::new(Rng::from_u64(0x6a69_7474_6572)),
+        }
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Why the run was stopped, if it was.
+    pub fn stopped(&self) -> Option<String> {
+        Self::lock(&self.stopped).clone()
+    }
+
+    /// The usage totals so far.
+    pub fn totals(&self) -> UsageRow {
+        Self::lock(&self.ledger).total().clone()
+    }
+
+    /// Write the ledger as `usage.csv`.
+    pub fn write_usage(&self, path: &std::path::Path) -> crate::Result<()> {
+        Self::lock(&self.ledger).write_csv(path)
+    }
+
+    /// The current adaptive concurrency limit.
+    pub fn concurrency(&self) -> f64 {
+        self.gate.limit()
+    }
+
+    /// Estimated tokens of a request: the prompt (tiktoken cl100k) plus `max_tokens`.
+    pub fn estimate_tokens(request: &ChatRequest) -> u32 {
+        static BPE: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
+        let bpe = BPE.get_or_init(|| tiktoken_rs::cl100k_base().ok());
+        let prompt: usize = request
+            .messages
+            .iter()
+            .map(|m| {
+                4 + match bpe {
+                    Some(b) => b.encode_with_special_tokens(&m.content).len(),
+                    None => m.content.len() / 4 + 1,
+                }
+            })
+            .sum();
+        (prompt as u32).saturating_add(request.max_tokens.unwrap_or(256))
+    }
+
+    /// Send `request` through the limits, with retries, the cache and the ledger.
+    pub async fn complete(
+        &self,
+        request: &ChatRequest,
+        tag: &CallTag,
+    ) -> Result<ChatResponse, LlmError> {
+        let key3 = (
+            tag.conversation.as_str(),
+            tag.role.as_str(),
+            request.model.as_str(),
+        );
+        if let Some(why) = self.stopped() {
+            return Err(LlmError::Stopped(why));
+        }
+        let cache_key = cache::key(request);
+        if let Some(cache) = &self.cache
+            && let Ok(Some(hit)) = cache.get(&cache_key)
+        {
+            Self::lock(&self.ledger).cached(key3);
+            return Ok(hit);
+        }
+        if let Some(max) = self.cfg.max_cost_usd
+            && self.totals().cost_usd >= max
+        {
+            return Err(LlmError::Budget);
+        }
+        let estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
+        let mut attempt: u32 = 0;
+        loop {
+            let permit = self.gate.acquire(tag.under_way).await;
+            self.wait_for_pause().await;
+            self.rpm.until_ready().await;
+            if let Some(n) = NonZeroU32::new(estimate) {
+                let _ = self.tpm.until_n_ready(n).await;
+            }
+            if let Some(why) = self.stopped() {
+                return Err(LlmError::Stopped(why));
+            }
+            let started = Instant::now();
+            let result = self.backend.complete(request).await;
+            let latency = started.elapsed();
+            match result {
+                Ok(done) => {
+                    self.gate.success(latency);
+                    drop(permit);
+                    let usage = done.response.usage.unwrap_or(TokenUsage {
+                        prompt_tokens: u64::from(estimate),
+                        completion_tokens: 0,
+                    });
+                    // Correct the token budget by what the server counted beyond the estimate.
+                    let actual = (usage.prompt_tokens + usage.completion_tokens) as u32;
+                    if let Some(extra) =
+                        NonZeroU32::new(actual.saturating_sub(estimate).min(self.tpm_burst))
+                    {
+                        let _ = self.tpm.until_n_ready(extra).await;
+                    }
+                    if let Some(cache) = &self.cache
+                        && let Err(e) = cache.put(&cache_key, &done.response)
+                    {
+                        tracing::warn!("response cache: {e}");
+                    }
+                    let price = self.prices.get(&request.model).copied();
+                    Self::lock(&self.ledger).success(key3, usage, latency, price);
+                    return Ok(done.response);
+                }
+                Err(e) => {
+                    drop(permit);
+                    let retry = e.is_retryable() && attempt < self.cfg.max_retries;
+                    Self::lock(&self.ledger).failed(key3, !retry);
+                    if !e.is_retryable() {
+                        if !matches!(e, LlmError::Budget | LlmError::Stopped(_)) {
+                            let mut stopped = Self::lock(&self.stopped);
+                            if stopped.is_none() {
+                                *stopped = Some(e.to_string());
+                            }
+                        }
+                        return Err(e);
+                    }
+                    if !retry {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    let hinted = e.retry_after();
+                    if e.is_rate_limit() {
+                        self.gate.rate_limited();
+                        if let Some(wait) = hinted {
+                            self.pause(wait);
+                        }
+                    }
+                    let delay = self.backoff(attempt, hinted);
+                    tracing::debug!(
+                        "retry {attempt} of {} after {delay:?}: {e}",
+                        tag.conversation
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Full-jitter exponential backoff, never shorter than the server's hint.
+    fn backoff(&self, attempt: u32, hinted: Option<Duration>) -> Duration {
+        let cap = (self.cfg.backoff_base_ms as f64 * 2f64.powi(attempt.min(20) as i32 - 1))
+            .min(self.cfg.backoff_max_ms as f64);
+        let jittered = Self::lock(&self.jitter).unit() * cap;
+        let ms = match hinted {
+            Some(h) => jittered.max(h.as_secs_f64() * 1000.0),
+            None => jittered,
+        };
+        Duration::from_secs_f64(ms / 1000.0)
+    }
+
+    /// After a 429 with a hint, hold every new request until the hinted time.
+    fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut p = Self::lock(&self.pause_until);
+        if p.is_none_or(|t| t < until) {
+            *p = Some(until);
+        }
+    }
+
+    async fn wait_for_pause(&self) {
+        let until = *Self::lock(&self.pause_until);
+        if let Some(t) = until {
+            let now = Instant::now();
+            if t > now {
+                tokio::time::sleep(t - now).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The LLM manager against the project's own fake server on 127.0.0.1: retries through injected faults, a cache
+//! that makes a restart pay nothing twice, an early stop on a bad key or an exhausted quota, rate limits honoured,
+//! 429s answered by backing off, and a cost budget that holds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use musegen::config::LimitsConfig;
+use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
+use musegen::llm::openai::OpenAiBackend;
+use musegen::llm::{ApiRole, ChatMessage, ChatRequest, LlmError, Secret};
+use musegen::manager::{Cache, CallTag, Manager, ModelPrice};
+
+fn limits(rpm: u32, concurrency: usize, timeout: f64) -> LimitsConfig {
+    LimitsConfig {
+        rpm: rpm.try_into().unwrap(),
+        tpm: 50_000_000u32.try_into().unwrap(),
+        concurrency: concurrency.try_into().unwrap(),
+        backoff_base_ms: 20,
+        backoff_max_ms: 500,
+        request_timeout_secs: timeout,
+        ..LimitsConfig::default()
+    }
+}
+
+fn manager(
+    server: &FakeServer,
+    key: &str,
+    cfg: LimitsConfig,
+    cache: Option<Cache>,
+    prices: BTreeMap<String, ModelPrice>,
+) -> Arc<Manager> {
+    let timeout = Duration::from_secs_f64(cfg.request_timeout_secs);
+    let backend = OpenAiBackend::new(&server.base_url(), Some(Secret::new(key)), timeout).unwrap();
+    Arc::new(Manager::new(Arc::new(backend), cfg, cache, prices))
+}
+
+fn request(i: usize) -> ChatRequest {
+    ChatRequest {
+        model: "fake-model".into(),
+        messages: vec![
+            ChatMessage {
+                role: ApiRole::System,
+                content: "You are a shopper.".into(),
+            },
+            ChatMessage {
+                role: ApiRole::User,
+                content: format!("Say something about item {i}."),
+            },
+        ],
+        temperature: Some(0.7),
+        max_tokens: Some(64),
+        json_schema: None,
+    }
+}
+
+async fn run_all(m: &Arc<Manager>, ids: std::ops::Range<usize>) -> Vec<Result<String, LlmError>> {
+    let tasks: Vec<_> = ids
+        .map(|i| {
+            let m = m.clone();
+            tokio::spawn(async move {
+                let tag = CallTag {
+                    conversation: format!("c{i}"),
+                    role: "user_agent".into(),
+                    under_way: i % 2 == 0,
+                };
+                m.complete(&request(i), &tag).await.map(|r| r.content)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_are_retried_until_every_request_is_answered() {
+    let server = FakeServer::start(
+        FakeConfig {
+            faults: Faults::spread(0.10),
+            hang: Duration::from_secs(5),
+            seed: 3,
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let m = manager(&server, "k", limits(60_000, 24, 0.4), None, BTreeMap::new());
+    let results = run_all(&m, 0..300).await;
+    assert!(
+        results.iter().all(|r| r.is_ok()),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    let stats = server.stats().await;
+    assert!(stats.requests > 300, "no fault was injected: {stats:?}");
+    assert_eq!(
+        stats.repeated_successes, 0,
+        "a request was paid twice: {stats:?}"
+    );
+    let totals = m.totals();
+    assert_eq!(totals.failures, 0);
+    assert!(totals.retries >= 10, "{totals:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_the_cache_pays_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeServer::start(FakeConfig::default(), 0).await.unwrap();
+    let first = manager(
+        &server,
+        "k",
+        limits(60_000, 8, 5.0),
+        Some(Cache::open(&dir.path().join("cache.db")).unwrap()),
+        BTreeMap::new(),
+    );
+    let a = run_all(&first, 0..50).await;
+    drop(first);
+    assert_eq!(server.stats().await.requests, 50);
+    // A new process (a restart) with the same cache file: everything is answered, nothing is sent.
+    let second = manager(
+        &server,
+        "k",
+        limits(60_000, 8, 5.0),
+        Some(Cache::open(&dir.path().join("cache.db")).unwrap()),
+        BTreeMap::new(),
+    );
+    let b = run_all(&second, 0..60).await;
+    let stats = server.stats().await;
+    assert_eq!(stats.requests, 60, "only the 10 new requests are sent");
+    assert_eq!(stats.repeated_successes, 0);
+    assert_eq!(second.totals().cached, 50);
+    let a: Vec<String> = a.into_iter().map(|r| r.unwrap()).collect();
+    let b: Vec<String> = b.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(&b[..50], &a[..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_key_stops_the_run_within_a_second() {
+    let server = FakeServer::start(
+        FakeConfig {
+            api_key: Some("right-key".into()),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let m = manager(
+        &server,
+        "sk-wrong-secret-key",
+        limits(60_000, 8, 5.0),
+        None,
+        BTreeMap::new(),
+    );
+    let started = Instant::now();
+    let results = run_all(&m, 0..200).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(results.iter().all(|r| r.is_err()));
+    let stats = server.stats().await;
+    assert!(stats.requests <= 8, "kept sending after a 401: {stats:?}");
+    let why = m.stopped().unwrap();
+    assert!(
+        why.contains("401") && why.contains("Incorrect API key"),
+        "{why}"
+    );
+    for r in &results {
+        let text = r.as_ref().unwrap_err().to_string();
+        assert!(
+            !text.contains("sk-wrong-secret-key"),
+            "the key leaked: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_quota_stops_instead_of_retrying() {
+    let server = FakeServer::start(
+        FakeConfig {
+            out_of_quota: true,
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let m = manager(&server, "k", limits(60_000, 4, 5.0), None, BTreeMap::new());
+    let results = run_all(&m, 0..40).await;
+    assert!(results.iter().all(|r| r.is_err()));
+    assert!(server.stats().await.requests <= 4);
+    assert!(m.stopped().unwrap().contains("quota"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_is_honoured_without_a_single_429() {
+    // 40 requests per second on the server; the client is told 2,300 RPM (a little under, as a user would set it).
+    let server = FakeServer::start(
+        FakeConfig {
+            rpm: Some(40),
+            window: Duration::from_secs(1),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let m = manager(&server, "k", limits(2_300, 32, 5.0), None, BTreeMap::new());
+    let started = Instant::now();
+    let results = run_all(&m, 0..100).await;
+    assert!(results.iter().all(|r| r.is_ok()));
+    let stats = server.stats().await;
+    assert_eq!(stats.by_status.get(&429), None, "{stats:?}");
+    // 100 requests at 40/s (less the headroom) cannot finish much before 2 s.
+    assert!(
+        started.elapsed() > Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_saying_429_is_answered_by_backing_off() {
+    // The client believes it may send 60,000 RPM; the server allows 30 per second and says 429 with retry-after-ms.
+    let server = FakeServer::start(
+        FakeConfig {
+            rpm: Some(30),
+            window: Duration::from_secs(1),
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let m = manager(&server, "k", limits(60_000, 32, 5.0), None, BTreeMap::new());
+    let results = run_all(&m, 0..90).await;
+    assert!(
+        results.iter().all(|r| r.is_ok()),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    let stats = server.stats().await;
+    let limited = stats.by_status.get(&429).copied().unwrap_or(0);
+    assert!(limited > 0, "{stats:?}");
+    assert!(
+        m.concurrency() < 32.0,
+        "the concurrency did not shrink: {}",
+        m.concurrency()
+    );
+    assert_eq!(stats.by_status.get(&200).copied(), Some(90));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_cap_holds() {
+    let server = FakeServer::start(FakeConfig::default(), 0).await.unwrap();
+    let prices = BTreeMap::from([(
+        "fake-model".to_string(),
+        ModelPrice {
+            input_per_mtok: 1000.0,
+            output_per_mtok: 1000.0,
+        },
+    )]);
+    let mut cfg = limits(60_000, 1, 5.0);
+    cfg.max_cost_usd = Some(0.05);
+    let m = manager(&server, "k", cfg, None, prices);
+    let mut sent = 0;
+    for i in 0..50 {
+        let tag = CallTag {
+            conversation: format!("c{i}"),
+            role: "judge".into(),
+            under_way: false,
+        };
+        match m.complete(&request(i), &tag).await {
+            Ok(_) => sent += 1,
+            Err(LlmError::Budget) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let spent = m.totals().cost_usd;
+    assert!(sent > 0 && sent < 50, "{sent}");
+    // With one request in flight at a time, the overspend is at most one request's cost.
+    let one = spent / sent as f64;
+    assert!(spent < 0.05 + one + 1e-9, "spent {spent}");
+    assert_eq!(server.stats().await.requests, sent as u64);
+}
