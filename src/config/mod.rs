@@ -79,7 +79,7 @@ impl Default for LimitsConfig {
             rpm: NonZeroU32::MIN.saturating_add(499),
             tpm: NonZeroU32::MIN.saturating_add(199_999),
             concurrency: nz(32),
-            headroom: 0.98,
+            headroom: 0.99,
             adaptive: true,
             max_retries: 8,
             backoff_base_ms: 500,

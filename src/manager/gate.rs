@@ -66,9 +66,19 @@ impl Gate {
                     if registered {
                         s.waiting_high -= 1;
                     }
+                    let more_room = s.in_flight < (s.limit.floor() as usize).max(1);
+                    drop(s);
+                    if more_room {
+                        // Pass the wake-up on: there is room for another waiter too.
+                        self.notify.notify_one();
+                    }
                     return Permit { gate: self };
                 }
-                if high && !registered {
+                if room {
+                    // Room, but reserved for a conversation under way: hand the wake-up to the next waiter.
+                    drop(s);
+                    self.notify.notify_one();
+                } else if high && !registered {
                     s.waiting_high += 1;
                     registered = true;
                 }
@@ -102,7 +112,7 @@ impl Gate {
             s.limit = (s.limit + 1.0).min(self.max as f64);
             s.successes = 0;
             drop(s);
-            self.notify.notify_waiters();
+            self.notify.notify_one();
         }
     }
 
@@ -125,7 +135,8 @@ impl Gate {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         self.gate.lock().in_flight -= 1;
-        self.gate.notify.notify_waiters();
+        // Wake one waiter (not all: thousands may wait, and waking them all costs CPU per request).
+        self.gate.notify.notify_one();
     }
 }
 

@@ -41,6 +41,7 @@ pub struct Manager {
     tpm: DefaultDirectRateLimiter,
     tpm_burst: u32,
     gate: Gate,
+    pacing: tokio::sync::Mutex<()>,
     cache: Option<Cache>,
     ledger: Mutex<Ledger>,
     prices: BTreeMap<String, ModelPrice>,
@@ -75,6 +76,7 @@ impl Manager {
             tpm: RateLimiter::direct(quota(tpm, tpm_burst)),
             tpm_burst,
             gate: Gate::new(cfg.concurrency.get(), cfg.adaptive),
+            pacing: tokio::sync::Mutex::new(()),
             cfg,
             cache,
             ledger: Mutex::new(Ledger::default()),
@@ -157,9 +159,13 @@ impl Manager {
         loop {
             let permit = self.gate.acquire(tag.under_way).await;
             self.wait_for_pause().await;
-            self.rpm.until_ready().await;
-            if let Some(n) = NonZeroU32::new(estimate) {
-                let _ = self.tpm.until_n_ready(n).await;
+            {
+                // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
+                let _turn = self.pacing.lock().await;
+                self.rpm.until_ready().await;
+                if let Some(n) = NonZeroU32::new(estimate) {
+                    let _ = self.tpm.until_n_ready(n).await;
+                }
             }
             if let Some(why) = self.stopped() {
                 return Err(LlmError::Stopped(why));
