@@ -1,4 +1,4 @@
-//! A fake OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
+//! A fake OpenAI- and Anthropic-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
 //! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
 //! hang, malformed JSON, empty content, `finish_reason: length`), JSON-schema answers, and counters of what it saw.
 
@@ -221,11 +221,15 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Answer {
 
 async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     let cfg = &state.cfg;
-    let auth = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    // OpenAI sends `Authorization: Bearer KEY`, Anthropic `x-api-key: KEY`.
+    let auth =
+        header("authorization").or_else(|| header("x-api-key").map(|k| format!("Bearer {k}")));
     let path = req.uri().path().to_string();
     let body = req
         .into_body()
@@ -233,10 +237,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         .await
         .map_err(std::io::Error::other)?
         .to_bytes();
-    if path != "/v1/chat/completions" {
+    let anthropic = path == "/v1/messages";
+    if path != "/v1/chat/completions" && !anthropic {
         return reply(
             StatusCode::NOT_FOUND,
-            json!({"error": {"message": format!("no route {path}"), "type": "invalid_request_error"}}),
+            json!({"type": "error", "error": {"message": format!("no route {path}"), "type": "invalid_request_error"}}),
             &[],
         );
     }
@@ -245,21 +250,21 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     {
         return reply(
             StatusCode::UNAUTHORIZED,
-            json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+            json!({"type": "error", "error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
             &[],
         );
     }
     if cfg.out_of_quota {
         return reply(
             StatusCode::TOO_MANY_REQUESTS,
-            json!({"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+            json!({"type": "error", "error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}}),
             &[],
         );
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return reply(
             StatusCode::BAD_REQUEST,
-            json!({"error": {"message": "body is not JSON", "type": "invalid_request_error"}}),
+            json!({"type": "error", "error": {"message": "body is not JSON", "type": "invalid_request_error"}}),
             &[],
         );
     };
@@ -281,14 +286,14 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         Some("server_error") => {
             return reply(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"error": {"message": "The server had an error.", "type": "server_error"}}),
+                json!({"type": "error", "error": {"message": "The server had an error.", "type": "server_error"}}),
                 &[],
             );
         }
         Some("unavailable") => {
             return reply(
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": {"message": "Overloaded.", "type": "server_error"}}),
+                json!({"type": "error", "error": {"message": "Overloaded.", "type": "server_error"}}),
                 &[("retry-after", "0.05".into())],
             );
         }
@@ -327,6 +332,21 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         }
     }
     let completion_tokens = (content.len() as u64 / 4).max(1);
+    if anthropic {
+        return reply(
+            StatusCode::OK,
+            json!({
+                "id": format!("msg_{hash:016x}"),
+                "type": "message",
+                "role": "assistant",
+                "model": request["model"],
+                "content": [{"type": "text", "text": content}],
+                "stop_reason": if finish == "length" { "max_tokens" } else { "end_turn" },
+                "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
+            }),
+            &[],
+        );
+    }
     reply(
         StatusCode::OK,
         json!({
@@ -387,7 +407,7 @@ async fn admit(state: &State, tokens: u64) -> Option<Answer> {
         ];
         return Some(reply(
             StatusCode::TOO_MANY_REQUESTS,
-            json!({"error": {"message": format!("Rate limit reached for {kind} per min."), "type": kind, "code": "rate_limit_exceeded"}}),
+            json!({"type": "error", "error": {"message": format!("Rate limit reached for {kind} per min."), "type": kind, "code": "rate_limit_exceeded"}}),
             &headers,
         ));
     }

@@ -1,6 +1,7 @@
 //! Talking to language models: the request and response types, the typed errors that say whether to retry, the
 //! `ChatBackend` trait, the OpenAI-compatible client, and the fake server every LLM test runs against.
 
+pub mod anthropic;
 pub mod fake;
 mod headers;
 pub mod openai;

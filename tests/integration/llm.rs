@@ -290,3 +290,56 @@ async fn the_budget_cap_holds() {
     assert!(spent < 0.05 + one + 1e-9, "spent {spent}");
     assert_eq!(server.stats().await.requests, sent as u64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_anthropic_client_speaks_messages_and_retries_through_faults() {
+    use musegen::llm::anthropic::AnthropicBackend;
+    let server = FakeServer::start(
+        FakeConfig {
+            api_key: Some("ant-key".into()),
+            faults: Faults::spread(0.1),
+            hang: Duration::from_secs(5),
+            seed: 9,
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let backend = AnthropicBackend::new(
+        &server.base_url(),
+        Some(Secret::new("ant-key")),
+        Duration::from_secs_f64(0.4),
+    )
+    .unwrap();
+    let m = Arc::new(Manager::new(
+        Arc::new(backend),
+        limits(60_000, 16, 0.4),
+        None,
+        BTreeMap::new(),
+    ));
+    let results = run_all(&m, 0..120).await;
+    assert!(
+        results.iter().all(|r| r.is_ok()),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    assert!(results[0].as_ref().unwrap().starts_with("Fake answer"));
+    assert!(m.totals().prompt_tokens > 0);
+    // A wrong key stops with Anthropic's 401.
+    let bad = AnthropicBackend::new(
+        &server.base_url(),
+        Some(Secret::new("nope-key")),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let m = Arc::new(Manager::new(
+        Arc::new(bad),
+        limits(60_000, 4, 5.0),
+        None,
+        BTreeMap::new(),
+    ));
+    let results = run_all(&m, 0..20).await;
+    assert!(results.iter().all(|r| r.is_err()));
+    assert!(m.stopped().unwrap().contains("401"));
+}

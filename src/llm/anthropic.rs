@@ -1,0 +1,169 @@
+//! The Anthropic Messages client (`{base_url}/v1/messages`), through reqwest: system prompt as the top-level
+//! `system` field, `x-api-key` and `anthropic-version` headers, and Anthropic's error and usage shapes mapped onto
+//! the same typed errors as the OpenAI-compatible client.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{
+    ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
+    RateHints, Secret, TokenUsage,
+};
+
+/// The API version sent with every request.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// A client for Anthropic's Messages API.
+pub struct AnthropicBackend {
+    client: reqwest::Client,
+    base_url: String,
+    key: Option<Secret>,
+    timeout: Duration,
+}
+
+impl AnthropicBackend {
+    /// A client for `base_url` (e.g. `https://api.anthropic.com`; a trailing `/v1` is accepted too).
+    pub fn new(base_url: &str, key: Option<Secret>, timeout: Duration) -> Result<Self, LlmError> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| LlmError::Connection(e.to_string()))?;
+        let base = base_url.trim_end_matches('/');
+        let base = base.strip_suffix("/v1").unwrap_or(base);
+        Ok(AnthropicBackend {
+            client,
+            base_url: base.to_string(),
+            key,
+            timeout,
+        })
+    }
+
+    fn body(request: &ChatRequest) -> Value {
+        let system: Vec<&str> = request
+            .messages
+            .iter()
+            .filter(|m| m.role == ApiRole::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .filter(|m| m.role != ApiRole::System)
+            .map(|m| json!({"role": m.role, "content": m.content}))
+            .collect();
+        let mut body = json!({
+            "model": request.model,
+            "max_tokens": request.max_tokens.unwrap_or(1024),
+            "messages": messages,
+        });
+        if !system.is_empty() {
+            body["system"] = json!(system.join("\n\n"));
+        }
+        if let Some(t) = request.temperature {
+            body["temperature"] = json!(t);
+        }
+        body
+    }
+
+    async fn send(&self, request: &ChatRequest) -> Result<Completion, LlmError> {
+        let mut builder = self
+            .client
+            .post(format!("{}/v1/messages", self.base_url))
+            .timeout(self.timeout)
+            .header("anthropic-version", API_VERSION)
+            .json(&Self::body(request));
+        if let Some(key) = &self.key {
+            builder = builder.header("x-api-key", key.expose());
+        }
+        let response = builder.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let hints = RateHints::from_headers(|name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        if !(200..300).contains(&status) {
+            let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let mut message = value["error"]["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
+                });
+            if let Some(k) = &self.key {
+                message = k.scrub(&message);
+            }
+            return Err(LlmError::Status {
+                status,
+                message,
+                hints,
+                insufficient_quota: false,
+            });
+        }
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+        let blocks = value["content"]
+            .as_array()
+            .ok_or_else(|| LlmError::Malformed("no content blocks in the answer".into()))?;
+        let content: String = blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("");
+        let stop = value["stop_reason"].as_str().map(str::to_string);
+        if stop.as_deref() == Some("max_tokens") {
+            return Err(LlmError::Truncated);
+        }
+        if content.trim().is_empty() {
+            return Err(LlmError::Empty);
+        }
+        let usage = value["usage"].as_object().map(|u| TokenUsage {
+            prompt_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
+            completion_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
+        });
+        Ok(Completion {
+            response: ChatResponse {
+                content,
+                finish_reason: stop,
+                usage,
+            },
+            hints,
+        })
+    }
+
+    fn transport(&self, e: reqwest::Error) -> LlmError {
+        let text = match &self.key {
+            Some(k) => k.scrub(&e.to_string()),
+            None => e.to_string(),
+        };
+        if e.is_timeout() {
+            LlmError::Timeout(self.timeout)
+        } else if e.is_decode() || e.is_body() {
+            LlmError::Malformed(text)
+        } else {
+            LlmError::Connection(text)
+        }
+    }
+}
+
+impl ChatBackend for AnthropicBackend {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+        Box::pin(self.send(request))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            json_schema: false,
+            vision: true,
+            streaming: false,
+        }
+    }
+}
