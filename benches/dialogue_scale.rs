@@ -3,37 +3,18 @@
 //! MUSEGEN_BENCH_PROFILES, MUSEGEN_BENCH_SESSIONS). Prints time, conversations per second and peak memory.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Instant;
 
 use musegen::config::Config;
 use musegen::generate::{self, GeneratePaths};
 use musegen::{pipeline, profiles};
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let items = env_count("MUSEGEN_BENCH_ITEMS", 100_000);
-    let count = env_count("MUSEGEN_BENCH_PROFILES", 100_000);
-    let sessions = env_count("MUSEGEN_BENCH_SESSIONS", 1_000_000);
+    let items = common::env_count("MUSEGEN_BENCH_ITEMS", 100_000);
+    let count = common::env_count("MUSEGEN_BENCH_PROFILES", 100_000);
+    let sessions = common::env_count("MUSEGEN_BENCH_SESSIONS", 1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.catalog.sample_items = std::num::NonZeroUsize::new(items).unwrap();
@@ -42,7 +23,7 @@ fn main() {
     let profiles_path = dir.path().join("profiles.jsonl");
     pipeline::build_sample_catalog(&config, &catalog, None, true).unwrap();
     profiles::generate(&config, &catalog, &profiles_path, count, true).unwrap();
-    let setup_rss = peak_rss_mib();
+    let setup_rss = common::peak_rss_mib();
     let paths = GeneratePaths {
         profiles: profiles_path,
         catalog,
@@ -62,7 +43,7 @@ fn main() {
     );
     println!(
         "peak RSS {:.0} MiB (catalog and profiles set-up alone: {setup_rss:.0} MiB)",
-        peak_rss_mib()
+        common::peak_rss_mib()
     );
     println!(
         "outcomes {:?}; success {:.1}%, turns mean {:.1}, rounds to accept {:.2}",

@@ -5,6 +5,8 @@
 //! Run with `cargo bench --bench llm_throughput` (MUSEGEN_BENCH_REQUESTS overrides 9,000).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,26 +16,6 @@ use musegen::llm::fake::{FakeConfig, FakeServer};
 use musegen::llm::openai::OpenAiBackend;
 use musegen::llm::{ApiRole, ChatMessage, ChatRequest, Secret};
 use musegen::manager::{CallTag, Manager};
-
-/// CPU seconds (user + system) of the calling thread.
-fn thread_cpu() -> f64 {
-    let text = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after = text.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
-
-/// CPU seconds of the whole process.
-fn process_cpu() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = text.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 /// Start the fake server on its own thread and runtime; returns its base URL, a stats probe, and its CPU time at stop.
 fn serve(
@@ -54,7 +36,7 @@ fn serve(
         rt.block_on(async move {
             let server = FakeServer::start(cfg, 0).await.unwrap();
             url_tx.send(server.base_url()).unwrap();
-            let start_cpu = thread_cpu();
+            let start_cpu = common::cpu_seconds("/proc/thread-self/stat");
             loop {
                 if stop_rx.try_recv().is_ok() {
                     break;
@@ -62,7 +44,12 @@ fn serve(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             let stats = serde_json::to_string(&server.stats().await).unwrap();
-            done_tx.send((thread_cpu() - start_cpu, stats)).unwrap();
+            done_tx
+                .send((
+                    common::cpu_seconds("/proc/thread-self/stat") - start_cpu,
+                    stats,
+                ))
+                .unwrap();
         });
     });
     (url_rx.recv().unwrap(), stop_tx, done_rx)
@@ -94,7 +81,7 @@ fn run(name: &str, server: FakeConfig, limits: LimitsConfig, n: usize) {
         .enable_all()
         .build()
         .unwrap();
-    let cpu0 = process_cpu();
+    let cpu0 = common::cpu_seconds("/proc/self/stat");
     let started = Instant::now();
     let (ok, lost, totals) = rt.block_on(async move {
         let backend =
@@ -127,7 +114,7 @@ fn run(name: &str, server: FakeConfig, limits: LimitsConfig, n: usize) {
         (ok, n - ok, m.totals())
     });
     let secs = started.elapsed().as_secs_f64();
-    let cpu = process_cpu() - cpu0;
+    let cpu = common::cpu_seconds("/proc/self/stat") - cpu0;
     stop.send(()).unwrap();
     let (server_cpu, stats) = done.recv().unwrap();
     let client_cpu = (cpu - server_cpu).max(0.0);

@@ -2,6 +2,8 @@
 //! Run with `cargo bench --bench offline_scale` (sizes via MUSEGEN_BENCH_ITEMS / MUSEGEN_BENCH_PROFILES).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Instant;
 
 use musegen::catalog::{Index, Query};
@@ -9,30 +11,9 @@ use musegen::config::Config;
 use musegen::pipeline;
 use musegen::profiles;
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let items = env_count("MUSEGEN_BENCH_ITEMS", 100_000);
-    let count = env_count("MUSEGEN_BENCH_PROFILES", 100_000);
+    let items = common::env_count("MUSEGEN_BENCH_ITEMS", 100_000);
+    let count = common::env_count("MUSEGEN_BENCH_PROFILES", 100_000);
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.catalog.sample_items = std::num::NonZeroUsize::new(items).unwrap();
@@ -45,7 +26,7 @@ fn main() {
     println!(
         "catalog sample: {items} items in {secs:.2}s ({:.0} items/s), {threads} threads, peak RSS {:.0} MiB",
         items as f64 / secs,
-        peak_rss_mib()
+        common::peak_rss_mib()
     );
 
     let t = Instant::now();
@@ -63,7 +44,7 @@ fn main() {
         "profiles: {count} in {secs:.2}s ({:.0} profiles/s), {rejected} rejected draws {:?}, peak RSS {:.0} MiB",
         count as f64 / secs,
         report.rejected,
-        peak_rss_mib()
+        common::peak_rss_mib()
     );
 
     let index = Index::open(&catalog).unwrap();

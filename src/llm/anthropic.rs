@@ -88,15 +88,7 @@ impl AnthropicBackend {
         let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
             let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            let mut message = value["error"]["message"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
-                });
-            if let Some(k) = &self.key {
-                message = k.scrub(&message);
-            }
+            let message = super::error_message(&bytes, &value, self.key.as_ref());
             return Err(LlmError::Status {
                 status,
                 message,
@@ -137,17 +129,7 @@ impl AnthropicBackend {
     }
 
     fn transport(&self, e: reqwest::Error) -> LlmError {
-        let text = match &self.key {
-            Some(k) => k.scrub(&e.to_string()),
-            None => e.to_string(),
-        };
-        if e.is_timeout() {
-            LlmError::Timeout(self.timeout)
-        } else if e.is_decode() || e.is_body() {
-            LlmError::Malformed(text)
-        } else {
-            LlmError::Connection(text)
-        }
+        super::transport_error(e, self.key.as_ref(), self.timeout)
     }
 }
 

@@ -178,6 +178,41 @@ impl LlmError {
     }
 }
 
+/// Map a transport failure onto a typed error, with the key (if any) scrubbed from the text.
+pub(crate) fn transport_error(
+    e: reqwest::Error,
+    key: Option<&Secret>,
+    timeout: Duration,
+) -> LlmError {
+    let text = match key {
+        Some(k) => k.scrub(&e.to_string()),
+        None => e.to_string(),
+    };
+    if e.is_timeout() {
+        LlmError::Timeout(timeout)
+    } else if e.is_decode() || e.is_body() {
+        LlmError::Malformed(text)
+    } else {
+        LlmError::Connection(text)
+    }
+}
+
+/// The error message of an error body (`error.message`, else the first 300 bytes), with the key scrubbed.
+pub(crate) fn error_message(
+    body: &[u8],
+    value: &serde_json::Value,
+    key: Option<&Secret>,
+) -> String {
+    let message = value["error"]["message"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+    match key {
+        Some(k) => k.scrub(&message),
+        None => message,
+    }
+}
+
 /// A boxed future, so backends can be used behind `dyn`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

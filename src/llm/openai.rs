@@ -121,29 +121,13 @@ impl OpenAiBackend {
     }
 
     fn transport(&self, e: reqwest::Error) -> LlmError {
-        let text = match &self.key {
-            Some(k) => k.scrub(&e.to_string()),
-            None => e.to_string(),
-        };
-        if e.is_timeout() {
-            LlmError::Timeout(self.timeout)
-        } else if e.is_decode() || e.is_body() {
-            LlmError::Malformed(text)
-        } else {
-            LlmError::Connection(text)
-        }
+        super::transport_error(e, self.key.as_ref(), self.timeout)
     }
 
     fn status_error(&self, status: u16, body: &[u8], hints: RateHints) -> LlmError {
         let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let error = &value["error"];
-        let mut message = error["message"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
-        if let Some(k) = &self.key {
-            message = k.scrub(&message);
-        }
+        let message = super::error_message(body, &value, self.key.as_ref());
         let code = error["code"].as_str().unwrap_or("");
         let kind = error["type"].as_str().unwrap_or("");
         LlmError::Status {
