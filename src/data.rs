@@ -56,6 +56,9 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
 /// The offline simulator's phrase banks (`prompts/sim/*.toml`).
 pub const SIM_PHRASES: &[(&str, &str)] = embed!("prompts/sim", ["user.toml", "system.toml"]);
 
+/// The LLM agents' prompts (`prompts/llm/*.toml`).
+pub const LLM_PROMPTS: &[(&str, &str)] = embed!("prompts/llm", ["user.toml", "system.toml"]);
+
 /// The embedded files of `embedded`, each replaced by a file of the same name in `override_dir`;
 /// with `allow_new`, other `*.toml` files of the folder are added too (in name order).
 pub fn load_set(

@@ -58,6 +58,9 @@ pub enum Error {
     /// The run cannot go on (for example, nothing could be generated).
     #[error("{0}")]
     Run(String),
+    /// A condition that stops the whole run, not one record (a rejected API key, an exhausted quota or budget).
+    #[error("run stopped: {0}")]
+    Stopped(String),
 }
 
 impl Error {
@@ -65,7 +68,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Config(_) | Error::Read { .. } | Error::Data { .. } => 2,
-            Error::Write { .. } | Error::Index { .. } | Error::Run(_) => 1,
+            Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(_) => 1,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The two sides of a conversation: the `UserAgent` (the simulated shopper) and the `SystemAgent` (the recommender),
 //! and their offline family `sim`. The LLM family implements the same traits.
 
+pub mod llm;
 pub mod sim;
 
 use crate::Result;

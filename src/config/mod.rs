@@ -26,6 +26,8 @@ pub struct Config {
     pub profiles: ProfilesConfig,
     /// Conversation settings.
     pub dialogue: DialogueConfig,
+    /// Which agent plays each role, and with which model.
+    pub roles: RolesConfig,
     /// Limits every LLM request shares: rate, concurrency, retries, timeouts, budget.
     pub limits: LimitsConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
@@ -41,8 +43,75 @@ impl Default for Config {
             prompts_dir: None,
             profiles: ProfilesConfig::default(),
             dialogue: DialogueConfig::default(),
+            roles: RolesConfig::default(),
             limits: LimitsConfig::default(),
             prices: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// Which agent plays each role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolesConfig {
+    /// The simulated shopper.
+    pub user_agent: RoleConfig,
+    /// The recommender.
+    pub system_agent: RoleConfig,
+}
+
+/// The agent family of a role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    /// The offline simulator (no key, deterministic).
+    #[default]
+    Sim,
+    /// The simulator's decisions, phrased by a language model through the manager.
+    Llm,
+}
+
+/// The API a role's model is reached through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// OpenAI-compatible chat completions (OpenAI, vLLM, Ollama, llama.cpp server, OpenRouter); `OPENAI_BASE_URL`, `OPENAI_API_KEY`.
+    #[default]
+    Openai,
+    /// Anthropic Messages; `ANTHROPIC_BASE_URL`, `ANTHROPIC_API_KEY`.
+    Anthropic,
+}
+
+/// One role's agent and model settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoleConfig {
+    /// `sim` or `llm`.
+    pub agent: AgentKind,
+    /// The API, for `llm`.
+    pub backend: BackendKind,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Most tokens per answer.
+    pub max_tokens: u32,
+    /// Base URL; default: the backend's environment variable (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`), else the public API.
+    pub base_url: Option<String>,
+    /// Environment variable holding the key; default `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.
+    pub api_key_env: Option<String>,
+}
+
+impl Default for RoleConfig {
+    fn default() -> Self {
+        RoleConfig {
+            agent: AgentKind::Sim,
+            backend: BackendKind::Openai,
+            model: "gpt-4o-mini".into(),
+            temperature: 0.8,
+            max_tokens: 200,
+            base_url: None,
+            api_key_env: None,
         }
     }
 }

@@ -12,11 +12,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::agents::llm::LlmVoice;
 use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
 use crate::catalog::{Index, MemoryCatalog};
+use crate::config::AgentKind;
 use crate::config::Config;
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
+use crate::manager::{Cache, Manager};
+use crate::model::Role;
 use crate::model::{GenerationMeta, Profile};
 use crate::profiles::tables::{Tables, attribute_labels};
 use crate::progress::Progress;
@@ -40,6 +46,16 @@ pub struct GeneratePaths {
 }
 
 impl GeneratePaths {
+    /// The usage ledger beside the output (`usage.csv`), written when a language model is used.
+    pub fn usage(&self) -> PathBuf {
+        self.out.with_file_name("usage.csv")
+    }
+
+    /// The LLM response cache beside the output (`cache.db`).
+    pub fn cache(&self) -> PathBuf {
+        self.out.with_file_name("cache.db")
+    }
+
     /// The manifest beside the output: `conversations.jsonl` → `conversations.manifest.json`.
     pub fn manifest(&self) -> PathBuf {
         let stem = self
@@ -105,11 +121,14 @@ pub fn generate(
     drop(index);
     let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
     let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
+    let llm = LlmSetup::new(config, paths)?;
     let world = SimWorld {
         catalog: &catalog,
         phrases: &phrases,
         config: &config.dialogue,
         reason_labels: &reason_labels,
+        user_voice: llm.as_ref().and_then(|l| l.user.as_ref()),
+        system_voice: llm.as_ref().and_then(|l| l.system.as_ref()),
     };
     let total = if config.dialogue.sessions > 0 {
         config.dialogue.sessions
@@ -152,14 +171,27 @@ pub fn generate(
     let mut progress = Progress::new("dialogues", (total - resumed.min(total)) as u64, quiet);
     let mut cycle = ProfileCycle::open(&paths.profiles)?;
     let meta = GenerationMeta {
-        user_agent: "sim".into(),
-        system_agent: "sim".into(),
+        user_agent: world.user_voice.map_or_else(|| "sim".into(), |v| v.name()),
+        system_agent: world
+            .system_voice
+            .map_or_else(|| "sim".into(), |v| v.name()),
         config_hash: manifest.config_hash.clone(),
         seed: config.seed,
         musegen: manifest.musegen.clone(),
     };
-    let threads = config.effective_threads();
-    let chunk = 1024 * threads;
+    // With a language model, conversations wait on the network: run as many as requests may be in flight,
+    // and write them in small chunks. (The response cache keeps a crash from paying twice.)
+    let (threads, chunk) = match &llm {
+        Some(_) => {
+            let t = config.limits.concurrency.get();
+            (t, t * 2)
+        }
+        None => {
+            let t = config.effective_threads();
+            (t, 1024 * t)
+        }
+    };
+    let mut stopped: Option<String> = None;
     let mut start = 0;
     while start < total {
         let end = (start + chunk).min(total);
@@ -190,6 +222,11 @@ pub fn generate(
                     out.write_line(&line)?;
                     summary.add(&conversation);
                 }
+                Err(Error::Stopped(why)) => {
+                    // Not this conversation's fault: it stays undone, to be played on resume.
+                    stopped.get_or_insert(why);
+                    continue;
+                }
                 Err(e) => {
                     if failures.is_none() {
                         failures = Some(append(&paths.failures)?);
@@ -213,10 +250,82 @@ pub fn generate(
         if let Some(f) = failures.as_mut() {
             flush(f, &paths.failures)?;
         }
+        if let Some(l) = &llm {
+            l.manager.write_usage(&paths.usage())?;
+        }
+        if let Some(why) = stopped.take() {
+            progress.finish();
+            return Err(Error::Stopped(why));
+        }
         start = end;
     }
     progress.finish();
     Ok(summary.finish(started.elapsed().as_secs_f64()))
+}
+
+/// The manager and the voices of the roles a language model plays.
+struct LlmSetup {
+    manager: Arc<Manager>,
+    user: Option<LlmVoice>,
+    system: Option<LlmVoice>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl LlmSetup {
+    /// `None` when every role is `sim`.
+    fn new(config: &Config, paths: &GeneratePaths) -> Result<Option<Self>> {
+        let roles = [
+            (Role::User, &config.roles.user_agent),
+            (Role::System, &config.roles.system_agent),
+        ];
+        let llm_roles: Vec<_> = roles
+            .iter()
+            .filter(|(_, r)| r.agent == AgentKind::Llm)
+            .collect();
+        let Some((_, first)) = llm_roles.first() else {
+            return Ok(None);
+        };
+        if llm_roles
+            .iter()
+            .any(|(_, r)| r.backend != first.backend || r.base_url != first.base_url)
+        {
+            return Err(Error::Config(
+                "roles.user_agent and roles.system_agent must use the same backend and base_url in this version".into(),
+            ));
+        }
+        let backend = crate::llm::connect(first, config.limits.request_timeout_secs)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+        let cache = Some(Cache::open(&paths.cache())?);
+        let manager = Arc::new(Manager::new(
+            backend,
+            config.limits.clone(),
+            cache,
+            config.prices.clone(),
+        ));
+        let voice = |speaker: Role, role: &crate::config::RoleConfig| {
+            (role.agent == AgentKind::Llm)
+                .then(|| {
+                    LlmVoice::new(
+                        speaker,
+                        role.clone(),
+                        manager.clone(),
+                        runtime.handle().clone(),
+                        config.prompts_dir.as_deref(),
+                    )
+                })
+                .transpose()
+        };
+        Ok(Some(LlmSetup {
+            user: voice(Role::User, &config.roles.user_agent)?,
+            system: voice(Role::System, &config.roles.system_agent)?,
+            manager,
+            _runtime: runtime,
+        }))
+    }
 }
 
 /// Play conversation `id` for `profile` with the sim agents; its randomness derives from (seed, id) alone.
@@ -229,8 +338,13 @@ fn play(
 ) -> Result<crate::model::Conversation> {
     let seed = config.seed;
     let cfg = &config.dialogue;
-    let mut user = SimUser::new(profile, world, Rng::for_record(seed, "dialogue.user", id))?;
-    let mut system = SimSystem::new(world, Rng::for_record(seed, "dialogue.system", id));
+    let mut user = SimUser::new(
+        profile,
+        world,
+        id,
+        Rng::for_record(seed, "dialogue.user", id),
+    )?;
+    let mut system = SimSystem::new(world, id, Rng::for_record(seed, "dialogue.system", id));
     let mut rng = Rng::for_record(seed, "dialogue.manager", id);
     dialogue::converse(
         id,
@@ -251,6 +365,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Write { .. } => "write",
         Error::Index { .. } => "index",
         Error::Run(_) => "run",
+        Error::Stopped(_) => "stopped",
     }
 }
 
@@ -294,8 +409,8 @@ fn dialogue_hash(config: &Config) -> Result<String> {
     let mut d = config.dialogue.clone();
     d.sessions = 0;
     d.diversity_sample = 0;
-    let settings =
-        serde_json::to_string(&(config.seed, &d)).map_err(|e| Error::Run(e.to_string()))?;
+    let settings = serde_json::to_string(&(config.seed, &d, &config.roles))
+        .map_err(|e| Error::Run(e.to_string()))?;
     let dir = config.prompts_dir.as_ref().map(|p| p.join("sim"));
     let files = crate::data::load_set(
         crate::data::SIM_PHRASES,
@@ -303,8 +418,16 @@ fn dialogue_hash(config: &Config) -> Result<String> {
         dir.as_deref().filter(|d| d.is_dir()),
         false,
     )?;
+    let llm_dir = config.prompts_dir.as_ref().map(|p| p.join("llm"));
+    let llm_files = crate::data::load_set(
+        crate::data::LLM_PROMPTS,
+        "prompts/llm",
+        llm_dir.as_deref().filter(|d| d.is_dir()),
+        false,
+    )?;
     let mut parts: Vec<&[u8]> = vec![settings.as_bytes()];
     parts.extend(files.iter().map(|f| f.text.as_bytes()));
+    parts.extend(llm_files.iter().map(|f| f.text.as_bytes()));
     Ok(format!("{:016x}", stable_hash(0, &parts)))
 }
 

@@ -178,6 +178,50 @@ impl LlmError {
     }
 }
 
+/// The backend a role's settings name: base URL and key from the config or the conventional environment variables
+/// (`OPENAI_BASE_URL`/`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY`). A missing key is a config error
+/// that names the variable (never its value).
+pub fn connect(
+    role: &crate::config::RoleConfig,
+    timeout_secs: f64,
+) -> crate::Result<std::sync::Arc<dyn ChatBackend>> {
+    use crate::config::BackendKind;
+    let (url_var, key_var, default_url) = match role.backend {
+        BackendKind::Openai => (
+            "OPENAI_BASE_URL",
+            "OPENAI_API_KEY",
+            "https://api.openai.com/v1",
+        ),
+        BackendKind::Anthropic => (
+            "ANTHROPIC_BASE_URL",
+            "ANTHROPIC_API_KEY",
+            "https://api.anthropic.com",
+        ),
+    };
+    let base = role
+        .base_url
+        .clone()
+        .or_else(|| std::env::var(url_var).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| default_url.to_string());
+    let key_var = role.api_key_env.as_deref().unwrap_or(key_var);
+    let key = Secret::from_env(key_var).ok_or_else(|| {
+        crate::Error::Config(format!(
+            "no API key: set the environment variable {key_var} (or roles.*.api_key_env)"
+        ))
+    })?;
+    let timeout = Duration::from_secs_f64(timeout_secs);
+    let fail =
+        |e: LlmError| crate::Error::Config(format!("cannot set up the {url_var} client: {e}"));
+    Ok(match role.backend {
+        BackendKind::Openai => std::sync::Arc::new(
+            openai::OpenAiBackend::new(&base, Some(key), timeout).map_err(fail)?,
+        ),
+        BackendKind::Anthropic => std::sync::Arc::new(
+            anthropic::AnthropicBackend::new(&base, Some(key), timeout).map_err(fail)?,
+        ),
+    })
+}
+
 /// Map a transport failure onto a typed error, with the key (if any) scrubbed from the text.
 pub(crate) fn transport_error(
     e: reqwest::Error,

@@ -15,10 +15,18 @@ pub struct Cache {
     path: PathBuf,
 }
 
-/// The cache key of a request: a 128-bit hash of its JSON.
-pub fn key(request: &ChatRequest) -> String {
+/// The cache key of a request made for `conversation` and `role`: a 128-bit hash of the request's JSON and the
+/// call's place. The same prompt in two conversations is two samples (at temperature > 0 they should differ);
+/// the same call of the same conversation, rerun, is one.
+pub fn key(request: &ChatRequest, conversation: &str, role: &str) -> String {
     let text = serde_json::to_string(request).unwrap_or_default();
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+    let mut bytes = Vec::with_capacity(text.len() + conversation.len() + role.len() + 2);
+    bytes.extend_from_slice(conversation.as_bytes());
+    bytes.push(0x1f);
+    bytes.extend_from_slice(role.as_bytes());
+    bytes.push(0x1f);
+    bytes.extend_from_slice(text.as_bytes());
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
 }
 
 impl Cache {

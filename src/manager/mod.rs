@@ -142,7 +142,7 @@ impl Manager {
         if let Some(why) = self.stopped() {
             return Err(LlmError::Stopped(why));
         }
-        let cache_key = cache::key(request);
+        let cache_key = cache::key(request, &tag.conversation, &tag.role);
         if let Some(cache) = &self.cache
             && let Ok(Some(hit)) = cache.get(&cache_key)
         {

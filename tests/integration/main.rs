@@ -7,6 +7,7 @@ mod config;
 mod dialogue;
 mod importers;
 mod llm;
+mod llm_run;
 mod profiles;
 mod run;
 mod util;

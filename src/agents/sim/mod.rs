@@ -5,7 +5,7 @@ mod phrases;
 mod system;
 mod user;
 
-pub use phrases::{PhraseBank, UserAct};
+pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 pub use system::SimSystem;
 pub use user::SimUser;
 
@@ -26,6 +26,10 @@ pub struct SimWorld<'a> {
     pub config: &'a DialogueConfig,
     /// Reason id → label (`attend` → "attending an event").
     pub reason_labels: &'a HashMap<String, String>,
+    /// When set, a language model phrases the user's turns.
+    pub user_voice: Option<&'a crate::agents::llm::LlmVoice>,
+    /// When set, a language model phrases the recommender's turns.
+    pub system_voice: Option<&'a crate::agents::llm::LlmVoice>,
 }
 
 /// A simulated latency in milliseconds: lognormal with the given median and sigma of the log.

@@ -40,7 +40,8 @@ pub enum UserAct {
 }
 
 impl UserAct {
-    const ALL: [UserAct; 10] = [
+    /// Every act.
+    pub const ALL: [UserAct; 10] = [
         UserAct::Open,
         UserAct::Context,
         UserAct::InformCategory,
@@ -53,7 +54,8 @@ impl UserAct {
         UserAct::Abandon,
     ];
 
-    fn key(self) -> &'static str {
+    /// The act's key in the banks (`open`, `reject` …).
+    pub fn key(self) -> &'static str {
         match self {
             UserAct::Open => "open",
             UserAct::Context => "context",

@@ -45,11 +45,14 @@ pub struct SimSystem<'a> {
     read: usize,
     shown: Vec<u32>,
     asked: Vec<&'static str>,
+    voice: Option<&'a crate::agents::llm::LlmVoice>,
+    conversation: String,
+    history: Vec<Turn>,
 }
 
 impl<'a> SimSystem<'a> {
     /// A recommender over `cat`.
-    pub fn new(world: &SimWorld<'a>, rng: Rng) -> Self {
+    pub fn new(world: &SimWorld<'a>, conversation: &str, rng: Rng) -> Self {
         SimSystem {
             cat: world.catalog,
             phrases: world.phrases,
@@ -59,6 +62,17 @@ impl<'a> SimSystem<'a> {
             read: 0,
             shown: Vec::new(),
             asked: Vec::new(),
+            voice: world.system_voice,
+            conversation: conversation.to_string(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The text of `act`: from the phrase bank, or from the language model when this role has one.
+    fn speak(&mut self, act: &str, ctx: &SystemContext) -> Result<String> {
+        match self.voice {
+            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history),
+            None => self.phrases.system(act, ctx, &mut self.rng),
         }
     }
 
@@ -154,7 +168,7 @@ impl<'a> SimSystem<'a> {
 
     fn clarify(&mut self, topic: &'static str, act: &str) -> Result<Turn> {
         self.asked.push(topic);
-        let text = self.phrases.system(act, &self.context(), &mut self.rng)?;
+        let text = self.speak(act, &self.context())?;
         let slots = vec![Slot {
             attribute: topic.to_string(),
             value: "?".into(),
@@ -180,9 +194,7 @@ impl<'a> SimSystem<'a> {
         }
         let query = self.query();
         let Some(best) = self.best() else {
-            let text = self
-                .phrases
-                .system("close_abandon", &self.context(), &mut self.rng)?;
+            let text = self.speak("close_abandon", &self.context())?;
             return Ok(self.turn(Action::Close, text, Vec::new()));
         };
         self.shown.push(best);
@@ -199,7 +211,7 @@ impl<'a> SimSystem<'a> {
         } else {
             "recommend_again"
         };
-        let text = self.phrases.system(act, &ctx, &mut self.rng)?;
+        let text = self.speak(act, &ctx)?;
         let mut turn = self.turn(Action::Recommend, text, Vec::new());
         turn.items = vec![item.id.clone()];
         turn.images = item.image.clone().into_iter().collect();
@@ -364,17 +376,16 @@ impl<'a> SimSystem<'a> {
 impl SystemAgent for SimSystem<'_> {
     fn next(&mut self, act: SystemAct, history: &[Turn]) -> Result<Turn> {
         self.absorb(history);
+        if self.voice.is_some() {
+            self.history = history.to_vec();
+        }
         match act {
             SystemAct::Greet => {
-                let text = self
-                    .phrases
-                    .system("greet", &self.context(), &mut self.rng)?;
+                let text = self.speak("greet", &self.context())?;
                 Ok(self.turn(Action::Greet, text, Vec::new()))
             }
             SystemAct::OpeningChat | SystemAct::ChitChat => {
-                let text = self
-                    .phrases
-                    .system("chit_chat", &self.context(), &mut self.rng)?;
+                let text = self.speak("chit_chat", &self.context())?;
                 Ok(self.turn(Action::ChitChat, text, Vec::new()))
             }
             SystemAct::Recommend => self.recommend(),
@@ -385,19 +396,17 @@ impl SystemAgent for SimSystem<'_> {
                     .last()
                     .map(|&i| self.cat.item(i).title.clone())
                     .unwrap_or_default();
-                let text = self.phrases.system("close_accept", &ctx, &mut self.rng)?;
+                let text = self.speak("close_accept", &ctx)?;
                 Ok(self.turn(Action::Close, text, Vec::new()))
             }
             SystemAct::CloseAbandoned => {
-                let text = self
-                    .phrases
-                    .system("close_abandon", &self.context(), &mut self.rng)?;
+                let text = self.speak("close_abandon", &self.context())?;
                 Ok(self.turn(Action::Close, text, Vec::new()))
             }
         }
     }
 
     fn name(&self) -> String {
-        "sim".into()
+        self.voice.map_or_else(|| "sim".into(), |v| v.name())
     }
 }

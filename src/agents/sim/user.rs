@@ -27,11 +27,19 @@ pub struct SimUser<'a> {
     rejections: u32,
     gave_context: bool,
     base: UserContext,
+    voice: Option<&'a crate::agents::llm::LlmVoice>,
+    conversation: String,
+    history: Vec<Turn>,
 }
 
 impl<'a> SimUser<'a> {
     /// The user for `profile`; fails when the target is not in the catalog.
-    pub fn new(profile: &'a Profile, world: &SimWorld<'a>, mut rng: Rng) -> Result<Self> {
+    pub fn new(
+        profile: &'a Profile,
+        world: &SimWorld<'a>,
+        conversation: &str,
+        mut rng: Rng,
+    ) -> Result<Self> {
         let (cat, phrases, cfg) = (world.catalog, world.phrases, world.config);
         let target = cat.position(&profile.target_item_id).ok_or_else(|| {
             Error::Run(format!(
@@ -93,6 +101,9 @@ impl<'a> SimUser<'a> {
             rejections: 0,
             gave_context: false,
             base,
+            voice: world.user_voice,
+            conversation: conversation.to_string(),
+            history: Vec::new(),
         })
     }
 
@@ -108,13 +119,16 @@ impl<'a> SimUser<'a> {
         slots: Vec<Slot>,
         items: Vec<String>,
     ) -> Result<Turn> {
-        let text = self.phrases.user(
-            act,
-            &self.profile.persona,
-            ctx,
-            self.cfg.code_mix_rate,
-            &mut self.rng,
-        )?;
+        let text = match self.voice {
+            Some(voice) => voice.user(&self.conversation, act, self.profile, ctx, &self.history)?,
+            None => self.phrases.user(
+                act,
+                &self.profile.persona,
+                ctx,
+                self.cfg.code_mix_rate,
+                &mut self.rng,
+            )?,
+        };
         Ok(Turn {
             role: Role::User,
             action,
@@ -332,6 +346,9 @@ impl<'a> SimUser<'a> {
 
 impl UserAgent for SimUser<'_> {
     fn reply(&mut self, history: &[Turn]) -> Result<Turn> {
+        if self.voice.is_some() {
+            self.history = history.to_vec();
+        }
         let Some(last) = history.iter().rev().find(|t| t.role == Role::System) else {
             return Err(Error::Run(
                 "the user was asked to speak before the system".into(),
@@ -379,7 +396,7 @@ impl UserAgent for SimUser<'_> {
     }
 
     fn name(&self) -> String {
-        "sim".into()
+        self.voice.map_or_else(|| "sim".into(), |v| v.name())
     }
 }
 

@@ -1,0 +1,135 @@
+//! `musegen run` with LLM agents against the fake server: the shipped `examples/llm.toml` end to end, a resume that
+//! sends nothing, a bad key that stops at once without leaking, a missing key that is a config error.
+
+use std::time::{Duration, Instant};
+
+use musegen::llm::fake::{FakeConfig, FakeServer};
+
+use crate::util::{jsonl, repo};
+
+fn server(cfg: FakeConfig) -> (tokio::runtime::Runtime, FakeServer) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(FakeServer::start(cfg, 0)).unwrap();
+    (rt, server)
+}
+
+fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
+    // The shipped example as it is, with a higher rate limit so the test does not wait on pacing.
+    cmd.args([
+        "run",
+        "--config",
+        repo("examples/llm.toml").to_str().unwrap(),
+        "--out",
+        "out",
+        "-q",
+        "--set",
+        "limits.rpm=60000",
+    ])
+    .current_dir(dir)
+    .env("OPENAI_BASE_URL", base)
+    .env_remove("OPENAI_API_KEY");
+    if let Some(k) = key {
+        cmd.env("OPENAI_API_KEY", k);
+    }
+    let out = cmd.output().unwrap();
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
+    let (rt, server) = server(FakeConfig {
+        api_key: Some("sk-test-key".into()),
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run_with(d, &server.base_url(), Some("sk-test-key"));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let conversations = jsonl(&d.join("out/conversations.jsonl"));
+    assert_eq!(conversations.len(), 20);
+    for c in &conversations {
+        assert_eq!(c["meta"]["user_agent"], "llm:gpt-4o-mini");
+        assert_eq!(c["meta"]["system_agent"], "llm:gpt-4o-mini");
+        for t in c["turns"].as_array().unwrap() {
+            assert!(
+                t["text"].as_str().unwrap().starts_with("Fake answer"),
+                "{t}"
+            );
+        }
+    }
+    let sent = rt.block_on(server.stats()).requests;
+    let turns: usize = conversations
+        .iter()
+        .map(|c| c["turns"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(sent as usize, turns, "one request per turn");
+    let usage = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
+    assert!(
+        usage.starts_with("conversation,role,model,requests,cached"),
+        "{usage}"
+    );
+    assert!(usage.contains("system_agent,gpt-4o-mini"));
+    assert!(!usage.contains("sk-test-key"));
+    // Running again sends nothing: every conversation is done.
+    let again = run_with(d, &server.base_url(), Some("sk-test-key"));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(rt.block_on(server.stats()).requests, sent);
+    // Losing the output but keeping the cache: the conversations come back without a single request.
+    std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
+    let replay = run_with(d, &server.base_url(), Some("sk-test-key"));
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    assert_eq!(
+        rt.block_on(server.stats()).requests,
+        sent,
+        "the cache should answer everything"
+    );
+    assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
+}
+
+#[test]
+fn a_bad_key_stops_the_run_at_once_and_never_shows() {
+    let (rt, server) = server(FakeConfig {
+        api_key: Some("right".into()),
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = run_with(dir.path(), &server.base_url(), Some("sk-wrong-and-secret"));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("401") && out.stderr.contains("Incorrect API key"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("sk-wrong-and-secret") && !out.stdout.contains("sk-wrong-and-secret")
+    );
+    let sent = rt.block_on(server.stats()).requests;
+    assert!(sent <= 16, "kept sending after a 401: {sent}");
+    let conversations =
+        std::fs::read_to_string(dir.path().join("out/conversations.jsonl")).unwrap_or_default();
+    assert!(conversations.is_empty());
+    assert!(
+        !dir.path().join("out/failures.jsonl").exists(),
+        "stopped conversations are not failures"
+    );
+}
+
+#[test]
+fn a_missing_key_is_a_config_error() {
+    let (_rt, server) = server(FakeConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_with(dir.path(), &server.base_url(), None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("OPENAI_API_KEY"), "{}", out.stderr);
+}
