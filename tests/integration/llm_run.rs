@@ -29,6 +29,8 @@ fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util
         "-q",
         "--set",
         "limits.rpm=60000",
+        "--set",
+        "limits.tpm=100000000",
     ])
     .current_dir(dir)
     .env("OPENAI_BASE_URL", base)
