@@ -52,6 +52,9 @@ struct Global {
     /// Print reports as JSON on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Send every LLM request even if an answer is cached (same as --set limits.cache=false).
+    #[arg(long, global = true)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +277,9 @@ impl Global {
         }
         if let Some(t) = self.threads {
             sets.push(format!("threads={t}"));
+        }
+        if self.no_cache {
+            sets.push("limits.cache=false".into());
         }
         sets.extend(self.sets.iter().cloned());
         for (key, value) in extra {

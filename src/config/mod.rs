@@ -140,6 +140,8 @@ pub struct LimitsConfig {
     pub request_timeout_secs: f64,
     /// Stop starting new requests once this much (USD) is spent; requests in flight still finish.
     pub max_cost_usd: Option<f64>,
+    /// Keep every LLM answer in `cache.db` beside the output, so a repeated or resumed run pays nothing twice.
+    pub cache: bool,
 }
 
 impl Default for LimitsConfig {
@@ -155,6 +157,7 @@ impl Default for LimitsConfig {
             backoff_max_ms: 60_000,
             request_timeout_secs: 60.0,
             max_cost_usd: None,
+            cache: true,
         }
     }
 }

@@ -299,7 +299,11 @@ impl LlmSetup {
             .enable_all()
             .build()
             .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
-        let cache = Some(Cache::open(&paths.cache())?);
+        let cache = if config.limits.cache {
+            Some(Cache::open(&paths.cache())?)
+        } else {
+            None
+        };
         let manager = Arc::new(Manager::new(
             backend,
             config.limits.clone(),

@@ -95,6 +95,31 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
         "the cache should answer everything"
     );
     assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
+    // --no-cache sends them again.
+    std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
+    let status = cmd
+        .args([
+            "run",
+            "--config",
+            repo("examples/llm.toml").to_str().unwrap(),
+            "--out",
+            "out",
+            "-q",
+            "--no-cache",
+        ])
+        .args(["--set", "limits.rpm=60000", "--set", "limits.tpm=100000000"])
+        .current_dir(d)
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("OPENAI_API_KEY", "sk-test-key")
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(rt.block_on(server.stats()).requests, 2 * sent);
 }
 
 #[test]
