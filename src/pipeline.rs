@@ -164,7 +164,13 @@ pub struct Manifest {
 
 /// Run the main job into `dir`: the sample catalog and the profiles (each reused when an identical one is there),
 /// then the conversations (resumed when a run was cut short).
-pub fn run(config: &Config, dir: &Path, force: bool, quiet: bool) -> Result<Manifest> {
+pub fn run(
+    config: &Config,
+    dir: &Path,
+    force: bool,
+    quiet: bool,
+    dry_run: bool,
+) -> Result<Manifest> {
     std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let catalog = dir.join(names::CATALOG);
     let reusable = Index::open(&catalog)
@@ -232,6 +238,10 @@ pub fn run(config: &Config, dir: &Path, force: bool, quiet: bool) -> Result<Mani
         out: dir.join(names::CONVERSATIONS),
         failures: dir.join(names::FAILURES),
     };
+    if dry_run {
+        manifest.generate = Some(generate::dry_run(config, &paths, quiet)?);
+        return Ok(manifest);
+    }
     manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
     write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)

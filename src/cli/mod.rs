@@ -55,6 +55,9 @@ struct Global {
     /// Send every LLM request even if an answer is cached (same as --set limits.cache=false).
     #[arg(long, global = true)]
     no_cache: bool,
+    /// Estimate the LLM requests, tokens and cost of the dialogues without sending anything or writing them.
+    #[arg(long, global = true)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,7 +361,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
                 ])?
                 .config;
             let dir = g.dir();
-            let manifest = pipeline::run(&cfg, &dir, *force, g.quiet)?;
+            let manifest = pipeline::run(&cfg, &dir, *force, g.quiet, g.dry_run)?;
             print::run(&manifest, &dir, g.json)
         }
         Command::Generate(args) => generate(g, args),
@@ -540,6 +543,10 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
             .unwrap_or_else(|| out.with_file_name(names::FAILURES)),
         out,
     };
+    if g.dry_run {
+        let report = crate::generate::dry_run(&cfg, &paths, g.quiet)?;
+        return print::generate(&report, &paths.out, g.json);
+    }
     let report = crate::generate::generate(&cfg, &paths, args.force, g.quiet)?;
     if args.format == OutputFormat::Muse {
         let dir = paths

@@ -262,6 +262,23 @@ pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
     if as_json {
         return json(r);
     }
+    if r.dry_run {
+        println!(
+            "dry run: nothing was sent and no dialogue was written; usage below is an estimate"
+        );
+    }
+    if let Some(u) = &r.llm_usage {
+        println!(
+            "llm       {} requests ({} cached, {} retried, {} failed), {} prompt + {} completion tokens, ${:.4}",
+            u.requests,
+            u.cached,
+            u.retries,
+            u.failures,
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.cost_usd
+        );
+    }
     println!(
         "dialogues {} written ({} resumed, {} failed) in {:.1}s, {:.0}/s -> {}",
         r.written,
@@ -269,7 +286,11 @@ pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
         r.failed,
         r.seconds,
         r.per_second,
-        out.display()
+        if r.dry_run {
+            "(dry run: not written)".to_string()
+        } else {
+            out.display().to_string()
+        }
     );
     let outcomes: Vec<String> = r.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("          outcomes: {}", outcomes.join(", "));

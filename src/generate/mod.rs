@@ -113,6 +113,36 @@ pub fn generate(
     force: bool,
     quiet: bool,
 ) -> Result<GenerateReport> {
+    generate_with(config, paths, force, quiet, false)
+}
+
+/// Price an LLM run without sending anything or touching the outputs: the conversations are played against a
+/// dry-run backend in a scratch folder that is removed afterwards; the report holds the estimated usage and cost.
+pub fn dry_run(config: &Config, paths: &GeneratePaths, quiet: bool) -> Result<GenerateReport> {
+    let scratch = std::env::temp_dir().join(format!("musegen-dry-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let scratch_paths = GeneratePaths {
+        profiles: paths.profiles.clone(),
+        catalog: paths.catalog.clone(),
+        out: scratch.join("conversations.jsonl"),
+        failures: scratch.join("failures.jsonl"),
+    };
+    let mut config = config.clone();
+    config.limits.cache = false;
+    config.limits.rpm = std::num::NonZeroU32::MAX;
+    config.limits.tpm = std::num::NonZeroU32::MAX;
+    let report = generate_with(&config, &scratch_paths, true, quiet, true);
+    let _ = std::fs::remove_dir_all(&scratch);
+    report
+}
+
+fn generate_with(
+    config: &Config,
+    paths: &GeneratePaths,
+    force: bool,
+    quiet: bool,
+    dry: bool,
+) -> Result<GenerateReport> {
     let started = std::time::Instant::now();
     let (profile_count, profiles_hash) = scan_profiles(&paths.profiles)?;
     let index = Index::open(&paths.catalog)?;
@@ -121,7 +151,7 @@ pub fn generate(
     drop(index);
     let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
     let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
-    let llm = LlmSetup::new(config, paths)?;
+    let llm = LlmSetup::new(config, paths, dry)?;
     let world = SimWorld {
         catalog: &catalog,
         phrases: &phrases,
@@ -260,7 +290,10 @@ pub fn generate(
         start = end;
     }
     progress.finish();
-    Ok(summary.finish(started.elapsed().as_secs_f64()))
+    let mut report = summary.finish(started.elapsed().as_secs_f64());
+    report.llm_usage = llm.as_ref().map(|l| l.manager.totals());
+    report.dry_run = dry;
+    Ok(report)
 }
 
 /// The manager and the voices of the roles a language model plays.
@@ -273,7 +306,7 @@ struct LlmSetup {
 
 impl LlmSetup {
     /// `None` when every role is `sim`.
-    fn new(config: &Config, paths: &GeneratePaths) -> Result<Option<Self>> {
+    fn new(config: &Config, paths: &GeneratePaths, dry: bool) -> Result<Option<Self>> {
         let roles = [
             (Role::User, &config.roles.user_agent),
             (Role::System, &config.roles.system_agent),
@@ -293,7 +326,11 @@ impl LlmSetup {
                 "roles.user_agent and roles.system_agent must use the same backend and base_url in this version".into(),
             ));
         }
-        let backend = crate::llm::connect(first, config.limits.request_timeout_secs)?;
+        let backend: Arc<dyn crate::llm::ChatBackend> = if dry {
+            Arc::new(crate::llm::dry::DryRunBackend)
+        } else {
+            crate::llm::connect(first, config.limits.request_timeout_secs)?
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -55,6 +55,10 @@ pub struct GenerateReport {
     pub user_diversity: Diversity,
     /// System utterance diversity.
     pub system_diversity: Diversity,
+    /// LLM requests, tokens and cost of the run (absent when every role is `sim`).
+    pub llm_usage: Option<crate::manager::UsageRow>,
+    /// True when nothing was sent (`--dry-run`): tokens and cost are estimates and nothing was written.
+    pub dry_run: bool,
 }
 
 /// Accumulates the report while conversations stream past.

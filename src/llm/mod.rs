@@ -2,6 +2,7 @@
 //! `ChatBackend` trait, the OpenAI-compatible client, and the fake server every LLM test runs against.
 
 pub mod anthropic;
+pub mod dry;
 pub mod fake;
 mod headers;
 pub mod openai;

@@ -24,7 +24,7 @@ pub struct ModelPrice {
 }
 
 /// One row: what one role of one conversation spent on one model.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct UsageRow {
     /// Requests sent (each attempt counts).
     pub requests: u64,

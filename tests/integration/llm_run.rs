@@ -160,3 +160,47 @@ fn a_missing_key_is_a_config_error() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("OPENAI_API_KEY"), "{}", out.stderr);
 }
+
+#[test]
+fn a_dry_run_prices_the_run_without_a_key_a_request_or_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "run",
+            "--config",
+            repo("examples/llm.toml").to_str().unwrap(),
+            "--out",
+            "out",
+            "--dry-run",
+            "--json",
+        ])
+        .current_dir(d)
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let g = &manifest["generate"];
+    assert_eq!(g["dry_run"], true);
+    assert_eq!(g["written"], 20);
+    let usage = &g["llm_usage"];
+    let turns = g["turns_mean"].as_f64().unwrap() * 20.0;
+    assert_eq!(
+        usage["requests"].as_f64().unwrap(),
+        turns.round(),
+        "one request per turn"
+    );
+    assert!(usage["prompt_tokens"].as_u64().unwrap() > 1000);
+    assert!(usage["cost_usd"].as_f64().unwrap() > 0.0);
+    assert!(
+        !d.join("out/conversations.jsonl").exists(),
+        "a dry run writes no dialogue"
+    );
+    assert!(!d.join("out/cache.db").exists());
+}
