@@ -24,6 +24,15 @@ struct PromptFile {
     acts: std::collections::BTreeMap<String, String>,
 }
 
+/// The conversation a turn belongs to, and when it must be over.
+#[derive(Debug, Clone)]
+pub struct Talk {
+    /// Conversation id.
+    pub id: String,
+    /// The per-conversation deadline, if any.
+    pub deadline: Option<std::time::Instant>,
+}
+
 /// The LLM voice of one role.
 pub struct LlmVoice {
     manager: Arc<Manager>,
@@ -107,7 +116,7 @@ impl LlmVoice {
     /// A user turn for `act`.
     pub fn user(
         &self,
-        conversation: &str,
+        conversation: &Talk,
         act: UserAct,
         profile: &Profile,
         ctx: &UserContext,
@@ -135,7 +144,7 @@ impl LlmVoice {
     /// A system turn for `act` (one of the system acts of the phrase banks).
     pub fn system(
         &self,
-        conversation: &str,
+        conversation: &Talk,
         act: &str,
         ctx: &SystemContext,
         history: &[Turn],
@@ -148,7 +157,7 @@ impl LlmVoice {
         )
     }
 
-    fn say(&self, conversation: &str, act: &str, ctx: &Value, history: &[Turn]) -> Result<String> {
+    fn say(&self, conversation: &Talk, act: &str, ctx: &Value, history: &[Turn]) -> Result<String> {
         let instruction = self.prompts.render(&format!("act.{act}"), 0, ctx)?;
         let standing = self.prompts.render("system", 0, ctx)?;
         let mut messages = vec![ChatMessage {
@@ -184,13 +193,34 @@ impl LlmVoice {
             json_schema: None,
         };
         let tag = CallTag {
-            conversation: conversation.to_string(),
+            conversation: conversation.id.clone(),
             role: self.role_name.to_string(),
             under_way: !history.is_empty(),
         };
+        let remaining = match conversation.deadline {
+            Some(d) => {
+                let now = std::time::Instant::now();
+                if now >= d {
+                    return Err(Error::Run(format!(
+                        "conversation {} passed its deadline (limits.conversation_deadline_secs)",
+                        conversation.id
+                    )));
+                }
+                Some(d - now)
+            }
+            None => None,
+        };
+        let call = self.manager.complete(&request, &tag);
         let answer = self
             .handle
-            .block_on(self.manager.complete(&request, &tag))
+            .block_on(async {
+                match remaining {
+                    Some(left) => tokio::time::timeout(left, call)
+                        .await
+                        .unwrap_or_else(|_| Err(LlmError::Timeout(left))),
+                    None => call.await,
+                }
+            })
             .map_err(|e| match e {
                 LlmError::Stopped(why) => Error::Stopped(why),
                 LlmError::Budget => {

@@ -362,7 +362,16 @@ fn dispatch(cli: &Cli) -> Result<()> {
                 .config;
             let dir = g.dir();
             let manifest = pipeline::run(&cfg, &dir, *force, g.quiet, g.dry_run)?;
-            print::run(&manifest, &dir, g.json)
+            print::run(&manifest, &dir, g.json)?;
+            match &manifest.generate {
+                Some(r) if r.failed > 0 => Err(crate::Error::Run(format!(
+                    "{} of {} conversations failed; see {}",
+                    r.failed,
+                    r.total,
+                    dir.join(names::FAILURES).display()
+                ))),
+                _ => Ok(()),
+            }
         }
         Command::Generate(args) => generate(g, args),
         Command::Catalog(c) => catalog(g, c),

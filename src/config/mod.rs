@@ -142,6 +142,8 @@ pub struct LimitsConfig {
     pub max_cost_usd: Option<f64>,
     /// Keep every LLM answer in `cache.db` beside the output, so a repeated or resumed run pays nothing twice.
     pub cache: bool,
+    /// Seconds one conversation may take in all with LLM agents; past it the conversation fails (and is recorded).
+    pub conversation_deadline_secs: Option<f64>,
 }
 
 impl Default for LimitsConfig {
@@ -158,6 +160,7 @@ impl Default for LimitsConfig {
             request_timeout_secs: 60.0,
             max_cost_usd: None,
             cache: true,
+            conversation_deadline_secs: None,
         }
     }
 }
@@ -421,6 +424,14 @@ impl Config {
         if !(l.request_timeout_secs.is_finite() && l.request_timeout_secs > 0.0) {
             return bad(
                 "limits.request_timeout_secs",
+                "must be a number of seconds > 0",
+            );
+        }
+        if l.conversation_deadline_secs
+            .is_some_and(|c| !(c.is_finite() && c > 0.0))
+        {
+            return bad(
+                "limits.conversation_deadline_secs",
                 "must be a number of seconds > 0",
             );
         }

@@ -159,6 +159,10 @@ fn generate_with(
         reason_labels: &reason_labels,
         user_voice: llm.as_ref().and_then(|l| l.user.as_ref()),
         system_voice: llm.as_ref().and_then(|l| l.system.as_ref()),
+        config_deadline: config
+            .limits
+            .conversation_deadline_secs
+            .map(std::time::Duration::from_secs_f64),
     };
     let total = if config.dialogue.sessions > 0 {
         config.dialogue.sessions

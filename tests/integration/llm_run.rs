@@ -204,3 +204,51 @@ fn a_dry_run_prices_the_run_without_a_key_a_request_or_an_output() {
     );
     assert!(!d.join("out/cache.db").exists());
 }
+
+#[test]
+fn a_conversation_past_its_deadline_fails_and_is_recorded() {
+    let (_rt, server) = server(FakeConfig {
+        latency_ms: 150.0,
+        latency_sigma: 0.0,
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "run",
+            "--config",
+            repo("examples/llm.toml").to_str().unwrap(),
+            "--out",
+            "out",
+            "-q",
+        ])
+        .args([
+            "--set",
+            "limits.rpm=60000",
+            "--set",
+            "limits.tpm=100000000",
+            "--set",
+            "limits.conversation_deadline_secs=0.5",
+        ])
+        .args(["--set", "profiles.count=3"])
+        .current_dir(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("OPENAI_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failures = jsonl(&dir.path().join("out/failures.jsonl"));
+    assert_eq!(failures.len(), 3);
+    assert!(
+        failures
+            .iter()
+            .all(|f| f["message"].as_str().unwrap().contains("deadline")
+                || f["message"].as_str().unwrap().contains("timed out")),
+        "{failures:?}"
+    );
+}

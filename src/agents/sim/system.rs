@@ -46,7 +46,7 @@ pub struct SimSystem<'a> {
     shown: Vec<u32>,
     asked: Vec<&'static str>,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
-    conversation: String,
+    conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
 }
 
@@ -63,7 +63,10 @@ impl<'a> SimSystem<'a> {
             shown: Vec::new(),
             asked: Vec::new(),
             voice: world.system_voice,
-            conversation: conversation.to_string(),
+            conversation: crate::agents::llm::Talk {
+                id: conversation.to_string(),
+                deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+            },
             history: Vec::new(),
         }
     }

@@ -28,7 +28,7 @@ pub struct SimUser<'a> {
     gave_context: bool,
     base: UserContext,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
-    conversation: String,
+    conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
 }
 
@@ -102,7 +102,10 @@ impl<'a> SimUser<'a> {
             gave_context: false,
             base,
             voice: world.user_voice,
-            conversation: conversation.to_string(),
+            conversation: crate::agents::llm::Talk {
+                id: conversation.to_string(),
+                deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+            },
             history: Vec::new(),
         })
     }
