@@ -217,7 +217,7 @@ impl LlmVoice {
                 match remaining {
                     Some(left) => tokio::time::timeout(left, call)
                         .await
-                        .unwrap_or_else(|_| Err(LlmError::Timeout(left))),
+                        .unwrap_or(Err(LlmError::Timeout(left))),
                     None => call.await,
                 }
             })
