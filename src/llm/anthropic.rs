@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{
     ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
-    RateHints, Secret, TokenUsage,
+    Secret, TokenUsage,
 };
 
 /// The API version sent with every request.
@@ -76,16 +76,8 @@ impl AnthropicBackend {
         if let Some(key) = &self.key {
             builder = builder.header("x-api-key", key.expose());
         }
-        let response = builder.send().await.map_err(|e| self.transport(e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let hints = RateHints::from_headers(|name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let (status, hints, bytes) =
+            super::exchange(builder, self.key.as_ref(), self.timeout).await?;
         if !(200..300).contains(&status) {
             let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let message = super::error_message(&bytes, &value, self.key.as_ref());
@@ -126,10 +118,6 @@ impl AnthropicBackend {
             },
             hints,
         })
-    }
-
-    fn transport(&self, e: reqwest::Error) -> LlmError {
-        super::transport_error(e, self.key.as_ref(), self.timeout)
     }
 }
 

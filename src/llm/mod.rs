@@ -223,6 +223,31 @@ pub fn connect(
     })
 }
 
+/// Send a built request and read the status, the rate-limit hints and the whole body.
+pub(crate) async fn exchange(
+    builder: reqwest::RequestBuilder,
+    key: Option<&Secret>,
+    timeout: Duration,
+) -> Result<(u16, RateHints, bytes::Bytes), LlmError> {
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| transport_error(e, key, timeout))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let hints = RateHints::from_headers(|name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(e, key, timeout))?;
+    Ok((status, hints, body))
+}
+
 /// Map a transport failure onto a typed error, with the key (if any) scrubbed from the text.
 pub(crate) fn transport_error(
     e: reqwest::Error,

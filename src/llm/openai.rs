@@ -74,16 +74,8 @@ impl OpenAiBackend {
         for (name, value) in &self.extra_headers {
             builder = builder.header(name, value);
         }
-        let response = builder.send().await.map_err(|e| self.transport(e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let hints = RateHints::from_headers(|name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let (status, hints, bytes) =
+            super::exchange(builder, self.key.as_ref(), self.timeout).await?;
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &bytes, hints));
         }
@@ -118,10 +110,6 @@ impl OpenAiBackend {
             },
             hints,
         })
-    }
-
-    fn transport(&self, e: reqwest::Error) -> LlmError {
-        super::transport_error(e, self.key.as_ref(), self.timeout)
     }
 
     fn status_error(&self, status: u16, body: &[u8], hints: RateHints) -> LlmError {

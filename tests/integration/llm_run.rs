@@ -18,6 +18,16 @@ fn server(cfg: FakeConfig) -> (tokio::runtime::Runtime, FakeServer) {
 }
 
 fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util::Output {
+    run_with_args(dir, base, key, &[])
+}
+
+/// `musegen run --config examples/llm.toml --out out -q` with `extra` arguments, against `base`.
+fn run_with_args(
+    dir: &std::path::Path,
+    base: &str,
+    key: Option<&str>,
+    extra: &[&str],
+) -> crate::util::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
     // The shipped example as it is, with a higher rate limit so the test does not wait on pacing.
     cmd.args([
@@ -32,6 +42,7 @@ fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util
         "--set",
         "limits.tpm=100000000",
     ])
+    .args(extra)
     .current_dir(dir)
     .env("OPENAI_BASE_URL", base)
     .env_remove("OPENAI_API_KEY");
@@ -97,28 +108,8 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
     // --no-cache sends them again.
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
-    let status = cmd
-        .args([
-            "run",
-            "--config",
-            repo("examples/llm.toml").to_str().unwrap(),
-            "--out",
-            "out",
-            "-q",
-            "--no-cache",
-        ])
-        .args(["--set", "limits.rpm=60000", "--set", "limits.tpm=100000000"])
-        .current_dir(d)
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("OPENAI_API_KEY", "sk-test-key")
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let again = run_with_args(d, &server.base_url(), Some("sk-test-key"), &["--no-cache"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(rt.block_on(server.stats()).requests, 2 * sent);
 }
 
@@ -165,27 +156,9 @@ fn a_missing_key_is_a_config_error() {
 fn a_dry_run_prices_the_run_without_a_key_a_request_or_an_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "run",
-            "--config",
-            repo("examples/llm.toml").to_str().unwrap(),
-            "--out",
-            "out",
-            "--dry-run",
-            "--json",
-        ])
-        .current_dir(d)
-        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = run_with_args(d, "http://127.0.0.1:9/v1", None, &["--dry-run", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let g = &manifest["generate"];
     assert_eq!(g["dry_run"], true);
     assert_eq!(g["written"], 20);
@@ -213,35 +186,14 @@ fn a_conversation_past_its_deadline_fails_and_is_recorded() {
         ..FakeConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "run",
-            "--config",
-            repo("examples/llm.toml").to_str().unwrap(),
-            "--out",
-            "out",
-            "-q",
-        ])
-        .args([
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
-            "--set",
-            "limits.conversation_deadline_secs=0.5",
-        ])
-        .args(["--set", "profiles.count=3"])
-        .current_dir(dir.path())
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("OPENAI_API_KEY", "k")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let extra = [
+        "--set",
+        "limits.conversation_deadline_secs=0.5",
+        "--set",
+        "profiles.count=3",
+    ];
+    let out = run_with_args(dir.path(), &server.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     let failures = jsonl(&dir.path().join("out/failures.jsonl"));
     assert_eq!(failures.len(), 3);
     assert!(
