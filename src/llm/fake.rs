@@ -435,11 +435,21 @@ fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
     None
 }
 
-/// A deterministic answer: a JSON object following the requested schema, else a short text.
+/// A deterministic answer: a JSON object following the requested schema (given as a response format, or as a
+/// schema line in the system prompt — then wrapped in prose and a code fence, as models do), else a short text.
 fn content_for(request: &Value, hash: u64) -> String {
     let schema = &request["response_format"]["json_schema"]["schema"];
     if schema.is_object() {
         return fill_schema(schema).to_string();
+    }
+    let system = request["system"].as_str().map(str::to_string).or_else(|| {
+        request["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|x| x["role"] == "system"))
+            .and_then(|x| x["content"].as_str().map(str::to_string))
+    });
+    if let Some(schema) = system.as_deref().and_then(schema_in_text) {
+        return format!("Here you go:\n```json\n{}\n```", fill_schema(&schema));
     }
     let last = request["messages"]
         .as_array()
@@ -448,6 +458,17 @@ fn content_for(request: &Value, hash: u64) -> String {
         .unwrap_or("");
     let gist: String = last.chars().take(40).collect();
     format!("Fake answer {hash:08x} to: {gist}")
+}
+
+/// The first JSON object in `text` that looks like a JSON Schema (`"type": "object"`).
+fn schema_in_text(text: &str) -> Option<Value> {
+    text.match_indices('{').find_map(|(i, _)| {
+        let mut values = serde_json::Deserializer::from_str(&text[i..]).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(v)) if v["type"] == "object" => Some(v),
+            _ => None,
+        }
+    })
 }
 
 fn fill_schema(schema: &Value) -> Value {

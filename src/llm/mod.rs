@@ -6,6 +6,7 @@ pub mod dry;
 pub mod fake;
 mod headers;
 pub mod openai;
+pub mod structured;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -106,6 +106,11 @@ impl Manager {
         Self::lock(&self.ledger).write_csv(path)
     }
 
+    /// What the backend behind this manager supports.
+    pub fn capabilities(&self) -> crate::llm::Capabilities {
+        self.backend.capabilities()
+    }
+
     /// The current adaptive concurrency limit.
     pub fn concurrency(&self) -> f64 {
         self.gate.limit()

@@ -343,3 +343,127 @@ async fn the_anthropic_client_speaks_messages_and_retries_through_faults() {
     assert!(results.iter().all(|r| r.is_err()));
     assert!(m.stopped().unwrap().contains("401"));
 }
+
+mod structured {
+    use super::*;
+    use musegen::llm::anthropic::AnthropicBackend;
+    use musegen::llm::structured::{StructuredPrompts, complete_json};
+    use musegen::llm::{BoxFuture, Capabilities, ChatBackend, ChatResponse, Completion, RateHints};
+    use serde_json::json;
+
+    fn schema() -> serde_json::Value {
+        json!({"type": "object", "properties": {"score": {"type": "integer"}, "reason": {"type": "string"}}, "required": ["score", "reason"]})
+    }
+
+    fn tag() -> CallTag {
+        CallTag {
+            conversation: "c1".into(),
+            role: "judge".into(),
+            under_way: false,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn json_schema_backends_get_the_schema_and_others_get_it_in_the_prompt() {
+        let server = FakeServer::start(FakeConfig::default(), 0).await.unwrap();
+        let prompts = StructuredPrompts::load(None).unwrap();
+        let openai = manager(&server, "k", limits(60_000, 4, 5.0), None, BTreeMap::new());
+        let v = complete_json(&openai, &prompts, request(1), &schema(), &tag())
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"score": 1, "reason": "x"}));
+        let backend = AnthropicBackend::new(
+            &server.base_url(),
+            Some(Secret::new("k")),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let anthropic = Manager::new(
+            Arc::new(backend),
+            limits(60_000, 4, 5.0),
+            None,
+            BTreeMap::new(),
+        );
+        let v = complete_json(&anthropic, &prompts, request(2), &schema(), &tag())
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"score": 1, "reason": "x"}),
+            "parsed out of prose and a code fence"
+        );
+        assert_eq!(server.stats().await.requests, 2, "no re-ask was needed");
+    }
+
+    /// A backend that answers from a script and keeps what it was sent.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<&'static str>>,
+        seen: std::sync::Mutex<Vec<ChatRequest>>,
+    }
+
+    impl ChatBackend for Scripted {
+        fn complete<'a>(
+            &'a self,
+            request: &'a ChatRequest,
+        ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+            self.seen.lock().unwrap().push(request.clone());
+            let content = self.answers.lock().unwrap().remove(0).to_string();
+            Box::pin(std::future::ready(Ok(Completion {
+                response: ChatResponse {
+                    content,
+                    finish_reason: Some("stop".into()),
+                    usage: None,
+                },
+                hints: RateHints::default(),
+            })))
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unusable_answer_is_re_asked_once_with_the_reason() {
+        let prompts = StructuredPrompts::load(None).unwrap();
+        let scripted = Arc::new(Scripted {
+            answers: std::sync::Mutex::new(vec![
+                "I think it is quite good.",
+                "{\"score\": 4, \"reason\": \"fits\"}",
+            ]),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let m = Manager::new(
+            scripted.clone(),
+            limits(60_000, 2, 5.0),
+            None,
+            BTreeMap::new(),
+        );
+        let v = complete_json(&m, &prompts, request(1), &schema(), &tag())
+            .await
+            .unwrap();
+        assert_eq!(v["score"], 4);
+        let seen = scripted.seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(
+            seen[0].messages[0]
+                .content
+                .contains("\"required\":[\"score\",\"reason\"]"),
+            "the schema is in the prompt"
+        );
+        let reask = &seen[1].messages.last().unwrap().content;
+        assert!(reask.contains("no JSON object"), "{reask}");
+        drop(seen);
+        let stubborn = Arc::new(Scripted {
+            answers: std::sync::Mutex::new(vec!["{\"score\": 1}", "still {\"score\": 1}"]),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let m = Manager::new(stubborn, limits(60_000, 2, 5.0), None, BTreeMap::new());
+        let err = complete_json(&m, &prompts, request(1), &schema(), &tag())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LlmError::Malformed(ref e) if e.contains("reason")),
+            "{err}"
+        );
+    }
+}
