@@ -442,17 +442,18 @@ mod structured {
             .await
             .unwrap();
         assert_eq!(v["score"], 4);
-        let seen = scripted.seen.lock().unwrap();
-        assert_eq!(seen.len(), 2);
-        assert!(
-            seen[0].messages[0]
-                .content
-                .contains("\"required\":[\"score\",\"reason\"]"),
-            "the schema is in the prompt"
-        );
-        let reask = &seen[1].messages.last().unwrap().content;
-        assert!(reask.contains("no JSON object"), "{reask}");
-        drop(seen);
+        {
+            let seen = scripted.seen.lock().unwrap();
+            assert_eq!(seen.len(), 2);
+            assert!(
+                seen[0].messages[0]
+                    .content
+                    .contains("\"required\":[\"score\",\"reason\"]"),
+                "the schema is in the prompt"
+            );
+            let reask = &seen[1].messages.last().unwrap().content;
+            assert!(reask.contains("no JSON object"), "{reask}");
+        }
         let stubborn = Arc::new(Scripted {
             answers: std::sync::Mutex::new(vec!["{\"score\": 1}", "still {\"score\": 1}"]),
             seen: std::sync::Mutex::new(Vec::new()),
