@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use musegen::config::LimitsConfig;
+use musegen::config::{LimitsConfig, RoleName};
 use musegen::llm::fake::{FakeConfig, FakeServer};
 use musegen::llm::openai::OpenAiBackend;
 use musegen::llm::{ApiRole, ChatMessage, ChatRequest, Secret};
@@ -59,14 +59,11 @@ fn request(i: usize) -> ChatRequest {
     ChatRequest {
         model: "fake-model".into(),
         messages: vec![
-            ChatMessage {
-                role: ApiRole::System,
-                content: "You are a helpful shopping assistant.".into(),
-            },
-            ChatMessage {
-                role: ApiRole::User,
-                content: format!("I need hiking boots under $120, request {i}."),
-            },
+            ChatMessage::text(ApiRole::System, "You are a helpful shopping assistant."),
+            ChatMessage::text(
+                ApiRole::User,
+                format!("I need hiking boots under $120, request {i}."),
+            ),
         ],
         temperature: Some(0.7),
         max_tokens: Some(64),
@@ -98,7 +95,7 @@ fn run(name: &str, server: FakeConfig, limits: LimitsConfig, n: usize) {
                 tokio::spawn(async move {
                     let tag = CallTag {
                         conversation: format!("c{i}"),
-                        role: "system_agent".into(),
+                        role: RoleName::SystemAgent,
                         under_way: false,
                     };
                     m.complete(&request(i), &tag).await.is_ok()

@@ -9,8 +9,9 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
 use super::sim::{SystemContext, UserAct, UserContext};
-use crate::config::RoleConfig;
+use crate::config::{RoleConfig, RoleName};
 use crate::data::{self, LLM_PROMPTS};
+use crate::llm::images::ImageLoader;
 use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
 use crate::manager::{CallTag, Manager};
 use crate::model::{Profile, Role, Turn};
@@ -38,9 +39,10 @@ pub struct LlmVoice {
     manager: Arc<Manager>,
     handle: tokio::runtime::Handle,
     role: RoleConfig,
-    role_name: &'static str,
+    role_name: RoleName,
     speaker: Role,
     prompts: TemplateBank,
+    images: Option<Arc<ImageLoader>>,
 }
 
 #[derive(Serialize)]
@@ -56,13 +58,15 @@ struct UserPromptContext<'a> {
 
 impl LlmVoice {
     /// The voice of `speaker` (`User` for the user agent, `System` for the recommender), with prompts from
-    /// `prompts_dir/llm/` overriding the embedded ones file by file.
+    /// `prompts_dir/llm/` overriding the embedded ones file by file. When the role has `vision`, `images` turns
+    /// the items' image references into image content parts.
     pub fn new(
         speaker: Role,
         role: RoleConfig,
         manager: Arc<Manager>,
         handle: tokio::runtime::Handle,
         prompts_dir: Option<&Path>,
+        images: Arc<ImageLoader>,
     ) -> Result<Self> {
         let dir = prompts_dir.map(|d| d.join("llm"));
         let files = data::load_set(
@@ -71,15 +75,15 @@ impl LlmVoice {
             dir.as_deref().filter(|d| d.is_dir()),
             false,
         )?;
-        let (file_name, role_name, acts): (&str, &'static str, Vec<&str>) = match speaker {
+        let (file_name, role_name, acts): (&str, RoleName, Vec<&str>) = match speaker {
             Role::User => (
                 "user.toml",
-                "user_agent",
+                RoleName::UserAgent,
                 UserAct::ALL.iter().map(|a| a.key()).collect(),
             ),
             Role::System => (
                 "system.toml",
-                "system_agent",
+                RoleName::SystemAgent,
                 super::sim::SYSTEM_ACTS.to_vec(),
             ),
         };
@@ -101,6 +105,7 @@ impl LlmVoice {
         Ok(LlmVoice {
             manager,
             handle,
+            images: role.vision.then_some(images),
             role,
             role_name,
             speaker,
@@ -138,53 +143,81 @@ impl LlmVoice {
             verbosity: format!("{:?}", p.verbosity).to_lowercase(),
             language: &p.language_mix,
         }));
-        self.say(conversation, act.key(), &value, history)
+        self.say(conversation, act.key(), &value, history, &[])
     }
 
-    /// A system turn for `act` (one of the system acts of the phrase banks).
+    /// A system turn for `act` (one of the system acts of the phrase banks); `shown` are the image references of
+    /// the item the turn is about, which a vision model sees with the customer's last message.
     pub fn system(
         &self,
         conversation: &Talk,
         act: &str,
         ctx: &SystemContext,
         history: &[Turn],
+        shown: &[String],
     ) -> Result<String> {
         self.say(
             conversation,
             act,
             &Value::from(minijinja::value::Serde(ctx)),
             history,
+            shown,
         )
     }
 
-    fn say(&self, conversation: &Talk, act: &str, ctx: &Value, history: &[Turn]) -> Result<String> {
-        let instruction = self.prompts.render(&format!("act.{act}"), 0, ctx)?;
-        let standing = self.prompts.render("system", 0, ctx)?;
-        let mut messages = vec![ChatMessage {
-            role: ApiRole::System,
-            content: format!("{standing}\n\nYour next message: {instruction}"),
-        }];
+    /// The chat messages of `history` from this voice's point of view: its own turns are the assistant's, the other
+    /// side's are the user's (with the images they showed, for a vision model); `shown` goes with the last user
+    /// message.
+    fn messages(
+        &self,
+        instruction: String,
+        history: &[Turn],
+        shown: &[String],
+    ) -> Vec<ChatMessage> {
+        let mut messages = vec![ChatMessage::text(ApiRole::System, instruction)];
         for t in history {
-            let role = if t.role == self.speaker {
-                ApiRole::Assistant
-            } else {
-                ApiRole::User
-            };
-            messages.push(ChatMessage {
-                role,
-                content: t.text.clone(),
-            });
+            let mut message = ChatMessage::text(
+                if t.role == self.speaker {
+                    ApiRole::Assistant
+                } else {
+                    ApiRole::User
+                },
+                t.text.clone(),
+            );
+            if let Some(images) = &self.images
+                && message.role == ApiRole::User
+            {
+                message.images = images.urls(&t.images);
+            }
+            messages.push(message);
         }
         // Chat APIs want the first non-system message to come from the user side.
         if messages.get(1).is_none_or(|m| m.role == ApiRole::Assistant) {
-            messages.insert(
-                1,
-                ChatMessage {
-                    role: ApiRole::User,
-                    content: "(The chat opens.)".into(),
-                },
-            );
+            messages.insert(1, ChatMessage::text(ApiRole::User, "(The chat opens.)"));
         }
+        if let Some(images) = &self.images
+            && let Some(last) = messages.iter_mut().rev().find(|m| m.role == ApiRole::User)
+        {
+            last.images.extend(images.urls(shown));
+        }
+        messages
+    }
+
+    fn say(
+        &self,
+        conversation: &Talk,
+        act: &str,
+        ctx: &Value,
+        history: &[Turn],
+        shown: &[String],
+    ) -> Result<String> {
+        let instruction = self.prompts.render(&format!("act.{act}"), 0, ctx)?;
+        let standing = self.prompts.render("system", 0, ctx)?;
+        let messages = self.messages(
+            format!("{standing}\n\nYour next message: {instruction}"),
+            history,
+            shown,
+        );
         let request = ChatRequest {
             model: self.role.model.clone(),
             messages,
@@ -194,7 +227,7 @@ impl LlmVoice {
         };
         let tag = CallTag {
             conversation: conversation.id.clone(),
-            role: self.role_name.to_string(),
+            role: self.role_name,
             under_way: !history.is_empty(),
         };
         let remaining = match conversation.deadline {
@@ -229,7 +262,7 @@ impl LlmVoice {
                 e if !e.is_retryable() => Error::Stopped(e.to_string()),
                 e => Error::Run(format!(
                     "{} request failed after retries: {e}",
-                    self.role_name
+                    self.role_name.key()
                 )),
             })?;
         Ok(answer.content.trim().trim_matches('"').to_string())

@@ -58,6 +58,55 @@ pub struct RolesConfig {
     pub user_agent: RoleConfig,
     /// The recommender.
     pub system_agent: RoleConfig,
+    /// Writes each profile's scenario and requirements (`llm`), after a plausibility check; `sim` uses the tables.
+    pub scenario_writer: RoleConfig,
+    /// Scores conversations (the review stage).
+    pub judge: RoleConfig,
+}
+
+impl RolesConfig {
+    /// The settings of `role`.
+    pub fn get(&self, role: RoleName) -> &RoleConfig {
+        match role {
+            RoleName::UserAgent => &self.user_agent,
+            RoleName::SystemAgent => &self.system_agent,
+            RoleName::ScenarioWriter => &self.scenario_writer,
+            RoleName::Judge => &self.judge,
+        }
+    }
+}
+
+/// The roles a model can play; the key names the `[roles.*]` table and the `role` column of `usage.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleName {
+    /// The simulated shopper.
+    UserAgent,
+    /// The recommender.
+    SystemAgent,
+    /// The scenario writer of the profiles stage.
+    ScenarioWriter,
+    /// The judge of the review stage.
+    Judge,
+}
+
+impl RoleName {
+    /// Every role.
+    pub const ALL: [RoleName; 4] = [
+        RoleName::UserAgent,
+        RoleName::SystemAgent,
+        RoleName::ScenarioWriter,
+        RoleName::Judge,
+    ];
+
+    /// The config key (`user_agent` …).
+    pub fn key(self) -> &'static str {
+        match self {
+            RoleName::UserAgent => "user_agent",
+            RoleName::SystemAgent => "system_agent",
+            RoleName::ScenarioWriter => "scenario_writer",
+            RoleName::Judge => "judge",
+        }
+    }
 }
 
 /// The agent family of a role.
@@ -100,6 +149,12 @@ pub struct RoleConfig {
     pub base_url: Option<String>,
     /// Environment variable holding the key; default `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.
     pub api_key_env: Option<String>,
+    /// The model sees images: item images go along as image content parts (local files as base64 data URLs).
+    pub vision: bool,
+    /// OpenAI organisation id, sent as the `OpenAI-Organization` header.
+    pub organization: Option<String>,
+    /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RoleConfig {
@@ -112,6 +167,9 @@ impl Default for RoleConfig {
             max_tokens: 200,
             base_url: None,
             api_key_env: None,
+            vision: false,
+            organization: None,
+            headers: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -266,6 +324,9 @@ pub struct CatalogConfig {
     pub max_field_chars: NonZeroUsize,
     /// Default number of search results.
     pub search_limit: NonZeroUsize,
+    /// Folder that relative image references (`images_main/6231.jpg`) are read from when a vision model is shown
+    /// an item; default: the working folder. Missing files are skipped with a warning.
+    pub images_dir: Option<PathBuf>,
 }
 
 impl Default for CatalogConfig {
@@ -273,6 +334,7 @@ impl Default for CatalogConfig {
         CatalogConfig {
             sample_items: nz(2000),
             sample_dir: None,
+            images_dir: None,
             min_category_items: 5,
             category_levels: CategoryLevels::All,
             ignore_categories: vec![

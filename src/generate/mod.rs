@@ -17,8 +17,8 @@ use std::sync::Arc;
 use crate::agents::llm::LlmVoice;
 use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
 use crate::catalog::{Index, MemoryCatalog};
-use crate::config::AgentKind;
 use crate::config::Config;
+use crate::config::{AgentKind, RoleName};
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::manager::{Cache, Manager};
@@ -311,29 +311,9 @@ struct LlmSetup {
 impl LlmSetup {
     /// `None` when every role is `sim`.
     fn new(config: &Config, paths: &GeneratePaths, dry: bool) -> Result<Option<Self>> {
-        let roles = [
-            (Role::User, &config.roles.user_agent),
-            (Role::System, &config.roles.system_agent),
-        ];
-        let llm_roles: Vec<_> = roles
-            .iter()
-            .filter(|(_, r)| r.agent == AgentKind::Llm)
-            .collect();
-        let Some((_, first)) = llm_roles.first() else {
+        let roles = [RoleName::UserAgent, RoleName::SystemAgent];
+        let Some(routes) = crate::manager::Routes::connect(config, &roles, dry)? else {
             return Ok(None);
-        };
-        if llm_roles
-            .iter()
-            .any(|(_, r)| r.backend != first.backend || r.base_url != first.base_url)
-        {
-            return Err(Error::Config(
-                "roles.user_agent and roles.system_agent must use the same backend and base_url in this version".into(),
-            ));
-        }
-        let backend: Arc<dyn crate::llm::ChatBackend> = if dry {
-            Arc::new(crate::llm::dry::DryRunBackend)
-        } else {
-            crate::llm::connect(first, config.limits.request_timeout_secs)?
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -345,11 +325,9 @@ impl LlmSetup {
         } else {
             None
         };
-        let manager = Arc::new(Manager::new(
-            backend,
-            config.limits.clone(),
-            cache,
-            config.prices.clone(),
+        let manager = Arc::new(routes.manager(config, cache));
+        let images = Arc::new(crate::llm::images::ImageLoader::new(
+            config.catalog.images_dir.as_deref(),
         ));
         let voice = |speaker: Role, role: &crate::config::RoleConfig| {
             (role.agent == AgentKind::Llm)
@@ -360,6 +338,7 @@ impl LlmSetup {
                         manager.clone(),
                         runtime.handle().clone(),
                         config.prompts_dir.as_deref(),
+                        images.clone(),
                     )
                 })
                 .transpose()

@@ -14,11 +14,23 @@ use super::{
 /// The API version sent with every request.
 pub const API_VERSION: &str = "2023-06-01";
 
+/// An image content block: a `data:` URL becomes a base64 source, anything else a URL source.
+fn image_block(url: &str) -> Value {
+    match super::images::split_data_url(url) {
+        Some((media_type, data)) => json!({
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data},
+        }),
+        None => json!({"type": "image", "source": {"type": "url", "url": url}}),
+    }
+}
+
 /// A client for Anthropic's Messages API.
 pub struct AnthropicBackend {
     client: reqwest::Client,
     base_url: String,
     key: Option<Secret>,
+    extra_headers: Vec<(String, String)>,
     timeout: Duration,
 }
 
@@ -35,8 +47,15 @@ impl AnthropicBackend {
             client,
             base_url: base.to_string(),
             key,
+            extra_headers: Vec::new(),
             timeout,
         })
+    }
+
+    /// Add headers sent with every request (a gateway's tenant, beta features …).
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.extra_headers = headers;
+        self
     }
 
     fn body(request: &ChatRequest) -> Value {
@@ -50,7 +69,15 @@ impl AnthropicBackend {
             .messages
             .iter()
             .filter(|m| m.role != ApiRole::System)
-            .map(|m| json!({"role": m.role, "content": m.content}))
+            .map(|m| {
+                if m.images.is_empty() {
+                    json!({"role": m.role, "content": m.content})
+                } else {
+                    let mut blocks = vec![json!({"type": "text", "text": m.content})];
+                    blocks.extend(m.images.iter().map(|url| image_block(url)));
+                    json!({"role": m.role, "content": blocks})
+                }
+            })
             .collect();
         let mut body = json!({
             "model": request.model,
@@ -75,6 +102,9 @@ impl AnthropicBackend {
             .json(&Self::body(request));
         if let Some(key) = &self.key {
             builder = builder.header("x-api-key", key.expose());
+        }
+        for (name, value) in &self.extra_headers {
+            builder = builder.header(name, value);
         }
         let (status, hints, bytes) =
             super::exchange(builder, self.key.as_ref(), self.timeout).await?;

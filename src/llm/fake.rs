@@ -110,6 +110,10 @@ pub struct FakeStats {
     pub repeated_successes: u64,
     /// Most requests in flight at once.
     pub max_in_flight: u64,
+    /// Requests by API route (`/v1/chat/completions`, `/v1/messages`).
+    pub by_route: BTreeMap<String, u64>,
+    /// Well-formed image content parts seen in requests.
+    pub images: u64,
 }
 
 struct State {
@@ -268,6 +272,21 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             &[],
         );
     };
+    let images = match count_images(&request, anthropic) {
+        Ok(n) => n,
+        Err(why) => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"type": "error", "error": {"message": why, "type": "invalid_request_error"}}),
+                &[],
+            );
+        }
+    };
+    {
+        let mut s = state.stats.lock().await;
+        *s.by_route.entry(path.clone()).or_insert(0) += 1;
+        s.images += images;
+    }
     let prompt_tokens = (body.len() as u64 / 4).max(1);
     let max_tokens = request["max_tokens"].as_u64().unwrap_or(256);
     if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
@@ -358,6 +377,56 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         }),
         &[],
     )
+}
+
+/// The image content parts of a request, checked as the real APIs check them: OpenAI's `image_url` parts need an
+/// `http(s):` or `data:image/…;base64,` URL; Anthropic's `image` blocks a base64 or URL source, and only in user turns.
+fn count_images(request: &Value, anthropic: bool) -> Result<u64, String> {
+    let mut n = 0;
+    for message in request["messages"].as_array().into_iter().flatten() {
+        let Some(parts) = message["content"].as_array() else {
+            continue;
+        };
+        for part in parts {
+            match (part["type"].as_str(), anthropic) {
+                (Some("text"), _) => {}
+                (Some("image_url"), false) => {
+                    let url = part["image_url"]["url"].as_str().unwrap_or("");
+                    let data = url
+                        .strip_prefix("data:image/")
+                        .is_some_and(|rest| rest.contains(";base64,"));
+                    if !(data || url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(format!("invalid image_url: {:.40}", url));
+                    }
+                    if message["role"] != "user" {
+                        return Err("image content parts are only allowed in user messages".into());
+                    }
+                    n += 1;
+                }
+                (Some("image"), true) => {
+                    let source = &part["source"];
+                    let ok = match source["type"].as_str() {
+                        Some("base64") => {
+                            source["media_type"]
+                                .as_str()
+                                .is_some_and(|m| m.starts_with("image/"))
+                                && source["data"].as_str().is_some_and(|d| !d.is_empty())
+                        }
+                        Some("url") => source["url"]
+                            .as_str()
+                            .is_some_and(|u| u.starts_with("http")),
+                        _ => false,
+                    };
+                    if !ok || message["role"] != "user" {
+                        return Err("invalid image block".into());
+                    }
+                    n += 1;
+                }
+                (kind, _) => return Err(format!("unknown content part type {kind:?}")),
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// Count the request against the sliding-minute limits, or answer 429 with OpenAI's headers.

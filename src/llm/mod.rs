@@ -5,6 +5,7 @@ pub mod anthropic;
 pub mod dry;
 pub mod fake;
 mod headers;
+pub mod images;
 pub mod openai;
 pub mod structured;
 
@@ -36,6 +37,20 @@ pub struct ChatMessage {
     pub role: ApiRole,
     /// What is said.
     pub content: String,
+    /// Images shown with the message (`https:` or `data:` URLs), sent as image content parts after the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+
+impl ChatMessage {
+    /// A text-only message.
+    pub fn text(role: ApiRole, content: impl Into<String>) -> Self {
+        ChatMessage {
+            role,
+            content: content.into(),
+            images: Vec::new(),
+        }
+    }
 }
 
 /// A chat completion request, independent of the provider.
@@ -215,11 +230,30 @@ pub fn connect(
     let fail =
         |e: LlmError| crate::Error::Config(format!("cannot set up the {url_var} client: {e}"));
     Ok(match role.backend {
-        BackendKind::Openai => std::sync::Arc::new(
-            openai::OpenAiBackend::new(&base, Some(key), timeout).map_err(fail)?,
-        ),
+        BackendKind::Openai => {
+            let mut headers: Vec<(String, String)> = role
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if let Some(org) = &role.organization {
+                headers.push(("OpenAI-Organization".into(), org.clone()));
+            }
+            std::sync::Arc::new(
+                openai::OpenAiBackend::new(&base, Some(key), timeout)
+                    .map_err(fail)?
+                    .with_headers(headers),
+            )
+        }
         BackendKind::Anthropic => std::sync::Arc::new(
-            anthropic::AnthropicBackend::new(&base, Some(key), timeout).map_err(fail)?,
+            anthropic::AnthropicBackend::new(&base, Some(key), timeout)
+                .map_err(fail)?
+                .with_headers(
+                    role.headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
         ),
     })
 }

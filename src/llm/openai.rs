@@ -43,9 +43,26 @@ impl OpenAiBackend {
     }
 
     fn body(request: &ChatRequest) -> Value {
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| {
+                if m.images.is_empty() {
+                    json!({"role": m.role, "content": m.content})
+                } else {
+                    let mut parts = vec![json!({"type": "text", "text": m.content})];
+                    parts.extend(
+                        m.images
+                            .iter()
+                            .map(|url| json!({"type": "image_url", "image_url": {"url": url}})),
+                    );
+                    json!({"role": m.role, "content": parts})
+                }
+            })
+            .collect();
         let mut body = json!({
             "model": request.model,
-            "messages": request.messages,
+            "messages": messages,
         });
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);

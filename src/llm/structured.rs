@@ -109,7 +109,7 @@ pub async fn complete_json(
     schema: &Value,
     tag: &CallTag,
 ) -> Result<Value, LlmError> {
-    if manager.capabilities().json_schema {
+    if manager.capabilities(tag.role).json_schema {
         request.json_schema = Some(schema.clone());
     } else {
         let instruction = prompts.render("instruction", schema, "")?;
@@ -119,13 +119,9 @@ pub async fn complete_json(
             .find(|m| m.role == ApiRole::System)
         {
             Some(system) => system.content = format!("{}\n\n{instruction}", system.content),
-            None => request.messages.insert(
-                0,
-                ChatMessage {
-                    role: ApiRole::System,
-                    content: instruction,
-                },
-            ),
+            None => request
+                .messages
+                .insert(0, ChatMessage::text(ApiRole::System, instruction)),
         }
     }
     let first = manager.complete(&request, tag).await?;
@@ -134,14 +130,13 @@ pub async fn complete_json(
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-    request.messages.push(ChatMessage {
-        role: ApiRole::Assistant,
-        content: first.content,
-    });
-    request.messages.push(ChatMessage {
-        role: ApiRole::User,
-        content: prompts.render("reask", schema, &error)?,
-    });
+    request
+        .messages
+        .push(ChatMessage::text(ApiRole::Assistant, first.content));
+    request.messages.push(ChatMessage::text(
+        ApiRole::User,
+        prompts.render("reask", schema, &error)?,
+    ));
     let second = manager.complete(&request, tag).await?;
     extract_json(&second.content)
         .and_then(|v| check_required(&v, schema).map(|_| v))

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod gate;
 pub mod ledger;
+pub mod routes;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -17,8 +18,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 pub use cache::Cache;
 pub use gate::Gate;
 pub use ledger::{Ledger, ModelPrice, UsageRow};
+pub use routes::Routes;
 
-use crate::config::LimitsConfig;
+use crate::config::{LimitsConfig, RoleName};
 use crate::llm::{ChatBackend, ChatRequest, ChatResponse, LlmError, TokenUsage};
 use crate::rng::Rng;
 
@@ -27,8 +29,8 @@ use crate::rng::Rng;
 pub struct CallTag {
     /// Conversation id.
     pub conversation: String,
-    /// Role (`user_agent`, `system_agent`, `judge` …).
-    pub role: String,
+    /// The role the request is for (it picks the backend, and the ledger row).
+    pub role: RoleName,
     /// A conversation already under way (its later turns go before new conversations' first turns).
     pub under_way: bool,
 }
@@ -36,6 +38,7 @@ pub struct CallTag {
 /// The scheduler.
 pub struct Manager {
     backend: Arc<dyn ChatBackend>,
+    routes: BTreeMap<RoleName, Arc<dyn ChatBackend>>,
     cfg: LimitsConfig,
     rpm: DefaultDirectRateLimiter,
     tpm: DefaultDirectRateLimiter,
@@ -72,6 +75,7 @@ impl Manager {
         };
         Manager {
             backend,
+            routes: BTreeMap::new(),
             rpm: RateLimiter::direct(quota(rpm, rpm_burst)),
             tpm: RateLimiter::direct(quota(tpm, tpm_burst)),
             tpm_burst,
@@ -85,6 +89,16 @@ impl Manager {
             pause_until: Mutex::new(None),
             jitter: Mutex::new(Rng::from_u64(0x6a69_7474_6572)),
         }
+    }
+
+    /// Send `role`'s requests to `backend` instead of the default one (the limits stay shared by every role).
+    pub fn with_route(mut self, role: RoleName, backend: Arc<dyn ChatBackend>) -> Self {
+        self.routes.insert(role, backend);
+        self
+    }
+
+    fn backend(&self, role: RoleName) -> &Arc<dyn ChatBackend> {
+        self.routes.get(&role).unwrap_or(&self.backend)
     }
 
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -106,9 +120,9 @@ impl Manager {
         Self::lock(&self.ledger).write_csv(path)
     }
 
-    /// What the backend behind this manager supports.
-    pub fn capabilities(&self) -> crate::llm::Capabilities {
-        self.backend.capabilities()
+    /// What the backend serving `role` supports.
+    pub fn capabilities(&self, role: RoleName) -> crate::llm::Capabilities {
+        self.backend(role).capabilities()
     }
 
     /// The current adaptive concurrency limit.
@@ -116,7 +130,8 @@ impl Manager {
         self.gate.limit()
     }
 
-    /// Estimated tokens of a request: the prompt (tiktoken cl100k) plus `max_tokens`.
+    /// Estimated tokens of a request: the prompt (tiktoken cl100k, plus 765 per image: a high-detail 1024×1024
+    /// image on OpenAI's tariff) plus `max_tokens`.
     pub fn estimate_tokens(request: &ChatRequest) -> u32 {
         static BPE: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
         let bpe = BPE.get_or_init(|| tiktoken_rs::cl100k_base().ok());
@@ -124,10 +139,11 @@ impl Manager {
             .messages
             .iter()
             .map(|m| {
-                4 + match bpe {
-                    Some(b) => b.encode_with_special_tokens(&m.content).len(),
-                    None => m.content.len() / 4 + 1,
-                }
+                4 + 765 * m.images.len()
+                    + match bpe {
+                        Some(b) => b.encode_with_special_tokens(&m.content).len(),
+                        None => m.content.len() / 4 + 1,
+                    }
             })
             .sum();
         (prompt as u32).saturating_add(request.max_tokens.unwrap_or(256))
@@ -141,13 +157,13 @@ impl Manager {
     ) -> Result<ChatResponse, LlmError> {
         let key3 = (
             tag.conversation.as_str(),
-            tag.role.as_str(),
+            tag.role.key(),
             request.model.as_str(),
         );
         if let Some(why) = self.stopped() {
             return Err(LlmError::Stopped(why));
         }
-        let cache_key = cache::key(request, &tag.conversation, &tag.role);
+        let cache_key = cache::key(request, &tag.conversation, tag.role.key());
         if let Some(cache) = &self.cache
             && let Ok(Some(hit)) = cache.get(&cache_key)
         {
@@ -176,7 +192,7 @@ impl Manager {
                 return Err(LlmError::Stopped(why));
             }
             let started = Instant::now();
-            let result = self.backend.complete(request).await;
+            let result = self.backend(tag.role).complete(request).await;
             let latency = started.elapsed();
             match result {
                 Ok(done) => {

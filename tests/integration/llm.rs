@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use musegen::config::LimitsConfig;
+use musegen::config::{LimitsConfig, RoleName};
 use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
 use musegen::llm::openai::OpenAiBackend;
 use musegen::llm::{ApiRole, ChatMessage, ChatRequest, LlmError, Secret};
@@ -40,14 +40,8 @@ fn request(i: usize) -> ChatRequest {
     ChatRequest {
         model: "fake-model".into(),
         messages: vec![
-            ChatMessage {
-                role: ApiRole::System,
-                content: "You are a shopper.".into(),
-            },
-            ChatMessage {
-                role: ApiRole::User,
-                content: format!("Say something about item {i}."),
-            },
+            ChatMessage::text(ApiRole::System, "You are a shopper."),
+            ChatMessage::text(ApiRole::User, format!("Say something about item {i}.")),
         ],
         temperature: Some(0.7),
         max_tokens: Some(64),
@@ -62,7 +56,7 @@ async fn run_all(m: &Arc<Manager>, ids: std::ops::Range<usize>) -> Vec<Result<St
             tokio::spawn(async move {
                 let tag = CallTag {
                     conversation: format!("c{i}"),
-                    role: "user_agent".into(),
+                    role: RoleName::UserAgent,
                     under_way: i % 2 == 0,
                 };
                 m.complete(&request(i), &tag).await.map(|r| r.content)
@@ -274,7 +268,7 @@ async fn the_budget_cap_holds() {
     for i in 0..50 {
         let tag = CallTag {
             conversation: format!("c{i}"),
-            role: "judge".into(),
+            role: RoleName::Judge,
             under_way: false,
         };
         match m.complete(&request(i), &tag).await {
@@ -358,7 +352,7 @@ mod structured {
     fn tag() -> CallTag {
         CallTag {
             conversation: "c1".into(),
-            role: "judge".into(),
+            role: RoleName::Judge,
             under_way: false,
         }
     }

@@ -45,9 +45,11 @@ fn run_with_args(
     .args(extra)
     .current_dir(dir)
     .env("OPENAI_BASE_URL", base)
-    .env_remove("OPENAI_API_KEY");
+    .env("ANTHROPIC_BASE_URL", base.trim_end_matches("/v1"))
+    .env_remove("OPENAI_API_KEY")
+    .env_remove("ANTHROPIC_API_KEY");
     if let Some(k) = key {
-        cmd.env("OPENAI_API_KEY", k);
+        cmd.env("OPENAI_API_KEY", k).env("ANTHROPIC_API_KEY", k);
     }
     let out = cmd.output().unwrap();
     crate::util::Output {
@@ -203,4 +205,85 @@ fn a_conversation_past_its_deadline_fails_and_is_recorded() {
                 || f["message"].as_str().unwrap().contains("timed out")),
         "{failures:?}"
     );
+}
+
+#[test]
+fn roles_on_two_backends_share_one_run_and_a_vision_user_sees_the_item_images() {
+    let (rt, server) = server(FakeConfig {
+        api_key: Some("sk-test-key".into()),
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The sample catalog's image references, made real: one small JPEG per item under pictures/.
+    crate::util::ok(
+        d,
+        &[
+            "catalog",
+            "sample",
+            "--items",
+            "500",
+            "--seed",
+            "7",
+            "--catalog",
+            "probe.db",
+            "--jsonl",
+            "items.jsonl",
+        ],
+    );
+    for item in jsonl(&d.join("items.jsonl")) {
+        for image in item["images"].as_array().unwrap() {
+            let path = d.join("pictures").join(image.as_str().unwrap());
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, [0xff, 0xd8, 0xff, 0xe0]).unwrap();
+        }
+    }
+    let extra = [
+        "--set",
+        "roles.user_agent.backend=anthropic",
+        "--set",
+        "roles.user_agent.vision=true",
+        "--set",
+        "catalog.images_dir=pictures",
+        "--set",
+        "profiles.count=6",
+    ];
+    let out = run_with_args(d, &server.base_url(), Some("sk-test-key"), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let conversations = jsonl(&d.join("out/conversations.jsonl"));
+    assert_eq!(conversations.len(), 6);
+    let stats = rt.block_on(server.stats());
+    let (mut user_turns, mut system_turns, mut shown_to_user) = (0u64, 0u64, 0u64);
+    for c in &conversations {
+        let turns = c["turns"].as_array().unwrap();
+        for (i, t) in turns.iter().enumerate() {
+            match t["role"].as_str().unwrap() {
+                "user" => {
+                    user_turns += 1;
+                    // Every recommendation the user has seen so far goes along with this request.
+                    shown_to_user += turns[..i]
+                        .iter()
+                        .filter(|p| p["role"] == "system")
+                        .map(|p| p["images"].as_array().map_or(0, Vec::len) as u64)
+                        .sum::<u64>();
+                }
+                _ => system_turns += 1,
+            }
+        }
+    }
+    assert_eq!(
+        stats.by_route.get("/v1/messages").copied(),
+        Some(user_turns)
+    );
+    assert_eq!(
+        stats.by_route.get("/v1/chat/completions").copied(),
+        Some(system_turns)
+    );
+    assert!(shown_to_user > 0);
+    assert_eq!(
+        stats.images, shown_to_user,
+        "the system agent has no vision"
+    );
+    // The images are sent, never cached as text or logged.
+    assert!(!out.stderr.contains("base64"));
 }

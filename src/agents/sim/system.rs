@@ -71,12 +71,23 @@ impl<'a> SimSystem<'a> {
         }
     }
 
-    /// The text of `act`: from the phrase bank, or from the language model when this role has one.
-    fn speak(&mut self, act: &str, ctx: &SystemContext) -> Result<String> {
+    /// The text of `act`: from the phrase bank, or from the language model when this role has one (which, with
+    /// vision, sees `shown`: the images of the item the turn is about).
+    fn speak_showing(
+        &mut self,
+        act: &str,
+        ctx: &SystemContext,
+        shown: &[String],
+    ) -> Result<String> {
         match self.voice {
-            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history),
+            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history, shown),
             None => self.phrases.system(act, ctx, &mut self.rng),
         }
+    }
+
+    /// The text of `act`, about no item in particular.
+    fn speak(&mut self, act: &str, ctx: &SystemContext) -> Result<String> {
+        self.speak_showing(act, ctx, &[])
     }
 
     /// Learn from the user turns not read yet.
@@ -214,10 +225,11 @@ impl<'a> SimSystem<'a> {
         } else {
             "recommend_again"
         };
-        let text = self.speak(act, &ctx)?;
+        let images: Vec<String> = item.image.clone().into_iter().collect();
+        let text = self.speak_showing(act, &ctx, &images)?;
         let mut turn = self.turn(Action::Recommend, text, Vec::new());
         turn.items = vec![item.id.clone()];
-        turn.images = item.image.clone().into_iter().collect();
+        turn.images = images;
         turn.query = Some(query);
         Ok(turn)
     }
