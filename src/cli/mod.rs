@@ -111,6 +111,9 @@ enum DevCommand {
         /// Bearer key to require (any key when absent).
         #[arg(long)]
         api_key: Option<String>,
+        /// Share of JSON-schema yes/no answers that say no (a plausibility gate or judge refusing).
+        #[arg(long, default_value_t = 0.0)]
+        false_share: f64,
     },
 }
 
@@ -387,6 +390,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
             tpm,
             fault_rate,
             api_key,
+            false_share,
         }) => {
             let cfg = crate::llm::fake::FakeConfig {
                 latency_ms: *latency_ms,
@@ -394,6 +398,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
                 tpm: *tpm,
                 api_key: api_key.clone(),
                 faults: crate::llm::fake::Faults::spread(fault_rate.clamp(0.0, 1.0)),
+                false_share: false_share.clamp(0.0, 1.0),
                 ..crate::llm::fake::FakeConfig::default()
             };
             let runtime = tokio::runtime::Runtime::new()

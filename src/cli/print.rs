@@ -222,6 +222,21 @@ pub fn profiles(r: &ProfilesReport, out: &Path, as_json: bool) -> Result<()> {
     );
     let reasons: Vec<String> = r.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("          reasons: {}", reasons.join(", "));
+    if let Some(w) = &r.writer {
+        println!(
+            "          scenario writer: {} written, {} judged implausible and redrawn, {} requirements replaced, {} narratives kept from the tables",
+            w.written, w.implausible, w.requirements_replaced, w.narratives_kept
+        );
+        println!(
+            "          llm: {} requests ({} cached, {} retried), {} prompt + {} completion tokens, ${:.4}",
+            w.usage.requests,
+            w.usage.cached,
+            w.usage.retries,
+            w.usage.prompt_tokens,
+            w.usage.completion_tokens,
+            w.usage.cost_usd
+        );
+    }
     Ok(())
 }
 

@@ -433,8 +433,9 @@ fn dialogue_hash(config: &Config) -> Result<String> {
     let mut d = config.dialogue.clone();
     d.sessions = 0;
     d.diversity_sample = 0;
-    let settings = serde_json::to_string(&(config.seed, &d, &config.roles))
-        .map_err(|e| Error::Run(e.to_string()))?;
+    let roles = (&config.roles.user_agent, &config.roles.system_agent);
+    let settings =
+        serde_json::to_string(&(config.seed, &d, roles)).map_err(|e| Error::Run(e.to_string()))?;
     let dir = config.prompts_dir.as_ref().map(|p| p.join("sim"));
     let files = crate::data::load_set(
         crate::data::SIM_PHRASES,
@@ -451,7 +452,13 @@ fn dialogue_hash(config: &Config) -> Result<String> {
     )?;
     let mut parts: Vec<&[u8]> = vec![settings.as_bytes()];
     parts.extend(files.iter().map(|f| f.text.as_bytes()));
-    parts.extend(llm_files.iter().map(|f| f.text.as_bytes()));
+    // The dialogue agents' prompts only (the scenario writer's shaped the profiles, which are hashed apart).
+    parts.extend(
+        llm_files
+            .iter()
+            .filter(|f| f.file_name == "user.toml" || f.file_name == "system.toml")
+            .map(|f| f.text.as_bytes()),
+    );
     Ok(format!("{:016x}", stable_hash(0, &parts)))
 }
 

@@ -1,6 +1,7 @@
 //! A fake OpenAI- and Anthropic-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
 //! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
-//! hang, malformed JSON, empty content, `finish_reason: length`), JSON-schema answers, and counters of what it saw.
+//! hang, malformed JSON, empty content, `finish_reason: length`), JSON-schema answers (the first enum value, `true`, `1`,
+//! one array element, and for a described string property its description and words drawn from the request's hash), and counters of what it saw.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -80,6 +81,9 @@ pub struct FakeConfig {
     pub hang: Duration,
     /// Seed of the fault and latency draws.
     pub seed: u64,
+    /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
+    /// from the request's hash so the same request always gets the same answer.
+    pub false_share: f64,
 }
 
 impl Default for FakeConfig {
@@ -95,6 +99,7 @@ impl Default for FakeConfig {
             faults: Faults::default(),
             hang: Duration::from_secs(30),
             seed: 1,
+            false_share: 0.0,
         }
     }
 }
@@ -335,7 +340,7 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     let hash = xxhash_rust::xxh3::xxh3_64(&body);
     let content = match fault {
         Some("empty") => String::new(),
-        _ => content_for(&request, hash),
+        _ => content_for(&request, hash, cfg.false_share),
     };
     let finish = if fault == Some("length") {
         "length"
@@ -506,10 +511,10 @@ fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
 
 /// A deterministic answer: a JSON object following the requested schema (given as a response format, or as a
 /// schema line in the system prompt — then wrapped in prose and a code fence, as models do), else a short text.
-fn content_for(request: &Value, hash: u64) -> String {
+fn content_for(request: &Value, hash: u64, false_share: f64) -> String {
     let schema = &request["response_format"]["json_schema"]["schema"];
     if schema.is_object() {
-        return fill_schema(schema).to_string();
+        return fill_schema(schema, hash, false_share).to_string();
     }
     let system = request["system"].as_str().map(str::to_string).or_else(|| {
         request["messages"]
@@ -518,7 +523,10 @@ fn content_for(request: &Value, hash: u64) -> String {
             .and_then(|x| x["content"].as_str().map(str::to_string))
     });
     if let Some(schema) = system.as_deref().and_then(schema_in_text) {
-        return format!("Here you go:\n```json\n{}\n```", fill_schema(&schema));
+        return format!(
+            "Here you go:\n```json\n{}\n```",
+            fill_schema(&schema, hash, false_share)
+        );
     }
     let last = request["messages"]
         .as_array()
@@ -540,24 +548,97 @@ fn schema_in_text(text: &str) -> Option<Value> {
     })
 }
 
-fn fill_schema(schema: &Value) -> Value {
+/// Words the fake strings are made of, so that answers to different requests differ as real ones do.
+const WORDS: &[&str] = &[
+    "autumn",
+    "bright",
+    "city",
+    "dinner",
+    "evening",
+    "friend",
+    "garden",
+    "holiday",
+    "island",
+    "journey",
+    "kitchen",
+    "lake",
+    "morning",
+    "new",
+    "office",
+    "park",
+    "quiet",
+    "rain",
+    "summer",
+    "train",
+    "urban",
+    "visit",
+    "weekend",
+    "yard",
+    "zest",
+    "birthday",
+    "concert",
+    "dance",
+    "exam",
+    "festival",
+    "gallery",
+    "hike",
+    "interview",
+    "jog",
+    "keynote",
+    "launch",
+    "market",
+    "nephew",
+    "opening",
+    "picnic",
+    "reunion",
+    "school",
+    "trip",
+    "uncle",
+    "voyage",
+    "wedding",
+    "brunch",
+    "cousin",
+    "deadline",
+    "promotion",
+    "retreat",
+    "season",
+    "team",
+    "match",
+    "stage",
+];
+
+/// A string for a schema property: `Fake <description>:` and a dozen words drawn from the request's hash.
+fn fake_text(description: &str, hash: u64) -> String {
+    let mut rng = Rng::from_u64(hash);
+    let words: Vec<&str> = (0..12).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+    format!("Fake {description}: {}.", words.join(" "))
+}
+
+fn fill_schema(schema: &Value, hash: u64, false_share: f64) -> Value {
     match schema["type"].as_str() {
         Some("object") => {
             let mut out = serde_json::Map::new();
             if let Some(props) = schema["properties"].as_object() {
-                for (k, v) in props {
-                    out.insert(k.clone(), fill_schema(v));
+                for (i, (k, v)) in props.iter().enumerate() {
+                    out.insert(
+                        k.clone(),
+                        fill_schema(v, hash ^ (i as u64 + 1), false_share),
+                    );
                 }
             }
             Value::Object(out)
         }
-        Some("array") => json!([fill_schema(&schema["items"])]),
+        Some("array") => json!([fill_schema(&schema["items"], hash, false_share)]),
         Some("integer") => json!(1),
         Some("number") => json!(1.0),
-        Some("boolean") => json!(true),
-        _ => match schema["enum"].as_array().and_then(|e| e.first()) {
-            Some(v) => v.clone(),
-            None => json!("x"),
+        Some("boolean") => json!(Rng::from_u64(hash).unit() >= false_share),
+        _ => match (
+            schema["enum"].as_array().and_then(|e| e.first()),
+            schema["description"].as_str(),
+        ) {
+            (Some(v), _) => v.clone(),
+            (None, Some(d)) => json!(fake_text(d, hash)),
+            (None, None) => json!("x"),
         },
     }
 }

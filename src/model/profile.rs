@@ -144,6 +144,9 @@ pub struct Scenario {
     /// Category constraint: the target's category path.
     #[serde(default)]
     pub category: Vec<String>,
+    /// Who wrote the narrative and requirements when it was a language model (`llm:MODEL`); absent for the tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
 }
 
 /// Persona + scenario + target item: everything the user agent knows.
@@ -195,6 +198,7 @@ mod tests {
                 }],
                 budget: Some(Budget { max: 80.0 }),
                 category: vec!["Clothing".into(), "Dresses".into()],
+                written_by: None,
             },
             target_item_id: "s000042".into(),
         };

@@ -26,6 +26,8 @@ pub enum Rejection {
     NoReason,
     /// No category of the catalog suits the persona and the reason.
     NoTarget,
+    /// The scenario writer (a language model) judged the draw implausible.
+    Implausible,
 }
 
 impl Rejection {
@@ -38,6 +40,7 @@ impl Rejection {
             Rejection::NearDuplicate => "near_duplicate",
             Rejection::NoReason => "no_reason",
             Rejection::NoTarget => "no_target",
+            Rejection::Implausible => "implausible",
         }
     }
 }
@@ -202,6 +205,7 @@ impl Drawer<'_> {
                 requirements,
                 budget: Some(Budget { max: budget }),
                 category: path.clone(),
+                written_by: None,
             },
             target_item_id: candidate.id.clone(),
         }))
@@ -251,7 +255,9 @@ impl Drawer<'_> {
         }
     }
 
-    fn requirements(&self, item: &Item, rng: &mut Rng) -> Result<Vec<Requirement>> {
+    /// The attributes of `item` a requirement can come from: (attribute key, value, weight), details first, then
+    /// features short enough to say in a chat.
+    pub fn requirement_pool(&self, item: &Item) -> Vec<(String, String, f64)> {
         let t = self.tables;
         let mut pool: Vec<(String, String, f64)> = Vec::new();
         for attr in &t.requirement_attributes {
@@ -271,6 +277,12 @@ impl Drawer<'_> {
                 t.feature_weight / features.len() as f64,
             ));
         }
+        pool
+    }
+
+    fn requirements(&self, item: &Item, rng: &mut Rng) -> Result<Vec<Requirement>> {
+        let t = self.tables;
+        let mut pool = self.requirement_pool(item);
         let mut out = Vec::new();
         while out.len() < self.cfg.requirements.get() && !pool.is_empty() {
             let Some(table) = Weighted::new(pool.iter().map(|p| p.2)) else {

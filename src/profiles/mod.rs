@@ -6,6 +6,7 @@ pub mod draw;
 pub mod muse;
 pub mod tables;
 pub mod targets;
+pub mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ use dedup::{MinHasher, NearDuplicateIndex};
 use draw::{Drawer, Rejection};
 use tables::Tables;
 use targets::Targets;
+use writer::{ScenarioWriter, WriterReport, Written};
 
 /// What a profiles run did.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -37,6 +39,9 @@ pub struct ProfilesReport {
     pub reasons: BTreeMap<String, usize>,
     /// Seconds taken.
     pub seconds: f64,
+    /// What the LLM scenario writer did, when one wrote the scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<WriterReport>,
 }
 
 /// One profile as a worker produced it: the profile, the attempt that made it, and the rejections on the way.
@@ -46,6 +51,23 @@ struct Drawn {
     attempt: u32,
     rejections: Vec<Rejection>,
     signature: Vec<u32>,
+    /// The scenario writer's requirement picks that were replaced, and whether its narrative was unusable.
+    replaced: usize,
+    narrative_kept: bool,
+}
+
+impl Drawn {
+    fn failed(n: usize, error: Error, attempt: u32, rejections: Vec<Rejection>) -> Self {
+        Drawn {
+            n,
+            profile: Err(error),
+            attempt,
+            rejections,
+            signature: Vec::new(),
+            replaced: 0,
+            narrative_kept: false,
+        }
+    }
 }
 
 /// Generate `count` profiles from the catalog at `catalog` into `out` (written whole or not at all).
@@ -73,61 +95,74 @@ pub fn generate(
         ..Default::default()
     };
     let mut file = AtomicFile::create(out)?;
-    let mut writer = JsonlWriter::new(&mut file, out);
+    let mut jsonl = JsonlWriter::new(&mut file, out);
     let mut progress = Progress::new("profiles", count as u64, quiet);
     let max = cfg.max_attempts.get();
+    // With a language model writing the scenarios, draws wait on the network: run as many as may be in flight.
+    let writer = match out.parent() {
+        Some(dir) => ScenarioWriter::connect(config, &dir.join("cache.db"))?,
+        None => ScenarioWriter::connect(config, Path::new("cache.db"))?,
+    };
+    if writer.is_some() {
+        report.writer = Some(WriterReport::default());
+    }
+    let threads = match &writer {
+        Some(_) => config.limits.concurrency.get(),
+        None => config.effective_threads(),
+    };
     let first_accepted = |idx: &Index, n: usize, from: u32| -> Drawn {
         let mut rejections = Vec::new();
         for attempt in from..max {
-            match drawer.draw(idx, n, attempt) {
-                Ok(Ok(profile)) => {
-                    let signature = if cfg.dedup.enabled {
-                        hasher.signature(&profile.scenario.narrative)
-                    } else {
-                        Vec::new()
-                    };
-                    return Drawn {
-                        n,
-                        profile: Ok(profile),
-                        attempt,
-                        rejections,
-                        signature,
-                    };
+            let profile = match drawer.draw(idx, n, attempt) {
+                Ok(Ok(profile)) => profile,
+                Ok(Err(r)) => {
+                    rejections.push(r);
+                    continue;
                 }
-                Ok(Err(r)) => rejections.push(r),
-                Err(e) => {
-                    return Drawn {
-                        n,
-                        profile: Err(e),
-                        attempt,
-                        rejections,
-                        signature: Vec::new(),
-                    };
-                }
-            }
+                Err(e) => return Drawn::failed(n, e, attempt, rejections),
+            };
+            let (profile, replaced, narrative_kept) = match &writer {
+                None => (profile, 0, false),
+                Some(w) => match rewrite(w, &drawer, idx, profile, attempt) {
+                    Ok(Written::Implausible(why)) => {
+                        tracing::debug!("profile {n} attempt {attempt} implausible: {why}");
+                        rejections.push(Rejection::Implausible);
+                        continue;
+                    }
+                    Ok(Written::Profile {
+                        profile,
+                        replaced,
+                        narrative_kept,
+                    }) => (*profile, replaced, narrative_kept),
+                    Err(e) => return Drawn::failed(n, e, attempt, rejections),
+                },
+            };
+            let signature = if cfg.dedup.enabled {
+                hasher.signature(&profile.scenario.narrative)
+            } else {
+                Vec::new()
+            };
+            return Drawn {
+                n,
+                profile: Ok(profile),
+                attempt,
+                rejections,
+                signature,
+                replaced,
+                narrative_kept,
+            };
         }
-        Drawn {
-            n,
-            profile: Err(exhausted(n, max, &rejections)),
-            attempt: max,
-            rejections,
-            signature: Vec::new(),
-        }
+        let error = exhausted(n, max, &rejections);
+        Drawn::failed(n, error, max, rejections)
     };
-    parallel::map_ordered_with(
+    let outcome = parallel::map_ordered_with(
         count,
-        config.effective_threads(),
+        threads,
         2048,
         || Index::open(catalog),
         |idx, n| match idx {
             Ok(idx) => first_accepted(idx, n, 0),
-            Err(e) => Drawn {
-                n,
-                profile: Err(Error::Run(e.to_string())),
-                attempt: 0,
-                rejections: Vec::new(),
-                signature: Vec::new(),
-            },
+            Err(e) => Drawn::failed(n, Error::Run(e.to_string()), 0, Vec::new()),
         },
         |mut drawn| {
             // Every rejection on the way to this profile, near-duplicates included, for the report and the error.
@@ -148,19 +183,56 @@ pub fn generate(
                     continue;
                 }
                 count_rejections(&mut report, &history);
+                if let Some(w) = report.writer.as_mut() {
+                    w.written += 1;
+                    w.requirements_replaced += drawn.replaced;
+                    w.narratives_kept += usize::from(drawn.narrative_kept);
+                }
                 let reason = profile.scenario.purchase_reason.clone().unwrap_or_default();
                 *report.reasons.entry(reason).or_insert(0) += 1;
-                writer.write(&profile)?;
+                jsonl.write(&profile)?;
                 report.written += 1;
                 progress.inc(1);
                 return Ok(());
             }
         },
-    )?;
-    drop(writer);
+    );
+    if let Some(w) = &writer {
+        // The ledger is kept even when the run stops, so what was paid for is on record.
+        let usage = out.with_file_name("profiles.usage.csv");
+        w.write_usage(&usage)?;
+        if let Some(r) = report.writer.as_mut() {
+            r.implausible = report.rejected.get("implausible").copied().unwrap_or(0);
+            r.usage = w.totals();
+        }
+    }
+    outcome?;
+    drop(jsonl);
     file.commit()?;
     report.seconds = progress.finish().as_secs_f64();
     Ok(report)
+}
+
+/// Let the scenario writer judge and rewrite a drawn profile, offering the target's attributes as requirements.
+fn rewrite(
+    writer: &ScenarioWriter,
+    drawer: &Drawer<'_>,
+    index: &Index,
+    profile: Profile,
+    attempt: u32,
+) -> Result<Written> {
+    let item = index.get(&profile.target_item_id)?.ok_or_else(|| {
+        Error::Run(format!(
+            "target {} vanished from the catalog",
+            profile.target_item_id
+        ))
+    })?;
+    let candidates: Vec<(String, String)> = drawer
+        .requirement_pool(&item)
+        .into_iter()
+        .map(|(attribute, value, _)| (attribute, value))
+        .collect();
+    writer.write(profile, &item, &candidates, attempt)
 }
 
 fn count_rejections(report: &mut ProfilesReport, rejections: &[Rejection]) {

@@ -129,6 +129,7 @@ fn record(
             }],
             budget: None,
             category: item.categories.clone(),
+            written_by: None,
         },
         target_item_id: item.id.clone(),
     };

@@ -10,4 +10,5 @@ mod llm;
 mod llm_run;
 mod profiles;
 mod run;
+mod scenario_writer;
 mod util;

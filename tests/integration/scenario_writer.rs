@@ -1,0 +1,137 @@
+//! The LLM scenario writer against the fake server: every profile's narrative and requirements come from the model,
+//! implausible draws are redrawn and counted, picks stay among the target's own attributes, faults are retried, and
+//! a rerun is answered from the cache byte for byte without a request.
+
+use std::collections::BTreeMap;
+
+use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
+use serde_json::Value;
+
+use crate::util::{jsonl, ok};
+
+fn profiles(dir: &std::path::Path, base: &str) -> crate::util::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "profiles",
+            "--count",
+            "40",
+            "--json",
+            "-q",
+            "--set",
+            "roles.scenario_writer.agent=llm",
+            "--set",
+            "limits.rpm=60000",
+            "--set",
+            "limits.backoff_base_ms=5",
+        ])
+        .current_dir(dir)
+        .env("OPENAI_BASE_URL", base)
+        .env("OPENAI_API_KEY", "sk-writer")
+        .output()
+        .unwrap();
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_llm_scenario_writer_gates_writes_and_stays_grounded() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(FakeServer::start(
+            FakeConfig {
+                api_key: Some("sk-writer".into()),
+                false_share: 0.3,
+                faults: Faults {
+                    server_error: 0.03,
+                    malformed: 0.03,
+                    ..Faults::default()
+                },
+                ..FakeConfig::default()
+            },
+            0,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "800"]);
+    ok(d, &["catalog", "export", "--jsonl", "items.jsonl"]);
+    let items: BTreeMap<String, Value> = jsonl(&d.join("items.jsonl"))
+        .into_iter()
+        .map(|i| (i["id"].as_str().unwrap().to_string(), i))
+        .collect();
+
+    let out = profiles(d, &server.base_url());
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["written"], 40);
+    let writer = &report["writer"];
+    assert_eq!(writer["written"], 40);
+    let implausible = writer["implausible"].as_u64().unwrap();
+    assert!(implausible > 0, "a 30% 'no' rate gave no redraw: {report}");
+    assert_eq!(
+        report["rejected"]["implausible"].as_u64(),
+        Some(implausible)
+    );
+
+    let written = jsonl(&d.join("profiles.jsonl"));
+    assert_eq!(written.len(), 40);
+    for p in &written {
+        let s = &p["scenario"];
+        assert_eq!(s["written_by"], "llm:gpt-4o-mini");
+        assert!(
+            s["narrative"]
+                .as_str()
+                .unwrap()
+                .starts_with("Fake backstory")
+        );
+        let target = &items[p["target_item_id"].as_str().unwrap()];
+        let reqs = s["requirements"].as_array().unwrap();
+        assert!(!reqs.is_empty());
+        for r in reqs {
+            let value = r["value"].as_str().unwrap();
+            let in_details = target["details"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|v| v == value);
+            let in_features = target["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == value);
+            assert!(
+                in_details || in_features,
+                "{value} is not an attribute of {target}"
+            );
+        }
+    }
+    // One ledger row per draw the model saw: the written ones and the implausible ones.
+    let usage = std::fs::read_to_string(d.join("profiles.usage.csv")).unwrap();
+    assert_eq!(
+        usage.lines().count() - 1,
+        40 + implausible as usize,
+        "{usage}"
+    );
+    assert!(!usage.contains("sk-writer"));
+    let stats = rt.block_on(server.stats());
+    assert!(
+        stats.by_status.get(&500).copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    assert_eq!(stats.repeated_successes, 0);
+
+    // A rerun is served by the cache: the same bytes, not one more request.
+    let first = std::fs::read(d.join("profiles.jsonl")).unwrap();
+    std::fs::remove_file(d.join("profiles.jsonl")).unwrap();
+    let again = profiles(d, &server.base_url());
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(std::fs::read(d.join("profiles.jsonl")).unwrap(), first);
+    assert_eq!(rt.block_on(server.stats()).requests, stats.requests);
+}
