@@ -57,8 +57,15 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
 pub const SIM_PHRASES: &[(&str, &str)] = embed!("prompts/sim", ["user.toml", "system.toml"]);
 
 /// The LLM agents' prompts (`prompts/llm/*.toml`).
-pub const LLM_PROMPTS: &[(&str, &str)] =
-    embed!("prompts/llm", ["user.toml", "system.toml", "scenario.toml"]);
+pub const LLM_PROMPTS: &[(&str, &str)] = embed!(
+    "prompts/llm",
+    [
+        "user.toml",
+        "system.toml",
+        "scenario.toml",
+        "retrieval.toml"
+    ]
+);
 
 /// The embedded files of `embedded`, each replaced by a file of the same name in `override_dir`;
 /// with `allow_new`, other `*.toml` files of the folder are added too (in name order).

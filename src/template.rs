@@ -50,15 +50,35 @@ impl TemplateBank {
 
     /// Render template `index` of `group` with `ctx`, collapsing runs of whitespace.
     pub fn render(&self, group: &str, index: usize, ctx: &Value) -> Result<String> {
+        Ok(collapse_whitespace(&self.render_raw(group, index, ctx)?))
+    }
+
+    /// Render a prompt: whitespace collapsed within each line, line breaks kept (lists stay lists), runs of blank
+    /// lines made one.
+    pub fn render_prompt(&self, group: &str, ctx: &Value) -> Result<String> {
+        let text = self.render_raw(group, 0, ctx)?;
+        let mut out: Vec<String> = Vec::new();
+        for line in text.lines().map(collapse_whitespace) {
+            if line.is_empty() && out.last().is_none_or(String::is_empty) {
+                continue;
+            }
+            out.push(line);
+        }
+        while out.last().is_some_and(String::is_empty) {
+            out.pop();
+        }
+        Ok(out.join("\n"))
+    }
+
+    fn render_raw(&self, group: &str, index: usize, ctx: &Value) -> Result<String> {
         let name = format!("{group}#{index}");
         let template = self
             .env
             .get_template(&name)
             .map_err(|e| Error::Run(format!("template {name}: {e}")))?;
-        let text = template
+        template
             .render(ctx)
-            .map_err(|e| Error::Run(format!("template {name}: {e}")))?;
-        Ok(collapse_whitespace(&text))
+            .map_err(|e| Error::Run(format!("template {name}: {e}")))
     }
 }
 
@@ -87,6 +107,20 @@ mod tests {
         let ctx = minijinja::context! { a => "x", b => "y" };
         assert_eq!(bank.render("t", 0, &ctx).unwrap(), "x, y");
         assert_eq!(bank.len("t"), 1);
+    }
+
+    #[test]
+    fn prompts_keep_their_lines() {
+        let mut bank = TemplateBank::new(false);
+        let source =
+            "Items:\n{% for i in items %}{{ loop.index }}.  {{ i }}\n{% endfor %}\n\n\nPick one.\n"
+                .to_string();
+        bank.add_group("p", &[source], "test").unwrap();
+        let ctx = minijinja::context! { items => vec!["a", "b"] };
+        assert_eq!(
+            bank.render_prompt("p", &ctx).unwrap(),
+            "Items:\n1. a\n2. b\n\nPick one."
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and their offline family `sim`. The LLM family implements the same traits.
 
 pub mod llm;
+pub mod retrieval;
 pub mod sim;
 
 use crate::Result;

@@ -155,6 +155,21 @@ pub struct RoleConfig {
     pub organization: Option<String>,
     /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
     pub headers: std::collections::BTreeMap<String, String>,
+    /// `system_agent` only: who picks the items. `sim`: the simulator's retrieval from what it learnt; `llm`: the
+    /// model summarises the conversation into needs and a query, the catalog index is searched and reranked, and
+    /// the model picks among the best candidates (prompts/llm/retrieval.toml).
+    pub retrieval: Retrieval,
+}
+
+/// Who runs the system agent's retrieval chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Retrieval {
+    /// The simulator (from the user's dialogue acts, over the in-memory catalog).
+    #[default]
+    Sim,
+    /// The language model (from the conversation's text, over the catalog's full-text index).
+    Llm,
 }
 
 impl Default for RoleConfig {
@@ -170,6 +185,7 @@ impl Default for RoleConfig {
             vision: false,
             organization: None,
             headers: std::collections::BTreeMap::new(),
+            retrieval: Retrieval::Sim,
         }
     }
 }
@@ -444,6 +460,17 @@ impl Config {
                 "profiles.dedup.bands",
                 "× profiles.dedup.rows must be at most 512 hash functions",
             );
+        }
+        for role in RoleName::ALL {
+            let r = self.roles.get(role);
+            if r.retrieval == Retrieval::Llm
+                && (role != RoleName::SystemAgent || r.agent != AgentKind::Llm)
+            {
+                return bad(
+                    &format!("roles.{}.retrieval", role.key()),
+                    "can be \"llm\" only for roles.system_agent with agent = \"llm\"",
+                );
+            }
         }
         let g = &self.dialogue;
         if g.chit_chat.iter().any(|p| !(0.0..=1.0).contains(p)) {

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::agents::llm::LlmVoice;
+use crate::agents::retrieval::RetrievalChain;
 use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
-use crate::config::{AgentKind, RoleName};
+use crate::config::{AgentKind, Retrieval, RoleName};
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::manager::{Cache, Manager};
@@ -159,6 +160,7 @@ fn generate_with(
         reason_labels: &reason_labels,
         user_voice: llm.as_ref().and_then(|l| l.user.as_ref()),
         system_voice: llm.as_ref().and_then(|l| l.system.as_ref()),
+        system_chain: llm.as_ref().and_then(|l| l.chain.as_ref()),
         config_deadline: config
             .limits
             .conversation_deadline_secs
@@ -305,6 +307,7 @@ struct LlmSetup {
     manager: Arc<Manager>,
     user: Option<LlmVoice>,
     system: Option<LlmVoice>,
+    chain: Option<RetrievalChain>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -343,7 +346,22 @@ impl LlmSetup {
                 })
                 .transpose()
         };
+        let system_role = &config.roles.system_agent;
+        let chain = (system_role.agent == AgentKind::Llm
+            && system_role.retrieval == Retrieval::Llm)
+            .then(|| {
+                RetrievalChain::new(
+                    manager.clone(),
+                    runtime.handle().clone(),
+                    system_role.clone(),
+                    config.prompts_dir.as_deref(),
+                    &paths.catalog,
+                    config.dialogue.candidates.get(),
+                )
+            })
+            .transpose()?;
         Ok(Some(LlmSetup {
+            chain,
             user: voice(Role::User, &config.roles.user_agent)?,
             system: voice(Role::System, &config.roles.system_agent)?,
             manager,
@@ -456,7 +474,7 @@ fn dialogue_hash(config: &Config) -> Result<String> {
     parts.extend(
         llm_files
             .iter()
-            .filter(|f| f.file_name == "user.toml" || f.file_name == "system.toml")
+            .filter(|f| f.file_name != "scenario.toml")
             .map(|f| f.text.as_bytes()),
     );
     Ok(format!("{:016x}", stable_hash(0, &parts)))

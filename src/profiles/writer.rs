@@ -188,8 +188,11 @@ impl ScenarioWriter {
         let request = ChatRequest {
             model: self.role.model.clone(),
             messages: vec![
-                ChatMessage::text(ApiRole::System, self.prompts.render("system", 0, &value)?),
-                ChatMessage::text(ApiRole::User, self.prompts.render("write", 0, &value)?),
+                ChatMessage::text(
+                    ApiRole::System,
+                    self.prompts.render_prompt("system", &value)?,
+                ),
+                ChatMessage::text(ApiRole::User, self.prompts.render_prompt("write", &value)?),
             ],
             temperature: Some(self.role.temperature),
             max_tokens: Some(self.role.max_tokens),

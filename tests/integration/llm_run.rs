@@ -287,3 +287,88 @@ fn roles_on_two_backends_share_one_run_and_a_vision_user_sees_the_item_images() 
     // The images are sent, never cached as text or logged.
     assert!(!out.stderr.contains("base64"));
 }
+
+#[test]
+fn an_llm_retrieval_chain_recommends_real_unrepeated_items_at_two_requests_a_recommendation() {
+    let (rt, server) = server(FakeConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let extra = [
+        "--set",
+        "roles.system_agent.retrieval=llm",
+        "--set",
+        "profiles.count=8",
+    ];
+    let out = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    crate::util::ok(
+        d,
+        &[
+            "catalog",
+            "export",
+            "--catalog",
+            "out/catalog.db",
+            "--jsonl",
+            "items.jsonl",
+        ],
+    );
+    let ids: std::collections::HashSet<String> = jsonl(&d.join("items.jsonl"))
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    let conversations = jsonl(&d.join("out/conversations.jsonl"));
+    assert_eq!(conversations.len(), 8);
+    let (mut turns, mut chain_turns) = (0usize, 0usize);
+    for c in &conversations {
+        let mut seen = std::collections::HashSet::new();
+        for t in c["turns"].as_array().unwrap() {
+            turns += 1;
+            match t["action"].as_str().unwrap() {
+                "recommend" if t["role"] == "system" => {
+                    chain_turns += 1;
+                    let id = t["items"][0].as_str().unwrap();
+                    assert!(ids.contains(id), "{id} is not in the catalog");
+                    assert!(
+                        seen.insert(id.to_string()),
+                        "{id} recommended twice in {}",
+                        c["id"]
+                    );
+                    assert!(t["query"].is_string(), "{t}");
+                    assert!(
+                        t["text"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("Fake recommendation")
+                    );
+                }
+                "clarify" => chain_turns += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(chain_turns > 8, "too few recommendations: {chain_turns}");
+    // Every turn is one request; each turn the chain decided cost one more (the needs), a recommendation being
+    // the needs and the pick, a question the needs and its phrasing.
+    assert_eq!(
+        rt.block_on(server.stats()).requests as usize,
+        turns + chain_turns
+    );
+}
+
+#[test]
+fn llm_retrieval_on_a_sim_or_non_system_role_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for set in [
+        "roles.user_agent.retrieval=llm",
+        "roles.system_agent.agent=sim",
+    ] {
+        let out = run_with_args(
+            dir.path(),
+            "http://127.0.0.1:9/v1",
+            Some("k"),
+            &["--set", "roles.system_agent.retrieval=llm", "--set", set],
+        );
+        assert_eq!(out.code, 2, "{set}: {}", out.stderr);
+        assert!(out.stderr.contains(".retrieval"), "{}", out.stderr);
+    }
+}

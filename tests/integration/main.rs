@@ -9,6 +9,7 @@ mod importers;
 mod llm;
 mod llm_run;
 mod profiles;
+mod retrieval;
 mod run;
 mod scenario_writer;
 mod util;

@@ -30,6 +30,8 @@ pub struct SimWorld<'a> {
     pub user_voice: Option<&'a crate::agents::llm::LlmVoice>,
     /// When set, a language model phrases the recommender's turns.
     pub system_voice: Option<&'a crate::agents::llm::LlmVoice>,
+    /// When set, the language model's retrieval chain picks the recommended items.
+    pub system_chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     /// How long one conversation may take in all (LLM agents only).
     pub config_deadline: Option<std::time::Duration>,
 }

@@ -46,6 +46,7 @@ pub struct SimSystem<'a> {
     shown: Vec<u32>,
     asked: Vec<&'static str>,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
+    chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
 }
@@ -63,6 +64,7 @@ impl<'a> SimSystem<'a> {
             shown: Vec::new(),
             asked: Vec::new(),
             voice: world.system_voice,
+            chain: world.system_chain,
             conversation: crate::agents::llm::Talk {
                 id: conversation.to_string(),
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
@@ -192,6 +194,9 @@ impl<'a> SimSystem<'a> {
     }
 
     fn recommend(&mut self) -> Result<Turn> {
+        if let Some(chain) = self.chain {
+            return self.recommend_by_chain(chain);
+        }
         let first = self.shown.is_empty();
         if self.needs.category.is_none() && !self.asked.contains(&"category") {
             return self.clarify("category", "ask_category");
@@ -231,6 +236,59 @@ impl<'a> SimSystem<'a> {
         turn.items = vec![item.id.clone()];
         turn.images = images;
         turn.query = Some(query);
+        Ok(turn)
+    }
+
+    /// Recommend through the language model's chain: needs read from the conversation's text, then a clarifying
+    /// question for what is missing (as the simulator would ask it), or search → rerank → the model's pick.
+    fn recommend_by_chain(
+        &mut self,
+        chain: &crate::agents::retrieval::RetrievalChain,
+    ) -> Result<Turn> {
+        let first = self.shown.is_empty();
+        let shown: Vec<String> = self
+            .shown
+            .iter()
+            .map(|&i| self.cat.item(i).title.clone())
+            .collect();
+        let needs = chain.needs(&self.conversation, &self.history, &shown)?;
+        if needs.category.is_empty() && !self.asked.contains(&"category") {
+            return self.clarify("category", "ask_category");
+        }
+        if first
+            && needs.max_price <= 0.0
+            && !self.asked.contains(&"budget")
+            && self.rng.chance(self.cfg.clarify)
+        {
+            return self.clarify("budget", "clarify_budget");
+        }
+        if first
+            && needs.wanted.is_empty()
+            && !self.asked.contains(&"preference")
+            && self.rng.chance(self.cfg.clarify)
+        {
+            return self.clarify("preference", "clarify_preference");
+        }
+        let exclude: Vec<String> = self
+            .shown
+            .iter()
+            .map(|&i| self.cat.item(i).id.clone())
+            .collect();
+        let Some(pick) = chain.pick(&self.conversation, &self.history, &needs, &exclude)? else {
+            let text = self.speak("close_abandon", &self.context())?;
+            return Ok(self.turn(Action::Close, text, Vec::new()));
+        };
+        let position = self.cat.position(&pick.item.id).ok_or_else(|| {
+            crate::Error::Run(format!(
+                "the search returned {}, which the in-memory catalog lacks",
+                pick.item.id
+            ))
+        })?;
+        self.shown.push(position);
+        let mut turn = self.turn(Action::Recommend, pick.message, Vec::new());
+        turn.items = vec![pick.item.id.clone()];
+        turn.images = pick.item.images.into_iter().take(1).collect();
+        turn.query = Some(pick.query);
         Ok(turn)
     }
 

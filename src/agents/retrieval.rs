@@ -1,0 +1,455 @@
+//! The LLM retrieval chain of the system agent (`roles.system_agent.retrieval = "llm"`): before each recommendation
+//! the model reads the conversation's text (never the simulator's dialogue acts) and sums up the needs and a search
+//! query; the catalog's full-text index is searched with it (items already shown excluded, the category and budget
+//! the model understood as filters, dropped when nothing passes them); the hits are reranked by the needs; and the
+//! model picks one of the best candidates, shown as item cards, and writes the message. A pick outside the list
+//! falls back to the best-ranked candidate, so every recommendation is a real catalog item.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::llm::Talk;
+use crate::catalog::search::Query;
+use crate::catalog::{Hit, Index};
+use crate::config::{RoleConfig, RoleName};
+use crate::data::{self, LLM_PROMPTS};
+use crate::llm::structured::{StructuredPrompts, complete_json};
+use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
+use crate::manager::{CallTag, Manager};
+use crate::model::{Item, Role, Turn};
+use crate::template::TemplateBank;
+use crate::{Error, Result};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptFile {
+    system: String,
+    summarise: String,
+    recommend: String,
+}
+
+/// What the model understood the customer wants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Needs {
+    /// One or two sentences.
+    pub summary: String,
+    /// The kind of item, or empty when not yet said.
+    pub category: String,
+    /// The most the customer will pay (0: not said).
+    pub max_price: f64,
+    /// Attribute words asked for.
+    pub wanted: Vec<String>,
+    /// Attribute words not wanted.
+    pub avoid: Vec<String>,
+    /// The search query.
+    pub query: String,
+}
+
+/// A recommendation the chain settled on.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    /// The item.
+    pub item: Item,
+    /// The message the model wrote.
+    pub message: String,
+    /// The query that found it.
+    pub query: String,
+}
+
+#[derive(Serialize)]
+struct Card {
+    title: String,
+    price: String,
+    category: String,
+    highlights: String,
+}
+
+/// The chain: prompts, model settings, the manager, and a pool of catalog index connections.
+pub struct RetrievalChain {
+    manager: Arc<Manager>,
+    handle: tokio::runtime::Handle,
+    role: RoleConfig,
+    prompts: TemplateBank,
+    structured: StructuredPrompts,
+    catalog: PathBuf,
+    pool: Mutex<Vec<Index>>,
+    candidates: usize,
+}
+
+impl RetrievalChain {
+    /// A chain over the catalog index at `catalog`, showing the model `candidates` items per recommendation.
+    pub fn new(
+        manager: Arc<Manager>,
+        handle: tokio::runtime::Handle,
+        role: RoleConfig,
+        prompts_dir: Option<&Path>,
+        catalog: &Path,
+        candidates: usize,
+    ) -> Result<Self> {
+        let dir = prompts_dir.map(|d| d.join("llm"));
+        let files = data::load_set(
+            LLM_PROMPTS,
+            "prompts/llm",
+            dir.as_deref().filter(|d| d.is_dir()),
+            false,
+        )?;
+        let file = data::find(&files, "retrieval.toml")?;
+        let parsed: PromptFile = data::parse(file)?;
+        let mut prompts = TemplateBank::new(false);
+        for (group, text) in [
+            ("system", &parsed.system),
+            ("summarise", &parsed.summarise),
+            ("recommend", &parsed.recommend),
+        ] {
+            prompts.add_group(group, std::slice::from_ref(text), &file.origin)?;
+        }
+        // Fail now, not in the first conversation, when the index cannot be opened.
+        let first = Index::open(catalog)?;
+        Ok(RetrievalChain {
+            manager,
+            handle,
+            role,
+            prompts,
+            structured: StructuredPrompts::load(prompts_dir)?,
+            catalog: catalog.to_path_buf(),
+            pool: Mutex::new(vec![first]),
+            candidates: candidates.max(1),
+        })
+    }
+
+    /// Read the needs from the conversation so far; `shown` are the titles of the items already recommended.
+    pub fn needs(&self, talk: &Talk, history: &[Turn], shown: &[String]) -> Result<Needs> {
+        let ctx =
+            minijinja::context! { shown => minijinja::Value::from(minijinja::value::Serde(shown)) };
+        let instruction = format!(
+            "{}\n\n{}",
+            self.prompts.render_prompt("system", &ctx)?,
+            self.prompts.render_prompt("summarise", &ctx)?
+        );
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "summary": {"type": "string", "description": "what the customer needs"},
+                "category": {"type": "string"},
+                "max_price": {"type": "number"},
+                "wanted": {"type": "array", "items": {"type": "string"}},
+                "avoid": {"type": "array", "items": {"type": "string"}},
+                "query": {"type": "string"},
+            },
+            "required": ["summary", "category", "max_price", "wanted", "avoid", "query"],
+            "additionalProperties": false,
+        });
+        let answer = self.ask(talk, instruction, history, &schema, "needs")?;
+        let words = |key: &str| -> Vec<String> {
+            answer[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        let text = |key: &str| answer[key].as_str().unwrap_or("").trim().to_string();
+        Ok(Needs {
+            summary: text("summary"),
+            category: text("category"),
+            max_price: answer["max_price"].as_f64().unwrap_or(0.0).max(0.0),
+            wanted: words("wanted"),
+            avoid: words("avoid"),
+            query: text("query"),
+        })
+    }
+
+    /// Search, rerank and let the model pick; `None` when the catalog has nothing left to show.
+    pub fn pick(
+        &self,
+        talk: &Talk,
+        history: &[Turn],
+        needs: &Needs,
+        exclude: &[String],
+    ) -> Result<Option<Pick>> {
+        let query = if needs.query.is_empty() {
+            format!("{} {}", needs.category, needs.wanted.join(" "))
+        } else {
+            needs.query.clone()
+        };
+        let mut ranked = rerank(self.search(&query, needs, exclude)?, needs);
+        ranked.truncate(self.candidates);
+        if ranked.is_empty() {
+            return Ok(None);
+        }
+        let cards: Vec<Card> = ranked.iter().map(card).collect();
+        let first = !history
+            .iter()
+            .any(|t| t.role == Role::System && !t.items.is_empty());
+        let ctx = minijinja::context! {
+            summary => needs.summary.as_str(),
+            candidates => minijinja::Value::from(minijinja::value::Serde(&cards)),
+            first => first,
+        };
+        let instruction = format!(
+            "{}\n\n{}",
+            self.prompts.render_prompt("system", &ctx)?,
+            self.prompts.render_prompt("recommend", &ctx)?
+        );
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "choice": {"type": "integer"},
+                "message": {"type": "string", "description": "recommendation message"},
+            },
+            "required": ["choice", "message"],
+            "additionalProperties": false,
+        });
+        let answer = self.ask(talk, instruction, history, &schema, "pick")?;
+        let choice = answer["choice"].as_u64().unwrap_or(0) as usize;
+        let index = if (1..=ranked.len()).contains(&choice) {
+            choice - 1
+        } else {
+            tracing::debug!(
+                "{}: pick {choice} is not among {} candidates; the best-ranked one is shown",
+                talk.id,
+                ranked.len()
+            );
+            0
+        };
+        let item = ranked.swap_remove(index).item;
+        let message = match answer["message"].as_str().map(str::trim) {
+            Some(m) if !m.is_empty() => m.to_string(),
+            _ => format!(
+                "You might like {}{}.",
+                item.title,
+                item.price
+                    .map(|p| format!(", at {}", super::sim::money(p)))
+                    .unwrap_or_default()
+            ),
+        };
+        Ok(Some(Pick {
+            item,
+            message,
+            query,
+        }))
+    }
+
+    /// Full-text search with the understood category and budget as filters, each dropped when nothing passes.
+    fn search(&self, text: &str, needs: &Needs, exclude: &[String]) -> Result<Vec<Hit>> {
+        let index = {
+            let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+            pool.pop()
+        };
+        let index = match index {
+            Some(i) => i,
+            None => Index::open(&self.catalog)?,
+        };
+        let category = (!needs.category.is_empty()).then(|| needs.category.clone());
+        let max_price = (needs.max_price > 0.0).then_some(needs.max_price);
+        let base = Query {
+            text: text.to_string(),
+            exclude: exclude.to_vec(),
+            limit: self.candidates * 4,
+            ..Query::default()
+        };
+        let tries = [
+            (category.clone(), max_price),
+            (None, max_price),
+            (category, None),
+            (None, None),
+        ];
+        let mut hits = Vec::new();
+        for (category, max_price) in tries {
+            let q = Query {
+                category,
+                max_price,
+                ..base.clone()
+            };
+            hits = index.search(&q)?;
+            if !hits.is_empty() {
+                break;
+            }
+        }
+        if hits.is_empty() && !needs.category.is_empty() {
+            // No word of the query matched: browse the understood category, best rated first.
+            hits = index.search(&Query {
+                text: String::new(),
+                category: Some(needs.category.clone()),
+                ..base
+            })?;
+        }
+        self.pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(index);
+        Ok(hits)
+    }
+
+    /// One structured request with the conversation as chat messages from the recommender's point of view.
+    fn ask(
+        &self,
+        talk: &Talk,
+        instruction: String,
+        history: &[Turn],
+        schema: &Value,
+        step: &str,
+    ) -> Result<Value> {
+        let mut messages = vec![ChatMessage::text(ApiRole::System, instruction)];
+        for t in history {
+            let role = match t.role {
+                Role::System => ApiRole::Assistant,
+                Role::User => ApiRole::User,
+            };
+            messages.push(ChatMessage::text(role, t.text.clone()));
+        }
+        if messages.get(1).is_none_or(|m| m.role == ApiRole::Assistant) {
+            messages.insert(1, ChatMessage::text(ApiRole::User, "(The chat opens.)"));
+        }
+        let request = ChatRequest {
+            model: self.role.model.clone(),
+            messages,
+            temperature: Some(self.role.temperature),
+            max_tokens: Some(self.role.max_tokens.max(300)),
+            json_schema: None,
+        };
+        let tag = CallTag {
+            conversation: format!("{}/{step}", talk.id),
+            role: RoleName::SystemAgent,
+            under_way: true,
+        };
+        let call = complete_json(&self.manager, &self.structured, request, schema, &tag);
+        let remaining = talk
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        self.handle
+            .block_on(async {
+                match remaining {
+                    Some(left) => tokio::time::timeout(left, call)
+                        .await
+                        .unwrap_or(Err(LlmError::Timeout(left))),
+                    None => call.await,
+                }
+            })
+            .map_err(|e| match e {
+                LlmError::Stopped(why) => Error::Stopped(why),
+                LlmError::Budget => {
+                    Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
+                }
+                e if !e.is_retryable() && !matches!(e, LlmError::Malformed(_)) => {
+                    Error::Stopped(e.to_string())
+                }
+                e => Error::Run(format!("system_agent {step} request failed: {e}")),
+            })
+    }
+}
+
+/// The words of an item a need can match: title, categories, features and detail values, lowercase.
+fn item_text(item: &Item) -> String {
+    let mut text = item.title.to_lowercase();
+    for part in item
+        .categories
+        .iter()
+        .chain(&item.features)
+        .chain(item.details.values())
+    {
+        text.push(' ');
+        text.push_str(&part.to_lowercase());
+    }
+    text
+}
+
+/// Rerank search hits by the needs: the search order, plus a point per wanted word the item has, minus two per
+/// unwanted word, minus three when over the budget. Stable: equal scores keep the search order.
+pub fn rerank(hits: Vec<Hit>, needs: &Needs) -> Vec<Hit> {
+    let n = hits.len().max(1) as f64;
+    let mut scored: Vec<(f64, usize, Hit)> = hits
+        .into_iter()
+        .enumerate()
+        .map(|(rank, hit)| {
+            let text = item_text(&hit.item);
+            let mut score = 1.0 - rank as f64 / n;
+            score += needs
+                .wanted
+                .iter()
+                .filter(|w| text.contains(w.as_str()))
+                .count() as f64;
+            score -= 2.0
+                * needs
+                    .avoid
+                    .iter()
+                    .filter(|w| text.contains(w.as_str()))
+                    .count() as f64;
+            if needs.max_price > 0.0 && hit.item.price.is_some_and(|p| p > needs.max_price) {
+                score -= 3.0;
+            }
+            (score, rank, hit)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, h)| h).collect()
+}
+
+fn card(hit: &Hit) -> Card {
+    let item = &hit.item;
+    let mut highlights: Vec<String> = item
+        .details
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("brand"))
+        .take(4)
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    highlights.extend(item.features.iter().take(2).cloned());
+    Card {
+        title: item.title.clone(),
+        price: item
+            .price
+            .map(super::sim::money)
+            .unwrap_or_else(|| "price on request".into()),
+        category: item.category_path(),
+        highlights: highlights.join("; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(id: &str, title: &str, price: f64, color: &str) -> Hit {
+        Hit {
+            score: 0.0,
+            item: Item {
+                id: id.into(),
+                title: title.into(),
+                description: vec![],
+                features: vec![],
+                categories: vec!["Footwear".into(), "Boots".into()],
+                price: Some(price),
+                rating: None,
+                details: [("Color".to_string(), color.to_string())].into(),
+                images: vec![],
+                new_description: None,
+            },
+        }
+    }
+
+    #[test]
+    fn rerank_prefers_wanted_values_and_the_budget_over_search_order() {
+        let hits = vec![
+            hit("a", "Trail Boot", 150.0, "Black"),
+            hit("b", "Trail Boot Lite", 90.0, "Brown"),
+            hit("c", "Hiking Boot", 95.0, "Black"),
+        ];
+        let needs = Needs {
+            max_price: 120.0,
+            wanted: vec!["black".into()],
+            avoid: vec!["lite".into()],
+            ..Needs::default()
+        };
+        let ids: Vec<String> = rerank(hits, &needs)
+            .into_iter()
+            .map(|h| h.item.id)
+            .collect();
+        assert_eq!(ids, ["c", "a", "b"]);
+    }
+}

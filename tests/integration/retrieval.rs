@@ -1,0 +1,181 @@
+//! The LLM retrieval chain over a real catalog index, with a scripted model: the needs come from the model's reading
+//! of the conversation (sent as chat messages), the search honours the understood category and budget and never
+//! returns an item already shown, the model's pick among the cards is the item recommended, and a pick outside the
+//! list falls back to the best-ranked candidate.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use musegen::agents::llm::Talk;
+use musegen::agents::retrieval::RetrievalChain;
+use musegen::config::{AgentKind, LimitsConfig, Retrieval, RoleConfig};
+use musegen::llm::{
+    ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
+    RateHints,
+};
+use musegen::manager::Manager;
+use musegen::model::{Action, Role, Turn};
+
+use crate::util::ok;
+
+/// Answers the chain's two steps: the needs, then the given picks in order.
+struct Scripted {
+    picks: Mutex<Vec<u64>>,
+    seen: Mutex<Vec<ChatRequest>>,
+}
+
+impl ChatBackend for Scripted {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+        self.seen.lock().unwrap().push(request.clone());
+        let instruction = &request.messages[0].content;
+        let content = if instruction.contains("sum up what the customer wants") {
+            serde_json::json!({
+                "summary": "Black sneakers for a wedding, under $80; the last pair was too loud.",
+                "category": "Fashion Sneakers",
+                "max_price": 80,
+                "wanted": ["Black"],
+                "avoid": [],
+                "query": "black fashion sneakers",
+            })
+        } else {
+            let choice = self.picks.lock().unwrap().remove(0);
+            serde_json::json!({"choice": choice, "message": "Try this one."})
+        };
+        Box::pin(std::future::ready(Ok(Completion {
+            response: ChatResponse {
+                content: content.to_string(),
+                finish_reason: Some("stop".into()),
+                usage: None,
+            },
+            hints: RateHints::default(),
+        })))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            json_schema: true,
+            ..Capabilities::default()
+        }
+    }
+}
+
+fn turn(role: Role, action: Action, text: &str) -> Turn {
+    Turn {
+        role,
+        action,
+        text: text.into(),
+        items: vec![],
+        images: vec![],
+        slots: vec![],
+        query: None,
+        latency_ms: 1,
+    }
+}
+
+/// The numbered cards of a recommend prompt: (number, title, price).
+fn cards(prompt: &str) -> Vec<(usize, String, f64)> {
+    prompt
+        .lines()
+        .filter_map(|l| {
+            let (n, rest) = l.split_once(". ")?;
+            let n: usize = n.trim().parse().ok()?;
+            let mut parts = rest.split(" | ");
+            let title = parts.next()?.to_string();
+            let price: f64 = parts.next()?.trim_start_matches('$').parse().ok()?;
+            Some((n, title, price))
+        })
+        .collect()
+}
+
+#[test]
+fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the_models_pick() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["catalog", "sample", "--items", "1500"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let scripted = Arc::new(Scripted {
+        picks: Mutex::new(vec![2, 99]),
+        seen: Mutex::new(Vec::new()),
+    });
+    let manager = Arc::new(Manager::new(
+        scripted.clone(),
+        LimitsConfig::default(),
+        None,
+        BTreeMap::new(),
+    ));
+    let role = RoleConfig {
+        agent: AgentKind::Llm,
+        retrieval: Retrieval::Llm,
+        ..RoleConfig::default()
+    };
+    let chain = RetrievalChain::new(
+        manager,
+        runtime.handle().clone(),
+        role,
+        None,
+        &dir.path().join("catalog.db"),
+        5,
+    )
+    .unwrap();
+    let history = vec![
+        turn(Role::System, Action::Greet, "Hi! What are you looking for?"),
+        turn(
+            Role::User,
+            Action::Inform,
+            "Black sneakers for a wedding, under $80.",
+        ),
+    ];
+    let talk = Talk {
+        id: "c1".into(),
+        deadline: None,
+    };
+    let needs = chain.needs(&talk, &history, &[]).unwrap();
+    assert_eq!(needs.category, "Fashion Sneakers");
+    assert_eq!(needs.max_price, 80.0);
+    assert_eq!(needs.wanted, ["black"]);
+    {
+        let seen = scripted.seen.lock().unwrap();
+        let m = &seen[0].messages;
+        assert_eq!(m[0].role, ApiRole::System);
+        assert_eq!(m[1].role, ApiRole::User, "the chat opens on the user side");
+        assert_eq!(m[2].role, ApiRole::Assistant);
+        assert_eq!(m[2].content, "Hi! What are you looking for?");
+        assert_eq!(m[3].role, ApiRole::User);
+        assert!(m[3].content.contains("under $80"));
+        assert!(seen[0].json_schema.is_some());
+    }
+
+    let first = chain.pick(&talk, &history, &needs, &[]).unwrap().unwrap();
+    let prompt = scripted.seen.lock().unwrap()[1].messages[0].content.clone();
+    let shown = cards(&prompt);
+    assert!(!shown.is_empty() && shown.len() <= 5, "{prompt}");
+    assert!(shown.iter().all(|c| c.2 <= 80.0), "over budget: {shown:?}");
+    assert_eq!(first.item.title, shown[1].1, "the model picked card 2");
+    assert!(
+        first
+            .item
+            .categories
+            .iter()
+            .any(|c| c == "Fashion Sneakers")
+    );
+    assert_eq!(first.query, "black fashion sneakers");
+    assert_eq!(first.message, "Try this one.");
+
+    // Next time the first item is excluded; a pick outside the list falls back to the best-ranked card.
+    let second = chain
+        .pick(
+            &talk,
+            &history,
+            &needs,
+            std::slice::from_ref(&first.item.id),
+        )
+        .unwrap()
+        .unwrap();
+    let prompt = scripted.seen.lock().unwrap()[2].messages[0].content.clone();
+    let again = cards(&prompt);
+    assert!(again.iter().all(|c| c.1 != first.item.title), "{again:?}");
+    assert_eq!(second.item.title, again[0].1);
+    assert_ne!(second.item.id, first.item.id);
+}
