@@ -224,6 +224,7 @@ impl LlmVoice {
             temperature: Some(self.role.temperature),
             max_tokens: Some(self.role.max_tokens),
             json_schema: None,
+            stream: self.role.stream,
         };
         let tag = CallTag {
             conversation: conversation.id.clone(),

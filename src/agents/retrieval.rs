@@ -312,6 +312,7 @@ impl RetrievalChain {
             temperature: Some(self.role.temperature),
             max_tokens: Some(self.role.max_tokens.max(300)),
             json_schema: None,
+            stream: self.role.stream,
         };
         let tag = CallTag {
             conversation: format!("{}/{step}", talk.id),

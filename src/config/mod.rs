@@ -151,6 +151,8 @@ pub struct RoleConfig {
     pub api_key_env: Option<String>,
     /// The model sees images: item images go along as image content parts (local files as base64 data URLs).
     pub vision: bool,
+    /// Stream answers (server-sent events), as some gateways and local servers prefer; the answer is the same.
+    pub stream: bool,
     /// OpenAI organisation id, sent as the `OpenAI-Organization` header.
     pub organization: Option<String>,
     /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
@@ -183,6 +185,7 @@ impl Default for RoleConfig {
             base_url: None,
             api_key_env: None,
             vision: false,
+            stream: false,
             organization: None,
             headers: std::collections::BTreeMap::new(),
             retrieval: Retrieval::Sim,

@@ -90,6 +90,9 @@ impl AnthropicBackend {
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
         }
+        if request.stream {
+            body["stream"] = json!(true);
+        }
         body
     }
 
@@ -118,8 +121,12 @@ impl AnthropicBackend {
                 insufficient_quota: false,
             });
         }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+        let value: Value = if request.stream {
+            super::stream::anthropic(&bytes)?
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?
+        };
         let blocks = value["content"]
             .as_array()
             .ok_or_else(|| LlmError::Malformed("no content blocks in the answer".into()))?;
@@ -163,7 +170,7 @@ impl ChatBackend for AnthropicBackend {
         Capabilities {
             json_schema: false,
             vision: true,
-            streaming: false,
+            streaming: true,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A fake OpenAI- and Anthropic-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
 //! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
-//! hang, malformed JSON, empty content, `finish_reason: length`), JSON-schema answers (the first enum value, `true`, `1`,
+//! hang, malformed JSON or a cut stream, empty content, `finish_reason: length`), streamed answers (OpenAI chunks,
+//! Anthropic events) when asked, JSON-schema answers (the first enum value, `true`, `1`,
 //! one array element, and for a described string property its description and words drawn from the request's hash), and counters of what it saw.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -119,6 +120,8 @@ pub struct FakeStats {
     pub by_route: BTreeMap<String, u64>,
     /// Well-formed image content parts seen in requests.
     pub images: u64,
+    /// Answers sent as event streams.
+    pub streamed: u64,
 }
 
 struct State {
@@ -326,6 +329,15 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             tokio::time::sleep(cfg.hang).await;
             return Err(std::io::Error::other("hung"));
         }
+        Some("malformed") if request["stream"] == Value::Bool(true) => {
+            // A stream cut off after its first event.
+            let first = if anthropic {
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1}}}\n\n"
+            } else {
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"cut\"},\"finish_reason\":null}]}\n\n"
+            };
+            return event_stream(first.to_string());
+        }
         Some("malformed") => {
             return Response::builder()
                 .status(StatusCode::OK)
@@ -356,10 +368,9 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         }
     }
     let completion_tokens = (content.len() as u64 / 4).max(1);
+    let streamed = request["stream"] == Value::Bool(true);
     if anthropic {
-        return reply(
-            StatusCode::OK,
-            json!({
+        let message = json!({
                 "id": format!("msg_{hash:016x}"),
                 "type": "message",
                 "role": "assistant",
@@ -367,21 +378,84 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
                 "content": [{"type": "text", "text": content}],
                 "stop_reason": if finish == "length" { "max_tokens" } else { "end_turn" },
                 "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
-            }),
-            &[],
+        });
+        if streamed {
+            state.stats.lock().await.streamed += 1;
+            return event_stream(anthropic_events(&message));
+        }
+        return reply(StatusCode::OK, message, &[]);
+    }
+    let completion = json!({
+        "id": format!("chatcmpl-{hash:016x}"),
+        "object": "chat.completion",
+        "model": request["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+    });
+    if streamed {
+        state.stats.lock().await.streamed += 1;
+        return event_stream(openai_events(&completion));
+    }
+    reply(StatusCode::OK, completion, &[])
+}
+
+/// A `text/event-stream` answer.
+fn event_stream(body: String) -> Answer {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(std::io::Error::other)
+}
+
+/// The pieces a streamed text arrives in: words, a few at a time.
+fn pieces(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    words.chunks(3).map(|c| c.concat()).collect()
+}
+
+/// A completion as OpenAI streams it: a role chunk, content chunks, a finish chunk, a usage chunk, `[DONE]`.
+fn openai_events(completion: &Value) -> String {
+    let choice = &completion["choices"][0];
+    let mut chunks = vec![
+        json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]}),
+    ];
+    for piece in pieces(choice["message"]["content"].as_str().unwrap_or("")) {
+        chunks.push(
+            json!({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]}),
         );
     }
-    reply(
-        StatusCode::OK,
-        json!({
-            "id": format!("chatcmpl-{hash:016x}"),
-            "object": "chat.completion",
-            "model": request["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-        }),
-        &[],
-    )
+    chunks.push(
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}),
+    );
+    chunks.push(json!({"choices": [], "usage": completion["usage"]}));
+    let mut out = String::new();
+    for mut c in chunks {
+        c["id"] = completion["id"].clone();
+        c["object"] = json!("chat.completion.chunk");
+        out.push_str(&format!("data: {c}\n\n"));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out
+}
+
+/// A message as Anthropic streams it: `message_start`, a text block in deltas, `message_delta`, `message_stop`.
+fn anthropic_events(message: &Value) -> String {
+    let text = message["content"][0]["text"].as_str().unwrap_or("");
+    let mut events = vec![
+        json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": {"input_tokens": message["usage"]["input_tokens"], "output_tokens": 1}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ];
+    for piece in pieces(text) {
+        events.push(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}));
+    }
+    events.push(json!({"type": "content_block_stop", "index": 0}));
+    events.push(json!({"type": "message_delta", "delta": {"stop_reason": message["stop_reason"]}, "usage": {"output_tokens": message["usage"]["output_tokens"]}}));
+    events.push(json!({"type": "message_stop"}));
+    events
+        .iter()
+        .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("")))
+        .collect()
 }
 
 /// The image content parts of a request, checked as the real APIs check them: OpenAI's `image_url` parts need an

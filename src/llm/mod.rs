@@ -7,6 +7,7 @@ pub mod fake;
 mod headers;
 pub mod images;
 pub mod openai;
+pub mod stream;
 pub mod structured;
 
 use std::future::Future;
@@ -69,6 +70,9 @@ pub struct ChatRequest {
     /// A JSON Schema the answer must follow (structured output), when wanted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_schema: Option<serde_json::Value>,
+    /// Ask the server to stream the answer (server-sent events); the client folds the stream into one answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stream: bool,
 }
 
 /// Tokens a request used, as the server reports them.

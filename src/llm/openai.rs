@@ -70,6 +70,10 @@ impl OpenAiBackend {
         if let Some(m) = request.max_tokens {
             body["max_tokens"] = json!(m);
         }
+        if request.stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
+        }
         if let Some(schema) = &request.json_schema {
             body["response_format"] = json!({
                 "type": "json_schema",
@@ -96,8 +100,12 @@ impl OpenAiBackend {
         if !(200..300).contains(&status) {
             return Err(self.status_error(status, &bytes, hints));
         }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+        let value: Value = if request.stream {
+            super::stream::openai(&bytes)?
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?
+        };
         let choice = value["choices"]
             .get(0)
             .ok_or_else(|| LlmError::Malformed("no choices in the answer".into()))?;
@@ -157,7 +165,7 @@ impl ChatBackend for OpenAiBackend {
         Capabilities {
             json_schema: true,
             vision: true,
-            streaming: false,
+            streaming: true,
         }
     }
 }

@@ -197,6 +197,7 @@ impl ScenarioWriter {
             temperature: Some(self.role.temperature),
             max_tokens: Some(self.role.max_tokens),
             json_schema: None,
+            stream: self.role.stream,
         };
         let tag = CallTag {
             conversation: format!("{}/{attempt}", profile.id),

@@ -46,6 +46,7 @@ fn request(i: usize) -> ChatRequest {
         temperature: Some(0.7),
         max_tokens: Some(64),
         json_schema: None,
+        stream: false,
     }
 }
 
@@ -336,6 +337,64 @@ async fn the_anthropic_client_speaks_messages_and_retries_through_faults() {
     let results = run_all(&m, 0..20).await;
     assert!(results.iter().all(|r| r.is_err()));
     assert!(m.stopped().unwrap().contains("401"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_answers_read_the_same_and_cut_streams_are_retried() {
+    use musegen::llm::anthropic::AnthropicBackend;
+    let server = FakeServer::start(
+        FakeConfig {
+            faults: Faults {
+                malformed: 0.15,
+                length: 0.05,
+                ..Faults::default()
+            },
+            seed: 11,
+            ..FakeConfig::default()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let timeout = Duration::from_secs(5);
+    let openai: Arc<dyn musegen::llm::ChatBackend> =
+        Arc::new(OpenAiBackend::new(&server.base_url(), Some(Secret::new("k")), timeout).unwrap());
+    let anthropic: Arc<dyn musegen::llm::ChatBackend> = Arc::new(
+        AnthropicBackend::new(&server.base_url(), Some(Secret::new("k")), timeout).unwrap(),
+    );
+    for backend in [openai, anthropic] {
+        assert!(backend.capabilities().streaming);
+        let m = Manager::new(backend, limits(60_000, 8, 5.0), None, BTreeMap::new());
+        for i in 0..60 {
+            let tag = CallTag {
+                conversation: format!("s{i}"),
+                role: RoleName::UserAgent,
+                under_way: false,
+            };
+            let plain = m.complete(&request(i), &tag).await.unwrap();
+            let streamed = m
+                .complete(
+                    &ChatRequest {
+                        stream: true,
+                        ..request(i)
+                    },
+                    &tag,
+                )
+                .await
+                .unwrap();
+            // The fake answers from the request's hash, which `stream` changes: compare the shape, not the bytes.
+            assert!(streamed.content.starts_with("Fake answer"), "{streamed:?}");
+            assert_eq!(
+                streamed.content.split(" ").skip(3).collect::<Vec<_>>(),
+                plain.content.split(" ").skip(3).collect::<Vec<_>>()
+            );
+            assert!(streamed.usage.unwrap().completion_tokens > 0);
+        }
+        assert!(m.totals().retries > 5, "{:?}", m.totals());
+        assert_eq!(m.totals().failures, 0);
+    }
+    let stats = server.stats().await;
+    assert!(stats.streamed >= 120, "{stats:?}");
 }
 
 mod structured {

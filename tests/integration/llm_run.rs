@@ -208,7 +208,8 @@ fn a_conversation_past_its_deadline_fails_and_is_recorded() {
 }
 
 #[test]
-fn roles_on_two_backends_share_one_run_and_a_vision_user_sees_the_item_images() {
+fn roles_on_two_backends_share_one_run_a_vision_user_sees_the_item_images_and_a_streaming_role_streams()
+ {
     let (rt, server) = server(FakeConfig {
         api_key: Some("sk-test-key".into()),
         ..FakeConfig::default()
@@ -246,6 +247,8 @@ fn roles_on_two_backends_share_one_run_and_a_vision_user_sees_the_item_images() 
         "--set",
         "catalog.images_dir=pictures",
         "--set",
+        "roles.system_agent.stream=true",
+        "--set",
         "profiles.count=6",
     ];
     let out = run_with_args(d, &server.base_url(), Some("sk-test-key"), &extra);
@@ -278,6 +281,10 @@ fn roles_on_two_backends_share_one_run_and_a_vision_user_sees_the_item_images() 
     assert_eq!(
         stats.by_route.get("/v1/chat/completions").copied(),
         Some(system_turns)
+    );
+    assert_eq!(
+        stats.streamed, system_turns,
+        "only the system agent streams"
     );
     assert!(shown_to_user > 0);
     assert_eq!(
