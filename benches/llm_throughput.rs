@@ -69,6 +69,7 @@ fn request(i: usize) -> ChatRequest {
         max_tokens: Some(64),
         json_schema: None,
         stream: false,
+        client_id: None,
     }
 }
 

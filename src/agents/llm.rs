@@ -225,6 +225,7 @@ impl LlmVoice {
             max_tokens: Some(self.role.max_tokens),
             json_schema: None,
             stream: self.role.stream,
+            client_id: None,
         };
         let tag = CallTag {
             conversation: conversation.id.clone(),

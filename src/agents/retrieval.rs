@@ -313,6 +313,7 @@ impl RetrievalChain {
             max_tokens: Some(self.role.max_tokens.max(300)),
             json_schema: None,
             stream: self.role.stream,
+            client_id: None,
         };
         let tag = CallTag {
             conversation: format!("{}/{step}", talk.id),

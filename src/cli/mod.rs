@@ -58,6 +58,9 @@ struct Global {
     /// Estimate the LLM requests, tokens and cost of the dialogues without sending anything or writing them.
     #[arg(long, global = true)]
     dry_run: bool,
+    /// Stop starting LLM requests once this many USD are spent (same as --set limits.max_cost_usd=X).
+    #[arg(long, global = true, value_name = "USD")]
+    max_cost: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +289,9 @@ impl Global {
         }
         if self.no_cache {
             sets.push("limits.cache=false".into());
+        }
+        if let Some(usd) = self.max_cost {
+            sets.push(format!("limits.max_cost_usd={usd:?}"));
         }
         sets.extend(self.sets.iter().cloned());
         for (key, value) in extra {

@@ -112,7 +112,8 @@ pub struct FakeStats {
     pub requests: u64,
     /// Answers by status (0 = connection reset).
     pub by_status: BTreeMap<u16, u64>,
-    /// Successful answers to a request body answered successfully before (work paid twice).
+    /// Successful answers to a request answered successfully before (work paid twice): the same
+    /// `X-Client-Request-Id` when the client sends one (musegen sends its cache key), else the same body.
     pub repeated_successes: u64,
     /// Most requests in flight at once.
     pub max_in_flight: u64,
@@ -243,6 +244,7 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     let auth =
         header("authorization").or_else(|| header("x-api-key").map(|k| format!("Bearer {k}")));
     let path = req.uri().path().to_string();
+    let client_id = header("x-client-request-id");
     let body = req
         .into_body()
         .collect()
@@ -361,7 +363,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     };
     if fault.is_none() {
         let mut answered = state.answered.lock().await;
-        let seen = answered.entry(hash).or_insert(0);
+        let key = match &client_id {
+            Some(id) => xxhash_rust::xxh3::xxh3_64(id.as_bytes()),
+            None => hash,
+        };
+        let seen = answered.entry(key).or_insert(0);
         *seen += 1;
         if *seen > 1 {
             state.stats.lock().await.repeated_successes += 1;

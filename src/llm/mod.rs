@@ -73,6 +73,10 @@ pub struct ChatRequest {
     /// Ask the server to stream the answer (server-sent events); the client folds the stream into one answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// The call's identity (the manager's cache key), sent as `X-Client-Request-Id` so that a provider's logs, or
+    /// the fake server, can tell a repeated call from a new one. Not part of the request's hash.
+    #[serde(skip)]
+    pub client_id: Option<String>,
 }
 
 /// Tokens a request used, as the server reports them.

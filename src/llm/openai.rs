@@ -95,6 +95,9 @@ impl OpenAiBackend {
         for (name, value) in &self.extra_headers {
             builder = builder.header(name, value);
         }
+        if let Some(id) = &request.client_id {
+            builder = builder.header("X-Client-Request-Id", id);
+        }
         let (status, hints, bytes) =
             super::exchange(builder, self.key.as_ref(), self.timeout).await?;
         if !(200..300).contains(&status) {

@@ -176,6 +176,9 @@ impl Manager {
             return Err(LlmError::Budget);
         }
         let estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
+        let mut request = request.clone();
+        request.client_id = Some(cache_key.clone());
+        let request = &request;
         let mut attempt: u32 = 0;
         loop {
             let permit = self.gate.acquire(tag.under_way).await;

@@ -198,6 +198,7 @@ impl ScenarioWriter {
             max_tokens: Some(self.role.max_tokens),
             json_schema: None,
             stream: self.role.stream,
+            client_id: None,
         };
         let tag = CallTag {
             conversation: format!("{}/{attempt}", profile.id),

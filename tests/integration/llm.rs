@@ -47,6 +47,7 @@ fn request(i: usize) -> ChatRequest {
         max_tokens: Some(64),
         json_schema: None,
         stream: false,
+        client_id: None,
     }
 }
 
@@ -376,6 +377,7 @@ async fn streamed_answers_read_the_same_and_cut_streams_are_retried() {
                 .complete(
                     &ChatRequest {
                         stream: true,
+                        client_id: None,
                         ..request(i)
                     },
                     &tag,

@@ -379,3 +379,128 @@ fn llm_retrieval_on_a_sim_or_non_system_role_is_a_config_error() {
         assert!(out.stderr.contains(".retrieval"), "{}", out.stderr);
     }
 }
+
+/// The `run` arguments of `run_with_args`, as a command to spawn (for killing it mid-run).
+fn spawn_run(dir: &std::path::Path, base: &str, extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "run",
+            "--config",
+            repo("examples/llm.toml").to_str().unwrap(),
+            "--out",
+            "out",
+            "-q",
+            "--set",
+            "limits.rpm=60000",
+            "--set",
+            "limits.tpm=100000000",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .env("OPENAI_BASE_URL", base)
+        .env("OPENAI_API_KEY", "k")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn lines(path: &std::path::Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_llm_run_with_faults_resumes_with_every_conversation_once_and_nothing_paid_twice() {
+    let (rt, server) = server(FakeConfig {
+        faults: musegen::llm::fake::Faults::spread(0.05),
+        hang: Duration::from_millis(400),
+        seed: 5,
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let extra = [
+        "--set",
+        "profiles.count=200",
+        "--set",
+        "limits.concurrency=32",
+        "--set",
+        "limits.request_timeout_secs=0.25",
+        "--set",
+        "limits.backoff_base_ms=20",
+    ];
+    let target = d.join("out/conversations.jsonl");
+    let mut child = spawn_run(d, &server.base_url(), &extra);
+    // SIGKILL once a third of the conversations are written (or when the run ends by itself).
+    while lines(&target) < 70 && child.try_wait().unwrap().is_none() {
+        std::thread::yield_now();
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    let before = lines(&target);
+    assert!(before < 200, "the kill did not land mid-run");
+    let out = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let conversations = jsonl(&target);
+    let ids: std::collections::BTreeSet<&str> = conversations
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(conversations.len(), 200, "every conversation once");
+    assert_eq!(ids.len(), 200);
+    let stats = rt.block_on(server.stats());
+    assert!(
+        stats.by_status.get(&500).is_some(),
+        "no fault injected: {stats:?}"
+    );
+    // Answers the server had sent when the process died were lost with it (at most the requests in flight);
+    // every answer that reached the manager was cached and never asked for again.
+    assert!(
+        stats.repeated_successes <= 32,
+        "{} answers paid twice",
+        stats.repeated_successes
+    );
+    eprintln!(
+        "killed at {before} of 200; {} requests, {} answers paid twice",
+        stats.requests, stats.repeated_successes
+    );
+    // A further run sends nothing.
+    let requests = stats.requests;
+    let again = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(rt.block_on(server.stats()).requests, requests);
+}
+
+#[test]
+fn the_max_cost_flag_stops_the_run_within_the_budget_and_a_rerun_finishes_without_paying_twice() {
+    let (rt, server) = server(FakeConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run_with_args(d, &server.base_url(), Some("k"), &["--max-cost", "0.003"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("budget"), "{}", out.stderr);
+    let usage = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
+    let spent: f64 = usage
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    // The budget is checked before each request: it is overspent by at most the requests in flight
+    // (16 in examples/llm.toml, each well under $0.0002 here).
+    assert!(
+        spent >= 0.003 && spent < 0.003 + 16.0 * 0.0002,
+        "spent {spent}"
+    );
+    let written = lines(&d.join("out/conversations.jsonl"));
+    assert!(written < 20, "{written}");
+    assert!(
+        !d.join("out/failures.jsonl").exists(),
+        "stopped is not failed"
+    );
+    let again = run_with_args(d, &server.base_url(), Some("k"), &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(lines(&d.join("out/conversations.jsonl")), 20);
+    assert_eq!(rt.block_on(server.stats()).repeated_successes, 0);
+}
