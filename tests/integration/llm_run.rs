@@ -452,7 +452,7 @@ fn a_killed_llm_run_with_faults_resumes_with_every_conversation_once_and_nothing
     assert_eq!(ids.len(), 200);
     let stats = rt.block_on(server.stats());
     assert!(
-        stats.by_status.get(&500).is_some(),
+        stats.by_status.contains_key(&500),
         "no fault injected: {stats:?}"
     );
     // Answers the server had sent when the process died were lost with it (at most the requests in flight);
@@ -490,7 +490,7 @@ fn the_max_cost_flag_stops_the_run_within_the_budget_and_a_rerun_finishes_withou
     // The budget is checked before each request: it is overspent by at most the requests in flight
     // (16 in examples/llm.toml, each well under $0.0002 here).
     assert!(
-        spent >= 0.003 && spent < 0.003 + 16.0 * 0.0002,
+        (0.003..0.003 + 16.0 * 0.0002).contains(&spent),
         "spent {spent}"
     );
     let written = lines(&d.join("out/conversations.jsonl"));
