@@ -22,7 +22,37 @@ use crate::{Error, Result};
 #[serde(deny_unknown_fields)]
 struct PromptFile {
     system: String,
+    /// The user agent's reject-reason decision (`decide = "llm"`).
+    #[serde(default)]
+    reasons: Option<String>,
     acts: std::collections::BTreeMap<String, String>,
+}
+
+/// An item as a decision prompt shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ItemCard {
+    /// Title.
+    pub title: String,
+    /// Price as written.
+    pub price: String,
+    /// Leaf category.
+    pub category: String,
+    /// `key: value` pairs and features, joined.
+    pub attributes: String,
+    /// Image references.
+    #[serde(skip)]
+    pub images: Vec<String>,
+}
+
+/// One true difference between the wanted and the offered item, as a decision prompt shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DifferenceCard {
+    /// Attribute key.
+    pub attribute: String,
+    /// The wanted value.
+    pub wanted: String,
+    /// The offered value (empty when missing).
+    pub got: String,
 }
 
 /// The conversation a turn belongs to, and when it must be over.
@@ -42,6 +72,7 @@ pub struct LlmVoice {
     role_name: RoleName,
     speaker: Role,
     prompts: TemplateBank,
+    structured: crate::llm::structured::StructuredPrompts,
     images: Option<Arc<ImageLoader>>,
 }
 
@@ -91,6 +122,15 @@ impl LlmVoice {
         let parsed: PromptFile = data::parse(file)?;
         let mut prompts = TemplateBank::new(false);
         prompts.add_group("system", std::slice::from_ref(&parsed.system), &file.origin)?;
+        if role.decide == crate::config::Decider::Llm && speaker == Role::User {
+            let reasons = parsed.reasons.as_ref().ok_or_else(|| {
+                Error::data(
+                    &file.origin,
+                    "`reasons` is missing (needed by decide = \"llm\")",
+                )
+            })?;
+            prompts.add_group("reasons", std::slice::from_ref(reasons), &file.origin)?;
+        }
         for act in acts {
             let text = parsed
                 .acts
@@ -106,11 +146,93 @@ impl LlmVoice {
             manager,
             handle,
             images: role.vision.then_some(images),
+            structured: crate::llm::structured::StructuredPrompts::load(prompts_dir)?,
             role,
             role_name,
             speaker,
             prompts,
         })
+    }
+
+    /// Whether the model also makes this role's decisions (`decide = "llm"`).
+    pub fn decides(&self) -> bool {
+        self.role.decide == crate::config::Decider::Llm
+    }
+
+    /// The user agent's decision of which of `differences` to raise when turning `offered` down (it wants
+    /// `wanted`): indices into `differences`, the model's picks first (unique, in range), topped up in the given
+    /// order to `count`.
+    pub fn pick_reasons(
+        &self,
+        conversation: &Talk,
+        profile: &Profile,
+        wanted: &ItemCard,
+        offered: &ItemCard,
+        differences: &[DifferenceCard],
+        count: usize,
+    ) -> Result<Vec<usize>> {
+        let p = &profile.persona;
+        let ctx = minijinja::context! {
+            persona => format!("{}, {} years old", p.name, p.age),
+            narrative => profile.scenario.narrative.as_str(),
+            wanted => Value::from(minijinja::value::Serde(wanted)),
+            offered => Value::from(minijinja::value::Serde(offered)),
+            differences => Value::from(minijinja::value::Serde(differences)),
+            count => count,
+        };
+        let mut question =
+            ChatMessage::text(ApiRole::User, self.prompts.render_prompt("reasons", &ctx)?);
+        if let Some(images) = &self.images {
+            question.images = images.urls(&wanted.images);
+            question.images.extend(images.urls(&offered.images));
+        }
+        let request = ChatRequest {
+            model: self.role.model.clone(),
+            messages: vec![question],
+            temperature: Some(self.role.temperature),
+            max_tokens: Some(self.role.max_tokens.max(100)),
+            json_schema: None,
+            stream: self.role.stream,
+            client_id: None,
+        };
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"choices": {"type": "array", "items": {"type": "integer"}}},
+            "required": ["choices"],
+            "additionalProperties": false,
+        });
+        let tag = CallTag {
+            conversation: format!("{}/reasons", conversation.id),
+            role: self.role_name,
+            under_way: true,
+        };
+        let call = crate::llm::structured::complete_json(
+            &self.manager,
+            &self.structured,
+            request,
+            &schema,
+            &tag,
+        );
+        let answer = self.wait(conversation, call)?;
+        let mut picked: Vec<usize> = Vec::new();
+        for c in answer["choices"].as_array().into_iter().flatten() {
+            let i = c.as_u64().unwrap_or(0) as usize;
+            if (1..=differences.len()).contains(&i)
+                && !picked.contains(&(i - 1))
+                && picked.len() < count
+            {
+                picked.push(i - 1);
+            }
+        }
+        for i in 0..differences.len() {
+            if picked.len() >= count {
+                break;
+            }
+            if !picked.contains(&i) {
+                picked.push(i);
+            }
+        }
+        Ok(picked)
     }
 
     /// Family and model, for the conversation metadata.
@@ -232,41 +354,59 @@ impl LlmVoice {
             role: self.role_name,
             under_way: !history.is_empty(),
         };
-        let remaining = match conversation.deadline {
-            Some(d) => {
-                let now = std::time::Instant::now();
-                if now >= d {
-                    return Err(Error::Run(format!(
-                        "conversation {} passed its deadline (limits.conversation_deadline_secs)",
-                        conversation.id
-                    )));
-                }
-                Some(d - now)
-            }
-            None => None,
-        };
-        let call = self.manager.complete(&request, &tag);
-        let answer = self
-            .handle
-            .block_on(async {
-                match remaining {
-                    Some(left) => tokio::time::timeout(left, call)
-                        .await
-                        .unwrap_or(Err(LlmError::Timeout(left))),
-                    None => call.await,
-                }
-            })
-            .map_err(|e| match e {
-                LlmError::Stopped(why) => Error::Stopped(why),
-                LlmError::Budget => {
-                    Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
-                }
-                e if !e.is_retryable() => Error::Stopped(e.to_string()),
-                e => Error::Run(format!(
-                    "{} request failed after retries: {e}",
-                    self.role_name.key()
-                )),
-            })?;
+        let answer = self.wait(conversation, self.manager.complete(&request, &tag))?;
         Ok(answer.content.trim().trim_matches('"').to_string())
     }
+
+    fn wait<T>(
+        &self,
+        conversation: &Talk,
+        call: impl std::future::Future<Output = std::result::Result<T, LlmError>>,
+    ) -> Result<T> {
+        wait_for(&self.handle, conversation, self.role_name, call)
+    }
+}
+
+/// Run one LLM call of `conversation` to its end from a worker thread, within the conversation's deadline, and map
+/// its error: a stop (bad key, budget, quota) stops the run, anything else fails this conversation only.
+pub fn wait_for<T>(
+    handle: &tokio::runtime::Handle,
+    conversation: &Talk,
+    role: RoleName,
+    call: impl std::future::Future<Output = std::result::Result<T, LlmError>>,
+) -> Result<T> {
+    let remaining = match conversation.deadline {
+        Some(d) => {
+            let now = std::time::Instant::now();
+            if now >= d {
+                return Err(Error::Run(format!(
+                    "conversation {} passed its deadline (limits.conversation_deadline_secs)",
+                    conversation.id
+                )));
+            }
+            Some(d - now)
+        }
+        None => None,
+    };
+    handle
+        .block_on(async {
+            match remaining {
+                Some(left) => tokio::time::timeout(left, call)
+                    .await
+                    .unwrap_or(Err(LlmError::Timeout(left))),
+                None => call.await,
+            }
+        })
+        .map_err(|e| match e {
+            LlmError::Stopped(why) => Error::Stopped(why),
+            LlmError::Budget => {
+                Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
+            }
+            e if !e.is_retryable() => Error::Stopped(e.to_string()),
+            e => Error::Run(format!(
+                "{} request of {} failed after retries: {e}",
+                role.key(),
+                conversation.id
+            )),
+        })
 }

@@ -1,4 +1,4 @@
-//! The LLM retrieval chain of the system agent (`roles.system_agent.retrieval = "llm"`): before each recommendation
+//! The LLM retrieval chain of the system agent (`roles.system_agent.decide = "llm"`): before each recommendation
 //! the model reads the conversation's text (never the simulator's dialogue acts) and sums up the needs and a search
 //! query; the catalog's full-text index is searched with it (items already shown excluded, the category and budget
 //! the model understood as filters, dropped when nothing passes them); the hits are reranked by the needs; and the
@@ -12,16 +12,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::llm::Talk;
+use crate::Result;
 use crate::catalog::search::Query;
 use crate::catalog::{Hit, Index};
 use crate::config::{RoleConfig, RoleName};
 use crate::data::{self, LLM_PROMPTS};
 use crate::llm::structured::{StructuredPrompts, complete_json};
-use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
+use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::{CallTag, Manager};
 use crate::model::{Item, Role, Turn};
 use crate::template::TemplateBank;
-use crate::{Error, Result};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -321,28 +321,7 @@ impl RetrievalChain {
             under_way: true,
         };
         let call = complete_json(&self.manager, &self.structured, request, schema, &tag);
-        let remaining = talk
-            .deadline
-            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
-        self.handle
-            .block_on(async {
-                match remaining {
-                    Some(left) => tokio::time::timeout(left, call)
-                        .await
-                        .unwrap_or(Err(LlmError::Timeout(left))),
-                    None => call.await,
-                }
-            })
-            .map_err(|e| match e {
-                LlmError::Stopped(why) => Error::Stopped(why),
-                LlmError::Budget => {
-                    Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
-                }
-                e if !e.is_retryable() && !matches!(e, LlmError::Malformed(_)) => {
-                    Error::Stopped(e.to_string())
-                }
-                e => Error::Run(format!("system_agent {step} request failed: {e}")),
-            })
+        super::llm::wait_for(&self.handle, talk, RoleName::SystemAgent, call)
     }
 }
 

@@ -157,20 +157,22 @@ pub struct RoleConfig {
     pub organization: Option<String>,
     /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
     pub headers: std::collections::BTreeMap<String, String>,
-    /// `system_agent` only: who picks the items. `sim`: the simulator's retrieval from what it learnt; `llm`: the
-    /// model summarises the conversation into needs and a query, the catalog index is searched and reranked, and
-    /// the model picks among the best candidates (prompts/llm/retrieval.toml).
-    pub retrieval: Retrieval,
+    /// Who makes the role's grounded decisions when a model phrases it (`agent = "llm"`). `sim`: the simulator.
+    /// `llm`, for `system_agent`: the model summarises the conversation into needs and a query, the catalog index
+    /// is searched and reranked, and the model picks among the best candidates (prompts/llm/retrieval.toml); for
+    /// `user_agent`: the model compares the recommended item with the one it wants and picks which of their true
+    /// differences to raise as reject reasons (`reasons` in prompts/llm/user.toml).
+    pub decide: Decider,
 }
 
-/// Who runs the system agent's retrieval chain.
+/// Who makes an agent's decisions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Retrieval {
-    /// The simulator (from the user's dialogue acts, over the in-memory catalog).
+pub enum Decider {
+    /// The simulator.
     #[default]
     Sim,
-    /// The language model (from the conversation's text, over the catalog's full-text index).
+    /// The language model, among grounded options.
     Llm,
 }
 
@@ -188,7 +190,7 @@ impl Default for RoleConfig {
             stream: false,
             organization: None,
             headers: std::collections::BTreeMap::new(),
-            retrieval: Retrieval::Sim,
+            decide: Decider::Sim,
         }
     }
 }
@@ -466,12 +468,11 @@ impl Config {
         }
         for role in RoleName::ALL {
             let r = self.roles.get(role);
-            if r.retrieval == Retrieval::Llm
-                && (role != RoleName::SystemAgent || r.agent != AgentKind::Llm)
-            {
+            let dialogue_role = matches!(role, RoleName::UserAgent | RoleName::SystemAgent);
+            if r.decide == Decider::Llm && (!dialogue_role || r.agent != AgentKind::Llm) {
                 return bad(
-                    &format!("roles.{}.retrieval", role.key()),
-                    "can be \"llm\" only for roles.system_agent with agent = \"llm\"",
+                    &format!("roles.{}.decide", role.key()),
+                    "can be \"llm\" only for roles.user_agent and roles.system_agent with agent = \"llm\"",
                 );
             }
         }

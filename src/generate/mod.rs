@@ -19,7 +19,7 @@ use crate::agents::retrieval::RetrievalChain;
 use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
-use crate::config::{AgentKind, Retrieval, RoleName};
+use crate::config::{AgentKind, Decider, RoleName};
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::manager::{Cache, Manager};
@@ -347,8 +347,7 @@ impl LlmSetup {
                 .transpose()
         };
         let system_role = &config.roles.system_agent;
-        let chain = (system_role.agent == AgentKind::Llm
-            && system_role.retrieval == Retrieval::Llm)
+        let chain = (system_role.agent == AgentKind::Llm && system_role.decide == Decider::Llm)
             .then(|| {
                 RetrievalChain::new(
                     manager.clone(),

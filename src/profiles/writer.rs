@@ -11,10 +11,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::agents::llm::{Talk, wait_for};
 use crate::config::{Config, RoleConfig, RoleName};
 use crate::data::{self, LLM_PROMPTS};
 use crate::llm::structured::{StructuredPrompts, complete_json};
-use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
+use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::{Cache, CallTag, Manager, Routes, UsageRow};
 use crate::model::{Item, Profile, Requirement};
 use crate::template::TemplateBank;
@@ -205,26 +206,13 @@ impl ScenarioWriter {
             role: RoleName::ScenarioWriter,
             under_way: attempt > 0,
         };
-        let answer = self
-            .runtime
-            .block_on(complete_json(
-                &self.manager,
-                &self.structured,
-                request,
-                &Self::schema(),
-                &tag,
-            ))
-            .map_err(|e| match e {
-                LlmError::Stopped(why) => Error::Stopped(why),
-                LlmError::Budget => {
-                    Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
-                }
-                e if !e.is_retryable() => Error::Stopped(e.to_string()),
-                e => Error::Run(format!(
-                    "profile {}: scenario_writer request failed: {e}",
-                    profile.id
-                )),
-            })?;
+        let talk = Talk {
+            id: profile.id.clone(),
+            deadline: None,
+        };
+        let schema = Self::schema();
+        let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
+        let answer = wait_for(self.runtime.handle(), &talk, RoleName::ScenarioWriter, call)?;
         Ok(apply(
             profile,
             item,

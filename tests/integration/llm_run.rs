@@ -302,7 +302,7 @@ fn an_llm_retrieval_chain_recommends_real_unrepeated_items_at_two_requests_a_rec
     let d = dir.path();
     let extra = [
         "--set",
-        "roles.system_agent.retrieval=llm",
+        "roles.system_agent.decide=llm",
         "--set",
         "profiles.count=8",
     ];
@@ -363,20 +363,17 @@ fn an_llm_retrieval_chain_recommends_real_unrepeated_items_at_two_requests_a_rec
 }
 
 #[test]
-fn llm_retrieval_on_a_sim_or_non_system_role_is_a_config_error() {
+fn llm_decisions_on_a_sim_or_non_dialogue_role_are_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
-    for set in [
-        "roles.user_agent.retrieval=llm",
-        "roles.system_agent.agent=sim",
-    ] {
+    for set in ["roles.judge.decide=llm", "roles.system_agent.agent=sim"] {
         let out = run_with_args(
             dir.path(),
             "http://127.0.0.1:9/v1",
             Some("k"),
-            &["--set", "roles.system_agent.retrieval=llm", "--set", set],
+            &["--set", "roles.system_agent.decide=llm", "--set", set],
         );
         assert_eq!(out.code, 2, "{set}: {}", out.stderr);
-        assert!(out.stderr.contains(".retrieval"), "{}", out.stderr);
+        assert!(out.stderr.contains(".decide"), "{}", out.stderr);
     }
 }
 
@@ -503,4 +500,42 @@ fn the_max_cost_flag_stops_the_run_within_the_budget_and_a_rerun_finishes_withou
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(lines(&d.join("out/conversations.jsonl")), 20);
     assert_eq!(rt.block_on(server.stats()).repeated_successes, 0);
+}
+
+#[test]
+fn a_deciding_llm_user_asks_the_model_for_its_reasons_and_still_rejects_with_true_differences() {
+    let (rt, server) = server(FakeConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let extra = [
+        "--set",
+        "roles.user_agent.decide=llm",
+        "--set",
+        "profiles.count=8",
+    ];
+    let out = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let conversations = jsonl(&d.join("out/conversations.jsonl"));
+    let turns: usize = conversations
+        .iter()
+        .map(|c| c["turns"].as_array().unwrap().len())
+        .sum();
+    let rejects: Vec<&serde_json::Value> = conversations
+        .iter()
+        .flat_map(|c| c["turns"].as_array().unwrap())
+        .filter(|t| t["action"] == "reject")
+        .collect();
+    assert!(!rejects.is_empty());
+    // Each reject names what the user wants as slots (the simulator's grounded differences).
+    assert!(
+        rejects
+            .iter()
+            .all(|t| t["slots"].as_array().is_some_and(|s| !s.is_empty()))
+    );
+    let sent = rt.block_on(server.stats()).requests as usize;
+    assert!(
+        sent > turns && sent <= turns + rejects.len(),
+        "{sent} requests for {turns} turns and {} rejections",
+        rejects.len()
+    );
 }

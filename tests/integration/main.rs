@@ -4,12 +4,12 @@
 mod bad_input;
 mod catalog;
 mod config;
+mod decisions;
 mod dialogue;
 mod importers;
 mod llm;
 mod llm_run;
 mod profiles;
-mod retrieval;
 mod run;
 mod scenario_writer;
 mod util;

@@ -6,6 +6,7 @@ use super::SimWorld;
 use super::phrases::{PhraseBank, UserAct, UserContext};
 use super::{latency, money};
 use crate::agents::UserAgent;
+use crate::agents::llm::{DifferenceCard, ItemCard};
 use crate::catalog::MemoryCatalog;
 use crate::config::DialogueConfig;
 use crate::dialogue::compare::{differences, satisfies};
@@ -248,10 +249,15 @@ impl<'a> SimUser<'a> {
             hints.swap(i, j);
         }
         required.extend(hints);
-        let chosen: Vec<_> = required
-            .into_iter()
-            .take(self.cfg.reject_reasons.get())
-            .collect();
+        let count = self.cfg.reject_reasons.get();
+        let chosen: Vec<_> = match self.voice.filter(|v| v.decides()) {
+            // The model picks which true differences to raise (there is a choice only when there are more).
+            Some(voice) if required.len() > count => {
+                let picks = self.pick_reasons(voice, item, &required, count)?;
+                picks.into_iter().map(|i| required[i].clone()).collect()
+            }
+            _ => required.into_iter().take(count).collect(),
+        };
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
         for d in &chosen {
@@ -313,6 +319,61 @@ impl<'a> SimUser<'a> {
             slots,
             vec![self.cat.item(item).id.clone()],
         )
+    }
+
+    /// Ask the model which of `differences` (true differences of `item` from the target) to raise.
+    fn pick_reasons(
+        &self,
+        voice: &crate::agents::llm::LlmVoice,
+        item: u32,
+        differences: &[crate::dialogue::compare::Difference],
+        count: usize,
+    ) -> Result<Vec<usize>> {
+        let cards: Vec<DifferenceCard> = differences
+            .iter()
+            .map(|d| DifferenceCard {
+                attribute: d.attribute.replace('_', " "),
+                wanted: self
+                    .cat
+                    .display_value(self.target, &d.attribute)
+                    .unwrap_or(&d.wanted)
+                    .to_string(),
+                got: self
+                    .cat
+                    .display_value(item, &d.attribute)
+                    .unwrap_or(&d.got)
+                    .to_string(),
+            })
+            .collect();
+        voice.pick_reasons(
+            &self.conversation,
+            self.profile,
+            &self.card(self.target),
+            &self.card(item),
+            &cards,
+            count,
+        )
+    }
+
+    /// Item `i` as a decision prompt shows it.
+    fn card(&self, i: u32) -> ItemCard {
+        let m = self.cat.item(i);
+        let mut attributes: Vec<String> = self
+            .cat
+            .attributes(i)
+            .map(|(k, _)| {
+                let shown = self.cat.display_value(i, k).unwrap_or("");
+                format!("{}: {shown}", k.replace('_', " "))
+            })
+            .collect();
+        attributes.extend(self.cat.features(i).map(str::to_string));
+        ItemCard {
+            title: m.title.clone(),
+            price: m.price.map(money).unwrap_or_default(),
+            category: self.cat.leaf(i).to_string(),
+            attributes: attributes.join("; "),
+            images: m.image.clone().into_iter().collect(),
+        }
     }
 
     /// What the user likes about an accepted item: the requirements it meets.

@@ -1,14 +1,16 @@
-//! The LLM retrieval chain over a real catalog index, with a scripted model: the needs come from the model's reading
-//! of the conversation (sent as chat messages), the search honours the understood category and budget and never
-//! returns an item already shown, the model's pick among the cards is the item recommended, and a pick outside the
-//! list falls back to the best-ranked candidate.
+//! The decisions a model makes with `decide = "llm"`, against a scripted model. The system agent's retrieval chain
+//! over a real catalog index: the needs come from the model's reading of the conversation (sent as chat messages),
+//! the search honours the understood category and budget and never returns an item already shown, the model's pick
+//! among the cards is the item recommended, and a pick outside the list falls back to the best-ranked candidate.
+//! The user agent's reject reasons: the model's picks among the true differences, cleaned and topped up, with both
+//! items' pictures for a vision model.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use musegen::agents::llm::Talk;
 use musegen::agents::retrieval::RetrievalChain;
-use musegen::config::{AgentKind, LimitsConfig, Retrieval, RoleConfig};
+use musegen::config::{AgentKind, Decider, LimitsConfig, RoleConfig};
 use musegen::llm::{
     ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
     RateHints,
@@ -18,7 +20,7 @@ use musegen::model::{Action, Role, Turn};
 
 use crate::util::ok;
 
-/// Answers the chain's two steps: the needs, then the given picks in order.
+/// Answers the chain's two steps (the needs, then the given picks in order) and the user's reason picks.
 struct Scripted {
     picks: Mutex<Vec<u64>>,
     seen: Mutex<Vec<ChatRequest>>,
@@ -31,7 +33,9 @@ impl ChatBackend for Scripted {
     ) -> BoxFuture<'a, Result<Completion, LlmError>> {
         self.seen.lock().unwrap().push(request.clone());
         let instruction = &request.messages[0].content;
-        let content = if instruction.contains("sum up what the customer wants") {
+        let content = if instruction.contains("differences this shopper would mention") {
+            serde_json::json!({"choices": [3, 3, 9, 1, 2]})
+        } else if instruction.contains("sum up what the customer wants") {
             serde_json::json!({
                 "summary": "Black sneakers for a wedding, under $80; the last pair was too loud.",
                 "category": "Fashion Sneakers",
@@ -107,7 +111,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     ));
     let role = RoleConfig {
         agent: AgentKind::Llm,
-        retrieval: Retrieval::Llm,
+        decide: Decider::Llm,
         ..RoleConfig::default()
     };
     let chain = RetrievalChain::new(
@@ -178,4 +182,97 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     assert!(again.iter().all(|c| c.1 != first.item.title), "{again:?}");
     assert_eq!(second.item.title, again[0].1);
     assert_ne!(second.item.id, first.item.id);
+}
+
+#[test]
+fn the_user_model_picks_reasons_among_the_true_differences_and_sees_both_pictures() {
+    use musegen::agents::llm::{DifferenceCard, ItemCard, LlmVoice};
+    use musegen::llm::images::ImageLoader;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("want.jpg"), [0xff, 0xd8, 0xff]).unwrap();
+    std::fs::write(dir.path().join("got.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let scripted = Arc::new(Scripted {
+        picks: Mutex::new(vec![]),
+        seen: Mutex::new(Vec::new()),
+    });
+    let manager = Arc::new(Manager::new(
+        scripted.clone(),
+        LimitsConfig::default(),
+        None,
+        BTreeMap::new(),
+    ));
+    let role = RoleConfig {
+        agent: AgentKind::Llm,
+        decide: Decider::Llm,
+        vision: true,
+        ..RoleConfig::default()
+    };
+    let voice = LlmVoice::new(
+        Role::User,
+        role,
+        manager,
+        runtime.handle().clone(),
+        None,
+        Arc::new(ImageLoader::new(Some(dir.path()))),
+    )
+    .unwrap();
+    assert!(voice.decides());
+    let profile: musegen::model::Profile = serde_json::from_value(serde_json::json!({
+        "id": "p1",
+        "persona": {"name": "Ana Ruiz", "gender": "female", "age": 31, "language_mix": "en"},
+        "scenario": {"narrative": "Ana has a wedding next month.", "requirements": []},
+        "target_item_id": "t"
+    }))
+    .unwrap();
+    let card = |title: &str, image: &str| ItemCard {
+        title: title.into(),
+        price: "$60".into(),
+        category: "fashion sneakers".into(),
+        attributes: "color: Black".into(),
+        images: vec![image.into()],
+    };
+    let diff = |a: &str, w: &str, g: &str| DifferenceCard {
+        attribute: a.into(),
+        wanted: w.into(),
+        got: g.into(),
+    };
+    let differences = [
+        diff("color", "Black", "Red"),
+        diff("material", "Canvas", "Leather"),
+        diff("closure", "Lace-Up", "Slip-On"),
+    ];
+    let talk = Talk {
+        id: "c9".into(),
+        deadline: None,
+    };
+    let picks = voice
+        .pick_reasons(
+            &talk,
+            &profile,
+            &card("Wanted Sneaker", "want.jpg"),
+            &card("Offered Sneaker", "got.png"),
+            &differences,
+            2,
+        )
+        .unwrap();
+    // [3, 3, 9, 1, 2]: the repeat and the out-of-range pick are dropped, the count is kept.
+    assert_eq!(picks, [2, 0]);
+    let seen = scripted.seen.lock().unwrap();
+    let question = &seen[0].messages[0];
+    assert_eq!(question.role, ApiRole::User);
+    assert!(
+        question
+            .content
+            .contains("3. closure: they want Lace-Up, it is Slip-On"),
+        "{}",
+        question.content
+    );
+    assert!(question.content.contains("Offered Sneaker"));
+    assert_eq!(question.images.len(), 2);
+    assert!(
+        question.images[0].starts_with("data:image/jpeg;base64,"),
+        "the wanted item first"
+    );
+    assert!(question.images[1].starts_with("data:image/png;base64,"));
 }
