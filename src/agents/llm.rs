@@ -202,7 +202,7 @@ impl LlmVoice {
             "additionalProperties": false,
         });
         let tag = CallTag {
-            conversation: format!("{}/reasons", conversation.id),
+            conversation: conversation.id.clone(),
             role: self.role_name,
             under_way: true,
         };

@@ -316,7 +316,7 @@ impl RetrievalChain {
             client_id: None,
         };
         let tag = CallTag {
-            conversation: format!("{}/{step}", talk.id),
+            conversation: talk.id.clone(),
             role: RoleName::SystemAgent,
             under_way: true,
         };

@@ -159,6 +159,27 @@ mod tests {
         assert_eq!(gate.limit(), 1.0);
     }
 
+    #[test]
+    fn a_server_that_slows_down_without_429s_shrinks_the_limit() {
+        let gate = Gate::new(32, true);
+        for _ in 0..50 {
+            gate.success(Duration::from_millis(40));
+        }
+        assert_eq!(gate.limit(), 32.0, "steady latency keeps the limit");
+        // vLLM-style saturation: the answers take ten times as long, and no 429 ever comes.
+        for _ in 0..30 {
+            gate.success(Duration::from_millis(400));
+        }
+        let shrunk = gate.limit();
+        assert!(shrunk < 16.0, "{shrunk}");
+        // Not adaptive: the limit stays where it was set.
+        let fixed = Gate::new(32, false);
+        for _ in 0..30 {
+            fixed.success(Duration::from_millis(400));
+        }
+        assert_eq!(fixed.limit(), 32.0);
+    }
+
     #[tokio::test]
     async fn in_flight_never_exceeds_the_limit_and_high_priority_goes_first() {
         let gate = std::sync::Arc::new(Gate::new(1, false));

@@ -202,7 +202,7 @@ impl ScenarioWriter {
             client_id: None,
         };
         let tag = CallTag {
-            conversation: format!("{}/{attempt}", profile.id),
+            conversation: profile.id.clone(),
             role: RoleName::ScenarioWriter,
             under_way: attempt > 0,
         };

@@ -22,6 +22,8 @@ fn profiles(dir: &std::path::Path, base: &str) -> crate::util::Output {
             "--set",
             "limits.rpm=60000",
             "--set",
+            "limits.tpm=100000000",
+            "--set",
             "limits.backoff_base_ms=5",
         ])
         .current_dir(dir)
@@ -112,13 +114,18 @@ fn the_llm_scenario_writer_gates_writes_and_stays_grounded() {
             );
         }
     }
-    // One ledger row per draw the model saw: the written ones and the implausible ones.
+    // One ledger row per profile; its requests count every draw the model saw, the implausible ones too.
     let usage = std::fs::read_to_string(d.join("profiles.usage.csv")).unwrap();
-    assert_eq!(
-        usage.lines().count() - 1,
-        40 + implausible as usize,
-        "{usage}"
-    );
+    assert_eq!(usage.lines().count() - 1, 40, "{usage}");
+    let attempts: u64 = usage
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[3].parse::<u64>().unwrap() - f[5].parse::<u64>().unwrap()
+        })
+        .sum();
+    assert_eq!(attempts, 40 + implausible, "requests less retries: {usage}");
     assert!(!usage.contains("sk-writer"));
     let stats = rt.block_on(server.stats());
     assert!(
