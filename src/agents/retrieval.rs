@@ -142,7 +142,7 @@ impl RetrievalChain {
             "required": ["summary", "category", "max_price", "wanted", "avoid", "query"],
             "additionalProperties": false,
         });
-        let answer = self.ask(talk, instruction, history, &schema, "needs")?;
+        let answer = self.ask(talk, instruction, history, &schema)?;
         let words = |key: &str| -> Vec<String> {
             answer[key]
                 .as_array()
@@ -205,7 +205,7 @@ impl RetrievalChain {
             "required": ["choice", "message"],
             "additionalProperties": false,
         });
-        let answer = self.ask(talk, instruction, history, &schema, "pick")?;
+        let answer = self.ask(talk, instruction, history, &schema)?;
         let choice = answer["choice"].as_u64().unwrap_or(0) as usize;
         let index = if (1..=ranked.len()).contains(&choice) {
             choice - 1
@@ -293,7 +293,6 @@ impl RetrievalChain {
         instruction: String,
         history: &[Turn],
         schema: &Value,
-        step: &str,
     ) -> Result<Value> {
         let mut messages = vec![ChatMessage::text(ApiRole::System, instruction)];
         for t in history {
