@@ -63,7 +63,8 @@ pub const LLM_PROMPTS: &[(&str, &str)] = embed!(
         "user.toml",
         "system.toml",
         "scenario.toml",
-        "retrieval.toml"
+        "retrieval.toml",
+        "structured.toml"
     ]
 );
 

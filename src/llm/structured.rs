@@ -13,12 +13,6 @@ use crate::data::{self, DataFile};
 use crate::manager::{CallTag, Manager};
 use crate::template::TemplateBank;
 
-/// The structured-output prompts file.
-pub const STRUCTURED_PROMPTS: &[(&str, &str)] = &[(
-    "structured.toml",
-    include_str!("../../prompts/llm/structured.toml"),
-)];
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PromptFile {
@@ -36,7 +30,7 @@ impl StructuredPrompts {
     pub fn load(prompts_dir: Option<&Path>) -> crate::Result<Self> {
         let dir = prompts_dir.map(|d| d.join("llm"));
         let files: Vec<DataFile> = data::load_set(
-            STRUCTURED_PROMPTS,
+            data::LLM_PROMPTS,
             "prompts/llm",
             dir.as_deref().filter(|d| d.is_dir()),
             false,

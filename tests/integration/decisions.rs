@@ -276,3 +276,72 @@ fn the_user_model_picks_reasons_among_the_true_differences_and_sees_both_picture
     );
     assert!(question.images[1].starts_with("data:image/png;base64,"));
 }
+
+#[test]
+fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["catalog", "sample", "--items", "300"]);
+    let prompts = dir.path().join("my-prompts");
+    std::fs::create_dir_all(prompts.join("llm")).unwrap();
+    let shipped = std::fs::read_to_string(crate::util::repo("prompts/llm/retrieval.toml")).unwrap();
+    std::fs::write(
+        prompts.join("llm/retrieval.toml"),
+        shipped.replace(
+            "Before you recommend something",
+            "HOUSE STYLE. Before you recommend something",
+        ),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let scripted = Arc::new(Scripted {
+        picks: Mutex::new(vec![1]),
+        seen: Mutex::new(Vec::new()),
+    });
+    let manager = Arc::new(Manager::new(
+        scripted.clone(),
+        LimitsConfig::default(),
+        None,
+        BTreeMap::new(),
+    ));
+    let role = RoleConfig {
+        agent: AgentKind::Llm,
+        decide: Decider::Llm,
+        ..RoleConfig::default()
+    };
+    let catalog = dir.path().join("catalog.db");
+    let chain = RetrievalChain::new(
+        manager.clone(),
+        runtime.handle().clone(),
+        role.clone(),
+        Some(&prompts),
+        &catalog,
+        3,
+    )
+    .unwrap();
+    let talk = Talk {
+        id: "c2".into(),
+        deadline: None,
+    };
+    let history = [turn(Role::User, Action::Inform, "Black sneakers, please.")];
+    chain.needs(&talk, &history, &[]).unwrap();
+    let instruction = scripted.seen.lock().unwrap()[0].messages[0].content.clone();
+    assert!(instruction.contains("HOUSE STYLE."), "{instruction}");
+    // The other files stay the shipped ones; a broken override names its file and line.
+    std::fs::write(
+        prompts.join("llm/retrieval.toml"),
+        "system = \"x\"\nsummarise = \n",
+    )
+    .unwrap();
+    let err = RetrievalChain::new(
+        manager,
+        runtime.handle().clone(),
+        role,
+        Some(&prompts),
+        &catalog,
+        3,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("retrieval.toml:2"), "{err}");
+}
