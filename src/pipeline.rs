@@ -208,6 +208,9 @@ pub fn run(
         profiles: None,
         generate: None,
     };
+    if dry_run {
+        return dry_run_in(config, dir, &catalog, reuse_profiles, manifest, quiet);
+    }
     if !reuse_profiles {
         let conversations = dir.join(names::CONVERSATIONS);
         if conversations.exists() && !force {
@@ -229,6 +232,7 @@ pub fn run(
             &profiles_path,
             config.profiles.count.get(),
             quiet,
+            false,
         )?);
     }
     write_manifest(&manifest_path, &manifest)?;
@@ -238,18 +242,49 @@ pub fn run(
         out: dir.join(names::CONVERSATIONS),
         failures: dir.join(names::FAILURES),
     };
-    if dry_run {
-        manifest.generate = Some(generate::dry_run(config, &paths, quiet)?);
-        return Ok(manifest);
-    }
     manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
     write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)
 }
 
-/// What identifies a profiles file: seed, profile settings and the sample catalog.
+/// A dry run of the main job: the profiles it would make (in a scratch file, priced when a model writes them, unless
+/// the folder's profiles are reused) and the dialogues' requests, tokens and cost; nothing in `dir` changes but
+/// the catalog, which costs nothing to build.
+fn dry_run_in(
+    config: &Config,
+    dir: &Path,
+    catalog: &Path,
+    reuse_profiles: bool,
+    mut manifest: Manifest,
+    quiet: bool,
+) -> Result<Manifest> {
+    let scratch = dir.join("profiles.dry-run.jsonl");
+    let profiles_path = if reuse_profiles {
+        dir.join(names::PROFILES)
+    } else {
+        let count = config.profiles.count.get();
+        manifest.profiles = Some(profiles::generate(
+            config, catalog, &scratch, count, quiet, true,
+        )?);
+        scratch.clone()
+    };
+    let paths = GeneratePaths {
+        profiles: profiles_path,
+        catalog: catalog.to_path_buf(),
+        out: dir.join(names::CONVERSATIONS),
+        failures: dir.join(names::FAILURES),
+    };
+    let report = generate::dry_run(config, &paths, quiet);
+    let _ = std::fs::remove_file(&scratch);
+    manifest.generate = Some(report?);
+    Ok(manifest)
+}
+
+/// What identifies a profiles file: seed, profile settings, the scenario writer and the sample catalog.
 fn profiles_key(config: &Config) -> String {
-    let text = serde_json::to_string(&(&config.profiles, sample_key(config))).unwrap_or_default();
+    let writer = &config.roles.scenario_writer;
+    let text =
+        serde_json::to_string(&(&config.profiles, sample_key(config), writer)).unwrap_or_default();
     format!(
         "{:016x}",
         crate::rng::stable_hash(config.seed, &[text.as_bytes()])

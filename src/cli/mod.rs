@@ -542,8 +542,15 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
                 .config;
             let catalog = g.path(&args.catalog, names::CATALOG);
             let output = g.path(&args.output, names::PROFILES);
-            let report =
-                profiles::generate(&cfg, &catalog, &output, cfg.profiles.count.get(), g.quiet)?;
+            let count = cfg.profiles.count.get();
+            if g.dry_run {
+                // Priced (when a model writes the scenarios), not written.
+                let scratch = output.with_extension("dry-run.jsonl");
+                let report = profiles::generate(&cfg, &catalog, &scratch, count, g.quiet, true);
+                let _ = std::fs::remove_file(&scratch);
+                return print::profiles(&report?, Path::new("(dry run: not written)"), g.json);
+            }
+            let report = profiles::generate(&cfg, &catalog, &output, count, g.quiet, false)?;
             print::profiles(&report, &output, g.json)
         }
     }

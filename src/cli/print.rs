@@ -43,8 +43,16 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         if c.reused { ", reused" } else { "" },
         dir.join(crate::pipeline::names::CATALOG).display()
     );
+    let dry = m.generate.as_ref().is_some_and(|g| g.dry_run);
+    let written = |name: &str| {
+        if dry {
+            std::path::PathBuf::from("(dry run: not written)")
+        } else {
+            dir.join(name)
+        }
+    };
     match &m.profiles {
-        Some(p) => profiles(p, &dir.join(crate::pipeline::names::PROFILES), false)?,
+        Some(p) => profiles(p, &written(crate::pipeline::names::PROFILES), false)?,
         None => println!(
             "profiles  reused -> {}",
             dir.join(crate::pipeline::names::PROFILES).display()
@@ -55,7 +63,7 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
     }
     println!(
         "manifest  {}",
-        dir.join(crate::pipeline::names::MANIFEST).display()
+        written(crate::pipeline::names::MANIFEST).display()
     );
     Ok(())
 }

@@ -22,9 +22,15 @@ impl ChatBackend for DryRunBackend {
         let max = request.max_tokens.unwrap_or(256);
         let prompt = Manager::estimate_tokens(request).saturating_sub(max);
         let completion = (f64::from(max) * COMPLETION_SHARE).round() as u64;
+        // A structured request gets the emptiest answer its schema allows, so decisions fall back to the
+        // simulator's and the dialogue runs its usual course.
+        let content = match &request.json_schema {
+            Some(schema) => super::structured::placeholder(schema).to_string(),
+            None => "[dry run]".into(),
+        };
         Box::pin(std::future::ready(Ok(Completion {
             response: ChatResponse {
-                content: "[dry run]".into(),
+                content,
                 finish_reason: Some("stop".into()),
                 usage: Some(TokenUsage {
                     prompt_tokens: u64::from(prompt),
@@ -36,6 +42,9 @@ impl ChatBackend for DryRunBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+        Capabilities {
+            json_schema: true,
+            ..Capabilities::default()
+        }
     }
 }

@@ -95,6 +95,25 @@ pub fn check_required(value: &Value, schema: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The emptiest value `schema` allows: objects with every property, empty arrays and strings, zero numbers,
+/// `true` (the dry-run backend answers with it).
+pub fn placeholder(schema: &Value) -> Value {
+    match schema["type"].as_str() {
+        Some("object") => Value::Object(
+            schema["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), placeholder(v)))
+                .collect(),
+        ),
+        Some("array") => Value::Array(Vec::new()),
+        Some("integer") | Some("number") => Value::from(0),
+        Some("boolean") => Value::Bool(true),
+        _ => Value::String(String::new()),
+    }
+}
+
 /// Ask for a JSON answer following `schema`, through the manager; re-ask once when the answer is unusable.
 pub async fn complete_json(
     manager: &Manager,

@@ -70,13 +70,15 @@ impl Drawn {
     }
 }
 
-/// Generate `count` profiles from the catalog at `catalog` into `out` (written whole or not at all).
+/// Generate `count` profiles from the catalog at `catalog` into `out` (written whole or not at all). With `dry`,
+/// an LLM scenario writer sends nothing: its requests are priced and the tables' scenarios stay.
 pub fn generate(
     config: &Config,
     catalog: &Path,
     out: &Path,
     count: usize,
     quiet: bool,
+    dry: bool,
 ) -> Result<ProfilesReport> {
     let cfg = &config.profiles;
     let tables = Tables::load(cfg.tables_dir.as_deref())?;
@@ -99,10 +101,11 @@ pub fn generate(
     let mut progress = Progress::new("profiles", count as u64, quiet);
     let max = cfg.max_attempts.get();
     // With a language model writing the scenarios, draws wait on the network: run as many as may be in flight.
-    let writer = match out.parent() {
-        Some(dir) => ScenarioWriter::connect(config, &dir.join("cache.db"))?,
-        None => ScenarioWriter::connect(config, Path::new("cache.db"))?,
+    let cache = match out.parent() {
+        Some(dir) => dir.join("cache.db"),
+        None => Path::new("cache.db").to_path_buf(),
     };
+    let writer = ScenarioWriter::connect(config, &cache, dry)?;
     if writer.is_some() {
         report.writer = Some(WriterReport::default());
     }
@@ -199,8 +202,9 @@ pub fn generate(
     );
     if let Some(w) = &writer {
         // The ledger is kept even when the run stops, so what was paid for is on record.
-        let usage = out.with_file_name("profiles.usage.csv");
-        w.write_usage(&usage)?;
+        if !dry {
+            w.write_usage(&out.with_file_name("profiles.usage.csv"))?;
+        }
         if let Some(r) = report.writer.as_mut() {
             r.implausible = report.rejected.get("implausible").copied().unwrap_or(0);
             r.usage = w.totals();

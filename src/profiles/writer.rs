@@ -91,12 +91,13 @@ pub struct ScenarioWriter {
 }
 
 impl ScenarioWriter {
-    /// The writer `config` asks for (`None` when the role is `sim`), with its answers cached in `cache`.
-    pub fn connect(config: &Config, cache: &Path) -> Result<Option<Self>> {
-        let Some(routes) = Routes::connect(config, &[RoleName::ScenarioWriter], false)? else {
+    /// The writer `config` asks for (`None` when the role is `sim`), with its answers cached in `cache`; with
+    /// `dry`, over the backend that sends nothing (and no cache).
+    pub fn connect(config: &Config, cache: &Path, dry: bool) -> Result<Option<Self>> {
+        let Some(routes) = Routes::connect(config, &[RoleName::ScenarioWriter], dry)? else {
             return Ok(None);
         };
-        let cache = if config.limits.cache {
+        let cache = if config.limits.cache && !dry {
             Some(Cache::open(cache)?)
         } else {
             None

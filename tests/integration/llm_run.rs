@@ -539,3 +539,41 @@ fn a_deciding_llm_user_asks_the_model_for_its_reasons_and_still_rejects_with_tru
         rejects.len()
     );
 }
+
+#[test]
+fn a_dry_run_with_every_decision_and_the_scenario_writer_on_the_model_prices_them_and_writes_nothing()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let extra = [
+        "--dry-run",
+        "--json",
+        "--set",
+        "roles.scenario_writer.agent=llm",
+        "--set",
+        "roles.system_agent.decide=llm",
+        "--set",
+        "roles.user_agent.decide=llm",
+    ];
+    let out = run_with_args(d, "http://127.0.0.1:9/v1", None, &extra);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let writer = &manifest["profiles"]["writer"];
+    assert_eq!(writer["written"], 20);
+    assert_eq!(writer["usage"]["requests"], 20, "one request per profile");
+    assert!(writer["usage"]["cost_usd"].as_f64().unwrap() > 0.0);
+    let g = &manifest["generate"];
+    assert_eq!(
+        g["written"], 20,
+        "no conversation fails on placeholder answers: {g}"
+    );
+    assert_eq!(g["failed"], 0);
+    // Requests beyond one per turn: the needs before each recommendation, the picks, the reason picks.
+    let turns = (g["turns_mean"].as_f64().unwrap() * 20.0).round();
+    assert!(g["llm_usage"]["requests"].as_f64().unwrap() > turns);
+    assert_eq!(
+        crate::util::entries(&d.join("out")),
+        ["catalog.db"],
+        "nothing but the free catalog"
+    );
+}
