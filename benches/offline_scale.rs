@@ -36,6 +36,7 @@ fn main() {
         &dir.path().join("profiles.jsonl"),
         count,
         true,
+        false,
     )
     .unwrap();
     let secs = t.elapsed().as_secs_f64();
