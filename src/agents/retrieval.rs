@@ -17,6 +17,7 @@ use crate::catalog::search::Query;
 use crate::catalog::{Hit, Index};
 use crate::config::{RoleConfig, RoleName};
 use crate::data::{self, LLM_PROMPTS};
+use crate::llm::images::ImageLoader;
 use crate::llm::structured::{StructuredPrompts, complete_json};
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::{CallTag, Manager};
@@ -77,10 +78,12 @@ pub struct RetrievalChain {
     catalog: PathBuf,
     pool: Mutex<Vec<Index>>,
     candidates: usize,
+    images: Option<Arc<ImageLoader>>,
 }
 
 impl RetrievalChain {
-    /// A chain over the catalog index at `catalog`, showing the model `candidates` items per recommendation.
+    /// A chain over the catalog index at `catalog`, showing the model `candidates` items per recommendation (with
+    /// their pictures, through `images`, when the role has vision).
     pub fn new(
         manager: Arc<Manager>,
         handle: tokio::runtime::Handle,
@@ -88,6 +91,7 @@ impl RetrievalChain {
         prompts_dir: Option<&Path>,
         catalog: &Path,
         candidates: usize,
+        images: Arc<ImageLoader>,
     ) -> Result<Self> {
         let dir = prompts_dir.map(|d| d.join("llm"));
         let files = data::load_set(
@@ -109,6 +113,7 @@ impl RetrievalChain {
         // Fail now, not in the first conversation, when the index cannot be opened.
         let first = Index::open(catalog)?;
         Ok(RetrievalChain {
+            images: role.vision.then_some(images),
             manager,
             handle,
             role,
@@ -142,7 +147,7 @@ impl RetrievalChain {
             "required": ["summary", "category", "max_price", "wanted", "avoid", "query"],
             "additionalProperties": false,
         });
-        let answer = self.ask(talk, instruction, history, &schema)?;
+        let answer = self.ask(talk, instruction, history, &schema, &[])?;
         let words = |key: &str| -> Vec<String> {
             answer[key]
                 .as_array()
@@ -183,6 +188,21 @@ impl RetrievalChain {
             return Ok(None);
         }
         let cards: Vec<Card> = ranked.iter().map(card).collect();
+        // With vision, every card's picture, in order (or none, so that numbers and pictures never disagree).
+        let pictures: Vec<String> = match &self.images {
+            Some(loader) => {
+                let urls: Vec<Option<String>> = ranked
+                    .iter()
+                    .map(|h| h.item.images.first().and_then(|r| loader.url(r)))
+                    .collect();
+                if urls.iter().all(Option::is_some) {
+                    urls.into_iter().flatten().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
         let first = !history
             .iter()
             .any(|t| t.role == Role::System && !t.items.is_empty());
@@ -190,6 +210,7 @@ impl RetrievalChain {
             summary => needs.summary.as_str(),
             candidates => minijinja::Value::from(minijinja::value::Serde(&cards)),
             first => first,
+            pictures => !pictures.is_empty(),
         };
         let instruction = format!(
             "{}\n\n{}",
@@ -205,7 +226,7 @@ impl RetrievalChain {
             "required": ["choice", "message"],
             "additionalProperties": false,
         });
-        let answer = self.ask(talk, instruction, history, &schema)?;
+        let answer = self.ask(talk, instruction, history, &schema, &pictures)?;
         let choice = answer["choice"].as_u64().unwrap_or(0) as usize;
         let index = if (1..=ranked.len()).contains(&choice) {
             choice - 1
@@ -286,13 +307,15 @@ impl RetrievalChain {
         Ok(hits)
     }
 
-    /// One structured request with the conversation as chat messages from the recommender's point of view.
+    /// One structured request with the conversation as chat messages from the recommender's point of view;
+    /// `pictures` (image URLs) go with the customer's last message.
     fn ask(
         &self,
         talk: &Talk,
         instruction: String,
         history: &[Turn],
         schema: &Value,
+        pictures: &[String],
     ) -> Result<Value> {
         let mut messages = vec![ChatMessage::text(ApiRole::System, instruction)];
         for t in history {
@@ -304,6 +327,11 @@ impl RetrievalChain {
         }
         if messages.get(1).is_none_or(|m| m.role == ApiRole::Assistant) {
             messages.insert(1, ChatMessage::text(ApiRole::User, "(The chat opens.)"));
+        }
+        if !pictures.is_empty()
+            && let Some(last) = messages.iter_mut().rev().find(|m| m.role == ApiRole::User)
+        {
+            last.images = pictures.to_vec();
         }
         let request = ChatRequest {
             model: self.role.model.clone(),

@@ -356,6 +356,7 @@ impl LlmSetup {
                     config.prompts_dir.as_deref(),
                     &paths.catalog,
                     config.dialogue.candidates.get(),
+                    images.clone(),
                 )
             })
             .transpose()?;

@@ -97,7 +97,23 @@ fn cards(prompt: &str) -> Vec<(usize, String, f64)> {
 #[test]
 fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the_models_pick() {
     let dir = tempfile::tempdir().unwrap();
-    ok(dir.path(), &["catalog", "sample", "--items", "1500"]);
+    ok(
+        dir.path(),
+        &[
+            "catalog",
+            "sample",
+            "--items",
+            "1500",
+            "--jsonl",
+            "items.jsonl",
+        ],
+    );
+    // Every item's picture, for the vision model.
+    for item in crate::util::jsonl(&dir.path().join("items.jsonl")) {
+        let path = dir.path().join(item["images"][0].as_str().unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, [0xff, 0xd8, 0xff]).unwrap();
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let scripted = Arc::new(Scripted {
         picks: Mutex::new(vec![2, 99]),
@@ -112,6 +128,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     let role = RoleConfig {
         agent: AgentKind::Llm,
         decide: Decider::Llm,
+        vision: true,
         ..RoleConfig::default()
     };
     let chain = RetrievalChain::new(
@@ -121,6 +138,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
         None,
         &dir.path().join("catalog.db"),
         5,
+        Arc::new(musegen::llm::images::ImageLoader::new(Some(dir.path()))),
     )
     .unwrap();
     let history = vec![
@@ -152,9 +170,26 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     }
 
     let first = chain.pick(&talk, &history, &needs, &[]).unwrap().unwrap();
-    let prompt = scripted.seen.lock().unwrap()[1].messages[0].content.clone();
+    let (prompt, pictures) = {
+        let seen = scripted.seen.lock().unwrap();
+        let m = &seen[1].messages;
+        (m[0].content.clone(), m.last().unwrap().images.len())
+    };
     let shown = cards(&prompt);
     assert!(!shown.is_empty() && shown.len() <= 5, "{prompt}");
+    assert_eq!(
+        pictures,
+        shown.len(),
+        "one picture per card, with the last user message"
+    );
+    assert!(prompt.contains("Their pictures, in the order listed"));
+    assert!(
+        scripted.seen.lock().unwrap()[0]
+            .messages
+            .iter()
+            .all(|m| m.images.is_empty()),
+        "the needs step shows no pictures"
+    );
     assert!(shown.iter().all(|c| c.2 <= 80.0), "over budget: {shown:?}");
     assert_eq!(first.item.title, shown[1].1, "the model picked card 2");
     assert!(
@@ -309,6 +344,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
         ..RoleConfig::default()
     };
     let catalog = dir.path().join("catalog.db");
+    let images = Arc::new(musegen::llm::images::ImageLoader::new(None));
     let chain = RetrievalChain::new(
         manager.clone(),
         runtime.handle().clone(),
@@ -316,6 +352,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
         Some(&prompts),
         &catalog,
         3,
+        images.clone(),
     )
     .unwrap();
     let talk = Talk {
@@ -339,6 +376,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
         Some(&prompts),
         &catalog,
         3,
+        images,
     )
     .err()
     .unwrap()
