@@ -128,6 +128,23 @@ pub fn parse<T: DeserializeOwned>(file: &DataFile) -> Result<T> {
     })
 }
 
+/// The LLM prompt file `name` (embedded `prompts/llm/NAME`, or `prompts_dir/llm/NAME` when the user has one),
+/// parsed, with its origin for error messages.
+pub fn llm_prompts<T: DeserializeOwned>(
+    prompts_dir: Option<&Path>,
+    name: &str,
+) -> Result<(T, String)> {
+    let dir = prompts_dir.map(|d| d.join("llm"));
+    let files = load_set(
+        LLM_PROMPTS,
+        "prompts/llm",
+        dir.as_deref().filter(|d| d.is_dir()),
+        false,
+    )?;
+    let file = find(&files, name)?;
+    Ok((parse(file)?, file.origin.clone()))
+}
+
 /// Find the file named `name` in a loaded set.
 pub fn find<'a>(files: &'a [DataFile], name: &str) -> Result<&'a DataFile> {
     files

@@ -38,6 +38,15 @@ impl TemplateBank {
         Ok(())
     }
 
+    /// A lenient bank of one template per group, from `(group, source)` pairs of the data file `origin`.
+    pub fn single(groups: &[(&str, &String)], origin: &str) -> Result<Self> {
+        let mut bank = TemplateBank::new(false);
+        for (group, source) in groups {
+            bank.add_group(group, std::slice::from_ref(*source), origin)?;
+        }
+        Ok(bank)
+    }
+
     /// How many templates group `group` holds.
     pub fn len(&self, group: &str) -> usize {
         self.sizes.get(group).copied().unwrap_or(0)

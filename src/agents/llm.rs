@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sim::{SystemContext, UserAct, UserContext};
 use crate::config::{RoleConfig, RoleName};
-use crate::data::{self, LLM_PROMPTS};
+use crate::data;
 use crate::llm::images::ImageLoader;
 use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
 use crate::manager::{CallTag, Manager};
@@ -99,13 +99,6 @@ impl LlmVoice {
         prompts_dir: Option<&Path>,
         images: Arc<ImageLoader>,
     ) -> Result<Self> {
-        let dir = prompts_dir.map(|d| d.join("llm"));
-        let files = data::load_set(
-            LLM_PROMPTS,
-            "prompts/llm",
-            dir.as_deref().filter(|d| d.is_dir()),
-            false,
-        )?;
         let (file_name, role_name, acts): (&str, RoleName, Vec<&str>) = match speaker {
             Role::User => (
                 "user.toml",
@@ -118,29 +111,20 @@ impl LlmVoice {
                 super::sim::SYSTEM_ACTS.to_vec(),
             ),
         };
-        let file = data::find(&files, file_name)?;
-        let parsed: PromptFile = data::parse(file)?;
-        let mut prompts = TemplateBank::new(false);
-        prompts.add_group("system", std::slice::from_ref(&parsed.system), &file.origin)?;
+        let (parsed, origin): (PromptFile, String) = data::llm_prompts(prompts_dir, file_name)?;
+        let mut prompts = TemplateBank::single(&[("system", &parsed.system)], &origin)?;
         if role.decide == crate::config::Decider::Llm && speaker == Role::User {
             let reasons = parsed.reasons.as_ref().ok_or_else(|| {
-                Error::data(
-                    &file.origin,
-                    "`reasons` is missing (needed by decide = \"llm\")",
-                )
+                Error::data(&origin, "`reasons` is missing (needed by decide = \"llm\")")
             })?;
-            prompts.add_group("reasons", std::slice::from_ref(reasons), &file.origin)?;
+            prompts.add_group("reasons", std::slice::from_ref(reasons), &origin)?;
         }
         for act in acts {
             let text = parsed
                 .acts
                 .get(act)
-                .ok_or_else(|| Error::data(&file.origin, format!("acts.{act} is missing")))?;
-            prompts.add_group(
-                &format!("act.{act}"),
-                std::slice::from_ref(text),
-                &file.origin,
-            )?;
+                .ok_or_else(|| Error::data(&origin, format!("acts.{act} is missing")))?;
+            prompts.add_group(&format!("act.{act}"), std::slice::from_ref(text), &origin)?;
         }
         Ok(LlmVoice {
             manager,
@@ -186,15 +170,7 @@ impl LlmVoice {
             question.images = images.urls(&wanted.images);
             question.images.extend(images.urls(&offered.images));
         }
-        let request = ChatRequest {
-            model: self.role.model.clone(),
-            messages: vec![question],
-            temperature: Some(self.role.temperature),
-            max_tokens: Some(self.role.max_tokens.max(100)),
-            json_schema: None,
-            stream: self.role.stream,
-            client_id: None,
-        };
+        let request = ChatRequest::for_role(&self.role, vec![question], 100);
         let schema = serde_json::json!({
             "type": "object",
             "properties": {"choices": {"type": "array", "items": {"type": "integer"}}},
@@ -340,15 +316,7 @@ impl LlmVoice {
             history,
             shown,
         );
-        let request = ChatRequest {
-            model: self.role.model.clone(),
-            messages,
-            temperature: Some(self.role.temperature),
-            max_tokens: Some(self.role.max_tokens),
-            json_schema: None,
-            stream: self.role.stream,
-            client_id: None,
-        };
+        let request = ChatRequest::for_role(&self.role, messages, 0);
         let tag = CallTag {
             conversation: conversation.id.clone(),
             role: self.role_name,

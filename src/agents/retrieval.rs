@@ -16,7 +16,7 @@ use crate::Result;
 use crate::catalog::search::Query;
 use crate::catalog::{Hit, Index};
 use crate::config::{RoleConfig, RoleName};
-use crate::data::{self, LLM_PROMPTS};
+use crate::data;
 use crate::llm::images::ImageLoader;
 use crate::llm::structured::{StructuredPrompts, complete_json};
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
@@ -93,23 +93,16 @@ impl RetrievalChain {
         candidates: usize,
         images: Arc<ImageLoader>,
     ) -> Result<Self> {
-        let dir = prompts_dir.map(|d| d.join("llm"));
-        let files = data::load_set(
-            LLM_PROMPTS,
-            "prompts/llm",
-            dir.as_deref().filter(|d| d.is_dir()),
-            false,
+        let (parsed, origin): (PromptFile, String) =
+            data::llm_prompts(prompts_dir, "retrieval.toml")?;
+        let prompts = TemplateBank::single(
+            &[
+                ("system", &parsed.system),
+                ("summarise", &parsed.summarise),
+                ("recommend", &parsed.recommend),
+            ],
+            &origin,
         )?;
-        let file = data::find(&files, "retrieval.toml")?;
-        let parsed: PromptFile = data::parse(file)?;
-        let mut prompts = TemplateBank::new(false);
-        for (group, text) in [
-            ("system", &parsed.system),
-            ("summarise", &parsed.summarise),
-            ("recommend", &parsed.recommend),
-        ] {
-            prompts.add_group(group, std::slice::from_ref(text), &file.origin)?;
-        }
         // Fail now, not in the first conversation, when the index cannot be opened.
         let first = Index::open(catalog)?;
         Ok(RetrievalChain {
@@ -333,15 +326,7 @@ impl RetrievalChain {
         {
             last.images = pictures.to_vec();
         }
-        let request = ChatRequest {
-            model: self.role.model.clone(),
-            messages,
-            temperature: Some(self.role.temperature),
-            max_tokens: Some(self.role.max_tokens.max(300)),
-            json_schema: None,
-            stream: self.role.stream,
-            client_id: None,
-        };
+        let request = ChatRequest::for_role(&self.role, messages, 300);
         let tag = CallTag {
             conversation: talk.id.clone(),
             role: RoleName::SystemAgent,

@@ -79,6 +79,25 @@ pub struct ChatRequest {
     pub client_id: Option<String>,
 }
 
+impl ChatRequest {
+    /// A request of `role`'s model and settings (temperature, `max_tokens` at least `min_tokens`, streaming).
+    pub fn for_role(
+        role: &crate::config::RoleConfig,
+        messages: Vec<ChatMessage>,
+        min_tokens: u32,
+    ) -> Self {
+        ChatRequest {
+            model: role.model.clone(),
+            messages,
+            temperature: Some(role.temperature),
+            max_tokens: Some(role.max_tokens.max(min_tokens)),
+            json_schema: None,
+            stream: role.stream,
+            client_id: None,
+        }
+    }
+}
+
 /// Tokens a request used, as the server reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ApiRole, ChatMessage, ChatRequest, LlmError};
-use crate::data::{self, DataFile};
+use crate::data;
 use crate::manager::{CallTag, Manager};
 use crate::template::TemplateBank;
 
@@ -28,22 +28,15 @@ pub struct StructuredPrompts {
 impl StructuredPrompts {
     /// Load the embedded prompts, or `prompts_dir/llm/structured.toml` when present.
     pub fn load(prompts_dir: Option<&Path>) -> crate::Result<Self> {
-        let dir = prompts_dir.map(|d| d.join("llm"));
-        let files: Vec<DataFile> = data::load_set(
-            data::LLM_PROMPTS,
-            "prompts/llm",
-            dir.as_deref().filter(|d| d.is_dir()),
-            false,
+        let (parsed, origin): (PromptFile, String) =
+            data::llm_prompts(prompts_dir, "structured.toml")?;
+        let bank = TemplateBank::single(
+            &[
+                ("instruction", &parsed.instruction),
+                ("reask", &parsed.reask),
+            ],
+            &origin,
         )?;
-        let file = data::find(&files, "structured.toml")?;
-        let parsed: PromptFile = data::parse(file)?;
-        let mut bank = TemplateBank::new(false);
-        bank.add_group(
-            "instruction",
-            std::slice::from_ref(&parsed.instruction),
-            &file.origin,
-        )?;
-        bank.add_group("reask", std::slice::from_ref(&parsed.reask), &file.origin)?;
         Ok(StructuredPrompts { bank })
     }
 

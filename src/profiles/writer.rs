@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::agents::llm::{Talk, wait_for};
 use crate::config::{Config, RoleConfig, RoleName};
-use crate::data::{self, LLM_PROMPTS};
+use crate::data;
 use crate::llm::structured::{StructuredPrompts, complete_json};
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::{Cache, CallTag, Manager, Routes, UsageRow};
@@ -108,18 +108,12 @@ impl ScenarioWriter {
 
     /// A writer sending through `manager` (which routes the `scenario_writer` role).
     pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
-        let dir = config.prompts_dir.as_ref().map(|d| d.join("llm"));
-        let files = data::load_set(
-            LLM_PROMPTS,
-            "prompts/llm",
-            dir.as_deref().filter(|d| d.is_dir()),
-            false,
+        let (parsed, origin): (PromptFile, String) =
+            data::llm_prompts(config.prompts_dir.as_deref(), "scenario.toml")?;
+        let prompts = TemplateBank::single(
+            &[("system", &parsed.system), ("write", &parsed.write)],
+            &origin,
         )?;
-        let file = data::find(&files, "scenario.toml")?;
-        let parsed: PromptFile = data::parse(file)?;
-        let mut prompts = TemplateBank::new(false);
-        prompts.add_group("system", std::slice::from_ref(&parsed.system), &file.origin)?;
-        prompts.add_group("write", std::slice::from_ref(&parsed.write), &file.origin)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -187,21 +181,14 @@ impl ScenarioWriter {
     ) -> Result<Written> {
         let ctx = self.context(&profile, item, candidates);
         let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
-        let request = ChatRequest {
-            model: self.role.model.clone(),
-            messages: vec![
-                ChatMessage::text(
-                    ApiRole::System,
-                    self.prompts.render_prompt("system", &value)?,
-                ),
-                ChatMessage::text(ApiRole::User, self.prompts.render_prompt("write", &value)?),
-            ],
-            temperature: Some(self.role.temperature),
-            max_tokens: Some(self.role.max_tokens),
-            json_schema: None,
-            stream: self.role.stream,
-            client_id: None,
-        };
+        let messages = vec![
+            ChatMessage::text(
+                ApiRole::System,
+                self.prompts.render_prompt("system", &value)?,
+            ),
+            ChatMessage::text(ApiRole::User, self.prompts.render_prompt("write", &value)?),
+        ];
+        let request = ChatRequest::for_role(&self.role, messages, 0);
         let tag = CallTag {
             conversation: profile.id.clone(),
             role: RoleName::ScenarioWriter,

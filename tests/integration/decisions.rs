@@ -66,6 +66,21 @@ impl ChatBackend for Scripted {
     }
 }
 
+/// A scripted model with `picks`, and a manager over it.
+fn scripted(picks: Vec<u64>) -> (Arc<Scripted>, Arc<Manager>) {
+    let scripted = Arc::new(Scripted {
+        picks: Mutex::new(picks),
+        seen: Mutex::new(Vec::new()),
+    });
+    let manager = Arc::new(Manager::new(
+        scripted.clone(),
+        LimitsConfig::default(),
+        None,
+        BTreeMap::new(),
+    ));
+    (scripted, manager)
+}
+
 fn turn(role: Role, action: Action, text: &str) -> Turn {
     Turn {
         role,
@@ -115,16 +130,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
         std::fs::write(path, [0xff, 0xd8, 0xff]).unwrap();
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let scripted = Arc::new(Scripted {
-        picks: Mutex::new(vec![2, 99]),
-        seen: Mutex::new(Vec::new()),
-    });
-    let manager = Arc::new(Manager::new(
-        scripted.clone(),
-        LimitsConfig::default(),
-        None,
-        BTreeMap::new(),
-    ));
+    let (scripted, manager) = scripted(vec![2, 99]);
     let role = RoleConfig {
         agent: AgentKind::Llm,
         decide: Decider::Llm,
@@ -227,16 +233,7 @@ fn the_user_model_picks_reasons_among_the_true_differences_and_sees_both_picture
     std::fs::write(dir.path().join("want.jpg"), [0xff, 0xd8, 0xff]).unwrap();
     std::fs::write(dir.path().join("got.png"), [0x89, b'P', b'N', b'G']).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let scripted = Arc::new(Scripted {
-        picks: Mutex::new(vec![]),
-        seen: Mutex::new(Vec::new()),
-    });
-    let manager = Arc::new(Manager::new(
-        scripted.clone(),
-        LimitsConfig::default(),
-        None,
-        BTreeMap::new(),
-    ));
+    let (scripted, manager) = scripted(vec![]);
     let role = RoleConfig {
         agent: AgentKind::Llm,
         decide: Decider::Llm,
@@ -328,16 +325,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
     )
     .unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let scripted = Arc::new(Scripted {
-        picks: Mutex::new(vec![1]),
-        seen: Mutex::new(Vec::new()),
-    });
-    let manager = Arc::new(Manager::new(
-        scripted.clone(),
-        LimitsConfig::default(),
-        None,
-        BTreeMap::new(),
-    ));
+    let (scripted, manager) = scripted(vec![1]);
     let role = RoleConfig {
         agent: AgentKind::Llm,
         decide: Decider::Llm,

@@ -21,13 +21,14 @@ fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util
     run_with_args(dir, base, key, &[])
 }
 
-/// `musegen run --config examples/llm.toml --out out -q` with `extra` arguments, against `base`.
-fn run_with_args(
+/// `musegen run --config examples/llm.toml --out out -q` with `extra` arguments, against `base` (both APIs), with
+/// `key` as both keys.
+fn command(
     dir: &std::path::Path,
     base: &str,
     key: Option<&str>,
     extra: &[&str],
-) -> crate::util::Output {
+) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
     // The shipped example as it is, with a higher rate limit so the test does not wait on pacing.
     cmd.args([
@@ -51,7 +52,17 @@ fn run_with_args(
     if let Some(k) = key {
         cmd.env("OPENAI_API_KEY", k).env("ANTHROPIC_API_KEY", k);
     }
-    let out = cmd.output().unwrap();
+    cmd
+}
+
+/// Run [`command`] to its end.
+fn run_with_args(
+    dir: &std::path::Path,
+    base: &str,
+    key: Option<&str>,
+    extra: &[&str],
+) -> crate::util::Output {
+    let out = command(dir, base, key, extra).output().unwrap();
     crate::util::Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -377,25 +388,9 @@ fn llm_decisions_on_a_sim_or_non_dialogue_role_are_a_config_error() {
     }
 }
 
-/// The `run` arguments of `run_with_args`, as a command to spawn (for killing it mid-run).
+/// [`command`], spawned (for killing it mid-run).
 fn spawn_run(dir: &std::path::Path, base: &str, extra: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "run",
-            "--config",
-            repo("examples/llm.toml").to_str().unwrap(),
-            "--out",
-            "out",
-            "-q",
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
-        ])
-        .args(extra)
-        .current_dir(dir)
-        .env("OPENAI_BASE_URL", base)
-        .env("OPENAI_API_KEY", "k")
+    command(dir, base, Some("k"), extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
