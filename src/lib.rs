@@ -17,6 +17,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod profiles;
 pub mod progress;
+pub mod review;
 pub mod rng;
 pub mod template;
 

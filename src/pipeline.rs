@@ -28,6 +28,10 @@ pub mod names {
     pub const FAILURES: &str = "failures.jsonl";
     /// The run manifest.
     pub const MANIFEST: &str = "manifest.json";
+    /// One review per conversation.
+    pub const REVIEWS: &str = "reviews.jsonl";
+    /// The conversations the keep rule kept.
+    pub const KEPT: &str = "kept.jsonl";
 }
 
 /// What building the sample catalog did.

@@ -84,6 +84,9 @@ enum Command {
     Profiles(ProfilesArgs),
     /// Play one conversation per session with the offline agents; resumable.
     Generate(GenerateArgs),
+    /// Review conversations: offline metrics, the judge (roles.judge), the keep rule, the kept set and the quality
+    /// report; resumable. `--out` names the reviews file (DIR/reviews.jsonl by default).
+    Review(ReviewArgs),
     /// Show the effective config or its JSON Schema.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -245,6 +248,22 @@ struct GenerateArgs {
     force: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct ReviewArgs {
+    /// Conversations to review (default: DIR/conversations.jsonl).
+    #[arg(long = "in", value_name = "PATH")]
+    input: Option<PathBuf>,
+    /// Catalog index for the grounding checks (default: DIR/catalog.db when present).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Profiles for the consistency checks and coverage (default: DIR/profiles.jsonl when present).
+    #[arg(long, value_name = "PATH")]
+    profiles: Option<PathBuf>,
+    /// The keep rule (same as --set review.keep=EXPR), e.g. "grounding.ok && judge.muse_filter.total >= 4".
+    #[arg(long, value_name = "EXPR")]
+    keep: Option<String>,
+}
+
 /// Extra output shapes of `generate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum OutputFormat {
@@ -383,6 +402,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
             }
         }
         Command::Generate(args) => generate(g, args),
+        Command::Review(args) => review(g, args),
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {
@@ -597,6 +617,36 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
+    let mut cfg = g.load(&[])?.config;
+    if let Some(rule) = &args.keep {
+        cfg.review.keep = rule.clone();
+    }
+    let out = if g.out.extension().is_some_and(|e| e == "jsonl") {
+        g.out.clone()
+    } else {
+        g.out.join(names::REVIEWS)
+    };
+    let dir = g.dir();
+    let existing = |explicit: &Option<PathBuf>, name: &str| match explicit {
+        Some(p) => Some(p.clone()),
+        None => Some(dir.join(name)).filter(|p| p.is_file()),
+    };
+    let paths = crate::review::ReviewPaths {
+        input: args
+            .input
+            .clone()
+            .unwrap_or_else(|| dir.join(names::CONVERSATIONS)),
+        kept: out.with_file_name(names::KEPT),
+        report_dir: out.parent().map(Path::to_path_buf).unwrap_or_default(),
+        out,
+        catalog: existing(&args.catalog, names::CATALOG),
+        profiles: existing(&args.profiles, names::PROFILES),
+    };
+    let report = crate::review::review(&cfg, &paths, g.quiet)?;
+    print::review(&report, &paths, g.json)
 }
 
 fn write_profiles(path: &Path, profiles: &[crate::model::Profile]) -> Result<()> {

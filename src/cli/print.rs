@@ -281,6 +281,66 @@ pub fn muse_import(
     Ok(())
 }
 
+pub fn review(
+    r: &crate::review::ReviewReport,
+    paths: &crate::review::ReviewPaths,
+    as_json: bool,
+) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    let d = &r.dataset;
+    println!(
+        "review    {} reviewed ({} resumed) in {:.1}s -> {}",
+        r.reviewed,
+        r.resumed,
+        r.seconds,
+        paths.out.display()
+    );
+    println!(
+        "          kept {} of {} by `{}` -> {}",
+        d.kept,
+        d.conversations,
+        r.keep_rule,
+        paths.kept.display()
+    );
+    if !d.failed_checks.is_empty() {
+        let failed: Vec<String> = d
+            .failed_checks
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        println!("          failed checks: {}", failed.join(", "));
+    }
+    println!(
+        "          grounded {:.1}%, consistent {:.1}%, fit {:.2}, true reasons {:.2}, drift {:.2}",
+        100.0 * d.grounded_share,
+        100.0 * d.consistent_share,
+        d.fit.mean,
+        d.true_reasons.mean,
+        d.drift.mean
+    );
+    println!(
+        "          distinct-2 user {:.3} system {:.3}, self-BLEU {:.3} ({} conversations), duplicates {} exact {} near",
+        d.distinct_user.distinct_2,
+        d.distinct_system.distinct_2,
+        d.self_bleu,
+        d.self_bleu_sample,
+        d.exact_duplicates,
+        d.near_duplicates
+    );
+    for (rubric, aspects) in &d.judge {
+        if let Some(t) = aspects.get("total") {
+            println!(
+                "          judge {rubric}: total {:.2} ± {:.2}",
+                t.mean, t.std
+            );
+        }
+    }
+    println!("report    {}", paths.report_dir.join("report.md").display());
+    Ok(())
+}
+
 pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
     if as_json {
         return json(r);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use load::{LoadedConfig, apply_override, load};
+pub use load::{LoadedConfig, apply_override, load, suggest};
 
 /// The whole configuration of a musegen run (`musegen.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -30,6 +30,8 @@ pub struct Config {
     pub roles: RolesConfig,
     /// Limits every LLM request shares: rate, concurrency, retries, timeouts, budget.
     pub limits: LimitsConfig,
+    /// The review stage: keep rule, judge rubrics, dataset metrics.
+    pub review: ReviewConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
     pub prices: std::collections::BTreeMap<String, crate::manager::ModelPrice>,
 }
@@ -45,7 +47,47 @@ impl Default for Config {
             dialogue: DialogueConfig::default(),
             roles: RolesConfig::default(),
             limits: LimitsConfig::default(),
+            review: ReviewConfig::default(),
             prices: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// The review stage's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// Which conversations are kept: an expression over a review's fields, with `&&`, `||`, `!` (or `and`, `or`,
+    /// `not`) and comparisons, e.g. `grounding.ok && judge.muse_filter.total >= 4`.
+    pub keep: String,
+    /// Rubrics the judge scores (files of `evaluation/rubrics/` or `evaluation_dir/rubrics/`), when
+    /// `roles.judge.agent = "llm"`.
+    pub rubrics: Vec<String>,
+    /// Judgements averaged per rubric and conversation.
+    pub samples: NonZeroU32,
+    /// Folder whose `metrics.toml` and `rubrics/*.toml` replace the embedded ones file by file.
+    pub evaluation_dir: Option<PathBuf>,
+    /// Conversations (the first ones) whose utterances measure distinct-1/2/3.
+    pub diversity_sample: usize,
+    /// Conversations (the first ones) compared with each other for self-BLEU (quadratic: keep it small).
+    pub self_bleu_sample: usize,
+    /// Near-duplicate conversations: MinHash over word shingles of the whole text, LSH banding.
+    pub near_duplicates: DedupConfig,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            keep: "grounding.ok && consistency.ok".into(),
+            rubrics: vec!["muse_filter".into()],
+            samples: NonZeroU32::MIN,
+            evaluation_dir: None,
+            diversity_sample: 2000,
+            self_bleu_sample: 200,
+            near_duplicates: DedupConfig {
+                threshold: 0.8,
+                ..DedupConfig::default()
+            },
         }
     }
 }

@@ -3,7 +3,6 @@
 //! refuses to resume under different settings.
 
 pub mod muse;
-pub mod resume;
 pub mod summary;
 
 use std::fs::{File, OpenOptions};
@@ -30,7 +29,7 @@ use crate::progress::Progress;
 use crate::rng::{Rng, stable_hash};
 use crate::{Error, Result, parallel};
 
-use resume::{Done, recover};
+use crate::io::resume::{Done, recover};
 use summary::{GenerateReport, SummaryBuilder};
 
 /// Where `generate` reads and writes.

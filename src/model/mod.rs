@@ -1,8 +1,10 @@
-//! Serde types shared by every stage: catalog items, the profiles that ground a conversation, and conversations.
+//! Serde types shared by every stage: catalog items, the profiles that ground a conversation, conversations, and
+//! their reviews.
 
 mod conversation;
 mod item;
 mod profile;
+mod review;
 
 pub use conversation::{
     Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
@@ -10,4 +12,7 @@ pub use conversation::{
 pub use item::Item;
 pub use profile::{
     Budget, Formality, Gender, Location, Persona, Profile, Requirement, Scenario, Verbosity,
+};
+pub use review::{
+    AspectScore, Consistency, Cooperation, Grounding, Relevance, Review, RubricScores, Shape,
 };

@@ -27,6 +27,8 @@ pub struct SimUser<'a> {
     patience: u32,
     rejections: u32,
     gave_context: bool,
+    /// What the user said about attributes when rejecting: (key, lowercase value, not wanted).
+    stated: Vec<(String, String, bool)>,
     base: UserContext,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     conversation: crate::agents::llm::Talk,
@@ -101,6 +103,7 @@ impl<'a> SimUser<'a> {
             patience,
             rejections: 0,
             gave_context: false,
+            stated: Vec::new(),
             base,
             voice: world.user_voice,
             conversation: crate::agents::llm::Talk {
@@ -212,7 +215,17 @@ impl<'a> SimUser<'a> {
         };
         let reqs = &self.profile.scenario.requirements;
         let budget = self.budget();
-        let fits = satisfies(self.cat, self.target, item, budget, reqs);
+        // An equivalent must also honour what the user said when rejecting (a colour they asked for, one they
+        // turned down): accepting against one's own words is a contradiction the reviewer flags.
+        let honours_words = self.stated.iter().all(|(key, value, negative)| {
+            let has = match key.as_str() {
+                "feature" => self.cat.has_feature(item, value),
+                key => self.cat.value(item, key) == Some(value.as_str()),
+            };
+            has != *negative
+        });
+        let fits = satisfies(self.cat, self.target, item, budget, reqs)
+            && (item == self.target || honours_words);
         let takes_equivalent =
             self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
         if fits && (item == self.target || takes_equivalent) {
@@ -306,6 +319,12 @@ impl<'a> SimUser<'a> {
         }
         if clauses.is_empty() {
             clauses.push(self.phrases.vague_reason(&mut self.rng)?);
+        }
+        for s in &slots {
+            if !matches!(s.attribute.as_str(), "budget" | "category") {
+                self.stated
+                    .push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
+            }
         }
         let ctx = UserContext {
             reasons: clauses.join(" and "),

@@ -1,0 +1,240 @@
+//! The review stage: one review per conversation (offline metrics, the judge's scores when a model judges, the
+//! keep decision with the failing checks), written append-only and resumable like `generate`; then the kept set
+//! (`kept.jsonl`) and the dataset's quality report (`report.md`, `report.json`, `report.html`).
+
+pub mod dataset;
+pub mod keep;
+pub mod metrics;
+pub mod report;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::OpenOptions;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Index, MemoryCatalog};
+use crate::config::Config;
+use crate::io::{AtomicFile, JsonlWriter, read_jsonl_lines};
+use crate::model::{Conversation, Profile, Review};
+use crate::progress::Progress;
+use crate::{Error, Result, parallel};
+
+use dataset::{DatasetBuilder, DatasetReport};
+use keep::KeepRule;
+use metrics::{Context, MetricSettings};
+
+/// The embedded evaluation settings.
+const METRICS: &str = include_str!("../../evaluation/metrics.toml");
+
+/// Where the review stage reads and writes.
+#[derive(Debug, Clone)]
+pub struct ReviewPaths {
+    /// The conversations.
+    pub input: PathBuf,
+    /// One review per conversation (append-only).
+    pub out: PathBuf,
+    /// The kept conversations.
+    pub kept: PathBuf,
+    /// Folder of `report.md`, `report.json`, `report.html`.
+    pub report_dir: PathBuf,
+    /// The catalog, for grounding (checks that need it are skipped without it).
+    pub catalog: Option<PathBuf>,
+    /// The profiles, for consistency and coverage.
+    pub profiles: Option<PathBuf>,
+}
+
+/// What a review run did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReviewReport {
+    /// Reviews written now.
+    pub reviewed: u64,
+    /// Reviews found from an earlier run.
+    pub resumed: u64,
+    /// The keep rule.
+    pub keep_rule: String,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// The dataset's quality.
+    pub dataset: DatasetReport,
+}
+
+/// Load the metric settings: `evaluation_dir/metrics.toml` when there is one, else the embedded file.
+fn settings(config: &Config) -> Result<MetricSettings> {
+    let file = config
+        .review
+        .evaluation_dir
+        .as_ref()
+        .map(|d| d.join("metrics.toml"))
+        .filter(|p| p.is_file());
+    let (text, origin) = match file {
+        Some(p) => (
+            std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?,
+            p.display().to_string(),
+        ),
+        None => (
+            METRICS.to_string(),
+            "embedded:evaluation/metrics.toml".into(),
+        ),
+    };
+    crate::data::parse(&crate::data::DataFile {
+        file_name: "metrics.toml".into(),
+        origin,
+        text,
+    })
+}
+
+/// Profiles by id.
+fn load_profiles(path: &Path) -> Result<HashMap<String, Profile>> {
+    let mut out = HashMap::new();
+    read_jsonl_lines(path, |line, text| {
+        let p: Profile = serde_json::from_str(text)
+            .map_err(|e| Error::input(path, Some(line), None, e.to_string()))?;
+        out.insert(p.id.clone(), p);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Parse one conversation line.
+fn conversation(path: &Path, line: usize, text: &str) -> Result<Conversation> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::input(path, Some(line), None, format!("not a conversation: {e}")))
+}
+
+/// Review every conversation of `paths.input` not reviewed yet, then write the kept set and the report.
+pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport> {
+    let started = std::time::Instant::now();
+    let cfg = &config.review;
+    let settings = settings(config)?;
+    let stopwords: HashSet<String> = settings
+        .stopwords
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let catalog = match paths.catalog.as_deref().filter(|p| p.is_file()) {
+        Some(p) => {
+            let labels =
+                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
+            Some(MemoryCatalog::load(&Index::open(p)?, &labels)?)
+        }
+        None => None,
+    };
+    let profiles = match paths.profiles.as_deref().filter(|p| p.is_file()) {
+        Some(p) => load_profiles(p)?,
+        None => HashMap::new(),
+    };
+    let sample = Review::default();
+    let rule = KeepRule::compile(&cfg.keep, &sample)?;
+    let prepared = rule.prepare().map_err(Error::Config)?;
+    // Reviews already written (a torn last line is dropped).
+    let mut done: HashSet<String> = HashSet::new();
+    crate::io::resume::recover(&paths.out, |id| {
+        done.insert(id.to_string());
+        Ok(())
+    })?;
+    let resumed = done.len() as u64;
+    if let Some(parent) = paths.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&paths.out)
+        .map_err(|e| Error::write(&paths.out, e))?;
+    let mut out = JsonlWriter::new(BufWriter::with_capacity(1 << 20, file), &paths.out);
+    let mut progress = Progress::new("review", 0, quiet);
+    let threads = config.effective_threads();
+    let mut chunk: Vec<Conversation> = Vec::new();
+    let mut reviewed = 0u64;
+    let ctx = |c: &Conversation| Context {
+        catalog: catalog.as_ref(),
+        profile: profiles.get(&c.profile_id),
+        stopwords: &stopwords,
+        settings: &settings,
+    };
+    let mut flush = |chunk: &mut Vec<Conversation>, out: &mut JsonlWriter<_>| -> Result<()> {
+        let jobs = std::mem::take(chunk);
+        let lines = parallel::map_jobs(
+            jobs,
+            threads,
+            || (),
+            |_, c| {
+                let mut r = metrics::review(&c, &ctx(&c));
+                let (keep, failed) = prepared.judge(&r);
+                r.keep = keep;
+                r.failed = failed;
+                serde_json::to_string(&r).map_err(|e| Error::Run(e.to_string()))
+            },
+        );
+        for line in lines {
+            out.write_line(&line?)?;
+            reviewed += 1;
+        }
+        out.flush().map_err(|e| Error::write(&paths.out, e))?;
+        progress.inc(0);
+        Ok(())
+    };
+    read_jsonl_lines(&paths.input, |line, text| {
+        let c = conversation(&paths.input, line, text)?;
+        if !done.contains(&c.id) {
+            chunk.push(c);
+        }
+        if chunk.len() >= 4096 {
+            flush(&mut chunk, &mut out)?;
+        }
+        Ok(())
+    })?;
+    flush(&mut chunk, &mut out)?;
+    drop(out);
+    progress.finish();
+    let dataset = finish(config, paths, &profiles, catalog.as_ref())?;
+    let report = ReviewReport {
+        reviewed,
+        resumed,
+        keep_rule: rule.text().to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+        dataset,
+    };
+    report::write(&report, &paths.report_dir)?;
+    Ok(report)
+}
+
+/// The second pass: read every review, write the kept conversations, and gather the dataset report.
+fn finish(
+    config: &Config,
+    paths: &ReviewPaths,
+    profiles: &HashMap<String, Profile>,
+    catalog: Option<&MemoryCatalog>,
+) -> Result<DatasetReport> {
+    let mut reviews: HashMap<String, Review> = HashMap::new();
+    read_jsonl_lines(&paths.out, |line, text| {
+        let r: Review = serde_json::from_str(text)
+            .map_err(|e| Error::input(&paths.out, Some(line), None, e.to_string()))?;
+        reviews.insert(r.id.clone(), r);
+        Ok(())
+    })?;
+    let mut builder = DatasetBuilder::new(&config.review, Default::default());
+    let mut kept = AtomicFile::create(&paths.kept)?;
+    {
+        let mut writer = JsonlWriter::new(&mut kept, &paths.kept);
+        read_jsonl_lines(&paths.input, |line, text| {
+            let c = conversation(&paths.input, line, text)?;
+            let Some(r) = reviews.get(&c.id) else {
+                return Ok(());
+            };
+            let leaf = catalog.and_then(|cat| {
+                cat.position(&c.target_item_id)
+                    .map(|i| cat.leaf(i).to_string())
+            });
+            builder.add(&c, r, profiles.get(&c.profile_id), leaf.as_deref());
+            if r.keep {
+                writer.write_line(text)?;
+            }
+            Ok(())
+        })?;
+    }
+    kept.commit()?;
+    Ok(builder.finish())
+}
