@@ -164,6 +164,9 @@ pub struct Manifest {
     pub profiles: Option<ProfilesReport>,
     /// The conversations step.
     pub generate: Option<GenerateReport>,
+    /// The review step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::ReviewReport>,
 }
 
 /// Run the main job into `dir`: the sample catalog and the profiles (each reused when an identical one is there),
@@ -211,6 +214,7 @@ pub fn run(
         catalog: catalog_report,
         profiles: None,
         generate: None,
+        review: None,
     };
     if dry_run {
         return dry_run_in(config, dir, &catalog, reuse_profiles, manifest, quiet);
@@ -226,6 +230,9 @@ pub fn run(
         for stale in [
             names::CONVERSATIONS,
             names::FAILURES,
+            names::REVIEWS,
+            names::KEPT,
+            "reviews.manifest.json",
             "conversations.manifest.json",
         ] {
             let _ = std::fs::remove_file(dir.join(stale));
@@ -247,6 +254,8 @@ pub fn run(
         failures: dir.join(names::FAILURES),
     };
     manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
+    write_manifest(&manifest_path, &manifest)?;
+    manifest.review = Some(crate::review::review(config, &review_paths(dir), quiet)?);
     write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)
 }
@@ -282,6 +291,18 @@ fn dry_run_in(
     let _ = std::fs::remove_file(&scratch);
     manifest.generate = Some(report?);
     Ok(manifest)
+}
+
+/// The review stage's files in an output folder.
+pub fn review_paths(dir: &Path) -> crate::review::ReviewPaths {
+    crate::review::ReviewPaths {
+        input: dir.join(names::CONVERSATIONS),
+        out: dir.join(names::REVIEWS),
+        kept: dir.join(names::KEPT),
+        report_dir: dir.to_path_buf(),
+        catalog: Some(dir.join(names::CATALOG)),
+        profiles: Some(dir.join(names::PROFILES)),
+    }
 }
 
 /// What identifies a profiles file: seed, profile settings, the scenario writer and the sample catalog.

@@ -61,6 +61,9 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
     if let Some(g) = &m.generate {
         generate(g, &dir.join(crate::pipeline::names::CONVERSATIONS), false)?;
     }
+    if let Some(r) = &m.review {
+        review(r, &crate::pipeline::review_paths(dir), false)?;
+    }
     println!(
         "manifest  {}",
         written(crate::pipeline::names::MANIFEST).display()

@@ -85,6 +85,24 @@ fn settings(config: &Config) -> Result<MetricSettings> {
     })
 }
 
+/// What shapes a review besides the conversation: the review settings, the metric settings, the judge, and
+/// whether a catalog and profiles were there.
+fn review_hash(config: &Config, settings: &MetricSettings, paths: &ReviewPaths) -> Result<String> {
+    let parts = serde_json::to_string(&(
+        &config.review,
+        &settings.stopwords,
+        settings.accept_min_words,
+        &config.roles.judge,
+        paths.catalog.as_ref().is_some_and(|p| p.is_file()),
+        paths.profiles.as_ref().is_some_and(|p| p.is_file()),
+    ))
+    .map_err(|e| Error::Run(e.to_string()))?;
+    Ok(format!(
+        "{:016x}",
+        crate::rng::stable_hash(0, &[parts.as_bytes()])
+    ))
+}
+
 /// Profiles by id.
 fn load_profiles(path: &Path) -> Result<HashMap<String, Profile>> {
     let mut out = HashMap::new();
@@ -128,6 +146,18 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     let sample = Review::default();
     let rule = KeepRule::compile(&cfg.keep, &sample)?;
     let prepared = rule.prepare().map_err(Error::Config)?;
+    // Reviews made under other settings (keep rule, metrics, judge) are made again: the metrics are cheap and the
+    // judge's answers come from the cache.
+    let settings_hash = review_hash(config, &settings, paths)?;
+    let manifest = paths.out.with_file_name("reviews.manifest.json");
+    let previous = std::fs::read_to_string(&manifest).ok();
+    if previous.as_deref().map(str::trim) != Some(settings_hash.as_str()) && paths.out.exists() {
+        tracing::info!(
+            "{}: the review settings changed; reviewing every conversation again",
+            paths.out.display()
+        );
+        std::fs::remove_file(&paths.out).map_err(|e| Error::write(&paths.out, e))?;
+    }
     // Reviews already written (a torn last line is dropped).
     let mut done: HashSet<String> = HashSet::new();
     crate::io::resume::recover(&paths.out, |id| {
@@ -144,6 +174,12 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         .open(&paths.out)
         .map_err(|e| Error::write(&paths.out, e))?;
     let mut out = JsonlWriter::new(BufWriter::with_capacity(1 << 20, file), &paths.out);
+    {
+        let mut m = AtomicFile::create(&manifest)?;
+        std::io::Write::write_all(&mut m, settings_hash.as_bytes())
+            .map_err(|e| Error::write(&manifest, e))?;
+        m.commit()?;
+    }
     let mut progress = Progress::new("review", 0, quiet);
     let threads = config.effective_threads();
     let mut chunk: Vec<Conversation> = Vec::new();

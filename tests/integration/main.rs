@@ -10,6 +10,7 @@ mod importers;
 mod llm;
 mod llm_run;
 mod profiles;
+mod review;
 mod run;
 mod scenario_writer;
 mod util;

@@ -35,6 +35,24 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["profiles"]["written"], 200);
     assert_eq!(manifest["generate"]["written"], 200);
+    // The run ends with a review of every conversation, the kept set and the quality report.
+    assert!(
+        out.stdout.contains("review    200 reviewed (0 resumed)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(manifest["review"]["dataset"]["conversations"], 200);
+    let reviews = jsonl(&d.join("out/reviews.jsonl"));
+    assert_eq!(reviews.len(), 200);
+    let kept = reviews.iter().filter(|r| r["keep"] == true).count();
+    assert!(
+        kept > 180,
+        "sim dialogues are grounded and consistent: {kept} of 200 kept"
+    );
+    assert_eq!(jsonl(&d.join("out/kept.jsonl")).len(), kept);
+    for report in ["report.md", "report.json", "report.html"] {
+        assert!(d.join("out").join(report).is_file(), "{report}");
+    }
     let profiles = std::fs::read(d.join("out/profiles.jsonl")).unwrap();
     let conversations = std::fs::read(d.join("out/conversations.jsonl")).unwrap();
     let again = ok(d, &["run", "--config", c, "--out", "out"]);
@@ -57,6 +75,11 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
         "{}",
         again.stdout
     );
+    assert!(
+        again.stdout.contains("review    0 reviewed (200 resumed)"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(
         std::fs::read(d.join("out/profiles.jsonl")).unwrap(),
         profiles
@@ -76,8 +99,14 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "catalog.db",
             "conversations.jsonl",
             "conversations.manifest.json",
+            "kept.jsonl",
             "manifest.json",
-            "profiles.jsonl"
+            "profiles.jsonl",
+            "report.html",
+            "report.json",
+            "report.md",
+            "reviews.jsonl",
+            "reviews.manifest.json"
         ],
         "stray temporary files"
     );

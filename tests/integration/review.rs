@@ -1,0 +1,300 @@
+//! The review stage on hand-built conversations with known answers (a grounded and an ungrounded recommendation,
+//! a false reject reason, contradictions, a repeated rejected item, an exact and a near-duplicate pair), the keep
+//! rule, resume, a changed rule, and bad input.
+
+use serde_json::{Value, json};
+
+use crate::util::{jsonl, musegen, ok};
+
+/// Four sneakers and a boot, in a catalog index in `dir`.
+fn catalog(dir: &std::path::Path) {
+    let items = [
+        json!({"id": "k1", "title": "Black Canvas Sneaker", "categories": ["Footwear", "Sneakers"], "price": 60.0, "details": {"Color": "Black", "Material": "Canvas"}, "features": ["Padded collar"]}),
+        json!({"id": "k2", "title": "Red Canvas Sneaker", "categories": ["Footwear", "Sneakers"], "price": 55.0, "details": {"Color": "Red", "Material": "Canvas"}}),
+        json!({"id": "k3", "title": "Black Leather Sneaker", "categories": ["Footwear", "Sneakers"], "price": 120.0, "details": {"Color": "Black", "Material": "Leather"}}),
+        json!({"id": "k4", "title": "Brown Hiking Boot", "categories": ["Footwear", "Boots"], "price": 90.0, "details": {"Color": "Brown", "Material": "Leather"}}),
+    ];
+    let text: String = items.iter().map(|i| format!("{i}\n")).collect();
+    std::fs::write(dir.join("items.jsonl"), text).unwrap();
+    ok(dir, &["catalog", "import", "--from", "items.jsonl"]);
+}
+
+fn turn(role: &str, action: &str, text: &str, items: &[&str], slots: Value) -> Value {
+    json!({"role": role, "action": action, "text": text, "items": items, "slots": slots, "latency_ms": 1})
+}
+
+fn conversation(id: &str, outcome: &str, accepted: Option<&str>, turns: Vec<Value>) -> Value {
+    let mentioned: Vec<Value> = turns
+        .iter()
+        .filter(|t| t["action"] == "recommend")
+        .map(|t| t["items"][0].clone())
+        .collect();
+    json!({
+        "id": id, "profile_id": "p1", "target_item_id": "k1", "outcome": outcome,
+        "end_reason": if outcome == "accepted" { "accepted_target" } else { "out_of_patience" },
+        "rounds": 2, "accepted_item": accepted, "mentioned_items": mentioned, "turns": turns,
+        "usage": {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.01, "latency_ms": 5},
+        "meta": {"user_agent": "sim", "system_agent": "sim", "config_hash": "x", "seed": 1, "musegen": "0"}
+    })
+}
+
+fn opening() -> Vec<Value> {
+    vec![
+        turn(
+            "system",
+            "greet",
+            "Hello! What can I find for you today?",
+            &[],
+            json!([]),
+        ),
+        turn(
+            "user",
+            "answer",
+            "I want black sneakers for a wedding, at most $80.",
+            &[],
+            json!([{"attribute": "category", "value": "sneakers"}, {"attribute": "color", "value": "black"}, {"attribute": "budget", "value": "80"}]),
+        ),
+    ]
+}
+
+fn conversations() -> Vec<Value> {
+    // Grounded: the black canvas sneaker fits every constraint and is accepted with a reason.
+    let mut good = opening();
+    good.push(turn(
+        "system",
+        "recommend",
+        "Try the Black Canvas Sneaker at $60, black canvas for the wedding.",
+        &["k1"],
+        json!([]),
+    ));
+    good.push(turn(
+        "user",
+        "accept",
+        "Perfect, black canvas with a padded collar is exactly it.",
+        &["k1"],
+        json!([]),
+    ));
+    // Ungrounded: an unknown item, then a red one after asking for black and "nothing red", rejected with two
+    // true reasons and a false one (it is canvas already); then the rejected item again, and an accept of red.
+    let mut bad = opening();
+    bad.push(turn(
+        "system",
+        "recommend",
+        "How about the Mystery Shoe?",
+        &["x999"],
+        json!([]),
+    ));
+    bad.push(turn(
+        "user",
+        "reject",
+        "Not that one, and nothing red.",
+        &["x999"],
+        json!([{"attribute": "color", "value": "red", "negative": true}]),
+    ));
+    bad.push(turn(
+        "system",
+        "recommend",
+        "Then the Red Canvas Sneaker at $55.",
+        &["k2"],
+        json!([]),
+    ));
+    bad.push(turn(
+        "user",
+        "reject",
+        "It needs to be black, in canvas, or maybe brown.",
+        &["k2"],
+        json!([{"attribute": "color", "value": "black"}, {"attribute": "material", "value": "canvas"}, {"attribute": "color", "value": "brown"}]),
+    ));
+    bad.push(turn(
+        "system",
+        "recommend",
+        "The Red Canvas Sneaker is lovely though.",
+        &["k2"],
+        json!([]),
+    ));
+    bad.push(turn("user", "accept", "Fine.", &["k2"], json!([])));
+    // An exact copy of the good one, and a near copy (one word changed).
+    let copy = conversation("c4", "accepted", Some("k1"), good.clone());
+    let mut near_turns = good.clone();
+    near_turns[3]["text"] = json!("Perfect, black canvas with a padded collar is exactly right.");
+    vec![
+        conversation("c1", "accepted", Some("k1"), good),
+        conversation("c2", "accepted", Some("k2"), bad),
+        conversation("c3", "accepted", Some("k1"), near_turns),
+        copy,
+    ]
+}
+
+fn write(dir: &std::path::Path, convs: &[Value]) {
+    let text: String = convs.iter().map(|c| format!("{c}\n")).collect();
+    std::fs::write(dir.join("conversations.jsonl"), text).unwrap();
+}
+
+fn by_id(dir: &std::path::Path) -> std::collections::BTreeMap<String, Value> {
+    jsonl(&dir.join("reviews.jsonl"))
+        .into_iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+#[test]
+fn metrics_find_the_known_faults_of_hand_built_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    catalog(d);
+    write(d, &conversations());
+    let out = ok(d, &["review", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let reviews = by_id(d);
+    let good = &reviews["c1"];
+    assert_eq!(good["grounding"]["ok"], true);
+    assert_eq!(good["grounding"]["fit_mean"], 1.0);
+    assert_eq!(good["grounding"]["accepted_meets"], true);
+    assert_eq!(good["consistency"]["ok"], true);
+    assert_eq!(
+        good["cooperation"]["accepted_first"], true,
+        "accepted the first recommendation"
+    );
+    assert_eq!(good["cooperation"]["accept_without_reason"], false);
+    assert_eq!(good["shape"]["alternates"], true);
+    assert_eq!(good["keep"], true);
+
+    let bad = &reviews["c2"];
+    let g = &bad["grounding"];
+    assert_eq!(g["ok"], false);
+    assert_eq!(g["unknown_items"], json!(["x999"]));
+    // The red sneaker meets category and budget of {category, black, budget, not red} (2 of 4), then category,
+    // budget and canvas of {category, budget, not red, brown, canvas} (3 of 5); the unknown item is not scored.
+    assert!(
+        (g["fit_mean"].as_f64().unwrap() - (0.5 + 0.6) / 2.0).abs() < 1e-9,
+        "{g}"
+    );
+    assert_eq!(g["accepted_meets"], false);
+    // "black" (true: it is red), "canvas" (false: it is canvas), "brown" (true: it is not brown).
+    assert!(
+        (g["true_reasons"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9,
+        "{g}"
+    );
+    let c = &bad["consistency"];
+    assert_eq!(c["ok"], false);
+    assert_eq!(c["repeated_rejected"], 1);
+    let said: Vec<&str> = c["contradictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|s| s.contains("wanted color black, later brown")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|s| s.contains("color red after saying not red")),
+        "{said:?}"
+    );
+    assert_eq!(
+        bad["cooperation"]["accept_without_reason"], true,
+        "\"Fine.\" gives no reason"
+    );
+    assert_eq!(bad["keep"], false);
+    assert_eq!(bad["failed"], json!(["grounding.ok", "consistency.ok"]));
+
+    let data = &report["dataset"];
+    assert_eq!(data["conversations"], 4);
+    assert_eq!(data["kept"], 3);
+    assert_eq!(data["exact_duplicates"], 1, "c4 copies c1");
+    assert_eq!(data["near_duplicates"], 1, "c3 nearly copies c1");
+    assert!((data["cost_usd"].as_f64().unwrap() - 0.04).abs() < 1e-9);
+    assert!((data["cost_per_kept_usd"].as_f64().unwrap() - 0.04 / 3.0).abs() < 1e-9);
+    // The kept set and the reports.
+    let kept: Vec<String> = jsonl(&d.join("kept.jsonl"))
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kept, ["c1", "c3", "c4"]);
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(
+        md.starts_with("# Dataset quality report\n\n| measure | value |"),
+        "{md}"
+    );
+    assert!(md.contains("| Total conversations | 4 |"));
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && !html.contains("<script"));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["dataset"]["kept"], 3);
+}
+
+#[test]
+fn reviews_resume_after_a_torn_line_and_a_new_rule_reviews_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    catalog(d);
+    write(d, &conversations());
+    ok(d, &["review"]);
+    let clean = std::fs::read(d.join("reviews.jsonl")).unwrap();
+    // Two reviews and half of the third survive a crash.
+    let text = String::from_utf8(clean.clone()).unwrap();
+    let mut cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+    cut.push_str(&text.lines().nth(2).unwrap()[..30]);
+    std::fs::write(d.join("reviews.jsonl"), cut).unwrap();
+    let out = ok(d, &["review", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["resumed"], 2);
+    assert_eq!(report["reviewed"], 2);
+    assert_eq!(
+        std::fs::read(d.join("reviews.jsonl")).unwrap(),
+        clean,
+        "the same bytes as a clean run"
+    );
+    // Another keep rule: everything is reviewed again under it.
+    let out = ok(
+        d,
+        &[
+            "review",
+            "--json",
+            "--keep",
+            "shape.turns >= 6 && !cooperation.accepted_first",
+        ],
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["reviewed"], 4);
+    let kept = jsonl(&d.join("kept.jsonl"));
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["id"], "c2");
+    assert_eq!(
+        by_id(d)["c1"]["failed"],
+        json!(["shape.turns >= 6", "not cooperation.accepted_first"])
+    );
+}
+
+#[test]
+fn without_a_catalog_grounding_is_not_checked_and_bad_lines_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, &conversations());
+    let out = ok(d, &["review", "--json"]);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["dataset"]["grounded_share"], 1.0);
+    assert_eq!(by_id(d)["c2"]["grounding"]["checked"], false);
+    // The repeated rejected item and the changed colour are found from the text's acts alone.
+    assert_eq!(by_id(d)["c2"]["consistency"]["ok"], false);
+    // A broken line: exit 2, the file and line named, the earlier outputs untouched.
+    let mut text = std::fs::read_to_string(d.join("conversations.jsonl")).unwrap();
+    text.push_str("{\"id\": \"c5\", \"turns\": 3}\n");
+    std::fs::write(d.join("conversations.jsonl"), text).unwrap();
+    let kept_before = std::fs::read(d.join("kept.jsonl")).unwrap();
+    let bad = musegen(d, &["review"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("conversations.jsonl:5"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(std::fs::read(d.join("kept.jsonl")).unwrap(), kept_before);
+    let typo = musegen(d, &["review", "--keep", "grounding.okay"]);
+    assert_eq!(typo.code, 2);
+    assert!(typo.stderr.contains("did you mean `ok`"), "{}", typo.stderr);
+}
