@@ -53,6 +53,12 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
     ]
 );
 
+/// The judge's rubrics (`evaluation/rubrics/*.toml`).
+pub const RUBRICS: &[(&str, &str)] = embed!(
+    "evaluation/rubrics",
+    ["muse_filter.toml", "coherence.toml", "relevance.toml"]
+);
+
 /// The offline simulator's phrase banks (`prompts/sim/*.toml`).
 pub const SIM_PHRASES: &[(&str, &str)] = embed!("prompts/sim", ["user.toml", "system.toml"]);
 

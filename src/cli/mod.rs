@@ -646,7 +646,14 @@ fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
         profiles: existing(&args.profiles, names::PROFILES),
     };
     let report = crate::review::review(&cfg, &paths, g.quiet)?;
-    print::review(&report, &paths, g.json)
+    print::review(&report, &paths, g.json)?;
+    if report.judge_failures > 0 {
+        return Err(crate::Error::Run(format!(
+            "the judge could not score {} conversations; run again to retry them",
+            report.judge_failures
+        )));
+    }
+    Ok(())
 }
 
 fn write_profiles(path: &Path, profiles: &[crate::model::Profile]) -> Result<()> {

@@ -340,6 +340,22 @@ pub fn review(
             );
         }
     }
+    if let Some(u) = &r.judge_usage {
+        println!(
+            "          judge llm: {} requests ({} cached, {} retried), {} prompt + {} completion tokens, ${:.4}{}",
+            u.requests,
+            u.cached,
+            u.retries,
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.cost_usd,
+            if r.judge_failures > 0 {
+                format!("; {} conversations not scored", r.judge_failures)
+            } else {
+                String::new()
+            }
+        );
+    }
     println!("report    {}", paths.report_dir.join("report.md").display());
     Ok(())
 }

@@ -70,6 +70,9 @@ pub struct ChatRequest {
     /// A JSON Schema the answer must follow (structured output), when wanted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json_schema: Option<serde_json::Value>,
+    /// A sampling seed (OpenAI's `seed`): distinct samples of the same prompt, e.g. the judge's `review.samples`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Ask the server to stream the answer (server-sent events); the client folds the stream into one answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
@@ -92,6 +95,7 @@ impl ChatRequest {
             temperature: Some(role.temperature),
             max_tokens: Some(role.max_tokens.max(min_tokens)),
             json_schema: None,
+            seed: None,
             stream: role.stream,
             client_id: None,
         }

@@ -70,6 +70,9 @@ impl OpenAiBackend {
         if let Some(m) = request.max_tokens {
             body["max_tokens"] = json!(m);
         }
+        if let Some(seed) = request.seed {
+            body["seed"] = json!(seed);
+        }
         if request.stream {
             body["stream"] = json!(true);
             body["stream_options"] = json!({"include_usage": true});

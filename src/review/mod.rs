@@ -3,6 +3,7 @@
 //! (`kept.jsonl`) and the dataset's quality report (`report.md`, `report.json`, `report.html`).
 
 pub mod dataset;
+pub mod judge;
 pub mod keep;
 pub mod metrics;
 pub mod report;
@@ -52,6 +53,11 @@ pub struct ReviewReport {
     pub reviewed: u64,
     /// Reviews found from an earlier run.
     pub resumed: u64,
+    /// Conversations the judge could not score (left unreviewed: a rerun tries them again).
+    pub judge_failures: u64,
+    /// The judge's requests, tokens and cost, when a model judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_usage: Option<crate::manager::UsageRow>,
     /// The keep rule.
     pub keep_rule: String,
     /// Seconds taken.
@@ -143,7 +149,24 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         Some(p) => load_profiles(p)?,
         None => HashMap::new(),
     };
-    let sample = Review::default();
+    let cache = paths.out.with_file_name("cache.db");
+    let judge = judge::Judge::connect(config, &cache)?;
+    // A review with every field this run fills, to check the keep rule's field names against.
+    let mut sample = Review::default();
+    for rubric in judge.iter().flat_map(|j| j.rubrics()) {
+        let aspects = rubric
+            .aspects
+            .iter()
+            .map(|a| (a.name.clone(), crate::model::AspectScore::default()))
+            .collect();
+        sample.judge.insert(
+            rubric.name.clone(),
+            crate::model::RubricScores {
+                aspects,
+                ..Default::default()
+            },
+        );
+    }
     let rule = KeepRule::compile(&cfg.keep, &sample)?;
     let prepared = rule.prepare().map_err(Error::Config)?;
     // Reviews made under other settings (keep rule, metrics, judge) are made again: the metrics are cheap and the
@@ -181,7 +204,16 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         m.commit()?;
     }
     let mut progress = Progress::new("review", 0, quiet);
-    let threads = config.effective_threads();
+    // With a judge, reviews wait on the network: as many at once as requests may be in flight.
+    let (threads, chunk_size) = match &judge {
+        Some(_) => (
+            config.limits.concurrency.get(),
+            2 * config.limits.concurrency.get(),
+        ),
+        None => (config.effective_threads(), 4096),
+    };
+    let mut judge_failures = 0u64;
+    let mut stopped: Option<String> = None;
     let mut chunk: Vec<Conversation> = Vec::new();
     let mut reviewed = 0u64;
     let ctx = |c: &Conversation| Context {
@@ -197,7 +229,11 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
             threads,
             || (),
             |_, c| {
-                let mut r = metrics::review(&c, &ctx(&c));
+                let context = ctx(&c);
+                let mut r = metrics::review(&c, &context);
+                if let Some(j) = &judge {
+                    r.judge = j.score(&c, context.profile)?;
+                }
                 let (keep, failed) = prepared.judge(&r);
                 r.keep = keep;
                 r.failed = failed;
@@ -205,30 +241,67 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
             },
         );
         for line in lines {
-            out.write_line(&line?)?;
-            reviewed += 1;
+            match line {
+                Ok(line) => {
+                    out.write_line(&line)?;
+                    reviewed += 1;
+                }
+                // Not this conversation's fault: the run stops, and a rerun reviews what is left.
+                Err(Error::Stopped(why)) => {
+                    stopped.get_or_insert(why);
+                }
+                // Left unreviewed, so that a rerun tries again (what was paid for is in the cache).
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    judge_failures += 1;
+                }
+            }
         }
         out.flush().map_err(|e| Error::write(&paths.out, e))?;
         progress.inc(0);
-        Ok(())
+        match &stopped {
+            Some(why) => Err(Error::Stopped(why.clone())),
+            None => Ok(()),
+        }
     };
     read_jsonl_lines(&paths.input, |line, text| {
         let c = conversation(&paths.input, line, text)?;
         if !done.contains(&c.id) {
             chunk.push(c);
         }
-        if chunk.len() >= 4096 {
+        if chunk.len() >= chunk_size {
             flush(&mut chunk, &mut out)?;
         }
         Ok(())
     })?;
-    flush(&mut chunk, &mut out)?;
+    let outcome = flush(&mut chunk, &mut out);
     drop(out);
     progress.finish();
-    let dataset = finish(config, paths, &profiles, catalog.as_ref())?;
+    let usage = judge.as_ref().map(|j| j.totals());
+    if let Some(j) = &judge {
+        // The ledger is kept even when the run stops, so what was paid for is on record.
+        j.write_usage(&paths.out.with_file_name("review.usage.csv"))?;
+    }
+    outcome?;
+    let scales = judge
+        .iter()
+        .flat_map(|j| j.rubrics())
+        .map(|r| (r.name.clone(), r.max_total()))
+        .collect();
+    let judge_cost = usage.as_ref().map_or(0.0, |u| u.cost_usd);
+    let dataset = finish(
+        config,
+        paths,
+        &profiles,
+        catalog.as_ref(),
+        scales,
+        judge_cost,
+    )?;
     let report = ReviewReport {
         reviewed,
         resumed,
+        judge_failures,
+        judge_usage: usage,
         keep_rule: rule.text().to_string(),
         seconds: started.elapsed().as_secs_f64(),
         dataset,
@@ -243,6 +316,8 @@ fn finish(
     paths: &ReviewPaths,
     profiles: &HashMap<String, Profile>,
     catalog: Option<&MemoryCatalog>,
+    scales: std::collections::BTreeMap<String, f64>,
+    judge_cost: f64,
 ) -> Result<DatasetReport> {
     let mut reviews: HashMap<String, Review> = HashMap::new();
     read_jsonl_lines(&paths.out, |line, text| {
@@ -251,7 +326,8 @@ fn finish(
         reviews.insert(r.id.clone(), r);
         Ok(())
     })?;
-    let mut builder = DatasetBuilder::new(&config.review, Default::default());
+    let mut builder = DatasetBuilder::new(&config.review, scales);
+    builder.add_cost(judge_cost);
     let mut kept = AtomicFile::create(&paths.kept)?;
     {
         let mut writer = JsonlWriter::new(&mut kept, &paths.kept);

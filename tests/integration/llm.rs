@@ -46,6 +46,7 @@ fn request(i: usize) -> ChatRequest {
         temperature: Some(0.7),
         max_tokens: Some(64),
         json_schema: None,
+        seed: None,
         stream: false,
         client_id: None,
     }

@@ -298,3 +298,130 @@ fn without_a_catalog_grounding_is_not_checked_and_bad_lines_name_file_and_line()
     assert_eq!(typo.code, 2);
     assert!(typo.stderr.contains("did you mean `ok`"), "{}", typo.stderr);
 }
+
+fn judged(dir: &std::path::Path, base: &str, extra: &[&str]) -> crate::util::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "review",
+            "--json",
+            "-q",
+            "--set",
+            "roles.judge.agent=llm",
+            "--set",
+            "limits.rpm=60000",
+            "--set",
+            "limits.tpm=100000000",
+            "--set",
+            "limits.backoff_base_ms=5",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .env("OPENAI_BASE_URL", base)
+        .env("OPENAI_API_KEY", "sk-judge")
+        .output()
+        .unwrap();
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_pays_twice() {
+    use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(FakeServer::start(
+            FakeConfig {
+                api_key: Some("sk-judge".into()),
+                faults: Faults {
+                    server_error: 0.05,
+                    malformed: 0.05,
+                    ..Faults::default()
+                },
+                ..FakeConfig::default()
+            },
+            0,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    catalog(d);
+    write(d, &conversations());
+    let extra = [
+        "--set",
+        "review.rubrics=[\"muse_filter\", \"coherence\"]",
+        "--set",
+        "review.samples=2",
+        "--keep",
+        "judge.muse_filter.total >= 4 && grounding.ok",
+    ];
+    let out = judged(d, &server.base_url(), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    // The fake answers 1 to every integer: 1 + 1 + 1 on the triple, 1 on coherence (both on their scales).
+    for r in by_id(d).values() {
+        let m = &r["judge"]["muse_filter"];
+        assert_eq!(m["total"], 3.0, "{r}");
+        assert_eq!(m["samples"], 2);
+        assert_eq!(m["aspects"]["user_consistency"]["score"], 1.0);
+        assert!(
+            m["aspects"]["content_quality"]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("Fake")
+        );
+        assert_eq!(r["judge"]["coherence"]["total"], 1.0);
+        assert_eq!(r["keep"], false);
+        assert!(
+            r["failed"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("judge.muse_filter.total >= 4"))
+        );
+    }
+    let data = &report["dataset"];
+    assert_eq!(data["kept"], 0);
+    assert_eq!(data["judge"]["muse_filter"]["total"]["mean"], 3.0);
+    // 4 conversations × 2 rubrics × 2 samples, each answered once; faults were retried.
+    let stats = rt.block_on(server.stats());
+    let usage = &report["judge_usage"];
+    assert_eq!(
+        usage["requests"].as_u64().unwrap() - usage["retries"].as_u64().unwrap(),
+        16
+    );
+    assert!(stats.requests > 16, "no fault was injected: {stats:?}");
+    assert_eq!(stats.repeated_successes, 0);
+    assert!(
+        std::fs::read_to_string(d.join("review.usage.csv"))
+            .unwrap()
+            .contains(",judge,")
+    );
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(
+        md.contains("| Judge muse_filter: total | 3.00 ± 0.00 |"),
+        "{md}"
+    );
+    // Reviewing again from scratch: the cache answers every judgement.
+    std::fs::remove_file(d.join("reviews.jsonl")).unwrap();
+    let again = judged(d, &server.base_url(), &extra);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(rt.block_on(server.stats()).requests, stats.requests);
+    // A keep rule naming a rubric that is not judged is refused up front.
+    let typo = judged(
+        d,
+        &server.base_url(),
+        &["--keep", "judge.relevance.total >= 3"],
+    );
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("no field `relevance`"),
+        "{}",
+        typo.stderr
+    );
+}

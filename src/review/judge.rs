@@ -1,0 +1,330 @@
+//! The LLM judge (`roles.judge.agent = "llm"`): rubrics as data files (`evaluation/rubrics/*.toml`: a name, a
+//! scale, aspects with anchored descriptions per score, and the prompt template), one structured request per
+//! rubric and sample through the manager (so answers are cached and never paid twice), a reason before each
+//! score, scores outside the scale refused, and `review.samples` judgements averaged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::agents::llm::{Talk, wait_for};
+use crate::config::{Config, RoleConfig, RoleName};
+use crate::data::{self, RUBRICS};
+use crate::llm::structured::{StructuredPrompts, complete_json};
+use crate::llm::{ApiRole, ChatMessage, ChatRequest};
+use crate::manager::{Cache, CallTag, Manager, Routes, UsageRow};
+use crate::model::{AspectScore, Conversation, Profile, Role, RubricScores};
+use crate::template::TemplateBank;
+use crate::{Error, Result};
+
+/// One aspect of a rubric.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aspect {
+    /// Name (`content_quality`).
+    pub name: String,
+    /// What the judge is asked.
+    pub question: String,
+    /// Score (as text) → what it means.
+    pub anchors: BTreeMap<String, String>,
+}
+
+/// A rubric file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    /// Name (the file's stem, and the key in reviews).
+    pub name: String,
+    /// One line on what it measures.
+    pub description: String,
+    /// Lowest and highest score.
+    pub scale: [i64; 2],
+    /// The aspects scored.
+    pub aspects: Vec<Aspect>,
+    /// The prompt template (MiniJinja): conversation, persona, scenario, aspects, low, high.
+    pub prompt: String,
+}
+
+impl Rubric {
+    /// The highest total.
+    pub fn max_total(&self) -> f64 {
+        (self.scale[1] * self.aspects.len() as i64) as f64
+    }
+}
+
+/// Load the rubrics named in `names`: the embedded ones, replaced or joined by the `*.toml` of `dir/rubrics`.
+pub fn load_rubrics(names: &[String], dir: Option<&Path>) -> Result<Vec<Rubric>> {
+    let over = dir.map(|d| d.join("rubrics"));
+    let files = data::load_set(
+        RUBRICS,
+        "evaluation/rubrics",
+        over.as_deref().filter(|d| d.is_dir()),
+        true,
+    )?;
+    let mut out = Vec::new();
+    for name in names {
+        let file = files
+            .iter()
+            .find(|f| f.file_name == format!("{name}.toml"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = files
+                    .iter()
+                    .map(|f| f.file_name.trim_end_matches(".toml"))
+                    .collect();
+                Error::Config(format!(
+                    "review.rubrics: no rubric `{name}` (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+        let rubric: Rubric = data::parse(file)?;
+        if rubric.scale[0] >= rubric.scale[1] || rubric.aspects.is_empty() {
+            return Err(Error::data(
+                &file.origin,
+                "a rubric needs a scale [low, high] with low < high and at least one aspect",
+            ));
+        }
+        out.push(rubric);
+    }
+    Ok(out)
+}
+
+/// The judge.
+pub struct Judge {
+    manager: Arc<Manager>,
+    runtime: tokio::runtime::Runtime,
+    role: RoleConfig,
+    rubrics: Vec<(Rubric, TemplateBank)>,
+    structured: StructuredPrompts,
+    samples: u32,
+}
+
+impl Judge {
+    /// The judge `config` asks for (`None` when `roles.judge` is `sim`), its answers cached in `cache`.
+    pub fn connect(config: &Config, cache: &Path) -> Result<Option<Self>> {
+        let Some(routes) = Routes::connect(config, &[RoleName::Judge], false)? else {
+            return Ok(None);
+        };
+        let cache = if config.limits.cache {
+            Some(Cache::open(cache)?)
+        } else {
+            None
+        };
+        Self::over(Arc::new(routes.manager(config, cache)), config).map(Some)
+    }
+
+    /// A judge sending through `manager`.
+    pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
+        let rubrics = load_rubrics(
+            &config.review.rubrics,
+            config.review.evaluation_dir.as_deref(),
+        )?
+        .into_iter()
+        .map(|r| {
+            let bank =
+                TemplateBank::single(&[("prompt", &r.prompt)], &format!("rubric {}", r.name))?;
+            Ok((r, bank))
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+        Ok(Judge {
+            manager,
+            runtime,
+            role: config.roles.judge.clone(),
+            rubrics,
+            structured: StructuredPrompts::load(config.prompts_dir.as_deref())?,
+            samples: config.review.samples.get(),
+        })
+    }
+
+    /// The rubrics, for the keep rule's field check and the report's scales.
+    pub fn rubrics(&self) -> impl Iterator<Item = &Rubric> {
+        self.rubrics.iter().map(|(r, _)| r)
+    }
+
+    /// The usage totals so far.
+    pub fn totals(&self) -> UsageRow {
+        self.manager.totals()
+    }
+
+    /// Write the ledger to `path`.
+    pub fn write_usage(&self, path: &Path) -> Result<()> {
+        self.manager.write_usage(path)
+    }
+
+    /// The schema of a rubric's answer: per aspect, a reason and then an integer score.
+    fn schema(rubric: &Rubric) -> Value {
+        let mut properties = serde_json::Map::new();
+        for a in &rubric.aspects {
+            properties.insert(
+                a.name.clone(),
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "reason": {"type": "string", "description": "why this score"},
+                        "score": {"type": "integer"},
+                    },
+                    "required": ["reason", "score"],
+                    "additionalProperties": false,
+                }),
+            );
+        }
+        let names: Vec<&str> = rubric.aspects.iter().map(|a| a.name.as_str()).collect();
+        json!({"type": "object", "properties": properties, "required": names, "additionalProperties": false})
+    }
+
+    /// Score `c` on every rubric.
+    pub fn score(
+        &self,
+        c: &Conversation,
+        profile: Option<&Profile>,
+    ) -> Result<BTreeMap<String, RubricScores>> {
+        let transcript = transcript(c);
+        let (persona, scenario) = match profile {
+            Some(p) => {
+                let q = &p.persona;
+                let mut persona = format!("{}, {} years old", q.name, q.age);
+                if let Some(prof) = &q.profession {
+                    persona.push_str(&format!(", {prof}"));
+                }
+                (persona, p.scenario.narrative.clone())
+            }
+            None => (String::new(), String::new()),
+        };
+        let mut out = BTreeMap::new();
+        for (rubric, bank) in &self.rubrics {
+            let ctx = minijinja::context! {
+                conversation => transcript.as_str(),
+                persona => persona.as_str(),
+                scenario => scenario.as_str(),
+                aspects => minijinja::Value::from(minijinja::value::Serde(&rubric.aspects)),
+                low => rubric.scale[0],
+                high => rubric.scale[1],
+            };
+            let prompt = bank.render_prompt("prompt", &ctx)?;
+            let schema = Self::schema(rubric);
+            let mut sums: BTreeMap<String, (f64, String)> = BTreeMap::new();
+            let mut valid = 0u32;
+            for k in 0..self.samples {
+                let mut request = ChatRequest::for_role(
+                    &self.role,
+                    vec![ChatMessage::text(ApiRole::User, prompt.clone())],
+                    200,
+                );
+                // Each sample is its own call (and cache entry); OpenAI also takes the seed as a sampling hint.
+                request.seed = (self.samples > 1).then_some(u64::from(k));
+                let tag = CallTag {
+                    conversation: c.id.clone(),
+                    role: RoleName::Judge,
+                    under_way: false,
+                };
+                let talk = Talk {
+                    id: c.id.clone(),
+                    deadline: None,
+                };
+                let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
+                let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
+                if let Some(scores) = read_scores(rubric, &answer) {
+                    valid += 1;
+                    for (name, score, reason) in scores {
+                        let e = sums.entry(name).or_insert((0.0, reason));
+                        e.0 += score;
+                    }
+                }
+            }
+            let aspects: BTreeMap<String, AspectScore> = sums
+                .into_iter()
+                .map(|(name, (sum, reason))| {
+                    (
+                        name,
+                        AspectScore {
+                            score: sum / f64::from(valid.max(1)),
+                            reason,
+                        },
+                    )
+                })
+                .collect();
+            let total = aspects.values().map(|a| a.score).sum();
+            out.insert(
+                rubric.name.clone(),
+                RubricScores {
+                    aspects,
+                    total,
+                    samples: valid,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// The aspects' (name, score, reason) of an answer, or `None` when a score is missing or off the scale (the
+/// judgement is not used).
+fn read_scores(rubric: &Rubric, answer: &Value) -> Option<Vec<(String, f64, String)>> {
+    rubric
+        .aspects
+        .iter()
+        .map(|a| {
+            let v = &answer[&a.name];
+            let score = v["score"]
+                .as_f64()
+                .filter(|s| s.fract() == 0.0)
+                .filter(|s| (rubric.scale[0] as f64..=rubric.scale[1] as f64).contains(s))?;
+            let reason = v["reason"].as_str().unwrap_or("").trim().to_string();
+            Some((a.name.clone(), score, reason))
+        })
+        .collect()
+}
+
+/// The conversation as the judge reads it: `User:` and `Assistant:` lines.
+pub fn transcript(c: &Conversation) -> String {
+    c.turns
+        .iter()
+        .map(|t| {
+            let who = match t.role {
+                Role::User => "User",
+                Role::System => "Assistant",
+            };
+            format!("{who}: {}", t.text.trim())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_rubrics_load_and_scores_off_the_scale_are_refused() {
+        let names: Vec<String> = ["muse_filter", "coherence", "relevance"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let rubrics = load_rubrics(&names, None).unwrap();
+        assert_eq!(rubrics[0].max_total(), 6.0);
+        assert_eq!(rubrics[1].scale, [1, 5]);
+        let muse = &rubrics[0];
+        let ok = json!({"content_quality": {"reason": "a", "score": 2}, "logical_fluency": {"reason": "b", "score": 1}, "user_consistency": {"reason": "c", "score": 0}});
+        let scores = read_scores(muse, &ok).unwrap();
+        assert_eq!(scores.iter().map(|s| s.1).sum::<f64>(), 3.0);
+        let off = json!({"content_quality": {"reason": "a", "score": 3}, "logical_fluency": {"reason": "b", "score": 1}, "user_consistency": {"reason": "c", "score": 0}});
+        assert!(read_scores(muse, &off).is_none());
+        let missing = json!({"content_quality": {"reason": "a", "score": 2}});
+        assert!(read_scores(muse, &missing).is_none());
+        let err = load_rubrics(&["nope".into()], None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("known: muse_filter, coherence, relevance"),
+            "{err}"
+        );
+    }
+}
