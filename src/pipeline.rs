@@ -32,6 +32,8 @@ pub mod names {
     pub const REVIEWS: &str = "reviews.jsonl";
     /// The conversations the keep rule kept.
     pub const KEPT: &str = "kept.jsonl";
+    /// Outside conversations, converted for the review.
+    pub const IMPORTED: &str = "imported.jsonl";
 }
 
 /// What building the sample catalog did.

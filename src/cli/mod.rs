@@ -262,6 +262,34 @@ struct ReviewArgs {
     /// The keep rule (same as --set review.keep=EXPR), e.g. "grounding.ok && judge.muse_filter.total >= 4".
     #[arg(long, value_name = "EXPR")]
     keep: Option<String>,
+    /// The input's shape (default: detected): musegen, sharegpt, openai, muse-detail, muse-convs (a file or a
+    /// folder of conv_N.json), storybot, csv (a JSON conversation_log column).
+    #[arg(long = "from", value_enum, default_value = "auto")]
+    from: ConversationFormat,
+    /// StoryBot: the bot's screen name (default: the one found in the most conversations).
+    #[arg(long, value_name = "NAME")]
+    bot: Option<String>,
+}
+
+/// Shapes of conversations `review` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ConversationFormat {
+    /// From the extension and the first record.
+    Auto,
+    /// musegen's conversations.jsonl.
+    Musegen,
+    /// ShareGPT (`conversations` of from/value).
+    Sharegpt,
+    /// OpenAI chat JSONL (`messages`).
+    Openai,
+    /// MUSE detail_convs.
+    MuseDetail,
+    /// MUSE convs.
+    MuseConvs,
+    /// StoryBot conversations.json.
+    Storybot,
+    /// CSV with a JSON conversation_log column.
+    Csv,
 }
 
 /// Extra output shapes of `generate`.
@@ -634,18 +662,42 @@ fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
         Some(p) => Some(p.clone()),
         None => Some(dir.join(name)).filter(|p| p.is_file()),
     };
+    let input = args
+        .input
+        .clone()
+        .unwrap_or_else(|| dir.join(names::CONVERSATIONS));
+    use crate::review::import::{Format, import};
+    let format = match args.from {
+        ConversationFormat::Auto => Format::detect(&input)?,
+        ConversationFormat::Musegen => Format::Musegen,
+        ConversationFormat::Sharegpt => Format::Sharegpt,
+        ConversationFormat::Openai => Format::Openai,
+        ConversationFormat::MuseDetail => Format::MuseDetail,
+        ConversationFormat::MuseConvs => Format::MuseConvs,
+        ConversationFormat::Storybot => Format::Storybot,
+        ConversationFormat::Csv => Format::Csv,
+    };
+    // Outside conversations become musegen ones first (beside the reviews), then go through the same review.
+    let (input, imported) = if format == Format::Musegen {
+        (input, None)
+    } else {
+        let converted = out.with_file_name(names::IMPORTED);
+        let report = import(&input, format, args.bot.as_deref(), &converted)?;
+        (converted, Some(report))
+    };
     let paths = crate::review::ReviewPaths {
-        input: args
-            .input
-            .clone()
-            .unwrap_or_else(|| dir.join(names::CONVERSATIONS)),
+        input,
         kept: out.with_file_name(names::KEPT),
         report_dir: out.parent().map(Path::to_path_buf).unwrap_or_default(),
         out,
         catalog: existing(&args.catalog, names::CATALOG),
         profiles: existing(&args.profiles, names::PROFILES),
     };
-    let report = crate::review::review(&cfg, &paths, g.quiet)?;
+    let mut report = crate::review::review(&cfg, &paths, g.quiet)?;
+    if imported.is_some() {
+        report.import = imported;
+        crate::review::report::write(&report, &paths.report_dir)?;
+    }
     print::review(&report, &paths, g.json)?;
     if report.judge_failures > 0 {
         return Err(crate::Error::Run(format!(

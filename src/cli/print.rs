@@ -293,6 +293,19 @@ pub fn review(
         return json(r);
     }
     let d = &r.dataset;
+    if let Some(i) = &r.import {
+        println!(
+            "import    {} read as {:?}, {} imported, {} skipped ({} duplicate ids)",
+            i.read,
+            i.format.unwrap_or(crate::review::import::Format::Musegen),
+            i.imported,
+            i.skipped_count,
+            i.duplicate_ids
+        );
+        for s in i.skipped.iter().take(10) {
+            println!("          skipped {}: {}", s.at, s.reason);
+        }
+    }
     println!(
         "review    {} reviewed ({} resumed) in {:.1}s -> {}",
         r.reviewed,

@@ -36,6 +36,8 @@ pub enum Action {
     Abandon,
     /// System: closes the conversation.
     Close,
+    /// Either side: an utterance whose act is not known (conversations imported from elsewhere).
+    Message,
 }
 
 impl Action {
@@ -99,6 +101,8 @@ pub enum Outcome {
     MaxRounds,
     /// Generation failed.
     Failed,
+    /// Not known (conversations imported from elsewhere).
+    Unknown,
 }
 
 /// Why a conversation ended, finer than the outcome.
@@ -115,6 +119,8 @@ pub enum EndReason {
     RoundLimit,
     /// The recommender had nothing left to show.
     NoCandidates,
+    /// Not known (conversations imported from elsewhere).
+    Unknown,
 }
 
 /// Requests, tokens, cost and time spent on a conversation.

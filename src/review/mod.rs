@@ -3,6 +3,7 @@
 //! (`kept.jsonl`) and the dataset's quality report (`report.md`, `report.json`, `report.html`).
 
 pub mod dataset;
+pub mod import;
 pub mod judge;
 pub mod keep;
 pub mod metrics;
@@ -53,6 +54,9 @@ pub struct ReviewReport {
     pub reviewed: u64,
     /// Reviews found from an earlier run.
     pub resumed: u64,
+    /// The import of outside conversations, when the input was not musegen's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<import::ImportReport>,
     /// Conversations the judge could not score (left unreviewed: a rerun tries them again).
     pub judge_failures: u64,
     /// The judge's requests, tokens and cost, when a model judged.
@@ -300,6 +304,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     let report = ReviewReport {
         reviewed,
         resumed,
+        import: None,
         judge_failures,
         judge_usage: usage,
         keep_rule: rule.text().to_string(),

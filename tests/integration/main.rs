@@ -7,6 +7,7 @@ mod config;
 mod decisions;
 mod dialogue;
 mod importers;
+mod imports;
 mod llm;
 mod llm_run;
 mod profiles;
