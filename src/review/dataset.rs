@@ -170,6 +170,7 @@ pub struct DatasetBuilder {
     hasher: MinHasher,
     near: NearDuplicateIndex,
     near_ids: Vec<String>,
+    near_enabled: bool,
     diversity_sample: usize,
     bleu_sample: usize,
 }
@@ -234,6 +235,7 @@ impl DatasetBuilder {
             hasher,
             near,
             near_ids: Vec::new(),
+            near_enabled: cfg.near_duplicates.enabled,
             diversity_sample: cfg.diversity_sample,
             bleu_sample: cfg.self_bleu_sample,
         }
@@ -352,6 +354,9 @@ impl DatasetBuilder {
             return;
         }
         self.seen.insert(key, c.id.clone());
+        if !self.near_enabled {
+            return;
+        }
         let sig = self.hasher.signature(&text);
         match self.near.check_and_insert(&sig) {
             Some((other, _)) => {

@@ -91,6 +91,26 @@ pub fn load_rubrics(names: &[String], dir: Option<&Path>) -> Result<Vec<Rubric>>
     Ok(out)
 }
 
+/// The embedded pairwise prompt.
+const PAIRWISE: &str = include_str!("../../evaluation/pairwise.toml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairwiseFile {
+    prompt: String,
+}
+
+/// The pairwise judge's verdict on two candidate replies A and B.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Preference {
+    /// From +1 (A better in every judgement) to -1 (B better in every one); 0 when the judgements cancel out.
+    pub score: f64,
+    /// Each judgement: +1 for A, -1 for B, 0 for a tie; both orders for every sample.
+    pub votes: Vec<i8>,
+    /// The reason of the first judgement.
+    pub reason: String,
+}
+
 /// The judge.
 pub struct Judge {
     manager: Arc<Manager>,
@@ -99,6 +119,7 @@ pub struct Judge {
     rubrics: Vec<(Rubric, TemplateBank)>,
     structured: StructuredPrompts,
     samples: u32,
+    pairwise: TemplateBank,
 }
 
 impl Judge {
@@ -133,7 +154,30 @@ impl Judge {
             .enable_all()
             .build()
             .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+        let pairwise_file = config
+            .review
+            .evaluation_dir
+            .as_ref()
+            .map(|d| d.join("pairwise.toml"))
+            .filter(|p| p.is_file());
+        let (text, origin) = match pairwise_file {
+            Some(p) => (
+                std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?,
+                p.display().to_string(),
+            ),
+            None => (
+                PAIRWISE.to_string(),
+                "embedded:evaluation/pairwise.toml".into(),
+            ),
+        };
+        let parsed: PairwiseFile = data::parse(&data::DataFile {
+            file_name: "pairwise.toml".into(),
+            origin: origin.clone(),
+            text,
+        })?;
+        let pairwise = TemplateBank::single(&[("prompt", &parsed.prompt)], &origin)?;
         Ok(Judge {
+            pairwise,
             manager,
             runtime,
             role: config.roles.judge.clone(),
@@ -261,6 +305,91 @@ impl Judge {
             );
         }
         Ok(out)
+    }
+}
+
+impl Judge {
+    /// Compare two candidate next replies `a` and `b` of the assistant after `history`, in both orders and
+    /// `review.samples` times each, so that position bias cancels out.
+    pub fn compare(
+        &self,
+        id: &str,
+        history: &[crate::model::Turn],
+        a: &str,
+        b: &str,
+        profile: Option<&Profile>,
+    ) -> Result<Preference> {
+        let conversation = history
+            .iter()
+            .map(|t| {
+                let who = match t.role {
+                    Role::User => "User",
+                    Role::System => "Assistant",
+                };
+                format!("{who}: {}", t.text.trim())
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (persona, scenario) = profile
+            .map(|p| {
+                (
+                    format!("{}, {} years old", p.persona.name, p.persona.age),
+                    p.scenario.narrative.clone(),
+                )
+            })
+            .unwrap_or_default();
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "reason": {"type": "string", "description": "why"},
+                "better": {"type": "string", "enum": ["1", "2", "tie"]},
+            },
+            "required": ["reason", "better"],
+            "additionalProperties": false,
+        });
+        let mut votes = Vec::new();
+        let mut reason = String::new();
+        for k in 0..self.samples {
+            for (first, second, a_is_first) in [(a, b, true), (b, a, false)] {
+                let ctx = minijinja::context! {
+                    conversation => conversation.as_str(), first => first, second => second,
+                    persona => persona.as_str(), scenario => scenario.as_str(),
+                };
+                let prompt = self.pairwise.render_prompt("prompt", &ctx)?;
+                let mut request = ChatRequest::for_role(
+                    &self.role,
+                    vec![ChatMessage::text(ApiRole::User, prompt)],
+                    150,
+                );
+                request.seed = (self.samples > 1).then_some(u64::from(k));
+                let tag = CallTag {
+                    conversation: id.to_string(),
+                    role: RoleName::Judge,
+                    under_way: false,
+                };
+                let talk = Talk {
+                    id: id.to_string(),
+                    deadline: None,
+                };
+                let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
+                let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
+                let vote: i8 = match (answer["better"].as_str(), a_is_first) {
+                    (Some("1"), true) | (Some("2"), false) => 1,
+                    (Some("2"), true) | (Some("1"), false) => -1,
+                    _ => 0,
+                };
+                if reason.is_empty() {
+                    reason = answer["reason"].as_str().unwrap_or("").to_string();
+                }
+                votes.push(vote);
+            }
+        }
+        let score = votes.iter().map(|&v| f64::from(v)).sum::<f64>() / votes.len().max(1) as f64;
+        Ok(Preference {
+            score,
+            votes,
+            reason,
+        })
     }
 }
 

@@ -316,6 +316,66 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
 }
 
 /// The second pass: read every review, write the kept conversations, and gather the dataset report.
+/// The reviews, read alongside the conversations: in step while the two files are in the same order (memory flat
+/// in their number), from a map of the rest once they are not (a conversation left unreviewed, a reordered file).
+struct ReviewCursor {
+    path: PathBuf,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    line: usize,
+    pending: Option<Review>,
+    rest: Option<HashMap<String, Review>>,
+}
+
+impl ReviewCursor {
+    fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+        Ok(ReviewCursor {
+            path: path.to_path_buf(),
+            lines: std::io::BufRead::lines(std::io::BufReader::with_capacity(1 << 20, file)),
+            line: 0,
+            pending: None,
+            rest: None,
+        })
+    }
+
+    fn next_review(&mut self) -> Result<Option<Review>> {
+        for text in self.lines.by_ref() {
+            self.line += 1;
+            let text = text.map_err(|e| Error::read(&self.path, e))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            return serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| Error::input(&self.path, Some(self.line), None, e.to_string()));
+        }
+        Ok(None)
+    }
+
+    /// The review of conversation `id`, if there is one.
+    fn take(&mut self, id: &str) -> Result<Option<Review>> {
+        if let Some(rest) = self.rest.as_mut() {
+            return Ok(rest.remove(id));
+        }
+        if self.pending.is_none() {
+            self.pending = self.next_review()?;
+        }
+        match self.pending.take() {
+            Some(r) if r.id == id => Ok(Some(r)),
+            pending => {
+                let mut rest: HashMap<String, Review> = HashMap::new();
+                rest.extend(pending.map(|r| (r.id.clone(), r)));
+                while let Some(r) = self.next_review()? {
+                    rest.insert(r.id.clone(), r);
+                }
+                let found = rest.remove(id);
+                self.rest = Some(rest);
+                Ok(found)
+            }
+        }
+    }
+}
+
 fn finish(
     config: &Config,
     paths: &ReviewPaths,
@@ -324,13 +384,7 @@ fn finish(
     scales: std::collections::BTreeMap<String, f64>,
     judge_cost: f64,
 ) -> Result<DatasetReport> {
-    let mut reviews: HashMap<String, Review> = HashMap::new();
-    read_jsonl_lines(&paths.out, |line, text| {
-        let r: Review = serde_json::from_str(text)
-            .map_err(|e| Error::input(&paths.out, Some(line), None, e.to_string()))?;
-        reviews.insert(r.id.clone(), r);
-        Ok(())
-    })?;
+    let mut reviews = ReviewCursor::open(&paths.out)?;
     let mut builder = DatasetBuilder::new(&config.review, scales);
     builder.add_cost(judge_cost);
     let mut kept = AtomicFile::create(&paths.kept)?;
@@ -338,9 +392,10 @@ fn finish(
         let mut writer = JsonlWriter::new(&mut kept, &paths.kept);
         read_jsonl_lines(&paths.input, |line, text| {
             let c = conversation(&paths.input, line, text)?;
-            let Some(r) = reviews.get(&c.id) else {
+            let Some(r) = reviews.take(&c.id)? else {
                 return Ok(());
             };
+            let r = &r;
             let leaf = catalog.and_then(|cat| {
                 cat.position(&c.target_item_id)
                     .map(|i| cat.leaf(i).to_string())

@@ -425,3 +425,77 @@ fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_p
         typo.stderr
     );
 }
+
+/// A judge model for pairwise prompts: always "1" (pure position bias), or whichever reply holds a word.
+struct Prefers(Option<&'static str>);
+
+impl musegen::llm::ChatBackend for Prefers {
+    fn complete<'a>(
+        &'a self,
+        request: &'a musegen::llm::ChatRequest,
+    ) -> musegen::llm::BoxFuture<'a, Result<musegen::llm::Completion, musegen::llm::LlmError>> {
+        let prompt = &request.messages[0].content;
+        let first = prompt
+            .split("Reply 1:")
+            .nth(1)
+            .and_then(|r| r.split("Reply 2:").next())
+            .unwrap_or("");
+        let better = match self.0 {
+            None => "1",
+            Some(w) if first.contains(w) => "1",
+            Some(_) => "2",
+        };
+        let content = json!({"reason": "because", "better": better}).to_string();
+        Box::pin(std::future::ready(Ok(musegen::llm::Completion {
+            response: musegen::llm::ChatResponse {
+                content,
+                finish_reason: Some("stop".into()),
+                usage: None,
+            },
+            hints: musegen::llm::RateHints::default(),
+        })))
+    }
+
+    fn capabilities(&self) -> musegen::llm::Capabilities {
+        musegen::llm::Capabilities {
+            json_schema: true,
+            ..Default::default()
+        }
+    }
+}
+
+#[test]
+fn pairwise_judgements_run_in_both_orders_so_position_bias_cancels() {
+    use musegen::review::judge::Judge;
+    let judge = |backend: Prefers, samples: u32| {
+        let mut config = musegen::config::Config::default();
+        config.review.samples = std::num::NonZeroU32::new(samples).unwrap();
+        let manager = std::sync::Arc::new(musegen::manager::Manager::new(
+            std::sync::Arc::new(backend),
+            config.limits.clone(),
+            None,
+            Default::default(),
+        ));
+        Judge::over(manager, &config).unwrap()
+    };
+    let history: Vec<musegen::model::Turn> = serde_json::from_value(json!(opening())).unwrap();
+    let a = "The Black Canvas Sneaker at $60 fits your budget.";
+    let b = "We have many shoes.";
+    // A judge that always says "the first" prefers neither once both orders are asked.
+    let biased = judge(Prefers(None), 1)
+        .compare("c1", &history, a, b, None)
+        .unwrap();
+    assert_eq!(biased.votes, [1, -1]);
+    assert_eq!(biased.score, 0.0);
+    // A judge that prefers the grounded reply does so in both orders, every sample.
+    let fair = judge(Prefers(Some("Black")), 2)
+        .compare("c1", &history, a, b, None)
+        .unwrap();
+    assert_eq!(fair.votes, [1, 1, 1, 1]);
+    assert_eq!(fair.score, 1.0);
+    assert_eq!(fair.reason, "because");
+    let reversed = judge(Prefers(Some("Black")), 1)
+        .compare("c1", &history, b, a, None)
+        .unwrap();
+    assert_eq!(reversed.score, -1.0);
+}
