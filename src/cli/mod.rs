@@ -249,7 +249,10 @@ struct GenerateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct ReviewArgs {
+    #[command(subcommand)]
+    command: Option<ReviewCommand>,
     /// Conversations to review (default: DIR/conversations.jsonl).
     #[arg(long = "in", value_name = "PATH")]
     input: Option<PathBuf>,
@@ -269,6 +272,17 @@ struct ReviewArgs {
     /// StoryBot: the bot's screen name (default: the one found in the most conversations).
     #[arg(long, value_name = "NAME")]
     bot: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReviewCommand {
+    /// Score the hand-labelled gold set with the judge (roles.judge) and report its agreement with the labels.
+    Calibrate {
+        /// Gold folder with conversations.jsonl and labels.jsonl (default: evaluation/gold, or
+        /// review.evaluation_dir/gold).
+        #[arg(long, value_name = "DIR")]
+        gold: Option<PathBuf>,
+    },
 }
 
 /// Shapes of conversations `review` reads.
@@ -647,7 +661,25 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
     Ok(())
 }
 
+fn calibrate(g: &Global, gold: &Option<PathBuf>) -> Result<()> {
+    let cfg = g.load(&[])?.config;
+    let gold = gold
+        .clone()
+        .or_else(|| crate::review::calibrate::gold_dir(cfg.review.evaluation_dir.as_deref()));
+    let cache = g.dir().join("cache.db");
+    let judge = crate::review::judge::Judge::connect(&cfg, &cache)?.ok_or_else(|| {
+        crate::Error::Config(
+            "calibration needs a judge: set roles.judge.agent = \"llm\" (and its backend and model)".into(),
+        )
+    })?;
+    let report = crate::review::calibrate::calibrate(&judge, gold.as_deref())?;
+    print::calibration(&report, g.json)
+}
+
 fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
+    if let Some(ReviewCommand::Calibrate { gold }) = &args.command {
+        return calibrate(g, gold);
+    }
     let mut cfg = g.load(&[])?.config;
     if let Some(rule) = &args.keep {
         cfg.review.keep = rule.clone();

@@ -373,6 +373,37 @@ pub fn review(
     Ok(())
 }
 
+pub fn calibration(c: &[crate::review::calibrate::Calibration], as_json: bool) -> Result<()> {
+    if as_json {
+        return json(&c);
+    }
+    let show = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    for r in c {
+        println!(
+            "calibration {} on {} gold conversations: total Spearman {}, quadratic kappa {}, bias {:+.2}; keep (total >= {}) agreement {:.1}%",
+            r.rubric,
+            r.total.n,
+            show(r.total.spearman),
+            show(r.total.kappa),
+            r.total.bias,
+            r.keep_at,
+            100.0 * r.keep_agreement
+        );
+        for (name, a) in &r.aspects {
+            println!(
+                "          {name}: quadratic kappa {}, Spearman {}, bias {:+.2}",
+                show(a.kappa),
+                show(a.spearman),
+                a.bias
+            );
+        }
+    }
+    if c.is_empty() {
+        println!("calibration: none of the judged rubrics has gold labels");
+    }
+    Ok(())
+}
+
 pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
     if as_json {
         return json(r);

@@ -229,6 +229,25 @@ impl Judge {
         c: &Conversation,
         profile: Option<&Profile>,
     ) -> Result<BTreeMap<String, RubricScores>> {
+        self.rubrics
+            .iter()
+            .map(|(r, _)| Ok((r.name.clone(), self.score_one(r, c, profile)?)))
+            .collect()
+    }
+
+    /// Score `c` on `rubric` (one of this judge's), averaging `review.samples` judgements.
+    pub fn score_one(
+        &self,
+        rubric: &Rubric,
+        c: &Conversation,
+        profile: Option<&Profile>,
+    ) -> Result<RubricScores> {
+        let bank = self
+            .rubrics
+            .iter()
+            .find(|(r, _)| r.name == rubric.name)
+            .map(|(_, b)| b)
+            .ok_or_else(|| Error::Config(format!("rubric {} is not judged", rubric.name)))?;
         let transcript = transcript(c);
         let (persona, scenario) = match profile {
             Some(p) => {
@@ -241,70 +260,63 @@ impl Judge {
             }
             None => (String::new(), String::new()),
         };
-        let mut out = BTreeMap::new();
-        for (rubric, bank) in &self.rubrics {
-            let ctx = minijinja::context! {
-                conversation => transcript.as_str(),
-                persona => persona.as_str(),
-                scenario => scenario.as_str(),
-                aspects => minijinja::Value::from(minijinja::value::Serde(&rubric.aspects)),
-                low => rubric.scale[0],
-                high => rubric.scale[1],
+        let ctx = minijinja::context! {
+            conversation => transcript.as_str(),
+            persona => persona.as_str(),
+            scenario => scenario.as_str(),
+            aspects => minijinja::Value::from(minijinja::value::Serde(&rubric.aspects)),
+            low => rubric.scale[0],
+            high => rubric.scale[1],
+        };
+        let prompt = bank.render_prompt("prompt", &ctx)?;
+        let schema = Self::schema(rubric);
+        let mut sums: BTreeMap<String, (f64, String)> = BTreeMap::new();
+        let mut valid = 0u32;
+        for k in 0..self.samples {
+            let mut request = ChatRequest::for_role(
+                &self.role,
+                vec![ChatMessage::text(ApiRole::User, prompt.clone())],
+                200,
+            );
+            // Each sample is its own call (and cache entry); OpenAI also takes the seed as a sampling hint.
+            request.seed = (self.samples > 1).then_some(u64::from(k));
+            let tag = CallTag {
+                conversation: c.id.clone(),
+                role: RoleName::Judge,
+                under_way: false,
             };
-            let prompt = bank.render_prompt("prompt", &ctx)?;
-            let schema = Self::schema(rubric);
-            let mut sums: BTreeMap<String, (f64, String)> = BTreeMap::new();
-            let mut valid = 0u32;
-            for k in 0..self.samples {
-                let mut request = ChatRequest::for_role(
-                    &self.role,
-                    vec![ChatMessage::text(ApiRole::User, prompt.clone())],
-                    200,
-                );
-                // Each sample is its own call (and cache entry); OpenAI also takes the seed as a sampling hint.
-                request.seed = (self.samples > 1).then_some(u64::from(k));
-                let tag = CallTag {
-                    conversation: c.id.clone(),
-                    role: RoleName::Judge,
-                    under_way: false,
-                };
-                let talk = Talk {
-                    id: c.id.clone(),
-                    deadline: None,
-                };
-                let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
-                let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
-                if let Some(scores) = read_scores(rubric, &answer) {
-                    valid += 1;
-                    for (name, score, reason) in scores {
-                        let e = sums.entry(name).or_insert((0.0, reason));
-                        e.0 += score;
-                    }
+            let talk = Talk {
+                id: c.id.clone(),
+                deadline: None,
+            };
+            let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
+            let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
+            if let Some(scores) = read_scores(rubric, &answer) {
+                valid += 1;
+                for (name, score, reason) in scores {
+                    let e = sums.entry(name).or_insert((0.0, reason));
+                    e.0 += score;
                 }
             }
-            let aspects: BTreeMap<String, AspectScore> = sums
-                .into_iter()
-                .map(|(name, (sum, reason))| {
-                    (
-                        name,
-                        AspectScore {
-                            score: sum / f64::from(valid.max(1)),
-                            reason,
-                        },
-                    )
-                })
-                .collect();
-            let total = aspects.values().map(|a| a.score).sum();
-            out.insert(
-                rubric.name.clone(),
-                RubricScores {
-                    aspects,
-                    total,
-                    samples: valid,
-                },
-            );
         }
-        Ok(out)
+        let aspects: BTreeMap<String, AspectScore> = sums
+            .into_iter()
+            .map(|(name, (sum, reason))| {
+                (
+                    name,
+                    AspectScore {
+                        score: sum / f64::from(valid.max(1)),
+                        reason,
+                    },
+                )
+            })
+            .collect();
+        let total = aspects.values().map(|a| a.score).sum();
+        Ok(RubricScores {
+            aspects,
+            total,
+            samples: valid,
+        })
     }
 }
 

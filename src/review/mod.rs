@@ -2,6 +2,7 @@
 //! keep decision with the failing checks), written append-only and resumable like `generate`; then the kept set
 //! (`kept.jsonl`) and the dataset's quality report (`report.md`, `report.json`, `report.html`).
 
+pub mod calibrate;
 pub mod dataset;
 pub mod import;
 pub mod judge;

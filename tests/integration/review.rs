@@ -499,3 +499,161 @@ fn pairwise_judgements_run_in_both_orders_so_position_bias_cancels() {
         .unwrap();
     assert_eq!(reversed.score, -1.0);
 }
+
+/// A judge model that answers the gold labels of the conversation in the prompt: calibration must then be perfect.
+struct Oracle(Vec<(String, Value)>);
+
+impl musegen::llm::ChatBackend for Oracle {
+    fn complete<'a>(
+        &'a self,
+        request: &'a musegen::llm::ChatRequest,
+    ) -> musegen::llm::BoxFuture<'a, Result<musegen::llm::Completion, musegen::llm::LlmError>> {
+        let prompt = &request.messages[0].content;
+        let scores = self
+            .0
+            .iter()
+            .filter(|(t, _)| prompt.contains(t.as_str()))
+            .max_by_key(|(t, _)| t.len())
+            .map(|(_, s)| s.clone())
+            .unwrap_or(Value::Null);
+        let answer: serde_json::Map<String, Value> = scores
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), json!({"reason": "gold", "score": v})))
+            .collect();
+        Box::pin(std::future::ready(Ok(musegen::llm::Completion {
+            response: musegen::llm::ChatResponse {
+                content: Value::Object(answer).to_string(),
+                finish_reason: Some("stop".into()),
+                usage: None,
+            },
+            hints: musegen::llm::RateHints::default(),
+        })))
+    }
+
+    fn capabilities(&self) -> musegen::llm::Capabilities {
+        musegen::llm::Capabilities {
+            json_schema: true,
+            ..Default::default()
+        }
+    }
+}
+
+#[test]
+fn the_gold_set_is_complete_and_an_oracle_judge_calibrates_perfectly() {
+    use musegen::review::{calibrate, judge};
+    let gold = crate::util::repo("evaluation/gold");
+    let conversations = jsonl(&gold.join("conversations.jsonl"));
+    let labels = jsonl(&gold.join("labels.jsonl"));
+    assert!(conversations.len() >= 30);
+    assert_eq!(conversations.len(), labels.len());
+    let totals: Vec<f64> = labels
+        .iter()
+        .map(|l| {
+            assert!(
+                l["rationale"].as_str().unwrap().len() > 60,
+                "a reasoned label: {l}"
+            );
+            l["muse_filter"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_f64().unwrap())
+                .sum()
+        })
+        .collect();
+    assert!(
+        totals.iter().any(|t| *t >= 5.0) && totals.iter().any(|t| *t <= 2.0),
+        "good and bad ones"
+    );
+    let parsed: Vec<musegen::model::Conversation> = conversations
+        .iter()
+        .map(|c| serde_json::from_value(c.clone()).unwrap())
+        .collect();
+    let by_text: Vec<(String, Value)> = parsed
+        .iter()
+        .zip(&labels)
+        .map(|(c, l)| {
+            let text: Vec<String> = judge::transcript(c)
+                .lines()
+                .map(musegen::template::collapse_whitespace)
+                .collect();
+            (text.join("\n"), l["muse_filter"].clone())
+        })
+        .collect();
+    let config = musegen::config::Config::default();
+    let manager = std::sync::Arc::new(musegen::manager::Manager::new(
+        std::sync::Arc::new(Oracle(by_text)),
+        config.limits.clone(),
+        None,
+        Default::default(),
+    ));
+    let j = judge::Judge::over(manager, &config).unwrap();
+    let report = calibrate::calibrate(&j, Some(&gold)).unwrap();
+    assert_eq!(report.len(), 1);
+    let r = &report[0];
+    assert_eq!(r.rubric, "muse_filter");
+    assert_eq!(r.total.n, conversations.len());
+    assert_eq!(r.total.spearman, Some(1.0));
+    assert_eq!(r.total.kappa, Some(1.0));
+    assert_eq!(r.keep_at, 4.0);
+    assert_eq!(r.keep_agreement, 1.0);
+    for (aspect, a) in &r.aspects {
+        assert_eq!(a.kappa, Some(1.0), "{aspect}");
+    }
+}
+
+#[test]
+fn review_calibrate_runs_the_judge_on_the_shipped_gold_set() {
+    use musegen::llm::fake::{FakeConfig, FakeServer};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(FakeServer::start(FakeConfig::default(), 0))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args([
+            "review",
+            "calibrate",
+            "--json",
+            "--set",
+            "roles.judge.agent=llm",
+            "--set",
+            "limits.rpm=60000",
+            "--set",
+            "limits.tpm=100000000",
+        ])
+        .current_dir(dir.path())
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("OPENAI_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &report[0];
+    assert_eq!(r["rubric"], "muse_filter");
+    assert_eq!(r["total"]["n"], 30);
+    // The fake gives every aspect 1: a constant judge has no rank correlation, and a negative bias on the good ones.
+    assert_eq!(r["total"]["spearman"], Value::Null);
+    assert_eq!(r["rows"].as_array().unwrap().len(), 30);
+    assert!(
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row[2] == 3.0)
+    );
+    // Without a judge it says what to set.
+    let bare = musegen(dir.path(), &["review", "calibrate"]);
+    assert_eq!(bare.code, 2);
+    assert!(bare.stderr.contains("roles.judge.agent"), "{}", bare.stderr);
+}
