@@ -244,7 +244,18 @@ fn generate_with(
             |_, (i, profile)| {
                 let id = conversation_id(i);
                 // Workers also serialize, so the single writer only appends bytes.
-                let outcome = play(config, &world, &meta, &id, &profile).and_then(|c| {
+                let played = play(config, &world, &meta, &id, &profile).map(|mut c| {
+                    // What the conversation cost, from the ledger (requests answered from the cache cost nothing).
+                    if let Some(l) = &llm {
+                        let u = l.manager.usage_of(&id);
+                        c.usage.requests = u.requests as u32;
+                        c.usage.prompt_tokens = u.prompt_tokens;
+                        c.usage.completion_tokens = u.completion_tokens;
+                        c.usage.cost_usd = u.cost_usd;
+                    }
+                    c
+                });
+                let outcome = played.and_then(|c| {
                     let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
                     Ok((c, line))
                 });
@@ -328,6 +339,10 @@ impl LlmSetup {
             None
         };
         let manager = Arc::new(routes.manager(config, cache));
+        if !dry {
+            // A resumed run's ledger starts from what the earlier runs spent.
+            manager.load_usage(&paths.usage())?;
+        }
         let images = Arc::new(crate::llm::images::ImageLoader::new(
             config.catalog.images_dir.as_deref(),
         ));

@@ -118,6 +118,84 @@ impl Ledger {
         &self.total
     }
 
+    /// What `conversation` spent, over its roles and models.
+    pub fn conversation(&self, conversation: &str) -> UsageRow {
+        let from = (conversation.to_string(), String::new(), String::new());
+        let mut sum = UsageRow::default();
+        for ((c, _, _), u) in self.rows.range(from..) {
+            if c != conversation {
+                break;
+            }
+            sum.requests += u.requests;
+            sum.cached += u.cached;
+            sum.retries += u.retries;
+            sum.failures += u.failures;
+            sum.prompt_tokens += u.prompt_tokens;
+            sum.completion_tokens += u.completion_tokens;
+            sum.latency_ms += u.latency_ms;
+            sum.cost_usd += u.cost_usd;
+        }
+        sum
+    }
+
+    /// Take in the rows of an earlier run's `usage.csv` (a resumed run keeps what was spent before it); a missing
+    /// file is no error, a malformed one names its line.
+    pub fn load_csv(&mut self, path: &Path) -> Result<()> {
+        if !path.is_file() {
+            return Ok(());
+        }
+        let mut reader = csv::Reader::from_path(path)
+            .map_err(|e| Error::read(path, std::io::Error::other(e)))?;
+        for (i, record) in reader.records().enumerate() {
+            let bad = |what: &str| Error::input(path, Some(i + 2), Some(what), "not a usage row");
+            let r = record.map_err(|_| bad("row"))?;
+            let n = |k: usize, what: &str| -> Result<u64> {
+                r.get(k)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad(what))
+            };
+            let u = UsageRow {
+                requests: n(3, "requests")?,
+                cached: n(4, "cached")?,
+                retries: n(5, "retries")?,
+                failures: n(6, "failures")?,
+                prompt_tokens: n(7, "prompt_tokens")?,
+                completion_tokens: n(8, "completion_tokens")?,
+                latency_ms: n(9, "latency_ms")?,
+                cost_usd: r
+                    .get(10)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| bad("cost_usd"))?,
+            };
+            let key = |k: usize| r.get(k).unwrap_or("").to_string();
+            let row = self.rows.entry((key(0), key(1), key(2))).or_default();
+            let t = &mut self.total;
+            for (a, b, x) in [
+                (&mut row.requests, &mut t.requests, u.requests),
+                (&mut row.cached, &mut t.cached, u.cached),
+                (&mut row.retries, &mut t.retries, u.retries),
+                (&mut row.failures, &mut t.failures, u.failures),
+                (
+                    &mut row.prompt_tokens,
+                    &mut t.prompt_tokens,
+                    u.prompt_tokens,
+                ),
+                (
+                    &mut row.completion_tokens,
+                    &mut t.completion_tokens,
+                    u.completion_tokens,
+                ),
+                (&mut row.latency_ms, &mut t.latency_ms, u.latency_ms),
+            ] {
+                *a += x;
+                *b += x;
+            }
+            row.cost_usd += u.cost_usd;
+            t.cost_usd += u.cost_usd;
+        }
+        Ok(())
+    }
+
     /// Write `usage.csv`: one row per conversation, role and model.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
         let mut file = AtomicFile::create(path)?;

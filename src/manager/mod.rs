@@ -115,6 +115,16 @@ impl Manager {
         Self::lock(&self.ledger).total().clone()
     }
 
+    /// What `conversation` spent so far.
+    pub fn usage_of(&self, conversation: &str) -> UsageRow {
+        Self::lock(&self.ledger).conversation(conversation)
+    }
+
+    /// Take in an earlier run's ledger from `path` (when there is one), so the ledger covers every run.
+    pub fn load_usage(&self, path: &std::path::Path) -> crate::Result<()> {
+        Self::lock(&self.ledger).load_csv(path)
+    }
+
     /// Write the ledger as `usage.csv`.
     pub fn write_usage(&self, path: &std::path::Path) -> crate::Result<()> {
         Self::lock(&self.ledger).write_csv(path)

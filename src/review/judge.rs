@@ -197,6 +197,11 @@ impl Judge {
         self.manager.totals()
     }
 
+    /// Take in an earlier run's ledger from `path`, when there is one.
+    pub fn load_usage(&self, path: &Path) -> Result<()> {
+        self.manager.load_usage(path)
+    }
+
     /// Write the ledger to `path`.
     pub fn write_usage(&self, path: &Path) -> Result<()> {
         self.manager.write_usage(path)

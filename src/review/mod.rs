@@ -156,6 +156,10 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     };
     let cache = paths.out.with_file_name("cache.db");
     let judge = judge::Judge::connect(config, &cache)?;
+    let judge_usage = paths.out.with_file_name("review.usage.csv");
+    if let Some(j) = &judge {
+        j.load_usage(&judge_usage)?;
+    }
     // A review with every field this run fills, to check the keep rule's field names against.
     let mut sample = Review::default();
     for rubric in judge.iter().flat_map(|j| j.rubrics()) {
@@ -285,7 +289,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     let usage = judge.as_ref().map(|j| j.totals());
     if let Some(j) = &judge {
         // The ledger is kept even when the run stops, so what was paid for is on record.
-        j.write_usage(&paths.out.with_file_name("review.usage.csv"))?;
+        j.write_usage(&judge_usage)?;
     }
     outcome?;
     let scales = judge

@@ -105,10 +105,23 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     );
     assert!(usage.contains("system_agent,gpt-4o-mini"));
     assert!(!usage.contains("sk-test-key"));
+    // Each conversation records what it cost: one request per turn, priced from [prices].
+    for c in &conversations {
+        assert_eq!(
+            c["usage"]["requests"].as_u64().unwrap() as usize,
+            c["turns"].as_array().unwrap().len()
+        );
+        assert!(c["usage"]["cost_usd"].as_f64().unwrap() > 0.0);
+        assert!(c["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    }
+    let rows = usage.lines().count();
     // Running again sends nothing: every conversation is done.
     let again = run_with(d, &server.base_url(), Some("sk-test-key"));
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(rt.block_on(server.stats()).requests, sent);
+    // The ledger keeps the first run's rows.
+    let kept = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
+    assert_eq!(kept.lines().count(), rows, "{kept}");
     // Losing the output but keeping the cache: the conversations come back without a single request.
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
     let replay = run_with(d, &server.base_url(), Some("sk-test-key"));
