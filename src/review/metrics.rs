@@ -386,6 +386,31 @@ fn accept_contradictions(
             "accepted an item at {p} over the stated budget of {b}"
         ));
     }
+    // A shopper buying for themselves accepts an item made for another gender (MUSE's known slip: a 64-year-old
+    // woman given a men's cargo pant).
+    if let Some(p) = ctx.profile
+        && p.scenario.recipient.is_none()
+        && p.scenario.purchase_reason.as_deref() != Some("gift")
+        && let Some(other) = other_audience(p.persona.gender, &cat.item(i).title, cat.leaf(i))
+    {
+        out.push(format!(
+            "a {} shopper buying for themselves accepted {other} item",
+            p.persona.gender.as_str()
+        ));
+    }
+}
+
+/// The audience an item is marked for when it is the other gender's: "a men's" for a female shopper.
+fn other_audience(gender: crate::model::Gender, title: &str, leaf: &str) -> Option<&'static str> {
+    let text = format!(" {} {} ", title.to_lowercase(), leaf);
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    let men = has(&[" men's ", " mens ", " men ", " boys' ", " boy's "]);
+    let women = has(&[" women's ", " womens ", " women ", " girls' ", " girl's "]);
+    match gender {
+        crate::model::Gender::Female if men && !women => Some("a men's"),
+        crate::model::Gender::Male if women && !men => Some("a women's"),
+        _ => None,
+    }
 }
 
 fn shape(c: &Conversation) -> Shape {

@@ -13,7 +13,15 @@ fn catalog(dir: &std::path::Path) {
         json!({"id": "k2", "title": "Red Canvas Sneaker", "categories": ["Footwear", "Sneakers"], "price": 55.0, "details": {"Color": "Red", "Material": "Canvas"}}),
         json!({"id": "k3", "title": "Black Leather Sneaker", "categories": ["Footwear", "Sneakers"], "price": 120.0, "details": {"Color": "Black", "Material": "Leather"}}),
         json!({"id": "k4", "title": "Brown Hiking Boot", "categories": ["Footwear", "Boots"], "price": 90.0, "details": {"Color": "Brown", "Material": "Leather"}}),
+        json!({"id": "k5", "title": "Men's Black Canvas Sneaker", "categories": ["Footwear", "Sneakers"], "price": 65.0, "details": {"Color": "Black", "Material": "Canvas"}}),
     ];
+    let profile = json!({
+        "id": "p1",
+        "persona": {"name": "Ana Ruiz", "gender": "female", "age": 41, "language_mix": "en"},
+        "scenario": {"narrative": "Ana needs black sneakers for a wedding.", "requirements": [], "budget": {"max": 80.0}},
+        "target_item_id": "k1"
+    });
+    std::fs::write(dir.join("profiles.jsonl"), format!("{profile}\n")).unwrap();
     let text: String = items.iter().map(|i| format!("{i}\n")).collect();
     std::fs::write(dir.join("items.jsonl"), text).unwrap();
     ok(dir, &["catalog", "import", "--from", "items.jsonl"]);
@@ -117,11 +125,28 @@ fn conversations() -> Vec<Value> {
     let copy = conversation("c4", "accepted", Some("k1"), good.clone());
     let mut near_turns = good.clone();
     near_turns[3]["text"] = json!("Perfect, black canvas with a padded collar is exactly right.");
+    // A woman shopping for herself accepts a men's sneaker.
+    let mut other = opening();
+    other.push(turn(
+        "system",
+        "recommend",
+        "The Men's Black Canvas Sneaker is $65 and black.",
+        &["k5"],
+        json!([]),
+    ));
+    other.push(turn(
+        "user",
+        "accept",
+        "Great, black canvas under my budget, I'll take it.",
+        &["k5"],
+        json!([]),
+    ));
     vec![
         conversation("c1", "accepted", Some("k1"), good),
         conversation("c2", "accepted", Some("k2"), bad),
         conversation("c3", "accepted", Some("k1"), near_turns),
         copy,
+        conversation("c5", "accepted", Some("k5"), other),
     ]
 }
 
@@ -201,13 +226,26 @@ fn metrics_find_the_known_faults_of_hand_built_conversations() {
     assert_eq!(bad["keep"], false);
     assert_eq!(bad["failed"], json!(["grounding.ok", "consistency.ok"]));
 
+    let other = &reviews["c5"]["consistency"];
+    assert_eq!(other["ok"], false);
+    assert_eq!(
+        other["contradictions"],
+        json!(["a female shopper buying for themselves accepted a men's item"])
+    );
+    assert_eq!(
+        reviews["c1"]["consistency"]["contradictions"],
+        json!([]),
+        "budget 80 as in the profile"
+    );
+
     let data = &report["dataset"];
-    assert_eq!(data["conversations"], 4);
+    assert_eq!(data["conversations"], 5);
     assert_eq!(data["kept"], 3);
+    assert_eq!(data["genders"]["female"], 5);
     assert_eq!(data["exact_duplicates"], 1, "c4 copies c1");
     assert_eq!(data["near_duplicates"], 1, "c3 nearly copies c1");
-    assert!((data["cost_usd"].as_f64().unwrap() - 0.04).abs() < 1e-9);
-    assert!((data["cost_per_kept_usd"].as_f64().unwrap() - 0.04 / 3.0).abs() < 1e-9);
+    assert!((data["cost_usd"].as_f64().unwrap() - 0.05).abs() < 1e-9);
+    assert!((data["cost_per_kept_usd"].as_f64().unwrap() - 0.05 / 3.0).abs() < 1e-9);
     // The kept set and the reports.
     let kept: Vec<String> = jsonl(&d.join("kept.jsonl"))
         .iter()
@@ -219,7 +257,7 @@ fn metrics_find_the_known_faults_of_hand_built_conversations() {
         md.starts_with("# Dataset quality report\n\n| measure | value |"),
         "{md}"
     );
-    assert!(md.contains("| Total conversations | 4 |"));
+    assert!(md.contains("| Total conversations | 5 |"));
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
     assert!(html.contains("<svg") && !html.contains("<script"));
     let json: Value =
@@ -243,7 +281,7 @@ fn reviews_resume_after_a_torn_line_and_a_new_rule_reviews_again() {
     let out = ok(d, &["review", "--json"]);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["resumed"], 2);
-    assert_eq!(report["reviewed"], 2);
+    assert_eq!(report["reviewed"], 3);
     assert_eq!(
         std::fs::read(d.join("reviews.jsonl")).unwrap(),
         clean,
@@ -260,7 +298,7 @@ fn reviews_resume_after_a_torn_line_and_a_new_rule_reviews_again() {
         ],
     );
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["reviewed"], 4);
+    assert_eq!(report["reviewed"], 5);
     let kept = jsonl(&d.join("kept.jsonl"));
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["id"], "c2");
@@ -289,7 +327,7 @@ fn without_a_catalog_grounding_is_not_checked_and_bad_lines_name_file_and_line()
     let bad = musegen(d, &["review"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(
-        bad.stderr.contains("conversations.jsonl:5"),
+        bad.stderr.contains("conversations.jsonl:6"),
         "{}",
         bad.stderr
     );
@@ -388,14 +426,14 @@ fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_p
     let data = &report["dataset"];
     assert_eq!(data["kept"], 0);
     assert_eq!(data["judge"]["muse_filter"]["total"]["mean"], 3.0);
-    // 4 conversations × 2 rubrics × 2 samples, each answered once; faults were retried.
+    // 5 conversations × 2 rubrics × 2 samples, each answered once; faults were retried.
     let stats = rt.block_on(server.stats());
     let usage = &report["judge_usage"];
     assert_eq!(
         usage["requests"].as_u64().unwrap() - usage["retries"].as_u64().unwrap(),
-        16
+        20
     );
-    assert!(stats.requests > 16, "no fault was injected: {stats:?}");
+    assert!(stats.requests > 20, "no fault was injected: {stats:?}");
     assert_eq!(stats.repeated_successes, 0);
     assert!(
         std::fs::read_to_string(d.join("review.usage.csv"))
