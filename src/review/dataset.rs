@@ -140,6 +140,8 @@ pub struct DatasetReport {
     /// Agreement of the judge's totals with the offline grounding (share of conversations where a high judge
     /// total — the upper half of the scale — and `grounding.ok` agree), by rubric.
     pub judge_grounding_agreement: BTreeMap<String, f64>,
+    /// The same as a table, by rubric: (`judge high` | `judge low`) × (`grounded` | `not grounded`) → conversations.
+    pub judge_grounding_table: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// Gathers the dataset report one conversation at a time.
@@ -315,6 +317,20 @@ impl DatasetBuilder {
                 let a = self.agreement.entry(rubric.clone()).or_insert((0, 0));
                 a.0 += u64::from(high == r.grounding.ok);
                 a.1 += 1;
+                let cell = format!(
+                    "judge {}, {}",
+                    if high { "high" } else { "low" },
+                    if r.grounding.ok {
+                        "grounded"
+                    } else {
+                        "not grounded"
+                    }
+                );
+                *rep.judge_grounding_table
+                    .entry(rubric.clone())
+                    .or_default()
+                    .entry(cell)
+                    .or_insert(0) += 1;
             }
         }
         rep.cost_usd += c.usage.cost_usd;

@@ -261,6 +261,12 @@ fn html(r: &ReviewReport) -> String {
             &chart_rows(hist, 20, false),
         ));
     }
+    for (rubric, table) in &d.judge_grounding_table {
+        page.push_str(&bars(
+            &format!("Judge {rubric} (upper half of the scale or not) against grounding"),
+            &chart_rows(table, 4, false),
+        ));
+    }
     for (rubric, agree) in &d.judge_grounding_agreement {
         let _ = write!(
             page,

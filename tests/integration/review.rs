@@ -445,6 +445,12 @@ fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_p
         md.contains("| Judge muse_filter: total | 3.00 ± 0.00 |"),
         "{md}"
     );
+    // 3 of 6 is the upper half: judge "high" everywhere, against 4 grounded conversations and c2.
+    let table = &data["judge_grounding_table"]["muse_filter"];
+    assert_eq!(table["judge high, grounded"], 4, "{table}");
+    assert_eq!(table["judge high, not grounded"], 1, "{table}");
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(html.contains("against grounding"));
     // Reviewing again from scratch: the cache answers every judgement.
     std::fs::remove_file(d.join("reviews.jsonl")).unwrap();
     let again = judged(d, &server.base_url(), &extra);
