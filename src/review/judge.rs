@@ -207,6 +207,35 @@ impl Judge {
         self.manager.write_usage(path)
     }
 
+    /// One structured judgement of conversation `id`: sample `k` of `prompt` (each sample is its own call and cache
+    /// entry; OpenAI also takes the seed as a sampling hint).
+    fn ask(
+        &self,
+        id: &str,
+        prompt: String,
+        schema: &Value,
+        k: u32,
+        min_tokens: u32,
+    ) -> Result<Value> {
+        let mut request = ChatRequest::for_role(
+            &self.role,
+            vec![ChatMessage::text(ApiRole::User, prompt)],
+            min_tokens,
+        );
+        request.seed = (self.samples > 1).then_some(u64::from(k));
+        let tag = CallTag {
+            conversation: id.to_string(),
+            role: RoleName::Judge,
+            under_way: false,
+        };
+        let talk = Talk {
+            id: id.to_string(),
+            deadline: None,
+        };
+        let call = complete_json(&self.manager, &self.structured, request, schema, &tag);
+        wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)
+    }
+
     /// The schema of a rubric's answer: per aspect, a reason and then an integer score.
     fn schema(rubric: &Rubric) -> Value {
         let mut properties = serde_json::Map::new();
@@ -278,24 +307,7 @@ impl Judge {
         let mut sums: BTreeMap<String, (f64, String)> = BTreeMap::new();
         let mut valid = 0u32;
         for k in 0..self.samples {
-            let mut request = ChatRequest::for_role(
-                &self.role,
-                vec![ChatMessage::text(ApiRole::User, prompt.clone())],
-                200,
-            );
-            // Each sample is its own call (and cache entry); OpenAI also takes the seed as a sampling hint.
-            request.seed = (self.samples > 1).then_some(u64::from(k));
-            let tag = CallTag {
-                conversation: c.id.clone(),
-                role: RoleName::Judge,
-                under_way: false,
-            };
-            let talk = Talk {
-                id: c.id.clone(),
-                deadline: None,
-            };
-            let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
-            let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
+            let answer = self.ask(&c.id, prompt.clone(), &schema, k, 200)?;
             if let Some(scores) = read_scores(rubric, &answer) {
                 valid += 1;
                 for (name, score, reason) in scores {
@@ -373,23 +385,7 @@ impl Judge {
                     persona => persona.as_str(), scenario => scenario.as_str(),
                 };
                 let prompt = self.pairwise.render_prompt("prompt", &ctx)?;
-                let mut request = ChatRequest::for_role(
-                    &self.role,
-                    vec![ChatMessage::text(ApiRole::User, prompt)],
-                    150,
-                );
-                request.seed = (self.samples > 1).then_some(u64::from(k));
-                let tag = CallTag {
-                    conversation: id.to_string(),
-                    role: RoleName::Judge,
-                    under_way: false,
-                };
-                let talk = Talk {
-                    id: id.to_string(),
-                    deadline: None,
-                };
-                let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
-                let answer = wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)?;
+                let answer = self.ask(id, prompt, &schema, k, 150)?;
                 let vote: i8 = match (answer["better"].as_str(), a_is_first) {
                     (Some("1"), true) | (Some("2"), false) => 1,
                     (Some("2"), true) | (Some("1"), false) => -1,

@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod dataset;
+pub mod diversity;
 pub mod import;
 pub mod judge;
 pub mod keep;
