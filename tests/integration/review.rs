@@ -338,31 +338,25 @@ fn without_a_catalog_grounding_is_not_checked_and_bad_lines_name_file_and_line()
 }
 
 fn judged(dir: &std::path::Path, base: &str, extra: &[&str]) -> crate::util::Output {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "review",
-            "--json",
-            "-q",
-            "--set",
-            "roles.judge.agent=llm",
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
-            "--set",
-            "limits.backoff_base_ms=5",
-        ])
-        .args(extra)
-        .current_dir(dir)
-        .env("OPENAI_BASE_URL", base)
-        .env("OPENAI_API_KEY", "sk-judge")
-        .output()
-        .unwrap();
-    crate::util::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut args = vec![
+        "review",
+        "--json",
+        "-q",
+        "--set",
+        "roles.judge.agent=llm",
+        "--set",
+        "limits.rpm=60000",
+        "--set",
+        "limits.tpm=100000000",
+        "--set",
+        "limits.backoff_base_ms=5",
+    ];
+    args.extend_from_slice(extra);
+    crate::util::musegen_env(
+        dir,
+        &args,
+        &[("OPENAI_BASE_URL", base), ("OPENAI_API_KEY", "sk-judge")],
+    )
 }
 
 #[test]
@@ -471,47 +465,29 @@ fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_p
 }
 
 /// A judge model for pairwise prompts: always "1" (pure position bias), or whichever reply holds a word.
-struct Prefers(Option<&'static str>);
-
-impl musegen::llm::ChatBackend for Prefers {
-    fn complete<'a>(
-        &'a self,
-        request: &'a musegen::llm::ChatRequest,
-    ) -> musegen::llm::BoxFuture<'a, Result<musegen::llm::Completion, musegen::llm::LlmError>> {
+fn prefers(
+    word: Option<&'static str>,
+) -> crate::util::Answering<impl Fn(&musegen::llm::ChatRequest) -> String + Send + Sync> {
+    crate::util::Answering(move |request: &musegen::llm::ChatRequest| {
         let prompt = &request.messages[0].content;
         let first = prompt
             .split("Reply 1:")
             .nth(1)
             .and_then(|r| r.split("Reply 2:").next())
             .unwrap_or("");
-        let better = match self.0 {
+        let better = match word {
             None => "1",
             Some(w) if first.contains(w) => "1",
             Some(_) => "2",
         };
-        let content = json!({"reason": "because", "better": better}).to_string();
-        Box::pin(std::future::ready(Ok(musegen::llm::Completion {
-            response: musegen::llm::ChatResponse {
-                content,
-                finish_reason: Some("stop".into()),
-                usage: None,
-            },
-            hints: musegen::llm::RateHints::default(),
-        })))
-    }
-
-    fn capabilities(&self) -> musegen::llm::Capabilities {
-        musegen::llm::Capabilities {
-            json_schema: true,
-            ..Default::default()
-        }
-    }
+        json!({"reason": "because", "better": better}).to_string()
+    })
 }
 
 #[test]
 fn pairwise_judgements_run_in_both_orders_so_position_bias_cancels() {
     use musegen::review::judge::Judge;
-    let judge = |backend: Prefers, samples: u32| {
+    let judge = |backend, samples: u32| {
         let mut config = musegen::config::Config::default();
         config.review.samples = std::num::NonZeroU32::new(samples).unwrap();
         let manager = std::sync::Arc::new(musegen::manager::Manager::new(
@@ -526,35 +502,31 @@ fn pairwise_judgements_run_in_both_orders_so_position_bias_cancels() {
     let a = "The Black Canvas Sneaker at $60 fits your budget.";
     let b = "We have many shoes.";
     // A judge that always says "the first" prefers neither once both orders are asked.
-    let biased = judge(Prefers(None), 1)
+    let biased = judge(prefers(None), 1)
         .compare("c1", &history, a, b, None)
         .unwrap();
     assert_eq!(biased.votes, [1, -1]);
     assert_eq!(biased.score, 0.0);
     // A judge that prefers the grounded reply does so in both orders, every sample.
-    let fair = judge(Prefers(Some("Black")), 2)
+    let fair = judge(prefers(Some("Black")), 2)
         .compare("c1", &history, a, b, None)
         .unwrap();
     assert_eq!(fair.votes, [1, 1, 1, 1]);
     assert_eq!(fair.score, 1.0);
     assert_eq!(fair.reason, "because");
-    let reversed = judge(Prefers(Some("Black")), 1)
+    let reversed = judge(prefers(Some("Black")), 1)
         .compare("c1", &history, b, a, None)
         .unwrap();
     assert_eq!(reversed.score, -1.0);
 }
 
 /// A judge model that answers the gold labels of the conversation in the prompt: calibration must then be perfect.
-struct Oracle(Vec<(String, Value)>);
-
-impl musegen::llm::ChatBackend for Oracle {
-    fn complete<'a>(
-        &'a self,
-        request: &'a musegen::llm::ChatRequest,
-    ) -> musegen::llm::BoxFuture<'a, Result<musegen::llm::Completion, musegen::llm::LlmError>> {
+fn oracle(
+    labels: Vec<(String, Value)>,
+) -> crate::util::Answering<impl Fn(&musegen::llm::ChatRequest) -> String + Send + Sync> {
+    crate::util::Answering(move |request: &musegen::llm::ChatRequest| {
         let prompt = &request.messages[0].content;
-        let scores = self
-            .0
+        let scores = labels
             .iter()
             .filter(|(t, _)| prompt.contains(t.as_str()))
             .max_by_key(|(t, _)| t.len())
@@ -566,22 +538,8 @@ impl musegen::llm::ChatBackend for Oracle {
             .flatten()
             .map(|(k, v)| (k.clone(), json!({"reason": "gold", "score": v})))
             .collect();
-        Box::pin(std::future::ready(Ok(musegen::llm::Completion {
-            response: musegen::llm::ChatResponse {
-                content: Value::Object(answer).to_string(),
-                finish_reason: Some("stop".into()),
-                usage: None,
-            },
-            hints: musegen::llm::RateHints::default(),
-        })))
-    }
-
-    fn capabilities(&self) -> musegen::llm::Capabilities {
-        musegen::llm::Capabilities {
-            json_schema: true,
-            ..Default::default()
-        }
-    }
+        Value::Object(answer).to_string()
+    })
 }
 
 #[test]
@@ -628,7 +586,7 @@ fn the_gold_set_is_complete_and_an_oracle_judge_calibrates_perfectly() {
         .collect();
     let config = musegen::config::Config::default();
     let manager = std::sync::Arc::new(musegen::manager::Manager::new(
-        std::sync::Arc::new(Oracle(by_text)),
+        std::sync::Arc::new(oracle(by_text)),
         config.limits.clone(),
         None,
         Default::default(),
@@ -660,29 +618,22 @@ fn review_calibrate_runs_the_judge_on_the_shipped_gold_set() {
         .block_on(FakeServer::start(FakeConfig::default(), 0))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "review",
-            "calibrate",
-            "--json",
-            "--set",
-            "roles.judge.agent=llm",
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
-        ])
-        .current_dir(dir.path())
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("OPENAI_API_KEY", "k")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let base = server.base_url();
+    let args = [
+        "review",
+        "calibrate",
+        "--json",
+        "--set",
+        "roles.judge.agent=llm",
+        "--set",
+        "limits.rpm=60000",
+        "--set",
+        "limits.tpm=100000000",
+    ];
+    let env = [("OPENAI_BASE_URL", base.as_str()), ("OPENAI_API_KEY", "k")];
+    let out = crate::util::musegen_env(dir.path(), &args, &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
     let r = &report[0];
     assert_eq!(r["rubric"], "muse_filter");
     assert_eq!(r["total"]["n"], 30);

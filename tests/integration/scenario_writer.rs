@@ -10,32 +10,26 @@ use serde_json::Value;
 use crate::util::{jsonl, ok};
 
 fn profiles(dir: &std::path::Path, base: &str) -> crate::util::Output {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "profiles",
-            "--count",
-            "40",
-            "--json",
-            "-q",
-            "--set",
-            "roles.scenario_writer.agent=llm",
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
-            "--set",
-            "limits.backoff_base_ms=5",
-        ])
-        .current_dir(dir)
-        .env("OPENAI_BASE_URL", base)
-        .env("OPENAI_API_KEY", "sk-writer")
-        .output()
-        .unwrap();
-    crate::util::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let args = [
+        "profiles",
+        "--count",
+        "40",
+        "--json",
+        "-q",
+        "--set",
+        "roles.scenario_writer.agent=llm",
+        "--set",
+        "limits.rpm=60000",
+        "--set",
+        "limits.tpm=100000000",
+        "--set",
+        "limits.backoff_base_ms=5",
+    ];
+    crate::util::musegen_env(
+        dir,
+        &args,
+        &[("OPENAI_BASE_URL", base), ("OPENAI_API_KEY", "sk-writer")],
+    )
 }
 
 #[test]

@@ -67,3 +67,47 @@ pub fn entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Run `musegen args…` in `dir` with the environment variables `env` added (keys, base URLs).
+pub fn musegen_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_musegen"));
+    cmd.args(args).current_dir(dir).env_remove("RUST_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run musegen");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A scripted chat model: every request is answered with `f(request)` at once (JSON-schema capable).
+pub struct Answering<F>(pub F);
+
+impl<F: Fn(&musegen::llm::ChatRequest) -> String + Send + Sync> musegen::llm::ChatBackend
+    for Answering<F>
+{
+    fn complete<'a>(
+        &'a self,
+        request: &'a musegen::llm::ChatRequest,
+    ) -> musegen::llm::BoxFuture<'a, Result<musegen::llm::Completion, musegen::llm::LlmError>> {
+        let content = (self.0)(request);
+        Box::pin(std::future::ready(Ok(musegen::llm::Completion {
+            response: musegen::llm::ChatResponse {
+                content,
+                finish_reason: Some("stop".into()),
+                usage: None,
+            },
+            hints: musegen::llm::RateHints::default(),
+        })))
+    }
+
+    fn capabilities(&self) -> musegen::llm::Capabilities {
+        musegen::llm::Capabilities {
+            json_schema: true,
+            ..Default::default()
+        }
+    }
+}
