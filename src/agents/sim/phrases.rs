@@ -72,12 +72,13 @@ impl UserAct {
 }
 
 /// The system acts with a phrase bank.
-pub const SYSTEM_ACTS: [&str; 9] = [
+pub const SYSTEM_ACTS: [&str; 10] = [
     "greet",
     "ask_category",
     "clarify_budget",
     "clarify_preference",
     "chit_chat",
+    "chit_chat_after_reject",
     "recommend",
     "recommend_again",
     "close_accept",

@@ -458,7 +458,15 @@ impl SystemAgent for SimSystem<'_> {
                 Ok(self.turn(Action::Greet, text, Vec::new()))
             }
             SystemAct::OpeningChat | SystemAct::ChitChat => {
-                let text = self.speak("chit_chat", &self.context())?;
+                let after_reject = history
+                    .last()
+                    .is_some_and(|t| t.role == Role::User && t.action == Action::Reject);
+                let act = if after_reject {
+                    "chit_chat_after_reject"
+                } else {
+                    "chit_chat"
+                };
+                let text = self.speak(act, &self.context())?;
                 Ok(self.turn(Action::ChitChat, text, Vec::new()))
             }
             SystemAct::Recommend => self.recommend(),

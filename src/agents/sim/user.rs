@@ -126,15 +126,33 @@ impl<'a> SimUser<'a> {
         slots: Vec<Slot>,
         items: Vec<String>,
     ) -> Result<Turn> {
-        let text = match self.voice {
-            Some(voice) => voice.user(&self.conversation, act, self.profile, ctx, &self.history)?,
-            None => self.phrases.user(
-                act,
-                &self.profile.persona,
-                ctx,
-                self.cfg.code_mix_rate,
-                &mut self.rng,
-            )?,
+        let (text, slots) = match self.voice {
+            Some(voice) => (
+                voice.user(&self.conversation, act, self.profile, ctx, &self.history)?,
+                slots,
+            ),
+            None => {
+                let text = self.phrases.user(
+                    act,
+                    &self.profile.persona,
+                    ctx,
+                    self.cfg.code_mix_rate,
+                    &mut self.rng,
+                )?;
+                // Context the phrasing left out was not said: the recommender must not learn it (or it would
+                // bring up an occasion the shopper never mentioned).
+                let said = text.to_lowercase();
+                let slots = slots
+                    .into_iter()
+                    .filter(|s| {
+                        !matches!(
+                            s.attribute.as_str(),
+                            "need" | "occasion" | "reason" | "recipient"
+                        ) || said.contains(&s.value.to_lowercase())
+                    })
+                    .collect();
+                (text, slots)
+            }
         };
         Ok(Turn {
             role: Role::User,
