@@ -8,6 +8,7 @@ pub mod config;
 pub mod data;
 pub mod dialogue;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod io;
 pub mod llm;

@@ -85,6 +85,9 @@ enum Command {
     Profiles(ProfilesArgs),
     /// Play one conversation per session with the offline agents; resumable.
     Generate(GenerateArgs),
+    /// Write training files from the conversations (the kept set when there is one).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Review conversations: offline metrics, the judge (roles.judge), the keep rule, the kept set and the quality
     /// report; resumable. `--out` names the reviews file (DIR/reviews.jsonl by default).
     Review(review::ReviewArgs),
@@ -94,6 +97,19 @@ enum Command {
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Supervised fine-tuning files, one sample per conversation, split train/validation/test into DIR.
+    Sft {
+        /// The file shape.
+        #[arg(long, value_enum)]
+        format: crate::export::SftFormat,
+        /// Conversations to export (default: DIR/kept.jsonl when the review wrote it, else DIR/conversations.jsonl).
+        #[arg(long = "in", value_name = "PATH")]
+        input: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +404,30 @@ fn dispatch(cli: &Cli) -> Result<()> {
         }
         Command::Generate(args) => generate(g, args),
         Command::Review(args) => review::review(g, args),
+        Command::Export(ExportCommand::Sft { format, input }) => {
+            let cfg = g.load(&[])?.config;
+            let dir = g.dir();
+            let input = input.clone().unwrap_or_else(|| {
+                Some(dir.join(names::KEPT))
+                    .filter(|p| p.is_file())
+                    .unwrap_or_else(|| dir.join(names::CONVERSATIONS))
+            });
+            let system = if cfg.export.system_prompt {
+                Some(crate::export::sft::system_prompt(
+                    cfg.prompts_dir.as_deref(),
+                )?)
+            } else {
+                None
+            };
+            let report = crate::export::export_sft(
+                &input,
+                &dir,
+                *format,
+                system.as_deref(),
+                cfg.export.split,
+            )?;
+            print::sft(&report, g.json)
+        }
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {

@@ -373,6 +373,22 @@ pub fn review(
     Ok(())
 }
 
+pub fn sft(r: &crate::export::SftReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    let counts: Vec<String> = r.samples.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "sft       {} ({} conversations with nothing to train on left out)",
+        counts.join(", "),
+        r.skipped
+    );
+    for f in &r.files {
+        println!("          -> {}", f.display());
+    }
+    Ok(())
+}
+
 pub fn calibration(c: &[crate::review::calibrate::Calibration], as_json: bool) -> Result<()> {
     if as_json {
         return json(&c);

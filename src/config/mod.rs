@@ -34,6 +34,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The review stage: keep rule, judge rubrics, dataset metrics.
     pub review: ReviewConfig,
+    /// Training and analytics files.
+    pub export: ExportConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
     pub prices: std::collections::BTreeMap<String, crate::manager::ModelPrice>,
 }
@@ -50,7 +52,28 @@ impl Default for Config {
             roles: RolesConfig::default(),
             limits: LimitsConfig::default(),
             review: ReviewConfig::default(),
+            export: ExportConfig::default(),
             prices: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// Export settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// Shares of the train, validation and test splits (by a hash of the conversation id, so a conversation
+    /// always lands in the same split).
+    pub split: [f64; 3],
+    /// Start every training sample with the system prompt of `prompts/export/sft.toml`.
+    pub system_prompt: bool,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            split: [0.9, 0.05, 0.05],
+            system_prompt: true,
         }
     }
 }
@@ -363,6 +386,13 @@ impl Config {
             return bad(
                 "profiles.dedup.bands",
                 "× profiles.dedup.rows must be at most 512 hash functions",
+            );
+        }
+        let split = &self.export.split;
+        if split.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || split.iter().sum::<f64>() <= 0.0 {
+            return bad(
+                "export.split",
+                "holds three shares (train, validation, test), each >= 0, not all 0",
             );
         }
         for role in RoleName::ALL {
