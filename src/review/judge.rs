@@ -348,17 +348,7 @@ impl Judge {
         b: &str,
         profile: Option<&Profile>,
     ) -> Result<Preference> {
-        let conversation = history
-            .iter()
-            .map(|t| {
-                let who = match t.role {
-                    Role::User => "User",
-                    Role::System => "Assistant",
-                };
-                format!("{who}: {}", t.text.trim())
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let conversation = transcript_of(history);
         let (persona, scenario) = profile
             .map(|p| {
                 (
@@ -426,7 +416,12 @@ fn read_scores(rubric: &Rubric, answer: &Value) -> Option<Vec<(String, f64, Stri
 
 /// The conversation as the judge reads it: `User:` and `Assistant:` lines.
 pub fn transcript(c: &Conversation) -> String {
-    c.turns
+    transcript_of(&c.turns)
+}
+
+/// `turns` as `User:` and `Assistant:` lines.
+fn transcript_of(turns: &[crate::model::Turn]) -> String {
+    turns
         .iter()
         .map(|t| {
             let who = match t.role {
