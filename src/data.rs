@@ -151,6 +151,35 @@ pub fn llm_prompts<T: DeserializeOwned>(
     Ok((parse(file)?, file.origin.clone()))
 }
 
+/// Parse the data file `user` when it exists (a user's replacement), else the `embedded` text (shown in errors as
+/// `embedded:{embedded_name}`).
+pub fn parse_override<T: DeserializeOwned>(
+    user: Option<&Path>,
+    embedded: &str,
+    embedded_name: &str,
+) -> Result<T> {
+    let file = match user.filter(|p| p.is_file()) {
+        Some(p) => DataFile {
+            file_name: p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            origin: p.display().to_string(),
+            text: std::fs::read_to_string(p).map_err(|e| Error::read(p, e))?,
+        },
+        None => DataFile {
+            file_name: embedded_name
+                .rsplit('/')
+                .next()
+                .unwrap_or(embedded_name)
+                .to_string(),
+            origin: format!("embedded:{embedded_name}"),
+            text: embedded.to_string(),
+        },
+    };
+    parse(&file)
+}
+
 /// Find the file named `name` in a loaded set.
 pub fn find<'a>(files: &'a [DataFile], name: &str) -> Result<&'a DataFile> {
     files

@@ -1,5 +1,7 @@
 //! Command-line definitions (clap) and dispatch to the stages; no logic of its own beyond resolving paths and printing reports.
 
+mod dev;
+mod export;
 mod print;
 mod review;
 
@@ -87,7 +89,7 @@ enum Command {
     Generate(GenerateArgs),
     /// Write training files from the conversations (the kept set when there is one).
     #[command(subcommand)]
-    Export(ExportCommand),
+    Export(export::ExportCommand),
     /// Review conversations: offline metrics, the judge (roles.judge), the keep rule, the kept set and the quality
     /// report; resumable. `--out` names the reviews file (DIR/reviews.jsonl by default).
     Review(review::ReviewArgs),
@@ -96,48 +98,7 @@ enum Command {
     Config(ConfigCommand),
     /// Developer tools.
     #[command(subcommand)]
-    Dev(DevCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum ExportCommand {
-    /// Supervised fine-tuning files, one sample per conversation, split train/validation/test into DIR.
-    Sft {
-        /// The file shape.
-        #[arg(long, value_enum)]
-        format: crate::export::SftFormat,
-        /// Conversations to export (default: DIR/kept.jsonl when the review wrote it, else DIR/conversations.jsonl).
-        #[arg(long = "in", value_name = "PATH")]
-        input: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum DevCommand {
-    /// Serve the fake OpenAI-compatible chat server on 127.0.0.1 until interrupted (for trying LLM configs offline).
-    FakeLlm {
-        /// Port (0: any free port).
-        #[arg(long, default_value_t = 8089)]
-        port: u16,
-        /// Median latency in milliseconds.
-        #[arg(long, default_value_t = 300.0)]
-        latency_ms: f64,
-        /// Requests per minute to enforce (sliding minute, OpenAI-shaped 429s).
-        #[arg(long)]
-        rpm: Option<u32>,
-        /// Tokens per minute to enforce.
-        #[arg(long)]
-        tpm: Option<u64>,
-        /// Share of requests given a fault (500, 503, reset, hang, malformed, empty, length), spread evenly.
-        #[arg(long, default_value_t = 0.0)]
-        fault_rate: f64,
-        /// Bearer key to require (any key when absent).
-        #[arg(long)]
-        api_key: Option<String>,
-        /// Share of JSON-schema yes/no answers that say no (a plausibility gate or judge refusing).
-        #[arg(long, default_value_t = 0.0)]
-        false_share: f64,
-    },
+    Dev(dev::DevCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,70 +365,14 @@ fn dispatch(cli: &Cli) -> Result<()> {
         }
         Command::Generate(args) => generate(g, args),
         Command::Review(args) => review::review(g, args),
-        Command::Export(ExportCommand::Sft { format, input }) => {
-            let cfg = g.load(&[])?.config;
-            let dir = g.dir();
-            let input = input.clone().unwrap_or_else(|| {
-                Some(dir.join(names::KEPT))
-                    .filter(|p| p.is_file())
-                    .unwrap_or_else(|| dir.join(names::CONVERSATIONS))
-            });
-            let system = if cfg.export.system_prompt {
-                Some(crate::export::sft::system_prompt(
-                    cfg.prompts_dir.as_deref(),
-                )?)
-            } else {
-                None
-            };
-            let report = crate::export::export_sft(
-                &input,
-                &dir,
-                *format,
-                system.as_deref(),
-                cfg.export.split,
-            )?;
-            print::sft(&report, g.json)
-        }
+        Command::Export(e) => export::export(g, e),
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {
             let loaded = g.load(&[])?;
             print::config(&loaded)
         }
-        Command::Dev(DevCommand::FakeLlm {
-            port,
-            latency_ms,
-            rpm,
-            tpm,
-            fault_rate,
-            api_key,
-            false_share,
-        }) => {
-            let cfg = crate::llm::fake::FakeConfig {
-                latency_ms: *latency_ms,
-                rpm: *rpm,
-                tpm: *tpm,
-                api_key: api_key.clone(),
-                faults: crate::llm::fake::Faults::spread(fault_rate.clamp(0.0, 1.0)),
-                false_share: false_share.clamp(0.0, 1.0),
-                ..crate::llm::fake::FakeConfig::default()
-            };
-            let runtime = tokio::runtime::Runtime::new()
-                .map_err(|e| crate::Error::Run(format!("cannot start the async runtime: {e}")))?;
-            runtime.block_on(async {
-                let server = crate::llm::fake::FakeServer::start(cfg, *port)
-                    .await
-                    .map_err(|e| {
-                        crate::Error::Run(format!("cannot listen on 127.0.0.1:{port}: {e}"))
-                    })?;
-                println!(
-                    "fake LLM server at {} (OPENAI_BASE_URL); Ctrl-C to stop",
-                    server.base_url()
-                );
-                std::future::pending::<()>().await;
-                Ok::<(), crate::Error>(())
-            })
-        }
+        Command::Dev(d) => dev::dev(d),
         Command::Config(ConfigCommand::Schema) => {
             println!("{}", Config::json_schema());
             Ok(())

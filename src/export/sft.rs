@@ -55,24 +55,12 @@ struct PromptFile {
 
 /// The default system prompt (`prompts/export/sft.toml`, or `prompts_dir/export/sft.toml`).
 pub fn system_prompt(prompts_dir: Option<&Path>) -> Result<String> {
-    let over = prompts_dir
-        .map(|d| d.join("export/sft.toml"))
-        .filter(|p| p.is_file());
-    let (text, origin) = match over {
-        Some(p) => (
-            std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?,
-            p.display().to_string(),
-        ),
-        None => (
-            include_str!("../../prompts/export/sft.toml").to_string(),
-            "embedded:prompts/export/sft.toml".into(),
-        ),
-    };
-    let parsed: PromptFile = crate::data::parse(&crate::data::DataFile {
-        file_name: "sft.toml".into(),
-        origin,
-        text,
-    })?;
+    let user = prompts_dir.map(|d| d.join("export/sft.toml"));
+    let parsed: PromptFile = crate::data::parse_override(
+        user.as_deref(),
+        include_str!("../../prompts/export/sft.toml"),
+        "prompts/export/sft.toml",
+    )?;
     Ok(crate::template::collapse_whitespace(&parsed.system))
 }
 

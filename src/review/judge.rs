@@ -154,28 +154,14 @@ impl Judge {
             .enable_all()
             .build()
             .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
-        let pairwise_file = config
+        let user = config
             .review
             .evaluation_dir
             .as_ref()
-            .map(|d| d.join("pairwise.toml"))
-            .filter(|p| p.is_file());
-        let (text, origin) = match pairwise_file {
-            Some(p) => (
-                std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?,
-                p.display().to_string(),
-            ),
-            None => (
-                PAIRWISE.to_string(),
-                "embedded:evaluation/pairwise.toml".into(),
-            ),
-        };
-        let parsed: PairwiseFile = data::parse(&data::DataFile {
-            file_name: "pairwise.toml".into(),
-            origin: origin.clone(),
-            text,
-        })?;
-        let pairwise = TemplateBank::single(&[("prompt", &parsed.prompt)], &origin)?;
+            .map(|d| d.join("pairwise.toml"));
+        let parsed: PairwiseFile =
+            data::parse_override(user.as_deref(), PAIRWISE, "evaluation/pairwise.toml")?;
+        let pairwise = TemplateBank::single(&[("prompt", &parsed.prompt)], "pairwise.toml")?;
         Ok(Judge {
             pairwise,
             manager,

@@ -74,27 +74,12 @@ pub struct ReviewReport {
 
 /// Load the metric settings: `evaluation_dir/metrics.toml` when there is one, else the embedded file.
 fn settings(config: &Config) -> Result<MetricSettings> {
-    let file = config
+    let user = config
         .review
         .evaluation_dir
         .as_ref()
-        .map(|d| d.join("metrics.toml"))
-        .filter(|p| p.is_file());
-    let (text, origin) = match file {
-        Some(p) => (
-            std::fs::read_to_string(&p).map_err(|e| Error::read(&p, e))?,
-            p.display().to_string(),
-        ),
-        None => (
-            METRICS.to_string(),
-            "embedded:evaluation/metrics.toml".into(),
-        ),
-    };
-    crate::data::parse(&crate::data::DataFile {
-        file_name: "metrics.toml".into(),
-        origin,
-        text,
-    })
+        .map(|d| d.join("metrics.toml"));
+    crate::data::parse_override(user.as_deref(), METRICS, "evaluation/metrics.toml")
 }
 
 /// What shapes a review besides the conversation: the review settings, the metric settings, the judge, and
