@@ -6,7 +6,6 @@ use clap::Subcommand;
 
 use super::{Global, print};
 use crate::Result;
-use crate::pipeline::names;
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
@@ -15,7 +14,8 @@ pub enum ExportCommand {
         /// The file shape.
         #[arg(long, value_enum)]
         format: crate::export::SftFormat,
-        /// Conversations to export (default: DIR/kept.jsonl when the review wrote it, else DIR/conversations.jsonl).
+        /// A run folder or a conversations file to export (default: --out; a folder gives its kept.jsonl when the
+        /// review wrote it, else its conversations.jsonl).
         #[arg(long = "in", value_name = "PATH")]
         input: Option<PathBuf>,
     },
@@ -27,11 +27,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
         ExportCommand::Sft { format, input } => {
             let cfg = g.load(&[])?.config;
             let dir = g.dir();
-            let input = input.clone().unwrap_or_else(|| {
-                Some(dir.join(names::KEPT))
-                    .filter(|p| p.is_file())
-                    .unwrap_or_else(|| dir.join(names::CONVERSATIONS))
-            });
+            let sources = crate::export::Sources::resolve(input.as_deref(), &dir)?;
             let system = if cfg.export.system_prompt {
                 Some(crate::export::sft::system_prompt(
                     cfg.prompts_dir.as_deref(),
@@ -40,7 +36,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
                 None
             };
             let report = crate::export::export_sft(
-                &input,
+                &sources.conversations,
                 &dir,
                 *format,
                 system.as_deref(),

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::io::{AtomicFile, JsonlWriter, read_jsonl_lines};
+use super::layout;
+use super::source::for_each_conversation;
+use crate::io::{AtomicFile, JsonlWriter};
 use crate::model::{Conversation, Role};
 use crate::{Error, Result};
 
@@ -136,7 +138,7 @@ pub fn sample(c: &Conversation, format: SftFormat, system: Option<&str>) -> Opti
     })
 }
 
-/// Export every conversation of `input` as `format` into `dir/sft_{format}_{split}.jsonl` (each file whole or not
+/// Export every conversation of `input` as `format` into `dir/sft/{format}_{split}.jsonl` (each file whole or not
 /// at all), with `system` as the system prompt when given.
 pub fn export_sft(
     input: &Path,
@@ -145,12 +147,13 @@ pub fn export_sft(
     system: Option<&str>,
     shares: [f64; 3],
 ) -> Result<SftReport> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-    let splits = ["train", "validation", "test"];
+    let splits = layout::SPLITS;
     let paths: Vec<PathBuf> = splits
         .iter()
-        .map(|s| dir.join(format!("sft_{}_{s}.jsonl", format.name())))
+        .map(|s| layout::split_file(dir, layout::SFT, format.name(), s))
         .collect();
+    let folder = dir.join(layout::SFT);
+    std::fs::create_dir_all(&folder).map_err(|e| Error::write(&folder, e))?;
     let mut files = paths
         .iter()
         .map(|p| AtomicFile::create(p))
@@ -162,10 +165,7 @@ pub fn export_sft(
             .zip(&paths)
             .map(|(f, p)| JsonlWriter::new(f, p))
             .collect();
-        read_jsonl_lines(input, |line, text| {
-            let c: Conversation = serde_json::from_str(text).map_err(|e| {
-                Error::input(input, Some(line), None, format!("not a conversation: {e}"))
-            })?;
+        for_each_conversation(input, |c| {
             let Some(s) = sample(&c, format, system) else {
                 report.skipped += 1;
                 return Ok(());

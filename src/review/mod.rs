@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
+use crate::export::source::parse_conversation;
 use crate::io::{AtomicFile, JsonlWriter, read_jsonl_lines};
 use crate::model::{Conversation, Profile, Review};
 use crate::progress::Progress;
@@ -100,24 +101,6 @@ fn review_hash(config: &Config, settings: &MetricSettings, paths: &ReviewPaths) 
     ))
 }
 
-/// Profiles by id.
-fn load_profiles(path: &Path) -> Result<HashMap<String, Profile>> {
-    let mut out = HashMap::new();
-    read_jsonl_lines(path, |line, text| {
-        let p: Profile = serde_json::from_str(text)
-            .map_err(|e| Error::input(path, Some(line), None, e.to_string()))?;
-        out.insert(p.id.clone(), p);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// Parse one conversation line.
-fn conversation(path: &Path, line: usize, text: &str) -> Result<Conversation> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::input(path, Some(line), None, format!("not a conversation: {e}")))
-}
-
 /// Review every conversation of `paths.input` not reviewed yet, then write the kept set and the report.
 pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport> {
     let started = std::time::Instant::now();
@@ -137,7 +120,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         None => None,
     };
     let profiles = match paths.profiles.as_deref().filter(|p| p.is_file()) {
-        Some(p) => load_profiles(p)?,
+        Some(p) => crate::export::source::load_profiles(p)?,
         None => HashMap::new(),
     };
     let cache = paths.out.with_file_name("cache.db");
@@ -260,7 +243,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         }
     };
     read_jsonl_lines(&paths.input, |line, text| {
-        let c = conversation(&paths.input, line, text)?;
+        let c = parse_conversation(&paths.input, line, text)?;
         if !done.contains(&c.id) {
             chunk.push(c);
         }
@@ -382,7 +365,7 @@ fn finish(
     {
         let mut writer = JsonlWriter::new(&mut kept, &paths.kept);
         read_jsonl_lines(&paths.input, |line, text| {
-            let c = conversation(&paths.input, line, text)?;
+            let c = parse_conversation(&paths.input, line, text)?;
             let Some(r) = reviews.take(&c.id)? else {
                 return Ok(());
             };

@@ -60,7 +60,7 @@ fn sft_files_follow_each_readers_rules_and_split_by_id() {
         );
         per_split.push(report["samples"].clone());
         for split in ["train", "validation", "test"] {
-            let path = d.join(format!("sft_{format}_{split}.jsonl"));
+            let path = d.join(format!("sft/{format}_{split}.jsonl"));
             for line in jsonl(&path) {
                 if format == "sharegpt" {
                     let c = line["conversations"].as_array().unwrap();
@@ -87,14 +87,14 @@ fn sft_files_follow_each_readers_rules_and_split_by_id() {
         "the same split in every format"
     );
     // Deterministic, and without the system prompt when asked.
-    let before = std::fs::read(d.join("sft_trl_train.jsonl")).unwrap();
+    let before = std::fs::read(d.join("sft/trl_train.jsonl")).unwrap();
     export(d, "trl", &[]);
     assert_eq!(
-        std::fs::read(d.join("sft_trl_train.jsonl")).unwrap(),
+        std::fs::read(d.join("sft/trl_train.jsonl")).unwrap(),
         before
     );
     export(d, "openai", &["--set", "export.system_prompt=false"]);
-    for line in jsonl(&d.join("sft_openai_train.jsonl")) {
+    for line in jsonl(&d.join("sft/openai_train.jsonl")) {
         check_messages(line["messages"].as_array().unwrap(), false);
     }
     let bad = musegen(
