@@ -379,14 +379,48 @@ pub fn sft(r: &crate::export::SftReport, as_json: bool) -> Result<()> {
     }
     let counts: Vec<String> = r.samples.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
-        "sft       {} ({} conversations with nothing to train on left out)",
+        "sft       {} samples per format from {} conversations ({} with nothing to train on)",
         counts.join(", "),
+        r.conversations,
         r.skipped
     );
-    for f in &r.files {
-        println!("          -> {}", f.display());
+    selection(&r.selection);
+    if r.zero_weight > 0 {
+        println!(
+            "          {} assistant messages with loss weight 0",
+            r.zero_weight
+        );
     }
+    if r.images + r.images_missing > 0 {
+        println!(
+            "          {} pictures put in, {} left out (file not found)",
+            r.images, r.images_missing
+        );
+    }
+    files(&r.files);
     Ok(())
+}
+
+/// What the selection left out, when it left anything out.
+fn selection(s: &crate::export::select::SelectionReport) {
+    if s.filtered + s.duplicates > 0 {
+        println!(
+            "          of {} read: {} left out by --where, {} duplicates",
+            s.read, s.filtered, s.duplicates
+        );
+    }
+}
+
+/// The files written, the empty ones noted.
+fn files(paths: &[std::path::PathBuf]) {
+    for f in paths {
+        let empty = std::fs::metadata(f).is_ok_and(|m| m.len() == 0);
+        println!(
+            "          -> {}{}",
+            f.display(),
+            if empty { " (empty)" } else { "" }
+        );
+    }
 }
 
 pub fn calibration(c: &[crate::review::calibrate::Calibration], as_json: bool) -> Result<()> {

@@ -6,7 +6,7 @@ mod system;
 mod user;
 
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
-pub use system::SimSystem;
+pub use system::{NegativeKind, SimSystem};
 pub use user::SimUser;
 
 use std::collections::HashMap;
