@@ -50,6 +50,33 @@ pub enum ExportCommand {
         #[arg(long)]
         no_system_prompt: bool,
     },
+    /// Preference pairs per sound recommendation (sources and kinds: export.dpo), split train/validation/test,
+    /// into DIR/dpo/{format}_{split}.jsonl with DIR/dpo/meta_{split}.jsonl line by line beside them.
+    Dpo {
+        /// The file shapes (repeatable; default: all three).
+        #[arg(long, value_enum)]
+        format: Vec<ChatFormat>,
+        #[command(flatten)]
+        selected: Selected,
+        /// Add the cards of the pair's items (shown before, chosen, rejected) to the system message.
+        #[arg(long)]
+        item_cards: bool,
+        /// Pair sources (repeatable; same as --set export.dpo.sources=[...]).
+        #[arg(long = "source", value_enum)]
+        sources: Vec<crate::config::PairSource>,
+        /// Start prompts without the system prompt (same as --set export.system_prompt=false).
+        #[arg(long)]
+        no_system_prompt: bool,
+    },
+}
+
+/// The system prompt of training samples, unless left out.
+fn system(cfg: &crate::config::Config, leave_out: bool) -> Result<Option<String>> {
+    if cfg.export.system_prompt && !leave_out {
+        crate::export::sft::system_prompt(cfg.prompts_dir.as_deref()).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// The formats asked for, all three when none was.
@@ -78,15 +105,8 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             let cfg = g.load(&[])?.config;
             let dir = g.dir();
             let sources = Sources::resolve(selected.input.as_deref(), &dir)?;
-            let system = if cfg.export.system_prompt && !no_system_prompt {
-                Some(crate::export::sft::system_prompt(
-                    cfg.prompts_dir.as_deref(),
-                )?)
-            } else {
-                None
-            };
             let opts = SftOptions {
-                system,
+                system: system(&cfg, *no_system_prompt)?,
                 item_cards: *item_cards,
                 per_turn: *per_turn,
                 weights: *weights,
@@ -98,6 +118,28 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             crate::export::sft::check_options(&formats, &opts)?;
             let report = crate::export::export_sft(&cfg, &sources, &dir, &formats, &opts)?;
             print::sft(&report, g.json)
+        }
+        ExportCommand::Dpo {
+            format,
+            selected,
+            sources: pair_sources,
+            item_cards,
+            no_system_prompt,
+        } => {
+            let mut cfg = g.load(&[])?.config;
+            if !pair_sources.is_empty() {
+                cfg.export.dpo.sources = pair_sources.clone();
+            }
+            let dir = g.dir();
+            let sources = Sources::resolve(selected.input.as_deref(), &dir)?;
+            let opts = crate::export::DpoOptions {
+                system: system(&cfg, *no_system_prompt)?,
+                rule: selected.rule.clone(),
+                dedup: selected.dedup,
+                item_cards: *item_cards,
+            };
+            let report = crate::export::export_dpo(&cfg, &sources, &dir, &formats(format), &opts)?;
+            print::dpo(&report, g.json)
         }
     }
 }

@@ -401,6 +401,56 @@ pub fn sft(r: &crate::export::SftReport, as_json: bool) -> Result<()> {
     Ok(())
 }
 
+pub fn dpo(r: &crate::export::DpoReport, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    let join = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let c = &r.counts;
+    println!(
+        "dpo       {} pairs per format from {} conversations; sources: {}",
+        join(&r.pairs),
+        r.conversations,
+        if r.by_source.is_empty() {
+            "-".to_string()
+        } else {
+            join(&r.by_source)
+        }
+    );
+    if !r.by_kind.is_empty() {
+        println!("          hard negatives: {}", join(&r.by_kind));
+    }
+    println!(
+        "          {} recommendations: {} unsound (not used), {} without an applicable negative, {} judge ties{}",
+        c.recommendations,
+        c.unsound,
+        c.no_negative,
+        c.judge_ties,
+        if c.no_llm_voice > 0 {
+            format!(
+                ", {} of LLM conversations with no LLM recommender configured",
+                c.no_llm_voice
+            )
+        } else {
+            String::new()
+        }
+    );
+    if let Some(u) = &r.usage {
+        println!(
+            "          LLM: {} requests ({} cached), {} prompt + {} completion tokens, ${:.4}",
+            u.requests, u.cached, u.prompt_tokens, u.completion_tokens, u.cost_usd
+        );
+    }
+    selection(&r.selection);
+    files(&r.files);
+    Ok(())
+}
+
 /// What the selection left out, when it left anything out.
 fn selection(s: &crate::export::select::SelectionReport) {
     if s.filtered + s.duplicates > 0 {

@@ -48,10 +48,15 @@ impl Grounds {
     /// The cards of the items `c` mentions, one `- id: card` line each, in an order that does not give away which
     /// was accepted (by a hash of the id); `None` without a catalog or items.
     pub fn cards(&self, c: &Conversation) -> Result<Option<String>> {
+        self.cards_of(c.mentioned_items.iter())
+    }
+
+    /// The cards of `ids`, as [`Grounds::cards`] writes them.
+    pub fn cards_of<'a>(&self, ids: impl Iterator<Item = &'a String>) -> Result<Option<String>> {
         let Some(index) = &self.index else {
             return Ok(None);
         };
-        let mut ids: Vec<&String> = c.mentioned_items.iter().collect();
+        let mut ids: Vec<&String> = ids.collect();
         ids.sort_by_key(|id| (xxhash_rust::xxh3::xxh3_64(id.as_bytes()), id.as_str()));
         ids.dedup();
         let mut lines = Vec::new();

@@ -3,6 +3,7 @@
 //! split train/validation/test by a hash of the conversation id.
 
 pub mod chat;
+pub mod dpo;
 pub mod grounds;
 pub mod layout;
 pub mod select;
@@ -11,5 +12,6 @@ pub mod source;
 pub mod writer;
 
 pub use chat::ChatFormat;
+pub use dpo::{DpoOptions, DpoReport, export_dpo};
 pub use sft::{SftOptions, SftReport, export_sft};
 pub use source::Sources;

@@ -102,14 +102,19 @@ pub fn system_message(
         Some(g) => g.cards(c)?,
         None => None,
     };
-    Ok(match (system, cards) {
+    Ok(with_cards(system, cards))
+}
+
+/// The system prompt followed by the item cards.
+pub fn with_cards(system: Option<&str>, cards: Option<String>) -> Option<String> {
+    match (system, cards) {
         (None, None) => None,
         (Some(s), None) => Some(s.to_string()),
         (s, Some(cards)) => Some(format!(
             "{}Catalog items you may recommend:\n{cards}",
             s.map(|s| format!("{s}\n\n")).unwrap_or_default()
         )),
-    })
+    }
 }
 
 /// One sample of `messages` in `format`.

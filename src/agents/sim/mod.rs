@@ -17,6 +17,7 @@ use crate::rng::Rng;
 
 /// What every sim agent of a run shares: the catalog in memory, the phrase banks, the settings, and the purchase
 /// reasons' labels (profiles store reason ids).
+#[derive(Clone, Copy)]
 pub struct SimWorld<'a> {
     /// The catalog.
     pub catalog: &'a MemoryCatalog,
