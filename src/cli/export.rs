@@ -68,6 +68,19 @@ pub enum ExportCommand {
         #[arg(long)]
         no_system_prompt: bool,
     },
+    /// Every export with the default options (SFT and preference pairs in all three formats) and the dataset card,
+    /// as `musegen run` writes them.
+    All {
+        /// A run folder or a conversations file to export (default: --out).
+        #[arg(long = "in", value_name = "PATH")]
+        input: Option<PathBuf>,
+    },
+    /// The dataset card (DIR/README.md with Hugging Face YAML front matter) for the exports in DIR.
+    Card {
+        /// The run folder whose manifest and review report the card quotes (default: --out).
+        #[arg(long = "in", value_name = "DIR")]
+        input: Option<PathBuf>,
+    },
 }
 
 /// The system prompt of training samples, unless left out.
@@ -140,6 +153,21 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             };
             let report = crate::export::export_dpo(&cfg, &sources, &dir, &formats(format), &opts)?;
             print::dpo(&report, g.json)
+        }
+        ExportCommand::All { input } => {
+            let cfg = g.load(&[])?.config;
+            let dir = g.dir();
+            let sources = Sources::resolve(input.as_deref(), &dir)?;
+            let report = crate::export::export_all(&cfg, &sources, &dir)?;
+            print::exports(&report, &dir, g.json)
+        }
+        ExportCommand::Card { input } => {
+            let cfg = g.load(&[])?.config;
+            let dir = g.dir();
+            let run_dir = input.clone().unwrap_or_else(|| dir.clone());
+            let path = crate::export::card::write_card(&cfg, &run_dir, &dir)?;
+            println!("card      {}", path.display());
+            Ok(())
         }
     }
 }

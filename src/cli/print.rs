@@ -64,6 +64,9 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
     if let Some(r) = &m.review {
         review(r, &crate::pipeline::review_paths(dir), false)?;
     }
+    if let Some(e) = &m.export {
+        exports(e, dir, false)?;
+    }
     println!(
         "manifest  {}",
         written(crate::pipeline::names::MANIFEST).display()
@@ -448,6 +451,39 @@ pub fn dpo(r: &crate::export::DpoReport, as_json: bool) -> Result<()> {
     }
     selection(&r.selection);
     files(&r.files);
+    Ok(())
+}
+
+/// Every export, one line per family.
+pub fn exports(r: &crate::export::ExportReport, dir: &Path, as_json: bool) -> Result<()> {
+    if as_json {
+        return json(r);
+    }
+    let total = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>();
+    let layout = |family: &str| dir.join(family).display().to_string();
+    println!(
+        "sft       {} samples per format (trl, openai, sharegpt) from {} conversations -> {}/",
+        total(&r.sft.samples),
+        r.sft.conversations,
+        layout(crate::export::layout::SFT)
+    );
+    let sources: Vec<String> = r
+        .dpo
+        .by_source
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "dpo       {} pairs per format ({}) -> {}/",
+        total(&r.dpo.pairs),
+        if sources.is_empty() {
+            "none".to_string()
+        } else {
+            sources.join(", ")
+        },
+        layout(crate::export::layout::DPO)
+    );
+    println!("card      {}", r.card.display());
     Ok(())
 }
 

@@ -71,6 +71,10 @@ pub struct ExportConfig {
     pub system_prompt: bool,
     /// Preference pairs.
     pub dpo: DpoConfig,
+    /// The license the dataset card states (a Hugging Face license id).
+    pub license: String,
+    /// The dataset card's title.
+    pub dataset_name: String,
 }
 
 impl Default for ExportConfig {
@@ -79,6 +83,8 @@ impl Default for ExportConfig {
             split: [0.9, 0.05, 0.05],
             system_prompt: true,
             dpo: DpoConfig::default(),
+            license: "cc-by-4.0".into(),
+            dataset_name: "musegen conversational recommendation dialogues".into(),
         }
     }
 }

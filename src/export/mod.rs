@@ -2,6 +2,8 @@
 //! fine-tuning files and preference pairs in TRL's conversational shape, OpenAI's fine-tuning shapes and ShareGPT,
 //! split train/validation/test by a hash of the conversation id.
 
+pub mod all;
+pub mod card;
 pub mod chat;
 pub mod dpo;
 pub mod grounds;
@@ -11,6 +13,7 @@ pub mod sft;
 pub mod source;
 pub mod writer;
 
+pub use all::{ExportReport, export_all};
 pub use chat::ChatFormat;
 pub use dpo::{DpoOptions, DpoReport, export_dpo};
 pub use sft::{SftOptions, SftReport, export_sft};
