@@ -92,27 +92,18 @@ pub fn configs(dir: &Path) -> Result<Vec<CardConfig>> {
             }
         }
     }
-    let tables = [
-        ("turns", format!("{}/turns.jsonl", layout::ANALYTICS)),
-        ("chats", format!("{}/chats.csv", layout::ANALYTICS)),
-        ("messages", format!("{}/messages.csv", layout::ANALYTICS)),
-    ];
-    for (name, rel) in tables {
-        let path = dir.join(&rel);
-        if path.is_file() {
-            let (rows, _) = scan(&path)?;
-            let rows = if rel.ends_with(".csv") {
-                rows.saturating_sub(1)
-            } else {
-                rows
-            };
-            if rows > 0 {
-                out.push(CardConfig {
-                    name: format!("analytics_{name}"),
-                    splits: vec![("train".into(), rel, rows)],
-                    features: None,
-                });
-            }
+    // The turn log is JSON Lines like the rest (a card's configs must share one reader; the CSV tables are listed in
+    // the body instead).
+    let turns = format!("{}/turns.jsonl", layout::ANALYTICS);
+    let path = dir.join(&turns);
+    if path.is_file() {
+        let (rows, _) = scan(&path)?;
+        if rows > 0 {
+            out.push(CardConfig {
+                name: "analytics_turns".into(),
+                splits: vec![("train".into(), turns, rows)],
+                features: None,
+            });
         }
     }
     Ok(out)

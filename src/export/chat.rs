@@ -95,17 +95,30 @@ pub struct Render<'a> {
     pub images: bool,
 }
 
-/// `messages` in `format`'s message shape, the system message first when there is one. With images, a user
-/// message that has pictures becomes a list of parts (OpenAI: `text` and `image_url`; TRL: `text` and `image`, the
-/// references going to the sample's `images`); ShareGPT puts an `<image>` placeholder per picture in the text
-/// and the references in `images`. Returns the messages and the sample's image list.
+/// `messages` in `format`'s message shape, the system message first when there is one. With images, every TRL and
+/// OpenAI message's content is a list of parts (one column type for the whole file, as Arrow readers need, and
+/// TRL's vision path wants): the text, then the pictures of a user message (OpenAI: `image_url` parts; TRL: `image`
+/// parts, the references going to the sample's `images`). ShareGPT puts an `<image>` placeholder per picture in
+/// the text and the references in `images`. Returns the messages and the sample's image list.
 pub fn render(format: ChatFormat, messages: &[Message], r: Render) -> (Vec<Value>, Vec<String>) {
     let mut out = Vec::with_capacity(messages.len() + 1);
     let mut images: Vec<String> = Vec::new();
+    let parts = r.images && format != ChatFormat::Sharegpt;
+    let content = |text: &str, pictures: &[String]| -> Value {
+        if !parts {
+            return Value::from(text);
+        }
+        let mut list = vec![json!({"type": "text", "text": text})];
+        list.extend(pictures.iter().map(|p| match format {
+            ChatFormat::Openai => json!({"type": "image_url", "image_url": {"url": p}}),
+            _ => json!({"type": "image"}),
+        }));
+        Value::Array(list)
+    };
     if let Some(system) = r.system {
         out.push(match format {
             ChatFormat::Sharegpt => json!({"from": "system", "value": system}),
-            _ => json!({"role": "system", "content": system}),
+            _ => json!({"role": "system", "content": content(system, &[])}),
         });
     }
     for m in messages {
@@ -122,17 +135,7 @@ pub fn render(format: ChatFormat, messages: &[Message], r: Render) -> (Vec<Value
             }
             _ => {
                 let role = if m.assistant { "assistant" } else { "user" };
-                let content = if pictures.is_empty() {
-                    Value::from(m.text.as_str())
-                } else {
-                    let mut parts = vec![json!({"type": "text", "text": m.text})];
-                    parts.extend(pictures.iter().map(|p| match format {
-                        ChatFormat::Openai => json!({"type": "image_url", "image_url": {"url": p}}),
-                        _ => json!({"type": "image"}),
-                    }));
-                    Value::Array(parts)
-                };
-                let mut v = json!({"role": role, "content": content});
+                let mut v = json!({"role": role, "content": content(&m.text, pictures)});
                 if format == ChatFormat::Openai
                     && m.assistant
                     && let Some(w) = m.weight

@@ -233,19 +233,17 @@ fn sft_options_per_turn_weights_cards_images_filters_and_dedup() {
     let mut parts = 0;
     for s in count("vision", "openai") {
         for m in contents(&s) {
-            if let Some(list) = m["content"].as_array() {
+            // One content type in the whole file: a list of parts, the text first.
+            let list = m["content"].as_array().unwrap();
+            assert_eq!(list[0]["type"], "text");
+            if list.len() > 1 {
                 assert_eq!(m["role"], "user", "pictures go with the shopper");
-                assert_eq!(list[0]["type"], "text");
-                for p in &list[1..] {
-                    assert_eq!(p["type"], "image_url");
-                    assert!(
-                        p["image_url"]["url"]
-                            .as_str()
-                            .unwrap()
-                            .starts_with("data:image/")
-                    );
-                    parts += 1;
-                }
+            }
+            for p in &list[1..] {
+                assert_eq!(p["type"], "image_url");
+                let url = p["image_url"]["url"].as_str().unwrap();
+                assert!(url.starts_with("data:image/"), "{url}");
+                parts += 1;
             }
         }
     }

@@ -110,9 +110,11 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     assert_eq!(
         names,
         vec![
+            "README.md",
             "catalog.db",
             "conversations.jsonl",
             "conversations.manifest.json",
+            "dpo",
             "kept.jsonl",
             "manifest.json",
             "profiles.jsonl",
@@ -120,10 +122,20 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "report.json",
             "report.md",
             "reviews.jsonl",
-            "reviews.manifest.json"
+            "reviews.manifest.json",
+            "sft"
         ],
         "stray temporary files"
     );
+    for family in ["sft", "dpo"] {
+        for e in std::fs::read_dir(d.join("out").join(family)).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                name.ends_with(".jsonl") && !name.starts_with('.'),
+                "{family}/{name}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct Pair {
     pub source: PairSource,
     /// What makes a hard negative wrong.
     pub kind: Option<NegativeKind>,
+    /// Which fresh reply of the turn, for judge pairs.
+    pub resample: usize,
     /// The judge's preference (0 to 1), for judge pairs.
     pub margin: Option<f64>,
     /// The item the chosen reply recommends.
@@ -43,8 +45,13 @@ pub struct Pair {
 impl Pair {
     /// A stable id: conversation, turn and kind of pair.
     pub fn id(&self) -> String {
-        let what = self.kind.map_or(self.source.key(), NegativeKind::key);
-        format!("{}:t{}:{what}", self.conversation_id, self.turn)
+        match self.kind {
+            Some(kind) => format!("{}:t{}:{}", self.conversation_id, self.turn, kind.key()),
+            None => format!(
+                "{}:t{}:judge{}",
+                self.conversation_id, self.turn, self.resample
+            ),
+        }
     }
 }
 
@@ -143,6 +150,7 @@ impl PairMaker<'_> {
                         rejected: text,
                         source: negative_source,
                         kind: Some(kind),
+                        resample: 0,
                         margin: None,
                         chosen_item: chosen_item.clone(),
                         rejected_item: neg.items.first().cloned(),
@@ -186,6 +194,7 @@ impl PairMaker<'_> {
                         rejected,
                         source: PairSource::Judge,
                         kind: None,
+                        resample: k,
                         margin: Some(preference.score.abs()),
                         chosen_item,
                         rejected_item,
