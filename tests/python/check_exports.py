@@ -418,13 +418,32 @@ class RunCheck:
         try:
             prepared = prepare_multimodal_messages([dict(m) for m in messages], list(images))
         except ValueError as e:
-            fail(where, f"trl prepare_multimodal_messages: {e}")
+            hint = ""
+            if any(m["role"] == "user" and isinstance(m["content"], str) for m in messages):
+                hint = (" (a user message with plain-string content gets image placeholders for all the images:"
+                        " give every message a content-part list)")
+            fail(where, f"trl prepare_multimodal_messages: {e}{hint}")
         text = self.tok.apply_chat_template(prepared, chat_template=self.vision_template, tokenize=False)
         if text.count("<|image_pad|>") != len(images):
             fail(where, f"{text.count('<|image_pad|>')} image pads rendered for {len(images)} images")
         for k, m in enumerate(messages, 1):
             for t in text_of(m["content"]):
                 assert_in(f"{where} message {k}", f"{m['role']} text part", t, text)
+        n = tokenise(where, self.tok, text)
+        projection = [{"role": m["role"], "content": "\n".join(text_of(m["content"]))} for m in messages]
+        self.render_messages(where + " (text-only projection)", projection)
+        return n
+
+    def render_openai_vision(self, where, messages):
+        """OpenAI image_url parts through qwen2_5_vl (which renders them as images), and the text-only projection."""
+        n_img = sum(1 for m in messages if isinstance(m["content"], list)
+                    for p in m["content"] if p.get("type") == "image_url")
+        text = self.tok.apply_chat_template(messages, chat_template=self.vision_template, tokenize=False)
+        if text.count("<|image_pad|>") != n_img:
+            fail(where, f"{text.count('<|image_pad|>')} image pads rendered for {n_img} image_url parts")
+        for k, m in enumerate(messages, 1):
+            for t in text_of(m["content"]):
+                assert_in(f"{where} message {k}", "text part", t, text)
         n = tokenise(where, self.tok, text)
         projection = [{"role": m["role"], "content": "\n".join(text_of(m["content"]))} for m in messages]
         self.render_messages(where + " (text-only projection)", projection)
@@ -457,7 +476,7 @@ class RunCheck:
                         fail(w, f"{len(body)} turns after the system turn: must be even (human/gpt pairs)")
                     check_images_list(w, row, ph, "<image> placeholders")
                     vision += bool(ph)
-                    norm.append([(t["from"], [t["value"]]) for t in row["conversations"]])
+                    norm.append([(t["from"], [t["value"].replace("<image>", "")]) for t in row["conversations"]])
                 elif fmt == "openai":
                     if set(row) != {"messages"}:
                         fail(w, f"top-level keys {sorted(row)} (OpenAI chat fine-tuning: messages only)")
@@ -518,24 +537,15 @@ class RunCheck:
                 if fmt == "trl" and original.get("images"):
                     tokens += self.render_vision(w, messages, ex["images"])
                 elif fmt == "openai" and any(isinstance(m["content"], list) for m in messages):
-                    # TRL renders OpenAI image_url parts too (qwen2_5_vl counts them as images).
-                    n_img = sum(1 for m in messages if isinstance(m["content"], list)
-                                for p in m["content"] if p.get("type") == "image_url")
-                    text = self.tok.apply_chat_template(messages, chat_template=self.vision_template, tokenize=False)
-                    if text.count("<|image_pad|>") != n_img:
-                        fail(w, "image_url parts do not render as images")
-                    for k, m in enumerate(messages, 1):
-                        for t in text_of(m["content"]):
-                            assert_in(f"{w} message {k}", "text part", t, text)
-                    tokens += tokenise(w, self.tok, text)
-                    projection = [{"role": m["role"], "content": "\n".join(text_of(m["content"]))} for m in messages]
-                    self.render_messages(w + " (text-only projection)", projection)
+                    tokens += self.render_openai_vision(w, messages)
                 else:
                     tokens += self.render_messages(w, [{"role": m["role"], "content": m["content"]} for m in messages])
             checks += ["apply_chat_template", f"tokenised ({tokens} tokens)", "every message rendered",
                        "assistant mask"]
             if vision:
-                checks.append(f"vision samples {vision}")
+                checks.append(f"vision samples {vision}" + (
+                    "" if fmt == "sharegpt" else f" (trl/chat_templates/{VISION_TEMPLATE}"
+                    + (" after prepare_multimodal_messages" if fmt == "trl" else "") + ", and text-only projection)"))
             report(self.run, name, len(raw), checks)
         # The formats of one folder are one export: same rows, same text, in the same order.
         for split in SPLITS:
@@ -637,7 +647,7 @@ class RunCheck:
                             fail(w, f"an <image> placeholder in {key}")
                     check_images_list(w, row, ph, "<image> placeholders")
                     vision += bool(ph)
-                    prompt = [[t["value"]] for t in row["conversations"]]
+                    prompt = [[t["value"].replace("<image>", "")] for t in row["conversations"]]
                     chosen, rejected = [row["chosen"]["value"]], [row["rejected"]["value"]]
                 if chosen == rejected:
                     fail(w, "chosen and rejected are the same")
@@ -665,6 +675,11 @@ class RunCheck:
                 if not is_conversational(example):
                     fail(w, "trl is_conversational is False")
                 has_parts = any(isinstance(m["content"], list) for m in example["prompt"])
+                if fmt == "trl" and ex.get("images"):
+                    # TRL's vision path for the prompt: placeholders counted against images, rendered by qwen2_5_vl.
+                    self.render_vision(w + " prompt", example["prompt"] + example["chosen"], ex["images"])
+                elif fmt == "openai" and has_parts:
+                    self.render_openai_vision(w + " input", example["prompt"] + example["chosen"])
                 if has_parts:
                     # Text-only projection: the text template renders strings; the parts were checked above.
                     example = {k: [{"role": m["role"], "content": "\n".join(text_of(m["content"]))} for m in v]
@@ -685,7 +700,8 @@ class RunCheck:
             checks += ["is_conversational", "apply_chat_template", f"tokenised ({tokens} tokens)",
                        "every message rendered", "chosen != rejected"]
             if vision:
-                checks.append(f"vision samples {vision}" + (" (text-only projection rendered)" if fmt != "sharegpt" else ""))
+                checks.append(f"vision samples {vision}" + (
+                    "" if fmt == "sharegpt" else f" (prompt through {VISION_TEMPLATE}; pair rendered text-only)"))
             report(self.run, name, len(raw), checks)
         if trl_pairs and not multi_turn:
             fail(self.p("dpo"), "no TRL pair has a multi-turn prompt: the prompt must be the whole conversation "
@@ -944,7 +960,7 @@ class RunCheck:
             if isinstance(info, dict):
                 for s in info.get("splits") or []:
                     declared[(info.get("config_name", "default"), s.get("name"))] = s.get("num_examples")
-        names = []
+        names, kinds = [], set()
         for cfg in meta["configs"]:
             name = cfg.get("config_name")
             if not name or "data_files" not in cfg:
@@ -965,6 +981,12 @@ class RunCheck:
                     found = sorted(glob.glob(os.path.join(self.run, p)))
                     if not found:
                         fail("README.md", f"config {name}: data file {p} does not exist")
+                    kinds.add(data_kind(p))
+                    if len(kinds) > 1:
+                        # datasets infers one builder (json, csv, ...) for the whole card from the first config's
+                        # files and reads every config with it.
+                        fail("README.md", f"config {name}: {p} mixes file types with the configs before it "
+                                          f"({sorted(kinds)}); datasets reads every config with one builder")
                     n += sum(count_rows(f) for f in found)
                 want[entry["split"]] = want.get(entry["split"], 0) + n
             try:
@@ -996,6 +1018,11 @@ class RunCheck:
         self.check_schema("snowflake")
         self.check_storybot()
         self.check_card()
+
+
+def data_kind(path):
+    ext = path.rsplit(".", 1)[-1].lower()
+    return {"jsonl": "json", "json": "json", "csv": "csv", "tsv": "csv"}.get(ext, ext)
 
 
 def count_rows(path):
@@ -1037,6 +1064,12 @@ def _drop_last_line(path):
         lines = f.readlines()
     with open(path, "w", encoding="utf-8") as f:
         f.writelines(lines[:-1])
+
+
+def _image_part(row):
+    """The first OpenAI image_url part of a row."""
+    return next(p for m in row["messages"] if isinstance(m["content"], list)
+                for p in m["content"] if p["type"] == "image_url")
 
 
 def _set(obj, keys, value):
@@ -1116,7 +1149,7 @@ MUTATIONS = [
      lambda d: _edit_jsonl(f"{d}/dpo/sharegpt_train.jsonl", 0, lambda r: _set(r, ["rejected", "value"], "Other.")),
      "", "not the same pair"),
     ("dpo: later prompt does not extend the earlier", "run",
-     lambda d: _edit_jsonl(f"{d}/dpo/meta_train.jsonl", 1, lambda r: _set(r, ["conversation_id"], "c-0001")), "",
+     lambda d: _edit_jsonl(f"{d}/dpo/meta_train.jsonl", 2, lambda r: _set(r, ["conversation_id"], "c00000000")), "",
      "does not extend"),
     ("vision trl: images list too short", "vision",
      lambda d: _edit_jsonl(f"{d}/sft/trl_train.jsonl", 0, lambda r: r["images"].pop()), "", "images listed"),
@@ -1124,11 +1157,11 @@ MUTATIONS = [
      lambda d: _edit_jsonl(f"{d}/sft/trl_train.jsonl", 0, lambda r: r["messages"][2]["content"].append(
          {"type": "image"})), "", "outside a user message"),
     ("vision openai: image_url without url", "vision",
-     lambda d: _edit_jsonl(f"{d}/sft/openai_train.jsonl", 0, lambda r: _set(r, ["messages", 1, "content", 1,
-                                                                                  "image_url"], {})), "", "image_url"),
+     lambda d: _edit_jsonl(f"{d}/sft/openai_train.jsonl", 0, lambda r: _image_part(r).update(image_url={})), "",
+     "image_url"),
     ("vision openai: relative image path", "vision",
-     lambda d: _edit_jsonl(f"{d}/sft/openai_train.jsonl", 0, lambda r: _set(r, ["messages", 1, "content", 1,
-                                                                                  "image_url", "url"], "images/a.jpg")),
+     lambda d: _edit_jsonl(f"{d}/sft/openai_train.jsonl", 0,
+                           lambda r: _image_part(r).update(image_url={"url": "images/a.jpg"})),
      "", "neither an http(s) URL"),
     ("vision sharegpt: <image> count != images", "vision",
      lambda d: _edit_jsonl(f"{d}/sft/sharegpt_train.jsonl", 0, lambda r: r["images"].append("images/extra.jpg")), "",
@@ -1137,21 +1170,21 @@ MUTATIONS = [
      lambda d: _edit_jsonl(f"{d}/dpo/trl_train.jsonl", 0, lambda r: r["images"].append("images/extra.jpg")), "",
      "image parts"),
     ("tables: message of an unknown chat", "run",
-     lambda d: _edit_text(f"{d}/analytics/messages.csv", lambda t: t.replace("\nc-0001,", "\nc-9999,", 1)), "",
+     lambda d: _edit_text(f"{d}/analytics/messages.csv", lambda t: t.replace("\nc00000000,", "\nc99999999,", 1)), "",
      "not in chats.csv"),
     ("tables: array cell not JSON", "run",
-     lambda d: _edit_text(f"{d}/analytics/chats.csv", lambda t: t.replace('"[""s0000012""', '"[s0000012', 1)), "",
+     lambda d: _edit_text(f"{d}/analytics/chats.csv", lambda t: t.replace('"[""', '"[', 1)), "",
      "not a JSON array"),
     ("tables: ragged row", "run",
      lambda d: _edit_text(f"{d}/analytics/messages.csv", lambda t: t.rstrip("\n") + ",extra\n"), "", "columns"),
     ("tables: turns.jsonl one row short", "run", lambda d: _drop_last_line(f"{d}/analytics/turns.jsonl"), "",
      "messages.csv has"),
     ("star: fact row of a missing dimension row", "run",
-     lambda d: _edit_text(f"{d}/star/fact_messages.csv", lambda t: t.replace("\nc-0001,", "\nc-9999,", 1)), "",
+     lambda d: _edit_text(f"{d}/star/fact_messages.csv", lambda t: t.replace("\nc00000000,", "\nc99999999,", 1)), "",
      "FOREIGN KEY"),
     ("star: a table without its CSV", "run", lambda d: os.remove(f"{d}/star/dim_items.csv"), "", "has no dim_items.csv"),
     ("star: text in an integer column", "run",
-     lambda d: _edit_text(f"{d}/star/fact_messages.csv", lambda t: t.replace(",0,user,", ",zero,user,", 1)), "",
+     lambda d: _edit_text(f"{d}/star/fact_messages.csv", lambda t: t.replace(",1,user,", ",one,user,", 1)), "",
      "not a number"),
     ("snowflake: duplicate primary key", "run",
      lambda d: _edit_text(f"{d}/snowflake/dim_category.csv",
@@ -1166,7 +1199,7 @@ MUTATIONS = [
      "", "does not exist"),
     ("card: dataset_info size wrong", "run",
      lambda d: _edit_text(f"{d}/README.md", lambda t: t.replace("num_examples: 4", "num_examples: 5", 1)), "",
-     "dataset_info says"),
+     "NonMatchingSplitsSizesError"),  # datasets verifies dataset_info itself (and so does the checker after it)
     ("card: no front matter", "run",
      lambda d: _edit_text(f"{d}/README.md", lambda t: t.replace("---", "", 1)), "", "front matter"),
     ("require: an absent family", "vision", lambda d: None, "tables", "required"),
