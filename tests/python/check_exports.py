@@ -195,6 +195,16 @@ def tokenise(where, tok, text):
     return len(ids)
 
 
+def guarded(where, what, fn, *args, **kwargs):
+    """A call into the tools; an exception they raise on the sample is the finding."""
+    try:
+        return fn(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except Exception as e:  # noqa: BLE001
+        fail(where, f"{what} failed: {type(e).__name__}: {e}")
+
+
 def assert_in(where, what, needle, hay):
     if needle not in hay:
         fail(where, f"{what} {needle[:80]!r} is not in the rendered text")
@@ -275,7 +285,7 @@ def check_openai_messages(where, messages, allow_weight):
     return [m["role"] for m in messages]
 
 
-def check_trl_messages(where, messages, images_key):
+def check_trl_messages(where, messages):
     """TRL conversational messages: role/content, text or content parts {'type': 'text'|'image'}."""
     if not isinstance(messages, list) or not messages:
         fail(where, "must be a non-empty list of messages")
@@ -348,7 +358,6 @@ class RunCheck:
         self.require = set(require)
         self.tok = None
         self.vision_template = None
-        self.seen = {}
 
     def p(self, *parts):
         return os.path.join(self.run, *parts)
@@ -384,14 +393,14 @@ class RunCheck:
 
     def render_messages(self, where, messages):
         """TRL's apply_chat_template on {'messages'}, tokenised; every content found; assistant mask checked."""
-        out = apply_chat_template({"messages": messages}, self.tok)
+        out = guarded(where, "trl apply_chat_template", apply_chat_template, {"messages": messages}, self.tok)
         text = out["text"]
         for k, m in enumerate(messages, 1):
             for t in text_of(m["content"]):
                 assert_in(f"{where} message {k}", f"{m['role']} content", t, text)
         n = tokenise(where, self.tok, text)
-        enc = self.tok.apply_chat_template(messages, tokenize=True, return_dict=True,
-                                           return_assistant_tokens_mask=True)
+        enc = guarded(where, "apply_chat_template(return_assistant_tokens_mask=True)", self.tok.apply_chat_template,
+                      messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
         ids, mask = enc["input_ids"], enc["assistant_masks"]
         spans, cur = [], []
         for i, m in zip(ids, mask):
@@ -423,7 +432,8 @@ class RunCheck:
                 hint = (" (a user message with plain-string content gets image placeholders for all the images:"
                         " give every message a content-part list)")
             fail(where, f"trl prepare_multimodal_messages: {e}{hint}")
-        text = self.tok.apply_chat_template(prepared, chat_template=self.vision_template, tokenize=False)
+        text = guarded(where, VISION_TEMPLATE, self.tok.apply_chat_template, prepared,
+                       chat_template=self.vision_template, tokenize=False)
         if text.count("<|image_pad|>") != len(images):
             fail(where, f"{text.count('<|image_pad|>')} image pads rendered for {len(images)} images")
         for k, m in enumerate(messages, 1):
@@ -438,7 +448,8 @@ class RunCheck:
         """OpenAI image_url parts through qwen2_5_vl (which renders them as images), and the text-only projection."""
         n_img = sum(1 for m in messages if isinstance(m["content"], list)
                     for p in m["content"] if p.get("type") == "image_url")
-        text = self.tok.apply_chat_template(messages, chat_template=self.vision_template, tokenize=False)
+        text = guarded(where, VISION_TEMPLATE, self.tok.apply_chat_template, messages,
+                       chat_template=self.vision_template, tokenize=False)
         if text.count("<|image_pad|>") != n_img:
             fail(where, f"{text.count('<|image_pad|>')} image pads rendered for {n_img} image_url parts")
         for k, m in enumerate(messages, 1):
@@ -491,7 +502,7 @@ class RunCheck:
                 else:
                     if not set(row) <= {"messages", "images"} or "messages" not in row:
                         fail(w, f"top-level keys {sorted(row)} (want messages, images?)")
-                    n_img = check_trl_messages(w, row["messages"], "images")
+                    n_img = check_trl_messages(w, row["messages"])
                     roles = [m["role"] for m in row["messages"]]
                     check_roles_alternate(w, roles, "user", "assistant")
                     if roles[-1] != "assistant":
@@ -534,8 +545,8 @@ class RunCheck:
                     exp = text_of(o.get("content", o.get("value")))
                     if got != exp or m["role"] != SHAREGPT_ROLES.get(o.get("from"), o.get("role")):
                         fail(f"{w} message {k}", "changed by loading / maybe_convert_to_chatml")
-                if fmt == "trl" and original.get("images"):
-                    tokens += self.render_vision(w, messages, ex["images"])
+                if fmt == "trl" and any(isinstance(m["content"], list) for m in messages):
+                    tokens += self.render_vision(w, messages, ex.get("images") or [])
                 elif fmt == "openai" and any(isinstance(m["content"], list) for m in messages):
                     tokens += self.render_openai_vision(w, messages)
                 else:
@@ -587,7 +598,7 @@ class RunCheck:
                     for key in ("prompt", "chosen", "rejected"):
                         if not isinstance(row[key], list):
                             fail(w, f"{key} must be a list of messages (conversational), not {type(row[key]).__name__}")
-                    n_img = check_trl_messages(w + " prompt", row["prompt"], "images")
+                    n_img = check_trl_messages(w + " prompt", row["prompt"])
                     roles = [m["role"] for m in row["prompt"]]
                     body = check_roles_alternate(w + " prompt", roles, "user", "assistant")
                     if roles[-1] != "user":
@@ -595,7 +606,7 @@ class RunCheck:
                     multi_turn += body.count("user") > 1
                     trl_pairs += 1
                     for key in ("chosen", "rejected"):
-                        check_trl_messages(f"{w} {key}", row[key], None)
+                        check_trl_messages(f"{w} {key}", row[key])
                         if len(row[key]) != 1 or row[key][0]["role"] != "assistant":
                             fail(w, f"{key} must be one assistant message")
                     check_images_list(w, row, n_img, "image parts")
@@ -684,7 +695,7 @@ class RunCheck:
                     # Text-only projection: the text template renders strings; the parts were checked above.
                     example = {k: [{"role": m["role"], "content": "\n".join(text_of(m["content"]))} for m in v]
                                for k, v in example.items()}
-                out = apply_chat_template(example, self.tok)
+                out = guarded(w, "trl apply_chat_template", apply_chat_template, example, self.tok)
                 for key in ("prompt", "chosen", "rejected"):
                     if not isinstance(out.get(key), str) or not out[key]:
                         fail(w, f"apply_chat_template gave no {key} string")
@@ -780,7 +791,7 @@ class RunCheck:
     # -- tables ---------------------------------------------------------
     def read_csv(self, path):
         name = rel(self.run, path)
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames
             if not header:
@@ -988,6 +999,9 @@ class RunCheck:
                         fail("README.md", f"config {name}: {p} mixes file types with the configs before it "
                                           f"({sorted(kinds)}); datasets reads every config with one builder")
                     n += sum(count_rows(f) for f in found)
+                if n == 0:
+                    fail("README.md", f"config {name}: split {entry['split']} has no rows ({', '.join(paths)}); "
+                                      "datasets cannot load an empty split, so the card must leave it out")
                 want[entry["split"]] = want.get(entry["split"], 0) + n
             try:
                 loaded = datasets.load_dataset(self.run, name=name)
@@ -1026,7 +1040,7 @@ def data_kind(path):
 
 def count_rows(path):
     if path.endswith(".csv"):
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:
             return max(sum(1 for _ in csv.reader(f)) - 1, 0)
     with open(path, encoding="utf-8") as f:
         return sum(1 for line in f if line.strip())
@@ -1201,6 +1215,8 @@ MUTATIONS = [
      "NonMatchingSplitsSizesError"),  # datasets verifies dataset_info itself (and so does the checker after it)
     ("card: no front matter", "run",
      lambda d: _edit_text(f"{d}/README.md", lambda t: t.replace("---", "", 1)), "", "front matter"),
+    ("card: an empty split listed", "run",
+     lambda d: open(f"{d}/sft/trl_test.jsonl", "w").close(), "", "empty split"),
     ("require: an absent family", "vision", lambda d: None, "tables", "required"),
 ]
 
@@ -1212,7 +1228,7 @@ def self_test():
     check_runs([os.path.join(samples, "run")], FAMILIES)
     check_runs([os.path.join(samples, "vision")], ("sft", "dpo"))
     passed += 2
-    print(f"\nself-test: {len(MUTATIONS)} broken copies, each must fail")
+    print(f"\nself-test: {len(MUTATIONS)} broken copies and one broken render, each must fail")
     sink = open(os.devnull, "w")
     for name, base, mutate, require, expect in MUTATIONS:
         tmp = tempfile.mkdtemp(prefix="musegen-broken-", dir=_CACHE)
@@ -1238,6 +1254,20 @@ def self_test():
             failed += 1
             print(f"  FAIL   {name:<48} " + ("accepted" if msg is None else f"wrong reason: {msg[:150]}"))
         shutil.rmtree(tmp, True)
+    # The render check itself can fail: ShareGPT through maybe_convert_to_chatml alone keeps the roles human/gpt,
+    # which the chat template renders as nothing (this is why the checker maps them, as LLaMA-Factory does).
+    rc = RunCheck(samples, ())
+    rc.tok, rc.vision_template = build_tokenizer(["Hi there", "Hello!"])
+    ex = maybe_convert_to_chatml({"conversations": [{"from": "human", "value": "Hi there"},
+                                                    {"from": "gpt", "value": "Hello!"}]})
+    name = "render: roles human/gpt left unmapped"
+    try:
+        rc.render_messages("sample", ex["messages"])
+        failed += 1
+        print(f"  FAIL   {name:<48} accepted")
+    except CheckFailed as e:
+        passed += 1
+        print(f"  ok     {name:<48} rejected: {str(e)[:110]}")
     print(f"\nself-test: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
@@ -1272,6 +1302,11 @@ def main(argv=None):
         check_runs(args.runs, require)
     except CheckFailed as e:
         print(f"\nFAIL {e}", flush=True)
+        return 1
+    except Exception:  # noqa: BLE001 - a checker bug or an unforeseen shape: still a failure, with the trace
+        import traceback
+        traceback.print_exc()
+        print("\nFAIL unexpected error (above) while checking", flush=True)
         return 1
     print(f"\ncheck_exports: all checks passed in {time.time() - t0:.1f} s ({len(args.runs)} folders)")
     return 0

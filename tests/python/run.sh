@@ -8,7 +8,7 @@
 # 3. exports variants into their own folders under $TMP/variants (every variant whose subcommand and flags
 #    `musegen export … --help` lists; the others are skipped, named);
 # 4. tests/python/setup_venv.sh (the pinned venv .venv-check/, offline from the wheelhouse after a first run);
-# 5. check_exports.py --self-test (the checker rejects 47 broken copies of its samples), then check_exports.py on
+# 5. check_exports.py --self-test (the checker rejects broken copies of its samples), then check_exports.py on
 #    the run folder, requiring every family `run` writes, and on each variant folder.
 #
 # Environment: MUSEGEN_CHECK_REQUIRE (families the run folder must have; default all:
