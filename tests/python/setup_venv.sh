@@ -3,7 +3,8 @@
 # tests/python/check_exports.py runs, without torch.
 #
 # Idempotent: a venv whose stamp matches the pins (and whose imports work) is left as it is.
-# Offline-capable: wheels come from a wheelhouse, $MUSEGEN_WHEELHOUSE (default ~/.cache/musegen/wheels).
+# Offline-capable: wheels come from a wheelhouse, $MUSEGEN_WHEELHOUSE (default ~/.cache/musegen/wheels, or under
+# $XDG_CACHE_HOME when set).
 # The install is tried from the wheelhouse alone first (--no-index); only when that fails (first run, or the
 # pins changed) are the missing wheels downloaded into it with `pip download`, and the install retried from it,
 # so a second run on the same machine needs no network.
@@ -13,7 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="${MUSEGEN_VENV:-$repo/.venv-check}"
-wheels="${MUSEGEN_WHEELHOUSE:-$HOME/.cache/musegen/wheels}"
+wheels="${MUSEGEN_WHEELHOUSE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/musegen/wheels}"
 python="${PYTHON:-python3}"
 req="$here/requirements.txt"
 req_nodeps="$here/requirements-nodeps.txt"
