@@ -751,11 +751,16 @@ class RunCheck:
                 pair_ids.add(m["pair_id"])
                 if type(m["turn"]) is not int or m["turn"] < 0:
                     fail(w, f"turn must be a non-negative integer, not {m['turn']!r}")
-                if type(m["margin"]) not in (int, float) or not math.isfinite(m["margin"]):
-                    fail(w, f"margin must be a number, not {m['margin']!r}")
-                for k in ("source", "kind"):
-                    if not is_str(m[k]):
-                        fail(w, f"{k} must be a non-empty string")
+                if not is_str(m["source"]):
+                    fail(w, "source must be a non-empty string")
+                # A judge pair has the judge's margin and no negative kind; a hard negative has a kind and no margin.
+                judged = m["source"] == "judge"
+                if judged and (type(m["margin"]) not in (int, float) or not math.isfinite(m["margin"])):
+                    fail(w, f"a judge pair's margin must be a number, not {m['margin']!r}")
+                if not judged and not is_str(m["kind"]):
+                    fail(w, f"a {m['source']} pair's kind must be a non-empty string, not {m['kind']!r}")
+                if not judged and m["margin"] is not None and type(m["margin"]) not in (int, float):
+                    fail(w, f"margin must be a number or null, not {m['margin']!r}")
                 cid = m["conversation_id"]
                 if conv_ids is not None and cid not in conv_ids:
                     fail(w, f"conversation_id {cid!r} is not in conversations.jsonl")

@@ -63,7 +63,7 @@ variant() { # variant NAME SUB "FLAGS" FORMAT...: musegen export SUB --format F 
   for f in "$@"; do
     # shellcheck disable=SC2086
     echo "run.sh: musegen export $sub --format $f $flags --in \$TMP/run --out \$TMP/variants/$name"
-    "$bin" export "$sub" --format "$f" $flags --in "$run" --out "$tmp/variants/$name" --quiet >>"$tmp/export.log"
+    "$bin" export "$sub" --format "$f" $flags "${extra[@]}" --in "$run" --out "$tmp/variants/$name" --quiet >>"$tmp/export.log"
   done
   variants+=("$tmp/variants/$name")
 }
@@ -88,11 +88,28 @@ for f in trl openai sharegpt; do
     --quiet >>"$tmp/export.log"
 done
 variants+=("$tmp/variants/all-conversations")
+extra=()
 variant per-turn sft "--per-turn" trl openai sharegpt
 variant item-cards sft "--item-cards" trl openai sharegpt
+# The sample catalog's pictures are references only: put a small file at each one the conversations show, so the
+# vision variants carry real image parts (data: URLs for OpenAI, paths for TRL and ShareGPT).
+pics="$tmp/pictures"
+python3 - "$run/conversations.jsonl" "$pics" <<'PY'
+import json, pathlib, sys
+png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a3d2c6a20000000049454e44ae426082")
+for line in open(sys.argv[1], encoding="utf-8"):
+    for turn in json.loads(line)["turns"]:
+        for ref in turn.get("images", []):
+            path = pathlib.Path(sys.argv[2]) / ref
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(png)
+PY
+extra=(--set "catalog.images_dir=\"$pics\"")
 variant vision sft "--images" trl openai sharegpt
 variant openai-full sft "--per-turn --weights --item-cards --images" openai
 variant dpo-vision dpo "--images" trl openai sharegpt
+extra=()
 for s in "${skipped[@]}"; do echo "run.sh: skip variant $s"; done
 
 # --- the venv and the checks --------------------------------------------------------------------------------
