@@ -9,10 +9,9 @@ use super::expected::{
 };
 use super::fit::{self, Rate};
 use super::observe::Observed;
-use super::{Agents, ConfigCheck, Fit, Inputs, Section, Test, Unmodelled, Verdict};
+use super::{Agents, BudgetModel, ConfigCheck, Fit, Inputs, Section, Test, Unmodelled, Verdict};
 use crate::config::Config;
 use crate::model::{Profile, Verbosity};
-use crate::profiles::tables::Tables;
 
 /// What every check needs.
 pub struct Context<'a> {
@@ -56,8 +55,7 @@ fn note_for(applies: bool, note: Option<String>) -> Option<String> {
 }
 
 /// Persona attributes and purchase reasons of the profiles played (each profile once) against the tables.
-pub fn persona(ctx: &Context, tables: &Tables, profiles: &[&Profile]) -> Vec<Fit> {
-    let model = PersonaModel::new(tables);
+pub fn persona(ctx: &Context, model: &PersonaModel, profiles: &[&Profile]) -> Vec<Fit> {
     let expected = model.expected();
     let mut counts: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
     for p in profiles {
@@ -399,7 +397,12 @@ pub fn latency(ctx: &Context, o: &Observed) -> Vec<Fit> {
 }
 
 /// What the report cannot check, and what the reader should know to read it.
-pub fn notes(config: &ConfigCheck, unmodelled: &Unmodelled, inputs: &Inputs) -> Vec<String> {
+pub fn notes(
+    config: &ConfigCheck,
+    unmodelled: &Unmodelled,
+    inputs: &Inputs,
+    budget: Option<&BudgetModel>,
+) -> Vec<String> {
     let mut notes = vec![format!("Expectations come from {}.", config.source)];
     if !config.dialogue_matches {
         notes.push(format!(
@@ -421,6 +424,35 @@ pub fn notes(config: &ConfigCheck, unmodelled: &Unmodelled, inputs: &Inputs) -> 
                 .into(),
         );
     }
+    match budget {
+        Some(b) => {
+            let bands: Vec<String> = b
+                .affordable
+                .iter()
+                .map(|(k, v)| format!("{k} {:.1} %", 100.0 * v))
+                .collect();
+            notes.push(format!(
+                "The profiles step redraws a persona whose target costs more than its income band allows, so \
+                 accepted personas lean away from low bands. The persona expectations allow for it: each band \
+                 keeps the share of target draws it can afford ({}), computed from the catalog's prices and \
+                 category weights (ignoring that the category choice also depends on the persona). This predicts \
+                 {:.2} % of draws rejected for their budget{}. Other rejections (audience, near-duplicates) are \
+                 not modelled.",
+                bands.join(", "),
+                100.0 * b.predicted_rejected_share,
+                b.recorded_rejected_share.map_or_else(
+                    || "; no manifest records the actual share".to_string(),
+                    |r| format!("; the run manifest records {:.2} %", 100.0 * r)
+                )
+            ));
+        }
+        None => notes.push(
+            "No catalog beside the data: the persona expectations are the tables' marginals, without the profiles \
+             step's budget rejections (which make low income bands, students and children a little rarer than the \
+             tables say)."
+                .into(),
+        ),
+    }
     if !unmodelled.rejected_draws.is_empty() {
         let total: u64 = unmodelled.rejected_draws.values().sum();
         let parts: Vec<String> = unmodelled
@@ -429,9 +461,7 @@ pub fn notes(config: &ConfigCheck, unmodelled: &Unmodelled, inputs: &Inputs) -> 
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         notes.push(format!(
-            "The profiles step rejected {total} draws ({}) before accepting; accepted personas are conditioned on \
-             plausibility (a low income band cannot afford a pricey target), which the table marginals do not \
-             model. With few rejections the bias is small; the TVD shows its size.",
+            "The profiles step rejected {total} draws before accepting ({}).",
             parts.join(", ")
         ));
     }

@@ -53,16 +53,59 @@ pub fn verbosity_label(v: Verbosity) -> &'static str {
     }
 }
 
+/// The chance that a draw's target is affordable in each income band: the share of target draws (category
+/// weight = items ^ `exponent`, then an item uniformly) priced at most the band's `max_item_price` (or unpriced).
+/// Draws that fail it are rejected and redrawn, so accepted personas lean away from the low bands.
+pub fn affordability(
+    targets: &crate::profiles::targets::Targets,
+    tables: &Tables,
+    exponent: f64,
+) -> BTreeMap<String, f64> {
+    let weights: Vec<f64> = targets
+        .members
+        .iter()
+        .map(|m| (m.len() as f64).powf(exponent))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    tables
+        .bands
+        .iter()
+        .map(|band| {
+            let share: f64 = targets
+                .members
+                .iter()
+                .zip(&weights)
+                .filter(|(m, _)| !m.is_empty())
+                .map(|(m, w)| {
+                    let fits = m
+                        .iter()
+                        .filter(|c| c.price.is_none_or(|p| p <= band.max_item_price))
+                        .count();
+                    w / total.max(f64::MIN_POSITIVE) * fits as f64 / m.len() as f64
+                })
+                .sum();
+            (band.name.clone(), share)
+        })
+        .collect()
+}
+
 /// The persona tables as distributions, and the labels of an observed persona in the same terms.
 pub struct PersonaModel<'a> {
     tables: &'a Tables,
     /// P(age = a), a in 0..=MAX_AGE.
     age: Vec<f64>,
+    /// Per income band, the chance a draw is not rejected for its budget (1 when unknown).
+    affordable: BTreeMap<String, f64>,
 }
 
 impl<'a> PersonaModel<'a> {
-    /// The model of `tables`.
+    /// The model of `tables`, without the budget rejections (every target affordable).
     pub fn new(tables: &'a Tables) -> Self {
+        Self::with_affordability(tables, BTreeMap::new())
+    }
+
+    /// The model of `tables` for accepted draws: a persona of band b is kept with probability `affordable[b]`.
+    pub fn with_affordability(tables: &'a Tables, affordable: BTreeMap<String, f64>) -> Self {
         let mut age = vec![0.0; MAX_AGE as usize + 1];
         for (&(lo, hi), p) in tables.ages.0.iter().zip(tables.ages.1.probabilities()) {
             let hi = hi.max(lo).min(MAX_AGE);
@@ -74,7 +117,76 @@ impl<'a> PersonaModel<'a> {
                 age[a as usize] += each;
             }
         }
-        PersonaModel { tables, age }
+        PersonaModel {
+            tables,
+            age,
+            affordable,
+        }
+    }
+
+    /// The professions a persona of age `a` can have and their chances (`None`: no profession, class child).
+    fn professions_at(&self, a: usize) -> Vec<(Option<usize>, f64)> {
+        let t = self.tables;
+        match t.professions_by_age.get(a) {
+            Some(Some((idx, table))) if a as u32 >= t.min_working_age => idx
+                .iter()
+                .zip(table.probabilities())
+                .map(|(&i, q)| (Some(i), q))
+                .collect(),
+            _ => vec![(None, 1.0)],
+        }
+    }
+
+    /// The income bands of `class` with their chances, each times the chance its draw survives the budget check.
+    fn bands_of(&self, class: &str) -> Vec<(Option<&'a str>, f64)> {
+        let t = self.tables;
+        match t.band_by_class.get(class) {
+            Some((idx, table)) => idx
+                .iter()
+                .zip(table.probabilities())
+                .filter_map(|(&b, w)| {
+                    let band = t.bands.get(b)?;
+                    let kept = self.affordable.get(&band.name).copied().unwrap_or(1.0);
+                    Some((Some(band.name.as_str()), w * kept))
+                })
+                .collect(),
+            None => vec![(None, 1.0)],
+        }
+    }
+
+    fn class_of_row(&self, profession: Option<usize>) -> &'a str {
+        profession
+            .and_then(|i| self.tables.professions.get(i))
+            .map(|r| r.class.as_str())
+            .unwrap_or("child")
+    }
+
+    /// The share of draws the budget check rejects under this model (0 without affordability).
+    pub fn rejected_share(&self) -> f64 {
+        1.0 - self
+            .kept_by_age()
+            .iter()
+            .zip(&self.age)
+            .map(|(k, p)| k * p)
+            .sum::<f64>()
+    }
+
+    /// Per age, the chance a draw survives the budget check.
+    fn kept_by_age(&self) -> Vec<f64> {
+        (0..self.age.len())
+            .map(|a| {
+                self.professions_at(a)
+                    .into_iter()
+                    .map(|(prof, q)| {
+                        q * self
+                            .bands_of(self.class_of_row(prof))
+                            .iter()
+                            .map(|b| b.1)
+                            .sum::<f64>()
+                    })
+                    .sum()
+            })
+            .collect()
     }
 
     /// The age bucket label of `age` ("25-34"): the first bucket holding it.
@@ -176,15 +288,20 @@ impl<'a> PersonaModel<'a> {
                 add("persona.language_mix", lang.clone(), p * q);
             }
         }
+        // Accepted draws: each age weighted by the chance its draw survives the budget check.
+        let kept = self.kept_by_age();
+        let accepted: f64 = self.age.iter().zip(&kept).map(|(p, k)| p * k).sum();
+        let accepted = if accepted > 0.0 { accepted } else { 1.0 };
         // Ages with no eligible reason are redrawn (the draw is rejected), so the reason mix is renormalised.
         let reason_mass: f64 = (0..=MAX_AGE)
             .filter(|&a| t.reasons.iter().any(|r| r.min_age <= a && r.weight > 0.0))
-            .map(|a| self.age[a as usize])
+            .map(|a| self.age[a as usize] * kept[a as usize] / accepted)
             .sum();
-        for (a, &pa) in self.age.iter().enumerate() {
-            if pa <= 0.0 {
+        for (a, &raw) in self.age.iter().enumerate() {
+            if raw <= 0.0 {
                 continue;
             }
+            let pa = raw * kept[a] / accepted;
             let a32 = a as u32;
             add("persona.age_band", self.age_band(a32), pa);
             let eligible: f64 = t
@@ -202,32 +319,24 @@ impl<'a> PersonaModel<'a> {
                     );
                 }
             }
-            let professions: Vec<(Option<usize>, f64)> = match t.professions_by_age.get(a) {
-                Some(Some((idx, table))) if a32 >= t.min_working_age => idx
-                    .iter()
-                    .zip(table.probabilities())
-                    .map(|(&i, q)| (Some(i), q))
-                    .collect(),
-                _ => vec![(None, 1.0)],
-            };
-            for (profession, q) in professions {
+            for (profession, q) in self.professions_at(a) {
                 let row = profession.and_then(|i| t.professions.get(i));
-                let class = row.map(|r| r.class.as_str()).unwrap_or("child");
+                let class = self.class_of_row(profession);
+                let bands = self.bands_of(class);
+                let survive: f64 = bands.iter().map(|b| b.1).sum();
+                let share = raw * q * survive / accepted;
                 add(
                     "persona.profession",
                     row.map_or_else(|| NONE.to_string(), |r| r.name.clone()),
-                    pa * q,
+                    share,
                 );
-                add("persona.profession_class", class.to_string(), pa * q);
-                match t.band_by_class.get(class) {
-                    Some((idx, table)) => {
-                        for (&b, w) in idx.iter().zip(table.probabilities()) {
-                            if let Some(band) = t.bands.get(b) {
-                                add("persona.income_band", band.name.clone(), pa * q * w);
-                            }
-                        }
-                    }
-                    None => add("persona.income_band", NONE.to_string(), pa * q),
+                add("persona.profession_class", class.to_string(), share);
+                for (band, w) in bands {
+                    add(
+                        "persona.income_band",
+                        band.unwrap_or(NONE).to_string(),
+                        raw * q * w / accepted,
+                    );
                 }
             }
         }
@@ -353,6 +462,31 @@ mod tests {
         assert!(expected["scenario.purchase_reason"]["work"] < work);
         assert_eq!(model.age_band(30), "25-34");
         assert_eq!(model.age_band(3), OUTSIDE);
+    }
+
+    #[test]
+    fn budget_rejections_shift_the_accepted_mix_away_from_low_bands() {
+        let tables = Tables::load(None).unwrap();
+        let plain = PersonaModel::new(&tables).expected();
+        assert_eq!(PersonaModel::new(&tables).rejected_share(), 0.0);
+        let affordable: BTreeMap<String, f64> = [("low".to_string(), 0.5)].into_iter().collect();
+        let model = PersonaModel::with_affordability(&tables, affordable);
+        let kept = model.expected();
+        for (key, _) in ATTRIBUTES {
+            let total: f64 = kept[key].values().sum();
+            assert!((total - 1.0).abs() < 1e-9, "{key}: {total}");
+        }
+        let low = plain["persona.income_band"]["low"];
+        let rejected = model.rejected_share();
+        assert!((rejected - 0.5 * low).abs() < 1e-12, "{rejected}");
+        let want = 0.5 * low / (1.0 - rejected);
+        assert!((kept["persona.income_band"]["low"] - want).abs() < 1e-12);
+        // Students and children are mostly low band: they lose share too; gender is independent of the band.
+        assert!(
+            kept["persona.profession_class"]["student"]
+                < plain["persona.profession_class"]["student"]
+        );
+        assert_eq!(kept["persona.gender"], plain["persona.gender"]);
     }
 
     #[test]

@@ -249,6 +249,18 @@ pub struct Unmodelled {
     pub rejected_draws: BTreeMap<String, u64>,
 }
 
+/// How the persona expectations allow for the profiles step's budget rejections (a draw whose target costs more
+/// than its income band allows is redrawn).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetModel {
+    /// Per income band, the share of target draws it can afford (from the catalog's prices and category weights).
+    pub affordable: BTreeMap<String, f64>,
+    /// The share of draws this predicts are rejected for their budget.
+    pub predicted_rejected_share: f64,
+    /// The share the run manifest records (budget rejections over all draws), when it has one.
+    pub recorded_rejected_share: Option<f64>,
+}
+
 /// The whole `stats` report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatsReport {
@@ -260,6 +272,8 @@ pub struct StatsReport {
     pub inputs: Inputs,
     /// The config the expectations come from.
     pub config: ConfigCheck,
+    /// The budget-rejection allowance of the persona expectations (absent without a catalog beside the data).
+    pub budget_model: Option<BudgetModel>,
     /// Who played.
     pub agents: Agents,
     /// Verdict counts.
@@ -321,6 +335,26 @@ pub fn stats_with(
         .collect();
     let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
     let manifest = read_manifest(sources.manifest.as_deref())?;
+    let affordable = match &sources.catalog {
+        Some(path) => {
+            let index = crate::catalog::Index::open(path)?;
+            let exponent = config.profiles.category_weight_exponent;
+            let targets = crate::profiles::targets::Targets::from_index(
+                &index,
+                &tables.audience_rules,
+                exponent,
+            )?;
+            Some(expected::affordability(&targets, &tables, exponent))
+        }
+        None => None,
+    };
+    let model =
+        expected::PersonaModel::with_affordability(&tables, affordable.clone().unwrap_or_default());
+    let budget_model = affordable.map(|affordable| BudgetModel {
+        affordable,
+        predicted_rejected_share: model.rejected_share(),
+        recorded_rejected_share: recorded_budget_share(&manifest),
+    });
     let agents = Agents {
         user: observed.user_agents.iter().cloned().collect(),
         system: observed.system_agents.iter().cloned().collect(),
@@ -331,7 +365,7 @@ pub fn stats_with(
         agents: &agents,
         have_profiles: sources.profiles.is_some(),
     };
-    let mut fits = checks::persona(&ctx, &tables, &drawn);
+    let mut fits = checks::persona(&ctx, &model, &drawn);
     fits.extend(checks::dialogue(&ctx, &observed));
     fits.extend(checks::latency(&ctx, &observed));
     let mut summary = Summary::default();
@@ -375,12 +409,13 @@ pub fn stats_with(
         imported_profiles: (used.len() - drawn.len()) as u64,
         unparsed_conversations: observed.unparsed,
     };
-    let notes = checks::notes(&config_check, &unmodelled, &inputs);
+    let notes = checks::notes(&config_check, &unmodelled, &inputs, budget_model.as_ref());
     Ok(StatsReport {
         musegen: env!("CARGO_PKG_VERSION").to_string(),
         alpha: options.alpha,
         inputs,
         config: config_check,
+        budget_model,
         agents,
         summary,
         fits,
@@ -408,6 +443,15 @@ fn profiles_match(config: &Config, manifest: &Option<serde_json::Value>) -> Opti
     let mut c = config.clone();
     c.profiles.count = std::num::NonZeroUsize::new(written as usize)?;
     Some(crate::pipeline::profiles_key(&c) == recorded)
+}
+
+/// Budget rejections over all draws, from the manifest's profiles step.
+fn recorded_budget_share(manifest: &Option<serde_json::Value>) -> Option<f64> {
+    let m = manifest.as_ref()?;
+    let written = m.pointer("/profiles/written")?.as_u64()?;
+    let rejected = rejected_draws(manifest);
+    let draws = written + rejected.values().sum::<u64>();
+    Some(rejected.get("budget").copied().unwrap_or(0) as f64 / draws.max(1) as f64)
 }
 
 fn rejected_draws(manifest: &Option<serde_json::Value>) -> BTreeMap<String, u64> {

@@ -60,7 +60,7 @@ pub fn figures(f: &Fit) -> (String, String) {
             if *violations > 0 {
                 stat.push_str(&format!(", {violations} forbidden"));
             }
-            (stat, format!("mean |rate − p| {:.4}", gap))
+            (stat, format!("mean abs(rate − p) {:.4}", gap))
         }
         Test::Latency {
             d,
