@@ -284,3 +284,116 @@ fn units(c: &Conversation) -> Option<Vec<Unit>> {
     }
     Some(units)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{GenerationMeta, Outcome, Slot, Usage};
+
+    fn turn(role: Role, action: Action, slots: &[(&str, bool)]) -> Turn {
+        Turn {
+            role,
+            action,
+            text: "…".into(),
+            items: Vec::new(),
+            images: Vec::new(),
+            slots: slots
+                .iter()
+                .map(|(a, negative)| Slot {
+                    attribute: a.to_string(),
+                    value: "x".into(),
+                    negative: *negative,
+                })
+                .collect(),
+            query: None,
+            latency_ms: 1000,
+        }
+    }
+
+    fn conversation(turns: Vec<Turn>, rounds: u32) -> Conversation {
+        Conversation {
+            id: "c00000001".into(),
+            profile_id: "p0000001".into(),
+            target_item_id: "s1".into(),
+            outcome: Outcome::Accepted,
+            end_reason: EndReason::AcceptedTarget,
+            rounds,
+            accepted_item: Some("s1".into()),
+            mentioned_items: Vec::new(),
+            turns,
+            usage: Usage::default(),
+            meta: GenerationMeta {
+                user_agent: "sim".into(),
+                system_agent: "sim".into(),
+                config_hash: "h".into(),
+                seed: 7,
+                musegen: "0".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_conversation_reads_back_into_opening_and_rounds() {
+        use Action::*;
+        use Role::{System as S, User as U};
+        let turns = vec![
+            turn(S, Greet, &[]),
+            turn(U, Inform, &[("need", false)]),
+            // One opening chit-chat exchange.
+            turn(S, ChitChat, &[]),
+            turn(U, Inform, &[("reason", false)]),
+            // Round 1: category and budget questions, then a recommendation, rejected with one reason.
+            turn(S, Clarify, &[("category", false)]),
+            turn(U, Answer, &[("category", false)]),
+            turn(S, Clarify, &[("budget", false)]),
+            turn(U, Answer, &[("budget", false)]),
+            turn(S, Recommend, &[]),
+            turn(U, Reject, &[("color", false), ("color", true)]),
+            // Round 2: chit-chat. Round 3: recommendation, accepted; then the closing.
+            turn(S, ChitChat, &[]),
+            turn(U, ChitChat, &[]),
+            turn(S, Recommend, &[]),
+            turn(U, Accept, &[]),
+            turn(S, Close, &[]),
+        ];
+        let c = conversation(turns, 3);
+        let cfg = DialogueConfig::default();
+        let mut o = Observed::default();
+        o.add(&c, Some(Verbosity::Normal), &cfg);
+        o.finish();
+        assert_eq!(o.unparsed, 0);
+        assert_eq!(o.opening.get(&2), Some(&1));
+        assert_eq!(o.chat_rounds.len(), 3);
+        // Round 1 is forced to recommend, round 3 follows a chit-chat: only round 2 was eligible.
+        assert_eq!(
+            o.chat_rounds.iter().map(|r| r.eligible).collect::<Vec<_>>(),
+            vec![0, 1, 0]
+        );
+        assert_eq!(o.chat_rounds[1].eligible_chat, 1);
+        assert_eq!(
+            o.chat_rounds.iter().map(|r| r.forbidden_chat).sum::<u64>(),
+            0
+        );
+        assert_eq!((o.first_attempts, o.asked_category), (1, 1));
+        assert_eq!(o.budget, (1, 1));
+        assert_eq!(o.budget_again, (0, 0));
+        assert_eq!(o.preference, (1, 0));
+        assert_eq!(o.reject_reasons.get(&1), Some(&1));
+        assert_eq!(o.misses.get(&(1, 1)), Some(&(1, 0)));
+        assert_eq!(o.user_latency.len(), 7);
+        assert_eq!(o.system_latency.len(), 8);
+    }
+
+    #[test]
+    fn imported_conversations_count_as_unparsed() {
+        let turns = vec![
+            turn(Role::User, Action::Message, &[]),
+            turn(Role::System, Action::Message, &[]),
+        ];
+        let mut o = Observed::default();
+        o.add(&conversation(turns, 0), None, &DialogueConfig::default());
+        assert_eq!(o.unparsed, 1);
+        assert_eq!(o.missing_profiles, 1);
+        assert!(o.opening.is_empty());
+    }
+}
