@@ -294,7 +294,15 @@ pub fn stats(config: &Config, sources: &Sources) -> Result<StatsReport> {
 /// The sources `stats` reads: like [`Sources::resolve`], except that a run folder gives its `conversations.jsonl`
 /// (everything generated; the review's kept set is a selection and would bend the distributions).
 pub fn sources(input: Option<&Path>, dir: &Path) -> Result<Sources> {
-    let mut sources = Sources::resolve(input, dir)?;
+    let mut sources = Sources::resolve(input, dir).map_err(|e| match e {
+        Error::Input { path, line, .. } if line.is_none() && !path.is_file() => Error::input(
+            &path,
+            None,
+            None,
+            "no conversations to check (run `musegen run` or `musegen generate` first, or name a file with --in)",
+        ),
+        e => e,
+    })?;
     let folder = input.unwrap_or(dir);
     let all = folder.join(names::CONVERSATIONS);
     if folder.is_dir() && all.is_file() {
