@@ -9,6 +9,7 @@ use super::expected::{
 };
 use super::fit::{self, Rate};
 use super::observe::Observed;
+use super::replay::Replayed;
 use super::{Agents, BudgetModel, ConfigCheck, Fit, Inputs, Section, Test, Unmodelled, Verdict};
 use crate::config::Config;
 use crate::model::{Profile, Verbosity};
@@ -163,7 +164,7 @@ fn rule_fit(
 
 /// The dialogue's behaviour: opening length, chit-chat per round and its rules, the round limit, clarifying
 /// questions, rejection reasons, and the simulated user's patience.
-pub fn dialogue(ctx: &Context, o: &Observed) -> Vec<Fit> {
+pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec<Fit> {
     let d = &ctx.config.dialogue;
     let user_sim = ctx.agents.user_is_sim();
     let system_sim = ctx.agents.system_is_sim();
@@ -282,23 +283,88 @@ pub fn dialogue(ctx: &Context, o: &Observed) -> Vec<Fit> {
         )),
     ));
 
-    let rejects: u64 = o.reject_reasons.values().sum();
     let limit = d.reject_reasons.get();
-    let over: u64 = o.reject_reasons.range(limit + 1..).map(|(_, n)| n).sum();
-    let at: u64 = o.reject_reasons.get(&limit).copied().unwrap_or(0);
-    fits.push(rule_fit(
-        ctx,
-        "dialogue.reject_reasons",
-        "rejections",
-        &format!("at most dialogue.reject_reasons = {limit} reasons per rejection"),
-        (rejects, over),
-        user_sim,
-        Some(format!(
-            "{:.1} % of rejections give exactly {limit}; fewer means the item differed from the target in fewer \
-             ways (the simulator names min({limit}, true differences)), which needs the catalog to predict",
-            100.0 * at as f64 / rejects.max(1) as f64
-        )),
-    ));
+    match replayed {
+        Some(r) => {
+            fits.push(rule_fit(
+                ctx,
+                "dialogue.reject_reasons",
+                "rejections judged against the catalog",
+                &format!(
+                    "a rejection names min(dialogue.reject_reasons = {limit}, true differences of the item from the \
+                     target) reasons"
+                ),
+                (r.rejections, r.reason_mismatches),
+                user_sim,
+                None,
+            ));
+            let equivalent_rate = if d.accept_equivalent {
+                d.equivalent_accept_rate
+            } else {
+                0.0
+            };
+            let cells = vec![
+                Rate {
+                    label: "target offered".into(),
+                    trials: r.target.0,
+                    successes: r.target.1,
+                    expected_rate: 1.0,
+                },
+                Rate {
+                    label: "equivalent item offered".into(),
+                    trials: r.equivalent.0,
+                    successes: r.equivalent.1,
+                    expected_rate: equivalent_rate,
+                },
+                Rate {
+                    label: "other item offered".into(),
+                    trials: r.other.0,
+                    successes: r.other.1,
+                    expected_rate: 0.0,
+                },
+            ];
+            fits.push(rates_fit(
+                ctx,
+                "dialogue.accept",
+                "accepts per offer, by whether the item fits (replayed against the catalog), vs \
+                 dialogue.equivalent_accept_rate (and accept_equivalent); the target is always taken, an item \
+                 that does not fit never"
+                    .into(),
+                cells,
+                user_sim,
+                Some(format!(
+                    "an equivalent item meets every requirement, sits in the target's category and budget, and \
+                     honours what the user said when rejecting{}",
+                    if r.skipped > 0 {
+                        format!(
+                            "; {} offers left out (item, target or profile unknown)",
+                            r.skipped
+                        )
+                    } else {
+                        String::new()
+                    }
+                )),
+            ));
+        }
+        None => {
+            let rejects: u64 = o.reject_reasons.values().sum();
+            let over: u64 = o.reject_reasons.range(limit + 1..).map(|(_, n)| n).sum();
+            let at: u64 = o.reject_reasons.get(&limit).copied().unwrap_or(0);
+            fits.push(rule_fit(
+                ctx,
+                "dialogue.reject_reasons",
+                "rejections",
+                &format!("at most dialogue.reject_reasons = {limit} reasons per rejection"),
+                (rejects, over),
+                user_sim,
+                Some(format!(
+                    "no catalog beside the data, so only the upper bound is checked: {:.1} % of rejections give \
+                     exactly {limit}; fewer means fewer true differences",
+                    100.0 * at as f64 / rejects.max(1) as f64
+                )),
+            ));
+        }
+    }
 
     let pmfs: Vec<Vec<f64>> = [Verbosity::Terse, Verbosity::Normal, Verbosity::Chatty]
         .iter()
@@ -474,8 +540,7 @@ pub fn notes(
     }
     notes.push(
         "No expectation is derived for: outcomes, rounds and turns (they depend on the catalog and the \
-         recommender's hits); dialogue.equivalent_accept_rate (which offers were equivalent needs the catalog \
-         comparison); dialogue.system_slip (an overlooked preference leaves no mark in the turns); \
+         recommender's hits); dialogue.system_slip (an overlooked preference leaves no mark in the turns); \
          dialogue.code_mix_rate (turns do not record whether they mixed languages); the target's category \
          (its weights, items^profiles.category_weight_exponent, are bent by the plausibility rules). These are \
          reported as observed only."

@@ -9,6 +9,7 @@ pub mod expected;
 pub mod fit;
 mod observe;
 mod render;
+mod replay;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -324,13 +325,34 @@ pub fn stats_with(
         )));
     }
     let profiles = sources.profiles()?;
+    let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
+    let index = sources
+        .catalog
+        .as_deref()
+        .map(crate::catalog::Index::open)
+        .transpose()?;
+    let memory = match &index {
+        Some(index) => {
+            let labels =
+                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
+            Some(crate::catalog::MemoryCatalog::load(index, &labels)?)
+        }
+        None => None,
+    };
+    let mut replay = memory
+        .as_ref()
+        .map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
     let mut observed = observe::Observed::default();
     sources.for_each_conversation(|c| {
-        let verbosity = profiles.get(&c.profile_id).map(|p| p.persona.verbosity);
-        observed.add(&c, verbosity, &config.dialogue);
+        let profile = profiles.get(&c.profile_id);
+        observed.add(&c, profile.map(|p| p.persona.verbosity), &config.dialogue);
+        if let Some(r) = replay.as_mut() {
+            r.add(&c, profile);
+        }
         Ok(())
     })?;
     observed.finish();
+    let replayed = replay.map(|r| r.counts);
     let used: Vec<&Profile> = observed
         .profile_ids
         .iter()
@@ -341,14 +363,12 @@ pub fn stats_with(
         .copied()
         .filter(|p| p.persona.income_band.is_some())
         .collect();
-    let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
     let manifest = read_manifest(sources.manifest.as_deref())?;
-    let affordable = match &sources.catalog {
-        Some(path) => {
-            let index = crate::catalog::Index::open(path)?;
+    let affordable = match &index {
+        Some(index) => {
             let exponent = config.profiles.category_weight_exponent;
             let targets = crate::profiles::targets::Targets::from_index(
-                &index,
+                index,
                 &tables.audience_rules,
                 exponent,
             )?;
@@ -374,7 +394,7 @@ pub fn stats_with(
         have_profiles: sources.profiles.is_some(),
     };
     let mut fits = checks::persona(&ctx, &model, &drawn);
-    fits.extend(checks::dialogue(&ctx, &observed));
+    fits.extend(checks::dialogue(&ctx, &observed, replayed.as_ref()));
     fits.extend(checks::latency(&ctx, &observed));
     let mut summary = Summary::default();
     for f in &fits {

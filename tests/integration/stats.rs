@@ -67,6 +67,9 @@ fn stats_of_a_seeded_sim_run_pass_against_its_own_config() {
             || name.starts_with("dialogue.chit_chat")
             || name.starts_with("latency.")
             || name == "dialogue.clarify"
+            || name == "dialogue.accept"
+            || name == "dialogue.reject_reasons"
+            || name == "dialogue.patience"
             || name == "dialogue.opening_exchanges"
         {
             assert_eq!(f["verdict"], "pass", "{name}: {f:#}");
@@ -124,11 +127,19 @@ fn a_run_under_other_settings_fails_the_matching_rows() {
     run.extend_from_slice(&["--set", "dialogue.clarify=0.9", "--set", &tables_set]);
     ok(d, &run);
 
-    // Against a config saying clarify = 0.1 and the embedded (45/45/10) genders.
+    // Against a config saying clarify = 0.1, equivalents taken 95 % of the time (the run: 50 %) and the embedded
+    // (45/45/10) genders.
     let mut wrong = base.to_vec();
-    wrong.extend_from_slice(&["--set", "dialogue.clarify=0.1"]);
+    wrong.extend_from_slice(&[
+        "--set",
+        "dialogue.clarify=0.1",
+        "--set",
+        "dialogue.equivalent_accept_rate=0.95",
+    ]);
     let report = stats_json(d, &wrong);
     assert_eq!(verdict(&report, "dialogue.clarify"), "fail");
+    assert_eq!(verdict(&report, "dialogue.accept"), "fail");
+    assert_eq!(verdict(&report, "dialogue.chit_chat"), "pass");
     assert_eq!(verdict(&report, "persona.gender"), "fail");
     assert_eq!(verdict(&report, "persona.style"), "pass");
     assert_eq!(report["config"]["dialogue_matches"], false);
@@ -147,6 +158,7 @@ fn a_run_under_other_settings_fails_the_matching_rows() {
     right.extend_from_slice(&["--set", "dialogue.clarify=0.9", "--set", &tables_set]);
     let report = stats_json(d, &right);
     assert_eq!(verdict(&report, "dialogue.clarify"), "pass");
+    assert_eq!(verdict(&report, "dialogue.accept"), "pass");
     assert_eq!(verdict(&report, "persona.gender"), "pass");
     assert_eq!(report["config"]["dialogue_matches"], true);
 
