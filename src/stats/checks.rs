@@ -10,7 +10,7 @@ use super::expected::{
 use super::fit::{self, Rate};
 use super::observe::Observed;
 use super::replay::Replayed;
-use super::{Agents, BudgetModel, ConfigCheck, Fit, Inputs, Section, Test, Unmodelled, Verdict};
+use super::{Agents, Fit, Section, Test, Verdict};
 use crate::config::Config;
 use crate::model::{Profile, Verbosity};
 
@@ -163,13 +163,20 @@ fn rule_fit(
 }
 
 /// The dialogue's behaviour: opening length, chit-chat per round and its rules, the round limit, clarifying
-/// questions, rejection reasons, and the simulated user's patience.
+/// questions, rejection reasons, the accept rule, and the simulated user's patience.
 pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec<Fit> {
-    let d = &ctx.config.dialogue;
-    let user_sim = ctx.agents.user_is_sim();
-    let system_sim = ctx.agents.system_is_sim();
     let mut fits = Vec::new();
+    opening(ctx, o, &mut fits);
+    chit_chat(ctx, o, &mut fits);
+    clarify(ctx, o, &mut fits);
+    answers(ctx, o, replayed, &mut fits);
+    patience(ctx, o, &mut fits);
+    fits
+}
 
+/// The opening's length against the uniform draw of `dialogue.opening_exchanges`.
+fn opening(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
     let (lo, hi) = opening_range(d);
     let mut rows: Vec<(String, u64, f64)> = (lo..=hi)
         .map(|k| (k.to_string(), o.opening.get(&k).copied().unwrap_or(0), 1.0))
@@ -196,7 +203,11 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
             chi_square: chi,
         },
     });
+}
 
+/// Chit-chat per round where the rules allow one, the rules themselves, and the round limit.
+fn chit_chat(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
     let rounds: Vec<Rate> = o
         .chat_rounds
         .iter()
@@ -244,7 +255,12 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
         true,
         None,
     ));
+}
 
+/// The clarifying questions before the first recommendation, one cell per draw of the simulator.
+fn clarify(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
+    let system_sim = ctx.agents.system_is_sim();
     let clarify = vec![
         Rate {
             label: "budget asked (first chance)".into(),
@@ -282,90 +298,108 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
             (o.budget.1 + o.budget_again.1) as f64 / o.budget.0.max(1) as f64
         )),
     ));
+}
 
-    let limit = d.reject_reasons.get();
+/// Reasons per rejection and the accept rule, exactly when the offers were replayed against the catalog, else the reasons' upper bound.
+fn answers(ctx: &Context, o: &Observed, replayed: Option<&Replayed>, fits: &mut Vec<Fit>) {
     match replayed {
-        Some(r) => {
-            fits.push(rule_fit(
-                ctx,
-                "dialogue.reject_reasons",
-                "rejections judged against the catalog",
-                &format!(
-                    "a rejection names min(dialogue.reject_reasons = {limit}, true differences of the item from the \
-                     target) reasons"
-                ),
-                (r.rejections, r.reason_mismatches),
-                user_sim,
-                None,
-            ));
-            let equivalent_rate = if d.accept_equivalent {
-                d.equivalent_accept_rate
-            } else {
-                0.0
-            };
-            let cells = vec![
-                Rate {
-                    label: "target offered".into(),
-                    trials: r.target.0,
-                    successes: r.target.1,
-                    expected_rate: 1.0,
-                },
-                Rate {
-                    label: "equivalent item offered".into(),
-                    trials: r.equivalent.0,
-                    successes: r.equivalent.1,
-                    expected_rate: equivalent_rate,
-                },
-                Rate {
-                    label: "other item offered".into(),
-                    trials: r.other.0,
-                    successes: r.other.1,
-                    expected_rate: 0.0,
-                },
-            ];
-            fits.push(rates_fit(
-                ctx,
-                "dialogue.accept",
-                "accepts per offer, by whether the item fits (replayed against the catalog), vs \
-                 dialogue.equivalent_accept_rate (and accept_equivalent); the target is always taken, an item \
-                 that does not fit never"
-                    .into(),
-                cells,
-                user_sim,
-                Some(format!(
-                    "an equivalent item meets every requirement, sits in the target's category and budget, and \
-                     honours what the user said when rejecting{}",
-                    if r.skipped > 0 {
-                        format!(
-                            "; {} offers left out (item, target or profile unknown)",
-                            r.skipped
-                        )
-                    } else {
-                        String::new()
-                    }
-                )),
-            ));
-        }
-        None => {
-            let rejects: u64 = o.reject_reasons.values().sum();
-            let over: u64 = o.reject_reasons.range(limit + 1..).map(|(_, n)| n).sum();
-            let at: u64 = o.reject_reasons.get(&limit).copied().unwrap_or(0);
-            fits.push(rule_fit(
-                ctx,
-                "dialogue.reject_reasons",
-                "rejections",
-                &format!("at most dialogue.reject_reasons = {limit} reasons per rejection"),
-                (rejects, over),
-                user_sim,
-                Some(format!(
-                    "no catalog beside the data, so only the upper bound is checked: {:.1} % of rejections give \
-                     exactly {limit}; fewer means fewer true differences",
-                    100.0 * at as f64 / rejects.max(1) as f64
-                )),
-            ));
-        }
+        Some(r) => replayed_answers(ctx, r, fits),
+        None => reasons_bound(ctx, o, fits),
     }
+}
 
+/// Reasons per rejection (exactly) and accepts per kind of offer, from the replay against the catalog.
+fn replayed_answers(ctx: &Context, r: &Replayed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
+    let user_sim = ctx.agents.user_is_sim();
+    let limit = d.reject_reasons.get();
+    fits.push(rule_fit(
+        ctx,
+        "dialogue.reject_reasons",
+        "rejections judged against the catalog",
+        &format!(
+            "a rejection names min(dialogue.reject_reasons = {limit}, true differences of the item from the \
+             target) reasons"
+        ),
+        (r.rejections, r.reason_mismatches),
+        user_sim,
+        None,
+    ));
+    let equivalent_rate = if d.accept_equivalent {
+        d.equivalent_accept_rate
+    } else {
+        0.0
+    };
+    let cells = vec![
+        Rate {
+            label: "target offered".into(),
+            trials: r.target.0,
+            successes: r.target.1,
+            expected_rate: 1.0,
+        },
+        Rate {
+            label: "equivalent item offered".into(),
+            trials: r.equivalent.0,
+            successes: r.equivalent.1,
+            expected_rate: equivalent_rate,
+        },
+        Rate {
+            label: "other item offered".into(),
+            trials: r.other.0,
+            successes: r.other.1,
+            expected_rate: 0.0,
+        },
+    ];
+    fits.push(rates_fit(
+        ctx,
+        "dialogue.accept",
+        "accepts per offer, by whether the item fits (replayed against the catalog), vs \
+         dialogue.equivalent_accept_rate (and accept_equivalent); the target is always taken, an item \
+         that does not fit never"
+            .into(),
+        cells,
+        user_sim,
+        Some(format!(
+            "an equivalent item meets every requirement, sits in the target's category and budget, and \
+             honours what the user said when rejecting{}",
+            if r.skipped > 0 {
+                format!(
+                    "; {} offers left out (item, target or profile unknown)",
+                    r.skipped
+                )
+            } else {
+                String::new()
+            }
+        )),
+    ));
+}
+
+/// Without a catalog: only that no rejection names more reasons than configured.
+fn reasons_bound(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let limit = ctx.config.dialogue.reject_reasons.get();
+    let user_sim = ctx.agents.user_is_sim();
+    let rejects: u64 = o.reject_reasons.values().sum();
+    let over: u64 = o.reject_reasons.range(limit + 1..).map(|(_, n)| n).sum();
+    let at: u64 = o.reject_reasons.get(&limit).copied().unwrap_or(0);
+    fits.push(rule_fit(
+        ctx,
+        "dialogue.reject_reasons",
+        "rejections",
+        &format!("at most dialogue.reject_reasons = {limit} reasons per rejection"),
+        (rejects, over),
+        user_sim,
+        Some(format!(
+            "no catalog beside the data, so only the upper bound is checked: {:.1} % of rejections give \
+             exactly {limit}; fewer means fewer true differences",
+            100.0 * at as f64 / rejects.max(1) as f64
+        )),
+    ));
+}
+
+/// Abandonments per miss against the hazard of the configured patience.
+fn patience(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
+    let user_sim = ctx.agents.user_is_sim();
     let pmfs: Vec<Vec<f64>> = [Verbosity::Terse, Verbosity::Normal, Verbosity::Chatty]
         .iter()
         .map(|v| patience_pmf(d, *v))
@@ -404,7 +438,6 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
             }
         )),
     ));
-    fits
 }
 
 /// Simulated latency per role against the configured lognormal.
@@ -460,97 +493,4 @@ pub fn latency(ctx: &Context, o: &Observed) -> Vec<Fit> {
         }
     })
     .collect()
-}
-
-/// What the report cannot check, and what the reader should know to read it.
-pub fn notes(
-    config: &ConfigCheck,
-    unmodelled: &Unmodelled,
-    inputs: &Inputs,
-    budget: Option<&BudgetModel>,
-) -> Vec<String> {
-    let mut notes = vec![format!("Expectations come from {}.", config.source)];
-    if !config.dialogue_matches {
-        notes.push(format!(
-            "The conversations record dialogue settings {} but this config's are {}: the expectations are not the \
-             run's own settings (intended when testing against another config; otherwise pass the run's --config \
-             and --set).",
-            if config.recorded_dialogue_hashes.is_empty() {
-                "(none)".to_string()
-            } else {
-                config.recorded_dialogue_hashes.join(", ")
-            },
-            config.dialogue_hash
-        ));
-    }
-    if config.profiles_match == Some(false) {
-        notes.push(
-            "The run manifest's profiles key differs from this config's: the profiles were drawn under other \
-             profile settings or tables."
-                .into(),
-        );
-    }
-    match budget {
-        Some(b) => {
-            let bands: Vec<String> = b
-                .affordable
-                .iter()
-                .map(|(k, v)| format!("{k} {:.1} %", 100.0 * v))
-                .collect();
-            notes.push(format!(
-                "The profiles step redraws a persona whose target costs more than its income band allows, so \
-                 accepted personas lean away from low bands. The persona expectations allow for it: each band \
-                 keeps the share of target draws it can afford ({}), computed from the catalog's prices and \
-                 category weights (ignoring that the category choice also depends on the persona). This predicts \
-                 {:.2} % of draws rejected for their budget{}. Other rejections (audience, near-duplicates) are \
-                 not modelled.",
-                bands.join(", "),
-                100.0 * b.predicted_rejected_share,
-                b.recorded_rejected_share.map_or_else(
-                    || "; no manifest records the actual share".to_string(),
-                    |r| format!("; the run manifest records {:.2} %", 100.0 * r)
-                )
-            ));
-        }
-        None => notes.push(
-            "No catalog beside the data: the persona expectations are the tables' marginals, without the profiles \
-             step's budget rejections (which make low income bands, students and children a little rarer than the \
-             tables say)."
-                .into(),
-        ),
-    }
-    if !unmodelled.rejected_draws.is_empty() {
-        let total: u64 = unmodelled.rejected_draws.values().sum();
-        let parts: Vec<String> = unmodelled
-            .rejected_draws
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        notes.push(format!(
-            "The profiles step rejected {total} draws before accepting ({}).",
-            parts.join(", ")
-        ));
-    }
-    if inputs.unparsed_conversations > 0 {
-        notes.push(format!(
-            "{} conversations do not follow the manager's turn structure and are left out of the opening, \
-             chit-chat and clarify fits.",
-            inputs.unparsed_conversations
-        ));
-    }
-    notes.push(
-        "No expectation is derived for: outcomes, rounds and turns (they depend on the catalog and the \
-         recommender's hits); dialogue.system_slip (an overlooked preference leaves no mark in the turns); \
-         dialogue.code_mix_rate (turns do not record whether they mixed languages); the target's category \
-         (its weights, items^profiles.category_weight_exponent, are bent by the plausibility rules). These are \
-         reported as observed only."
-            .into(),
-    );
-    notes.push(
-        "Each fit is judged alone at the stated level: with about twenty fits at 0.01, data that matches the \
-         config still fails one fit in about one run of five. Judge a failure by its effect size (TVD, rate \
-         difference, D) as well as its p-value."
-            .into(),
-    );
-    notes
 }

@@ -7,6 +7,7 @@ mod checks;
 pub mod distribution;
 pub mod expected;
 pub mod fit;
+mod notes;
 mod observe;
 mod render;
 mod replay;
@@ -331,28 +332,7 @@ pub fn stats_with(
         .as_deref()
         .map(crate::catalog::Index::open)
         .transpose()?;
-    let memory = match &index {
-        Some(index) => {
-            let labels =
-                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
-            Some(crate::catalog::MemoryCatalog::load(index, &labels)?)
-        }
-        None => None,
-    };
-    let mut replay = memory
-        .as_ref()
-        .map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
-    let mut observed = observe::Observed::default();
-    sources.for_each_conversation(|c| {
-        let profile = profiles.get(&c.profile_id);
-        observed.add(&c, profile.map(|p| p.persona.verbosity), &config.dialogue);
-        if let Some(r) = replay.as_mut() {
-            r.add(&c, profile);
-        }
-        Ok(())
-    })?;
-    observed.finish();
-    let replayed = replay.map(|r| r.counts);
+    let (observed, replayed) = read(config, sources, &profiles, index.as_ref())?;
     let used: Vec<&Profile> = observed
         .profile_ids
         .iter()
@@ -364,25 +344,7 @@ pub fn stats_with(
         .filter(|p| p.persona.income_band.is_some())
         .collect();
     let manifest = read_manifest(sources.manifest.as_deref())?;
-    let affordable = match &index {
-        Some(index) => {
-            let exponent = config.profiles.category_weight_exponent;
-            let targets = crate::profiles::targets::Targets::from_index(
-                index,
-                &tables.audience_rules,
-                exponent,
-            )?;
-            Some(expected::affordability(&targets, &tables, exponent))
-        }
-        None => None,
-    };
-    let model =
-        expected::PersonaModel::with_affordability(&tables, affordable.clone().unwrap_or_default());
-    let budget_model = affordable.map(|affordable| BudgetModel {
-        affordable,
-        predicted_rejected_share: model.rejected_share(),
-        recorded_rejected_share: recorded_budget_share(&manifest),
-    });
+    let (model, budget_model) = persona_model(config, &tables, index.as_ref(), &manifest)?;
     let agents = Agents {
         user: observed.user_agents.iter().cloned().collect(),
         system: observed.system_agents.iter().cloned().collect(),
@@ -396,18 +358,7 @@ pub fn stats_with(
     let mut fits = checks::persona(&ctx, &model, &drawn);
     fits.extend(checks::dialogue(&ctx, &observed, replayed.as_ref()));
     fits.extend(checks::latency(&ctx, &observed));
-    let mut summary = Summary::default();
-    for f in &fits {
-        match f.verdict {
-            Verdict::Pass => summary.passed += 1,
-            Verdict::Fail => {
-                summary.failed += 1;
-                summary.failures.push(f.name.clone());
-            }
-            Verdict::NotApplicable => summary.not_applicable += 1,
-            Verdict::NoData => summary.no_data += 1,
-        }
-    }
+    let summary = summarize(&fits);
     let dialogue_hash = crate::generate::dialogue_hash(config)?;
     let recorded: Vec<String> = observed.config_hashes.iter().cloned().collect();
     let config_check = ConfigCheck {
@@ -437,7 +388,7 @@ pub fn stats_with(
         imported_profiles: (used.len() - drawn.len()) as u64,
         unparsed_conversations: observed.unparsed,
     };
-    let notes = checks::notes(&config_check, &unmodelled, &inputs, budget_model.as_ref());
+    let notes = notes::notes(&config_check, &unmodelled, &inputs, budget_model.as_ref());
     Ok(StatsReport {
         musegen: env!("CARGO_PKG_VERSION").to_string(),
         alpha: options.alpha,
@@ -450,6 +401,83 @@ pub fn stats_with(
         unmodelled,
         notes,
     })
+}
+
+/// Read every conversation once: the counts, and (with a catalog) the replay of every offer.
+fn read(
+    config: &Config,
+    sources: &Sources,
+    profiles: &std::collections::HashMap<String, Profile>,
+    index: Option<&crate::catalog::Index>,
+) -> Result<(observe::Observed, Option<replay::Replayed>)> {
+    let memory = match index {
+        Some(index) => {
+            let labels =
+                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
+            Some(crate::catalog::MemoryCatalog::load(index, &labels)?)
+        }
+        None => None,
+    };
+    let mut replay = memory
+        .as_ref()
+        .map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
+    let mut observed = observe::Observed::default();
+    sources.for_each_conversation(|c| {
+        let profile = profiles.get(&c.profile_id);
+        observed.add(&c, profile.map(|p| p.persona.verbosity), &config.dialogue);
+        if let Some(r) = replay.as_mut() {
+            r.add(&c, profile);
+        }
+        Ok(())
+    })?;
+    observed.finish();
+    Ok((observed, replay.map(|r| r.counts)))
+}
+
+/// The persona expectations: the tables' marginals, allowing for the budget redraws when the catalog is known.
+fn persona_model<'a>(
+    config: &Config,
+    tables: &'a Tables,
+    index: Option<&crate::catalog::Index>,
+    manifest: &Option<serde_json::Value>,
+) -> Result<(expected::PersonaModel<'a>, Option<BudgetModel>)> {
+    let affordable = match index {
+        Some(index) => {
+            let exponent = config.profiles.category_weight_exponent;
+            let targets = crate::profiles::targets::Targets::from_index(
+                index,
+                &tables.audience_rules,
+                exponent,
+            )?;
+            Some(expected::affordability(&targets, tables, exponent))
+        }
+        None => None,
+    };
+    let model =
+        expected::PersonaModel::with_affordability(tables, affordable.clone().unwrap_or_default());
+    let budget = affordable.map(|affordable| BudgetModel {
+        affordable,
+        predicted_rejected_share: model.rejected_share(),
+        recorded_rejected_share: recorded_budget_share(manifest),
+    });
+    Ok((model, budget))
+}
+
+/// Count the verdicts.
+fn summarize(fits: &[Fit]) -> Summary {
+    let mut summary = Summary::default();
+    for f in fits {
+        match f.verdict {
+            Verdict::Pass => summary.passed += 1,
+            Verdict::Fail => {
+                summary.failed += 1;
+                summary.failures.push(f.name.clone());
+            }
+            Verdict::NotApplicable => summary.not_applicable += 1,
+            Verdict::NoData => summary.no_data += 1,
+        }
+    }
+    summary
 }
 
 /// The run manifest as loose JSON (its shape may grow; only a few keys are read).
