@@ -93,6 +93,24 @@ fn stats_of_a_seeded_sim_run_pass_against_its_own_config() {
     // Deterministic: a second run of stats writes the same report.
     let again = stats_json(d, &sets);
     assert_eq!(again, report);
+    // The library entry point `musegen run` can call gives the same report.
+    let loaded = musegen::config::load(
+        Some(&repo("examples/quickstart.toml")),
+        &[
+            "dialogue.sessions=3000".into(),
+            "profiles.count=3000".into(),
+        ],
+    )
+    .unwrap();
+    let sources = musegen::stats::sources(None, d).unwrap();
+    let direct = musegen::stats::stats(&loaded.config, &sources).unwrap();
+    assert_eq!(direct.fits.len(), report["fits"].as_array().unwrap().len());
+    // (Both through JSON text, so float parsing treats them alike.)
+    let text = serde_json::to_string(&direct.fits).unwrap();
+    let direct_fits: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(direct_fits, report["fits"], "same figures");
+    let [json, md] = musegen::stats::write(&direct, &d.join("api")).unwrap();
+    assert!(json.is_file() && md.is_file());
     // The plain summary names the files.
     let mut plain = vec!["stats", "--config", config.as_str()];
     plain.extend_from_slice(&sets);
