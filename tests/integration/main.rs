@@ -16,4 +16,5 @@ mod profiles;
 mod review;
 mod run;
 mod scenario_writer;
+mod stats;
 mod util;
