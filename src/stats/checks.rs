@@ -263,15 +263,9 @@ fn clarify(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
     let system_sim = ctx.agents.system_is_sim();
     let clarify = vec![
         Rate {
-            label: "budget asked (first chance)".into(),
+            label: "budget asked".into(),
             trials: o.budget.0,
             successes: o.budget.1,
-            expected_rate: d.clarify,
-        },
-        Rate {
-            label: "budget asked after a preference question".into(),
-            trials: o.budget_again.0,
-            successes: o.budget_again.1,
             expected_rate: d.clarify,
         },
         Rate {
@@ -287,16 +281,12 @@ fn clarify(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
         "budget and preference questions before the first recommendation vs dialogue.clarify".into(),
         clarify,
         system_sim,
-        Some(format!(
-            "each cell is one draw of the simulator: the budget question (where no budget was heard), the \
-             preference question, and — when the preference question came first — the budget question again on \
-             the next attempt; so the share of conversations asked about the budget is c + (1−c)·c² = {:.3}, not \
-             c = {} (observed {:.3}). The category question is asked whenever the category is unknown (no \
-             setting) and is reported apart",
-            d.clarify + (1.0 - d.clarify) * d.clarify * d.clarify,
-            d.clarify,
-            (o.budget.1 + o.budget_again.1) as f64 / o.budget.0.max(1) as f64
-        )),
+        Some(
+            "each cell is one draw of the simulator, made once per conversation: the budget question (where no \
+             budget was heard) and the preference question. The category question is asked whenever the category \
+             is unknown (no setting) and is reported apart"
+                .into(),
+        ),
     ));
 }
 

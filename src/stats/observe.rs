@@ -63,12 +63,8 @@ pub struct Observed {
     pub first_attempts: u64,
     /// Of those, asked for the category first.
     pub asked_category: u64,
-    /// Eligible for the budget question at its first chance (no budget heard yet), and asked it then (before any
-    /// preference question).
+    /// Eligible for the budget question (no budget heard before the first attempt), and asked it.
     pub budget: (u64, u64),
-    /// The budget's second chance: the preference question came first with the budget not asked, and the budget
-    /// was asked after it.
-    pub budget_again: (u64, u64),
     /// Eligible for the preference question, and asked it.
     pub preference: (u64, u64),
     /// Rejections per number of reasons given.
@@ -207,18 +203,10 @@ impl Observed {
             let heard = c.turns[..start.min(c.turns.len())]
                 .iter()
                 .any(|t| t.role == Role::User && t.slots.iter().any(|s| s.attribute == "budget"));
-            let at = |topic: &str| topics.iter().position(|t| t == topic);
-            let (budget, preference) = (at("budget"), at("preference"));
             if !heard {
-                // The simulator draws the budget question, then the preference question; when the preference
-                // question is asked and the budget's was not, the next attempt draws the budget question again.
-                let first_chance = budget.is_some_and(|b| preference.is_none_or(|p| b < p));
+                // The simulator draws the budget question once (where no budget was heard).
                 self.budget.0 += 1;
-                self.budget.1 += u64::from(first_chance);
-                if let Some(p) = preference.filter(|_| !first_chance) {
-                    self.budget_again.0 += 1;
-                    self.budget_again.1 += u64::from(budget.is_some_and(|b| b > p));
-                }
+                self.budget.1 += u64::from(asked("budget"));
             }
             self.preference.0 += 1;
             self.preference.1 += u64::from(asked("preference"));
@@ -376,7 +364,6 @@ mod tests {
         );
         assert_eq!((o.first_attempts, o.asked_category), (1, 1));
         assert_eq!(o.budget, (1, 1));
-        assert_eq!(o.budget_again, (0, 0));
         assert_eq!(o.preference, (1, 0));
         assert_eq!(o.reject_reasons.get(&1), Some(&1));
         assert_eq!(o.misses.get(&(1, 1)), Some(&(1, 0)));
