@@ -169,6 +169,9 @@ pub struct Manifest {
     /// The review step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::review::ReviewReport>,
+    /// Observed against configured distributions (`stats.json`, `stats.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<crate::stats::Summary>,
     /// The exports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<crate::export::ExportReport>,
@@ -220,6 +223,7 @@ pub fn run(
         profiles: None,
         generate: None,
         review: None,
+        stats: None,
         export: None,
     };
     if dry_run {
@@ -263,6 +267,9 @@ pub fn run(
     write_manifest(&manifest_path, &manifest)?;
     manifest.review = Some(crate::review::review(config, &review_paths(dir), quiet)?);
     write_manifest(&manifest_path, &manifest)?;
+    let stats = crate::stats::stats(config, &crate::stats::sources(None, dir)?)?;
+    crate::stats::write(&stats, dir)?;
+    manifest.stats = Some(stats.summary);
     let sources = crate::export::Sources::resolve(None, dir)?;
     manifest.export = Some(crate::export::export_all(config, &sources, dir)?);
     write_manifest(&manifest_path, &manifest)?;

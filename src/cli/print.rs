@@ -64,6 +64,16 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
     if let Some(r) = &m.review {
         review(r, &crate::pipeline::review_paths(dir), false)?;
     }
+    if let Some(s) = &m.stats {
+        println!(
+            "stats     {} pass, {} fail, {} not applicable, {} without data (observed vs configured) -> {}",
+            s.passed,
+            s.failed,
+            s.not_applicable,
+            s.no_data,
+            dir.join("stats.md").display()
+        );
+    }
     if let Some(e) = &m.export {
         exports(e, dir, false)?;
     }

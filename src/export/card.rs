@@ -205,7 +205,8 @@ pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf
         }
     }
     y.push_str("---\n\n");
-    y.push_str(&body(config, &report, &manifest, &configs));
+    let stats = json_file(&run_dir.join("stats.json"))?;
+    y.push_str(&body(config, &report, &manifest, &stats, &configs));
     let path = dir.join(layout::CARD);
     let mut file = AtomicFile::create(&path)?;
     std::io::Write::write_all(&mut file, y.as_bytes()).map_err(|e| Error::write(&path, e))?;
@@ -219,7 +220,13 @@ fn yaml_string(s: &str) -> String {
 }
 
 /// The card's Markdown body.
-fn body(config: &Config, report: &Value, manifest: &Value, configs: &[CardConfig]) -> String {
+fn body(
+    config: &Config,
+    report: &Value,
+    manifest: &Value,
+    stats: &Value,
+    configs: &[CardConfig],
+) -> String {
     let d = &report["dataset"];
     let pct = |v: &Value| {
         v.as_f64()
@@ -345,6 +352,18 @@ fn body(config: &Config, report: &Value, manifest: &Value, configs: &[CardConfig
     ];
     for (k, v) in rows {
         let _ = writeln!(s, "| {k} | {v} |");
+    }
+    if let Some(summary) = stats["summary"].as_object() {
+        let n = |k: &str| summary.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let _ = writeln!(
+            s,
+            "\nObserved against configured distributions (`musegen stats`, `stats.md`): {} fits pass, {} fail, {} not \
+             applicable, at alpha {}.",
+            n("passed"),
+            n("failed"),
+            n("not_applicable"),
+            stats["alpha"].as_f64().unwrap_or(0.01)
+        );
     }
     if let Some(outcomes) = d["outcomes"].as_object() {
         let list: Vec<String> = outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();

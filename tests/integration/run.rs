@@ -62,6 +62,9 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     let pairs = jsonl(&d.join("out/dpo/trl_train.jsonl")).len();
     assert!(pairs > 100, "{pairs} preference pairs");
     assert_eq!(manifest["export"]["sft"]["conversations"], kept);
+    // ... and with the observed-against-configured fits, which the sim data passes.
+    assert_eq!(manifest["stats"]["failed"], 0, "{}", manifest["stats"]);
+    assert!(manifest["stats"]["passed"].as_u64().unwrap() >= 20);
     assert!(
         std::fs::read_to_string(d.join("out/README.md"))
             .unwrap()
@@ -123,7 +126,9 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "report.md",
             "reviews.jsonl",
             "reviews.manifest.json",
-            "sft"
+            "sft",
+            "stats.json",
+            "stats.md"
         ],
         "stray temporary files"
     );
