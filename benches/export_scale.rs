@@ -6,14 +6,11 @@
 
 mod common;
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use musegen::config::Config;
 use musegen::export::{self, ChatFormat, DpoOptions, SftOptions, Sources};
-use musegen::generate::{self, GeneratePaths};
-use musegen::{pipeline, profiles};
 
 const CHILD: &str = "MUSEGEN_BENCH_EXPORT";
 
@@ -64,14 +61,6 @@ fn child(spec: &str) {
     );
 }
 
-fn prefix(all: &Path, n: usize, to: &Path) {
-    let reader = std::io::BufReader::new(std::fs::File::open(all).unwrap());
-    let mut w = std::io::BufWriter::new(std::fs::File::create(to).unwrap());
-    for line in reader.lines().take(n) {
-        writeln!(w, "{}", line.unwrap()).unwrap();
-    }
-}
-
 fn main() {
     if let Ok(spec) = std::env::var(CHILD) {
         return child(&spec);
@@ -83,25 +72,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let all = dir.join("all.jsonl");
     if !all.exists() {
-        let mut config = config();
-        config.dialogue.sessions = sessions;
-        pipeline::build_sample_catalog(&config, &dir.join("catalog.db"), None, true).unwrap();
-        profiles::generate(
-            &config,
-            &dir.join("catalog.db"),
-            &dir.join("profiles.jsonl"),
-            sessions,
-            true,
-            false,
-        )
-        .unwrap();
-        let paths = GeneratePaths {
-            profiles: dir.join("profiles.jsonl"),
-            catalog: dir.join("catalog.db"),
-            out: all.clone(),
-            failures: dir.join("failures.jsonl"),
-        };
-        generate::generate(&config, &paths, false, true).unwrap();
+        common::generate_run(&config(), &dir, sessions, sessions, &all);
     }
     println!(
         "export | conversations | rows (per format) | seconds | conversations per second | peak RSS MiB"
@@ -109,7 +80,7 @@ fn main() {
     for n in [sessions / 10, sessions] {
         let run = dir.join(format!("run-{n}"));
         std::fs::create_dir_all(&run).unwrap();
-        prefix(&all, n, &run.join("conversations.jsonl"));
+        common::prefix(&all, n, &run.join("conversations.jsonl"));
         for name in ["catalog.db", "profiles.jsonl"] {
             let _ = std::fs::remove_file(run.join(name));
             std::fs::hard_link(dir.join(name), run.join(name)).unwrap();

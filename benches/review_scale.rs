@@ -6,14 +6,11 @@
 
 mod common;
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use musegen::config::Config;
-use musegen::generate::{self, GeneratePaths};
 use musegen::review::{self, ReviewPaths};
-use musegen::{pipeline, profiles};
 
 const CHILD: &str = "MUSEGEN_BENCH_REVIEW_INPUT";
 
@@ -58,14 +55,6 @@ fn child(input: &str) {
     );
 }
 
-fn prefix(all: &Path, n: usize, to: &Path) {
-    let reader = std::io::BufReader::new(std::fs::File::open(all).unwrap());
-    let mut w = std::io::BufWriter::new(std::fs::File::create(to).unwrap());
-    for line in reader.lines().take(n) {
-        writeln!(w, "{}", line.unwrap()).unwrap();
-    }
-}
-
 fn main() {
     if let Ok(input) = std::env::var(CHILD) {
         return child(&input);
@@ -78,26 +67,14 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let all = dir.join("conversations.jsonl");
     if !all.exists() {
-        let mut config = config();
-        config.dialogue.sessions = sessions;
-        let catalog = dir.join("catalog.db");
-        let profiles_path = dir.join("profiles.jsonl");
-        pipeline::build_sample_catalog(&config, &catalog, None, true).unwrap();
-        profiles::generate(&config, &catalog, &profiles_path, count, true, false).unwrap();
-        let paths = GeneratePaths {
-            profiles: profiles_path,
-            catalog,
-            out: all.clone(),
-            failures: dir.join("failures.jsonl"),
-        };
-        generate::generate(&config, &paths, false, true).unwrap();
+        common::generate_run(&config(), &dir, count, sessions, &all);
     }
     println!(
         "conversations | seconds | per second | µs per conversation | peak RSS MiB | kept | exact dup | near dup | self-BLEU"
     );
     for n in [sessions / 10, sessions * 3 / 10, sessions] {
         let input = dir.join(format!("sample-{n}.jsonl"));
-        prefix(&all, n, &input);
+        common::prefix(&all, n, &input);
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .env(CHILD, &input)
             .output()

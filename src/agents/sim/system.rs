@@ -229,24 +229,32 @@ impl<'a> SimSystem<'a> {
             let text = self.speak("close_abandon", &self.context())?;
             return Ok(self.turn(Action::Close, text, Vec::new()));
         };
+        let turn = self.phrase_recommendation(best, first, query)?;
         self.shown.push(best);
-        let item = self.cat.item(best);
+        Ok(turn)
+    }
+
+    /// The recommendation turn of catalog item `pick` (the first of the conversation, or another one), phrased with
+    /// what the user asked for that it has, showing its picture.
+    fn phrase_recommendation(&mut self, pick: u32, first: bool, query: String) -> Result<Turn> {
+        let item = self.cat.item(pick);
         let mut ctx = self.context();
         ctx.title = item.title.clone();
         ctx.price = item
             .price
             .map(money)
             .unwrap_or_else(|| "a fair price".into());
-        ctx.highlights = self.highlights(best);
+        ctx.highlights = self.highlights(pick);
         let act = if first {
             "recommend"
         } else {
             "recommend_again"
         };
         let images: Vec<String> = item.image.clone().into_iter().collect();
+        let id = item.id.clone();
         let text = self.speak_showing(act, &ctx, &images)?;
         let mut turn = self.turn(Action::Recommend, text, Vec::new());
-        turn.items = vec![item.id.clone()];
+        turn.items = vec![id];
         turn.images = images;
         turn.query = Some(query);
         Ok(turn)

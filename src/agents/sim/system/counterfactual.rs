@@ -97,27 +97,8 @@ impl SimSystem<'_> {
             return Ok(None);
         };
         let first = self.shown.is_empty();
-        let item = self.cat.item(pick);
-        let mut ctx = self.context();
-        ctx.title = item.title.clone();
-        ctx.price = item
-            .price
-            .map(super::money)
-            .unwrap_or_else(|| "a fair price".into());
-        ctx.highlights = self.highlights(pick);
-        let act = if first {
-            "recommend"
-        } else {
-            "recommend_again"
-        };
-        let images: Vec<String> = item.image.clone().into_iter().collect();
-        let id = item.id.clone();
-        let text = self.speak_showing(act, &ctx, &images)?;
         let query = self.query();
-        let mut turn = self.turn(Action::Recommend, text, Vec::new());
-        turn.items = vec![id];
-        turn.images = images;
-        turn.query = Some(query);
+        let turn = self.phrase_recommendation(pick, first, query)?;
         Ok(Some(turn))
     }
 
