@@ -19,6 +19,9 @@ pub enum ExportCommand {
         #[arg(long = "in", value_name = "PATH")]
         input: Option<PathBuf>,
     },
+    /// The analytics exports: turns, tables, star (and snowflake), storybot, analytics.
+    #[command(flatten)]
+    Analytics(super::analytics::AnalyticsCommand),
 }
 
 /// `musegen export …`.
@@ -44,5 +47,6 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             )?;
             print::sft(&report, g.json)
         }
+        ExportCommand::Analytics(command) => super::analytics::run(g, command),
     }
 }

@@ -1,5 +1,6 @@
 //! The TOML config: every modelling assumption with its documented default, loading with file:line errors, `--set` overrides and the JSON Schema.
 
+mod analytics;
 mod load;
 mod roles;
 
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use analytics::{AnalyticsConfig, Date};
 pub use load::{LoadedConfig, apply_override, load, suggest};
 pub use roles::{AgentKind, BackendKind, Decider, RoleConfig, RoleName, RolesConfig};
 
@@ -67,6 +69,8 @@ pub struct ExportConfig {
     pub split: [f64; 3],
     /// Start every training sample with the system prompt of `prompts/export/sft.toml`.
     pub system_prompt: bool,
+    /// The analytics exports: turn log, flat tables, star and snowflake schemas, StoryBot.
+    pub analytics: AnalyticsConfig,
 }
 
 impl Default for ExportConfig {
@@ -74,6 +78,7 @@ impl Default for ExportConfig {
         ExportConfig {
             split: [0.9, 0.05, 0.05],
             system_prompt: true,
+            analytics: AnalyticsConfig::default(),
         }
     }
 }
@@ -395,6 +400,7 @@ impl Config {
                 "holds three shares (train, validation, test), each >= 0, not all 0",
             );
         }
+        self.export.analytics.validate()?;
         for role in RoleName::ALL {
             let r = self.roles.get(role);
             let dialogue_role = matches!(role, RoleName::UserAgent | RoleName::SystemAgent);
