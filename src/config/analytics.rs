@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(d.to_string(), "2026-01-05");
         assert_eq!(d.weekday(), 0, "2026-01-05 is a Monday");
         assert_eq!(Date::parse("2024-02-29").unwrap().weekday(), 3);
-        for days in [-1_000_000, -1, 0, 59, 60, 10_957, 20_000, Date::MAX_DAYS] {
+        for days in [-700_000, -1, 0, 59, 60, 10_957, 20_000, Date::MAX_DAYS] {
             let date = Date { days };
             let (y, m, dd) = date.civil();
             assert_eq!(Date::from_civil(y, m, dd), Some(date), "{days}");

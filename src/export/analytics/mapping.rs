@@ -43,8 +43,8 @@ pub enum Source {
     Column(usize),
     /// The same text on every row.
     Constant(String),
-    /// A MiniJinja expression over the source columns (the indices it reads).
-    Expr(String, Vec<usize>),
+    /// A MiniJinja expression over the source columns.
+    Expr(String),
 }
 
 /// One output column.
@@ -129,6 +129,69 @@ fn unknown_column(word: &str, table: &str, columns: &[&str]) -> String {
     format!("no source column `{word}` in the {table} table{hint}")
 }
 
+/// The names an expression reads as variables: identifiers outside string literals that are not keywords, not
+/// attributes (`.name`), filters (`| name`), tests (`is name`) or keyword arguments (`name=`). MiniJinja's own
+/// `undeclared_variables` misses names inside subscripts and slices, so the two are combined.
+fn names_read(expr: &str) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "and", "or", "not", "if", "else", "in", "is", "true", "false", "none", "True", "False",
+        "None",
+    ];
+    let chars: Vec<char> = expr.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut previous = String::new();
+    let mut before_previous = String::new();
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' || c == '\'' {
+            let quote = c;
+            i += 1;
+            while i < chars.len() && chars[i] != quote {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+            before_previous = std::mem::replace(&mut previous, "\"\"".into());
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let mut j = i;
+            while j < chars.len() && chars[j].is_whitespace() {
+                j += 1;
+            }
+            let kwarg = chars.get(j) == Some(&'=') && chars.get(j + 1) != Some(&'=');
+            let after_is = previous == "is" || (previous == "not" && before_previous == "is");
+            let skip = KEYWORDS.contains(&word.as_str())
+                || previous == "."
+                || previous == "|"
+                || after_is
+                || kwarg;
+            if !skip {
+                out.push(word.clone());
+            }
+            before_previous = std::mem::replace(&mut previous, word);
+            continue;
+        }
+        if c.is_ascii_digit() {
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+            before_previous = std::mem::replace(&mut previous, "0".into());
+            continue;
+        }
+        if !c.is_whitespace() {
+            before_previous = std::mem::replace(&mut previous, c.to_string());
+        }
+        i += 1;
+    }
+    out
+}
+
 fn check_entry(
     path: &Path,
     text: &str,
@@ -204,24 +267,19 @@ fn check_entry(
         .compile_expression(&source)
         .map_err(|e| err(line, "expr", format!("`{source}` does not compile: {e}")))?;
     let globals: Vec<&str> = env.globals().map(|(k, _)| k).collect();
-    let mut used: Vec<String> = compiled
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| !globals.contains(&v.as_str()))
-        .collect();
+    let mut used: Vec<String> = compiled.undeclared_variables(false).into_iter().collect();
+    used.extend(names_read(&source));
     used.sort();
-    let reads = used
+    used.dedup();
+    if let Some(unknown) = used
         .iter()
-        .map(|v| {
-            columns
-                .iter()
-                .position(|c| c == v)
-                .ok_or_else(|| err(line, "expr", unknown_column(v, table, columns)))
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .find(|v| !columns.contains(&v.as_str()) && !globals.contains(&v.as_str()))
+    {
+        return Err(err(line, "expr", unknown_column(unknown, table, columns)));
+    }
     Ok(Entry {
         name,
-        source: Source::Expr(source, reads),
+        source: Source::Expr(source),
         line,
         field: "expr",
     })
@@ -248,7 +306,7 @@ impl<'env> Compiled<'env> {
         let exprs = entries
             .iter()
             .map(|e| match &e.source {
-                Source::Expr(text, _) => env.compile_expression(text).map(Some).map_err(|x| {
+                Source::Expr(text) => env.compile_expression(text).map(Some).map_err(|x| {
                     Error::input(&mapping.path, Some(e.line), Some("expr"), x.to_string())
                 }),
                 _ => Ok(None),
@@ -278,15 +336,12 @@ impl<'env> Compiled<'env> {
                     Ok(row.get(*i).map(super::rows::cell).unwrap_or_default())
                 }
                 (Source::Constant(c), _) => Ok(c.clone()),
-                (Source::Expr(_, reads), Some(expr)) => {
-                    let ctx: serde_json::Map<String, Value> = reads
+                (Source::Expr(_), Some(expr)) => {
+                    let ctx: serde_json::Map<String, Value> = self
+                        .columns
                         .iter()
-                        .map(|i| {
-                            (
-                                self.columns[*i].to_string(),
-                                row.get(*i).cloned().unwrap_or(Value::Null),
-                            )
-                        })
+                        .zip(row)
+                        .map(|(name, v)| (name.to_string(), v.clone()))
                         .collect();
                     expr.eval(minijinja::Value::from(minijinja::value::Serde(&ctx)))
                         .map(|v| expr_cell(&v))
@@ -302,7 +357,7 @@ impl<'env> Compiled<'env> {
                             )
                         })
                 }
-                (Source::Expr(..), None) => Ok(String::new()),
+                (Source::Expr(_), None) => Ok(String::new()),
             })
             .collect()
     }
@@ -313,6 +368,7 @@ impl<'env> Compiled<'env> {
 fn expr_cell(v: &minijinja::Value) -> String {
     match v.kind() {
         ValueKind::Undefined | ValueKind::None => String::new(),
+        ValueKind::Bool => v.is_true().to_string(),
         ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
             serde_json::to_string(v).unwrap_or_default()
         }
@@ -351,6 +407,17 @@ mod tests {
             serde_json::json!(7),
         ];
         assert_eq!(c.render(&row, "c1").unwrap(), ["c1", "web", "true", "3"]);
+    }
+
+    #[test]
+    fn names_read_skips_filters_tests_attributes_strings_and_keywords() {
+        assert_eq!(
+            names_read(
+                "started_at[11:13] | int + x.y - 'a b' ~ \"c\" if turns is not defined else round(z, precision=2)"
+            ),
+            ["started_at", "x", "turns", "round", "z"]
+        );
+        assert_eq!(names_read("1.5e3 and none or True"), Vec::<String>::new());
     }
 
     #[test]
