@@ -246,8 +246,10 @@ mod tests {
         let err = c.validate().unwrap_err().to_string();
         assert!(err.contains("export.analytics.hour_weights"), "{err}");
         assert!(err.contains("24"), "{err}");
-        let mut c = AnalyticsConfig::default();
-        c.weekday_weights = vec![0.0; 7];
+        let c = AnalyticsConfig {
+            weekday_weights: vec![0.0; 7],
+            ..AnalyticsConfig::default()
+        };
         assert!(
             c.validate()
                 .unwrap_err()
@@ -258,9 +260,11 @@ mod tests {
         c.hour_weights[3] = -1.0;
         assert!(c.validate().is_err());
         // A one-day span on a Sunday with Sunday weight 0.
-        let mut c = AnalyticsConfig::default();
-        c.start_date = Date::parse("2026-01-11").unwrap();
-        c.days = NonZeroU32::MIN;
+        let mut c = AnalyticsConfig {
+            start_date: Date::parse("2026-01-11").unwrap(),
+            days: NonZeroU32::MIN,
+            ..AnalyticsConfig::default()
+        };
         c.weekday_weights[6] = 0.0;
         assert!(c.validate().unwrap_err().to_string().contains("span"));
     }

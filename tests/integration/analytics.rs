@@ -721,7 +721,10 @@ fn a_bad_mapping_exits_2_and_writes_nothing() {
 
 /// Foreign keys of a `schema.sql`: (table, column, referenced table, referenced column), and the tables in
 /// creation order.
-fn foreign_keys(schema: &str) -> (Vec<String>, Vec<(String, String, String, String)>) {
+/// A foreign key: (table, column, referenced table, referenced column).
+type ForeignKey = (String, String, String, String);
+
+fn foreign_keys(schema: &str) -> (Vec<String>, Vec<ForeignKey>) {
     let mut tables = Vec::new();
     let mut keys = Vec::new();
     for line in schema.lines() {

@@ -128,11 +128,14 @@ mod tests {
 
     #[test]
     fn sessions_follow_the_weights_and_stay_in_the_span() {
-        let mut cfg = AnalyticsConfig::default();
-        cfg.hour_weights = vec![0.0; 24];
-        cfg.hour_weights[9] = 1.0;
-        cfg.hour_weights[20] = 3.0;
-        cfg.weekday_weights = vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0];
+        let mut hour_weights = vec![0.0; 24];
+        hour_weights[9] = 1.0;
+        hour_weights[20] = 3.0;
+        let cfg = AnalyticsConfig {
+            hour_weights,
+            weekday_weights: vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+            ..AnalyticsConfig::default()
+        };
         let clock = Clock::new(&cfg).unwrap();
         let first = cfg.start_date.days * DAY_MS;
         let end = first + i64::from(cfg.days.get()) * DAY_MS;
