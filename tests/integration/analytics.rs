@@ -1009,3 +1009,98 @@ fn storybot_export_reads_back_through_the_importer() {
         }
     }
 }
+
+#[test]
+fn without_catalog_or_profiles_items_and_users_keep_their_ids_and_keys_still_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(run().join("kept.jsonl"), d.join("conversations.jsonl")).unwrap();
+    ok(d, &["export", "analytics"]);
+    let (h, items) = csv_file(&d.join("star/dim_item.csv"));
+    assert!(!items.is_empty());
+    for r in &items {
+        assert!(!r[column(&h, "item_id")].is_empty());
+        assert_eq!(r[column(&h, "title")], "");
+        assert_eq!(r[column(&h, "category_key")], "");
+    }
+    let (h, users) = csv_file(&d.join("snowflake/dim_user.csv"));
+    assert_eq!(users.len(), 200);
+    assert!(
+        users
+            .iter()
+            .all(|r| r[column(&h, "location_key")].is_empty())
+    );
+    for family in ["star", "snowflake"] {
+        check_foreign_keys(&d.join(family));
+        load_sqlite(&d.join(family));
+    }
+    let (h, chats) = csv_file(&d.join("analytics/chats.csv"));
+    assert!(
+        chats
+            .iter()
+            .all(|r| r[column(&h, "kept")].is_empty() && r[column(&h, "gender")].is_empty())
+    );
+    // Conversations imported from elsewhere (no profile, no target) export too.
+    let back = d.join("back");
+    ok(
+        d,
+        &[
+            "review",
+            "--in",
+            d.join("storybot/conversations.json").to_str().unwrap(),
+            "--from",
+            "storybot",
+            "--out",
+            back.to_str().unwrap(),
+        ],
+    );
+    let imported = back.join("imported.jsonl");
+    let out = d.join("again");
+    ok(
+        d,
+        &[
+            "export",
+            "analytics",
+            "--in",
+            imported.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    check_foreign_keys(&out.join("star"));
+    let log = jsonl(&out.join("analytics/turns.jsonl"));
+    assert_eq!(log.len(), total_turns());
+    assert!(
+        log.iter()
+            .all(|l| l["user_id"].is_null() && l["target_item_id"].is_null())
+    );
+}
+
+#[test]
+fn a_broken_or_repeated_conversation_is_an_input_error_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(run().join("kept.jsonl")).unwrap();
+    let first = text.lines().next().unwrap();
+    let second = text.lines().nth(1).unwrap();
+    for (body, want) in [
+        (format!("{first}\n{{\"id\": 3}}\n"), "conversations.jsonl:2"),
+        (
+            format!("{first}\n{second}\n{first}\n"),
+            "conversations.jsonl:3: field `id`",
+        ),
+    ] {
+        std::fs::write(d.join("conversations.jsonl"), body).unwrap();
+        for command in ["analytics", "turns", "tables", "star", "storybot"] {
+            let out = musegen(d, &["export", command]);
+            assert_eq!(out.code, 2, "{command}: {}", out.stderr);
+            assert!(out.stderr.contains(want), "{command}: {}", out.stderr);
+            assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+        }
+        for family in ["analytics", "star", "snowflake", "storybot"] {
+            let folder = d.join(family);
+            let files = std::fs::read_dir(&folder).map(|r| r.count()).unwrap_or(0);
+            assert_eq!(files, 0, "{family} holds no file, not even a temporary one");
+        }
+    }
+}
