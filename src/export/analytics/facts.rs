@@ -1,180 +1,169 @@
-//! What every analytics export reads once (profiles, reviews, the catalog, the clock) and what it derives per
-//! conversation ([`Chat`]: split, session start, turn times, token and word counts, the target's category).
+//! The fact tables both schemas share: `fact_conversation` (one row per conversation), `fact_turn` (one per turn)
+//! and `bridge_turn_item` (one per item a turn mentions), their definitions and their rows. Fact keys are stable
+//! too: conversations are numbered in sorted order of their ids, turns from their conversation's first turn key.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use serde_json::{Value, json};
 
-use super::timeline::{self, Clock};
-use crate::catalog::Index;
-use crate::config::Config;
-use crate::export::sft::split_of;
-use crate::export::source::{Sources, parse_conversation};
-use crate::io::read_jsonl_lines;
-use crate::model::{Conversation, Item, Persona, Profile, Review, Role};
-use crate::{Error, Result};
+use super::inputs::Chat;
+use super::schema::{Column, SqlType, TableSpec, col, fk, req};
+use super::timeline::{date_of, hour_of, rfc3339};
+use super::warehouse::{Keys, date_key, name_of};
+use crate::model::{Action, Outcome, Role};
 
-/// The inputs of an analytics export, loaded once.
-pub struct Inputs {
-    /// The conversations file.
-    pub conversations: PathBuf,
-    /// Profiles by id (empty without a profiles file).
-    pub profiles: HashMap<String, Profile>,
-    /// Reviews by conversation id (empty without a reviews file).
-    pub reviews: HashMap<String, Review>,
-    /// The catalog index, when there is one.
-    pub catalog: Option<Index>,
-    /// Run seed (the session starts derive from it).
-    pub seed: u64,
-    /// Shares of the train, validation and test splits.
-    pub split: [f64; 3],
-    /// The synthetic clock.
-    pub clock: Clock,
-    /// StoryBot: the recommender's screen name.
-    pub bot_name: String,
-    items: RefCell<HashMap<String, Option<Item>>>,
+/// The fact tables, in creation order: `fact_conversation`, `fact_turn`, `bridge_turn_item`.
+pub fn fact_specs() -> Vec<TableSpec> {
+    use SqlType::*;
+    let conversation = vec![
+        req("conversation_key", Integer),
+        req("conversation_id", Text),
+        fk("user_key", "dim_user", "user_key"),
+        fk("date_key", "dim_date", "date_key"),
+        fk("user_model_key", "dim_model", "model_key"),
+        fk("system_model_key", "dim_model", "model_key"),
+        fk("target_item_key", "dim_item", "item_key"),
+        fk("accepted_item_key", "dim_item", "item_key"),
+        fk("target_category_key", "dim_category", "category_key"),
+        req("outcome", Text),
+        req("end_reason", Text),
+        req("success", Bool),
+        col("kept", Bool),
+        col("grounding_ok", Bool),
+        col("fit_mean", Double),
+        req("turns", Integer),
+        req("rounds", Integer),
+        req("recommendations", Integer),
+        req("requests", Integer),
+        req("prompt_tokens", BigInt),
+        req("completion_tokens", BigInt),
+        req("tokens", BigInt),
+        req("cost_usd", Double),
+        req("latency_ms", BigInt),
+        req("started_at", Text),
+        req("ended_at", Text),
+        req("split", Text),
+    ];
+    let turn: Vec<Column> = vec![
+        req("turn_key", Integer),
+        fk("conversation_key", "fact_conversation", "conversation_key"),
+        req("turn_index", Integer),
+        fk("date_key", "dim_date", "date_key"),
+        fk("user_key", "dim_user", "user_key"),
+        fk("action_key", "dim_action", "action_key"),
+        fk("model_key", "dim_model", "model_key"),
+        fk("item_key", "dim_item", "item_key"),
+        req("role", Text),
+        req("occurred_at", Text),
+        req("hour", Integer),
+        req("latency_ms", BigInt),
+        req("tokens", Integer),
+        req("words", Integer),
+        req("item_count", Integer),
+        col("text", Text),
+    ];
+    let bridge = vec![
+        req("turn_item_key", Integer),
+        fk("turn_key", "fact_turn", "turn_key"),
+        fk("item_key", "dim_item", "item_key"),
+        req("item_position", Integer),
+    ];
+    vec![
+        TableSpec {
+            name: "fact_conversation",
+            columns: conversation,
+        },
+        TableSpec {
+            name: "fact_turn",
+            columns: turn,
+        },
+        TableSpec {
+            name: "bridge_turn_item",
+            columns: bridge,
+        },
+    ]
 }
 
-/// One conversation with everything the exports derive from it.
-pub struct Chat<'a> {
-    /// The conversation.
-    pub conversation: &'a Conversation,
-    /// Its line in the conversations file.
-    pub line: usize,
-    /// The profile the user played, when known.
-    pub profile: Option<&'a Profile>,
-    /// Its review, when there is one.
-    pub review: Option<&'a Review>,
-    /// `train`, `validation` or `test` (the SFT split).
-    pub split: &'static str,
-    /// Session start, ms since 1970-01-01 UTC.
-    pub start_ms: i64,
-    /// Time of each turn.
-    pub times: Vec<i64>,
-    /// Tokens of each turn's text (tiktoken cl100k, as the manager counts).
-    pub tokens: Vec<u32>,
-    /// Words of each turn's text.
-    pub words: Vec<u32>,
-    /// The target's category path: the scenario's, else the catalog's, else empty.
-    pub target_category: Vec<String>,
-}
-
-impl Chat<'_> {
-    /// The user's id (the profile id), unless the conversation has none.
-    pub fn user_id(&self) -> Option<&str> {
-        Some(self.conversation.profile_id.as_str()).filter(|s| !s.is_empty())
-    }
-
-    /// The persona, when the profile is known.
-    pub fn persona(&self) -> Option<&Persona> {
-        self.profile.map(|p| &p.persona)
-    }
-
-    /// When the last turn happened (the session start for a conversation without turns).
-    pub fn end_ms(&self) -> i64 {
-        self.times.last().copied().unwrap_or(self.start_ms)
-    }
-
-    /// Turns spoken by `role`.
-    pub fn turns_by(&self, role: Role) -> usize {
-        self.conversation
-            .turns
-            .iter()
-            .filter(|t| t.role == role)
-            .count()
-    }
-}
-
-/// Tokens of `text` (tiktoken cl100k; a characters/4 estimate if the tokenizer cannot load).
-pub fn count_tokens(text: &str) -> u32 {
-    static BPE: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
-    match BPE.get_or_init(|| tiktoken_rs::cl100k_base().ok()) {
-        Some(bpe) => bpe.encode_ordinary(text).len() as u32,
-        None => text.chars().count().div_ceil(4) as u32,
-    }
-}
-
-/// Words of `text` (whitespace-separated).
-pub fn count_words(text: &str) -> u32 {
-    text.split_whitespace().count() as u32
-}
-
-impl Inputs {
-    /// Load what `sources` names, with the settings of `config`.
-    pub fn load(config: &Config, sources: &Sources) -> Result<Inputs> {
-        let catalog = sources.catalog.as_deref().map(Index::open).transpose()?;
-        Ok(Inputs {
-            conversations: sources.conversations.clone(),
-            profiles: sources.profiles()?,
-            reviews: sources.reviews()?,
-            catalog,
-            seed: config.seed,
-            split: config.export.split,
-            clock: Clock::new(&config.export.analytics)?,
-            bot_name: config.export.analytics.storybot_bot_name.clone(),
-            items: RefCell::new(HashMap::new()),
-        })
-    }
-
-    /// The catalog item `id` (cached), or `None` without a catalog or when the catalog lacks it.
-    pub fn item(&self, id: &str) -> Result<Option<Item>> {
-        let Some(index) = &self.catalog else {
-            return Ok(None);
+/// The fact rows of one conversation: its `fact_conversation` row, its `fact_turn` rows and its
+/// `bridge_turn_item` rows (keyed from the turn key: turn key × 100 + position, items beyond 99 left out).
+pub fn fact_rows(chat: &Chat<'_>, k: &Keys) -> (Vec<Value>, Vec<Vec<Value>>, Vec<Vec<Value>>) {
+    let c = chat.conversation;
+    let (conversation_key, first_turn) = k.conversation.get(&c.id).copied().unwrap_or((0, 0));
+    let user = chat
+        .user_id()
+        .map_or(Value::Null, |u| Keys::get(&k.user, u));
+    let review = chat.review;
+    let tokens: u64 = chat.tokens.iter().map(|t| u64::from(*t)).sum();
+    let recommendations = c
+        .turns
+        .iter()
+        .filter(|t| t.action == Action::Recommend)
+        .count();
+    let target = Some(c.target_item_id.as_str()).filter(|s| !s.is_empty());
+    let conversation = vec![
+        json!(conversation_key),
+        json!(c.id),
+        user.clone(),
+        json!(date_key(date_of(chat.start_ms).days)),
+        Keys::get(&k.model, c.meta.user_agent.as_str()),
+        Keys::get(&k.model, c.meta.system_agent.as_str()),
+        k.item_of(target),
+        k.item_of(c.accepted_item.as_deref().filter(|s| !s.is_empty())),
+        k.category
+            .get(&chat.target_category)
+            .map_or(Value::Null, |v| json!(v)),
+        json!(name_of(c.outcome)),
+        json!(name_of(c.end_reason)),
+        json!(c.outcome == Outcome::Accepted),
+        review.map_or(Value::Null, |r| json!(r.keep)),
+        review.map_or(Value::Null, |r| json!(r.grounding.ok)),
+        review.map_or(Value::Null, |r| json!(r.grounding.fit_mean)),
+        json!(c.turns.len()),
+        json!(c.rounds),
+        json!(recommendations),
+        json!(c.usage.requests),
+        json!(c.usage.prompt_tokens),
+        json!(c.usage.completion_tokens),
+        json!(tokens),
+        json!(c.usage.cost_usd),
+        json!(c.usage.latency_ms),
+        json!(rfc3339(chat.start_ms)),
+        json!(rfc3339(chat.end_ms())),
+        json!(chat.split),
+    ];
+    let mut turns = Vec::with_capacity(c.turns.len());
+    let mut bridge = Vec::new();
+    for (i, t) in c.turns.iter().enumerate() {
+        let turn_key = first_turn + i as i64;
+        let at = chat.times[i];
+        let agent = match t.role {
+            Role::User => &c.meta.user_agent,
+            Role::System => &c.meta.system_agent,
         };
-        if let Some(hit) = self.items.borrow().get(id) {
-            return Ok(hit.clone());
+        turns.push(vec![
+            json!(turn_key),
+            json!(conversation_key),
+            json!(i),
+            json!(date_key(date_of(at).days)),
+            user.clone(),
+            Keys::get(&k.action, name_of(t.action).as_str()),
+            Keys::get(&k.model, agent.as_str()),
+            k.item_of(t.items.first().map(String::as_str)),
+            json!(name_of(t.role)),
+            json!(rfc3339(at)),
+            json!(hour_of(at)),
+            json!(t.latency_ms),
+            json!(chat.tokens[i]),
+            json!(chat.words[i]),
+            json!(t.items.len()),
+            json!(t.text),
+        ]);
+        for (p, item) in t.items.iter().enumerate().take(99) {
+            bridge.push(vec![
+                json!(turn_key * 100 + p as i64 + 1),
+                json!(turn_key),
+                k.item_of(Some(item)),
+                json!(p + 1),
+            ]);
         }
-        let found = index.get(id)?;
-        self.items
-            .borrow_mut()
-            .insert(id.to_string(), found.clone());
-        Ok(found)
     }
-
-    /// Derive the [`Chat`] of `c`, read at `line`.
-    pub fn chat<'a>(&'a self, c: &'a Conversation, line: usize) -> Result<Chat<'a>> {
-        let start_ms = self.clock.session_start(self.seed, &c.id);
-        let profile = self.profiles.get(&c.profile_id);
-        let mut target_category = profile
-            .map(|p| p.scenario.category.clone())
-            .unwrap_or_default();
-        if target_category.is_empty() && !c.target_item_id.is_empty() {
-            target_category = self
-                .item(&c.target_item_id)?
-                .map(|i| i.categories)
-                .unwrap_or_default();
-        }
-        Ok(Chat {
-            conversation: c,
-            line,
-            profile,
-            review: self.reviews.get(&c.id),
-            split: split_of(&c.id, self.split),
-            start_ms,
-            times: timeline::turn_times(start_ms, &c.turns),
-            tokens: c.turns.iter().map(|t| count_tokens(&t.text)).collect(),
-            words: c.turns.iter().map(|t| count_words(&t.text)).collect(),
-            target_category,
-        })
-    }
-
-    /// Call `f` with the [`Chat`] of every conversation, in file order; a repeated conversation id is an input
-    /// error naming its line (the tables key on it).
-    pub fn for_each_chat(&self, mut f: impl FnMut(&Chat<'_>) -> Result<()>) -> Result<()> {
-        let path: &Path = &self.conversations;
-        let mut seen = HashSet::new();
-        read_jsonl_lines(path, |line, text| {
-            let c = parse_conversation(path, line, text)?;
-            if !seen.insert(c.id.clone()) {
-                return Err(Error::input(
-                    path,
-                    Some(line),
-                    Some("id"),
-                    format!("conversation id `{}` repeats an earlier line", c.id),
-                ));
-            }
-            f(&self.chat(&c, line)?)
-        })
-    }
+    (conversation, turns, bridge)
 }

@@ -102,7 +102,7 @@ pub fn export_tables(
 ) -> Result<AnalyticsReport> {
     let folder = dir.join(layout::ANALYTICS);
     let message_columns = rows::message_columns();
-    let env = mapping::environment();
+    let env = super::expr::environment();
     let (chat_shape, chat_header) = shape(
         &env,
         mapping,

@@ -3,8 +3,10 @@
 //! `snowflake/`: CSV tables with stable surrogate keys, portable DDL and load scripts) and the StoryBot shape
 //! (`storybot/conversations.json`). Timestamps are synthetic but consistent: see [`timeline`].
 
+pub mod expr;
 pub mod facts;
 pub mod flat;
+pub mod inputs;
 pub mod mapping;
 pub mod rows;
 pub mod schema;
@@ -20,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use facts::{Chat, Inputs};
 pub use flat::export_tables;
+pub use inputs::{Chat, Inputs};
 pub use mapping::Mapping;
 pub use star::{Flavor, export_schema};
 pub use storybot::export_storybot;

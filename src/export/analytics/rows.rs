@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::facts::Chat;
+use super::inputs::Chat;
 use super::timeline::{date_of, hour_of, iso_weekday, rfc3339};
 use crate::model::{Outcome, Role};
 

@@ -162,7 +162,7 @@ pub fn export_schema(inputs: &Inputs, dir: &Path, flavor: Flavor) -> Result<Anal
     });
     let dims = warehouse::collect(inputs)?;
     let (keys, tables) = dimensions(&dims, flavor);
-    let facts = warehouse::fact_specs();
+    let facts = super::facts::fact_specs();
     let mut csvs = Vec::new();
     for (spec, rows) in &tables {
         let mut f = CsvFile::create(&folder.join(format!("{}.csv", spec.name)), &spec.header())?;
@@ -178,7 +178,7 @@ pub fn export_schema(inputs: &Inputs, dir: &Path, flavor: Flavor) -> Result<Anal
     let mut report = AnalyticsReport::default();
     inputs.for_each_chat(|chat| {
         report.add_conversation(chat.conversation.turns.len(), &rfc3339(chat.start_ms));
-        let (conversation, turns, bridge) = warehouse::fact_rows(chat, &keys);
+        let (conversation, turns, bridge) = super::facts::fact_rows(chat, &keys);
         fact_files[0].write(facts[0].cells(&conversation))?;
         for t in &turns {
             fact_files[1].write(facts[1].cells(t))?;
