@@ -52,7 +52,8 @@ pub struct Chat<'a> {
     pub start_ms: i64,
     /// Time of each turn.
     pub times: Vec<i64>,
-    /// Tokens of each turn's text (tiktoken cl100k, as the manager counts).
+    /// Tokens of each turn's text (tiktoken cl100k, as the manager counts); zeros on a pass that does not need them
+    /// ([`Inputs::for_each_chat_untokenized`]).
     pub tokens: Vec<u32>,
     /// Words of each turn's text.
     pub words: Vec<u32>,
@@ -132,8 +133,8 @@ impl Inputs {
         Ok(found)
     }
 
-    /// Derive the [`Chat`] of `c`, read at `line`.
-    pub fn chat<'a>(&'a self, c: &'a Conversation, line: usize) -> Result<Chat<'a>> {
+    /// Derive the [`Chat`] of `c`, read at `line` (its token counts too when `tokens`).
+    pub fn chat<'a>(&'a self, c: &'a Conversation, line: usize, tokens: bool) -> Result<Chat<'a>> {
         let start_ms = self.clock.session_start(self.seed, &c.id);
         let profile = self.profiles.get(&c.profile_id);
         let mut target_category = profile
@@ -153,7 +154,11 @@ impl Inputs {
             split: split_of(&c.id, self.split),
             start_ms,
             times: timeline::turn_times(start_ms, &c.turns),
-            tokens: c.turns.iter().map(|t| count_tokens(&t.text)).collect(),
+            tokens: c
+                .turns
+                .iter()
+                .map(|t| if tokens { count_tokens(&t.text) } else { 0 })
+                .collect(),
             words: c.turns.iter().map(|t| count_words(&t.text)).collect(),
             target_category,
         })
@@ -161,7 +166,16 @@ impl Inputs {
 
     /// Call `f` with the [`Chat`] of every conversation, in file order; a repeated conversation id is an input
     /// error naming its line (the tables key on it).
-    pub fn for_each_chat(&self, mut f: impl FnMut(&Chat<'_>) -> Result<()>) -> Result<()> {
+    pub fn for_each_chat(&self, f: impl FnMut(&Chat<'_>) -> Result<()>) -> Result<()> {
+        self.walk(true, f)
+    }
+
+    /// [`Inputs::for_each_chat`] without counting tokens (they are zeros), for passes that do not use them.
+    pub fn for_each_chat_untokenized(&self, f: impl FnMut(&Chat<'_>) -> Result<()>) -> Result<()> {
+        self.walk(false, f)
+    }
+
+    fn walk(&self, tokens: bool, mut f: impl FnMut(&Chat<'_>) -> Result<()>) -> Result<()> {
         let path: &Path = &self.conversations;
         let mut seen = HashSet::new();
         read_jsonl_lines(path, |line, text| {
@@ -174,7 +188,7 @@ impl Inputs {
                     format!("conversation id `{}` repeats an earlier line", c.id),
                 ));
             }
-            f(&self.chat(&c, line)?)
+            f(&self.chat(&c, line, tokens)?)
         })
     }
 }

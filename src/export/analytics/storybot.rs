@@ -44,7 +44,7 @@ pub fn export_storybot(inputs: &Inputs, dir: &Path) -> Result<AnalyticsReport> {
     let mut report = AnalyticsReport::default();
     let mut first = true;
     file.write_all(b"[").map_err(|e| Error::write(&path, e))?;
-    inputs.for_each_chat(|chat| {
+    inputs.for_each_chat_untokenized(|chat| {
         let c = chat.conversation;
         report.add_conversation(c.turns.len(), &rfc3339(chat.start_ms));
         let user_id = chat.user_id().unwrap_or(&c.id);

@@ -63,7 +63,7 @@ pub fn collect(inputs: &Inputs) -> Result<Dimensions> {
         ..Dimensions::default()
     };
     let mut item_ids = BTreeSet::new();
-    inputs.for_each_chat(|chat| {
+    inputs.for_each_chat_untokenized(|chat| {
         let c = chat.conversation;
         d.conversations.insert(c.id.clone(), c.turns.len());
         if let Some(user) = chat.user_id() {
