@@ -8,7 +8,7 @@ use super::{
     column, conversations, csv_file, days_from_civil, export, millis, run, snapshot, total_turns,
     weekday,
 };
-use crate::util::{jsonl, musegen};
+use crate::util::{jsonl, musegen, repo};
 
 #[test]
 fn every_export_counts_right_and_is_byte_identical_when_repeated() {
@@ -293,170 +293,22 @@ fn bad_clock_settings_are_config_errors() {
     assert!(out.stderr.contains("bad.toml:2"), "{}", out.stderr);
 }
 
-/// A mapping of the kind analytics teams hand out: 47 columns, renames, constants and derived columns.
-const MAPPING_47: &str = r#"
-[[messages]]
-name = "message_id"
-expr = "conversation_id ~ '-' ~ turn"
-[[messages]]
-name = "chat_id"
-from = "conversation_id"
-[[messages]]
-name = "seq_no"
-expr = "turn + 1"
-[[messages]]
-name = "customer_id"
-from = "user_id"
-[[messages]]
-name = "sender"
-expr = "'customer' if role == 'user' else 'bot'"
-[[messages]]
-name = "intent"
-from = "action"
-[[messages]]
-name = "body"
-from = "text"
-[[messages]]
-name = "sent_at"
-from = "timestamp"
-[[messages]]
-name = "sent_date"
-from = "date"
-[[messages]]
-name = "hour_of_day"
-expr = "timestamp[11:13] | int"
-[[messages]]
-name = "is_weekend"
-expr = "1 if weekday >= 6 else 0"
-[[messages]]
-name = "word_count"
-expr = "text | split | length"
-[[messages]]
-name = "char_count"
-expr = "text | length"
-[[messages]]
-name = "token_count"
-from = "tokens"
-[[messages]]
-name = "response_ms"
-from = "latency_ms"
-[[messages]]
-name = "products"
-from = "item_ids"
-[[messages]]
-name = "product_count"
-expr = "item_ids | length"
-[[messages]]
-name = "has_product"
-expr = "item_ids | length > 0"
-[[messages]]
-name = "channel"
-default = "web"
-[[messages]]
-name = "platform"
-default = "musegen"
-[[messages]]
-name = "locale"
-default = "en-GB"
-[[messages]]
-name = "schema_version"
-default = 3
-[[messages]]
-name = "is_test"
-default = false
-[[messages]]
-name = "sentiment"
-default = ""
-[[messages]]
-name = "dataset_split"
-from = "split"
-[[messages]]
-name = "chat_outcome"
-from = "outcome"
-[[messages]]
-name = "converted"
-expr = "1 if success else 0"
-[[messages]]
-name = "customer_gender"
-from = "gender"
-[[messages]]
-name = "customer_age"
-from = "age"
-[[messages]]
-name = "customer_age_band"
-from = "age_band"
-[[messages]]
-name = "customer_job"
-from = "profession"
-[[messages]]
-name = "customer_city"
-from = "city"
-[[messages]]
-name = "customer_country"
-from = "country"
-[[messages]]
-name = "region"
-expr = "(city ~ ', ' ~ country) if city else ''"
-[[messages]]
-name = "income"
-from = "income_band"
-[[messages]]
-name = "shopping_reason"
-from = "purchase_reason"
-[[messages]]
-name = "budget_usd"
-from = "budget_max"
-[[messages]]
-name = "target_sku"
-from = "target_item_id"
-[[messages]]
-name = "target_category"
-from = "target_category"
-[[messages]]
-name = "purchased_sku"
-from = "accepted_item_id"
-[[messages]]
-name = "chat_turns"
-from = "turns"
-[[messages]]
-name = "chat_started_at"
-from = "started_at"
-[[messages]]
-name = "chat_ended_at"
-from = "ended_at"
-[[messages]]
-name = "chat_seconds"
-from = "duration_s"
-[[messages]]
-name = "is_first_message"
-expr = "turn == 0"
-[[messages]]
-name = "model_user"
-from = "user_agent"
-[[messages]]
-name = "model_bot"
-from = "system_agent"
-
-[[chats]]
-name = "chat_id"
-from = "conversation_id"
-[[chats]]
-name = "converted"
-expr = "1 if success else 0"
-[[chats]]
-name = "start_hour"
-expr = "started_at[11:13] | int"
-"#;
+/// A mapping of the kind analytics teams hand out: 47 message columns (renames, constants, derived columns) and 3
+/// chat columns; shipped as an example.
+fn mapping_47() -> String {
+    std::fs::read_to_string(repo("examples/analytics_mapping.toml")).unwrap()
+}
 
 #[test]
 fn a_47_column_mapping_reproduces_the_external_schema() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mapping = d.join("mapping.toml");
-    std::fs::write(&mapping, MAPPING_47).unwrap();
+    let text = mapping_47();
+    std::fs::write(&mapping, &text).unwrap();
     export(d, &["turns"]);
     export(d, &["tables", "--mapping", mapping.to_str().unwrap()]);
-    let names: Vec<String> = MAPPING_47
+    let names: Vec<String> = text
         .split("[[chats]]")
         .next()
         .unwrap()
