@@ -119,9 +119,7 @@ fn summary(label: &str, r: &AnalyticsReport, dir: &Path) -> String {
             .to_string_lossy()
             .replace('\\', "/");
         match r.rows.get(&name) {
-            Some(n) if !name.ends_with(".sql") => {
-                out.push_str(&format!("\n          -> {} ({n} rows)", f.display()))
-            }
+            Some(n) => out.push_str(&format!("\n          -> {} ({n} rows)", f.display())),
             _ => out.push_str(&format!("\n          -> {}", f.display())),
         }
     }

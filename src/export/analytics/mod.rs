@@ -44,7 +44,8 @@ pub struct AnalyticsReport {
     pub first_session: Option<String>,
     /// Latest session start (RFC 3339).
     pub last_session: Option<String>,
-    /// Data rows (or records) per file written, by path relative to the output folder (`star/fact_turn.csv`).
+    /// Data rows (JSON lines, CSV rows after the header, StoryBot conversations) per data file written, by path
+    /// relative to the output folder (`star/fact_turn.csv`); the SQL scripts are in `files` only.
     pub rows: BTreeMap<String, usize>,
     /// The files written, in the order they were written.
     pub files: Vec<PathBuf>,

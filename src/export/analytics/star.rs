@@ -209,7 +209,7 @@ pub fn export_schema(inputs: &Inputs, dir: &Path, flavor: Flavor) -> Result<Anal
     }
     for (path, f) in texts {
         f.commit()?;
-        report.add_file(dir, &path, 0);
+        report.files.push(path);
     }
     Ok(report)
 }

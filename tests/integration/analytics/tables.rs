@@ -465,4 +465,32 @@ fn a_bad_mapping_exits_2_and_writes_nothing() {
         assert!(!d.join("analytics/messages.csv").exists());
         assert!(!d.join("analytics").exists(), "not even the folder");
     }
+    // An expression that fails on a row (text + number) stops the export with the entry and the conversation,
+    // and leaves no file behind.
+    let mapping = d.join("map.toml");
+    std::fs::write(
+        &mapping,
+        "[[messages]]\nname = \"x\"\nexpr = \"text + 1\"\n",
+    )
+    .unwrap();
+    let out = musegen(
+        d,
+        &[
+            "export",
+            "tables",
+            "--in",
+            &input,
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for want in [
+        "map.toml:3",
+        "field `expr`",
+        "messages column `x` on conversation c00000000",
+    ] {
+        assert!(out.stderr.contains(want), "{want} in {}", out.stderr);
+    }
+    assert_eq!(std::fs::read_dir(d.join("analytics")).unwrap().count(), 0);
 }
