@@ -169,6 +169,9 @@ pub struct Manifest {
     /// The review step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::review::ReviewReport>,
+    /// The exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<crate::export::ExportReport>,
 }
 
 /// Run the main job into `dir`: the sample catalog and the profiles (each reused when an identical one is there),
@@ -217,6 +220,7 @@ pub fn run(
         profiles: None,
         generate: None,
         review: None,
+        export: None,
     };
     if dry_run {
         return dry_run_in(config, dir, &catalog, reuse_profiles, manifest, quiet);
@@ -258,6 +262,9 @@ pub fn run(
     manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
     write_manifest(&manifest_path, &manifest)?;
     manifest.review = Some(crate::review::review(config, &review_paths(dir), quiet)?);
+    write_manifest(&manifest_path, &manifest)?;
+    let sources = crate::export::Sources::resolve(None, dir)?;
+    manifest.export = Some(crate::export::export_all(config, &sources, dir)?);
     write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)
 }

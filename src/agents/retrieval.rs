@@ -60,12 +60,53 @@ pub struct Pick {
     pub query: String,
 }
 
-#[derive(Serialize)]
-struct Card {
-    title: String,
-    price: String,
-    category: String,
-    highlights: String,
+/// What a model is shown of a catalog item: title, price, category path and a few highlights.
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    /// Title.
+    pub title: String,
+    /// Price as written.
+    pub price: String,
+    /// Category path.
+    pub category: String,
+    /// Up to four details and two features, joined.
+    pub highlights: String,
+}
+
+impl Card {
+    /// The card of `item`.
+    pub fn of(item: &Item) -> Card {
+        let mut highlights: Vec<String> = item
+            .details
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("brand"))
+            .take(4)
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        highlights.extend(item.features.iter().take(2).cloned());
+        Card {
+            title: item.title.clone(),
+            price: item
+                .price
+                .map(super::sim::money)
+                .unwrap_or_else(|| "price on request".into()),
+            category: item.category_path(),
+            highlights: highlights.join("; "),
+        }
+    }
+
+    /// The card on one line: `title — price — category — highlights`.
+    pub fn line(&self) -> String {
+        let mut parts = vec![
+            self.title.as_str(),
+            self.price.as_str(),
+            self.category.as_str(),
+        ];
+        if !self.highlights.is_empty() {
+            parts.push(&self.highlights);
+        }
+        parts.join(" — ")
+    }
 }
 
 /// The chain: prompts, model settings, the manager, and a pool of catalog index connections.
@@ -180,7 +221,7 @@ impl RetrievalChain {
         if ranked.is_empty() {
             return Ok(None);
         }
-        let cards: Vec<Card> = ranked.iter().map(card).collect();
+        let cards: Vec<Card> = ranked.iter().map(|h| Card::of(&h.item)).collect();
         // With vision, every card's picture, in order (or none, so that numbers and pictures never disagree).
         let pictures: Vec<String> = match &self.images {
             Some(loader) => {
@@ -381,27 +422,6 @@ pub fn rerank(hits: Vec<Hit>, needs: &Needs) -> Vec<Hit> {
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, _, h)| h).collect()
-}
-
-fn card(hit: &Hit) -> Card {
-    let item = &hit.item;
-    let mut highlights: Vec<String> = item
-        .details
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("brand"))
-        .take(4)
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    highlights.extend(item.features.iter().take(2).cloned());
-    Card {
-        title: item.title.clone(),
-        price: item
-            .price
-            .map(super::sim::money)
-            .unwrap_or_else(|| "price on request".into()),
-        category: item.category_path(),
-        highlights: highlights.join("; "),
-    }
 }
 
 #[cfg(test)]

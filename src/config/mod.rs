@@ -1,6 +1,7 @@
 //! The TOML config: every modelling assumption with its documented default, loading with file:line errors, `--set` overrides and the JSON Schema.
 
 mod analytics;
+mod dpo;
 mod load;
 mod roles;
 
@@ -11,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::{AnalyticsConfig, Date};
+pub use dpo::{DpoConfig, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
 pub use roles::{AgentKind, BackendKind, Decider, RoleConfig, RoleName, RolesConfig};
 
@@ -69,6 +71,12 @@ pub struct ExportConfig {
     pub split: [f64; 3],
     /// Start every training sample with the system prompt of `prompts/export/sft.toml`.
     pub system_prompt: bool,
+    /// Preference pairs.
+    pub dpo: DpoConfig,
+    /// The license the dataset card states (a Hugging Face license id).
+    pub license: String,
+    /// The dataset card's title.
+    pub dataset_name: String,
     /// The analytics exports: turn log, flat tables, star and snowflake schemas, StoryBot.
     pub analytics: AnalyticsConfig,
 }
@@ -78,6 +86,9 @@ impl Default for ExportConfig {
         ExportConfig {
             split: [0.9, 0.05, 0.05],
             system_prompt: true,
+            dpo: DpoConfig::default(),
+            license: "cc-by-4.0".into(),
+            dataset_name: "musegen conversational recommendation dialogues".into(),
             analytics: AnalyticsConfig::default(),
         }
     }
@@ -401,6 +412,22 @@ impl Config {
             );
         }
         self.export.analytics.validate()?;
+        let dpo = &self.export.dpo;
+        if dpo.sources.is_empty() {
+            return bad(
+                "export.dpo.sources",
+                "names at least one of sim, hard_negative, judge",
+            );
+        }
+        if dpo.kinds.is_empty() {
+            return bad(
+                "export.dpo.kinds",
+                "names at least one of breaks_requirement, over_budget, repeat_rejected",
+            );
+        }
+        if !(dpo.min_margin > 0.0 && dpo.min_margin <= 1.0) {
+            return bad("export.dpo.min_margin", "is in (0, 1]");
+        }
         for role in RoleName::ALL {
             let r = self.roles.get(role);
             let dialogue_role = matches!(role, RoleName::UserAgent | RoleName::SystemAgent);

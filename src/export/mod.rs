@@ -1,12 +1,22 @@
-//! Training and analytics files from reviewed conversations: supervised fine-tuning files in TRL's conversational
-//! shape, OpenAI's chat fine-tuning shape and ShareGPT, split train/validation/test by a hash of the conversation
-//! id, into the subfolders of [`layout`].
+//! Training and analytics files from reviewed conversations, into the subfolders of [`layout`]: supervised
+//! fine-tuning files and preference pairs in TRL's conversational shape, OpenAI's fine-tuning shapes and ShareGPT,
+//! split train/validation/test by a hash of the conversation id.
 
+pub mod all;
 pub mod analytics;
+pub mod card;
+pub mod chat;
+pub mod dpo;
+pub mod grounds;
 pub mod layout;
+pub mod select;
 pub mod sft;
 pub mod source;
+pub mod writer;
 
+pub use all::{ExportReport, export_all};
 pub use analytics::{AnalyticsReport, export_analytics};
-pub use sft::{SftFormat, SftReport, export_sft};
+pub use chat::ChatFormat;
+pub use dpo::{DpoOptions, DpoReport, export_dpo};
+pub use sft::{SftOptions, SftReport, export_sft};
 pub use source::Sources;

@@ -1,50 +1,63 @@
 //! SFT files: the recommender is the assistant, the simulated shopper the user. Each conversation becomes one
-//! sample: the optional system prompt (`prompts/export/sft.toml`), then the turns from the shopper's first message
-//! on (the assistant's opening greeting comes before anything to answer, and chat templates and ShareGPT readers
-//! want the user first), ending with the assistant's last reply (a trailing shopper turn has nothing to learn
-//! from). Consecutive turns of one speaker are joined. The split is deterministic: a hash of the id.
+//! sample (or, with `per_turn`, one per assistant reply, holding the conversation up to it): the optional system
+//! message (the prompt of `prompts/export/sft.toml`, and with `item_cards` the cards of the items the conversation
+//! mentions), then the messages of [`super::chat::messages`] up to the assistant's last reply (a trailing shopper turn
+//! has nothing to learn from). With `weights`, OpenAI's assistant messages carry a loss weight: 0 for a reply that
+//! recommends an item breaking what the shopper had said (or one they had turned down), 1 otherwise; per turn, only
+//! the last reply is learnt. With `images`, the shopper's messages carry the pictures they were shown. The split is
+//! deterministic: a hash of the conversation id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::layout;
-use super::source::for_each_conversation;
-use crate::io::{AtomicFile, JsonlWriter};
-use crate::model::{Conversation, Role};
+use super::chat::{self, ChatFormat, Message, Render};
+use super::grounds::Grounds;
+use super::select::{Selection, SelectionReport};
+use super::source::Sources;
+use super::writer::SplitWriter;
+use crate::config::Config;
+use crate::model::Conversation;
 use crate::{Error, Result};
 
-/// The SFT file shapes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum SftFormat {
-    /// TRL conversational: `{"messages": [{"role", "content"}]}`.
-    Trl,
-    /// OpenAI chat fine-tuning: `{"messages": [...]}`, non-empty string contents, at least one assistant message.
-    Openai,
-    /// ShareGPT: `{"conversations": [{"from": "system"|"human"|"gpt", "value"}]}`, strictly alternating.
-    Sharegpt,
-}
-
-impl SftFormat {
-    fn name(self) -> &'static str {
-        match self {
-            SftFormat::Trl => "trl",
-            SftFormat::Openai => "openai",
-            SftFormat::Sharegpt => "sharegpt",
-        }
-    }
+/// How SFT samples are made.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SftOptions {
+    /// The system prompt, when samples start with one.
+    pub system: Option<String>,
+    /// Add the cards of the items the conversation mentions to the system message.
+    pub item_cards: bool,
+    /// One sample per assistant reply instead of one per conversation.
+    pub per_turn: bool,
+    /// Loss weights on assistant messages (OpenAI's `weight`; the other formats have none).
+    pub weights: bool,
+    /// Image parts for the pictures the shopper was shown.
+    pub images: bool,
+    /// Only conversations whose review passes this rule.
+    pub rule: Option<String>,
+    /// Leave out conversations repeating an earlier one word for word.
+    pub dedup: bool,
 }
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SftReport {
-    /// Samples per split (`train`, `validation`, `test`).
+    /// Samples per split (`train`, `validation`, `test`), the same in every format.
     pub samples: BTreeMap<String, usize>,
+    /// Conversations exported.
+    pub conversations: usize,
     /// Conversations left out (no shopper turn answered by the assistant).
     pub skipped: usize,
+    /// What the selection left out.
+    pub selection: SelectionReport,
+    /// Assistant messages with loss weight 0 (OpenAI).
+    pub zero_weight: usize,
+    /// Pictures put in (counted once, in the first format).
+    pub images: usize,
+    /// Pictures left out because the file was not there.
+    pub images_missing: usize,
     /// The files written.
     pub files: Vec<PathBuf>,
 }
@@ -79,107 +92,179 @@ pub fn split_of(id: &str, shares: [f64; 3]) -> &'static str {
     }
 }
 
-/// The turns to train on: (is the assistant, text), from the first shopper turn to the last assistant turn,
-/// consecutive turns of one speaker joined.
-fn dialogue(c: &Conversation) -> Vec<(bool, String)> {
-    let mut out: Vec<(bool, String)> = Vec::new();
-    for t in &c.turns {
-        let text = t.text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let assistant = t.role == Role::System;
-        if out.is_empty() && assistant {
-            continue;
-        }
-        match out.last_mut() {
-            Some((a, prev)) if *a == assistant => {
-                prev.push('\n');
-                prev.push_str(text);
-            }
-            _ => out.push((assistant, text.to_string())),
-        }
-    }
-    while out.last().is_some_and(|(a, _)| !a) {
-        out.pop();
-    }
-    out
-}
-
-/// One sample in `format`, or `None` when nothing is left to train on.
-pub fn sample(c: &Conversation, format: SftFormat, system: Option<&str>) -> Option<Value> {
-    let turns = dialogue(c);
-    if turns.is_empty() {
-        return None;
-    }
-    Some(match format {
-        SftFormat::Trl | SftFormat::Openai => {
-            let mut messages: Vec<Value> = system
-                .map(|s| json!({"role": "system", "content": s}))
-                .into_iter()
-                .collect();
-            messages.extend(turns.iter().map(
-                |(a, text)| json!({"role": if *a { "assistant" } else { "user" }, "content": text}),
-            ));
-            json!({ "messages": messages })
-        }
-        SftFormat::Sharegpt => {
-            let mut conversations: Vec<Value> = system
-                .map(|s| json!({"from": "system", "value": s}))
-                .into_iter()
-                .collect();
-            conversations.extend(
-                turns.iter().map(
-                    |(a, text)| json!({"from": if *a { "gpt" } else { "human" }, "value": text}),
-                ),
-            );
-            json!({ "conversations": conversations })
-        }
-    })
-}
-
-/// Export every conversation of `input` as `format` into `dir/sft/{format}_{split}.jsonl` (each file whole or not
-/// at all), with `system` as the system prompt when given.
-pub fn export_sft(
-    input: &Path,
-    dir: &Path,
-    format: SftFormat,
+/// The system message of `c`'s samples: the prompt, then the item cards.
+pub fn system_message(
+    c: &Conversation,
     system: Option<&str>,
-    shares: [f64; 3],
-) -> Result<SftReport> {
-    let splits = layout::SPLITS;
-    let paths: Vec<PathBuf> = splits
+    cards: Option<&Grounds>,
+) -> Result<Option<String>> {
+    let cards = match cards {
+        Some(g) => g.cards(c)?,
+        None => None,
+    };
+    Ok(with_cards(system, cards))
+}
+
+/// The system prompt followed by the item cards.
+pub fn with_cards(system: Option<&str>, cards: Option<String>) -> Option<String> {
+    match (system, cards) {
+        (None, None) => None,
+        (Some(s), None) => Some(s.to_string()),
+        (s, Some(cards)) => Some(format!(
+            "{}Catalog items you may recommend:\n{cards}",
+            s.map(|s| format!("{s}\n\n")).unwrap_or_default()
+        )),
+    }
+}
+
+/// One sample of `messages` in `format`.
+fn sample(format: ChatFormat, messages: &[Message], r: Render) -> Value {
+    let (rendered, images) = chat::render(format, messages, r);
+    let key = if format == ChatFormat::Sharegpt {
+        "conversations"
+    } else {
+        "messages"
+    };
+    let mut v = json!({ key: rendered });
+    if !images.is_empty() && format != ChatFormat::Openai {
+        v["images"] = json!(images);
+    }
+    v
+}
+
+/// The messages of `c` to train on, weighted when asked; empty when nothing is left.
+fn trainable(c: &Conversation, opts: &SftOptions, grounds: &Grounds) -> Vec<Message> {
+    let mut msgs = chat::messages(&c.turns);
+    while msgs.last().is_some_and(|m| !m.assistant) {
+        msgs.pop();
+    }
+    if opts.weights && !opts.per_turn {
+        let unsound: HashSet<usize> = grounds
+            .memory
+            .as_ref()
+            .map(|cat| {
+                crate::review::metrics::sound_recommendations(c, cat)
+                    .into_iter()
+                    .filter(|(_, ok)| !ok)
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut from = 0;
+        for m in &mut msgs {
+            if m.assistant {
+                m.weight = Some(u8::from(!(from..=m.turn).any(|i| unsound.contains(&i))));
+            }
+            from = m.turn + 1;
+        }
+    }
+    msgs
+}
+
+/// `msgs` with the pictures `format` can carry (and the count of those left out).
+fn with_images(
+    format: ChatFormat,
+    msgs: &[Message],
+    grounds: &Grounds,
+) -> (Vec<Message>, usize, usize) {
+    let (mut put, mut missing) = (0, 0);
+    let out = msgs
         .iter()
-        .map(|s| layout::split_file(dir, layout::SFT, format.name(), s))
+        .map(|m| {
+            let mut m = m.clone();
+            let before = m.images.len();
+            m.images = m
+                .images
+                .iter()
+                .filter_map(|r| grounds.image(format, r))
+                .collect();
+            put += m.images.len();
+            missing += before - m.images.len();
+            m
+        })
         .collect();
-    let folder = dir.join(layout::SFT);
-    std::fs::create_dir_all(&folder).map_err(|e| Error::write(&folder, e))?;
-    let mut files = paths
-        .iter()
-        .map(|p| AtomicFile::create(p))
-        .collect::<Result<Vec<_>>>()?;
+    (out, put, missing)
+}
+
+/// Export the conversations of `sources` in every format of `formats` into `dir/sft/{format}_{split}.jsonl`
+/// (each file whole or not at all).
+pub fn export_sft(
+    config: &Config,
+    sources: &Sources,
+    dir: &Path,
+    formats: &[ChatFormat],
+    opts: &SftOptions,
+) -> Result<SftReport> {
+    let grounds = Grounds::load(config, sources, opts.weights)?;
+    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?;
+    let mut out = SplitWriter::create(dir, super::layout::SFT, formats)?;
     let mut report = SftReport::default();
-    {
-        let mut writers: Vec<JsonlWriter<&mut AtomicFile>> = files
-            .iter_mut()
-            .zip(&paths)
-            .map(|(f, p)| JsonlWriter::new(f, p))
-            .collect();
-        for_each_conversation(input, |c| {
-            let Some(s) = sample(&c, format, system) else {
-                report.skipped += 1;
-                return Ok(());
+    let shares = config.export.split;
+    sources.for_each_conversation(|c| {
+        if !selection.admit(&c) {
+            return Ok(());
+        }
+        let msgs = trainable(&c, opts, &grounds);
+        if !msgs.iter().any(|m| m.assistant) {
+            report.skipped += 1;
+            return Ok(());
+        }
+        report.conversations += 1;
+        let system = system_message(
+            &c,
+            opts.system.as_deref(),
+            opts.item_cards.then_some(&grounds),
+        )?;
+        let split = split_of(&c.id, shares);
+        let ends: Vec<usize> = if opts.per_turn {
+            (0..msgs.len()).filter(|&k| msgs[k].assistant).collect()
+        } else {
+            vec![msgs.len() - 1]
+        };
+        for (fi, &format) in formats.iter().enumerate() {
+            let (msgs, put, missing) = if opts.images {
+                with_images(format, &msgs, &grounds)
+            } else {
+                (msgs.clone(), 0, 0)
             };
-            let split = split_of(&c.id, shares);
-            let i = splits.iter().position(|x| *x == split).unwrap_or(0);
-            writers[i].write(&s)?;
-            *report.samples.entry(split.to_string()).or_insert(0) += 1;
-            Ok(())
-        })?;
-    }
-    for f in files {
-        f.commit()?;
-    }
-    report.files = paths;
+            if fi == 0 {
+                report.images += put;
+                report.images_missing += missing;
+            }
+            let r = Render {
+                system: system.as_deref(),
+                images: opts.images,
+            };
+            for &end in &ends {
+                let mut part = msgs[..=end].to_vec();
+                if opts.weights && opts.per_turn {
+                    for (k, m) in part.iter_mut().enumerate() {
+                        if m.assistant {
+                            m.weight = Some(u8::from(k == end));
+                        }
+                    }
+                }
+                if fi == 0 {
+                    report.zero_weight += part.iter().filter(|m| m.weight == Some(0)).count();
+                    *report.samples.entry(split.to_string()).or_insert(0) += 1;
+                }
+                out.write(fi, split, &sample(format, &part, r))?;
+            }
+        }
+        Ok(())
+    })?;
+    report.selection = selection.report;
+    report.files = out.commit()?;
     Ok(report)
+}
+
+/// Refuse options no format of `formats` can carry.
+pub fn check_options(formats: &[ChatFormat], opts: &SftOptions) -> Result<()> {
+    if opts.weights && !formats.contains(&ChatFormat::Openai) {
+        return Err(Error::Config(
+            "--weights: only the OpenAI format has per-message loss weights (add --format openai)"
+                .into(),
+        ));
+    }
+    Ok(())
 }

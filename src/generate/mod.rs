@@ -313,17 +313,40 @@ fn generate_with(
 }
 
 /// The manager and the voices of the roles a language model plays.
-struct LlmSetup {
-    manager: Arc<Manager>,
-    user: Option<LlmVoice>,
-    system: Option<LlmVoice>,
-    chain: Option<RetrievalChain>,
+pub struct LlmSetup {
+    /// The request manager of both roles.
+    pub manager: Arc<Manager>,
+    /// The user agent's voice, when it is a language model.
+    pub user: Option<LlmVoice>,
+    /// The recommender's voice, when it is a language model.
+    pub system: Option<LlmVoice>,
+    /// The recommender's retrieval chain, when a language model decides.
+    pub chain: Option<RetrievalChain>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl LlmSetup {
     /// `None` when every role is `sim`.
     fn new(config: &Config, paths: &GeneratePaths, dry: bool) -> Result<Option<Self>> {
+        let usage = (!dry).then(|| paths.usage());
+        Self::open(
+            config,
+            &paths.cache(),
+            usage.as_deref(),
+            &paths.catalog,
+            dry,
+        )
+    }
+
+    /// The agents' language models (`None` when every role is `sim`), their answers cached in `cache`, the ledger
+    /// starting from `usage` when given, the retrieval chain searching `catalog`.
+    pub fn open(
+        config: &Config,
+        cache: &Path,
+        usage: Option<&Path>,
+        catalog: &Path,
+        dry: bool,
+    ) -> Result<Option<Self>> {
         let roles = [RoleName::UserAgent, RoleName::SystemAgent];
         let Some(routes) = crate::manager::Routes::connect(config, &roles, dry)? else {
             return Ok(None);
@@ -334,14 +357,14 @@ impl LlmSetup {
             .build()
             .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
         let cache = if config.limits.cache {
-            Some(Cache::open(&paths.cache())?)
+            Some(Cache::open(cache)?)
         } else {
             None
         };
         let manager = Arc::new(routes.manager(config, cache));
-        if !dry {
+        if let Some(usage) = usage {
             // A resumed run's ledger starts from what the earlier runs spent.
-            manager.load_usage(&paths.usage())?;
+            manager.load_usage(usage)?;
         }
         let images = Arc::new(crate::llm::images::ImageLoader::new(
             config.catalog.images_dir.as_deref(),
@@ -368,7 +391,7 @@ impl LlmSetup {
                     runtime.handle().clone(),
                     system_role.clone(),
                     config.prompts_dir.as_deref(),
-                    &paths.catalog,
+                    catalog,
                     config.dialogue.candidates.get(),
                     images.clone(),
                 )

@@ -63,7 +63,7 @@ impl ImageLoader {
 }
 
 /// Whether a reference is already a URL a provider can fetch or decode.
-fn is_remote(reference: &str) -> bool {
+pub fn is_remote(reference: &str) -> bool {
     let lower = reference.get(..8).unwrap_or(reference).to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("data:")
 }

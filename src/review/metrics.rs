@@ -102,6 +102,39 @@ fn reveal(in_force: &mut Vec<Constraint>, new: Vec<Constraint>) {
     }
 }
 
+/// Call `f` with every turn of `c` and the constraints in force before it (each user turn reveals its own after).
+fn walk<'c>(c: &'c Conversation, mut f: impl FnMut(usize, &'c Turn, &[Constraint])) {
+    let mut in_force: Vec<Constraint> = Vec::new();
+    for (i, t) in c.turns.iter().enumerate() {
+        f(i, t, &in_force);
+        if t.role == Role::User && t.action != Action::Accept {
+            reveal(&mut in_force, constraints(t));
+        }
+    }
+}
+
+/// For every recommendation of `c` of a catalog item: its turn index, and whether the item meets every
+/// constraint revealed before it and was not turned down earlier (a sound recommendation to learn from).
+pub fn sound_recommendations(c: &Conversation, cat: &MemoryCatalog) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    let mut rejected: Vec<&str> = Vec::new();
+    let mut last: Option<&str> = None;
+    walk(c, |i, t, in_force| match (t.role, t.action) {
+        (Role::System, Action::Recommend) => {
+            if let Some(id) = t.items.first()
+                && let Some(item) = cat.position(id)
+            {
+                let fresh = !rejected.contains(&id.as_str());
+                out.push((i, fresh && fit(cat, item, in_force) >= 1.0));
+                last = Some(id);
+            }
+        }
+        (Role::User, Action::Reject) => rejected.extend(last.take()),
+        _ => {}
+    });
+    out
+}
+
 /// Whether a reason stated when rejecting `item` is true of it: it lacks what is wanted, has what is not.
 fn true_reason(cat: &MemoryCatalog, item: u32, c: &Constraint) -> bool {
     !meets(cat, item, c)
@@ -182,36 +215,33 @@ fn grounding(c: &Conversation, ctx: &Context) -> Grounding {
             unknown.push(id.clone());
         }
     }
-    let mut in_force: Vec<Constraint> = Vec::new();
     let mut fits = Vec::new();
     let (mut reasons, mut true_reasons) = (0usize, 0usize);
     let mut accepted_meets = None;
-    for t in &c.turns {
+    walk(c, |_, t, in_force| {
         let item = t.items.first().and_then(|id| cat.position(id));
         match (t.role, t.action) {
             (Role::System, Action::Recommend) => {
                 if let Some(i) = item {
-                    fits.push(fit(cat, i, &in_force));
+                    fits.push(fit(cat, i, in_force));
                 }
             }
             (Role::User, Action::Reject) => {
-                let stated = constraints(t);
                 if let Some(i) = item {
+                    let stated = constraints(t);
                     reasons += stated.len();
                     true_reasons += stated.iter().filter(|s| true_reason(cat, i, s)).count();
                 }
-                reveal(&mut in_force, stated);
             }
             (Role::User, Action::Accept) => {
                 let i = item.or_else(|| c.accepted_item.as_deref().and_then(|id| cat.position(id)));
                 if let Some(i) = i {
-                    accepted_meets = Some(fit(cat, i, &in_force) >= 1.0);
+                    accepted_meets = Some(fit(cat, i, in_force) >= 1.0);
                 }
             }
-            (Role::User, _) => reveal(&mut in_force, constraints(t)),
             _ => {}
         }
-    }
+    });
     let true_share = (reasons > 0).then(|| true_reasons as f64 / reasons as f64);
     Grounding {
         checked: true,

@@ -30,7 +30,9 @@ fn command(
     extra: &[&str],
 ) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
-    // The shipped example as it is, with a higher rate limit so the test does not wait on pacing.
+    // The shipped example as it is, with a higher rate limit so the test does not wait on pacing, and preference
+    // pairs from the sim source only (which LLM conversations do not use), so that every request is the dialogues'
+    // (the example test below turns the model-phrased negatives back on).
     cmd.args([
         "run",
         "--config",
@@ -42,6 +44,8 @@ fn command(
         "limits.rpm=60000",
         "--set",
         "limits.tpm=100000000",
+        "--set",
+        "export.dpo.sources=[\"sim\"]",
     ])
     .args(extra)
     .current_dir(dir)
@@ -78,7 +82,8 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = run_with(d, &server.base_url(), Some("sk-test-key"));
+    let all_sources = ["--set", "export.dpo.sources=[\"sim\", \"hard_negative\"]"];
+    let out = run_with_args(d, &server.base_url(), Some("sk-test-key"), &all_sources);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let conversations = jsonl(&d.join("out/conversations.jsonl"));
     assert_eq!(conversations.len(), 20);
@@ -97,7 +102,21 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
         .iter()
         .map(|c| c["turns"].as_array().unwrap().len())
         .sum();
-    assert_eq!(sent as usize, turns, "one request per turn");
+    // One request per turn, and one per hard negative the same model phrased for the preference pairs.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/manifest.json")).unwrap())
+            .unwrap();
+    let negatives = manifest["export"]["dpo"]["by_source"]["hard_negative"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(negatives > 5, "{}", manifest["export"]["dpo"]);
+    assert_eq!(
+        sent as usize,
+        turns + negatives,
+        "one request per turn and negative"
+    );
+    let pairs = jsonl(&d.join("out/dpo/meta_train.jsonl"));
+    assert!(pairs.iter().all(|p| p["source"] == "hard_negative"));
     let usage = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
     assert!(
         usage.starts_with("conversation,role,model,requests,cached"),
@@ -115,8 +134,8 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
         assert!(c["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
     }
     let rows = usage.lines().count();
-    // Running again sends nothing: every conversation is done.
-    let again = run_with(d, &server.base_url(), Some("sk-test-key"));
+    // Running again sends nothing: every conversation is done, and the cache answers the negatives.
+    let again = run_with_args(d, &server.base_url(), Some("sk-test-key"), &all_sources);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(rt.block_on(server.stats()).requests, sent);
     // The ledger keeps the first run's rows.
@@ -124,7 +143,7 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     assert_eq!(kept.lines().count(), rows, "{kept}");
     // Losing the output but keeping the cache: the conversations come back without a single request.
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
-    let replay = run_with(d, &server.base_url(), Some("sk-test-key"));
+    let replay = run_with_args(d, &server.base_url(), Some("sk-test-key"), &all_sources);
     assert_eq!(replay.code, 0, "{}", replay.stderr);
     assert_eq!(
         rt.block_on(server.stats()).requests,
@@ -134,7 +153,8 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
     // --no-cache sends them again.
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
-    let again = run_with_args(d, &server.base_url(), Some("sk-test-key"), &["--no-cache"]);
+    let no_cache = [all_sources[0], all_sources[1], "--no-cache"];
+    let again = run_with_args(d, &server.base_url(), Some("sk-test-key"), &no_cache);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(rt.block_on(server.stats()).requests, 2 * sent);
 }

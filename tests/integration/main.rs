@@ -7,6 +7,7 @@ mod catalog;
 mod config;
 mod decisions;
 mod dialogue;
+mod dpo;
 mod export;
 mod importers;
 mod imports;

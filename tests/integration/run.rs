@@ -53,6 +53,20 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     for report in ["report.md", "report.json", "report.html"] {
         assert!(d.join("out").join(report).is_file(), "{report}");
     }
+    // ... and with the training files and their dataset card.
+    let sft: usize = ["train", "validation", "test"]
+        .iter()
+        .map(|s| jsonl(&d.join(format!("out/sft/trl_{s}.jsonl"))).len())
+        .sum();
+    assert_eq!(sft, kept, "one SFT sample per kept conversation");
+    let pairs = jsonl(&d.join("out/dpo/trl_train.jsonl")).len();
+    assert!(pairs > 100, "{pairs} preference pairs");
+    assert_eq!(manifest["export"]["sft"]["conversations"], kept);
+    assert!(
+        std::fs::read_to_string(d.join("out/README.md"))
+            .unwrap()
+            .starts_with("---\nlicense: cc-by-4.0\n")
+    );
     let profiles = std::fs::read(d.join("out/profiles.jsonl")).unwrap();
     let conversations = std::fs::read(d.join("out/conversations.jsonl")).unwrap();
     let again = ok(d, &["run", "--config", c, "--out", "out"]);
@@ -96,9 +110,11 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     assert_eq!(
         names,
         vec![
+            "README.md",
             "catalog.db",
             "conversations.jsonl",
             "conversations.manifest.json",
+            "dpo",
             "kept.jsonl",
             "manifest.json",
             "profiles.jsonl",
@@ -106,10 +122,20 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "report.json",
             "report.md",
             "reviews.jsonl",
-            "reviews.manifest.json"
+            "reviews.manifest.json",
+            "sft"
         ],
         "stray temporary files"
     );
+    for family in ["sft", "dpo"] {
+        for e in std::fs::read_dir(d.join("out").join(family)).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                name.ends_with(".jsonl") && !name.starts_with('.'),
+                "{family}/{name}"
+            );
+        }
+    }
 }
 
 #[test]

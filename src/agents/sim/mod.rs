@@ -6,7 +6,7 @@ mod system;
 mod user;
 
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
-pub use system::SimSystem;
+pub use system::{NegativeKind, SimSystem};
 pub use user::SimUser;
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use crate::rng::Rng;
 
 /// What every sim agent of a run shares: the catalog in memory, the phrase banks, the settings, and the purchase
 /// reasons' labels (profiles store reason ids).
+#[derive(Clone, Copy)]
 pub struct SimWorld<'a> {
     /// The catalog.
     pub catalog: &'a MemoryCatalog,

@@ -3,6 +3,10 @@
 //! a query, retrieve candidates from the catalog (excluding items already shown), rerank by the constraints, phrase.
 //! The best match wins; ties are broken by the seeded RNG.
 
+mod counterfactual;
+
+pub use counterfactual::NegativeKind;
+
 use std::collections::HashMap;
 
 use super::SimWorld;

@@ -1,0 +1,163 @@
+//! The recommender at an earlier point of a finished conversation: what it had learnt, shown and asked before a
+//! turn, so that it can phrase another reply in the same context — a fresh recommendation (a resample, for the
+//! pairwise judge to rank) or a grounded hard negative: a real catalog item that breaks what the user revealed,
+//! phrased exactly as this recommender phrases its recommendations.
+
+use serde::{Deserialize, Serialize};
+
+use super::SimSystem;
+use crate::Result;
+use crate::model::{Action, Role, Turn};
+
+/// What makes a hard negative wrong.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NegativeKind {
+    /// In the category and budget, but lacking a wanted value or feature, or having an unwanted value.
+    BreaksRequirement,
+    /// In the category and meeting the wishes, but over the stated budget.
+    OverBudget,
+    /// The item the user turned down most recently, offered again.
+    RepeatRejected,
+}
+
+impl NegativeKind {
+    /// Every kind, in order of preference.
+    pub const ALL: [NegativeKind; 3] = [
+        NegativeKind::BreaksRequirement,
+        NegativeKind::OverBudget,
+        NegativeKind::RepeatRejected,
+    ];
+
+    /// The name written in metadata.
+    pub fn key(self) -> &'static str {
+        match self {
+            NegativeKind::BreaksRequirement => "breaks_requirement",
+            NegativeKind::OverBudget => "over_budget",
+            NegativeKind::RepeatRejected => "repeat_rejected",
+        }
+    }
+}
+
+impl SimSystem<'_> {
+    /// Put the recommender where it stood after `history`: the needs it had read, the items it had shown and the
+    /// questions it had asked.
+    pub fn replay(&mut self, history: &[Turn]) {
+        self.absorb(history);
+        self.shown = history
+            .iter()
+            .filter(|t| t.role == Role::System && t.action == Action::Recommend)
+            .filter_map(|t| t.items.first())
+            .filter_map(|id| self.cat.position(id))
+            .collect();
+        for t in history
+            .iter()
+            .filter(|t| t.role == Role::System && t.action == Action::Clarify)
+        {
+            for s in &t.slots {
+                let topic = match s.attribute.as_str() {
+                    "category" => "category",
+                    "budget" => "budget",
+                    _ => "preference",
+                };
+                if !self.asked.contains(&topic) {
+                    self.asked.push(topic);
+                }
+            }
+        }
+        if self.voice.is_some() {
+            self.history = history.to_vec();
+        }
+    }
+
+    /// A fresh recommendation in the replayed context (another draw of the same recommender).
+    pub fn resample(&mut self) -> Result<Option<Turn>> {
+        let turn = self.recommend()?;
+        Ok((turn.action == Action::Recommend).then_some(turn))
+    }
+
+    /// A recommendation that is wrong in the way `kind` says, phrased as this recommender phrases them; `None` when
+    /// the replayed context allows no such item (no budget stated, nothing rejected yet, no item breaking a wish).
+    pub fn negative(&mut self, kind: NegativeKind, history: &[Turn]) -> Result<Option<Turn>> {
+        let Some(pick) = self.negative_item(kind, history) else {
+            return Ok(None);
+        };
+        let first = self.shown.is_empty();
+        let item = self.cat.item(pick);
+        let mut ctx = self.context();
+        ctx.title = item.title.clone();
+        ctx.price = item
+            .price
+            .map(super::money)
+            .unwrap_or_else(|| "a fair price".into());
+        ctx.highlights = self.highlights(pick);
+        let act = if first {
+            "recommend"
+        } else {
+            "recommend_again"
+        };
+        let images: Vec<String> = item.image.clone().into_iter().collect();
+        let id = item.id.clone();
+        let text = self.speak_showing(act, &ctx, &images)?;
+        let query = self.query();
+        let mut turn = self.turn(Action::Recommend, text, Vec::new());
+        turn.items = vec![id];
+        turn.images = images;
+        turn.query = Some(query);
+        Ok(Some(turn))
+    }
+
+    /// The catalog position of the negative of `kind`: the best-scoring item of the category that is wrong in
+    /// exactly that way (ties broken by the seeded RNG).
+    fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
+        if kind == NegativeKind::RepeatRejected {
+            return history.windows(2).rev().find_map(|w| {
+                (w[0].action == Action::Recommend && w[1].action == Action::Reject)
+                    .then(|| w[0].items.first().and_then(|id| self.cat.position(id)))
+                    .flatten()
+            });
+        }
+        let leaf = self.needs.category.clone()?;
+        let r = self.resolved();
+        let budget = self.needs.budget;
+        let affordable =
+            |i: u32| budget.is_none_or(|b| self.cat.item(i).price.is_none_or(|p| p <= b));
+        let breaks = |i: u32| {
+            r.wanted.iter().any(|(k, v)| !self.cat.has_pair(i, *k, *v))
+                || r.unwanted.iter().any(|(k, v)| self.cat.has_pair(i, *k, *v))
+                || r.features.iter().any(|f| !self.cat.has_feature_id(i, *f))
+        };
+        let wrong = |i: u32| match kind {
+            NegativeKind::OverBudget => budget.is_some() && !affordable(i) && !breaks(i),
+            _ => affordable(i) && breaks(i),
+        };
+        let mut scored: Vec<(f64, u32)> = self
+            .cat
+            .in_leaf(&leaf)
+            .iter()
+            .copied()
+            .filter(|i| !self.shown.contains(i) && wrong(*i))
+            .map(|i| (self.score(&r, i), i))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top = scored.first()?.0;
+        let tied: Vec<u32> = scored
+            .iter()
+            .take_while(|(s, _)| (top - s).abs() < 1e-9)
+            .map(|(_, i)| *i)
+            .collect();
+        self.rng.choose(&tied).copied()
+    }
+}

@@ -1,0 +1,61 @@
+//! Every export at once (`musegen export all`, and the last step of `musegen run`): the SFT files and preference pairs
+//! in all three formats, then the dataset card describing them.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::chat::ChatFormat;
+use super::dpo::{DpoOptions, DpoReport, export_dpo};
+use super::sft::{SftOptions, SftReport, export_sft, system_prompt};
+use super::source::Sources;
+use crate::Result;
+use crate::config::Config;
+
+/// What the exports wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportReport {
+    /// The SFT files.
+    pub sft: SftReport,
+    /// The preference pairs.
+    pub dpo: DpoReport,
+    /// The dataset card.
+    pub card: PathBuf,
+}
+
+/// Write every export of `sources` into `dir` with the default options (the kept set, the system prompt), and the
+/// card.
+pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<ExportReport> {
+    let system = if config.export.system_prompt {
+        Some(system_prompt(config.prompts_dir.as_deref())?)
+    } else {
+        None
+    };
+    let sft = export_sft(
+        config,
+        sources,
+        dir,
+        &ChatFormat::ALL,
+        &SftOptions {
+            system: system.clone(),
+            ..SftOptions::default()
+        },
+    )?;
+    let dpo = export_dpo(
+        config,
+        sources,
+        dir,
+        &ChatFormat::ALL,
+        &DpoOptions {
+            system,
+            ..DpoOptions::default()
+        },
+    )?;
+    let run_dir = sources
+        .conversations
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let card = super::card::write_card(config, run_dir, dir)?;
+    Ok(ExportReport { sft, dpo, card })
+}
