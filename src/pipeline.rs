@@ -315,7 +315,7 @@ pub fn review_paths(dir: &Path) -> crate::review::ReviewPaths {
 }
 
 /// What identifies a profiles file: seed, profile settings, the scenario writer and the sample catalog.
-fn profiles_key(config: &Config) -> String {
+pub fn profiles_key(config: &Config) -> String {
     let writer = &config.roles.scenario_writer;
     let text =
         serde_json::to_string(&(&config.profiles, sample_key(config), writer)).unwrap_or_default();

@@ -129,6 +129,24 @@ impl Weighted {
         i.min(self.cumulative.len().saturating_sub(1))
     }
 
+    /// The probability of each entry (its weight over the total), in table order.
+    pub fn probabilities(&self) -> Vec<f64> {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let mut previous = 0.0;
+        self.cumulative
+            .iter()
+            .map(|&c| {
+                let p = if total > 0.0 {
+                    (c - previous) / total
+                } else {
+                    0.0
+                };
+                previous = c;
+                p
+            })
+            .collect()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.cumulative.len()
@@ -172,6 +190,7 @@ mod tests {
         assert_eq!(counts[1], 0);
         let share = counts[2] as f64 / 40_000.0;
         assert!((share - 0.75).abs() < 0.02, "share {share}");
+        assert_eq!(table.probabilities(), vec![0.25, 0.0, 0.75]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod dev;
 mod export;
 mod print;
 mod review;
+mod stats;
 
 use std::path::{Path, PathBuf};
 
@@ -94,6 +95,9 @@ enum Command {
     /// Review conversations: offline metrics, the judge (roles.judge), the keep rule, the kept set and the quality
     /// report; resumable. `--out` names the reviews file (DIR/reviews.jsonl by default).
     Review(review::ReviewArgs),
+    /// Does the data match the config? Observed vs configured distributions with a goodness-of-fit test each,
+    /// written to DIR/stats.json and DIR/stats.md.
+    Stats(stats::StatsArgs),
     /// Show the effective config or its JSON Schema.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -367,6 +371,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Generate(args) => generate(g, args),
         Command::Review(args) => review::review(g, args),
         Command::Export(e) => export::export(g, e),
+        Command::Stats(args) => stats::stats(g, args),
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {

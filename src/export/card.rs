@@ -271,6 +271,25 @@ fn body(config: &Config, report: &Value, manifest: &Value, configs: &[CardConfig
         config.dialogue.max_rounds,
         report["keep_rule"].as_str().unwrap_or(&config.review.keep)
     );
+    // Header values may hold credentials (a gateway's token): the card names the headers only.
+    let mut shown = config.clone();
+    for role in [
+        &mut shown.roles.user_agent,
+        &mut shown.roles.system_agent,
+        &mut shown.roles.scenario_writer,
+        &mut shown.roles.judge,
+    ] {
+        for v in role.headers.values_mut() {
+            *v = "(not shown)".into();
+        }
+    }
+    if let Ok(toml) = shown.to_toml() {
+        let _ = write!(
+            s,
+            "\n<details><summary>The effective config (`musegen config show`)</summary>\n\n```toml\n{}\n```\n\n</details>\n",
+            toml.trim_end()
+        );
+    }
     s.push_str("\n## Quality (the review)\n\n| measure | value |\n| --- | --- |\n");
     let rows = [
         (

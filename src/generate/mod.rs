@@ -484,7 +484,7 @@ fn scan_profiles(path: &Path) -> Result<(usize, String)> {
 }
 
 /// Hash of everything that shapes a conversation besides the profiles: seed, dialogue settings, phrase banks.
-fn dialogue_hash(config: &Config) -> Result<String> {
+pub fn dialogue_hash(config: &Config) -> Result<String> {
     let mut d = config.dialogue.clone();
     d.sessions = 0;
     d.diversity_sample = 0;

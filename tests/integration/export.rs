@@ -376,4 +376,17 @@ fn the_dataset_card_names_every_export_file_with_its_row_count() {
         "{body}"
     );
     assert!(body.contains("user agent: sim"), "{body}");
+    assert!(body.contains("```toml\nseed = "), "the effective config");
+    // Header values may be credentials: the card names the header, never its value.
+    ok(
+        d,
+        &[
+            "export",
+            "card",
+            "--set",
+            r#"roles.judge.headers={"X-Token"="s3cret-token"}"#,
+        ],
+    );
+    let card = std::fs::read_to_string(d.join("README.md")).unwrap();
+    assert!(card.contains("X-Token") && !card.contains("s3cret-token"));
 }

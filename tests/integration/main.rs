@@ -17,4 +17,5 @@ mod profiles;
 mod review;
 mod run;
 mod scenario_writer;
+mod stats;
 mod util;

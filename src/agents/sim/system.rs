@@ -49,6 +49,8 @@ pub struct SimSystem<'a> {
     read: usize,
     shown: Vec<u32>,
     asked: Vec<&'static str>,
+    /// Optional questions already decided (asked or not): each is drawn once, at `dialogue.clarify`.
+    decided: Vec<&'static str>,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     conversation: crate::agents::llm::Talk,
@@ -67,6 +69,7 @@ impl<'a> SimSystem<'a> {
             read: 0,
             shown: Vec::new(),
             asked: Vec::new(),
+            decided: Vec::new(),
             voice: world.system_voice,
             chain: world.system_chain,
             conversation: crate::agents::llm::Talk {
@@ -186,6 +189,16 @@ impl<'a> SimSystem<'a> {
         }
     }
 
+    /// Whether to ask the optional question `topic`: drawn once per conversation (at `dialogue.clarify`), never
+    /// when it was asked already.
+    fn decide(&mut self, topic: &'static str) -> bool {
+        if self.asked.contains(&topic) || self.decided.contains(&topic) {
+            return false;
+        }
+        self.decided.push(topic);
+        self.rng.chance(self.cfg.clarify)
+    }
+
     fn clarify(&mut self, topic: &'static str, act: &str) -> Result<Turn> {
         self.asked.push(topic);
         let text = self.speak(act, &self.context())?;
@@ -205,14 +218,10 @@ impl<'a> SimSystem<'a> {
         if self.needs.category.is_none() && !self.asked.contains(&"category") {
             return self.clarify("category", "ask_category");
         }
-        if first
-            && self.needs.budget.is_none()
-            && !self.asked.contains(&"budget")
-            && self.rng.chance(self.cfg.clarify)
-        {
+        if first && self.needs.budget.is_none() && self.decide("budget") {
             return self.clarify("budget", "clarify_budget");
         }
-        if first && !self.asked.contains(&"preference") && self.rng.chance(self.cfg.clarify) {
+        if first && self.decide("preference") {
             return self.clarify("preference", "clarify_preference");
         }
         let query = self.query();
@@ -259,18 +268,10 @@ impl<'a> SimSystem<'a> {
         if needs.category.is_empty() && !self.asked.contains(&"category") {
             return self.clarify("category", "ask_category");
         }
-        if first
-            && needs.max_price <= 0.0
-            && !self.asked.contains(&"budget")
-            && self.rng.chance(self.cfg.clarify)
-        {
+        if first && needs.max_price <= 0.0 && self.decide("budget") {
             return self.clarify("budget", "clarify_budget");
         }
-        if first
-            && needs.wanted.is_empty()
-            && !self.asked.contains(&"preference")
-            && self.rng.chance(self.cfg.clarify)
-        {
+        if first && needs.wanted.is_empty() && self.decide("preference") {
             return self.clarify("preference", "clarify_preference");
         }
         let exclude: Vec<String> = self

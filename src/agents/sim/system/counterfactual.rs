@@ -77,6 +77,8 @@ impl SimSystem<'_> {
                 }
             }
         }
+        // At a recommendation, the optional questions were settled before it.
+        self.decided = vec!["budget", "preference"];
         if self.voice.is_some() {
             self.history = history.to_vec();
         }

@@ -1,0 +1,110 @@
+//! Each recommendation judged again against the catalog, as the simulated user judges it: whether the item fits
+//! (the target, or an item meeting every requirement, in category and budget, that honours what the user said), and
+//! how many true differences it has — so the accept rule, `dialogue.equivalent_accept_rate` and the number of
+//! reasons per rejection (`min(dialogue.reject_reasons, differences)`) can be checked exactly.
+
+use crate::catalog::MemoryCatalog;
+use crate::dialogue::compare::{differences, satisfies};
+use crate::model::{Action, Conversation, Profile, Role};
+
+/// What the replay counted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replayed {
+    /// The target offered (and fitting): offers, accepts.
+    pub target: (u64, u64),
+    /// An equivalent item offered: offers, accepts.
+    pub equivalent: (u64, u64),
+    /// An item that does not fit offered: offers, accepts.
+    pub other: (u64, u64),
+    /// Rejections judged (item and profile known).
+    pub rejections: u64,
+    /// Of those, with a number of reasons other than min(reject_reasons, differences).
+    pub reason_mismatches: u64,
+    /// Recommendations left out (item or target not in the catalog, or no profile).
+    pub skipped: u64,
+}
+
+/// The replay over a catalog.
+pub struct Replay<'a> {
+    cat: &'a MemoryCatalog,
+    reasons: usize,
+    /// The counts.
+    pub counts: Replayed,
+}
+
+impl<'a> Replay<'a> {
+    /// A replay over `cat` with the configured reasons per rejection.
+    pub fn new(cat: &'a MemoryCatalog, reasons: usize) -> Self {
+        Replay {
+            cat,
+            reasons,
+            counts: Replayed::default(),
+        }
+    }
+
+    /// Judge every recommendation of `c`, whose user played `profile`.
+    pub fn add(&mut self, c: &Conversation, profile: Option<&Profile>) {
+        let offers = c
+            .turns
+            .iter()
+            .filter(|t| t.role == Role::System && t.action == Action::Recommend)
+            .count() as u64;
+        let Some((profile, target)) =
+            profile.and_then(|p| Some((p, self.cat.position(&p.target_item_id)?)))
+        else {
+            self.counts.skipped += offers;
+            return;
+        };
+        let budget = profile.scenario.budget.as_ref().map(|b| b.max);
+        let reqs = &profile.scenario.requirements;
+        // What the user said when rejecting: (key, lowercase value, not wanted).
+        let mut stated: Vec<(String, String, bool)> = Vec::new();
+        let mut offered: Option<Option<u32>> = None;
+        for t in &c.turns {
+            if t.role == Role::System {
+                offered = (t.action == Action::Recommend)
+                    .then(|| t.items.first().and_then(|id| self.cat.position(id)));
+                continue;
+            }
+            let Some(item) = offered.take() else {
+                continue;
+            };
+            let Some(item) = item else {
+                self.counts.skipped += 1;
+                continue;
+            };
+            let honours = stated.iter().all(|(key, value, negative)| {
+                let has = match key.as_str() {
+                    "feature" => self.cat.has_feature(item, value),
+                    key => self.cat.value(item, key) == Some(value.as_str()),
+                };
+                has != *negative
+            });
+            let fits =
+                satisfies(self.cat, target, item, budget, reqs) && (item == target || honours);
+            let accepted = u64::from(t.action == Action::Accept);
+            let cell = if item == target && fits {
+                &mut self.counts.target
+            } else if fits {
+                &mut self.counts.equivalent
+            } else {
+                &mut self.counts.other
+            };
+            cell.0 += 1;
+            cell.1 += accepted;
+            if t.action == Action::Reject {
+                let found = differences(self.cat, target, item, budget, reqs).len();
+                let given = t.slots.iter().filter(|s| !s.negative).count();
+                self.counts.rejections += 1;
+                if given != found.min(self.reasons) {
+                    self.counts.reason_mismatches += 1;
+                }
+                for s in &t.slots {
+                    if !matches!(s.attribute.as_str(), "budget" | "category") {
+                        stated.push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
+                    }
+                }
+            }
+        }
+    }
+}
