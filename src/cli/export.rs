@@ -81,6 +81,9 @@ pub enum ExportCommand {
         #[arg(long = "in", value_name = "DIR")]
         input: Option<PathBuf>,
     },
+    /// The analytics exports: turns, tables, star (and snowflake), storybot, analytics.
+    #[command(flatten)]
+    Analytics(super::analytics::AnalyticsCommand),
 }
 
 /// The system prompt of training samples, unless left out.
@@ -169,5 +172,6 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             println!("card      {}", path.display());
             Ok(())
         }
+        ExportCommand::Analytics(command) => super::analytics::run(g, command),
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch to the stages; no logic of its own beyond resolving paths and printing reports.
 
+mod analytics;
 mod dev;
 mod export;
 mod print;

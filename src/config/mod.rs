@@ -1,5 +1,6 @@
 //! The TOML config: every modelling assumption with its documented default, loading with file:line errors, `--set` overrides and the JSON Schema.
 
+mod analytics;
 mod dpo;
 mod load;
 mod roles;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use analytics::{AnalyticsConfig, Date};
 pub use dpo::{DpoConfig, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
 pub use roles::{AgentKind, BackendKind, Decider, RoleConfig, RoleName, RolesConfig};
@@ -75,6 +77,8 @@ pub struct ExportConfig {
     pub license: String,
     /// The dataset card's title.
     pub dataset_name: String,
+    /// The analytics exports: turn log, flat tables, star and snowflake schemas, StoryBot.
+    pub analytics: AnalyticsConfig,
 }
 
 impl Default for ExportConfig {
@@ -85,6 +89,7 @@ impl Default for ExportConfig {
             dpo: DpoConfig::default(),
             license: "cc-by-4.0".into(),
             dataset_name: "musegen conversational recommendation dialogues".into(),
+            analytics: AnalyticsConfig::default(),
         }
     }
 }
@@ -406,6 +411,7 @@ impl Config {
                 "holds three shares (train, validation, test), each >= 0, not all 0",
             );
         }
+        self.export.analytics.validate()?;
         let dpo = &self.export.dpo;
         if dpo.sources.is_empty() {
             return bad(

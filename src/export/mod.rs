@@ -3,6 +3,7 @@
 //! split train/validation/test by a hash of the conversation id.
 
 pub mod all;
+pub mod analytics;
 pub mod card;
 pub mod chat;
 pub mod dpo;
@@ -14,6 +15,7 @@ pub mod source;
 pub mod writer;
 
 pub use all::{ExportReport, export_all};
+pub use analytics::{AnalyticsReport, export_analytics};
 pub use chat::ChatFormat;
 pub use dpo::{DpoOptions, DpoReport, export_dpo};
 pub use sft::{SftOptions, SftReport, export_sft};

@@ -1,6 +1,7 @@
 //! Integration tests: the `musegen` binary run in temporary folders, and the library's importers on arbitrary input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod analytics;
 mod bad_input;
 mod catalog;
 mod config;
