@@ -493,6 +493,18 @@ pub fn exports(r: &crate::export::ExportReport, dir: &Path, as_json: bool) -> Re
         },
         layout(crate::export::layout::DPO)
     );
+    let a = &r.analytics;
+    println!(
+        "analytics {} conversations, {} turns (sessions {} to {}) -> {}/, {}/, {}/, {}/",
+        a.conversations,
+        a.turns,
+        a.first_session.as_deref().unwrap_or("-"),
+        a.last_session.as_deref().unwrap_or("-"),
+        layout(crate::export::layout::ANALYTICS),
+        layout(crate::export::layout::STAR),
+        layout(crate::export::layout::SNOWFLAKE),
+        layout(crate::export::layout::STORYBOT)
+    );
     println!("card      {}", r.card.display());
     Ok(())
 }

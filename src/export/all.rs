@@ -1,5 +1,6 @@
 //! Every export at once (`musegen export all`, and the last step of `musegen run`): the SFT files and preference pairs
-//! in all three formats, then the dataset card describing them.
+//! in all three formats (from the kept set), the analytics files (from every conversation of the run, the review's
+//! verdict a column), then the dataset card describing them.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,8 @@ pub struct ExportReport {
     pub sft: SftReport,
     /// The preference pairs.
     pub dpo: DpoReport,
+    /// The turn log, tables, schemas and StoryBot file.
+    pub analytics: super::AnalyticsReport,
     /// The dataset card.
     pub card: PathBuf,
 }
@@ -56,6 +59,18 @@ pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<Expo
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Analytics read every conversation (a chat log has the failures too); the review's verdict is a column.
+    let mut every = sources.clone();
+    let all = run_dir.join(crate::pipeline::names::CONVERSATIONS);
+    if all.is_file() {
+        every.conversations = all;
+    }
+    let analytics = super::export_analytics(config, &every, dir)?;
     let card = super::card::write_card(config, run_dir, dir)?;
-    Ok(ExportReport { sft, dpo, card })
+    Ok(ExportReport {
+        sft,
+        dpo,
+        analytics,
+        card,
+    })
 }

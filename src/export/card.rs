@@ -253,6 +253,12 @@ fn body(
          revealed, over the budget, or turned down before, phrased by the same recommender; `judge`: a fresh reply \
          ranked by the pairwise judge in both orders). The split is a hash of the conversation id.\n\n",
     );
+    s.push_str(
+        "Analytics (every conversation of the run, the review's verdict a column): `analytics/turns.jsonl` (one line \
+         per turn, synthetic but consistent timestamps), `analytics/chats.csv` and `analytics/messages.csv` (flat \
+         tables), `star/` and `snowflake/` (CSV with integer surrogate keys and a `schema.sql` for SQLite or \
+         PostgreSQL, with `load_sqlite.sql` and `load_postgres.sql`), `storybot/conversations.json`.\n\n",
+    );
     s.push_str("```python\nfrom datasets import load_dataset\nds = load_dataset(\"path/to/this/folder\", \"sft_trl\")\n```\n\n");
     s.push_str("## How it was generated\n\n");
     let _ = writeln!(

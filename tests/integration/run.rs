@@ -62,6 +62,13 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
     let pairs = jsonl(&d.join("out/dpo/trl_train.jsonl")).len();
     assert!(pairs > 100, "{pairs} preference pairs");
     assert_eq!(manifest["export"]["sft"]["conversations"], kept);
+    assert_eq!(manifest["export"]["analytics"]["conversations"], 200);
+    let chats = std::fs::read_to_string(d.join("out/analytics/chats.csv")).unwrap();
+    assert_eq!(
+        chats.lines().count(),
+        201,
+        "a header and one row per conversation"
+    );
     // ... and with the observed-against-configured fits, which the sim data passes.
     assert_eq!(manifest["stats"]["failed"], 0, "{}", manifest["stats"]);
     assert!(manifest["stats"]["passed"].as_u64().unwrap() >= 20);
@@ -114,6 +121,7 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
         names,
         vec![
             "README.md",
+            "analytics",
             "catalog.db",
             "conversations.jsonl",
             "conversations.manifest.json",
@@ -127,8 +135,11 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "reviews.jsonl",
             "reviews.manifest.json",
             "sft",
+            "snowflake",
+            "star",
             "stats.json",
-            "stats.md"
+            "stats.md",
+            "storybot"
         ],
         "stray temporary files"
     );
