@@ -767,6 +767,11 @@ class RunCheck:
                 if conv_split.setdefault(json.dumps(cid), split) != split:
                     fail(w, f"conversation {cid!r} has pairs in {conv_split[json.dumps(cid)]} and {split}")
                 prompt = next(iter(by_fmt.values()))[i - 1][0]
+                # The conversation part: a prompt ends with the user and alternates from the user on, so an even
+                # length means a leading system message (the prompt and the item cards, which name each pair's own
+                # items), which is not part of the conversation.
+                if len(prompt) % 2 == 0:
+                    prompt = prompt[1:]
                 by_conv.setdefault(json.dumps(cid), []).append((m["turn"], prompt, i))
             # A later turn's prompt extends an earlier turn's: the whole conversation before the turn.
             for cid, pairs in by_conv.items():

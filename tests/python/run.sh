@@ -108,8 +108,8 @@ PY
 extra=(--set "catalog.images_dir=\"$pics\"")
 variant vision sft "--images" trl openai sharegpt
 variant openai-full sft "--per-turn --weights --item-cards --images" openai
-variant dpo-vision dpo "--images" trl openai sharegpt
 extra=()
+variant dpo-cards dpo "--item-cards" trl openai sharegpt
 for s in "${skipped[@]}"; do echo "run.sh: skip variant $s"; done
 
 # --- the venv and the checks --------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ passed=$((passed + 1))
 passed=$((passed + 1))
 for v in "${variants[@]}"; do
   req=sft
-  [[ "$v" == */dpo-vision ]] && req=dpo
+  [[ "$v" == */dpo-* ]] && req=dpo
   "$py" "$checker" "$v" --require "$req"
   passed=$((passed + 1))
 done
