@@ -61,6 +61,9 @@ pub enum ExportCommand {
         /// Add the cards of the pair's items (shown before, chosen, rejected) to the system message.
         #[arg(long)]
         item_cards: bool,
+        /// Image parts in the prompt for the pictures the shopper was shown (as `export sft --images`).
+        #[arg(long)]
+        images: bool,
         /// Pair sources (repeatable; same as --set export.dpo.sources=[...]).
         #[arg(long = "source", value_enum)]
         sources: Vec<crate::config::PairSource>,
@@ -140,6 +143,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             selected,
             sources: pair_sources,
             item_cards,
+            images,
             no_system_prompt,
         } => {
             let mut cfg = g.load(&[])?.config;
@@ -153,6 +157,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
                 rule: selected.rule.clone(),
                 dedup: selected.dedup,
                 item_cards: *item_cards,
+                images: *images,
             };
             let report = crate::export::export_dpo(&cfg, &sources, &dir, &formats(format), &opts)?;
             print::dpo(&report, g.json)

@@ -453,6 +453,12 @@ pub fn dpo(r: &crate::export::DpoReport, as_json: bool) -> Result<()> {
             String::new()
         }
     );
+    if r.images + r.images_missing > 0 {
+        println!(
+            "          {} pictures put in, {} left out (file not found)",
+            r.images, r.images_missing
+        );
+    }
     if let Some(u) = &r.usage {
         println!(
             "          LLM: {} requests ({} cached), {} prompt + {} completion tokens, ${:.4}",

@@ -162,7 +162,7 @@ fn trainable(c: &Conversation, opts: &SftOptions, grounds: &Grounds) -> Vec<Mess
 }
 
 /// `msgs` with the pictures `format` can carry (and the count of those left out).
-fn with_images(
+pub(crate) fn with_images(
     format: ChatFormat,
     msgs: &[Message],
     grounds: &Grounds,

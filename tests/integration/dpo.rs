@@ -273,3 +273,65 @@ fn judge_pairs_take_the_judges_winner_in_both_orders_and_a_position_bias_makes_n
         }
     }
 }
+
+#[test]
+fn dpo_prompts_carry_the_pictures_the_shopper_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d);
+    let pictures = d.join("pictures");
+    for c in jsonl(&d.join("kept.jsonl")) {
+        for t in c["turns"].as_array().unwrap() {
+            for r in t["images"].as_array().into_iter().flatten() {
+                let p = pictures.join(r.as_str().unwrap());
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, b"\x89PNG\r\n\x1a\n").unwrap();
+            }
+        }
+    }
+    let set = format!("catalog.images_dir=\"{}\"", pictures.display());
+    let report: Value = serde_json::from_str(
+        &ok(
+            d,
+            &[
+                "export", "dpo", "--images", "--set", &set, "--json", "--out", "v", "--in", ".",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(report["images"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["images_missing"], 0);
+    let (mut trl_parts, mut openai_parts) = (0, 0);
+    for t in jsonl(&d.join("v/dpo/trl_train.jsonl")) {
+        let mut parts = 0;
+        for m in t["prompt"].as_array().unwrap() {
+            let list = m["content"].as_array().expect("one content shape: parts");
+            parts += list.iter().filter(|p| p["type"] == "image").count();
+            if m["role"] != "user" {
+                assert_eq!(list.len(), 1, "pictures only with the shopper");
+            }
+        }
+        assert_eq!(parts, t["images"].as_array().map_or(0, |a| a.len()), "{t}");
+        assert!(t["chosen"][0]["content"][0]["text"].is_string());
+        trl_parts += parts;
+    }
+    for o in jsonl(&d.join("v/dpo/openai_train.jsonl")) {
+        for m in o["input"]["messages"].as_array().unwrap() {
+            for p in m["content"].as_array().unwrap() {
+                if p["type"] == "image_url" {
+                    assert!(
+                        p["image_url"]["url"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("data:image/")
+                    );
+                    openai_parts += 1;
+                }
+            }
+        }
+        assert!(o["preferred_output"][0]["content"].is_string());
+    }
+    assert!(trl_parts > 0);
+    assert_eq!(trl_parts, openai_parts);
+}

@@ -108,6 +108,7 @@ PY
 extra=(--set "catalog.images_dir=\"$pics\"")
 variant vision sft "--images" trl openai sharegpt
 variant openai-full sft "--per-turn --weights --item-cards --images" openai
+variant dpo-vision dpo "--images" trl openai sharegpt
 extra=()
 variant dpo-cards dpo "--item-cards" trl openai sharegpt
 for s in "${skipped[@]}"; do echo "run.sh: skip variant $s"; done

@@ -41,6 +41,8 @@ pub struct DpoOptions {
     /// Add the cards of the items of the pair (those shown before, the chosen and the rejected one) to the system
     /// message, so that a model can tell which reply breaks what the shopper asked for.
     pub item_cards: bool,
+    /// Image parts for the pictures the shopper was shown in the prompt.
+    pub images: bool,
 }
 
 /// What the export wrote.
@@ -58,35 +60,54 @@ pub struct DpoReport {
     pub counts: PairCounts,
     /// What the selection left out.
     pub selection: SelectionReport,
+    /// Pictures put in the prompts (counted once, in the first format).
+    pub images: usize,
+    /// Pictures left out because the file was not there.
+    pub images_missing: usize,
     /// The language-model requests the pairs took (negatives phrased by a model, the judge).
     pub usage: Option<UsageRow>,
     /// The files written.
     pub files: Vec<PathBuf>,
 }
 
-/// The message lists of a pair in `format`.
-pub fn record(format: ChatFormat, pair: &Pair, system: Option<&str>) -> Value {
-    let r = Render {
-        system,
-        images: false,
-    };
-    let (prompt, _) = chat::render(format, &pair.prompt, r);
+/// The message lists of a pair in `format`, its prompt being `prompt` (the pair's, with the pictures `format` can
+/// carry when `images`).
+pub fn record(
+    format: ChatFormat,
+    pair: &Pair,
+    prompt: &[chat::Message],
+    system: Option<&str>,
+    images: bool,
+) -> Value {
+    let r = Render { system, images };
+    let (prompt, pictures) = chat::render(format, prompt, r);
     let reply = |text: &str| match format {
         ChatFormat::Sharegpt => json!({"from": "gpt", "value": text}),
+        // TRL's vision pairs keep one content shape: lists of parts.
+        ChatFormat::Trl if images => {
+            json!([{"role": "assistant", "content": [{"type": "text", "text": text}]}])
+        }
         _ => json!([{"role": "assistant", "content": text}]),
     };
+    let mut v = record_shape(format, prompt, reply(&pair.chosen), reply(&pair.rejected));
+    if !pictures.is_empty() && format != ChatFormat::Openai {
+        v["images"] = json!(pictures);
+    }
+    v
+}
+
+/// The pair's keys in `format`.
+fn record_shape(format: ChatFormat, prompt: Vec<Value>, chosen: Value, rejected: Value) -> Value {
     match format {
-        ChatFormat::Trl => json!({
-            "prompt": prompt, "chosen": reply(&pair.chosen), "rejected": reply(&pair.rejected),
-        }),
+        ChatFormat::Trl => json!({"prompt": prompt, "chosen": chosen, "rejected": rejected}),
         ChatFormat::Openai => json!({
             "input": {"messages": prompt},
-            "preferred_output": reply(&pair.chosen),
-            "non_preferred_output": reply(&pair.rejected),
+            "preferred_output": chosen,
+            "non_preferred_output": rejected,
         }),
-        ChatFormat::Sharegpt => json!({
-            "conversations": prompt, "chosen": reply(&pair.chosen), "rejected": reply(&pair.rejected),
-        }),
+        ChatFormat::Sharegpt => {
+            json!({"conversations": prompt, "chosen": chosen, "rejected": rejected})
+        }
     }
 }
 
@@ -225,7 +246,17 @@ pub fn export_dpo_with(
                     opts.system.clone()
                 };
                 for (i, &format) in formats.iter().enumerate() {
-                    out.write(i, split, &record(format, pair, system.as_deref()))?;
+                    let (prompt, put, missing) = if opts.images {
+                        super::sft::with_images(format, &pair.prompt, &grounds)
+                    } else {
+                        (pair.prompt.clone(), 0, 0)
+                    };
+                    if i == 0 {
+                        report.images += put;
+                        report.images_missing += missing;
+                    }
+                    let line = record(format, pair, &prompt, system.as_deref(), opts.images);
+                    out.write(i, split, &line)?;
                 }
                 out.write(formats.len(), split, &meta(pair))?;
                 *report.pairs.entry(split.to_string()).or_insert(0) += 1;
