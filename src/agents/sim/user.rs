@@ -81,7 +81,7 @@ impl<'a> SimUser<'a> {
                         .unwrap_or_else(|| r.replace('_', " "))
                 })
                 .unwrap_or_else(|| "something coming up".into()),
-            recipient: s.recipient.clone().unwrap_or_default(),
+            recipient: s.recipient.as_deref().map(first_person).unwrap_or_default(),
             category: cat.leaf(target).to_string(),
             budget: s.budget.as_ref().map(|b| money(b.max)).unwrap_or_default(),
             style: p.style.clone().unwrap_or_else(|| "everyday".into()),
@@ -542,9 +542,28 @@ pub fn short_name(leaf: &str) -> String {
     format!("the {singular}")
 }
 
+/// A recipient as the shopper says it: the scenario is written about them ("his father"), the shopper speaks of
+/// "my father".
+fn first_person(recipient: &str) -> String {
+    let r = recipient.trim();
+    for possessive in ["his ", "her ", "their ", "His ", "Her ", "Their "] {
+        if let Some(rest) = r.strip_prefix(possessive) {
+            return format!("my {rest}");
+        }
+    }
+    r.to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::short_name;
+    use super::{first_person, short_name};
+
+    #[test]
+    fn the_shopper_speaks_of_the_recipient_in_the_first_person() {
+        assert_eq!(first_person("his father"), "my father");
+        assert_eq!(first_person("their older sister"), "my older sister");
+        assert_eq!(first_person("a childhood friend"), "a childhood friend");
+    }
 
     #[test]
     fn short_names_are_singular() {
