@@ -122,7 +122,7 @@ fn exchange(
 }
 
 /// The chit-chat probability of round `round` (1-based); rounds past the list use its last value.
-fn chit_chat_probability(table: &[f64], round: u32) -> f64 {
+pub fn chit_chat_probability(table: &[f64], round: u32) -> f64 {
     table
         .get(round as usize - 1)
         .or(table.last())

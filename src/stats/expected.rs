@@ -423,12 +423,7 @@ pub fn latency_cdf(x: f64, median: f64, sigma: f64) -> f64 {
 
 /// The configured chit-chat probability of round `round` (1-based): the list's value, its last value past its end.
 pub fn chit_chat_probability(cfg: &DialogueConfig, round: u32) -> f64 {
-    let table = &cfg.chit_chat;
-    table
-        .get(round as usize - 1)
-        .or(table.last())
-        .copied()
-        .unwrap_or(0.0)
+    crate::dialogue::chit_chat_probability(&cfg.chit_chat, round)
 }
 
 #[cfg(test)]

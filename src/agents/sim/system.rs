@@ -384,12 +384,17 @@ impl<'a> SimSystem<'a> {
             return None;
         }
         let resolved = self.resolved();
-        let mut scored: Vec<(f64, u32)> = pool
+        let scored: Vec<(f64, u32)> = pool
             .into_iter()
             .map(|i| (self.score(&resolved, i), i))
             .collect();
+        self.pick_best(scored, k)
+    }
+
+    /// The best-scoring of the `limit` best of `scored` (score, catalog position), ties broken by the seeded RNG.
+    fn pick_best(&mut self, mut scored: Vec<(f64, u32)>, limit: usize) -> Option<u32> {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(k);
+        scored.truncate(limit);
         let top = scored.first()?.0;
         let tied: Vec<u32> = scored
             .iter()

@@ -126,7 +126,7 @@ impl SimSystem<'_> {
             NegativeKind::OverBudget => budget.is_some() && !affordable(i) && !breaks(i),
             _ => affordable(i) && breaks(i),
         };
-        let mut scored: Vec<(f64, u32)> = self
+        let scored: Vec<(f64, u32)> = self
             .cat
             .in_leaf(&leaf)
             .iter()
@@ -134,13 +134,6 @@ impl SimSystem<'_> {
             .filter(|i| !self.shown.contains(i) && wrong(*i))
             .map(|i| (self.score(&r, i), i))
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let top = scored.first()?.0;
-        let tied: Vec<u32> = scored
-            .iter()
-            .take_while(|(s, _)| (top - s).abs() < 1e-9)
-            .map(|(_, i)| *i)
-            .collect();
-        self.rng.choose(&tied).copied()
+        self.pick_best(scored, usize::MAX)
     }
 }
