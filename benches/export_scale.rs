@@ -1,5 +1,5 @@
-//! Export scale benchmark: the SFT files and the preference pairs (all three formats each) of 10,000 and 100,000 sim
-//! conversations, each export in a fresh process so its time and peak memory are its own. Run with
+//! Export scale benchmark: the SFT files and the preference pairs (all three formats each) and the analytics files
+//! (turn log, tables, star and snowflake schemas, StoryBot; rows = turns) of 10,000 and 100,000 sim conversations, each export in a fresh process so its time and peak memory are its own. Run with
 //! `cargo bench --bench export_scale` (sizes via MUSEGEN_BENCH_ITEMS, MUSEGEN_BENCH_SESSIONS; MUSEGEN_BENCH_DIR keeps
 //! the generated inputs for another run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -52,6 +52,11 @@ fn child(spec: &str) {
             .unwrap();
             r.pairs.values().sum()
         }
+        "analytics" => {
+            export::export_analytics(&config, &sources, &out)
+                .unwrap()
+                .turns
+        }
         other => panic!("unknown family {other}"),
     };
     println!(
@@ -85,7 +90,7 @@ fn main() {
             let _ = std::fs::remove_file(run.join(name));
             std::fs::hard_link(dir.join(name), run.join(name)).unwrap();
         }
-        for family in ["sft", "dpo"] {
+        for family in ["sft", "dpo", "analytics"] {
             let out = std::process::Command::new(std::env::current_exe().unwrap())
                 .env(CHILD, format!("{family}:{}", run.display()))
                 .output()

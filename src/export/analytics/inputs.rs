@@ -34,6 +34,8 @@ pub struct Inputs {
     /// StoryBot: the recommender's screen name.
     pub bot_name: String,
     items: RefCell<HashMap<String, Option<Item>>>,
+    /// Token counts by input line, counted on the first pass that needs them and reused by the others.
+    tokens: RefCell<HashMap<usize, Vec<u32>>>,
 }
 
 /// One conversation with everything the exports derive from it.
@@ -115,6 +117,7 @@ impl Inputs {
             clock: Clock::new(&config.export.analytics)?,
             bot_name: config.export.analytics.storybot_bot_name.clone(),
             items: RefCell::new(HashMap::new()),
+            tokens: RefCell::new(HashMap::new()),
         })
     }
 
@@ -154,14 +157,24 @@ impl Inputs {
             split: split_of(&c.id, self.split),
             start_ms,
             times: timeline::turn_times(start_ms, &c.turns),
-            tokens: c
-                .turns
-                .iter()
-                .map(|t| if tokens { count_tokens(&t.text) } else { 0 })
-                .collect(),
+            tokens: if tokens {
+                self.tokens_of(c, line)
+            } else {
+                vec![0; c.turns.len()]
+            },
             words: c.turns.iter().map(|t| count_words(&t.text)).collect(),
             target_category,
         })
+    }
+
+    /// The token counts of `c`'s turns (read at `line`), counted once per export.
+    fn tokens_of(&self, c: &Conversation, line: usize) -> Vec<u32> {
+        if let Some(hit) = self.tokens.borrow().get(&line) {
+            return hit.clone();
+        }
+        let counted: Vec<u32> = c.turns.iter().map(|t| count_tokens(&t.text)).collect();
+        self.tokens.borrow_mut().insert(line, counted.clone());
+        counted
     }
 
     /// Call `f` with the [`Chat`] of every conversation, in file order; a repeated conversation id is an input
