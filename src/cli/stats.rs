@@ -17,6 +17,9 @@ pub struct StatsArgs {
     /// Significance level each fit is judged at.
     #[arg(long, default_value_t = stats::DEFAULT_ALPHA)]
     alpha: f64,
+    /// Exit with code 1 when a fit fails (after writing the report), for pipelines that gate on it.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// `musegen stats`.
@@ -46,9 +49,19 @@ pub fn stats(g: &Global, args: &StatsArgs) -> Result<()> {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| crate::Error::Run(e.to_string()))?;
         println!("{text}");
-        return Ok(());
+    } else {
+        print(&report, &files);
     }
-    print(&report, &files);
+    if args.strict && report.summary.failed > 0 {
+        return Err(crate::Error::Run(format!(
+            "{} of {} fits fail at alpha {}: {} (see {})",
+            report.summary.failed,
+            report.fits.len(),
+            report.alpha,
+            report.summary.failures.join(", "),
+            files[1].display()
+        )));
+    }
     Ok(())
 }
 

@@ -171,10 +171,23 @@ fn a_run_under_other_settings_fails_the_matching_rows() {
             .any(|n| n.as_str().unwrap().contains("not the run's own settings"))
     );
 
+    // --strict turns failed fits into exit code 1, after the report is written.
+    let config = quickstart();
+    let mut strict = vec!["stats", "--config", config.as_str(), "--strict"];
+    strict.extend_from_slice(&wrong);
+    std::fs::remove_file(d.join("stats.md")).unwrap();
+    let out = musegen(d, &strict);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("dialogue.clarify"), "{}", out.stderr);
+    assert!(d.join("stats.md").is_file(), "the report is written first");
+
     // Against the run's own settings the same rows pass.
     let mut right = base.to_vec();
     right.extend_from_slice(&["--set", "dialogue.clarify=0.9", "--set", &tables_set]);
     let report = stats_json(d, &right);
+    let mut strict = vec!["stats", "--config", config.as_str(), "--strict"];
+    strict.extend_from_slice(&right);
+    ok(d, &strict);
     assert_eq!(verdict(&report, "dialogue.clarify"), "pass");
     assert_eq!(verdict(&report, "dialogue.accept"), "pass");
     assert_eq!(verdict(&report, "persona.gender"), "pass");
