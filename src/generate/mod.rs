@@ -2,8 +2,11 @@
 //! append-only JSONL file, failures to `failures.jsonl`, resumable after a crash at any instant, with a manifest that
 //! refuses to resume under different settings.
 
+mod llm_setup;
 pub mod muse;
 pub mod summary;
+
+pub use llm_setup::LlmSetup;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -11,18 +14,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use std::sync::Arc;
-
-use crate::agents::llm::LlmVoice;
-use crate::agents::retrieval::RetrievalChain;
 use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
-use crate::config::{AgentKind, Decider, RoleName};
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
-use crate::manager::{Cache, Manager};
-use crate::model::Role;
 use crate::model::{GenerationMeta, Profile};
 use crate::profiles::tables::{Tables, attribute_labels};
 use crate::progress::Progress;
@@ -310,101 +306,6 @@ fn generate_with(
     report.llm_usage = llm.as_ref().map(|l| l.manager.totals());
     report.dry_run = dry;
     Ok(report)
-}
-
-/// The manager and the voices of the roles a language model plays.
-pub struct LlmSetup {
-    /// The request manager of both roles.
-    pub manager: Arc<Manager>,
-    /// The user agent's voice, when it is a language model.
-    pub user: Option<LlmVoice>,
-    /// The recommender's voice, when it is a language model.
-    pub system: Option<LlmVoice>,
-    /// The recommender's retrieval chain, when a language model decides.
-    pub chain: Option<RetrievalChain>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl LlmSetup {
-    /// `None` when every role is `sim`.
-    fn new(config: &Config, paths: &GeneratePaths, dry: bool) -> Result<Option<Self>> {
-        let usage = (!dry).then(|| paths.usage());
-        Self::open(
-            config,
-            &paths.cache(),
-            usage.as_deref(),
-            &paths.catalog,
-            dry,
-        )
-    }
-
-    /// The agents' language models (`None` when every role is `sim`), their answers cached in `cache`, the ledger
-    /// starting from `usage` when given, the retrieval chain searching `catalog`.
-    pub fn open(
-        config: &Config,
-        cache: &Path,
-        usage: Option<&Path>,
-        catalog: &Path,
-        dry: bool,
-    ) -> Result<Option<Self>> {
-        let roles = [RoleName::UserAgent, RoleName::SystemAgent];
-        let Some(routes) = crate::manager::Routes::connect(config, &roles, dry)? else {
-            return Ok(None);
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
-        let cache = if config.limits.cache {
-            Some(Cache::open(cache)?)
-        } else {
-            None
-        };
-        let manager = Arc::new(routes.manager(config, cache));
-        if let Some(usage) = usage {
-            // A resumed run's ledger starts from what the earlier runs spent.
-            manager.load_usage(usage)?;
-        }
-        let images = Arc::new(crate::llm::images::ImageLoader::new(
-            config.catalog.images_dir.as_deref(),
-        ));
-        let voice = |speaker: Role, role: &crate::config::RoleConfig| {
-            (role.agent == AgentKind::Llm)
-                .then(|| {
-                    LlmVoice::new(
-                        speaker,
-                        role.clone(),
-                        manager.clone(),
-                        runtime.handle().clone(),
-                        config.prompts_dir.as_deref(),
-                        images.clone(),
-                    )
-                })
-                .transpose()
-        };
-        let system_role = &config.roles.system_agent;
-        let chain = (system_role.agent == AgentKind::Llm && system_role.decide == Decider::Llm)
-            .then(|| {
-                RetrievalChain::new(
-                    manager.clone(),
-                    runtime.handle().clone(),
-                    system_role.clone(),
-                    config.prompts_dir.as_deref(),
-                    catalog,
-                    config.dialogue.candidates.get(),
-                    images.clone(),
-                )
-            })
-            .transpose()?;
-        Ok(Some(LlmSetup {
-            chain,
-            user: voice(Role::User, &config.roles.user_agent)?,
-            system: voice(Role::System, &config.roles.system_agent)?,
-            manager,
-            _runtime: runtime,
-        }))
-    }
 }
 
 /// Play conversation `id` for `profile` with the sim agents; its randomness derives from (seed, id) alone.
