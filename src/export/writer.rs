@@ -14,6 +14,8 @@ use crate::{Error, Result};
 pub struct SplitWriter {
     writers: Vec<JsonlWriter<AtomicFile>>,
     paths: Vec<PathBuf>,
+    /// The folder, when this writer made it (removed again if the export fails).
+    created: Option<PathBuf>,
 }
 
 impl SplitWriter {
@@ -26,6 +28,7 @@ impl SplitWriter {
     /// Files for `stems` in `dir/family`.
     pub fn create_stems(dir: &Path, family: &str, stems: &[&str]) -> Result<Self> {
         let folder = dir.join(family);
+        let created = (!folder.exists()).then(|| folder.clone());
         std::fs::create_dir_all(&folder).map_err(|e| Error::write(&folder, e))?;
         let mut writers = Vec::new();
         let mut paths = Vec::new();
@@ -36,7 +39,11 @@ impl SplitWriter {
                 paths.push(path);
             }
         }
-        Ok(SplitWriter { writers, paths })
+        Ok(SplitWriter {
+            writers,
+            paths,
+            created,
+        })
     }
 
     /// Write `record` to the file of stem number `stem` and `split`.
@@ -51,12 +58,24 @@ impl SplitWriter {
     }
 
     /// Rename every file into place; returns their paths.
-    pub fn commit(self) -> Result<Vec<PathBuf>> {
-        for (w, path) in self.writers.into_iter().zip(&self.paths) {
-            let mut w = w;
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let paths = std::mem::take(&mut self.paths);
+        for (mut w, path) in std::mem::take(&mut self.writers).into_iter().zip(&paths) {
             w.flush().map_err(|e| Error::write(path, e))?;
             w.into_inner().commit()?;
         }
-        Ok(self.paths)
+        self.created = None;
+        Ok(paths)
+    }
+}
+
+impl Drop for SplitWriter {
+    /// An export that failed leaves nothing: the temporary files go with their writers, then the folder this
+    /// writer made (when it is empty).
+    fn drop(&mut self) {
+        self.writers.clear();
+        if let Some(folder) = self.created.take() {
+            let _ = std::fs::remove_dir(folder);
+        }
     }
 }

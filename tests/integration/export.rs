@@ -390,3 +390,43 @@ fn the_dataset_card_names_every_export_file_with_its_row_count() {
     let card = std::fs::read_to_string(d.join("README.md")).unwrap();
     assert!(card.contains("X-Token") && !card.contains("s3cret-token"));
 }
+
+#[test]
+fn a_broken_conversation_line_stops_every_export_with_exit_2_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_folder(d);
+    let path = d.join("kept.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines[2] = "{\"id\": broken".into();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    for command in [["export", "sft"], ["export", "dpo"], ["export", "all"]] {
+        let out = musegen(
+            d,
+            &[command[0], command[1], "--out", "exported", "--in", "."],
+        );
+        assert_eq!(out.code, 2, "{command:?}: {}", out.stderr);
+        assert!(out.stderr.contains("kept.jsonl:3"), "{}", out.stderr);
+        assert_eq!(
+            out.stderr.trim().lines().count(),
+            1,
+            "one line: {}",
+            out.stderr
+        );
+        let left: Vec<_> = std::fs::read_dir(d.join("exported"))
+            .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{command:?} left {left:?}");
+    }
+    let bad = musegen(d, &["export", "dpo", "--set", "export.dpo.min_margin=2"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("export.dpo.min_margin"),
+        "{}",
+        bad.stderr
+    );
+}
