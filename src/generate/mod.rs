@@ -346,6 +346,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Index { .. } => "index",
         Error::Run(_) => "run",
         Error::Stopped(_) => "stopped",
+        Error::Busy { .. } => "busy",
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use musegen::profiles::tables::attribute_labels;
 
-use crate::util::{fixture, jsonl, musegen, ok};
+use crate::util::{MuseFixture, jsonl, muse_fixtures, musegen, ok};
 
 /// A folder with a sample catalog and profiles.
 fn world(items: &str, profiles: &str) -> tempfile::TempDir {
@@ -461,20 +461,29 @@ fn bad_profiles_are_input_errors_with_the_line() {
 
 #[test]
 fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
+    for fixture in muse_fixtures() {
+        muse_profiles_give_the_muse_shape(&fixture);
+    }
+}
+
+fn muse_profiles_give_the_muse_shape(fixture: &MuseFixture) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let label = fixture.label;
+    let scenarios = fixture.scenarios();
+    let n = scenarios.len();
     ok(
         d,
         &[
             "profiles",
             "import",
             "--muse",
-            fixture("user_scenarios.json").to_str().unwrap(),
+            fixture.file("user_scenarios.json").to_str().unwrap(),
         ],
     );
     let out = ok(d, &["generate", "--format", "muse", "--json"]);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["written"], 20);
+    assert_eq!(report["written"], n, "{label}");
     ok(d, &["catalog", "export", "--jsonl", "items.jsonl"]);
     let items = items(d);
     for c in jsonl(&d.join("conversations.jsonl")) {
@@ -486,14 +495,20 @@ fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
     let detail: Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("detail_convs/conv_0.json")).unwrap())
             .unwrap();
+    // MUSE's persona line, without the stray quote its files start with.
+    let persona = scenarios[0]["profile"].as_str().unwrap();
+    let name_gender_age = persona.trim_start_matches('\'').split(",Profession").next().unwrap();
     assert!(
         detail["Persona"]
             .as_str()
             .unwrap()
-            .starts_with("Name: Andrea Clark, Gender: female, Age: 64")
+            .starts_with(name_gender_age),
+        "{label}: {} vs {name_gender_age}",
+        detail["Persona"]
     );
-    assert_eq!(detail["Target_item"]["item_id"], "6231");
-    assert_eq!(detail["Target_item"]["price"], 48.5);
+    let target = &scenarios[0]["target_item"];
+    assert_eq!(detail["Target_item"]["item_id"], target["item_id"], "{label}");
+    assert_eq!(detail["Target_item"]["price"], target["price"], "{label}");
     let turns = detail["Conversations"].as_array().unwrap();
     assert!(turns[0]["Assistant"].is_string());
     assert!(turns[1]["User"].is_string());
@@ -507,8 +522,7 @@ fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
             .all(|a| ["chit-chat", "recommend", "reject", "accept"].contains(a)),
         "{actions:?}"
     );
-    let plain: Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("convs/conv_19.json")).unwrap())
-            .unwrap();
+    let last = d.join(format!("convs/conv_{}.json", n - 1));
+    let plain: Value = serde_json::from_str(&std::fs::read_to_string(last).unwrap()).unwrap();
     assert!(plain[0]["Assistant"].is_string());
 }
