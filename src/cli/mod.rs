@@ -325,12 +325,13 @@ impl Global {
 
 /// Parse the command line and run it; returns the process exit code.
 pub fn main() -> i32 {
+    crate::secret::register_environment();
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     match dispatch(&cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::secret::scrub(&e.to_string()));
             e.exit_code()
         }
     }
@@ -347,7 +348,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::secret::Scrubbed(std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();

@@ -56,7 +56,7 @@ impl FolderLock {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => {
                     return Err(Error::Busy {
-                        dir: dir.to_path_buf(),
+                        dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
                         holder: holder(&mut file),
                     });
                 }
@@ -115,7 +115,7 @@ fn holder(file: &mut File) -> String {
     if text.is_empty() {
         "another musegen process".into()
     } else {
-        format!("musegen {text}")
+        text.to_string()
     }
 }
 

@@ -21,7 +21,7 @@ pub use export::{dpo, exports, sft};
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| crate::Error::Run(e.to_string()))?;
-    println!("{text}");
+    println!("{}", crate::secret::scrub(&text));
     Ok(())
 }
 
@@ -98,7 +98,8 @@ pub fn config(loaded: &LoadedConfig) -> Result<()> {
         "# effective config (from {from} and --set overrides); hash {}",
         loaded.config.hash()
     );
-    print!("{}", loaded.config.to_toml()?);
+    // Header values, key-shaped values and URL credentials are hidden, as in the dataset card.
+    print!("{}", loaded.config.to_toml_shown()?);
     Ok(())
 }
 
