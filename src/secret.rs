@@ -17,7 +17,16 @@ const MIN_SCRUB_LEN: usize = 6;
 /// Prefixes of the key formats providers issue (OpenAI, Anthropic, OpenRouter, Groq, xAI, Hugging Face, GitHub,
 /// Google): a token starting with one of these and long enough is a key, wherever it is seen.
 const KEY_PREFIXES: [&str; 10] = [
-    "sk-", "sk_", "rk-", "gsk_", "xai-", "hf_", "ghp_", "gho_", "github_pat_", "AIza",
+    "sk-",
+    "sk_",
+    "rk-",
+    "gsk_",
+    "xai-",
+    "hf_",
+    "ghp_",
+    "gho_",
+    "github_pat_",
+    "AIza",
 ];
 
 /// Characters a key token is made of.
@@ -156,8 +165,7 @@ pub fn looks_like_key(value: &str) -> bool {
     if key_token_len(v) == Some(v.len()) {
         return true;
     }
-    if let Some(rest) = SCHEMES.iter().find_map(|s| v.strip_prefix(s))
-    {
+    if let Some(rest) = SCHEMES.iter().find_map(|s| v.strip_prefix(s)) {
         return !rest.trim().is_empty();
     }
     v.len() >= 32
@@ -291,7 +299,13 @@ mod tests {
 
     #[test]
     fn credential_names() {
-        for n in ["OPENAI_API_KEY", "HF_TOKEN", "x-api-key", "Authorization", "DB_PASSWORD"] {
+        for n in [
+            "OPENAI_API_KEY",
+            "HF_TOKEN",
+            "x-api-key",
+            "Authorization",
+            "DB_PASSWORD",
+        ] {
             assert!(credential_name(n), "{n}");
         }
         for n in [

@@ -373,9 +373,9 @@ fn dispatch(cli: &Cli) -> Result<()> {
             let manifest = pipeline::run(&cfg, &dir, *force, g.quiet, g.dry_run)?;
             print::run(&manifest, &dir, g.json)?;
             match &manifest.generate {
-                Some(r) if r.failed > 0 => Err(crate::Error::Run(format!(
+                Some(r) if r.this_run.failed > 0 => Err(crate::Error::Run(format!(
                     "{} of {} conversations failed; see {}",
-                    r.failed,
+                    r.this_run.failed,
                     r.total,
                     dir.join(names::FAILURES).display()
                 ))),
@@ -566,10 +566,10 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
         );
     }
     print::generate(&report, &paths.out, g.json)?;
-    if report.failed > 0 {
+    if report.this_run.failed > 0 {
         return Err(crate::Error::Run(format!(
             "{} of {} conversations failed; see {}",
-            report.failed,
+            report.this_run.failed,
             report.total,
             paths.failures.display()
         )));

@@ -95,10 +95,10 @@ mod tests {
     #[test]
     fn headers_keys_and_url_credentials_are_hidden() {
         let mut c = Config::default();
-        c.roles
-            .judge
-            .headers
-            .insert("Authorization".into(), "Bearer sk-live-0123456789abcdefXYZ".into());
+        c.roles.judge.headers.insert(
+            "Authorization".into(),
+            "Bearer sk-live-0123456789abcdefXYZ".into(),
+        );
         c.roles
             .judge
             .headers
@@ -131,7 +131,9 @@ mod tests {
             .insert("x-api-key".into(), "tenant-key-9f8e7d6c".into());
         c.roles.judge.base_url = Some("https://amy:pw-0a1b2c3d4e@gw.example.com/v1".into());
         c.register_secrets();
-        let s = secret::scrub("rejected tenant-key-9f8e7d6c at https://amy:pw-0a1b2c3d4e@gw.example.com/v1");
+        let s = secret::scrub(
+            "rejected tenant-key-9f8e7d6c at https://amy:pw-0a1b2c3d4e@gw.example.com/v1",
+        );
         assert!(!s.contains("tenant-key-9f8e7d6c"), "{s}");
         assert!(!s.contains("pw-0a1b2c3d4e"), "{s}");
         assert!(s.contains("gw.example.com"), "{s}");

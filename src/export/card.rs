@@ -162,7 +162,7 @@ pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf
     let manifest = json_file(&run_dir.join(names::MANIFEST))?;
     let conversations = report["dataset"]["kept"]
         .as_u64()
-        .or_else(|| manifest["generate"]["written"].as_u64())
+        .or_else(|| manifest["generate"]["conversations"].as_u64())
         .unwrap_or(0) as usize;
     let biggest = configs
         .iter()

@@ -189,6 +189,9 @@ mod tests {
         let lock = FolderLock::acquire(&sub, "musegen run").unwrap();
         std::fs::write(sub.join("out.jsonl"), "{}\n").unwrap();
         drop(lock);
-        assert!(sub.join("out.jsonl").is_file(), "a folder with output stays");
+        assert!(
+            sub.join("out.jsonl").is_file(),
+            "a folder with output stays"
+        );
     }
 }

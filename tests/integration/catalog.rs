@@ -60,7 +60,9 @@ fn muse_import_keeps_every_item(fixture: &crate::util::MuseFixture) {
     let stats = ok(dir.path(), &["catalog", "stats", "--json"]);
     let stats: Value = serde_json::from_str(&stats.stdout).unwrap();
     assert_eq!(stats["items"], n);
-    let root = scenarios[0]["target_item"]["categories"][0].as_str().unwrap();
+    let root = scenarios[0]["target_item"]["categories"][0]
+        .as_str()
+        .unwrap();
     assert_eq!(stats["roots"][root], n, "{label}");
 }
 

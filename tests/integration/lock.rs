@@ -76,7 +76,10 @@ fn a_second_writer_is_refused_at_once_and_a_killed_holder_leaves_the_folder_usab
         );
         assert!(lines[0].contains("musegen generate"), "{}", lines[0]);
     }
-    assert!(!d.join("conversations.jsonl").exists(), "nothing was written");
+    assert!(
+        !d.join("conversations.jsonl").exists(),
+        "nothing was written"
+    );
 
     // Readers take no lock.
     ok(d, &["catalog", "search", "", "--limit", "3"]);
@@ -89,7 +92,7 @@ fn a_second_writer_is_refused_at_once_and_a_killed_holder_leaves_the_folder_usab
     assert!(d.join(LOCK).exists(), "a killed holder leaves its file");
     let out = ok(d, &["generate", "--json", "-q"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["written"], 30);
+    assert_eq!(report["this_run"]["written"], 30);
     assert!(
         !d.join(LOCK).exists(),
         "a holder that ends normally removes the file"

@@ -17,7 +17,7 @@ mod lock;
 mod profiles;
 mod review;
 mod run;
-mod secrets;
 mod scenario_writer;
+mod secrets;
 mod stats;
 mod util;

@@ -353,7 +353,10 @@ fn muse_import_yields_profiles(fixture: &MuseFixture) {
         assert!(items.contains_key(p["target_item_id"].as_str().unwrap()));
     }
     // The first persona, read back field by field from MUSE's one-line form.
-    let line = scenarios[0]["profile"].as_str().unwrap().trim_start_matches('\'');
+    let line = scenarios[0]["profile"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('\'');
     let field = |key: &str| {
         line.split(',')
             .find_map(|part| part.trim().strip_prefix(key))
@@ -362,7 +365,11 @@ fn muse_import_yields_profiles(fixture: &MuseFixture) {
             .to_string()
     };
     assert_eq!(profiles[0]["persona"]["name"], field("Name:"), "{label}");
-    assert_eq!(profiles[0]["persona"]["gender"], field("Gender:"), "{label}");
+    assert_eq!(
+        profiles[0]["persona"]["gender"],
+        field("Gender:"),
+        "{label}"
+    );
     assert_eq!(
         profiles[0]["persona"]["age"],
         field("Age:").parse::<u64>().unwrap(),

@@ -38,7 +38,10 @@ fn config_text() -> String {
 fn run(d: &Path, base: &str, key: &str, args: &[&str]) -> Output {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
         .args(["--config", "secrets.toml"])
-        .args(["--set", &format!("roles.judge.headers.x-api-key={SET_HEADER}")])
+        .args([
+            "--set",
+            &format!("roles.judge.headers.x-api-key={SET_HEADER}"),
+        ])
         .args(args)
         .current_dir(d)
         .env("OPENAI_BASE_URL", base)
@@ -70,9 +73,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 fn assert_no_secret(place: &str, bytes: &[u8]) {
     for secret in SECRETS {
-        let found = bytes
-            .windows(secret.len())
-            .any(|w| w == secret.as_bytes());
+        let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!found, "{secret} found in {place}");
         // Nor a recognisable part of it.
         let part = &secret[secret.len() - 12..];
@@ -129,7 +130,10 @@ fn no_key_reaches_an_output_a_log_a_cache_or_an_error() {
     );
     assert_eq!(rejected.code, 1, "{}", rejected.stderr);
     assert!(rejected.stderr.contains("error:"), "{}", rejected.stderr);
-    assert_no_secret("the rejected run's log and error", rejected.stderr.as_bytes());
+    assert_no_secret(
+        "the rejected run's log and error",
+        rejected.stderr.as_bytes(),
+    );
     assert_no_secret("the rejected run's stdout", rejected.stdout.as_bytes());
 
     // A bad --set value that carries a key: the config error does not echo it.
@@ -137,7 +141,12 @@ fn no_key_reaches_an_output_a_log_a_cache_or_an_error() {
         d,
         &base,
         ENV_KEY,
-        &["--set", &format!("roles.judge.temperature=\"{ENV_KEY}\""), "config", "show"],
+        &[
+            "--set",
+            &format!("roles.judge.temperature=\"{ENV_KEY}\""),
+            "config",
+            "show",
+        ],
     );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert_no_secret("a config error", bad.stderr.as_bytes());
