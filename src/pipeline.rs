@@ -14,27 +14,8 @@ use crate::profiles::{self, ProfilesReport};
 use crate::progress::Progress;
 use crate::{Error, Result};
 
-/// Standard file names inside an output folder.
-pub mod names {
-    /// The catalog index.
-    pub const CATALOG: &str = "catalog.db";
-    /// The profiles.
-    pub const PROFILES: &str = "profiles.jsonl";
-    /// The category → item ids map.
-    pub const CATEGORY_MAP: &str = "category2items.json";
-    /// The conversations.
-    pub const CONVERSATIONS: &str = "conversations.jsonl";
-    /// Conversations that failed.
-    pub const FAILURES: &str = "failures.jsonl";
-    /// The run manifest.
-    pub const MANIFEST: &str = "manifest.json";
-    /// One review per conversation.
-    pub const REVIEWS: &str = "reviews.jsonl";
-    /// The conversations the keep rule kept.
-    pub const KEPT: &str = "kept.jsonl";
-    /// Outside conversations, converted for the review.
-    pub const IMPORTED: &str = "imported.jsonl";
-}
+/// Standard file names inside an output folder (they live in the run-folder layer, `io::run_folder`).
+pub use crate::io::names;
 
 /// What building the sample catalog did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,7 +63,7 @@ pub fn build_sample_catalog(
         )?;
     }
     writer.set_meta("source", "sample")?;
-    writer.set_meta("sample_key", &sample_key(config))?;
+    writer.set_meta("sample_key", &crate::catalog::sample::sample_key(config))?;
     writer.commit()?;
     if let Some((f, _)) = copy {
         f.commit()?;
@@ -93,17 +74,6 @@ pub fn build_sample_catalog(
         seconds: progress.finish().as_secs_f64(),
         reused: false,
     })
-}
-
-/// What identifies a sample catalog: seed, size and vocabulary folder.
-fn sample_key(config: &Config) -> String {
-    format!(
-        "seed={};items={};dir={:?};v={}",
-        config.seed,
-        config.catalog.sample_items,
-        config.catalog.sample_dir,
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// Write every item of the index at `catalog` to `out` as JSON Lines (in index order).
@@ -216,7 +186,7 @@ pub fn run(
         .and_then(|i| i.meta("sample_key"))
         .ok()
         .flatten()
-        .is_some_and(|k| k == sample_key(config));
+        .is_some_and(|k| k == crate::catalog::sample::sample_key(config));
     let previous: Option<Manifest> = std::fs::read_to_string(dir.join(names::MANIFEST))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
@@ -236,7 +206,7 @@ pub fn run(
     };
     let profiles_path: PathBuf = dir.join(names::PROFILES);
     let manifest_path = dir.join(names::MANIFEST);
-    let profiles_key = profiles_key(config);
+    let profiles_key = crate::profiles::profiles_key(config);
     let reuse_profiles = reusable
         && profiles_path.is_file()
         && previous
@@ -363,17 +333,6 @@ pub fn review_paths(dir: &Path) -> crate::review::ReviewPaths {
         catalog: Some(dir.join(names::CATALOG)),
         profiles: Some(dir.join(names::PROFILES)),
     }
-}
-
-/// What identifies a profiles file: seed, profile settings, the scenario writer and the sample catalog.
-pub fn profiles_key(config: &Config) -> String {
-    let writer = &config.roles.scenario_writer;
-    let text =
-        serde_json::to_string(&(&config.profiles, sample_key(config), writer)).unwrap_or_default();
-    format!(
-        "{:016x}",
-        crate::rng::stable_hash(config.seed, &[text.as_bytes()])
-    )
 }
 
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {

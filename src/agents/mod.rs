@@ -1,7 +1,9 @@
 //! The two sides of a conversation: the `UserAgent` (the simulated shopper) and the `SystemAgent` (the recommender),
 //! and their offline family `sim`. The LLM family implements the same traits.
 
+pub mod compare;
 pub mod llm;
+pub mod money;
 pub mod retrieval;
 pub mod sim;
 

@@ -88,7 +88,7 @@ impl Card {
             title: item.title.clone(),
             price: item
                 .price
-                .map(super::sim::money)
+                .map(super::money::money)
                 .unwrap_or_else(|| "price on request".into()),
             category: item.category_path(),
             highlights: highlights.join("; "),
@@ -279,7 +279,7 @@ impl RetrievalChain {
                 "You might like {}{}.",
                 item.title,
                 item.price
-                    .map(|p| format!(", at {}", super::sim::money(p)))
+                    .map(|p| format!(", at {}", super::money::money(p)))
                     .unwrap_or_default()
             ),
         };

@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 use super::{Global, print};
 use crate::Result;
-use crate::pipeline::names;
+use crate::io::names;
 use crate::review::import::{Format, import};
 
 #[derive(Debug, clap::Args)]

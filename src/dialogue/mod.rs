@@ -2,8 +2,6 @@
 //! which the system recommends or chit-chats (never twice in a row), the user accepts or rejects, until an accept,
 //! the user's patience, or the round limit ends it with a recorded outcome and reason.
 
-pub mod compare;
-
 use crate::Result;
 use crate::agents::{SystemAct, SystemAgent, UserAgent};
 use crate::config::DialogueConfig;

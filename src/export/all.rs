@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::chat::ChatFormat;
 use super::dpo::{DpoOptions, DpoReport, export_dpo};
 use super::sft::{SftOptions, SftReport, export_sft, system_prompt};
-use super::source::Sources;
 use crate::Result;
 use crate::config::Config;
+use crate::io::Sources;
 
 /// What the exports wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -61,7 +61,7 @@ pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<Expo
         .unwrap_or(Path::new("."));
     // Analytics read every conversation (a chat log has the failures too); the review's verdict is a column.
     let mut every = sources.clone();
-    let all = run_dir.join(crate::pipeline::names::CONVERSATIONS);
+    let all = run_dir.join(crate::io::names::CONVERSATIONS);
     if all.is_file() {
         every.conversations = all;
     }

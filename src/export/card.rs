@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::layout;
 use crate::config::{AgentKind, Config};
 use crate::io::AtomicFile;
-use crate::pipeline::names;
+use crate::io::names;
 use crate::{Error, Result};
 
 /// One config of the card: a file family and its non-empty splits.

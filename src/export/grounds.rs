@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use super::chat::ChatFormat;
-use super::source::Sources;
 use crate::Result;
 use crate::agents::retrieval::Card;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
+use crate::io::Sources;
 use crate::llm::images::{ImageLoader, is_remote};
 use crate::model::Conversation;
 

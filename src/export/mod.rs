@@ -11,12 +11,12 @@ pub mod grounds;
 pub mod layout;
 pub mod select;
 pub mod sft;
-pub mod source;
 pub mod writer;
 
+/// What an export reads: a run folder or a conversations file (the run-folder layer resolves it).
+pub use crate::io::Sources;
 pub use all::{ExportReport, export_all};
 pub use analytics::{AnalyticsReport, export_analytics};
 pub use chat::ChatFormat;
 pub use dpo::{DpoOptions, DpoReport, export_dpo};
 pub use sft::{SftOptions, SftReport, export_sft};
-pub use source::Sources;

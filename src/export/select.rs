@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::source::Sources;
+use crate::io::Sources;
 use crate::model::Conversation;
 use crate::review::keep::KeepRule;
 use crate::{Error, Result};

@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use super::chat::{self, ChatFormat, Message, Render};
 use super::grounds::Grounds;
 use super::select::{Selection, SelectionReport};
-use super::source::Sources;
 use super::writer::SplitWriter;
 use crate::config::Config;
+use crate::io::Sources;
 use crate::model::Conversation;
 use crate::{Error, Result};
 

@@ -3,10 +3,13 @@
 
 pub mod dedup;
 pub mod draw;
+mod key;
 pub mod muse;
 pub mod tables;
 pub mod targets;
 pub mod writer;
+
+pub use key::profiles_key;
 
 use std::collections::BTreeMap;
 use std::path::Path;

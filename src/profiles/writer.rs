@@ -230,7 +230,7 @@ impl ScenarioWriter {
         if let Some(style) = &p.style {
             persona.push_str(&format!(", {style} style"));
         }
-        let money = |x: Option<f64>| x.map(crate::agents::sim::money).unwrap_or_default();
+        let money = |x: Option<f64>| x.map(crate::agents::money::money).unwrap_or_default();
         WriteContext {
             persona,
             reason: s.purchase_reason.as_deref().unwrap_or(""),

@@ -11,16 +11,16 @@ pub mod keep;
 pub mod metrics;
 pub mod report;
 
+pub use report::ReviewReport;
+
 use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
-use crate::export::source::parse_conversation;
+use crate::io::run_folder::parse_conversation;
 use crate::io::{AtomicFile, JsonlWriter, read_jsonl_lines};
 use crate::model::{Conversation, Profile, Review};
 use crate::progress::Progress;
@@ -48,29 +48,6 @@ pub struct ReviewPaths {
     pub catalog: Option<PathBuf>,
     /// The profiles, for consistency and coverage.
     pub profiles: Option<PathBuf>,
-}
-
-/// What a review run did.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ReviewReport {
-    /// Reviews written now.
-    pub reviewed: u64,
-    /// Reviews found from an earlier run.
-    pub resumed: u64,
-    /// The import of outside conversations, when the input was not musegen's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import: Option<import::ImportReport>,
-    /// Conversations the judge could not score (left unreviewed: a rerun tries them again).
-    pub judge_failures: u64,
-    /// The judge's requests, tokens and cost, when a model judged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judge_usage: Option<crate::manager::UsageRow>,
-    /// The keep rule.
-    pub keep_rule: String,
-    /// Seconds taken.
-    pub seconds: f64,
-    /// The dataset's quality.
-    pub dataset: DatasetReport,
 }
 
 /// Load the metric settings: `evaluation_dir/metrics.toml` when there is one, else the embedded file.
@@ -120,7 +97,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         None => None,
     };
     let profiles = match paths.profiles.as_deref().filter(|p| p.is_file()) {
-        Some(p) => crate::export::source::load_profiles(p)?,
+        Some(p) => crate::io::run_folder::load_profiles(p)?,
         None => HashMap::new(),
     };
     let cache = paths.out.with_file_name("cache.db");

@@ -1,14 +1,38 @@
-//! The dataset quality report: `report.json` (everything, for tools), `report.md` (opening with a summary table like
+//! What a review run did ([`ReviewReport`]) and the dataset quality report: `report.json` (everything, for tools), `report.md` (opening with a summary table like
 //! MUSE's quality report) and a self-contained `report.html` whose charts are inline SVG (no script, no network).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::ReviewReport;
+use serde::{Deserialize, Serialize};
+
 use super::dataset::{DatasetReport, Stat};
 use crate::io::AtomicFile;
 use crate::{Error, Result};
+
+/// What a review run did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReviewReport {
+    /// Reviews written now.
+    pub reviewed: u64,
+    /// Reviews found from an earlier run.
+    pub resumed: u64,
+    /// The import of outside conversations, when the input was not musegen's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<super::import::ImportReport>,
+    /// Conversations the judge could not score (left unreviewed: a rerun tries them again).
+    pub judge_failures: u64,
+    /// The judge's requests, tokens and cost, when a model judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_usage: Option<crate::manager::UsageRow>,
+    /// The keep rule.
+    pub keep_rule: String,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// The dataset's quality.
+    pub dataset: DatasetReport,
+}
 
 /// Write `report.json`, `report.md` and `report.html` into `dir` (each whole or not at all).
 pub fn write(report: &ReviewReport, dir: &Path) -> Result<()> {

@@ -3,8 +3,8 @@
 //! how many true differences it has — so the accept rule, `dialogue.equivalent_accept_rate` and the number of
 //! reasons per rejection (`min(dialogue.reject_reasons, differences)`) can be checked exactly.
 
+use crate::agents::compare::{differences, satisfies};
 use crate::catalog::MemoryCatalog;
-use crate::dialogue::compare::{differences, satisfies};
 use crate::model::{Action, Conversation, Profile, Role};
 
 /// What the replay counted.

@@ -11,6 +11,7 @@ mod dpo;
 mod export;
 mod importers;
 mod imports;
+mod layers;
 mod llm;
 mod llm_run;
 mod lock;

@@ -5,6 +5,7 @@ mod phrases;
 mod system;
 mod user;
 
+pub use crate::agents::money::money;
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 pub use system::{NegativeKind, SimSystem};
 pub use user::SimUser;
@@ -43,15 +44,6 @@ pub fn latency(rng: &mut Rng, median_ms: f64, sigma: f64) -> u32 {
     x.clamp(1.0, 600_000.0) as u32
 }
 
-/// A price as people write it: `$89.99`, `$120`.
-pub fn money(x: f64) -> String {
-    if (x - x.round()).abs() < 0.005 {
-        format!("${:.0}", x)
-    } else {
-        format!("${x:.2}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,11 +56,5 @@ mod tests {
         let median = v[1000] as f64;
         assert!((800.0..1250.0).contains(&median), "{median}");
         assert!(v[0] >= 1);
-    }
-
-    #[test]
-    fn money_is_written_naturally() {
-        assert_eq!(money(120.0), "$120");
-        assert_eq!(money(89.99), "$89.99");
     }
 }

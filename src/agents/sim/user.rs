@@ -6,10 +6,10 @@ use super::SimWorld;
 use super::phrases::{PhraseBank, UserAct, UserContext};
 use super::{latency, money};
 use crate::agents::UserAgent;
+use crate::agents::compare::{differences, satisfies};
 use crate::agents::llm::{DifferenceCard, ItemCard};
 use crate::catalog::MemoryCatalog;
 use crate::config::DialogueConfig;
-use crate::dialogue::compare::{differences, satisfies};
 use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -363,7 +363,7 @@ impl<'a> SimUser<'a> {
         &self,
         voice: &crate::agents::llm::LlmVoice,
         item: u32,
-        differences: &[crate::dialogue::compare::Difference],
+        differences: &[crate::agents::compare::Difference],
         count: usize,
     ) -> Result<Vec<usize>> {
         let cards: Vec<DifferenceCard> = differences

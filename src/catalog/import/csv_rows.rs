@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::RawRecord;
+use super::record::RawRecord;
 use crate::{Error, Result};
 
 /// Read every row of `path` and hand it to `handle` with its line number.

@@ -7,7 +7,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::RawRecord;
+use super::record::RawRecord;
 use crate::error::line_of;
 use crate::{Error, Result};
 

@@ -3,12 +3,13 @@
 mod csv_rows;
 mod fields;
 mod json_doc;
+mod record;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use fields::{Skip, item_from_object};
 
@@ -16,6 +17,7 @@ use super::index::IndexWriter;
 use crate::io::read_jsonl_lines;
 use crate::model::Item;
 use crate::{Error, Result};
+pub use record::RawRecord;
 
 /// Input file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,16 +30,6 @@ pub enum ImportFormat {
     Jsonl,
     /// CSV with a header row.
     Csv,
-}
-
-/// One record read from the input, before validation.
-pub struct RawRecord {
-    /// 1-based line where the record starts.
-    pub line: usize,
-    /// The id given by the container (MUSE object key), if any.
-    pub id_hint: Option<String>,
-    /// The fields.
-    pub fields: Map<String, Value>,
 }
 
 /// A skipped row.

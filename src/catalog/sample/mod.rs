@@ -19,6 +19,18 @@ pub fn load_vocabulary(override_dir: Option<&std::path::Path>) -> Result<Vocabul
     Vocabulary::from_files(&files)
 }
 
+/// What identifies a sample catalog: seed, size, vocabulary folder and musegen's version (a catalog with the same
+/// key is the same catalog, so a run reuses it).
+pub fn sample_key(config: &crate::config::Config) -> String {
+    format!(
+        "seed={};items={};dir={:?};v={}",
+        config.seed,
+        config.catalog.sample_items,
+        config.catalog.sample_dir,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// The id of the `index`-th sample item.
 pub fn sample_id(index: usize) -> String {
     format!("s{index:07}")

@@ -50,7 +50,7 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         } else {
             ""
         },
-        dir.join(crate::pipeline::names::CATALOG).display()
+        dir.join(crate::io::names::CATALOG).display()
     );
     let dry = m.generate.as_ref().is_some_and(|g| g.dry_run);
     let written = |name: &str| {
@@ -61,19 +61,17 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         }
     };
     match (&m.profiles, m.this_run.profiles) {
-        (Some(p), StepAction::Made) => {
-            profiles(p, &written(crate::pipeline::names::PROFILES), false)?
-        }
+        (Some(p), StepAction::Made) => profiles(p, &written(crate::io::names::PROFILES), false)?,
         (p, _) => println!(
             "profiles  reused{} -> {}",
             p.as_ref()
                 .map(|p| format!(" ({} profiles)", p.written))
                 .unwrap_or_default(),
-            dir.join(crate::pipeline::names::PROFILES).display()
+            dir.join(crate::io::names::PROFILES).display()
         ),
     }
     if let Some(g) = &m.generate {
-        generate(g, &dir.join(crate::pipeline::names::CONVERSATIONS), false)?;
+        generate(g, &dir.join(crate::io::names::CONVERSATIONS), false)?;
     }
     if let Some(r) = &m.review {
         review(r, &crate::pipeline::review_paths(dir), false)?;
@@ -93,7 +91,7 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
     }
     println!(
         "manifest  {}",
-        written(crate::pipeline::names::MANIFEST).display()
+        written(crate::io::names::MANIFEST).display()
     );
     Ok(())
 }

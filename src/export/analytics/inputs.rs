@@ -10,8 +10,8 @@ use super::timeline::{self, Clock};
 use crate::catalog::Index;
 use crate::config::Config;
 use crate::export::sft::split_of;
-use crate::export::source::{Sources, parse_conversation};
 use crate::io::read_jsonl_lines;
+use crate::io::run_folder::{Sources, parse_conversation};
 use crate::model::{Conversation, Item, Persona, Profile, Review, Role};
 use crate::{Error, Result};
 

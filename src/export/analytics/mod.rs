@@ -29,9 +29,9 @@ pub use star::{Flavor, export_schema};
 pub use storybot::export_storybot;
 pub use turns::export_turns;
 
-use super::source::Sources;
 use crate::Result;
 use crate::config::Config;
+use crate::io::Sources;
 
 /// What an analytics export wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

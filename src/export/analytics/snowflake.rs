@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 
 use super::rows::{AGE_BANDS, age_band};
 use super::schema::{SqlType, TableSpec, col, fk, req};
-use super::star::Table;
-use super::warehouse::{Dimensions, Keys, keyed, name_of};
+use super::warehouse::{Dimensions, Keys, Table, keyed, name_of};
 use crate::model::Persona;
 
 /// `dim_category`: every prefix of every path, each pointing at its parent.

@@ -13,7 +13,7 @@ use super::flat::CsvFile;
 use super::rows::age_band;
 use super::schema::{self, SqlType, TableSpec, col, req};
 use super::timeline::rfc3339;
-use super::warehouse::{self, Dimensions, Keys, keyed};
+use super::warehouse::{self, Dimensions, Keys, Table, keyed};
 use super::{AnalyticsReport, Inputs};
 use crate::Result;
 use crate::export::layout;
@@ -28,9 +28,6 @@ pub enum Flavor {
     /// `snowflake/`: the category chain and the persona attributes in their own dimensions.
     Snowflake,
 }
-
-/// A dimension table and its rows.
-pub type Table = (TableSpec, Vec<Vec<Value>>);
 
 fn text(s: Option<&str>) -> Value {
     s.filter(|s| !s.is_empty())

@@ -14,6 +14,9 @@ use crate::Result;
 use crate::config::Date;
 use crate::model::{Action, Item, Persona};
 
+/// A dimension table and its rows.
+pub type Table = (TableSpec, Vec<Vec<Value>>);
+
 /// Every dialogue act, so `dim_action` is the same whatever the input holds.
 const ACTIONS: [Action; 11] = [
     Action::Greet,

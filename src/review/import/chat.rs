@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Extra, Format, Sink, id_of, read_json, turn};
+use super::format::{Format, read_json};
+use super::sink::{Extra, Sink, id_of, turn};
 use crate::io::read_jsonl_lines;
 use crate::model::{Action, Role, Turn};
 use crate::{Error, Result};

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Extra, Format, Sink, conv_files, id_of, turn};
+use super::format::{Format, conv_files};
+use super::sink::{Extra, Sink, id_of, turn};
 use crate::Result;
 use crate::model::{Action, Role, Turn};
 

@@ -1,7 +1,7 @@
 //! How a recommended item differs from the target, and whether it meets the user's requirements: the ground truth
 //! the simulated user rejects and accepts on, and that grounding checks read later.
 
-use crate::agents::sim::money;
+use crate::agents::money::money;
 use crate::catalog::MemoryCatalog;
 use crate::model::Requirement;
 

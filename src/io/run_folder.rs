@@ -1,13 +1,38 @@
-//! Where an export reads from: a run folder (its kept set, or its conversations when nothing was reviewed, with
+//! The run folder: the name of every file a run writes, and the typed readers of its conversations, profiles and
+//! reviews, used by every stage that reads a run folder (review, stats, the exports). A stage that reads a run
+//! resolves it with [`Sources`]: a run folder (its kept set, or its conversations when nothing was reviewed, with
 //! the profiles, catalog, reviews and manifest beside them) or one conversations file (its folder holding the rest).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::io::read_jsonl_lines;
+use serde::de::DeserializeOwned;
+
+use super::read_jsonl_lines;
 use crate::model::{Conversation, Profile, Review};
-use crate::pipeline::names;
 use crate::{Error, Result};
+
+/// Standard file names inside a run folder.
+pub mod names {
+    /// The catalog index.
+    pub const CATALOG: &str = "catalog.db";
+    /// The profiles.
+    pub const PROFILES: &str = "profiles.jsonl";
+    /// The category → item ids map.
+    pub const CATEGORY_MAP: &str = "category2items.json";
+    /// The conversations.
+    pub const CONVERSATIONS: &str = "conversations.jsonl";
+    /// Conversations that failed.
+    pub const FAILURES: &str = "failures.jsonl";
+    /// The run manifest.
+    pub const MANIFEST: &str = "manifest.json";
+    /// One review per conversation.
+    pub const REVIEWS: &str = "reviews.jsonl";
+    /// The conversations the keep rule kept.
+    pub const KEPT: &str = "kept.jsonl";
+    /// Outside conversations, converted for the review.
+    pub const IMPORTED: &str = "imported.jsonl";
+}
 
 /// The files an export reads; the optional ones are `None` when absent.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,18 +104,37 @@ impl Sources {
 
     /// The reviews by conversation id (empty without a reviews file).
     pub fn reviews(&self) -> Result<HashMap<String, Review>> {
-        let Some(path) = self.reviews.as_deref() else {
-            return Ok(HashMap::new());
-        };
-        let mut out = HashMap::new();
-        read_jsonl_lines(path, |line, text| {
-            let r: Review = serde_json::from_str(text)
-                .map_err(|e| Error::input(path, Some(line), None, format!("not a review: {e}")))?;
-            out.insert(r.id.clone(), r);
-            Ok(())
-        })?;
-        Ok(out)
+        self.reviews
+            .as_deref()
+            .map(load_reviews)
+            .transpose()
+            .map(Option::unwrap_or_default)
     }
+}
+
+/// Reviews by conversation id.
+pub fn load_reviews(path: &Path) -> Result<HashMap<String, Review>> {
+    let mut out = HashMap::new();
+    read_jsonl_lines(path, |line, text| {
+        let r: Review = serde_json::from_str(text)
+            .map_err(|e| Error::input(path, Some(line), None, format!("not a review: {e}")))?;
+        out.insert(r.id.clone(), r);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// A JSON file of the run folder (the manifest, a report) read as `T`, which may be a partial view of it (the
+/// fields a reader needs); `None` when the file is absent. A file that does not parse is an input error naming it.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(path, e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::input(path, Some(e.line()), None, format!("not as expected: {e}")))
 }
 
 /// Parse one conversation line of `path`.
