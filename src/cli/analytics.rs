@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{Global, print};
+use super::global::Global;
+use super::print;
 use crate::Result;
 use crate::export::Sources;
 use crate::export::analytics::{self, AnalyticsReport, Flavor, Inputs, Mapping, rows};
@@ -53,7 +54,7 @@ pub enum AnalyticsCommand {
 
 /// `musegen export turns|tables|star|storybot|analytics`.
 pub fn run(g: &Global, command: &AnalyticsCommand) -> Result<()> {
-    let cfg = g.load(&[])?.config;
+    let cfg = g.loaded()?.config;
     let dir = g.dir();
     let inputs = |input: &Option<PathBuf>| -> Result<(Sources, Inputs)> {
         let sources = Sources::resolve(input.as_deref(), &dir)?;

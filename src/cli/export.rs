@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{Global, print};
+use super::global::Global;
+use super::print;
 use crate::Result;
 use crate::export::{ChatFormat, SftOptions, Sources};
 
@@ -122,7 +123,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             images,
             no_system_prompt,
         } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let dir = g.dir();
             let sources = Sources::resolve(selected.input.as_deref(), &dir)?;
             let opts = SftOptions {
@@ -147,7 +148,7 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             images,
             no_system_prompt,
         } => {
-            let mut cfg = g.load(&[])?.config;
+            let mut cfg = g.loaded()?.config;
             if !pair_sources.is_empty() {
                 cfg.export.dpo.sources = pair_sources.clone();
             }
@@ -164,14 +165,14 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             print::dpo(&report, g.json)
         }
         ExportCommand::All { input } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let dir = g.dir();
             let sources = Sources::resolve(input.as_deref(), &dir)?;
             let report = crate::export::export_all(&cfg, &sources, &dir)?;
             print::exports(&report, &dir, g.json)
         }
         ExportCommand::Card { input } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let dir = g.dir();
             let run_dir = input.clone().unwrap_or_else(|| dir.clone());
             let path = crate::export::card::write_card(&cfg, &run_dir, &dir)?;

@@ -3,9 +3,12 @@
 mod analytics;
 mod dev;
 mod export;
+mod global;
 mod print;
 mod review;
 mod stats;
+
+use global::Global;
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +17,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::Result;
 use crate::catalog::Query;
 use crate::catalog::import::{self, ImportFormat, ImportOptions};
-use crate::config::{self, Config, LoadedConfig};
+use crate::config::Config;
 use crate::generate::GeneratePaths;
-use crate::io::FolderLock;
 use crate::pipeline::{self, names};
 use crate::profiles;
 
@@ -28,45 +30,6 @@ pub struct Cli {
     global: Global,
     #[command(subcommand)]
     command: Command,
-}
-
-/// Options every command takes.
-#[derive(Debug, Args)]
-struct Global {
-    /// Config file (default: ./musegen.toml when present, else the built-in defaults).
-    #[arg(long, global = true, value_name = "PATH")]
-    config: Option<PathBuf>,
-    /// Override any config key, e.g. --set profiles.count=100 (repeatable).
-    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
-    sets: Vec<String>,
-    /// Run seed (same as --set seed=N).
-    #[arg(long, global = true)]
-    seed: Option<u64>,
-    /// Worker threads, 0 = one per core (same as --set threads=N); output never depends on it.
-    #[arg(long, global = true)]
-    threads: Option<usize>,
-    /// Output folder for the standard file names (catalog.db, profiles.jsonl, conversations.jsonl …);
-    /// a path ending in .jsonl names `generate`'s output file instead (its folder holds the rest).
-    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
-    out: PathBuf,
-    /// More log output (-v debug, -vv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    verbose: u8,
-    /// Only errors; no progress bars.
-    #[arg(short, long, global = true)]
-    quiet: bool,
-    /// Print reports as JSON on stdout.
-    #[arg(long, global = true)]
-    json: bool,
-    /// Send every LLM request even if an answer is cached (same as --set limits.cache=false).
-    #[arg(long, global = true)]
-    no_cache: bool,
-    /// Estimate the LLM requests, tokens and cost of the dialogues without sending anything or writing them.
-    #[arg(long, global = true)]
-    dry_run: bool,
-    /// Stop starting LLM requests once this many USD are spent (same as --set limits.max_cost_usd=X).
-    #[arg(long, global = true, value_name = "USD")]
-    max_cost: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,64 +228,6 @@ enum ConfigCommand {
     Schema,
 }
 
-impl Global {
-    fn load(&self, extra: &[(&str, Option<String>)]) -> Result<LoadedConfig> {
-        let mut sets = Vec::new();
-        if let Some(seed) = self.seed {
-            sets.push(format!("seed={seed}"));
-        }
-        if let Some(t) = self.threads {
-            sets.push(format!("threads={t}"));
-        }
-        if self.no_cache {
-            sets.push("limits.cache=false".into());
-        }
-        if let Some(usd) = self.max_cost {
-            sets.push(format!("limits.max_cost_usd={usd:?}"));
-        }
-        sets.extend(self.sets.iter().cloned());
-        for (key, value) in extra {
-            if let Some(v) = value {
-                sets.push(format!("{key}={v}"));
-            }
-        }
-        config::load(self.config.as_deref(), &sets)
-    }
-
-    /// The output folder: `--out`, or its parent when `--out` names a .jsonl file.
-    fn dir(&self) -> PathBuf {
-        if self.out.extension().is_some_and(|e| e == "jsonl") {
-            self.out.parent().map(Path::to_path_buf).unwrap_or_default()
-        } else {
-            self.out.clone()
-        }
-    }
-
-    fn path(&self, explicit: &Option<PathBuf>, name: &str) -> PathBuf {
-        explicit.clone().unwrap_or_else(|| self.dir().join(name))
-    }
-
-    /// Take the output folder `dir` for this process (one writer per folder), or fail at once naming the holder.
-    /// Commands that only read take no lock.
-    fn lock(&self, dir: &Path, command: &str) -> Result<FolderLock> {
-        FolderLock::acquire(dir, command)
-    }
-
-    /// The folder that holds the file `path` (the current folder for a bare file name).
-    fn folder_of(path: &Path) -> PathBuf {
-        path.parent().map(Path::to_path_buf).unwrap_or_default()
-    }
-
-    /// The conversations file: `--out` when it names a .jsonl file, else DIR/conversations.jsonl.
-    fn conversations(&self) -> PathBuf {
-        if self.out.extension().is_some_and(|e| e == "jsonl") {
-            self.out.clone()
-        } else {
-            self.out.join(names::CONVERSATIONS)
-        }
-    }
-}
-
 /// Parse the command line and run it; returns the process exit code.
 pub fn main() -> i32 {
     crate::secret::register_environment();
@@ -363,10 +268,15 @@ fn dispatch(cli: &Cli) -> Result<()> {
             force,
         } => {
             let cfg = g
-                .load(&[
-                    ("dialogue.sessions", sessions.map(|n| n.to_string())),
-                    ("profiles.count", users.map(|n| n.to_string())),
-                ])?
+                .load_with(|c| {
+                    if let Some(n) = sessions {
+                        c.dialogue.sessions = *n;
+                    }
+                    if let Some(n) = users {
+                        c.profiles.count = at_least_one("--users", *n)?;
+                    }
+                    Ok(())
+                })?
                 .config;
             let dir = g.dir();
             let _lock = g.lock(&dir, "musegen run")?;
@@ -389,7 +299,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {
-            let loaded = g.load(&[])?;
+            let loaded = g.loaded()?;
             print::config(&loaded)
         }
         Command::Dev(d) => dev::dev(d),
@@ -409,7 +319,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
             append,
             strict,
         } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let target = g.path(catalog, names::CATALOG);
             let _lock = g.lock(&Global::folder_of(&target), "musegen catalog import")?;
             let opts = ImportOptions {
@@ -426,7 +336,12 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
             jsonl,
         } => {
             let cfg = g
-                .load(&[("catalog.sample_items", items.map(|n| n.to_string()))])?
+                .load_with(|c| {
+                    if let Some(n) = items {
+                        c.catalog.sample_items = at_least_one("--items", *n)?;
+                    }
+                    Ok(())
+                })?
                 .config;
             let target = g.path(catalog, names::CATALOG);
             let _lock = g.lock(&Global::folder_of(&target), "musegen catalog sample")?;
@@ -447,7 +362,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
             limit,
             catalog,
         } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let index = crate::catalog::Index::open(&g.path(catalog, names::CATALOG))?;
             let q = Query {
                 text: query.clone(),
@@ -471,7 +386,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
             map,
             catalog,
         } => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let map_path = g.path(map, names::CATEGORY_MAP);
             let _lock = g.lock(&Global::folder_of(&map_path), "musegen catalog categories")?;
             let min = min_items.unwrap_or(cfg.catalog.min_category_items);
@@ -502,7 +417,7 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
             catalog,
             output,
         }) => {
-            let cfg = g.load(&[])?.config;
+            let cfg = g.loaded()?.config;
             let catalog = g.path(catalog, names::CATALOG);
             let output = g.path(output, names::PROFILES);
             let _lock = g.lock(&Global::folder_of(&output), "musegen profiles import")?;
@@ -513,7 +428,12 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
         }
         None => {
             let cfg = g
-                .load(&[("profiles.count", args.count.map(|n| n.to_string()))])?
+                .load_with(|c| {
+                    if let Some(n) = args.count {
+                        c.profiles.count = at_least_one("--count", n)?;
+                    }
+                    Ok(())
+                })?
                 .config;
             let catalog = g.path(&args.catalog, names::CATALOG);
             let output = g.path(&args.output, names::PROFILES);
@@ -534,7 +454,12 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
 
 fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
     let cfg = g
-        .load(&[("dialogue.sessions", args.sessions.map(|n| n.to_string()))])?
+        .load_with(|c| {
+            if let Some(n) = args.sessions {
+                c.dialogue.sessions = n;
+            }
+            Ok(())
+        })?
         .config;
     let out = g.conversations();
     let paths = GeneratePaths {
@@ -575,6 +500,12 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A count flag that must be at least 1.
+fn at_least_one(flag: &str, n: usize) -> Result<std::num::NonZeroUsize> {
+    std::num::NonZeroUsize::new(n)
+        .ok_or_else(|| crate::Error::Config(format!("{flag} must be at least 1")))
 }
 
 fn write_profiles(path: &Path, profiles: &[crate::model::Profile]) -> Result<()> {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{Global, print};
+use super::global::Global;
+use super::print;
 use crate::Result;
 use crate::io::names;
 use crate::review::import::{Format, import};
@@ -47,7 +48,7 @@ pub enum ReviewCommand {
 }
 
 fn calibrate(g: &Global, gold: &Option<PathBuf>) -> Result<()> {
-    let cfg = g.load(&[])?.config;
+    let cfg = g.loaded()?.config;
     let gold = gold
         .clone()
         .or_else(|| crate::review::calibrate::gold_dir(cfg.review.evaluation_dir.as_deref()));
@@ -66,7 +67,7 @@ pub fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
     if let Some(ReviewCommand::Calibrate { gold }) = &args.command {
         return calibrate(g, gold);
     }
-    let mut cfg = g.load(&[])?.config;
+    let mut cfg = g.loaded()?.config;
     if let Some(rule) = &args.keep {
         cfg.review.keep = rule.clone();
     }
@@ -76,7 +77,7 @@ pub fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
         g.out.join(names::REVIEWS)
     };
     let dir = g.dir();
-    let _lock = g.lock(&super::Global::folder_of(&out), "musegen review")?;
+    let _lock = g.lock(&Global::folder_of(&out), "musegen review")?;
     let existing = |explicit: &Option<PathBuf>, name: &str| match explicit {
         Some(p) => Some(p.clone()),
         None => Some(dir.join(name)).filter(|p| p.is_file()),

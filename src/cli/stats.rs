@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Global;
+use super::global::Global;
 use crate::Result;
 use crate::stats::{self, StatsOptions, StatsReport, Verdict};
 
@@ -24,7 +24,7 @@ pub struct StatsArgs {
 
 /// `musegen stats`.
 pub fn stats(g: &Global, args: &StatsArgs) -> Result<()> {
-    let loaded = g.load(&[])?;
+    let loaded = g.loaded()?;
     let mut source = match &loaded.source {
         Some(path) => format!("the config {}", path.display()),
         None => "the built-in defaults".to_string(),
