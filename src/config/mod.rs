@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 pub use analytics::{AnalyticsConfig, Date};
 pub use dpo::{DpoConfig, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
-pub use roles::{AgentKind, BackendKind, Decider, RoleConfig, RoleName, RolesConfig};
+pub use roles::{
+    AgentKind, BackendKind, Decider, RESERVED_REQUEST_FIELDS, RoleConfig, RoleName, RolesConfig,
+    TokenLimitField,
+};
 
 /// The whole configuration of a musegen run (`musegen.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -435,6 +438,16 @@ impl Config {
                 return bad(
                     &format!("roles.{}.decide", role.key()),
                     "can be \"llm\" only for roles.user_agent and roles.system_agent with agent = \"llm\"",
+                );
+            }
+            if let Some(field) = r
+                .extra
+                .keys()
+                .find(|k| RESERVED_REQUEST_FIELDS.contains(&k.as_str()))
+            {
+                return bad(
+                    &format!("roles.{}.extra.{field}", role.key()),
+                    "is built by musegen and cannot be set here; remove it (the model is `roles.*.model`)",
                 );
             }
         }

@@ -93,6 +93,7 @@ impl AnthropicBackend {
         if request.stream {
             body["stream"] = json!(true);
         }
+        super::pass_through(&mut body, &request.extra);
         body
     }
 

@@ -10,6 +10,7 @@ pub mod openai;
 pub mod stream;
 pub mod structured;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -76,6 +77,12 @@ pub struct ChatRequest {
     /// Ask the server to stream the answer (server-sent events); the client folds the stream into one answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// The field `max_tokens` goes in on the OpenAI-compatible API (`max_completion_tokens` unless the role says).
+    #[serde(default, skip_serializing_if = "is_default_field")]
+    pub token_limit_field: crate::config::TokenLimitField,
+    /// Provider fields sent as they are (`roles.*.extra`); part of the request's hash, as they shape the answer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
     /// The call's identity (the manager's cache key), sent as `X-Client-Request-Id` so that a provider's logs, or
     /// the fake server, can tell a repeated call from a new one. Not part of the request's hash.
     #[serde(skip)]
@@ -97,9 +104,15 @@ impl ChatRequest {
             json_schema: None,
             seed: None,
             stream: role.stream,
+            token_limit_field: role.token_limit_field,
+            extra: role.extra.clone(),
             client_id: None,
         }
     }
+}
+
+fn is_default_field(field: &crate::config::TokenLimitField) -> bool {
+    *field == crate::config::TokenLimitField::default()
 }
 
 /// Tokens a request used, as the server reports them.
@@ -346,6 +359,21 @@ pub(crate) fn error_message(
     match key {
         Some(k) => k.scrub(&message),
         None => message,
+    }
+}
+
+/// Add a role's `extra` fields to a request body as they are; a field musegen builds itself (the model, the
+/// messages, the system prompt, streaming) is kept (config validation refuses those names up front).
+pub(crate) fn pass_through(
+    body: &mut serde_json::Value,
+    extra: &BTreeMap<String, serde_json::Value>,
+) {
+    if let Some(object) = body.as_object_mut() {
+        for (name, value) in extra {
+            if !crate::config::RESERVED_REQUEST_FIELDS.contains(&name.as_str()) {
+                object.insert(name.clone(), value.clone());
+            }
+        }
     }
 }
 

@@ -68,7 +68,7 @@ impl OpenAiBackend {
             body["temperature"] = json!(t);
         }
         if let Some(m) = request.max_tokens {
-            body["max_tokens"] = json!(m);
+            body[request.token_limit_field.key()] = json!(m);
         }
         if let Some(seed) = request.seed {
             body["seed"] = json!(seed);
@@ -83,6 +83,7 @@ impl OpenAiBackend {
                 "json_schema": {"name": "answer", "schema": schema, "strict": true},
             });
         }
+        super::pass_through(&mut body, &request.extra);
         body
     }
 

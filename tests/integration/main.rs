@@ -19,3 +19,4 @@ mod run;
 mod scenario_writer;
 mod stats;
 mod util;
+mod wire;

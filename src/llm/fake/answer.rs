@@ -9,6 +9,15 @@ use serde_json::{Value, json};
 use super::Answer;
 use crate::rng::Rng;
 
+/// Whether `model` names one of OpenAI's reasoning models (o-series, gpt-5 family), which refuse `max_tokens`.
+pub(super) fn is_reasoning_model(model: &Value) -> bool {
+    let name = model.as_str().unwrap_or("");
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let mut chars = name.chars();
+    name.starts_with("gpt-5")
+        || (chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit()))
+}
+
 /// A `text/event-stream` answer.
 pub(super) fn event_stream(body: String) -> Answer {
     Response::builder()

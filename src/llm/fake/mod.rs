@@ -126,6 +126,8 @@ pub struct FakeStats {
     pub images: u64,
     /// Answers sent as event streams.
     pub streamed: u64,
+    /// Requests by the top-level fields of their body (`max_completion_tokens`, `reasoning_effort` …).
+    pub fields: BTreeMap<String, u64>,
 }
 
 struct State {
@@ -285,6 +287,23 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             &[],
         );
     };
+    {
+        let mut s = state.stats.lock().await;
+        for field in request.as_object().into_iter().flat_map(|o| o.keys()) {
+            *s.fields.entry(field.clone()).or_insert(0) += 1;
+        }
+    }
+    if !anthropic
+        && answer::is_reasoning_model(&request["model"])
+        && !request["max_tokens"].is_null()
+    {
+        // As OpenAI answers a reasoning model (o-series, gpt-5 family) asked with the old field.
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}),
+            &[],
+        );
+    }
     let images = match count_images(&request, anthropic) {
         Ok(n) => n,
         Err(why) => {
@@ -301,7 +320,10 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         s.images += images;
     }
     let prompt_tokens = (body.len() as u64 / 4).max(1);
-    let max_tokens = request["max_tokens"].as_u64().unwrap_or(256);
+    let max_tokens = request["max_tokens"]
+        .as_u64()
+        .or_else(|| request["max_completion_tokens"].as_u64())
+        .unwrap_or(256);
     if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
         return limited;
     }
