@@ -431,6 +431,18 @@ impl Config {
         if !(dpo.min_margin > 0.0 && dpo.min_margin <= 1.0) {
             return bad("export.dpo.min_margin", "is in (0, 1]");
         }
+        for (model, price) in &self.prices {
+            if let Some((name, _)) = price
+                .rates()
+                .into_iter()
+                .find(|(_, v)| v.is_some_and(|v| !(v.is_finite() && v >= 0.0)))
+            {
+                return bad(
+                    &format!("prices.\"{model}\".{name}"),
+                    "is USD per million tokens: a finite number >= 0",
+                );
+            }
+        }
         for role in RoleName::ALL {
             let r = self.roles.get(role);
             let dialogue_role = matches!(role, RoleName::UserAgent | RoleName::SystemAgent);

@@ -141,16 +141,7 @@ impl AnthropicBackend {
             .collect::<Vec<_>>()
             .join("");
         let stop = value["stop_reason"].as_str().map(str::to_string);
-        if stop.as_deref() == Some("max_tokens") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
-            return Err(LlmError::Empty);
-        }
-        let usage = value["usage"].as_object().map(|u| TokenUsage {
-            prompt_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
-            completion_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
-        });
+        let usage = TokenUsage::from_anthropic(&value["usage"]);
         Ok(Completion {
             response: ChatResponse {
                 content,

@@ -35,6 +35,7 @@ impl ChatBackend for DryRunBackend {
                 usage: Some(TokenUsage {
                     prompt_tokens: u64::from(prompt),
                     completion_tokens: completion,
+                    ..TokenUsage::default()
                 }),
             },
             hints: RateHints::default(),

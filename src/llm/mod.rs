@@ -9,6 +9,7 @@ pub mod images;
 pub mod openai;
 pub mod stream;
 pub mod structured;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use headers::RateHints;
+pub use usage::TokenUsage;
 
 /// The role of a chat message in the API (distinct from the dialogue's `Role`: the simulated user's turns are
 /// `user` messages for the system agent and `assistant` messages for the user agent's own past turns).
@@ -115,15 +117,6 @@ fn is_default_field(field: &crate::config::TokenLimitField) -> bool {
     *field == crate::config::TokenLimitField::default()
 }
 
-/// Tokens a request used, as the server reports them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    /// Prompt tokens.
-    pub prompt_tokens: u64,
-    /// Completion tokens.
-    pub completion_tokens: u64,
-}
-
 /// A successful completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
@@ -144,6 +137,29 @@ pub struct Completion {
     pub response: ChatResponse,
     /// Rate-limit headers.
     pub hints: RateHints,
+}
+
+/// A backend's answer made final: an answer cut at the token limit (`length`, Anthropic's `max_tokens`) or
+/// empty becomes its error, returned with the tokens it cost all the same (the second value), so the ledger can
+/// count an attempt that was paid for.
+pub fn settle(
+    result: Result<Completion, LlmError>,
+) -> (Result<Completion, LlmError>, Option<TokenUsage>) {
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => return (Err(e), None),
+    };
+    let spent = done.response.usage;
+    if matches!(
+        done.response.finish_reason.as_deref(),
+        Some("length" | "max_tokens")
+    ) {
+        return (Err(LlmError::Truncated), spent);
+    }
+    if done.response.content.trim().is_empty() {
+        return (Err(LlmError::Empty), spent);
+    }
+    (Ok(done), None)
 }
 
 /// What a backend can do.
@@ -382,7 +398,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A chat model provider.
 pub trait ChatBackend: Send + Sync {
-    /// Send one request.
+    /// Send one request. An answer cut at the token limit or without content comes back as it is (with its
+    /// usage); [`settle`] tells it apart.
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,

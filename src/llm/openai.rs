@@ -121,19 +121,7 @@ impl OpenAiBackend {
             .as_str()
             .unwrap_or("")
             .to_string();
-        if finish_reason.as_deref() == Some("length") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
-            return Err(LlmError::Empty);
-        }
-        let usage = value["usage"].as_object().map(|u| TokenUsage {
-            prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-            completion_tokens: u
-                .get("completion_tokens")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
-        });
+        let usage = TokenUsage::from_openai(&value["usage"]);
         Ok(Completion {
             response: ChatResponse {
                 content,

@@ -59,16 +59,17 @@ pub fn openai(body: &[u8]) -> Result<Value, LlmError> {
 pub fn anthropic(body: &[u8]) -> Result<Value, LlmError> {
     let mut text = String::new();
     let mut stop: Value = Value::Null;
-    let mut input_tokens = 0;
-    let mut output_tokens = 0;
+    let mut usage = serde_json::Map::new();
     let mut done = false;
     for data in events(body)? {
         let event = parse(data)?;
         match event["type"].as_str() {
             Some("message_start") => {
-                let u = &event["message"]["usage"];
-                input_tokens = u["input_tokens"].as_u64().unwrap_or(0);
-                output_tokens = u["output_tokens"].as_u64().unwrap_or(0);
+                // Input and cache counts come here; `message_delta` updates the output (and, on newer API
+                // versions, the rest) with cumulative counts.
+                if let Some(u) = event["message"]["usage"].as_object() {
+                    usage.extend(u.clone());
+                }
             }
             Some("content_block_delta") => {
                 if let Some(piece) = event["delta"]["text"].as_str() {
@@ -79,8 +80,12 @@ pub fn anthropic(body: &[u8]) -> Result<Value, LlmError> {
                 if !event["delta"]["stop_reason"].is_null() {
                     stop = event["delta"]["stop_reason"].clone();
                 }
-                if let Some(n) = event["usage"]["output_tokens"].as_u64() {
-                    output_tokens = n;
+                if let Some(u) = event["usage"].as_object() {
+                    usage.extend(
+                        u.iter()
+                            .filter(|(_, v)| !v.is_null())
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    );
                 }
             }
             Some("message_stop") => {
@@ -104,7 +109,7 @@ pub fn anthropic(body: &[u8]) -> Result<Value, LlmError> {
     Ok(json!({
         "content": [{"type": "text", "text": text}],
         "stop_reason": stop,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        "usage": usage,
     }))
 }
 

@@ -130,12 +130,25 @@ pub struct Usage {
     pub requests: u32,
     /// Prompt tokens.
     pub prompt_tokens: u64,
-    /// Completion tokens.
+    /// Completion tokens (reasoning tokens included).
     pub completion_tokens: u64,
+    /// Prompt tokens read from the provider's prompt cache (a part of `prompt_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's prompt cache (a part of `prompt_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Reasoning tokens (a part of `completion_tokens`, never added to it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
     /// Cost in USD.
     pub cost_usd: f64,
     /// Total latency of the turns, in milliseconds.
     pub latency_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What produced a conversation.

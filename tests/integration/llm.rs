@@ -264,6 +264,7 @@ async fn the_budget_cap_holds() {
         ModelPrice {
             input_per_mtok: 1000.0,
             output_per_mtok: 1000.0,
+            ..ModelPrice::default()
         },
     )]);
     let mut cfg = limits(60_000, 1, 5.0);

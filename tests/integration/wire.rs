@@ -51,7 +51,11 @@ fn run(
 
 #[test]
 fn a_reasoning_model_that_refuses_max_tokens_gets_max_completion_tokens_and_the_extra_fields() {
-    let (rt, server) = server(FakeConfig::default());
+    let (rt, server) = server(FakeConfig {
+        cache_read_share: 0.5,
+        reasoning_tokens: 16,
+        ..FakeConfig::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         dir.path(),
@@ -67,7 +71,24 @@ fn a_reasoning_model_that_refuses_max_tokens_gets_max_completion_tokens_and_the_
         &[],
     );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert_eq!(jsonl(&dir.path().join("out/conversations.jsonl")).len(), 4);
+    let conversations = jsonl(&dir.path().join("out/conversations.jsonl"));
+    assert_eq!(conversations.len(), 4);
+    // The conversation records its cached and reasoning tokens, the reasoning inside the completion.
+    for c in &conversations {
+        let u = &c["usage"];
+        let requests = u["requests"].as_u64().unwrap();
+        assert_eq!(u["reasoning_tokens"].as_u64(), Some(16 * requests), "{u}");
+        assert!(
+            u["completion_tokens"].as_u64().unwrap() > 16 * requests,
+            "{u}"
+        );
+        assert!(u["cache_read_tokens"].as_u64().unwrap() > 0, "{u}");
+    }
+    let usage = std::fs::read_to_string(dir.path().join("out/usage.csv")).unwrap();
+    assert!(
+        usage.starts_with("conversation,role,model,requests,cached,retries,failures,prompt_tokens,completion_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,latency_ms,cost_usd\n"),
+        "{usage}"
+    );
     let stats = rt.block_on(server.stats());
     assert_eq!(stats.by_status.get(&400), None, "{stats:?}");
     assert_eq!(stats.fields.get("max_tokens"), None);
@@ -125,4 +146,210 @@ fn extra_fields_may_not_replace_what_musegen_builds() {
         "{}",
         out.stderr
     );
+}
+
+mod accounting {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use musegen::config::{LimitsConfig, RoleName};
+    use musegen::llm::anthropic::AnthropicBackend;
+    use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
+    use musegen::llm::openai::OpenAiBackend;
+    use musegen::llm::{ApiRole, ChatBackend, ChatMessage, ChatRequest, LlmError, Secret};
+    use musegen::manager::{CallTag, Manager, ModelPrice};
+
+    pub(super) fn limits(max_retries: u32) -> LimitsConfig {
+        LimitsConfig {
+            rpm: 60_000u32.try_into().unwrap(),
+            tpm: 50_000_000u32.try_into().unwrap(),
+            backoff_base_ms: 1,
+            backoff_max_ms: 5,
+            max_retries,
+            ..LimitsConfig::default()
+        }
+    }
+
+    pub(super) fn request(model: &str, i: usize) -> ChatRequest {
+        let mut r = ChatRequest::for_role(
+            &musegen::config::RoleConfig {
+                model: model.into(),
+                ..Default::default()
+            },
+            vec![
+                ChatMessage::text(ApiRole::System, "You are a shopper. ".repeat(40)),
+                ChatMessage::text(ApiRole::User, format!("Say something about item {i}.")),
+            ],
+            64,
+        );
+        r.max_tokens = Some(64);
+        r
+    }
+
+    pub(super) fn tag(i: usize) -> CallTag {
+        CallTag {
+            conversation: format!("c{i}"),
+            role: RoleName::UserAgent,
+            under_way: false,
+        }
+    }
+
+    fn price() -> ModelPrice {
+        ModelPrice {
+            input_per_mtok: 3.0,
+            output_per_mtok: 15.0,
+            cached_input_per_mtok: Some(0.3),
+            cache_write_per_mtok: Some(3.75),
+        }
+    }
+
+    fn manager(backend: Arc<dyn ChatBackend>, model: &str, max_retries: u32) -> Manager {
+        Manager::new(
+            backend,
+            limits(max_retries),
+            None,
+            BTreeMap::from([(model.to_string(), price())]),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn anthropic_prompt_tokens_include_cache_reads_streamed_or_not_and_are_priced_at_the_cached_rate()
+     {
+        let server = FakeServer::start(
+            FakeConfig {
+                cache_read_share: 0.95,
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        let base = server.base_url();
+        let backend =
+            AnthropicBackend::new(&base, Some(Secret::new("k")), Duration::from_secs(5)).unwrap();
+        let m = manager(Arc::new(backend), "claude-x", 0);
+        let mut expected_cost = 0.0;
+        for (i, stream) in [(0, false), (1, true)] {
+            let mut r = request("claude-x", i);
+            r.stream = stream;
+            let answer = m.complete(&r, &tag(i)).await.unwrap();
+            let u = answer.usage.unwrap();
+            // The fake counts about a quarter token per byte of the body: far more than the 5% left uncached.
+            assert!(u.prompt_tokens > 150, "stream {stream}: {u:?}");
+            assert!(u.cache_read_tokens * 10 > u.prompt_tokens * 9, "{u:?}");
+            assert_eq!(
+                u.uncached_prompt_tokens() + u.cache_read_tokens,
+                u.prompt_tokens
+            );
+            expected_cost += price().cost(&u);
+        }
+        let total = m.totals();
+        assert!((total.cost_usd - expected_cost).abs() < 1e-12);
+        // Cached reads at a tenth of the input price: well under the cost of the whole prompt at the full rate.
+        let full = (total.prompt_tokens as f64 * 3.0 + total.completion_tokens as f64 * 15.0) / 1e6;
+        assert!(total.cost_usd < 0.5 * full, "{} vs {full}", total.cost_usd);
+        assert_eq!(total.cache_write_tokens, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openai_cached_and_reasoning_tokens_are_read_and_reasoning_stays_inside_the_completion()
+    {
+        let server = FakeServer::start(
+            FakeConfig {
+                cache_read_share: 0.5,
+                reasoning_tokens: 64,
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        let backend = OpenAiBackend::new(
+            &server.base_url(),
+            Some(Secret::new("k")),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let m = manager(Arc::new(backend), "gpt-5-mini", 0);
+        for (i, stream) in [(0, false), (1, true)] {
+            let mut r = request("gpt-5-mini", i);
+            r.stream = stream;
+            let u = m.complete(&r, &tag(i)).await.unwrap().usage.unwrap();
+            assert_eq!(u.reasoning_tokens, 64, "stream {stream}");
+            assert!(u.completion_tokens > 64, "{u:?}");
+            assert_eq!(u.cache_read_tokens, u.prompt_tokens / 2, "{u:?}");
+        }
+        let t = m.totals();
+        assert_eq!(t.reasoning_tokens, 128);
+        assert!(t.cache_read_tokens > 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_cut_at_the_token_limit_are_counted_and_paid_for_in_the_ledger() {
+        let server = FakeServer::start(
+            FakeConfig {
+                faults: Faults {
+                    length: 1.0,
+                    ..Faults::default()
+                },
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        let backend = OpenAiBackend::new(
+            &server.base_url(),
+            Some(Secret::new("k")),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let m = manager(Arc::new(backend), "gpt-4o", 2);
+        let err = m
+            .complete(&request("gpt-4o", 0), &tag(0))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LlmError::Truncated), "{err}");
+        let t = m.totals();
+        assert_eq!((t.requests, t.retries, t.failures), (3, 2, 1));
+        assert!(t.prompt_tokens > 3 * 100, "{t:?}");
+        assert!(t.completion_tokens >= 3, "{t:?}");
+        assert!(t.cost_usd > 0.0);
+    }
+
+    #[test]
+    fn the_estimate_uses_the_model_familys_tokenizer() {
+        for model in [
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1-mini",
+            "gpt-5-mini",
+            "o3-mini",
+            "o1",
+            "openai/gpt-4o",
+        ] {
+            assert!(musegen::manager::uses_o200k(model), "{model}");
+        }
+        for model in ["gpt-4", "gpt-3.5-turbo", "llama-3.1-8b", "claude-sonnet-4"] {
+            assert!(!musegen::manager::uses_o200k(model), "{model}");
+        }
+        // The two encodings count the same text differently, so the choice shows in the estimate.
+        let text =
+            "Ich suche bequeme Wanderschuhe unter 120 Euro, wasserdicht und leicht. ".repeat(20);
+        let with = |model: &str| {
+            Manager::estimate_tokens(&ChatRequest {
+                max_tokens: Some(0),
+                ..ChatRequest::for_role(
+                    &musegen::config::RoleConfig {
+                        model: model.into(),
+                        ..Default::default()
+                    },
+                    vec![ChatMessage::text(ApiRole::User, text.clone())],
+                    0,
+                )
+            })
+        };
+        assert_ne!(with("gpt-4o"), with("gpt-4"));
+    }
 }

@@ -58,11 +58,18 @@ pub(super) fn openai_events(completion: &Value) -> String {
     out
 }
 
+/// The usage `message_start` carries: the input and cache counts, and one output token so far.
+fn start_usage(usage: &Value) -> Value {
+    let mut start = usage.clone();
+    start["output_tokens"] = json!(1);
+    start
+}
+
 /// A message as Anthropic streams it: `message_start`, a text block in deltas, `message_delta`, `message_stop`.
 pub(super) fn anthropic_events(message: &Value) -> String {
     let text = message["content"][0]["text"].as_str().unwrap_or("");
     let mut events = vec![
-        json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": {"input_tokens": message["usage"]["input_tokens"], "output_tokens": 1}}}),
+        json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": start_usage(&message["usage"])}}),
         json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
     ];
     for piece in pieces(text) {

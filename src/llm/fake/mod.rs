@@ -85,6 +85,11 @@ pub struct FakeConfig {
     pub hang: Duration,
     /// Seed of the fault and latency draws.
     pub seed: u64,
+    /// Share of each prompt reported as read from the provider's prompt cache (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`; Anthropic's `cache_read_input_tokens`, left out of `input_tokens`).
+    pub cache_read_share: f64,
+    /// Reasoning tokens reported (within the completion tokens) by a reasoning model (o-series, gpt-5 family).
+    pub reasoning_tokens: u64,
     /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
     /// from the request's hash so the same request always gets the same answer.
     pub false_share: f64,
@@ -104,6 +109,8 @@ impl Default for FakeConfig {
             hang: Duration::from_secs(30),
             seed: 1,
             false_share: 0.0,
+            cache_read_share: 0.0,
+            reasoning_tokens: 0,
         }
     }
 }
@@ -398,7 +405,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             state.stats.lock().await.repeated_successes += 1;
         }
     }
-    let completion_tokens = (content.len() as u64 / 4).max(1);
+    let reasoning_tokens = if answer::is_reasoning_model(&request["model"]) {
+        cfg.reasoning_tokens
+    } else {
+        0
+    };
+    let completion_tokens = (content.len() as u64 / 4).max(1) + reasoning_tokens;
+    let cache_read = (prompt_tokens as f64 * cfg.cache_read_share.clamp(0.0, 1.0)) as u64;
     let streamed = request["stream"] == Value::Bool(true);
     if anthropic {
         let message = json!({
@@ -408,7 +421,7 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
                 "model": request["model"],
                 "content": [{"type": "text", "text": content}],
                 "stop_reason": if finish == "length" { "max_tokens" } else { "end_turn" },
-                "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
+                "usage": {"input_tokens": prompt_tokens - cache_read, "cache_read_input_tokens": cache_read, "cache_creation_input_tokens": 0, "output_tokens": completion_tokens},
         });
         if streamed {
             state.stats.lock().await.streamed += 1;
@@ -421,7 +434,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         "object": "chat.completion",
         "model": request["model"],
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cache_read},
+            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        },
     });
     if streamed {
         state.stats.lock().await.streamed += 1;
