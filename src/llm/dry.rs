@@ -37,6 +37,8 @@ impl ChatBackend for DryRunBackend {
                     completion_tokens: completion,
                     ..TokenUsage::default()
                 }),
+                latency_ms: None,
+                first_token_ms: None,
             },
             hints: RateHints::default(),
         })))

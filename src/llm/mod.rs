@@ -9,6 +9,7 @@ pub mod images;
 pub mod openai;
 pub mod stream;
 pub mod structured;
+mod transport;
 mod usage;
 
 use std::collections::BTreeMap;
@@ -128,6 +129,13 @@ pub struct ChatResponse {
     /// Reported usage.
     #[serde(default)]
     pub usage: Option<TokenUsage>,
+    /// How long the request took, in milliseconds, as the manager measured it (kept with the cached answer, so a
+    /// replay records the latency of the request that produced it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Time from sending to the first streamed text, in milliseconds (streamed answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
 }
 
 /// A completion and the rate-limit hints that came with it.
@@ -316,31 +324,6 @@ pub fn connect(
                 ),
         ),
     })
-}
-
-/// Send a built request and read the status, the rate-limit hints and the whole body.
-pub(crate) async fn exchange(
-    builder: reqwest::RequestBuilder,
-    key: Option<&Secret>,
-    timeout: Duration,
-) -> Result<(u16, RateHints, bytes::Bytes), LlmError> {
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| transport_error(e, key, timeout))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let hints = RateHints::from_headers(|name| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(e, key, timeout))?;
-    Ok((status, hints, body))
 }
 
 /// Map a transport failure onto a typed error, with the key (if any) scrubbed from the text.

@@ -23,10 +23,7 @@ pub struct OpenAiBackend {
 impl OpenAiBackend {
     /// A client for `base_url` (e.g. `https://api.openai.com/v1`), with `key` sent as a bearer token.
     pub fn new(base_url: &str, key: Option<Secret>, timeout: Duration) -> Result<Self, LlmError> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()
-            .map_err(|e| LlmError::Connection(e.to_string()))?;
+        let client = super::transport::client()?;
         Ok(OpenAiBackend {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -102,16 +99,22 @@ impl OpenAiBackend {
         if let Some(id) = &request.client_id {
             builder = builder.header("X-Client-Request-Id", id);
         }
-        let (status, hints, bytes) =
-            super::exchange(builder, self.key.as_ref(), self.timeout).await?;
-        if !(200..300).contains(&status) {
+        let started = std::time::Instant::now();
+        let head = super::transport::send(builder, self.key.as_ref(), self.timeout).await?;
+        let hints = head.hints.clone();
+        if !(200..300).contains(&head.status) {
+            let status = head.status;
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
             return Err(self.status_error(status, &bytes, hints));
         }
-        let value: Value = if request.stream {
-            super::stream::openai(&bytes)?
+        let (value, first_token): (Value, _) = if request.stream {
+            let fold = super::stream::OpenAiFold::default();
+            super::transport::events(head, fold, started, self.key.as_ref(), self.timeout).await?
         } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+            (value, None)
         };
         let choice = value["choices"]
             .get(0)
@@ -127,6 +130,8 @@ impl OpenAiBackend {
                 content,
                 finish_reason,
                 usage,
+                latency_ms: None,
+                first_token_ms: first_token.map(|d| d.as_millis() as u64),
             },
             hints,
         })

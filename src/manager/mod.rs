@@ -217,7 +217,9 @@ impl Manager {
             // An answer cut at the token limit, or empty, is a failed attempt that was paid for all the same.
             let (result, spent) = crate::llm::settle(result);
             match result {
-                Ok(done) => {
+                Ok(mut done) => {
+                    // Kept with the cached answer, so a replay records the latency of the request behind it.
+                    done.response.latency_ms = Some(latency.as_millis() as u64);
                     self.gate.success(latency);
                     drop(permit);
                     let usage = done.response.usage.unwrap_or(TokenUsage {

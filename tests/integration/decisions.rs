@@ -53,6 +53,8 @@ impl ChatBackend for Scripted {
                 content: content.to_string(),
                 finish_reason: Some("stop".into()),
                 usage: None,
+                latency_ms: None,
+                first_token_ms: None,
             },
             hints: RateHints::default(),
         })))

@@ -472,6 +472,8 @@ mod structured {
                     content,
                     finish_reason: Some("stop".into()),
                     usage: None,
+                    latency_ms: None,
+                    first_token_ms: None,
                 },
                 hints: RateHints::default(),
             })))

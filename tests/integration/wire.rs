@@ -353,3 +353,132 @@ mod accounting {
         assert_ne!(with("gpt-4o"), with("gpt-4"));
     }
 }
+
+mod transport {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use musegen::llm::anthropic::AnthropicBackend;
+    use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
+    use musegen::llm::openai::OpenAiBackend;
+    use musegen::llm::{ChatBackend, LlmError, Secret};
+    use musegen::manager::Manager;
+
+    use super::accounting::{limits, request, tag};
+
+    fn backends(server: &FakeServer) -> [(&'static str, Arc<dyn ChatBackend>); 2] {
+        let timeout = Duration::from_secs(5);
+        let key = || Some(Secret::new("k"));
+        [
+            (
+                "openai",
+                Arc::new(OpenAiBackend::new(&server.base_url(), key(), timeout).unwrap()),
+            ),
+            (
+                "anthropic",
+                Arc::new(AnthropicBackend::new(&server.base_url(), key(), timeout).unwrap()),
+            ),
+        ]
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pooled_connection_closed_by_the_server_is_sent_again_at_once_and_is_no_fault() {
+        let server = FakeServer::start(
+            FakeConfig {
+                close_reused: true,
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        for (name, backend) in backends(&server) {
+            // No retries allowed: only the transport's own second send can save the reused connections.
+            let m = Manager::new(backend, limits(0), None, BTreeMap::new());
+            for i in 0..5 {
+                let answer = m.complete(&request("gpt-4o", i), &tag(i)).await;
+                assert!(answer.is_ok(), "{name} {i}: {answer:?}");
+            }
+            let t = m.totals();
+            assert_eq!((t.requests, t.retries, t.failures), (5, 0, 0), "{name}");
+        }
+        let stats = server.stats().await;
+        assert_eq!(stats.by_status.get(&200), Some(&10));
+        // Each request after a client's first came on a kept-alive connection, which the server closed.
+        assert_eq!(stats.by_status.get(&0), Some(&8), "{stats:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn streams_are_read_as_they_arrive_with_the_time_to_first_token() {
+        let gap = Duration::from_millis(400);
+        let server = FakeServer::start(
+            FakeConfig {
+                stream_gap: gap,
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        for (name, backend) in backends(&server) {
+            let m = Manager::new(backend, limits(0), None, BTreeMap::new());
+            let mut r = request("gpt-4o", 0);
+            r.stream = true;
+            let answer = m.complete(&r, &tag(0)).await.unwrap();
+            assert!(
+                answer.content.starts_with("Fake answer"),
+                "{name}: {answer:?}"
+            );
+            let first = answer.first_token_ms.unwrap();
+            let all = answer.latency_ms.unwrap();
+            // The server held the second half of the events back for `gap` after the first text went out: a
+            // client that waited for the whole body would see its first token only at the end.
+            assert!(
+                all >= first + gap.as_millis() as u64,
+                "{name}: first token at {first} ms, done at {all} ms"
+            );
+            // Unstreamed answers have no time to first token.
+            let plain = m.complete(&request("gpt-4o", 1), &tag(1)).await.unwrap();
+            assert_eq!(plain.first_token_ms, None);
+            assert!(plain.latency_ms.is_some());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn error_events_mid_stream_are_typed_errors_that_are_retried() {
+        let server = FakeServer::start(
+            FakeConfig {
+                faults: Faults {
+                    stream_error: 1.0,
+                    ..Faults::default()
+                },
+                ..FakeConfig::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        for (name, backend) in backends(&server) {
+            let m = Manager::new(backend, limits(1), None, BTreeMap::new());
+            let mut r = request("gpt-4o", 0);
+            r.stream = true;
+            let err = m.complete(&r, &tag(0)).await.unwrap_err();
+            let want = if name == "openai" { 500 } else { 529 };
+            match &err {
+                LlmError::Status {
+                    status, message, ..
+                } => {
+                    assert_eq!(*status, want, "{name}: {err}");
+                    assert!(message.starts_with("stream error: "), "{message}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(err.is_retryable());
+            let t = m.totals();
+            assert_eq!((t.requests, t.retries, t.failures), (2, 1, 1), "{name}");
+            // Unstreamed, the same server answers.
+            assert!(m.complete(&request("gpt-4o", 1), &tag(1)).await.is_ok());
+        }
+    }
+}

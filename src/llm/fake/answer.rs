@@ -2,7 +2,9 @@
 //! request's hash), the same as event streams (OpenAI chunks, Anthropic events), and the check of image parts.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use std::time::Duration;
+
+use http_body_util::{Either, Full};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -18,12 +20,31 @@ pub(super) fn is_reasoning_model(model: &Value) -> bool {
         || (chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit()))
 }
 
-/// A `text/event-stream` answer.
-pub(super) fn event_stream(body: String) -> Answer {
-    Response::builder()
+/// A `text/event-stream` answer of `events`: all at once, or with a pause of `gap` after the first half (sent by
+/// a task, so the client sees the first events while the rest are still to come).
+pub(super) fn event_stream(events: Vec<String>, gap: Duration) -> Answer {
+    let builder = Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .body(Full::new(Bytes::from(body)))
+        .header("content-type", "text/event-stream");
+    if gap.is_zero() {
+        return builder
+            .body(Either::Left(Full::new(Bytes::from(events.concat()))))
+            .map_err(std::io::Error::other);
+    }
+    let (mut tx, body) = http_body_util::channel::Channel::new(events.len().max(1));
+    let half = events.len() / 2;
+    tokio::spawn(async move {
+        for (i, event) in events.into_iter().enumerate() {
+            if i == half {
+                tokio::time::sleep(gap).await;
+            }
+            if tx.send_data(Bytes::from(event)).await.is_err() {
+                return;
+            }
+        }
+    });
+    builder
+        .body(Either::Right(body))
         .map_err(std::io::Error::other)
 }
 
@@ -34,7 +55,7 @@ pub(super) fn pieces(text: &str) -> Vec<String> {
 }
 
 /// A completion as OpenAI streams it: a role chunk, content chunks, a finish chunk, a usage chunk, `[DONE]`.
-pub(super) fn openai_events(completion: &Value) -> String {
+pub(super) fn openai_events(completion: &Value) -> Vec<String> {
     let choice = &completion["choices"][0];
     let mut chunks = vec![
         json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]}),
@@ -48,13 +69,13 @@ pub(super) fn openai_events(completion: &Value) -> String {
         json!({"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}),
     );
     chunks.push(json!({"choices": [], "usage": completion["usage"]}));
-    let mut out = String::new();
+    let mut out = Vec::new();
     for mut c in chunks {
         c["id"] = completion["id"].clone();
         c["object"] = json!("chat.completion.chunk");
-        out.push_str(&format!("data: {c}\n\n"));
+        out.push(format!("data: {c}\n\n"));
     }
-    out.push_str("data: [DONE]\n\n");
+    out.push("data: [DONE]\n\n".into());
     out
 }
 
@@ -66,7 +87,7 @@ fn start_usage(usage: &Value) -> Value {
 }
 
 /// A message as Anthropic streams it: `message_start`, a text block in deltas, `message_delta`, `message_stop`.
-pub(super) fn anthropic_events(message: &Value) -> String {
+pub(super) fn anthropic_events(message: &Value) -> Vec<String> {
     let text = message["content"][0]["text"].as_str().unwrap_or("");
     let mut events = vec![
         json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": start_usage(&message["usage"])}}),

@@ -1,7 +1,9 @@
 //! A fake OpenAI- and Anthropic-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
 //! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
-//! hang, malformed JSON or a cut stream, empty content, `finish_reason: length`), streamed answers (OpenAI chunks,
-//! Anthropic events) when asked, JSON-schema answers (the first enum value, `true`, `1`,
+//! hang, malformed JSON or a cut stream, empty content, `finish_reason: length`, an error event mid-stream, a
+//! kept-alive connection closed under the next request), streamed answers (OpenAI chunks, Anthropic events, with
+//! a pause mid-stream when asked) when asked, OpenAI's refusal of `max_tokens` for reasoning models, cached and
+//! reasoning token counts, JSON-schema answers (the first enum value, `true`, `1`,
 //! one array element, and for a described string property its description and words drawn from the request's hash), and counters of what it saw.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -11,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -44,6 +46,9 @@ pub struct Faults {
     pub empty: f64,
     /// A 200 cut at max_tokens.
     pub length: f64,
+    /// A streamed answer that breaks off with an error event (OpenAI's `data: {"error": …}`, Anthropic's
+    /// `event: error`); unstreamed requests get their answer.
+    pub stream_error: f64,
 }
 
 impl Faults {
@@ -58,6 +63,7 @@ impl Faults {
             malformed: each,
             empty: each,
             length: each,
+            stream_error: 0.0,
         }
     }
 }
@@ -90,6 +96,11 @@ pub struct FakeConfig {
     pub cache_read_share: f64,
     /// Reasoning tokens reported (within the completion tokens) by a reasoning model (o-series, gpt-5 family).
     pub reasoning_tokens: u64,
+    /// A streamed answer sends its first half of events, waits this long, then the rest (zero: all at once).
+    pub stream_gap: Duration,
+    /// Close a kept-alive connection when a second request arrives on it, without answering (a server whose
+    /// keep-alive ran out just as the client reused the connection).
+    pub close_reused: bool,
     /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
     /// from the request's hash so the same request always gets the same answer.
     pub false_share: f64,
@@ -111,6 +122,8 @@ impl Default for FakeConfig {
             false_share: 0.0,
             cache_read_share: 0.0,
             reasoning_tokens: 0,
+            stream_gap: Duration::ZERO,
+            close_reused: false,
         }
     }
 }
@@ -174,8 +187,13 @@ impl FakeServer {
                 };
                 let _ = stream.set_nodelay(true);
                 let state = shared.clone();
+                // Requests this connection has carried, so `close_reused` can close it under the next one.
+                let served = Arc::new(AtomicU64::new(0));
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, state.clone()));
+                    let service = service_fn(move |req| {
+                        let reused = served.fetch_add(1, Ordering::SeqCst) > 0;
+                        handle(req, state.clone(), reused)
+                    });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -207,7 +225,10 @@ impl Drop for FakeServer {
     }
 }
 
-type Answer = Result<Response<Full<Bytes>>, std::io::Error>;
+/// A body sent whole, or event by event (a stream that pauses).
+type Body = Either<Full<Bytes>, http_body_util::channel::Channel<Bytes>>;
+
+type Answer = Result<Response<Body>, std::io::Error>;
 
 fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer {
     let mut builder = Response::builder()
@@ -217,18 +238,25 @@ fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer 
         builder = builder.header(*k, v.as_str());
     }
     builder
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Either::Left(Full::new(Bytes::from(body.to_string()))))
         .map_err(std::io::Error::other)
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<State>) -> Answer {
+async fn handle(req: Request<Incoming>, state: Arc<State>, reused: bool) -> Answer {
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     {
         let mut s = state.stats.lock().await;
         s.requests += 1;
         s.max_in_flight = s.max_in_flight.max(now);
     }
-    let answer = answer(req, &state).await;
+    let answer = if state.cfg.close_reused && reused {
+        // As a server whose keep-alive ran out closes the connection just as the client sends on it.
+        Err(std::io::Error::other(
+            "closed an idle kept-alive connection",
+        ))
+    } else {
+        answer(req, &state).await
+    };
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = match &answer {
         Ok(r) => r.status().as_u16(),
@@ -370,15 +398,15 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             } else {
                 "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"cut\"},\"finish_reason\":null}]}\n\n"
             };
-            return event_stream(first.to_string());
+            return event_stream(vec![first.to_string()], Duration::ZERO);
         }
         Some("malformed") => {
             return Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/json")
-                .body(Full::new(Bytes::from_static(
+                .body(Either::Left(Full::new(Bytes::from_static(
                     b"{\"choices\": [{\"message\": {\"content\": \"trunc",
-                )))
+                ))))
                 .map_err(std::io::Error::other);
         }
         _ => {}
@@ -425,7 +453,12 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         });
         if streamed {
             state.stats.lock().await.streamed += 1;
-            return event_stream(anthropic_events(&message));
+            let mut events = anthropic_events(&message);
+            if fault == Some("stream_error") {
+                events.truncate(events.len() / 2);
+                events.push("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".into());
+            }
+            return event_stream(events, cfg.stream_gap);
         }
         return reply(StatusCode::OK, message, &[]);
     }
@@ -442,7 +475,12 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     });
     if streamed {
         state.stats.lock().await.streamed += 1;
-        return event_stream(openai_events(&completion));
+        let mut events = openai_events(&completion);
+        if fault == Some("stream_error") {
+            events.truncate(events.len() / 2);
+            events.push("data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\"}}\n\n".into());
+        }
+        return event_stream(events, cfg.stream_gap);
     }
     reply(StatusCode::OK, completion, &[])
 }
@@ -513,6 +551,7 @@ fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
         (f.malformed, "malformed"),
         (f.empty, "empty"),
         (f.length, "length"),
+        (f.stream_error, "stream_error"),
     ] {
         acc += rate;
         if x < acc {
