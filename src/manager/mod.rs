@@ -87,7 +87,9 @@ impl Manager {
             prices,
             stopped: Mutex::new(None),
             pause_until: Mutex::new(None),
-            jitter: Mutex::new(Rng::from_u64(0x6a69_7474_6572)),
+            // Seeded per process, so two runs against one server do not retry in lockstep (sim output never
+            // depends on it).
+            jitter: Mutex::new(Rng::from_u64(crate::rng::process_seed())),
         }
     }
 
