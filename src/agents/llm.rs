@@ -64,6 +64,17 @@ pub struct Talk {
     pub deadline: Option<std::time::Instant>,
 }
 
+/// What a model said for a turn, and how long the request took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spoken {
+    /// The text.
+    pub text: String,
+    /// The request's real latency, in milliseconds (as recorded when it was first answered, for a cached one).
+    pub latency_ms: u32,
+    /// The time to the first token of a streamed answer, in milliseconds.
+    pub first_token_ms: Option<u32>,
+}
+
 /// The LLM voice of one role.
 pub struct LlmVoice {
     manager: Arc<Manager>,
@@ -224,7 +235,7 @@ impl LlmVoice {
         profile: &Profile,
         ctx: &UserContext,
         history: &[Turn],
-    ) -> Result<String> {
+    ) -> Result<Spoken> {
         let p = &profile.persona;
         let mut persona = format!("{}, {} years old", p.name, p.age);
         if let Some(prof) = &p.profession {
@@ -253,7 +264,7 @@ impl LlmVoice {
         ctx: &SystemContext,
         history: &[Turn],
         shown: &[String],
-    ) -> Result<String> {
+    ) -> Result<Spoken> {
         self.say(
             conversation,
             act,
@@ -308,7 +319,7 @@ impl LlmVoice {
         ctx: &Value,
         history: &[Turn],
         shown: &[String],
-    ) -> Result<String> {
+    ) -> Result<Spoken> {
         let instruction = self.prompts.render(&format!("act.{act}"), 0, ctx)?;
         let standing = self.prompts.render("system", 0, ctx)?;
         let messages = self.messages(
@@ -323,7 +334,12 @@ impl LlmVoice {
             under_way: !history.is_empty(),
         };
         let answer = self.wait(conversation, self.manager.complete(&request, &tag))?;
-        Ok(answer.content.trim().trim_matches('"').to_string())
+        let ms = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Ok(Spoken {
+            text: answer.content.trim().trim_matches('"').to_string(),
+            latency_ms: answer.latency_ms.map_or(0, ms),
+            first_token_ms: answer.first_token_ms.map(ms),
+        })
     }
 
     fn wait<T>(

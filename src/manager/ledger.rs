@@ -146,7 +146,8 @@ impl UsageRow {
             self.cache_write_tokens.to_string(),
             self.reasoning_tokens.to_string(),
             self.latency_ms.to_string(),
-            format!("{:.6}", self.cost_usd),
+            // Shortest text that reads back as the same number, so a resumed run adds up to the same cost.
+            self.cost_usd.to_string(),
         ]
     }
 }

@@ -85,8 +85,12 @@ pub struct Turn {
     /// The retrieval query behind a recommendation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
-    /// Time to produce the turn (simulated for sim agents), in milliseconds.
+    /// Time to produce the turn, in milliseconds: simulated for sim agents; for a language model, the real
+    /// latency of the request that phrased it (kept with the cached answer, so a replay records the same).
     pub latency_ms: u32,
+    /// For a streamed language-model turn, the time to its first token, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u32>,
 }
 
 /// How a conversation ended.
@@ -222,6 +226,7 @@ mod tests {
                 }],
                 query: None,
                 latency_ms: 900,
+                first_token_ms: None,
             }],
             usage: Usage::default(),
             meta: GenerationMeta {

@@ -93,6 +93,7 @@ fn turn(role: Role, action: Action, text: &str) -> Turn {
         slots: vec![],
         query: None,
         latency_ms: 1,
+        first_token_ms: None,
     }
 }
 

@@ -482,3 +482,61 @@ mod transport {
         }
     }
 }
+
+#[test]
+fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_same_bytes() {
+    let (rt, server) = server(FakeConfig {
+        latency_ms: 20.0,
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Simulated latencies would be around 100 s: far from the fake server's 20 ms.
+    let args = [
+        "--set",
+        "dialogue.user_latency_ms=100000",
+        "--set",
+        "dialogue.system_latency_ms=100000",
+        "--set",
+        "roles.user_agent.stream=true",
+    ];
+    let out = run(dir.path(), &server.base_url(), &args, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let path = dir.path().join("out/conversations.jsonl");
+    let first = std::fs::read(&path).unwrap();
+    let conversations = jsonl(&path);
+    let mut streamed = 0;
+    for c in &conversations {
+        for t in c["turns"].as_array().unwrap() {
+            let ms = t["latency_ms"].as_u64().unwrap();
+            assert!(ms < 10_000, "a simulated latency: {t}");
+            match t["role"].as_str().unwrap() {
+                "user" => {
+                    let first_token = t["first_token_ms"].as_u64().expect("streamed user turn");
+                    assert!(first_token <= ms, "{t}");
+                    streamed += 1;
+                }
+                _ => assert!(t.get("first_token_ms").is_none(), "{t}"),
+            }
+        }
+        let total: u64 = c["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["latency_ms"].as_u64().unwrap())
+            .sum();
+        assert_eq!(c["usage"]["latency_ms"].as_u64(), Some(total));
+    }
+    assert!(streamed > 0);
+    let sent = rt.block_on(server.stats()).requests;
+    // The output lost, the cache kept: the replay sends nothing and writes the same bytes, latencies included.
+    std::fs::remove_file(&path).unwrap();
+    let again = run(dir.path(), &server.base_url(), &args, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(rt.block_on(server.stats()).requests, sent);
+    let replayed = std::fs::read_to_string(&path).unwrap();
+    let first = String::from_utf8(first).unwrap();
+    for (a, b) in first.lines().zip(replayed.lines()) {
+        assert_eq!(a, b, "the replay differs");
+    }
+    assert_eq!(first, replayed);
+}

@@ -55,6 +55,8 @@ pub struct SimSystem<'a> {
     chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
+    /// The real latency and time to first token of the model's last phrasing, for the turn it goes into.
+    timing: Option<(u32, Option<u32>)>,
 }
 
 impl<'a> SimSystem<'a> {
@@ -77,6 +79,7 @@ impl<'a> SimSystem<'a> {
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
             },
             history: Vec::new(),
+            timing: None,
         }
     }
 
@@ -89,7 +92,11 @@ impl<'a> SimSystem<'a> {
         shown: &[String],
     ) -> Result<String> {
         match self.voice {
-            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history, shown),
+            Some(voice) => {
+                let spoken = voice.system(&self.conversation, act, ctx, &self.history, shown)?;
+                self.timing = Some((spoken.latency_ms, spoken.first_token_ms));
+                Ok(spoken.text)
+            }
             None => self.phrases.system(act, ctx, &mut self.rng),
         }
     }
@@ -150,6 +157,13 @@ impl<'a> SimSystem<'a> {
     }
 
     fn turn(&mut self, action: Action, text: String, slots: Vec<Slot>) -> Turn {
+        // Drawn even when a model spoke, so the simulator's later draws stay the same.
+        let simulated = latency(
+            &mut self.rng,
+            self.cfg.system_latency_ms,
+            self.cfg.latency_sigma,
+        );
+        let (latency_ms, first_token_ms) = self.timing.take().unwrap_or((simulated, None));
         Turn {
             role: Role::System,
             action,
@@ -158,11 +172,8 @@ impl<'a> SimSystem<'a> {
             images: Vec::new(),
             slots,
             query: None,
-            latency_ms: latency(
-                &mut self.rng,
-                self.cfg.system_latency_ms,
-                self.cfg.latency_sigma,
-            ),
+            latency_ms,
+            first_token_ms,
         }
     }
 

@@ -126,11 +126,14 @@ impl<'a> SimUser<'a> {
         slots: Vec<Slot>,
         items: Vec<String>,
     ) -> Result<Turn> {
+        let mut timing = None;
         let (text, slots) = match self.voice {
-            Some(voice) => (
-                voice.user(&self.conversation, act, self.profile, ctx, &self.history)?,
-                slots,
-            ),
+            Some(voice) => {
+                let spoken =
+                    voice.user(&self.conversation, act, self.profile, ctx, &self.history)?;
+                timing = Some((spoken.latency_ms, spoken.first_token_ms));
+                (spoken.text, slots)
+            }
             None => {
                 let text = self.phrases.user(
                     act,
@@ -154,6 +157,13 @@ impl<'a> SimUser<'a> {
                 (text, slots)
             }
         };
+        // Drawn even when a model spoke, so the simulator's later draws stay the same.
+        let simulated = latency(
+            &mut self.rng,
+            self.cfg.user_latency_ms,
+            self.cfg.latency_sigma,
+        );
+        let (latency_ms, first_token_ms) = timing.unwrap_or((simulated, None));
         Ok(Turn {
             role: Role::User,
             action,
@@ -162,11 +172,8 @@ impl<'a> SimUser<'a> {
             images: Vec::new(),
             slots,
             query: None,
-            latency_ms: latency(
-                &mut self.rng,
-                self.cfg.user_latency_ms,
-                self.cfg.latency_sigma,
-            ),
+            latency_ms,
+            first_token_ms,
         })
     }
 
