@@ -114,8 +114,10 @@ pub struct RoleConfig {
     pub vision: bool,
     /// Stream answers (server-sent events), as some gateways and local servers prefer; the answer is the same.
     pub stream: bool,
-    /// OpenAI organisation id, sent as the `OpenAI-Organization` header.
+    /// OpenAI organisation id, sent as the `OpenAI-Organization` header; default: the `OPENAI_ORG_ID` variable.
     pub organization: Option<String>,
+    /// OpenAI project id, sent as the `OpenAI-Project` header; default: the `OPENAI_PROJECT_ID` variable.
+    pub project: Option<String>,
     /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
     pub headers: std::collections::BTreeMap<String, String>,
     /// Who makes the role's grounded decisions when a model phrases it (`agent = "llm"`). `sim`: the simulator.
@@ -176,6 +178,7 @@ impl Default for RoleConfig {
             vision: false,
             stream: false,
             organization: None,
+            project: None,
             headers: std::collections::BTreeMap::new(),
             decide: Decider::Sim,
         }

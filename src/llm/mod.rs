@@ -264,7 +264,8 @@ impl LlmError {
 }
 
 /// The backend a role's settings name: base URL and key from the config or the conventional environment variables
-/// (`OPENAI_BASE_URL`/`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY`). A missing key is a config error
+/// (`OPENAI_BASE_URL`/`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY`; for OpenAI also
+/// `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`, sent as `OpenAI-Organization` and `OpenAI-Project`). A missing key is a config error
 /// that names the variable (never its value).
 pub fn connect(
     role: &crate::config::RoleConfig,
@@ -304,8 +305,13 @@ pub fn connect(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            if let Some(org) = &role.organization {
-                headers.push(("OpenAI-Organization".into(), org.clone()));
+            // Ids rather than secrets, but an account's all the same: sent, never printed.
+            let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+            if let Some(org) = role.organization.clone().or_else(|| env("OPENAI_ORG_ID")) {
+                headers.push(("OpenAI-Organization".into(), org));
+            }
+            if let Some(project) = role.project.clone().or_else(|| env("OPENAI_PROJECT_ID")) {
+                headers.push(("OpenAI-Project".into(), project));
             }
             std::sync::Arc::new(
                 openai::OpenAiBackend::new(&base, Some(key), timeout)

@@ -16,6 +16,25 @@ fn server(cfg: FakeConfig) -> (tokio::runtime::Runtime, FakeServer) {
     (rt, server)
 }
 
+/// Variables of the environment that change where and how musegen connects, removed so that only a test's own
+/// reach the run.
+const NETWORK_VARS: [&str; 14] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+];
+
 /// `musegen run` of `examples/llm.toml`, four conversations, against `base`, with `extra` arguments and `env`.
 fn run(
     dir: &std::path::Path,
@@ -24,7 +43,8 @@ fn run(
     env: &[(&str, &str)],
 ) -> crate::util::Output {
     let config = crate::util::repo("examples/llm.toml");
-    let mut args = vec![
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
+    cmd.args([
         "run",
         "--config",
         config.to_str().unwrap(),
@@ -39,14 +59,24 @@ fn run(
         "limits.tpm=100000000",
         "--set",
         "export.dpo.sources=[\"sim\"]",
-    ];
-    args.extend_from_slice(extra);
-    let mut vars = vec![
-        ("OPENAI_BASE_URL", base),
-        ("OPENAI_API_KEY", "sk-wire-test"),
-    ];
-    vars.extend_from_slice(env);
-    crate::util::musegen_env(dir, &args, &vars)
+    ])
+    .args(extra)
+    .current_dir(dir)
+    .env_remove("RUST_LOG");
+    for var in NETWORK_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("OPENAI_BASE_URL", base)
+        .env("OPENAI_API_KEY", "sk-wire-test");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 #[test]
@@ -539,4 +569,217 @@ fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_sa
         assert_eq!(a, b, "the replay differs");
     }
     assert_eq!(first, replayed);
+}
+
+mod network {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use musegen::llm::fake::FakeConfig;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio_rustls::rustls;
+
+    use super::{run, server};
+
+    /// A TLS front for `target` on 127.0.0.1, with a certificate for `localhost` and 127.0.0.1 signed by a CA made
+    /// for the test: its port, and the CA as PEM (what `SSL_CERT_FILE` points at).
+    fn tls_front(rt: &tokio::runtime::Runtime, target: SocketAddr) -> (u16, String) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "musegen test CA");
+        let ca = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        leaf.subject_alt_names
+            .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        rt.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    if let Ok(mut plain) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    }
+                });
+            }
+        });
+        (port, ca.pem())
+    }
+
+    /// An HTTP proxy on 127.0.0.1 (CONNECT tunnels and absolute-form requests): its port, and the first request
+    /// line of every connection it carried.
+    fn proxy(rt: &tokio::runtime::Runtime) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = seen.clone();
+        rt.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    let line = text.lines().next().unwrap_or("").to_string();
+                    log.lock().unwrap().push(line.clone());
+                    let mut parts = line.split(' ');
+                    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                    let authority = if method == "CONNECT" {
+                        target.to_string()
+                    } else {
+                        let rest = target.strip_prefix("http://").unwrap_or(target);
+                        rest.split('/').next().unwrap_or("").to_string()
+                    };
+                    let Ok(mut upstream) = TcpStream::connect(authority.as_str()).await else {
+                        return;
+                    };
+                    if method == "CONNECT" {
+                        let ok = b"HTTP/1.1 200 Connection established\r\n\r\n";
+                        if client.write_all(ok).await.is_err() {
+                            return;
+                        }
+                    } else if upstream.write_all(&head).await.is_err() {
+                        return;
+                    }
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        (port, seen)
+    }
+
+    #[test]
+    fn https_trusts_the_ca_in_ssl_cert_file_and_goes_through_https_proxy() {
+        let (rt, server) = server(FakeConfig::default());
+        let (tls_port, ca) = tls_front(&rt, server.addr());
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca).unwrap();
+        let base = format!("https://localhost:{tls_port}/v1");
+        let once = ["--set", "limits.max_retries=0"];
+        for sub in ["a", "b", "c"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        // Not in the bundled roots nor the system store: refused.
+        let refused = run(&dir.path().join("a"), &base, &once, &[]);
+        assert_ne!(refused.code, 0, "{}", refused.stderr);
+        assert_eq!(rt.block_on(server.stats()).requests, 0);
+        // Trusted through SSL_CERT_FILE.
+        let ca_var = ca_file.to_str().unwrap();
+        let out = run(
+            &dir.path().join("b"),
+            &base,
+            &[],
+            &[("SSL_CERT_FILE", ca_var)],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let direct = rt.block_on(server.stats()).requests;
+        assert!(direct > 0);
+        // And through an HTTPS proxy from the environment, as a CONNECT tunnel.
+        let (proxy_port, seen) = proxy(&rt);
+        let proxy_url = format!("http://127.0.0.1:{proxy_port}");
+        let out = run(
+            &dir.path().join("c"),
+            &base,
+            &[],
+            &[("SSL_CERT_FILE", ca_var), ("HTTPS_PROXY", &proxy_url)],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(rt.block_on(server.stats()).requests, 2 * direct);
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.is_empty());
+        let want = format!("CONNECT localhost:{tls_port} HTTP/1.1");
+        assert!(seen.iter().all(|l| *l == want), "{seen:?}");
+    }
+
+    #[test]
+    fn http_proxy_and_no_proxy_from_the_environment_are_honoured_and_the_account_headers_sent_unprinted()
+     {
+        let (rt, server) = server(FakeConfig::default());
+        let (proxy_port, seen) = proxy(&rt);
+        let proxy_url = format!("http://127.0.0.1:{proxy_port}");
+        let base = server.base_url();
+        let accounts = [
+            ("OPENAI_ORG_ID", "org-wire7"),
+            ("OPENAI_PROJECT_ID", "proj_wire9"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("HTTP_PROXY", proxy_url.as_str())];
+        env.extend(accounts);
+        let out = run(dir.path(), &base, &[], &env);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let stats = rt.block_on(server.stats());
+        let lines = seen.lock().unwrap().clone();
+        assert!(!lines.is_empty());
+        let want = format!("POST {base}/chat/completions HTTP/1.1");
+        assert!(lines.iter().all(|l| *l == want), "{lines:?}");
+        assert_eq!(
+            stats.accounts.get("openai-organization: org-wire7"),
+            Some(&stats.requests)
+        );
+        assert_eq!(
+            stats.accounts.get("openai-project: proj_wire9"),
+            Some(&stats.requests)
+        );
+        // Sent, never written: not in the output, the logs, the ledger or the cache.
+        for (_, value) in accounts {
+            assert!(!out.stdout.contains(value) && !out.stderr.contains(value));
+            for entry in walk(&dir.path().join("out")) {
+                let bytes = std::fs::read(&entry).unwrap();
+                let found = bytes.windows(value.len()).any(|w| w == value.as_bytes());
+                assert!(!found, "{value} in {}", entry.display());
+            }
+        }
+        // NO_PROXY sends straight to the server.
+        let before = lines.len();
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(
+            dir.path(),
+            &base,
+            &[],
+            &[("HTTP_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(seen.lock().unwrap().len(), before);
+        assert!(rt.block_on(server.stats()).requests > stats.requests);
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
 }

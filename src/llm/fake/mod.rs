@@ -146,6 +146,8 @@ pub struct FakeStats {
     pub images: u64,
     /// Answers sent as event streams.
     pub streamed: u64,
+    /// Requests by the values of their `OpenAI-Organization` and `OpenAI-Project` headers (`name: value`).
+    pub accounts: BTreeMap<String, u64>,
     /// Requests by the top-level fields of their body (`max_completion_tokens`, `reasoning_effort` …).
     pub fields: BTreeMap<String, u64>,
 }
@@ -285,6 +287,14 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         header("authorization").or_else(|| header("x-api-key").map(|k| format!("Bearer {k}")));
     let path = req.uri().path().to_string();
     let client_id = header("x-client-request-id");
+    {
+        let mut s = state.stats.lock().await;
+        for name in ["openai-organization", "openai-project"] {
+            if let Some(value) = header(name) {
+                *s.accounts.entry(format!("{name}: {value}")).or_insert(0) += 1;
+            }
+        }
+    }
     let body = req
         .into_body()
         .collect()
