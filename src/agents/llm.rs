@@ -56,23 +56,25 @@ pub struct DifferenceCard {
 }
 
 /// The conversation a turn belongs to, and when it must be over.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Talk {
     /// Conversation id.
     pub id: String,
     /// The per-conversation deadline, if any.
     pub deadline: Option<std::time::Instant>,
+    /// The time the conversation's requests took since its last turn, for that turn's latency.
+    pub clock: crate::manager::TurnClock,
 }
 
-/// What a model said for a turn, and how long the request took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spoken {
-    /// The text.
-    pub text: String,
-    /// The request's real latency, in milliseconds (as recorded when it was first answered, for a cached one).
-    pub latency_ms: u32,
-    /// The time to the first token of a streamed answer, in milliseconds.
-    pub first_token_ms: Option<u32>,
+impl Talk {
+    /// The real latency and time to first token of the requests made since the last turn (none when the turn
+    /// needed no language model), in milliseconds.
+    pub fn turn_time(&self) -> Option<(u32, Option<u32>)> {
+        let ms = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        self.clock
+            .take()
+            .map(|s| (ms(s.latency_ms), s.first_token_ms.map(ms)))
+    }
 }
 
 /// The LLM voice of one role.
@@ -235,7 +237,7 @@ impl LlmVoice {
         profile: &Profile,
         ctx: &UserContext,
         history: &[Turn],
-    ) -> Result<Spoken> {
+    ) -> Result<String> {
         let p = &profile.persona;
         let mut persona = format!("{}, {} years old", p.name, p.age);
         if let Some(prof) = &p.profession {
@@ -264,7 +266,7 @@ impl LlmVoice {
         ctx: &SystemContext,
         history: &[Turn],
         shown: &[String],
-    ) -> Result<Spoken> {
+    ) -> Result<String> {
         self.say(
             conversation,
             act,
@@ -319,7 +321,7 @@ impl LlmVoice {
         ctx: &Value,
         history: &[Turn],
         shown: &[String],
-    ) -> Result<Spoken> {
+    ) -> Result<String> {
         let instruction = self.prompts.render(&format!("act.{act}"), 0, ctx)?;
         let standing = self.prompts.render("system", 0, ctx)?;
         let messages = self.messages(
@@ -334,12 +336,7 @@ impl LlmVoice {
             under_way: !history.is_empty(),
         };
         let answer = self.wait(conversation, self.manager.complete(&request, &tag))?;
-        let ms = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-        Ok(Spoken {
-            text: answer.content.trim().trim_matches('"').to_string(),
-            latency_ms: answer.latency_ms.map_or(0, ms),
-            first_token_ms: answer.first_token_ms.map(ms),
-        })
+        Ok(answer.content.trim().trim_matches('"').to_string())
     }
 
     fn wait<T>(
@@ -375,10 +372,10 @@ pub fn wait_for<T>(
     handle
         .block_on(async {
             match remaining {
-                Some(left) => tokio::time::timeout(left, call)
+                Some(left) => tokio::time::timeout(left, conversation.clock.time(call))
                     .await
                     .unwrap_or(Err(LlmError::Timeout(left))),
-                None => call.await,
+                None => conversation.clock.time(call).await,
             }
         })
         .map_err(|e| match e {

@@ -4,6 +4,7 @@
 //! cache, a usage and cost ledger, and a cost budget.
 
 pub mod cache;
+pub mod clock;
 pub mod gate;
 pub mod ledger;
 pub mod routes;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 pub use cache::Cache;
+pub use clock::TurnClock;
 pub use gate::Gate;
 pub use ledger::{Ledger, ModelPrice, UsageRow};
 pub use routes::Routes;
@@ -186,6 +188,7 @@ impl Manager {
             && let Ok(Some(hit)) = cache.get(&cache_key)
         {
             Self::lock(&self.ledger).cached(key3);
+            clock::record(&hit);
             return Ok(hit);
         }
         if let Some(max) = self.cfg.max_cost_usd
@@ -241,6 +244,7 @@ impl Manager {
                         tracing::warn!("response cache: {e}");
                     }
                     Self::lock(&self.ledger).success(key3, usage, latency, price);
+                    clock::record(&done.response);
                     return Ok(done.response);
                 }
                 Err(e) => {

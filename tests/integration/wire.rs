@@ -530,6 +530,9 @@ fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_sa
         "dialogue.system_latency_ms=100000",
         "--set",
         "roles.user_agent.stream=true",
+        // Recommendations the model decides (needs, search, pick) record the time of those requests too.
+        "--set",
+        "roles.system_agent.decide=\"llm\"",
     ];
     let out = run(dir.path(), &server.base_url(), &args, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -537,6 +540,7 @@ fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_sa
     let first = std::fs::read(&path).unwrap();
     let conversations = jsonl(&path);
     let mut streamed = 0;
+    let mut decided = 0;
     for c in &conversations {
         for t in c["turns"].as_array().unwrap() {
             let ms = t["latency_ms"].as_u64().unwrap();
@@ -547,7 +551,10 @@ fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_sa
                     assert!(first_token <= ms, "{t}");
                     streamed += 1;
                 }
-                _ => assert!(t.get("first_token_ms").is_none(), "{t}"),
+                _ => {
+                    assert!(t.get("first_token_ms").is_none(), "{t}");
+                    decided += usize::from(t["action"] == "recommend");
+                }
             }
         }
         let total: u64 = c["turns"]
@@ -558,7 +565,7 @@ fn llm_turns_record_their_real_latency_and_a_replay_from_the_cache_writes_the_sa
             .sum();
         assert_eq!(c["usage"]["latency_ms"].as_u64(), Some(total));
     }
-    assert!(streamed > 0);
+    assert!(streamed > 0 && decided > 0, "{streamed} {decided}");
     let sent = rt.block_on(server.stats()).requests;
     // The output lost, the cache kept: the replay sends nothing and writes the same bytes, latencies included.
     std::fs::remove_file(&path).unwrap();

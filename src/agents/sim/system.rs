@@ -55,8 +55,6 @@ pub struct SimSystem<'a> {
     chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
-    /// The real latency and time to first token of the model's last phrasing, for the turn it goes into.
-    timing: Option<(u32, Option<u32>)>,
 }
 
 impl<'a> SimSystem<'a> {
@@ -77,9 +75,9 @@ impl<'a> SimSystem<'a> {
             conversation: crate::agents::llm::Talk {
                 id: conversation.to_string(),
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+                clock: Default::default(),
             },
             history: Vec::new(),
-            timing: None,
         }
     }
 
@@ -92,11 +90,7 @@ impl<'a> SimSystem<'a> {
         shown: &[String],
     ) -> Result<String> {
         match self.voice {
-            Some(voice) => {
-                let spoken = voice.system(&self.conversation, act, ctx, &self.history, shown)?;
-                self.timing = Some((spoken.latency_ms, spoken.first_token_ms));
-                Ok(spoken.text)
-            }
+            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history, shown),
             None => self.phrases.system(act, ctx, &mut self.rng),
         }
     }
@@ -163,7 +157,9 @@ impl<'a> SimSystem<'a> {
             self.cfg.system_latency_ms,
             self.cfg.latency_sigma,
         );
-        let (latency_ms, first_token_ms) = self.timing.take().unwrap_or((simulated, None));
+        // A turn the model decided or phrased records the real time of its requests.
+        let (latency_ms, first_token_ms) =
+            self.conversation.turn_time().unwrap_or((simulated, None));
         Turn {
             role: Role::System,
             action,

@@ -109,6 +109,7 @@ impl<'a> SimUser<'a> {
             conversation: crate::agents::llm::Talk {
                 id: conversation.to_string(),
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+                clock: Default::default(),
             },
             history: Vec::new(),
         })
@@ -126,14 +127,11 @@ impl<'a> SimUser<'a> {
         slots: Vec<Slot>,
         items: Vec<String>,
     ) -> Result<Turn> {
-        let mut timing = None;
         let (text, slots) = match self.voice {
-            Some(voice) => {
-                let spoken =
-                    voice.user(&self.conversation, act, self.profile, ctx, &self.history)?;
-                timing = Some((spoken.latency_ms, spoken.first_token_ms));
-                (spoken.text, slots)
-            }
+            Some(voice) => (
+                voice.user(&self.conversation, act, self.profile, ctx, &self.history)?,
+                slots,
+            ),
             None => {
                 let text = self.phrases.user(
                     act,
@@ -163,7 +161,9 @@ impl<'a> SimUser<'a> {
             self.cfg.user_latency_ms,
             self.cfg.latency_sigma,
         );
-        let (latency_ms, first_token_ms) = timing.unwrap_or((simulated, None));
+        // A turn the model decided or phrased records the real time of its requests.
+        let (latency_ms, first_token_ms) =
+            self.conversation.turn_time().unwrap_or((simulated, None));
         Ok(Turn {
             role: Role::User,
             action,
