@@ -792,3 +792,82 @@ mod network {
         files
     }
 }
+
+mod unparseable {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use musegen::llm::{
+        BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
+        RateHints, TokenUsage,
+    };
+    use musegen::manager::{Manager, ModelPrice};
+
+    use super::accounting::{limits, request, tag};
+
+    /// A model that answers every request with prose and no JSON, and reports what it used.
+    struct Rambling;
+
+    impl ChatBackend for Rambling {
+        fn complete<'a>(
+            &'a self,
+            _request: &'a ChatRequest,
+        ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+            Box::pin(std::future::ready(Ok(Completion {
+                response: ChatResponse {
+                    content: "I would rather talk about the weather.".into(),
+                    finish_reason: Some("stop".into()),
+                    usage: Some(TokenUsage {
+                        prompt_tokens: 1000,
+                        completion_tokens: 100,
+                        ..TokenUsage::default()
+                    }),
+                    latency_ms: None,
+                    first_token_ms: None,
+                },
+                hints: RateHints::default(),
+            })))
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn structured_answers_that_never_parse_are_still_counted_and_priced() {
+        let price = ModelPrice {
+            input_per_mtok: 1.0,
+            output_per_mtok: 10.0,
+            ..ModelPrice::default()
+        };
+        let m = Manager::new(
+            Arc::new(Rambling),
+            limits(0),
+            None,
+            BTreeMap::from([("gpt-4o".to_string(), price)]),
+        );
+        let prompts = musegen::llm::structured::StructuredPrompts::load(None).unwrap();
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"ok": {"type": "boolean"}},
+            "required": ["ok"],
+        });
+        let answer = musegen::llm::structured::complete_json(
+            &m,
+            &prompts,
+            request("gpt-4o", 0),
+            &schema,
+            &tag(0),
+        )
+        .await;
+        assert!(matches!(answer, Err(LlmError::Malformed(_))), "{answer:?}");
+        // The first answer and every re-ask were paid for.
+        let t = m.totals();
+        assert!(t.requests >= 2, "{t:?}");
+        assert_eq!(t.prompt_tokens, 1000 * t.requests);
+        assert_eq!(t.completion_tokens, 100 * t.requests);
+        let each = (1000.0 + 100.0 * 10.0) / 1e6;
+        assert!((t.cost_usd - t.requests as f64 * each).abs() < 1e-12);
+    }
+}
