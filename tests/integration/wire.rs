@@ -435,8 +435,11 @@ mod transport {
         }
         let stats = server.stats().await;
         assert_eq!(stats.by_status.get(&200), Some(&10));
-        // Each request after a client's first came on a kept-alive connection, which the server closed.
-        assert_eq!(stats.by_status.get(&0), Some(&8), "{stats:?}");
+        // Requests after a client's first come on a kept-alive connection (unless the pool had not got it back
+        // yet), which the server closed under them: each was sent again on a fresh one.
+        let closed = stats.by_status.get(&0).copied().unwrap_or(0);
+        assert!((1..=8).contains(&closed), "{stats:?}");
+        assert_eq!(stats.requests, 10 + closed);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
