@@ -36,8 +36,8 @@ fn main() {
     let bytes = std::fs::metadata(&paths.out).map(|m| m.len()).unwrap_or(0);
     println!(
         "generate: {} conversations from {count} profiles over {items} items in {secs:.1}s ({:.0}/s), {} threads, {:.2} GB written",
-        report.written,
-        report.written as f64 / secs,
+        report.this_run.written,
+        report.this_run.written as f64 / secs,
         config.effective_threads(),
         bytes as f64 / 1e9
     );

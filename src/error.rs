@@ -61,13 +61,28 @@ pub enum Error {
     /// A condition that stops the whole run, not one record (a rejected API key, an exhausted quota or budget).
     #[error("run stopped: {0}")]
     Stopped(String),
+    /// Another process is writing the output folder (one writer per folder; see `io::FolderLock`).
+    #[error(
+        "{} is in use by {holder}: wait for it to end, or write to another --out",
+        dir.display()
+    )]
+    Busy {
+        /// The output folder.
+        dir: PathBuf,
+        /// The process holding it, as it recorded itself.
+        holder: String,
+    },
 }
 
 impl Error {
     /// The process exit code for this error: 2 for bad input or config, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input { .. } | Error::Config(_) | Error::Read { .. } | Error::Data { .. } => 2,
+            Error::Input { .. }
+            | Error::Config(_)
+            | Error::Read { .. }
+            | Error::Data { .. }
+            | Error::Busy { .. } => 2,
             Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(_) => 1,
         }
     }

@@ -20,6 +20,7 @@ pub mod profiles;
 pub mod progress;
 pub mod review;
 pub mod rng;
+pub mod secret;
 pub mod stats;
 pub mod template;
 

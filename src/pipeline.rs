@@ -175,6 +175,30 @@ pub struct Manifest {
     /// The exports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<crate::export::ExportReport>,
+    /// What the invocation that last wrote this manifest did with each step; the step reports above describe the
+    /// files in the folder, whichever invocation made them.
+    #[serde(default)]
+    pub this_run: RunSteps,
+}
+
+/// What one `musegen run` did with the steps whose files it can reuse.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunSteps {
+    /// The sample catalog.
+    pub catalog: StepAction,
+    /// The profiles.
+    pub profiles: StepAction,
+}
+
+/// Whether a step made its file or found an identical one.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepAction {
+    /// Made by this invocation.
+    #[default]
+    Made,
+    /// Found in the folder, identical to what this config makes, and kept.
+    Reused,
 }
 
 /// Run the main job into `dir`: the sample catalog and the profiles (each reused when an identical one is there),
@@ -193,12 +217,19 @@ pub fn run(
         .ok()
         .flatten()
         .is_some_and(|k| k == sample_key(config));
+    let previous: Option<Manifest> = std::fs::read_to_string(dir.join(names::MANIFEST))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
     let catalog_report = if reusable {
-        SampleReport {
-            items: Index::open(&catalog)?.len()?,
-            seed: config.seed,
-            seconds: 0.0,
-            reused: true,
+        // The report of the step that built the catalog, when the folder's manifest has it.
+        match previous.as_ref().map(|m| m.catalog.clone()) {
+            Some(r) if r.items == Index::open(&catalog)?.len()? => r,
+            _ => SampleReport {
+                items: Index::open(&catalog)?.len()?,
+                seed: config.seed,
+                seconds: 0.0,
+                reused: true,
+            },
         }
     } else {
         build_sample_catalog(config, &catalog, None, quiet)?
@@ -206,9 +237,6 @@ pub fn run(
     let profiles_path: PathBuf = dir.join(names::PROFILES);
     let manifest_path = dir.join(names::MANIFEST);
     let profiles_key = profiles_key(config);
-    let previous: Option<Manifest> = std::fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
     let reuse_profiles = reusable
         && profiles_path.is_file()
         && previous
@@ -225,7 +253,23 @@ pub fn run(
         review: None,
         stats: None,
         export: None,
+        this_run: RunSteps {
+            catalog: if reusable {
+                StepAction::Reused
+            } else {
+                StepAction::Made
+            },
+            profiles: if reuse_profiles {
+                StepAction::Reused
+            } else {
+                StepAction::Made
+            },
+        },
     };
+    if reuse_profiles {
+        // The profiles file is the one an earlier invocation wrote: its report stays the record of it.
+        manifest.profiles = previous.and_then(|m| m.profiles);
+    }
     if dry_run {
         return dry_run_in(config, dir, &catalog, reuse_profiles, manifest, quiet);
     }

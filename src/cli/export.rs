@@ -111,6 +111,7 @@ fn formats(asked: &[ChatFormat]) -> Vec<ChatFormat> {
 
 /// `musegen export …`.
 pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
+    let _lock = g.lock(&g.dir(), "musegen export")?;
     match command {
         ExportCommand::Sft {
             format,

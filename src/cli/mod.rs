@@ -16,6 +16,7 @@ use crate::catalog::Query;
 use crate::catalog::import::{self, ImportFormat, ImportOptions};
 use crate::config::{self, Config, LoadedConfig};
 use crate::generate::GeneratePaths;
+use crate::io::FolderLock;
 use crate::pipeline::{self, names};
 use crate::profiles;
 
@@ -301,6 +302,17 @@ impl Global {
         explicit.clone().unwrap_or_else(|| self.dir().join(name))
     }
 
+    /// Take the output folder `dir` for this process (one writer per folder), or fail at once naming the holder.
+    /// Commands that only read take no lock.
+    fn lock(&self, dir: &Path, command: &str) -> Result<FolderLock> {
+        FolderLock::acquire(dir, command)
+    }
+
+    /// The folder that holds the file `path` (the current folder for a bare file name).
+    fn folder_of(path: &Path) -> PathBuf {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
     /// The conversations file: `--out` when it names a .jsonl file, else DIR/conversations.jsonl.
     fn conversations(&self) -> PathBuf {
         if self.out.extension().is_some_and(|e| e == "jsonl") {
@@ -313,12 +325,13 @@ impl Global {
 
 /// Parse the command line and run it; returns the process exit code.
 pub fn main() -> i32 {
+    crate::secret::register_environment();
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     match dispatch(&cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::secret::scrub(&e.to_string()));
             e.exit_code()
         }
     }
@@ -335,7 +348,7 @@ fn init_logging(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::secret::Scrubbed(std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();
@@ -356,12 +369,13 @@ fn dispatch(cli: &Cli) -> Result<()> {
                 ])?
                 .config;
             let dir = g.dir();
+            let _lock = g.lock(&dir, "musegen run")?;
             let manifest = pipeline::run(&cfg, &dir, *force, g.quiet, g.dry_run)?;
             print::run(&manifest, &dir, g.json)?;
             match &manifest.generate {
-                Some(r) if r.failed > 0 => Err(crate::Error::Run(format!(
+                Some(r) if r.this_run.failed > 0 => Err(crate::Error::Run(format!(
                     "{} of {} conversations failed; see {}",
-                    r.failed,
+                    r.this_run.failed,
                     r.total,
                     dir.join(names::FAILURES).display()
                 ))),
@@ -397,6 +411,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
         } => {
             let cfg = g.load(&[])?.config;
             let target = g.path(catalog, names::CATALOG);
+            let _lock = g.lock(&Global::folder_of(&target), "musegen catalog import")?;
             let opts = ImportOptions {
                 format: *format,
                 max_field_chars: cfg.catalog.max_field_chars.get(),
@@ -414,6 +429,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
                 .load(&[("catalog.sample_items", items.map(|n| n.to_string()))])?
                 .config;
             let target = g.path(catalog, names::CATALOG);
+            let _lock = g.lock(&Global::folder_of(&target), "musegen catalog sample")?;
             let report = pipeline::build_sample_catalog(&cfg, &target, jsonl.as_deref(), g.quiet)?;
             print::sample(&report, &target, g.json)
         }
@@ -457,6 +473,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
         } => {
             let cfg = g.load(&[])?.config;
             let map_path = g.path(map, names::CATEGORY_MAP);
+            let _lock = g.lock(&Global::folder_of(&map_path), "musegen catalog categories")?;
             let min = min_items.unwrap_or(cfg.catalog.min_category_items);
             let (map, counts) = pipeline::extract_categories(
                 &cfg,
@@ -467,6 +484,7 @@ fn catalog(g: &Global, command: &CatalogCommand) -> Result<()> {
             print::categories(&map, &counts, min, &map_path, g.json)
         }
         CatalogCommand::Export { jsonl, catalog } => {
+            let _lock = g.lock(&Global::folder_of(jsonl), "musegen catalog export")?;
             let n = pipeline::export_catalog(&g.path(catalog, names::CATALOG), jsonl)?;
             print::line(
                 g.json,
@@ -487,6 +505,7 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
             let cfg = g.load(&[])?.config;
             let catalog = g.path(catalog, names::CATALOG);
             let output = g.path(output, names::PROFILES);
+            let _lock = g.lock(&Global::folder_of(&output), "musegen profiles import")?;
             let imported = profiles::muse::read(muse, cfg.catalog.max_field_chars.get())?;
             let added = import::add_items(&catalog, &imported.items)?;
             write_profiles(&output, &imported.profiles)?;
@@ -499,6 +518,7 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
             let catalog = g.path(&args.catalog, names::CATALOG);
             let output = g.path(&args.output, names::PROFILES);
             let count = cfg.profiles.count.get();
+            let _lock = g.lock(&Global::folder_of(&output), "musegen profiles")?;
             if g.dry_run {
                 // Priced (when a model writes the scenarios), not written.
                 let scratch = output.with_extension("dry-run.jsonl");
@@ -527,9 +547,11 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
         out,
     };
     if g.dry_run {
+        // Nothing in the output folder is written (the dialogues are played in a scratch folder): no lock.
         let report = crate::generate::dry_run(&cfg, &paths, g.quiet)?;
         return print::generate(&report, &paths.out, g.json);
     }
+    let _lock = g.lock(&Global::folder_of(&paths.out), "musegen generate")?;
     let report = crate::generate::generate(&cfg, &paths, args.force, g.quiet)?;
     if args.format == OutputFormat::Muse {
         let dir = paths
@@ -544,10 +566,10 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
         );
     }
     print::generate(&report, &paths.out, g.json)?;
-    if report.failed > 0 {
+    if report.this_run.failed > 0 {
         return Err(crate::Error::Run(format!(
             "{} of {} conversations failed; see {}",
-            report.failed,
+            report.this_run.failed,
             report.total,
             paths.failures.display()
         )));

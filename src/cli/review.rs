@@ -76,6 +76,7 @@ pub fn review(g: &Global, args: &ReviewArgs) -> Result<()> {
         g.out.join(names::REVIEWS)
     };
     let dir = g.dir();
+    let _lock = g.lock(&super::Global::folder_of(&out), "musegen review")?;
     let existing = |explicit: &Option<PathBuf>, name: &str| match explicit {
         Some(p) => Some(p.clone()),
         None => Some(dir.join(name)).filter(|p| p.is_file()),

@@ -48,7 +48,7 @@ pub fn stats(g: &Global, args: &StatsArgs) -> Result<()> {
     if g.json {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| crate::Error::Run(e.to_string()))?;
-        println!("{text}");
+        println!("{}", crate::secret::scrub(&text));
     } else {
         print(&report, &files);
     }

@@ -34,6 +34,16 @@ pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<LoadedConfig> {
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "<defaults>".into());
+    // Credentials given on the command line are known secrets before anything can echo them.
+    for entry in overrides {
+        if let Some((key, value)) = entry.split_once('=')
+            && (crate::secret::credential_name(key.rsplit('.').next().unwrap_or(key))
+                || key.contains(".headers.")
+                || crate::secret::looks_like_key(value))
+        {
+            crate::secret::register(value.trim().trim_matches('"'));
+        }
+    }
     let mut config: Config = toml::from_str(&text).map_err(|e| file_error(&name, &text, &e))?;
     if !overrides.is_empty() {
         let mut table: toml::Table =
@@ -46,6 +56,7 @@ pub fn load(path: Option<&Path>, overrides: &[String]) -> Result<LoadedConfig> {
                 .map_err(|e: toml::de::Error| override_error(entry, &e))?;
         }
     }
+    config.register_secrets();
     config.validate()?;
     Ok(LoadedConfig { config, source })
 }

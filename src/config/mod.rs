@@ -3,6 +3,7 @@
 mod analytics;
 mod dpo;
 mod load;
+mod redact;
 mod roles;
 
 use std::num::{NonZeroU32, NonZeroUsize};

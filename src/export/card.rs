@@ -162,7 +162,7 @@ pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf
     let manifest = json_file(&run_dir.join(names::MANIFEST))?;
     let conversations = report["dataset"]["kept"]
         .as_u64()
-        .or_else(|| manifest["generate"]["written"].as_u64())
+        .or_else(|| manifest["generate"]["conversations"].as_u64())
         .unwrap_or(0) as usize;
     let biggest = configs
         .iter()
@@ -284,19 +284,8 @@ fn body(
         config.dialogue.max_rounds,
         report["keep_rule"].as_str().unwrap_or(&config.review.keep)
     );
-    // Header values may hold credentials (a gateway's token): the card names the headers only.
-    let mut shown = config.clone();
-    for role in [
-        &mut shown.roles.user_agent,
-        &mut shown.roles.system_agent,
-        &mut shown.roles.scenario_writer,
-        &mut shown.roles.judge,
-    ] {
-        for v in role.headers.values_mut() {
-            *v = "(not shown)".into();
-        }
-    }
-    if let Ok(toml) = shown.to_toml() {
+    // Header values may hold credentials (a gateway's token): the card names the headers only, as `config show`.
+    if let Ok(toml) = config.to_toml_shown() {
         let _ = write!(
             s,
             "\n<details><summary>The effective config (`musegen config show`)</summary>\n\n```toml\n{}\n```\n\n</details>\n",

@@ -177,6 +177,7 @@ fn generate_with(
 
     let mut done = Done::new(total);
     let mut duplicates = 0usize;
+    let mut summary = SummaryBuilder::new(total, config.dialogue.diversity_sample);
     for file in [&paths.out, &paths.failures] {
         recover(file, |id| {
             if let Some(i) = conversation_index(id)
@@ -194,11 +195,14 @@ fn generate_with(
         );
     }
     let resumed = done.count;
+    if resumed > 0 {
+        // The report describes the whole output: what earlier invocations wrote counts as well.
+        count_existing(paths, &mut summary)?;
+    }
     write_manifest(&paths.manifest(), &manifest)?;
 
     let mut out = append(&paths.out)?;
     let mut failures: Option<JsonlWriter<BufWriter<File>>> = None;
-    let mut summary = SummaryBuilder::new(total, resumed, config.dialogue.diversity_sample);
     let mut progress = Progress::new("dialogues", (total - resumed.min(total)) as u64, quiet);
     let mut cycle = ProfileCycle::open(&paths.profiles)?;
     let meta = GenerationMeta {
@@ -305,10 +309,35 @@ fn generate_with(
         start = end;
     }
     progress.finish();
-    let mut report = summary.finish(started.elapsed().as_secs_f64());
+    let mut report = summary.finish(started.elapsed().as_secs_f64(), resumed);
     report.llm_usage = llm.as_ref().map(|l| l.manager.totals());
     report.dry_run = dry;
     Ok(report)
+}
+
+/// Count the conversations and failure records already in the output (after [`recover`] cut any torn line).
+fn count_existing(paths: &GeneratePaths, summary: &mut SummaryBuilder) -> Result<()> {
+    if paths.out.exists() {
+        crate::io::read_jsonl_lines(&paths.out, |line, text| {
+            let c: crate::model::Conversation = serde_json::from_str(text).map_err(|e| {
+                Error::input(
+                    &paths.out,
+                    Some(line),
+                    None,
+                    format!("not a conversation: {e}"),
+                )
+            })?;
+            summary.existing(&c);
+            Ok(())
+        })?;
+    }
+    if paths.failures.exists() {
+        crate::io::read_jsonl_lines(&paths.failures, |_, _| {
+            summary.existing_failure();
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 /// Play conversation `id` for `profile` with the sim agents; its randomness derives from (seed, id) alone.
@@ -349,6 +378,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Index { .. } => "index",
         Error::Run(_) => "run",
         Error::Stopped(_) => "stopped",
+        Error::Busy { .. } => "busy",
     }
 }
 

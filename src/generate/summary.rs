@@ -20,17 +20,32 @@ pub struct Diversity {
     pub verbatim_share: f64,
 }
 
-/// What a `generate` run did.
+/// What one `generate` invocation did (the rest of [`GenerateReport`] describes the whole output).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct GenerateRun {
+    /// Conversations written by this invocation.
+    pub written: usize,
+    /// Conversations (and failure records) found already done when it started.
+    pub resumed: usize,
+    /// Conversations that failed in this invocation (see the failures file).
+    pub failed: usize,
+    /// Seconds taken.
+    pub seconds: f64,
+    /// Conversations written per second.
+    pub per_second: f64,
+}
+
+/// The conversations of an output: the figures of the whole output (what is in the files, whichever invocations
+/// wrote it), and what this invocation did (`this_run`). A rerun that finds everything done reports the same
+/// whole-output figures as the run that wrote them.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct GenerateReport {
-    /// Conversations the run is to hold in all.
+    /// Conversations the output is to hold in all.
     pub total: usize,
-    /// Written by this run.
-    pub written: usize,
-    /// Found already done (resumed).
-    pub resumed: usize,
-    /// Failed (see the failures file).
-    pub failed: usize,
+    /// Conversations in the output file.
+    pub conversations: usize,
+    /// Records in the failures file.
+    pub failures: usize,
     /// Conversations per outcome.
     pub outcomes: BTreeMap<String, usize>,
     /// Conversations per end reason.
@@ -39,29 +54,28 @@ pub struct GenerateReport {
     pub turns_mean: f64,
     /// Conversations per turn count.
     pub turns_histogram: BTreeMap<usize, usize>,
-    /// Accepted / written.
+    /// Accepted / conversations.
     pub success_rate: f64,
     /// Mean rounds among accepted conversations.
     pub rounds_to_accept_mean: Option<f64>,
     /// Share of accepts that came on the first recommendation (an over-cooperative user shows here).
     pub first_recommendation_accept_share: Option<f64>,
-    /// Seconds taken.
-    pub seconds: f64,
-    /// Conversations per second.
-    pub per_second: f64,
-    /// Conversations in the diversity sample.
+    /// Conversations in the diversity sample (the first ones of the file).
     pub diversity_sample: usize,
     /// User utterance diversity.
     pub user_diversity: Diversity,
     /// System utterance diversity.
     pub system_diversity: Diversity,
-    /// LLM requests, tokens and cost of the run (absent when every role is `sim`).
+    /// LLM requests, tokens and cost of the output (the ledger keeps earlier invocations' rows; absent when every
+    /// role is `sim`).
     pub llm_usage: Option<crate::manager::UsageRow>,
     /// True when nothing was sent (`--dry-run`): tokens and cost are estimates and nothing was written.
     pub dry_run: bool,
+    /// What this invocation did.
+    pub this_run: GenerateRun,
 }
 
-/// Accumulates the report while conversations stream past.
+/// Accumulates the report while conversations stream past: first those already in the output, then new ones.
 pub struct SummaryBuilder {
     report: GenerateReport,
     turns: usize,
@@ -75,11 +89,10 @@ pub struct SummaryBuilder {
 
 impl SummaryBuilder {
     /// A builder sampling the first `sample_limit` conversations for diversity.
-    pub fn new(total: usize, resumed: usize, sample_limit: usize) -> Self {
+    pub fn new(total: usize, sample_limit: usize) -> Self {
         SummaryBuilder {
             report: GenerateReport {
                 total,
-                resumed,
                 ..GenerateReport::default()
             },
             turns: 0,
@@ -92,10 +105,10 @@ impl SummaryBuilder {
         }
     }
 
-    /// Count one written conversation.
-    pub fn add(&mut self, c: &Conversation) {
+    /// Count one conversation found in the output (written by an earlier invocation).
+    pub fn existing(&mut self, c: &Conversation) {
         let r = &mut self.report;
-        r.written += 1;
+        r.conversations += 1;
         *r.outcomes.entry(label(&c.outcome)).or_insert(0) += 1;
         *r.end_reasons.entry(label(&c.end_reason)).or_insert(0) += 1;
         *r.turns_histogram.entry(c.turns.len()).or_insert(0) += 1;
@@ -123,15 +136,27 @@ impl SummaryBuilder {
         }
     }
 
-    /// Count one failure.
-    pub fn fail(&mut self) {
-        self.report.failed += 1;
+    /// Count one conversation written by this invocation.
+    pub fn add(&mut self, c: &Conversation) {
+        self.existing(c);
+        self.report.this_run.written += 1;
     }
 
-    /// The finished report.
-    pub fn finish(mut self, seconds: f64) -> GenerateReport {
+    /// Count one failure record found in the failures file.
+    pub fn existing_failure(&mut self) {
+        self.report.failures += 1;
+    }
+
+    /// Count one failure of this invocation.
+    pub fn fail(&mut self) {
+        self.report.failures += 1;
+        self.report.this_run.failed += 1;
+    }
+
+    /// The finished report; `resumed` records were found done when the invocation started.
+    pub fn finish(mut self, seconds: f64, resumed: usize) -> GenerateReport {
         let r = &mut self.report;
-        let n = r.written.max(1) as f64;
+        let n = r.conversations.max(1) as f64;
         r.turns_mean = self.turns as f64 / n;
         r.success_rate = self.accepted as f64 / n;
         if self.accepted > 0 {
@@ -139,9 +164,10 @@ impl SummaryBuilder {
             r.first_recommendation_accept_share =
                 Some(self.first_accepts as f64 / self.accepted as f64);
         }
-        r.seconds = seconds;
-        r.per_second = if seconds > 0.0 {
-            r.written as f64 / seconds
+        r.this_run.resumed = resumed;
+        r.this_run.seconds = seconds;
+        r.this_run.per_second = if seconds > 0.0 {
+            r.this_run.written as f64 / seconds
         } else {
             0.0
         };

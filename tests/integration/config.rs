@@ -116,3 +116,35 @@ fn shipped_examples_are_valid_and_full_example_matches_defaults() {
         "examples/musegen.toml drifted from the defaults"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_the_process_quietly_not_with_a_panic() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["catalog", "sample", "--items", "1000"]);
+    // Far more than a pipe holds (2 MB of JSON), so the printing meets the closed pipe.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
+        .args(["catalog", "search", "", "--limit", "1000", "--json"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe: what `musegen … | head -c 1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}: {stderr}");
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use musegen::profiles::tables::attribute_labels;
 
-use crate::util::{fixture, jsonl, musegen, ok};
+use crate::util::{MuseFixture, jsonl, muse_fixtures, musegen, ok};
 
 /// A folder with a sample catalog and profiles.
 fn world(items: &str, profiles: &str) -> tempfile::TempDir {
@@ -72,8 +72,9 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
     let d = dir.path();
     let out = ok(d, &["generate", "--sessions", "400", "--json"]);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["written"], 400);
-    assert_eq!(report["failed"], 0);
+    assert_eq!(report["this_run"]["written"], 400);
+    assert_eq!(report["conversations"], 400);
+    assert_eq!(report["failures"], 0);
     let items = items(d);
     let profiles = by_id(&d.join("profiles.jsonl"));
     let labels = attribute_labels(None).unwrap();
@@ -367,8 +368,10 @@ fn a_killed_run_resumes_to_the_same_bytes() {
     // Running again does nothing new.
     let again = ok(d, &[&args[..], &["--json"]].concat());
     let report: Value = serde_json::from_str(&again.stdout).unwrap();
-    assert_eq!(report["written"], 0);
-    assert_eq!(report["resumed"], 6000);
+    assert_eq!(report["this_run"]["written"], 0);
+    assert_eq!(report["this_run"]["resumed"], 6000);
+    // The figures describe the whole output, as those of the run that wrote it.
+    assert_eq!(report["conversations"], 6000);
 }
 
 #[test]
@@ -397,8 +400,12 @@ fn resuming_under_other_settings_is_refused_unless_forced() {
     let more = ok(d, &["generate", "--sessions", "80", "--json"]);
     let report: Value = serde_json::from_str(&more.stdout).unwrap();
     assert_eq!(
-        (report["resumed"].as_u64(), report["written"].as_u64()),
-        (Some(60), Some(20))
+        (
+            report["this_run"]["resumed"].as_u64(),
+            report["this_run"]["written"].as_u64(),
+            report["conversations"].as_u64()
+        ),
+        (Some(60), Some(20), Some(80))
     );
     ok(
         d,
@@ -461,20 +468,29 @@ fn bad_profiles_are_input_errors_with_the_line() {
 
 #[test]
 fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
+    for fixture in muse_fixtures() {
+        muse_profiles_give_the_muse_shape(&fixture);
+    }
+}
+
+fn muse_profiles_give_the_muse_shape(fixture: &MuseFixture) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let label = fixture.label;
+    let scenarios = fixture.scenarios();
+    let n = scenarios.len();
     ok(
         d,
         &[
             "profiles",
             "import",
             "--muse",
-            fixture("user_scenarios.json").to_str().unwrap(),
+            fixture.file("user_scenarios.json").to_str().unwrap(),
         ],
     );
     let out = ok(d, &["generate", "--format", "muse", "--json"]);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["written"], 20);
+    assert_eq!(report["conversations"], n, "{label}");
     ok(d, &["catalog", "export", "--jsonl", "items.jsonl"]);
     let items = items(d);
     for c in jsonl(&d.join("conversations.jsonl")) {
@@ -486,14 +502,27 @@ fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
     let detail: Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("detail_convs/conv_0.json")).unwrap())
             .unwrap();
+    // MUSE's persona line, without the stray quote its files start with.
+    let persona = scenarios[0]["profile"].as_str().unwrap();
+    let name_gender_age = persona
+        .trim_start_matches('\'')
+        .split(",Profession")
+        .next()
+        .unwrap();
     assert!(
         detail["Persona"]
             .as_str()
             .unwrap()
-            .starts_with("Name: Andrea Clark, Gender: female, Age: 64")
+            .starts_with(name_gender_age),
+        "{label}: {} vs {name_gender_age}",
+        detail["Persona"]
     );
-    assert_eq!(detail["Target_item"]["item_id"], "6231");
-    assert_eq!(detail["Target_item"]["price"], 48.5);
+    let target = &scenarios[0]["target_item"];
+    assert_eq!(
+        detail["Target_item"]["item_id"], target["item_id"],
+        "{label}"
+    );
+    assert_eq!(detail["Target_item"]["price"], target["price"], "{label}");
     let turns = detail["Conversations"].as_array().unwrap();
     assert!(turns[0]["Assistant"].is_string());
     assert!(turns[1]["User"].is_string());
@@ -507,8 +536,7 @@ fn muse_fixture_profiles_give_grounded_dialogues_and_the_muse_shape() {
             .all(|a| ["chit-chat", "recommend", "reject", "accept"].contains(a)),
         "{actions:?}"
     );
-    let plain: Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("convs/conv_19.json")).unwrap())
-            .unwrap();
+    let last = d.join(format!("convs/conv_{}.json", n - 1));
+    let plain: Value = serde_json::from_str(&std::fs::read_to_string(last).unwrap()).unwrap();
     assert!(plain[0]["Assistant"].is_string());
 }

@@ -207,7 +207,7 @@ fn a_dry_run_prices_the_run_without_a_key_a_request_or_an_output() {
     let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let g = &manifest["generate"];
     assert_eq!(g["dry_run"], true);
-    assert_eq!(g["written"], 20);
+    assert_eq!(g["conversations"], 20);
     let usage = &g["llm_usage"];
     let turns = g["turns_mean"].as_f64().unwrap() * 20.0;
     assert_eq!(
@@ -592,10 +592,10 @@ fn a_dry_run_with_every_decision_and_the_scenario_writer_on_the_model_prices_the
     assert!(writer["usage"]["cost_usd"].as_f64().unwrap() > 0.0);
     let g = &manifest["generate"];
     assert_eq!(
-        g["written"], 20,
+        g["conversations"], 20,
         "no conversation fails on placeholder answers: {g}"
     );
-    assert_eq!(g["failed"], 0);
+    assert_eq!(g["failures"], 0);
     // Requests beyond one per turn: the needs before each recommendation, the picks, the reason picks.
     let turns = (g["turns_mean"].as_f64().unwrap() * 20.0).round();
     assert!(g["llm_usage"]["requests"].as_f64().unwrap() > turns);

@@ -34,7 +34,7 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             .unwrap();
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["profiles"]["written"], 200);
-    assert_eq!(manifest["generate"]["written"], 200);
+    assert_eq!(manifest["generate"]["conversations"], 200);
     // The run ends with a review of every conversation, the kept set and the quality report.
     assert!(
         out.stdout.contains("review    200 reviewed (0 resumed)"),
@@ -220,4 +220,103 @@ fn sessions_and_users_override_the_counts_and_new_profiles_need_force() {
     let redone = jsonl(&d.join("o/conversations.jsonl"));
     assert_eq!(redone.len(), 150);
     assert_ne!(redone[0]["turns"], conversations[0]["turns"]);
+}
+
+/// The manifest's figures against what the folder's files hold.
+fn assert_manifest_matches_files(out: &std::path::Path) -> Value {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let conversations = jsonl(&out.join("conversations.jsonl"));
+    let failures = if out.join("failures.jsonl").exists() {
+        jsonl(&out.join("failures.jsonl")).len()
+    } else {
+        0
+    };
+    let g = &manifest["generate"];
+    assert_eq!(g["conversations"], conversations.len(), "{g}");
+    assert_eq!(g["failures"], failures, "{g}");
+    let mut outcomes = std::collections::BTreeMap::<String, u64>::new();
+    for c in &conversations {
+        *outcomes
+            .entry(c["outcome"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let recorded: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(g["outcomes"].clone()).unwrap();
+    assert_eq!(recorded, outcomes);
+    let accepted = outcomes.get("accepted").copied().unwrap_or(0) as f64;
+    let rate = g["success_rate"].as_f64().unwrap();
+    assert!((rate - accepted / conversations.len() as f64).abs() < 1e-12);
+    let turns: usize = conversations
+        .iter()
+        .map(|c| c["turns"].as_array().unwrap().len())
+        .sum();
+    let mean = g["turns_mean"].as_f64().unwrap();
+    assert!((mean - turns as f64 / conversations.len() as f64).abs() < 1e-9);
+    assert_eq!(
+        manifest["profiles"]["written"],
+        jsonl(&out.join("profiles.jsonl")).len()
+    );
+    assert_eq!(
+        manifest["review"]["dataset"]["conversations"],
+        jsonl(&out.join("reviews.jsonl")).len()
+    );
+    assert_eq!(
+        manifest["review"]["dataset"]["kept"],
+        jsonl(&out.join("kept.jsonl")).len()
+    );
+    manifest
+}
+
+#[test]
+fn a_rerun_leaves_a_manifest_whose_counts_equal_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "run",
+        "--users",
+        "60",
+        "--sessions",
+        "90",
+        "--out",
+        "out",
+        "-q",
+    ];
+    ok(d, &args);
+    let first = assert_manifest_matches_files(&d.join("out"));
+    assert_eq!(first["this_run"]["catalog"], "made");
+    assert_eq!(first["this_run"]["profiles"], "made");
+    assert_eq!(first["generate"]["this_run"]["written"], 90);
+
+    // Everything is done: the rerun writes nothing, and says so apart from the figures of the output.
+    ok(d, &args);
+    let second = assert_manifest_matches_files(&d.join("out"));
+    assert_eq!(second["this_run"]["catalog"], "reused");
+    assert_eq!(second["this_run"]["profiles"], "reused");
+    assert_eq!(second["generate"]["this_run"]["written"], 0);
+    assert_eq!(second["generate"]["this_run"]["resumed"], 90);
+    assert_eq!(second["review"]["reviewed"], 0);
+    for key in [
+        "outcomes",
+        "end_reasons",
+        "turns_histogram",
+        "success_rate",
+        "user_diversity",
+        "system_diversity",
+    ] {
+        assert_eq!(second["generate"][key], first["generate"][key], "{key}");
+    }
+    assert_eq!(second["profiles"], first["profiles"]);
+    assert_eq!(second["catalog"], first["catalog"]);
+
+    // A run cut short and resumed: the figures are those of the whole output again.
+    let file = d.join("out/conversations.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kept: Vec<&str> = text.lines().take(40).collect();
+    std::fs::write(&file, format!("{}\n", kept.join("\n"))).unwrap();
+    ok(d, &args);
+    let third = assert_manifest_matches_files(&d.join("out"));
+    assert_eq!(third["generate"]["this_run"]["written"], 50);
+    assert_eq!(third["generate"]["this_run"]["resumed"], 40);
+    assert_eq!(third["generate"]["outcomes"], first["generate"]["outcomes"]);
 }

@@ -35,13 +35,69 @@ pub fn ok(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-/// A file of the MUSE fixtures shipped beside the repository (`../shared/fixtures/muse`).
-pub fn fixture(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/muse")
-        .join(name);
-    assert!(p.is_file(), "missing fixture {}", p.display());
-    p
+/// A folder of MUSE-shaped inputs (`user_scenarios.json`, `category2items.json`).
+pub struct MuseFixture {
+    /// Which one (for assertion messages).
+    pub label: &'static str,
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl MuseFixture {
+    /// A file of the folder.
+    pub fn file(&self, name: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        assert!(p.is_file(), "missing fixture {}", p.display());
+        p
+    }
+
+    /// Its scenarios, parsed.
+    pub fn scenarios(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(self.file("user_scenarios.json")).unwrap())
+            .unwrap()
+    }
+}
+
+/// Environment variable naming the real MUSE fixture folder (default: `../shared/fixtures/muse` beside the
+/// repository).
+pub const FIXTURES_ENV: &str = "MUSEGEN_FIXTURES";
+/// Environment variable that turns a missing real fixture folder into a failure (CI sets it where the folder is).
+pub const REQUIRE_ENV: &str = "MUSEGEN_REQUIRE_FIXTURES";
+
+/// The MUSE-shaped inputs to run a test on: the project's own (`tests/fixtures/muse`, always) and the real MUSE
+/// fixtures when they are there. Without the real ones the skip is reported on the terminal (once per test
+/// binary, past the test harness's capture); with `MUSEGEN_REQUIRE_FIXTURES=1` it is a failure instead.
+pub fn muse_fixtures() -> Vec<MuseFixture> {
+    let mut all = vec![MuseFixture {
+        label: "the project's MUSE-shaped fixture",
+        dir: repo("tests/fixtures/muse"),
+    }];
+    let real = std::env::var_os(FIXTURES_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/fixtures/muse"));
+    if real.join("user_scenarios.json").is_file() {
+        all.push(MuseFixture {
+            label: "the real MUSE fixture",
+            dir: real,
+        });
+    } else {
+        let why = format!(
+            "the real MUSE fixtures are not at {} (set {FIXTURES_ENV}=DIR to name them)",
+            real.display()
+        );
+        let required = std::env::var(REQUIRE_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(!required, "{REQUIRE_ENV} is set but {why}");
+        static SKIPPED: std::sync::Once = std::sync::Once::new();
+        SKIPPED.call_once(|| {
+            use std::io::Write;
+            // Written to the process's stderr itself, so that `cargo test` shows it even for passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED: {why}; the MUSE fixture tests ran on the project's own MUSE-shaped fixture only\n"
+            );
+        });
+    }
+    all
 }
 
 /// The repository's own file at `rel`.

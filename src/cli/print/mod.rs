@@ -21,7 +21,7 @@ pub use export::{dpo, exports, sft};
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| crate::Error::Run(e.to_string()))?;
-    println!("{text}");
+    println!("{}", crate::secret::scrub(&text));
     Ok(())
 }
 
@@ -36,6 +36,7 @@ pub fn line<T: Serialize>(as_json: bool, text: &str, value: &T) -> Result<()> {
 }
 
 pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
+    use crate::pipeline::StepAction;
     if as_json {
         return json(m);
     }
@@ -44,7 +45,11 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         "catalog   {} items (seed {}){} -> {}",
         c.items,
         c.seed,
-        if c.reused { ", reused" } else { "" },
+        if m.this_run.catalog == StepAction::Reused {
+            ", reused"
+        } else {
+            ""
+        },
         dir.join(crate::pipeline::names::CATALOG).display()
     );
     let dry = m.generate.as_ref().is_some_and(|g| g.dry_run);
@@ -55,10 +60,15 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
             dir.join(name)
         }
     };
-    match &m.profiles {
-        Some(p) => profiles(p, &written(crate::pipeline::names::PROFILES), false)?,
-        None => println!(
-            "profiles  reused -> {}",
+    match (&m.profiles, m.this_run.profiles) {
+        (Some(p), StepAction::Made) => {
+            profiles(p, &written(crate::pipeline::names::PROFILES), false)?
+        }
+        (p, _) => println!(
+            "profiles  reused{} -> {}",
+            p.as_ref()
+                .map(|p| format!(" ({} profiles)", p.written))
+                .unwrap_or_default(),
             dir.join(crate::pipeline::names::PROFILES).display()
         ),
     }
@@ -98,7 +108,8 @@ pub fn config(loaded: &LoadedConfig) -> Result<()> {
         "# effective config (from {from} and --set overrides); hash {}",
         loaded.config.hash()
     );
-    print!("{}", loaded.config.to_toml()?);
+    // Header values, key-shaped values and URL credentials are hidden, as in the dataset card.
+    print!("{}", loaded.config.to_toml_shown()?);
     Ok(())
 }
 
@@ -442,19 +453,26 @@ pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
             u.cost_usd
         );
     }
+    let t = &r.this_run;
     println!(
         "dialogues {} written ({} resumed, {} failed) in {:.1}s, {:.0}/s -> {}",
-        r.written,
-        r.resumed,
-        r.failed,
-        r.seconds,
-        r.per_second,
+        t.written,
+        t.resumed,
+        t.failed,
+        t.seconds,
+        t.per_second,
         if r.dry_run {
             "(dry run: not written)".to_string()
         } else {
             out.display().to_string()
         }
     );
+    if t.resumed > 0 {
+        println!(
+            "          the output holds {} conversations and {} failure records of {}; the figures below are theirs",
+            r.conversations, r.failures, r.total
+        );
+    }
     let outcomes: Vec<String> = r.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("          outcomes: {}", outcomes.join(", "));
     let reasons: Vec<String> = r

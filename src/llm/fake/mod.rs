@@ -312,9 +312,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     if let Some(key) = &cfg.api_key
         && auth.as_deref() != Some(&format!("Bearer {key}"))
     {
+        // Like OpenAI, the message quotes the key it was given: musegen must not pass it on.
+        let given = auth.as_deref().unwrap_or("").trim_start_matches("Bearer ");
         return reply(
             StatusCode::UNAUTHORIZED,
-            json!({"type": "error", "error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+            json!({"type": "error", "error": {"message": format!("Incorrect API key provided: {given}."), "type": "invalid_request_error", "code": "invalid_api_key"}}),
             &[],
         );
     }
