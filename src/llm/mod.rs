@@ -308,9 +308,11 @@ pub fn connect(
             // Ids rather than secrets, but an account's all the same: sent, never printed.
             let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
             if let Some(org) = role.organization.clone().or_else(|| env("OPENAI_ORG_ID")) {
+                crate::secret::register(&org);
                 headers.push(("OpenAI-Organization".into(), org));
             }
             if let Some(project) = role.project.clone().or_else(|| env("OPENAI_PROJECT_ID")) {
+                crate::secret::register(&project);
                 headers.push(("OpenAI-Project".into(), project));
             }
             std::sync::Arc::new(
