@@ -70,6 +70,8 @@ fn request(i: usize) -> ChatRequest {
         json_schema: None,
         seed: None,
         stream: false,
+        token_limit_field: Default::default(),
+        extra: Default::default(),
         client_id: None,
     }
 }

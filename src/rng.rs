@@ -16,6 +16,30 @@ pub fn stable_hash(seed: u64, parts: &[&[u8]]) -> u64 {
     xxh3_64_with_seed(&buf, seed)
 }
 
+/// A seed that differs between processes and between calls: the clock's nanoseconds, the process id and a
+/// per-process counter, hashed. Only for what must *not* repeat across processes (the retry jitter, so that two
+/// runs against one server do not retry in lockstep); never for anything that shapes output.
+pub fn process_seed() -> u64 {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    mix_process_seed(nanos, std::process::id(), call)
+}
+
+/// [`process_seed`]'s mixing of its inputs.
+fn mix_process_seed(nanos: u64, pid: u32, call: u64) -> u64 {
+    stable_hash(
+        0x6a69_7474_6572,
+        &[
+            &nanos.to_le_bytes(),
+            &pid.to_le_bytes(),
+            &call.to_le_bytes(),
+        ],
+    )
+}
+
 /// The deterministic random source of one record.
 pub struct Rng {
     inner: ChaCha8Rng,
@@ -161,6 +185,17 @@ impl Weighted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_seeds_differ_between_processes_and_calls() {
+        // Two processes started in the same nanosecond still differ by their ids.
+        assert_ne!(mix_process_seed(7, 100, 0), mix_process_seed(7, 101, 0));
+        assert_ne!(mix_process_seed(7, 100, 0), mix_process_seed(7, 100, 1));
+        let a = process_seed();
+        let b = process_seed();
+        assert_ne!(a, b);
+        assert_ne!(Rng::from_u64(a).next_u64(), Rng::from_u64(b).next_u64());
+    }
 
     #[test]
     fn same_record_same_stream_different_records_differ() {

@@ -56,12 +56,25 @@ pub struct DifferenceCard {
 }
 
 /// The conversation a turn belongs to, and when it must be over.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Talk {
     /// Conversation id.
     pub id: String,
     /// The per-conversation deadline, if any.
     pub deadline: Option<std::time::Instant>,
+    /// The time the conversation's requests took since its last turn, for that turn's latency.
+    pub clock: crate::manager::TurnClock,
+}
+
+impl Talk {
+    /// The real latency and time to first token of the requests made since the last turn (none when the turn
+    /// needed no language model), in milliseconds.
+    pub fn turn_time(&self) -> Option<(u32, Option<u32>)> {
+        let ms = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        self.clock
+            .take()
+            .map(|s| (ms(s.latency_ms), s.first_token_ms.map(ms)))
+    }
 }
 
 /// The LLM voice of one role.
@@ -359,10 +372,10 @@ pub fn wait_for<T>(
     handle
         .block_on(async {
             match remaining {
-                Some(left) => tokio::time::timeout(left, call)
+                Some(left) => tokio::time::timeout(left, conversation.clock.time(call))
                     .await
                     .unwrap_or(Err(LlmError::Timeout(left))),
-                None => call.await,
+                None => conversation.clock.time(call).await,
             }
         })
         .map_err(|e| match e {

@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 pub use analytics::{AnalyticsConfig, Date};
 pub use dpo::{DpoConfig, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
-pub use roles::{AgentKind, BackendKind, Decider, RoleConfig, RoleName, RolesConfig};
+pub use roles::{
+    AgentKind, BackendKind, Decider, RESERVED_REQUEST_FIELDS, RoleConfig, RoleName, RolesConfig,
+    TokenLimitField,
+};
 
 /// The whole configuration of a musegen run (`musegen.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -429,6 +432,18 @@ impl Config {
         if !(dpo.min_margin > 0.0 && dpo.min_margin <= 1.0) {
             return bad("export.dpo.min_margin", "is in (0, 1]");
         }
+        for (model, price) in &self.prices {
+            if let Some((name, _)) = price
+                .rates()
+                .into_iter()
+                .find(|(_, v)| v.is_some_and(|v| !(v.is_finite() && v >= 0.0)))
+            {
+                return bad(
+                    &format!("prices.\"{model}\".{name}"),
+                    "is USD per million tokens: a finite number >= 0",
+                );
+            }
+        }
         for role in RoleName::ALL {
             let r = self.roles.get(role);
             let dialogue_role = matches!(role, RoleName::UserAgent | RoleName::SystemAgent);
@@ -436,6 +451,16 @@ impl Config {
                 return bad(
                     &format!("roles.{}.decide", role.key()),
                     "can be \"llm\" only for roles.user_agent and roles.system_agent with agent = \"llm\"",
+                );
+            }
+            if let Some(field) = r
+                .extra
+                .keys()
+                .find(|k| RESERVED_REQUEST_FIELDS.contains(&k.as_str()))
+            {
+                return bad(
+                    &format!("roles.{}.extra.{field}", role.key()),
+                    "is built by musegen and cannot be set here; remove it (the model is `roles.*.model`)",
                 );
             }
         }

@@ -98,6 +98,14 @@ pub struct RoleConfig {
     pub temperature: f32,
     /// Most tokens per answer.
     pub max_tokens: u32,
+    /// The request field that carries `max_tokens` on the OpenAI-compatible API: `max_completion_tokens` (OpenAI's
+    /// current name, the only one its reasoning models accept) or `max_tokens` (older servers that know only it).
+    /// The Anthropic API always takes `max_tokens`.
+    pub token_limit_field: TokenLimitField,
+    /// Request fields sent as they are, beside the ones musegen sets (`reasoning_effort = "low"`,
+    /// `top_p = 0.9` …), so a provider's new parameter needs no new release. A field named here wins over
+    /// musegen's own, except `model`, `messages`, `system` and `stream`, which are refused.
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
     /// Base URL; default: the backend's environment variable (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`), else the public API.
     pub base_url: Option<String>,
     /// Environment variable holding the key; default `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.
@@ -106,8 +114,10 @@ pub struct RoleConfig {
     pub vision: bool,
     /// Stream answers (server-sent events), as some gateways and local servers prefer; the answer is the same.
     pub stream: bool,
-    /// OpenAI organisation id, sent as the `OpenAI-Organization` header.
+    /// OpenAI organisation id, sent as the `OpenAI-Organization` header; default: the `OPENAI_ORG_ID` variable.
     pub organization: Option<String>,
+    /// OpenAI project id, sent as the `OpenAI-Project` header; default: the `OPENAI_PROJECT_ID` variable.
+    pub project: Option<String>,
     /// Extra headers sent with every request of this role (OpenRouter's `HTTP-Referer`, a gateway's tenant …).
     pub headers: std::collections::BTreeMap<String, String>,
     /// Who makes the role's grounded decisions when a model phrases it (`agent = "llm"`). `sim`: the simulator.
@@ -117,6 +127,30 @@ pub struct RoleConfig {
     /// differences to raise as reject reasons (`reasons` in prompts/llm/user.toml).
     pub decide: Decider,
 }
+
+/// The name of the request field that limits the answer's length on the OpenAI-compatible API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLimitField {
+    /// `max_completion_tokens`: OpenAI's name, required by its reasoning models (o-series, gpt-5 family).
+    #[default]
+    MaxCompletionTokens,
+    /// `max_tokens`: the older name, for servers that know only it.
+    MaxTokens,
+}
+
+impl TokenLimitField {
+    /// The field's name in the request body.
+    pub fn key(self) -> &'static str {
+        match self {
+            TokenLimitField::MaxCompletionTokens => "max_completion_tokens",
+            TokenLimitField::MaxTokens => "max_tokens",
+        }
+    }
+}
+
+/// Request fields musegen builds itself, which `roles.*.extra` may not replace.
+pub const RESERVED_REQUEST_FIELDS: [&str; 4] = ["model", "messages", "system", "stream"];
 
 /// Who makes an agent's decisions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -137,11 +171,14 @@ impl Default for RoleConfig {
             model: "gpt-4o-mini".into(),
             temperature: 0.8,
             max_tokens: 200,
+            token_limit_field: TokenLimitField::MaxCompletionTokens,
+            extra: std::collections::BTreeMap::new(),
             base_url: None,
             api_key_env: None,
             vision: false,
             stream: false,
             organization: None,
+            project: None,
             headers: std::collections::BTreeMap::new(),
             decide: Decider::Sim,
         }

@@ -251,6 +251,9 @@ fn generate_with(
                         c.usage.requests = u.requests as u32;
                         c.usage.prompt_tokens = u.prompt_tokens;
                         c.usage.completion_tokens = u.completion_tokens;
+                        c.usage.cache_read_tokens = u.cache_read_tokens;
+                        c.usage.cache_write_tokens = u.cache_write_tokens;
+                        c.usage.reasoning_tokens = u.reasoning_tokens;
                         c.usage.cost_usd = u.cost_usd;
                     }
                     c

@@ -37,10 +37,7 @@ pub struct AnthropicBackend {
 impl AnthropicBackend {
     /// A client for `base_url` (e.g. `https://api.anthropic.com`; a trailing `/v1` is accepted too).
     pub fn new(base_url: &str, key: Option<Secret>, timeout: Duration) -> Result<Self, LlmError> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()
-            .map_err(|e| LlmError::Connection(e.to_string()))?;
+        let client = super::transport::client()?;
         let base = base_url.trim_end_matches('/');
         let base = base.strip_suffix("/v1").unwrap_or(base);
         Ok(AnthropicBackend {
@@ -93,6 +90,7 @@ impl AnthropicBackend {
         if request.stream {
             body["stream"] = json!(true);
         }
+        super::pass_through(&mut body, &request.extra);
         body
     }
 
@@ -112,9 +110,12 @@ impl AnthropicBackend {
         if let Some(id) = &request.client_id {
             builder = builder.header("X-Client-Request-Id", id);
         }
-        let (status, hints, bytes) =
-            super::exchange(builder, self.key.as_ref(), self.timeout).await?;
-        if !(200..300).contains(&status) {
+        let started = std::time::Instant::now();
+        let head = super::transport::send(builder, self.key.as_ref(), self.timeout).await?;
+        let hints = head.hints.clone();
+        if !(200..300).contains(&head.status) {
+            let status = head.status;
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
             let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let message = super::error_message(&bytes, &value, self.key.as_ref());
             return Err(LlmError::Status {
@@ -124,11 +125,14 @@ impl AnthropicBackend {
                 insufficient_quota: false,
             });
         }
-        let value: Value = if request.stream {
-            super::stream::anthropic(&bytes)?
+        let (value, first_token): (Value, _) = if request.stream {
+            let fold = super::stream::AnthropicFold::default();
+            super::transport::events(head, fold, started, self.key.as_ref(), self.timeout).await?
         } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+            (value, None)
         };
         let blocks = value["content"]
             .as_array()
@@ -140,21 +144,14 @@ impl AnthropicBackend {
             .collect::<Vec<_>>()
             .join("");
         let stop = value["stop_reason"].as_str().map(str::to_string);
-        if stop.as_deref() == Some("max_tokens") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
-            return Err(LlmError::Empty);
-        }
-        let usage = value["usage"].as_object().map(|u| TokenUsage {
-            prompt_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
-            completion_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
-        });
+        let usage = TokenUsage::from_anthropic(&value["usage"]);
         Ok(Completion {
             response: ChatResponse {
                 content,
                 finish_reason: stop,
                 usage,
+                latency_ms: None,
+                first_token_ms: first_token.map(|d| d.as_millis() as u64),
             },
             hints,
         })

@@ -35,7 +35,10 @@ impl ChatBackend for DryRunBackend {
                 usage: Some(TokenUsage {
                     prompt_tokens: u64::from(prompt),
                     completion_tokens: completion,
+                    ..TokenUsage::default()
                 }),
+                latency_ms: None,
+                first_token_ms: None,
             },
             hints: RateHints::default(),
         })))

@@ -9,7 +9,10 @@ pub mod images;
 pub mod openai;
 pub mod stream;
 pub mod structured;
+mod transport;
+mod usage;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -17,6 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use headers::RateHints;
+pub use usage::TokenUsage;
 
 /// The role of a chat message in the API (distinct from the dialogue's `Role`: the simulated user's turns are
 /// `user` messages for the system agent and `assistant` messages for the user agent's own past turns).
@@ -76,6 +80,12 @@ pub struct ChatRequest {
     /// Ask the server to stream the answer (server-sent events); the client folds the stream into one answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
+    /// The field `max_tokens` goes in on the OpenAI-compatible API (`max_completion_tokens` unless the role says).
+    #[serde(default, skip_serializing_if = "is_default_field")]
+    pub token_limit_field: crate::config::TokenLimitField,
+    /// Provider fields sent as they are (`roles.*.extra`); part of the request's hash, as they shape the answer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
     /// The call's identity (the manager's cache key), sent as `X-Client-Request-Id` so that a provider's logs, or
     /// the fake server, can tell a repeated call from a new one. Not part of the request's hash.
     #[serde(skip)]
@@ -97,18 +107,15 @@ impl ChatRequest {
             json_schema: None,
             seed: None,
             stream: role.stream,
+            token_limit_field: role.token_limit_field,
+            extra: role.extra.clone(),
             client_id: None,
         }
     }
 }
 
-/// Tokens a request used, as the server reports them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    /// Prompt tokens.
-    pub prompt_tokens: u64,
-    /// Completion tokens.
-    pub completion_tokens: u64,
+fn is_default_field(field: &crate::config::TokenLimitField) -> bool {
+    *field == crate::config::TokenLimitField::default()
 }
 
 /// A successful completion.
@@ -122,6 +129,13 @@ pub struct ChatResponse {
     /// Reported usage.
     #[serde(default)]
     pub usage: Option<TokenUsage>,
+    /// How long the request took, in milliseconds, as the manager measured it (kept with the cached answer, so a
+    /// replay records the latency of the request that produced it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Time from sending to the first streamed text, in milliseconds (streamed answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
 }
 
 /// A completion and the rate-limit hints that came with it.
@@ -131,6 +145,29 @@ pub struct Completion {
     pub response: ChatResponse,
     /// Rate-limit headers.
     pub hints: RateHints,
+}
+
+/// A backend's answer made final: an answer cut at the token limit (`length`, Anthropic's `max_tokens`) or
+/// empty becomes its error, returned with the tokens it cost all the same (the second value), so the ledger can
+/// count an attempt that was paid for.
+pub fn settle(
+    result: Result<Completion, LlmError>,
+) -> (Result<Completion, LlmError>, Option<TokenUsage>) {
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => return (Err(e), None),
+    };
+    let spent = done.response.usage;
+    if matches!(
+        done.response.finish_reason.as_deref(),
+        Some("length" | "max_tokens")
+    ) {
+        return (Err(LlmError::Truncated), spent);
+    }
+    if done.response.content.trim().is_empty() {
+        return (Err(LlmError::Empty), spent);
+    }
+    (Ok(done), None)
 }
 
 /// What a backend can do.
@@ -227,7 +264,8 @@ impl LlmError {
 }
 
 /// The backend a role's settings name: base URL and key from the config or the conventional environment variables
-/// (`OPENAI_BASE_URL`/`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY`). A missing key is a config error
+/// (`OPENAI_BASE_URL`/`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`/`ANTHROPIC_API_KEY`; for OpenAI also
+/// `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`, sent as `OpenAI-Organization` and `OpenAI-Project`). A missing key is a config error
 /// that names the variable (never its value).
 pub fn connect(
     role: &crate::config::RoleConfig,
@@ -267,8 +305,15 @@ pub fn connect(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            if let Some(org) = &role.organization {
-                headers.push(("OpenAI-Organization".into(), org.clone()));
+            // Ids rather than secrets, but an account's all the same: sent, never printed.
+            let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+            if let Some(org) = role.organization.clone().or_else(|| env("OPENAI_ORG_ID")) {
+                crate::secret::register(&org);
+                headers.push(("OpenAI-Organization".into(), org));
+            }
+            if let Some(project) = role.project.clone().or_else(|| env("OPENAI_PROJECT_ID")) {
+                crate::secret::register(&project);
+                headers.push(("OpenAI-Project".into(), project));
             }
             std::sync::Arc::new(
                 openai::OpenAiBackend::new(&base, Some(key), timeout)
@@ -287,31 +332,6 @@ pub fn connect(
                 ),
         ),
     })
-}
-
-/// Send a built request and read the status, the rate-limit hints and the whole body.
-pub(crate) async fn exchange(
-    builder: reqwest::RequestBuilder,
-    key: Option<&Secret>,
-    timeout: Duration,
-) -> Result<(u16, RateHints, bytes::Bytes), LlmError> {
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| transport_error(e, key, timeout))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let hints = RateHints::from_headers(|name| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(e, key, timeout))?;
-    Ok((status, hints, body))
 }
 
 /// Map a transport failure onto a typed error, with the key (if any) scrubbed from the text.
@@ -349,12 +369,28 @@ pub(crate) fn error_message(
     }
 }
 
+/// Add a role's `extra` fields to a request body as they are; a field musegen builds itself (the model, the
+/// messages, the system prompt, streaming) is kept (config validation refuses those names up front).
+pub(crate) fn pass_through(
+    body: &mut serde_json::Value,
+    extra: &BTreeMap<String, serde_json::Value>,
+) {
+    if let Some(object) = body.as_object_mut() {
+        for (name, value) in extra {
+            if !crate::config::RESERVED_REQUEST_FIELDS.contains(&name.as_str()) {
+                object.insert(name.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// A boxed future, so backends can be used behind `dyn`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A chat model provider.
 pub trait ChatBackend: Send + Sync {
-    /// Send one request.
+    /// Send one request. An answer cut at the token limit or without content comes back as it is (with its
+    /// usage); [`settle`] tells it apart.
     fn complete<'a>(
         &'a self,
         request: &'a ChatRequest,

@@ -23,10 +23,7 @@ pub struct OpenAiBackend {
 impl OpenAiBackend {
     /// A client for `base_url` (e.g. `https://api.openai.com/v1`), with `key` sent as a bearer token.
     pub fn new(base_url: &str, key: Option<Secret>, timeout: Duration) -> Result<Self, LlmError> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()
-            .map_err(|e| LlmError::Connection(e.to_string()))?;
+        let client = super::transport::client()?;
         Ok(OpenAiBackend {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -68,7 +65,7 @@ impl OpenAiBackend {
             body["temperature"] = json!(t);
         }
         if let Some(m) = request.max_tokens {
-            body["max_tokens"] = json!(m);
+            body[request.token_limit_field.key()] = json!(m);
         }
         if let Some(seed) = request.seed {
             body["seed"] = json!(seed);
@@ -83,6 +80,7 @@ impl OpenAiBackend {
                 "json_schema": {"name": "answer", "schema": schema, "strict": true},
             });
         }
+        super::pass_through(&mut body, &request.extra);
         body
     }
 
@@ -101,16 +99,22 @@ impl OpenAiBackend {
         if let Some(id) = &request.client_id {
             builder = builder.header("X-Client-Request-Id", id);
         }
-        let (status, hints, bytes) =
-            super::exchange(builder, self.key.as_ref(), self.timeout).await?;
-        if !(200..300).contains(&status) {
+        let started = std::time::Instant::now();
+        let head = super::transport::send(builder, self.key.as_ref(), self.timeout).await?;
+        let hints = head.hints.clone();
+        if !(200..300).contains(&head.status) {
+            let status = head.status;
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
             return Err(self.status_error(status, &bytes, hints));
         }
-        let value: Value = if request.stream {
-            super::stream::openai(&bytes)?
+        let (value, first_token): (Value, _) = if request.stream {
+            let fold = super::stream::OpenAiFold::default();
+            super::transport::events(head, fold, started, self.key.as_ref(), self.timeout).await?
         } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?
+            let bytes = super::transport::body(head, self.key.as_ref(), self.timeout).await?;
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| LlmError::Malformed(format!("{e} (in {} bytes)", bytes.len())))?;
+            (value, None)
         };
         let choice = value["choices"]
             .get(0)
@@ -120,24 +124,14 @@ impl OpenAiBackend {
             .as_str()
             .unwrap_or("")
             .to_string();
-        if finish_reason.as_deref() == Some("length") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
-            return Err(LlmError::Empty);
-        }
-        let usage = value["usage"].as_object().map(|u| TokenUsage {
-            prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-            completion_tokens: u
-                .get("completion_tokens")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
-        });
+        let usage = TokenUsage::from_openai(&value["usage"]);
         Ok(Completion {
             response: ChatResponse {
                 content,
                 finish_reason,
                 usage,
+                latency_ms: None,
+                first_token_ms: first_token.map(|d| d.as_millis() as u64),
             },
             hints,
         })

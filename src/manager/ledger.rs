@@ -17,10 +17,42 @@ use crate::{Error, Result};
 )]
 #[serde(deny_unknown_fields)]
 pub struct ModelPrice {
-    /// USD per million prompt tokens.
+    /// USD per million prompt tokens (uncached).
     pub input_per_mtok: f64,
-    /// USD per million completion tokens.
+    /// USD per million completion tokens (reasoning tokens included).
     pub output_per_mtok: f64,
+    /// USD per million prompt tokens read from the provider's prompt cache (OpenAI: half or less of the input
+    /// price; Anthropic: a tenth). Default: the input price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_per_mtok: Option<f64>,
+    /// USD per million prompt tokens written to the provider's prompt cache (Anthropic: 1.25 times the input
+    /// price for a 5-minute cache). Default: the input price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_per_mtok: Option<f64>,
+}
+
+impl ModelPrice {
+    /// What `usage` costs in USD: uncached prompt tokens at the input price, cache reads and writes at theirs,
+    /// completion tokens at the output price.
+    pub fn cost(&self, usage: &TokenUsage) -> f64 {
+        (usage.uncached_prompt_tokens() as f64 * self.input_per_mtok
+            + usage.cache_read_tokens as f64
+                * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
+            + usage.cache_write_tokens as f64
+                * self.cache_write_per_mtok.unwrap_or(self.input_per_mtok)
+            + usage.completion_tokens as f64 * self.output_per_mtok)
+            / 1e6
+    }
+
+    /// The prices as (setting, value) pairs, for validation.
+    pub fn rates(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("input_per_mtok", Some(self.input_per_mtok)),
+            ("output_per_mtok", Some(self.output_per_mtok)),
+            ("cached_input_per_mtok", self.cached_input_per_mtok),
+            ("cache_write_per_mtok", self.cache_write_per_mtok),
+        ]
+    }
 }
 
 /// One row: what one role of one conversation spent on one model.
@@ -34,14 +66,90 @@ pub struct UsageRow {
     pub retries: u64,
     /// Requests that failed for good.
     pub failures: u64,
-    /// Prompt tokens.
+    /// Prompt tokens (cache reads and writes included), of every attempt that reported them.
     pub prompt_tokens: u64,
-    /// Completion tokens.
+    /// Completion tokens (reasoning included), of every attempt that reported them (an answer cut at the token
+    /// limit is paid for too).
     pub completion_tokens: u64,
+    /// Prompt tokens read from the provider's prompt cache.
+    #[serde(default)]
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's prompt cache.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
+    /// Reasoning tokens (a part of the completion tokens).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
     /// Latency of the successful requests, in milliseconds.
     pub latency_ms: u64,
     /// Cost in USD.
     pub cost_usd: f64,
+}
+
+/// The `usage.csv` columns, in order.
+const COLUMNS: [&str; 14] = [
+    "conversation",
+    "role",
+    "model",
+    "requests",
+    "cached",
+    "retries",
+    "failures",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "latency_ms",
+    "cost_usd",
+];
+
+impl UsageRow {
+    /// Add `other` to this row.
+    pub fn add(&mut self, other: &UsageRow) {
+        self.requests += other.requests;
+        self.cached += other.cached;
+        self.retries += other.retries;
+        self.failures += other.failures;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.latency_ms += other.latency_ms;
+        self.cost_usd += other.cost_usd;
+    }
+
+    /// A row of one attempt's tokens and cost.
+    fn spent(usage: &TokenUsage, price: Option<ModelPrice>) -> UsageRow {
+        UsageRow {
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cache_read_tokens: usage.cache_read_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            cost_usd: price.map_or(0.0, |p| p.cost(usage)),
+            ..UsageRow::default()
+        }
+    }
+
+    /// The numbers of a row, as `usage.csv` writes them after the three key columns.
+    fn fields(&self) -> [String; 11] {
+        [
+            self.requests.to_string(),
+            self.cached.to_string(),
+            self.retries.to_string(),
+            self.failures.to_string(),
+            self.prompt_tokens.to_string(),
+            self.completion_tokens.to_string(),
+            self.cache_read_tokens.to_string(),
+            self.cache_write_tokens.to_string(),
+            self.reasoning_tokens.to_string(),
+            self.latency_ms.to_string(),
+            // Shortest text that reads back as the same number, so a resumed run adds up to the same cost.
+            self.cost_usd.to_string(),
+        ]
+    }
 }
 
 /// The ledger.
@@ -52,14 +160,12 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    fn row(&mut self, conversation: &str, role: &str, model: &str) -> &mut UsageRow {
+    fn record(&mut self, key: (&str, &str, &str), change: &UsageRow) {
         self.rows
-            .entry((
-                conversation.to_string(),
-                role.to_string(),
-                model.to_string(),
-            ))
+            .entry((key.0.to_string(), key.1.to_string(), key.2.to_string()))
             .or_default()
+            .add(change);
+        self.total.add(change);
     }
 
     /// A successful request.
@@ -70,47 +176,40 @@ impl Ledger {
         latency: Duration,
         price: Option<ModelPrice>,
     ) {
-        let cost = price.map_or(0.0, |p| {
-            (usage.prompt_tokens as f64 * p.input_per_mtok
-                + usage.completion_tokens as f64 * p.output_per_mtok)
-                / 1e6
-        });
-        let ms = latency.as_millis() as u64;
-        let row = self.row(key.0, key.1, key.2);
-        row.requests += 1;
-        row.prompt_tokens += usage.prompt_tokens;
-        row.completion_tokens += usage.completion_tokens;
-        row.latency_ms += ms;
-        row.cost_usd += cost;
-        let t = &mut self.total;
-        t.requests += 1;
-        t.prompt_tokens += usage.prompt_tokens;
-        t.completion_tokens += usage.completion_tokens;
-        t.latency_ms += ms;
-        t.cost_usd += cost;
+        let change = UsageRow {
+            requests: 1,
+            latency_ms: latency.as_millis() as u64,
+            ..UsageRow::spent(&usage, price)
+        };
+        self.record(key, &change);
     }
 
     /// An answer served from the cache.
     pub fn cached(&mut self, key: (&str, &str, &str)) {
-        self.row(key.0, key.1, key.2).cached += 1;
-        self.total.cached += 1;
+        let change = UsageRow {
+            cached: 1,
+            ..UsageRow::default()
+        };
+        self.record(key, &change);
     }
 
-    /// A failed attempt; `fatal` when it will not be retried.
-    pub fn failed(&mut self, key: (&str, &str, &str), fatal: bool) {
-        let row = self.row(key.0, key.1, key.2);
-        row.requests += 1;
-        if fatal {
-            row.failures += 1;
-        } else {
-            row.retries += 1;
-        }
-        self.total.requests += 1;
-        if fatal {
-            self.total.failures += 1;
-        } else {
-            self.total.retries += 1;
-        }
+    /// A failed attempt; `fatal` when it will not be retried. `spent` is what the attempt used when the server
+    /// said (an answer cut at the token limit, or one without content, is billed all the same).
+    pub fn failed(
+        &mut self,
+        key: (&str, &str, &str),
+        fatal: bool,
+        spent: Option<TokenUsage>,
+        price: Option<ModelPrice>,
+    ) {
+        let base = spent.map_or_else(UsageRow::default, |u| UsageRow::spent(&u, price));
+        let change = UsageRow {
+            requests: 1,
+            failures: u64::from(fatal),
+            retries: u64::from(!fatal),
+            ..base
+        };
+        self.record(key, &change);
     }
 
     /// Totals over every row.
@@ -126,72 +225,56 @@ impl Ledger {
             if c != conversation {
                 break;
             }
-            sum.requests += u.requests;
-            sum.cached += u.cached;
-            sum.retries += u.retries;
-            sum.failures += u.failures;
-            sum.prompt_tokens += u.prompt_tokens;
-            sum.completion_tokens += u.completion_tokens;
-            sum.latency_ms += u.latency_ms;
-            sum.cost_usd += u.cost_usd;
+            sum.add(u);
         }
         sum
     }
 
     /// Take in the rows of an earlier run's `usage.csv` (a resumed run keeps what was spent before it); a missing
-    /// file is no error, a malformed one names its line.
+    /// file is no error, a malformed one names its line. Columns are found by name, and a column an older
+    /// musegen did not write counts as 0.
     pub fn load_csv(&mut self, path: &Path) -> Result<()> {
         if !path.is_file() {
             return Ok(());
         }
         let mut reader = csv::Reader::from_path(path)
             .map_err(|e| Error::read(path, std::io::Error::other(e)))?;
+        let header = reader
+            .headers()
+            .map_err(|e| Error::read(path, std::io::Error::other(e)))?
+            .clone();
+        let at = |name: &str| header.iter().position(|h| h == name);
         for (i, record) in reader.records().enumerate() {
             let bad = |what: &str| Error::input(path, Some(i + 2), Some(what), "not a usage row");
             let r = record.map_err(|_| bad("row"))?;
-            let n = |k: usize, what: &str| -> Result<u64> {
-                r.get(k)
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| bad(what))
+            let n = |name: &'static str| -> Result<u64> {
+                match at(name) {
+                    None if COLUMNS[9..12].contains(&name) => Ok(0),
+                    k => k
+                        .and_then(|k| r.get(k))
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| bad(name)),
+                }
             };
             let u = UsageRow {
-                requests: n(3, "requests")?,
-                cached: n(4, "cached")?,
-                retries: n(5, "retries")?,
-                failures: n(6, "failures")?,
-                prompt_tokens: n(7, "prompt_tokens")?,
-                completion_tokens: n(8, "completion_tokens")?,
-                latency_ms: n(9, "latency_ms")?,
-                cost_usd: r
-                    .get(10)
+                requests: n("requests")?,
+                cached: n("cached")?,
+                retries: n("retries")?,
+                failures: n("failures")?,
+                prompt_tokens: n("prompt_tokens")?,
+                completion_tokens: n("completion_tokens")?,
+                cache_read_tokens: n("cache_read_tokens")?,
+                cache_write_tokens: n("cache_write_tokens")?,
+                reasoning_tokens: n("reasoning_tokens")?,
+                latency_ms: n("latency_ms")?,
+                cost_usd: at("cost_usd")
+                    .and_then(|k| r.get(k))
                     .and_then(|v| v.parse().ok())
                     .ok_or_else(|| bad("cost_usd"))?,
             };
-            let key = |k: usize| r.get(k).unwrap_or("").to_string();
-            let row = self.rows.entry((key(0), key(1), key(2))).or_default();
-            let t = &mut self.total;
-            for (a, b, x) in [
-                (&mut row.requests, &mut t.requests, u.requests),
-                (&mut row.cached, &mut t.cached, u.cached),
-                (&mut row.retries, &mut t.retries, u.retries),
-                (&mut row.failures, &mut t.failures, u.failures),
-                (
-                    &mut row.prompt_tokens,
-                    &mut t.prompt_tokens,
-                    u.prompt_tokens,
-                ),
-                (
-                    &mut row.completion_tokens,
-                    &mut t.completion_tokens,
-                    u.completion_tokens,
-                ),
-                (&mut row.latency_ms, &mut t.latency_ms, u.latency_ms),
-            ] {
-                *a += x;
-                *b += x;
-            }
-            row.cost_usd += u.cost_usd;
-            t.cost_usd += u.cost_usd;
+            let key = |name: &str| at(name).and_then(|k| r.get(k)).unwrap_or("").to_string();
+            let (c, role, model) = (key("conversation"), key("role"), key("model"));
+            self.record((&c, &role, &model), &u);
         }
         Ok(())
     }
@@ -202,38 +285,86 @@ impl Ledger {
         {
             let mut w = csv::Writer::from_writer(&mut file);
             let err = |e: csv::Error| Error::write(path, std::io::Error::other(e));
-            w.write_record([
-                "conversation",
-                "role",
-                "model",
-                "requests",
-                "cached",
-                "retries",
-                "failures",
-                "prompt_tokens",
-                "completion_tokens",
-                "latency_ms",
-                "cost_usd",
-            ])
-            .map_err(err)?;
+            w.write_record(COLUMNS).map_err(err)?;
             for ((c, r, m), u) in &self.rows {
-                w.write_record([
-                    c.clone(),
-                    r.clone(),
-                    m.clone(),
-                    u.requests.to_string(),
-                    u.cached.to_string(),
-                    u.retries.to_string(),
-                    u.failures.to_string(),
-                    u.prompt_tokens.to_string(),
-                    u.completion_tokens.to_string(),
-                    u.latency_ms.to_string(),
-                    format!("{:.6}", u.cost_usd),
-                ])
-                .map_err(err)?;
+                let mut record = vec![c.clone(), r.clone(), m.clone()];
+                record.extend(u.fields());
+                w.write_record(&record).map_err(err)?;
             }
             w.flush().map_err(|e| Error::write(path, e))?;
         }
         file.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price() -> ModelPrice {
+        ModelPrice {
+            input_per_mtok: 3.0,
+            output_per_mtok: 15.0,
+            cached_input_per_mtok: Some(0.3),
+            cache_write_per_mtok: Some(3.75),
+        }
+    }
+
+    #[test]
+    fn cache_reads_and_writes_are_priced_at_their_own_rates() {
+        let usage = TokenUsage {
+            prompt_tokens: 1_000_000 + 2_000_000 + 100_000,
+            completion_tokens: 500_000,
+            cache_read_tokens: 2_000_000,
+            cache_write_tokens: 100_000,
+            reasoning_tokens: 200_000,
+        };
+        let cost = price().cost(&usage);
+        // 1M uncached × 3 + 2M read × 0.3 + 0.1M written × 3.75 + 0.5M out × 15 (reasoning inside it).
+        assert!((cost - (3.0 + 0.6 + 0.375 + 7.5)).abs() < 1e-9, "{cost}");
+        // Without cache prices, cached tokens cost the input price.
+        let plain = ModelPrice {
+            cached_input_per_mtok: None,
+            cache_write_per_mtok: None,
+            ..price()
+        };
+        assert!((plain.cost(&usage) - (3.1 * 3.0 + 7.5)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn failed_attempts_are_counted_and_paid_and_the_csv_round_trips() {
+        let mut ledger = Ledger::default();
+        let key = ("c1", "user_agent", "m");
+        let cut = TokenUsage {
+            prompt_tokens: 100,
+            completion_tokens: 50,
+            cache_read_tokens: 80,
+            ..TokenUsage::default()
+        };
+        ledger.failed(key, false, Some(cut), Some(price()));
+        ledger.failed(key, false, None, Some(price()));
+        ledger.success(key, cut, Duration::from_millis(7), Some(price()));
+        let row = ledger.conversation("c1");
+        assert_eq!((row.requests, row.retries, row.failures), (3, 2, 0));
+        assert_eq!(row.prompt_tokens, 200);
+        assert_eq!(row.cache_read_tokens, 160);
+        assert!((row.cost_usd - 2.0 * price().cost(&cut)).abs() < 1e-12);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("usage.csv");
+        ledger.write_csv(&path).unwrap();
+        let mut back = Ledger::default();
+        back.load_csv(&path).unwrap();
+        assert_eq!(back.conversation("c1").cache_read_tokens, 160);
+        assert_eq!(back.total().prompt_tokens, 200);
+        // An older file without the cache and reasoning columns still loads.
+        std::fs::write(
+            &path,
+            "conversation,role,model,requests,cached,retries,failures,prompt_tokens,completion_tokens,latency_ms,cost_usd\n\
+             c2,judge,m,1,0,0,0,10,5,3,0.000100\n",
+        )
+        .unwrap();
+        back.load_csv(&path).unwrap();
+        assert_eq!(back.conversation("c2").prompt_tokens, 10);
+        assert_eq!(back.conversation("c2").cache_read_tokens, 0);
     }
 }

@@ -4,6 +4,7 @@
 //! cache, a usage and cost ledger, and a cost budget.
 
 pub mod cache;
+pub mod clock;
 pub mod gate;
 pub mod ledger;
 pub mod routes;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 pub use cache::Cache;
+pub use clock::TurnClock;
 pub use gate::Gate;
 pub use ledger::{Ledger, ModelPrice, UsageRow};
 pub use routes::Routes;
@@ -87,7 +89,9 @@ impl Manager {
             prices,
             stopped: Mutex::new(None),
             pause_until: Mutex::new(None),
-            jitter: Mutex::new(Rng::from_u64(0x6a69_7474_6572)),
+            // Seeded per process, so two runs against one server do not retry in lockstep (sim output never
+            // depends on it).
+            jitter: Mutex::new(Rng::from_u64(crate::rng::process_seed())),
         }
     }
 
@@ -140,11 +144,17 @@ impl Manager {
         self.gate.limit()
     }
 
-    /// Estimated tokens of a request: the prompt (tiktoken cl100k, plus 765 per image: a high-detail 1024×1024
+    /// Estimated tokens of a request: the prompt (tiktoken, with the encoding of the model's family: o200k for
+    /// gpt-4o, gpt-4.1, gpt-5 and the o-series, cl100k otherwise; plus 765 per image: a high-detail 1024×1024
     /// image on OpenAI's tariff) plus `max_tokens`.
     pub fn estimate_tokens(request: &ChatRequest) -> u32 {
-        static BPE: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
-        let bpe = BPE.get_or_init(|| tiktoken_rs::cl100k_base().ok());
+        static CL100K: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
+        static O200K: OnceLock<Option<tiktoken_rs::CoreBPE>> = OnceLock::new();
+        let bpe = if uses_o200k(&request.model) {
+            O200K.get_or_init(|| tiktoken_rs::o200k_base().ok())
+        } else {
+            CL100K.get_or_init(|| tiktoken_rs::cl100k_base().ok())
+        };
         let prompt: usize = request
             .messages
             .iter()
@@ -178,6 +188,7 @@ impl Manager {
             && let Ok(Some(hit)) = cache.get(&cache_key)
         {
             Self::lock(&self.ledger).cached(key3);
+            clock::record(&hit);
             return Ok(hit);
         }
         if let Some(max) = self.cfg.max_cost_usd
@@ -207,13 +218,18 @@ impl Manager {
             let started = Instant::now();
             let result = self.backend(tag.role).complete(request).await;
             let latency = started.elapsed();
+            let price = self.prices.get(&request.model).copied();
+            // An answer cut at the token limit, or empty, is a failed attempt that was paid for all the same.
+            let (result, spent) = crate::llm::settle(result);
             match result {
-                Ok(done) => {
+                Ok(mut done) => {
+                    // Kept with the cached answer, so a replay records the latency of the request behind it.
+                    done.response.latency_ms = Some(latency.as_millis() as u64);
                     self.gate.success(latency);
                     drop(permit);
                     let usage = done.response.usage.unwrap_or(TokenUsage {
                         prompt_tokens: u64::from(estimate),
-                        completion_tokens: 0,
+                        ..TokenUsage::default()
                     });
                     // Correct the token budget by what the server counted beyond the estimate.
                     let actual = (usage.prompt_tokens + usage.completion_tokens) as u32;
@@ -227,14 +243,14 @@ impl Manager {
                     {
                         tracing::warn!("response cache: {e}");
                     }
-                    let price = self.prices.get(&request.model).copied();
                     Self::lock(&self.ledger).success(key3, usage, latency, price);
+                    clock::record(&done.response);
                     return Ok(done.response);
                 }
                 Err(e) => {
                     drop(permit);
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
-                    Self::lock(&self.ledger).failed(key3, !retry);
+                    Self::lock(&self.ledger).failed(key3, !retry, spent, price);
                     if !e.is_retryable() {
                         if !matches!(e, LlmError::Budget | LlmError::Stopped(_)) {
                             let mut stopped = Self::lock(&self.stopped);
@@ -296,4 +312,14 @@ impl Manager {
             }
         }
     }
+}
+
+/// Whether `model` (an OpenRouter-style `openai/…` prefix ignored) uses the o200k encoding: gpt-4o, gpt-4.1,
+/// gpt-5 and the o-series, by tiktoken-rs's own table of model prefixes.
+pub fn uses_o200k(model: &str) -> bool {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    matches!(
+        tiktoken_rs::tokenizer::get_tokenizer(name),
+        Some(tiktoken_rs::tokenizer::Tokenizer::O200kBase)
+    )
 }

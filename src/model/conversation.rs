@@ -85,8 +85,12 @@ pub struct Turn {
     /// The retrieval query behind a recommendation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
-    /// Time to produce the turn (simulated for sim agents), in milliseconds.
+    /// Time to produce the turn, in milliseconds: simulated for sim agents; for a language model, the real
+    /// latency of the request that phrased it (kept with the cached answer, so a replay records the same).
     pub latency_ms: u32,
+    /// For a streamed language-model turn, the time to its first token, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u32>,
 }
 
 /// How a conversation ended.
@@ -130,12 +134,25 @@ pub struct Usage {
     pub requests: u32,
     /// Prompt tokens.
     pub prompt_tokens: u64,
-    /// Completion tokens.
+    /// Completion tokens (reasoning tokens included).
     pub completion_tokens: u64,
+    /// Prompt tokens read from the provider's prompt cache (a part of `prompt_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the provider's prompt cache (a part of `prompt_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Reasoning tokens (a part of `completion_tokens`, never added to it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
     /// Cost in USD.
     pub cost_usd: f64,
     /// Total latency of the turns, in milliseconds.
     pub latency_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What produced a conversation.
@@ -209,6 +226,7 @@ mod tests {
                 }],
                 query: None,
                 latency_ms: 900,
+                first_token_ms: None,
             }],
             usage: Usage::default(),
             meta: GenerationMeta {

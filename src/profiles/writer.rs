@@ -197,6 +197,7 @@ impl ScenarioWriter {
         let talk = Talk {
             id: profile.id.clone(),
             deadline: None,
+            clock: Default::default(),
         };
         let schema = Self::schema();
         let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);

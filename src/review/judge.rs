@@ -217,6 +217,7 @@ impl Judge {
         let talk = Talk {
             id: id.to_string(),
             deadline: None,
+            clock: Default::default(),
         };
         let call = complete_json(&self.manager, &self.structured, request, schema, &tag);
         wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)

@@ -295,6 +295,7 @@ mod tests {
                 .collect(),
             query: None,
             latency_ms: 1000,
+            first_token_ms: None,
         }
     }
 

@@ -53,6 +53,8 @@ impl ChatBackend for Scripted {
                 content: content.to_string(),
                 finish_reason: Some("stop".into()),
                 usage: None,
+                latency_ms: None,
+                first_token_ms: None,
             },
             hints: RateHints::default(),
         })))
@@ -91,6 +93,7 @@ fn turn(role: Role, action: Action, text: &str) -> Turn {
         slots: vec![],
         query: None,
         latency_ms: 1,
+        first_token_ms: None,
     }
 }
 
@@ -158,6 +161,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     let talk = Talk {
         id: "c1".into(),
         deadline: None,
+        clock: Default::default(),
     };
     let needs = chain.needs(&talk, &history, &[]).unwrap();
     assert_eq!(needs.category, "Fashion Sneakers");
@@ -277,6 +281,7 @@ fn the_user_model_picks_reasons_among_the_true_differences_and_sees_both_picture
     let talk = Talk {
         id: "c9".into(),
         deadline: None,
+        clock: Default::default(),
     };
     let picks = voice
         .pick_reasons(
@@ -346,6 +351,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
     let talk = Talk {
         id: "c2".into(),
         deadline: None,
+        clock: Default::default(),
     };
     let history = [turn(Role::User, Action::Inform, "Black sneakers, please.")];
     chain.needs(&talk, &history, &[]).unwrap();

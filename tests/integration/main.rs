@@ -22,3 +22,4 @@ mod scenario_writer;
 mod secrets;
 mod stats;
 mod util;
+mod wire;

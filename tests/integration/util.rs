@@ -155,6 +155,8 @@ impl<F: Fn(&musegen::llm::ChatRequest) -> String + Send + Sync> musegen::llm::Ch
                 content,
                 finish_reason: Some("stop".into()),
                 usage: None,
+                latency_ms: None,
+                first_token_ms: None,
             },
             hints: musegen::llm::RateHints::default(),
         })))

@@ -75,6 +75,7 @@ impl<'a> SimSystem<'a> {
             conversation: crate::agents::llm::Talk {
                 id: conversation.to_string(),
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+                clock: Default::default(),
             },
             history: Vec::new(),
         }
@@ -150,6 +151,15 @@ impl<'a> SimSystem<'a> {
     }
 
     fn turn(&mut self, action: Action, text: String, slots: Vec<Slot>) -> Turn {
+        // Drawn even when a model spoke, so the simulator's later draws stay the same.
+        let simulated = latency(
+            &mut self.rng,
+            self.cfg.system_latency_ms,
+            self.cfg.latency_sigma,
+        );
+        // A turn the model decided or phrased records the real time of its requests.
+        let (latency_ms, first_token_ms) =
+            self.conversation.turn_time().unwrap_or((simulated, None));
         Turn {
             role: Role::System,
             action,
@@ -158,11 +168,8 @@ impl<'a> SimSystem<'a> {
             images: Vec::new(),
             slots,
             query: None,
-            latency_ms: latency(
-                &mut self.rng,
-                self.cfg.system_latency_ms,
-                self.cfg.latency_sigma,
-            ),
+            latency_ms,
+            first_token_ms,
         }
     }
 

@@ -109,6 +109,7 @@ impl<'a> SimUser<'a> {
             conversation: crate::agents::llm::Talk {
                 id: conversation.to_string(),
                 deadline: world.config_deadline.map(|d| std::time::Instant::now() + d),
+                clock: Default::default(),
             },
             history: Vec::new(),
         })
@@ -154,6 +155,15 @@ impl<'a> SimUser<'a> {
                 (text, slots)
             }
         };
+        // Drawn even when a model spoke, so the simulator's later draws stay the same.
+        let simulated = latency(
+            &mut self.rng,
+            self.cfg.user_latency_ms,
+            self.cfg.latency_sigma,
+        );
+        // A turn the model decided or phrased records the real time of its requests.
+        let (latency_ms, first_token_ms) =
+            self.conversation.turn_time().unwrap_or((simulated, None));
         Ok(Turn {
             role: Role::User,
             action,
@@ -162,11 +172,8 @@ impl<'a> SimUser<'a> {
             images: Vec::new(),
             slots,
             query: None,
-            latency_ms: latency(
-                &mut self.rng,
-                self.cfg.user_latency_ms,
-                self.cfg.latency_sigma,
-            ),
+            latency_ms,
+            first_token_ms,
         })
     }
 

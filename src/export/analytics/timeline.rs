@@ -111,6 +111,7 @@ mod tests {
             slots: vec![],
             query: None,
             latency_ms,
+            first_token_ms: None,
         }
     }
 

@@ -289,16 +289,10 @@ pub fn export_dpo_with(
     if let Some(j) = judge {
         let t = j.totals();
         usage = Some(match usage {
-            Some(u) => UsageRow {
-                requests: u.requests + t.requests,
-                cached: u.cached + t.cached,
-                retries: u.retries + t.retries,
-                failures: u.failures + t.failures,
-                prompt_tokens: u.prompt_tokens + t.prompt_tokens,
-                completion_tokens: u.completion_tokens + t.completion_tokens,
-                latency_ms: u.latency_ms + t.latency_ms,
-                cost_usd: u.cost_usd + t.cost_usd,
-            },
+            Some(mut u) => {
+                u.add(&t);
+                u
+            }
             None => t,
         });
     }

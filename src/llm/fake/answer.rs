@@ -2,19 +2,49 @@
 //! request's hash), the same as event streams (OpenAI chunks, Anthropic events), and the check of image parts.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use std::time::Duration;
+
+use http_body_util::{Either, Full};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::Answer;
 use crate::rng::Rng;
 
-/// A `text/event-stream` answer.
-pub(super) fn event_stream(body: String) -> Answer {
-    Response::builder()
+/// Whether `model` names one of OpenAI's reasoning models (o-series, gpt-5 family), which refuse `max_tokens`.
+pub(super) fn is_reasoning_model(model: &Value) -> bool {
+    let name = model.as_str().unwrap_or("");
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let mut chars = name.chars();
+    name.starts_with("gpt-5")
+        || (chars.next() == Some('o') && chars.next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+/// A `text/event-stream` answer of `events`: all at once, or with a pause of `gap` after the first half (sent by
+/// a task, so the client sees the first events while the rest are still to come).
+pub(super) fn event_stream(events: Vec<String>, gap: Duration) -> Answer {
+    let builder = Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "text/event-stream")
-        .body(Full::new(Bytes::from(body)))
+        .header("content-type", "text/event-stream");
+    if gap.is_zero() {
+        return builder
+            .body(Either::Left(Full::new(Bytes::from(events.concat()))))
+            .map_err(std::io::Error::other);
+    }
+    let (mut tx, body) = http_body_util::channel::Channel::new(events.len().max(1));
+    let half = events.len() / 2;
+    tokio::spawn(async move {
+        for (i, event) in events.into_iter().enumerate() {
+            if i == half {
+                tokio::time::sleep(gap).await;
+            }
+            if tx.send_data(Bytes::from(event)).await.is_err() {
+                return;
+            }
+        }
+    });
+    builder
+        .body(Either::Right(body))
         .map_err(std::io::Error::other)
 }
 
@@ -25,7 +55,7 @@ pub(super) fn pieces(text: &str) -> Vec<String> {
 }
 
 /// A completion as OpenAI streams it: a role chunk, content chunks, a finish chunk, a usage chunk, `[DONE]`.
-pub(super) fn openai_events(completion: &Value) -> String {
+pub(super) fn openai_events(completion: &Value) -> Vec<String> {
     let choice = &completion["choices"][0];
     let mut chunks = vec![
         json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]}),
@@ -39,21 +69,28 @@ pub(super) fn openai_events(completion: &Value) -> String {
         json!({"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}),
     );
     chunks.push(json!({"choices": [], "usage": completion["usage"]}));
-    let mut out = String::new();
+    let mut out = Vec::new();
     for mut c in chunks {
         c["id"] = completion["id"].clone();
         c["object"] = json!("chat.completion.chunk");
-        out.push_str(&format!("data: {c}\n\n"));
+        out.push(format!("data: {c}\n\n"));
     }
-    out.push_str("data: [DONE]\n\n");
+    out.push("data: [DONE]\n\n".into());
     out
 }
 
+/// The usage `message_start` carries: the input and cache counts, and one output token so far.
+fn start_usage(usage: &Value) -> Value {
+    let mut start = usage.clone();
+    start["output_tokens"] = json!(1);
+    start
+}
+
 /// A message as Anthropic streams it: `message_start`, a text block in deltas, `message_delta`, `message_stop`.
-pub(super) fn anthropic_events(message: &Value) -> String {
+pub(super) fn anthropic_events(message: &Value) -> Vec<String> {
     let text = message["content"][0]["text"].as_str().unwrap_or("");
     let mut events = vec![
-        json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": {"input_tokens": message["usage"]["input_tokens"], "output_tokens": 1}}}),
+        json!({"type": "message_start", "message": {"id": message["id"], "type": "message", "role": "assistant", "content": [], "model": message["model"], "usage": start_usage(&message["usage"])}}),
         json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
     ];
     for piece in pieces(text) {

@@ -1,7 +1,9 @@
 //! A fake OpenAI- and Anthropic-compatible chat server on 127.0.0.1 for tests and benchmarks: lognormal latency, RPM and TPM limits
 //! over a sliding minute with OpenAI-shaped 429s and headers, an API key check, fault injection (500, 503, reset,
-//! hang, malformed JSON or a cut stream, empty content, `finish_reason: length`), streamed answers (OpenAI chunks,
-//! Anthropic events) when asked, JSON-schema answers (the first enum value, `true`, `1`,
+//! hang, malformed JSON or a cut stream, empty content, `finish_reason: length`, an error event mid-stream, a
+//! kept-alive connection closed under the next request), streamed answers (OpenAI chunks, Anthropic events, with
+//! a pause mid-stream when asked) when asked, OpenAI's refusal of `max_tokens` for reasoning models, cached and
+//! reasoning token counts, JSON-schema answers (the first enum value, `true`, `1`,
 //! one array element, and for a described string property its description and words drawn from the request's hash), and counters of what it saw.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -11,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -44,6 +46,9 @@ pub struct Faults {
     pub empty: f64,
     /// A 200 cut at max_tokens.
     pub length: f64,
+    /// A streamed answer that breaks off with an error event (OpenAI's `data: {"error": …}`, Anthropic's
+    /// `event: error`); unstreamed requests get their answer.
+    pub stream_error: f64,
 }
 
 impl Faults {
@@ -58,6 +63,7 @@ impl Faults {
             malformed: each,
             empty: each,
             length: each,
+            stream_error: 0.0,
         }
     }
 }
@@ -85,6 +91,16 @@ pub struct FakeConfig {
     pub hang: Duration,
     /// Seed of the fault and latency draws.
     pub seed: u64,
+    /// Share of each prompt reported as read from the provider's prompt cache (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`; Anthropic's `cache_read_input_tokens`, left out of `input_tokens`).
+    pub cache_read_share: f64,
+    /// Reasoning tokens reported (within the completion tokens) by a reasoning model (o-series, gpt-5 family).
+    pub reasoning_tokens: u64,
+    /// A streamed answer sends its first half of events, waits this long, then the rest (zero: all at once).
+    pub stream_gap: Duration,
+    /// Close a kept-alive connection when a second request arrives on it, without answering (a server whose
+    /// keep-alive ran out just as the client reused the connection).
+    pub close_reused: bool,
     /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
     /// from the request's hash so the same request always gets the same answer.
     pub false_share: f64,
@@ -104,6 +120,10 @@ impl Default for FakeConfig {
             hang: Duration::from_secs(30),
             seed: 1,
             false_share: 0.0,
+            cache_read_share: 0.0,
+            reasoning_tokens: 0,
+            stream_gap: Duration::ZERO,
+            close_reused: false,
         }
     }
 }
@@ -126,6 +146,10 @@ pub struct FakeStats {
     pub images: u64,
     /// Answers sent as event streams.
     pub streamed: u64,
+    /// Requests by the values of their `OpenAI-Organization` and `OpenAI-Project` headers (`name: value`).
+    pub accounts: BTreeMap<String, u64>,
+    /// Requests by the top-level fields of their body (`max_completion_tokens`, `reasoning_effort` …).
+    pub fields: BTreeMap<String, u64>,
 }
 
 struct State {
@@ -165,8 +189,13 @@ impl FakeServer {
                 };
                 let _ = stream.set_nodelay(true);
                 let state = shared.clone();
+                // Requests this connection has carried, so `close_reused` can close it under the next one.
+                let served = Arc::new(AtomicU64::new(0));
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, state.clone()));
+                    let service = service_fn(move |req| {
+                        let reused = served.fetch_add(1, Ordering::SeqCst) > 0;
+                        handle(req, state.clone(), reused)
+                    });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -198,7 +227,10 @@ impl Drop for FakeServer {
     }
 }
 
-type Answer = Result<Response<Full<Bytes>>, std::io::Error>;
+/// A body sent whole, or event by event (a stream that pauses).
+type Body = Either<Full<Bytes>, http_body_util::channel::Channel<Bytes>>;
+
+type Answer = Result<Response<Body>, std::io::Error>;
 
 fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer {
     let mut builder = Response::builder()
@@ -208,18 +240,25 @@ fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer 
         builder = builder.header(*k, v.as_str());
     }
     builder
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Either::Left(Full::new(Bytes::from(body.to_string()))))
         .map_err(std::io::Error::other)
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<State>) -> Answer {
+async fn handle(req: Request<Incoming>, state: Arc<State>, reused: bool) -> Answer {
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     {
         let mut s = state.stats.lock().await;
         s.requests += 1;
         s.max_in_flight = s.max_in_flight.max(now);
     }
-    let answer = answer(req, &state).await;
+    let answer = if state.cfg.close_reused && reused {
+        // As a server whose keep-alive ran out closes the connection just as the client sends on it.
+        Err(std::io::Error::other(
+            "closed an idle kept-alive connection",
+        ))
+    } else {
+        answer(req, &state).await
+    };
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = match &answer {
         Ok(r) => r.status().as_u16(),
@@ -248,6 +287,14 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         header("authorization").or_else(|| header("x-api-key").map(|k| format!("Bearer {k}")));
     let path = req.uri().path().to_string();
     let client_id = header("x-client-request-id");
+    {
+        let mut s = state.stats.lock().await;
+        for name in ["openai-organization", "openai-project"] {
+            if let Some(value) = header(name) {
+                *s.accounts.entry(format!("{name}: {value}")).or_insert(0) += 1;
+            }
+        }
+    }
     let body = req
         .into_body()
         .collect()
@@ -287,6 +334,23 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             &[],
         );
     };
+    {
+        let mut s = state.stats.lock().await;
+        for field in request.as_object().into_iter().flat_map(|o| o.keys()) {
+            *s.fields.entry(field.clone()).or_insert(0) += 1;
+        }
+    }
+    if !anthropic
+        && answer::is_reasoning_model(&request["model"])
+        && !request["max_tokens"].is_null()
+    {
+        // As OpenAI answers a reasoning model (o-series, gpt-5 family) asked with the old field.
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}),
+            &[],
+        );
+    }
     let images = match count_images(&request, anthropic) {
         Ok(n) => n,
         Err(why) => {
@@ -303,7 +367,10 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         s.images += images;
     }
     let prompt_tokens = (body.len() as u64 / 4).max(1);
-    let max_tokens = request["max_tokens"].as_u64().unwrap_or(256);
+    let max_tokens = request["max_tokens"]
+        .as_u64()
+        .or_else(|| request["max_completion_tokens"].as_u64())
+        .unwrap_or(256);
     if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
         return limited;
     }
@@ -343,15 +410,15 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             } else {
                 "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"cut\"},\"finish_reason\":null}]}\n\n"
             };
-            return event_stream(first.to_string());
+            return event_stream(vec![first.to_string()], Duration::ZERO);
         }
         Some("malformed") => {
             return Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/json")
-                .body(Full::new(Bytes::from_static(
+                .body(Either::Left(Full::new(Bytes::from_static(
                     b"{\"choices\": [{\"message\": {\"content\": \"trunc",
-                )))
+                ))))
                 .map_err(std::io::Error::other);
         }
         _ => {}
@@ -378,7 +445,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             state.stats.lock().await.repeated_successes += 1;
         }
     }
-    let completion_tokens = (content.len() as u64 / 4).max(1);
+    let reasoning_tokens = if answer::is_reasoning_model(&request["model"]) {
+        cfg.reasoning_tokens
+    } else {
+        0
+    };
+    let completion_tokens = (content.len() as u64 / 4).max(1) + reasoning_tokens;
+    let cache_read = (prompt_tokens as f64 * cfg.cache_read_share.clamp(0.0, 1.0)) as u64;
     let streamed = request["stream"] == Value::Bool(true);
     if anthropic {
         let message = json!({
@@ -388,11 +461,16 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
                 "model": request["model"],
                 "content": [{"type": "text", "text": content}],
                 "stop_reason": if finish == "length" { "max_tokens" } else { "end_turn" },
-                "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
+                "usage": {"input_tokens": prompt_tokens - cache_read, "cache_read_input_tokens": cache_read, "cache_creation_input_tokens": 0, "output_tokens": completion_tokens},
         });
         if streamed {
             state.stats.lock().await.streamed += 1;
-            return event_stream(anthropic_events(&message));
+            let mut events = anthropic_events(&message);
+            if fault == Some("stream_error") {
+                events.truncate(events.len() / 2);
+                events.push("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".into());
+            }
+            return event_stream(events, cfg.stream_gap);
         }
         return reply(StatusCode::OK, message, &[]);
     }
@@ -401,11 +479,20 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         "object": "chat.completion",
         "model": request["model"],
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cache_read},
+            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        },
     });
     if streamed {
         state.stats.lock().await.streamed += 1;
-        return event_stream(openai_events(&completion));
+        let mut events = openai_events(&completion);
+        if fault == Some("stream_error") {
+            events.truncate(events.len() / 2);
+            events.push("data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\"}}\n\n".into());
+        }
+        return event_stream(events, cfg.stream_gap);
     }
     reply(StatusCode::OK, completion, &[])
 }
@@ -476,6 +563,7 @@ fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
         (f.malformed, "malformed"),
         (f.empty, "empty"),
         (f.length, "length"),
+        (f.stream_error, "stream_error"),
     ] {
         acc += rate;
         if x < acc {

@@ -147,6 +147,7 @@ pub(super) fn turn(
         slots: Vec::new(),
         query: None,
         latency_ms: 0,
+        first_token_ms: None,
     }
 }
 
