@@ -145,6 +145,38 @@ fn languages(report: &Value) -> BTreeSet<String> {
 }
 
 /// Read `path` as JSON, `Null` when absent.
+/// What the card quotes from the run manifest (a partial, typed view: the manifest's own type belongs to the
+/// pipeline, above the exports).
+#[derive(Debug, Default, serde::Deserialize)]
+struct RunManifest {
+    /// musegen's version.
+    musegen: Option<String>,
+    /// The run seed.
+    seed: Option<u64>,
+    /// The hash of the effective config.
+    config_hash: Option<String>,
+    /// The catalog step.
+    #[serde(default)]
+    catalog: ManifestCatalog,
+    /// The conversations step.
+    #[serde(default)]
+    generate: ManifestGenerate,
+}
+
+/// The catalog step, as the card quotes it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ManifestCatalog {
+    /// Items in the catalog.
+    items: Option<u64>,
+}
+
+/// The conversations step, as the card quotes it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ManifestGenerate {
+    /// Conversations in the output.
+    conversations: Option<u64>,
+}
+
 fn json_file(path: &Path) -> Result<Value> {
     if !path.is_file() {
         return Ok(Value::Null);
@@ -159,10 +191,11 @@ fn json_file(path: &Path) -> Result<Value> {
 pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf> {
     let configs = configs(dir)?;
     let report = json_file(&run_dir.join("report.json"))?;
-    let manifest = json_file(&run_dir.join(names::MANIFEST))?;
+    let manifest: RunManifest =
+        crate::io::run_folder::read_json(&run_dir.join(names::MANIFEST))?.unwrap_or_default();
     let conversations = report["dataset"]["kept"]
         .as_u64()
-        .or_else(|| manifest["generate"]["conversations"].as_u64())
+        .or(manifest.generate.conversations)
         .unwrap_or(0) as usize;
     let biggest = configs
         .iter()
@@ -223,7 +256,7 @@ fn yaml_string(s: &str) -> String {
 fn body(
     config: &Config,
     report: &Value,
-    manifest: &Value,
+    manifest: &RunManifest,
     stats: &Value,
     configs: &[CardConfig],
 ) -> String {
@@ -264,11 +297,12 @@ fn body(
     let _ = writeln!(
         s,
         "- musegen {}, seed {}, config hash `{}`",
-        manifest["musegen"]
-            .as_str()
+        manifest
+            .musegen
+            .as_deref()
             .unwrap_or(env!("CARGO_PKG_VERSION")),
-        manifest["seed"].as_u64().unwrap_or(config.seed),
-        manifest["config_hash"].as_str().unwrap_or("-")
+        manifest.seed.unwrap_or(config.seed),
+        manifest.config_hash.as_deref().unwrap_or("-")
     );
     let r = &config.roles;
     let _ = writeln!(s, "- user agent: {}", played_by(&r.user_agent));
@@ -278,9 +312,7 @@ fn body(
     let _ = writeln!(
         s,
         "- catalog: {} items; {} rounds at most; keep rule `{}`",
-        manifest["catalog"]["items"]
-            .as_u64()
-            .map_or("-".into(), |n| n.to_string()),
+        manifest.catalog.items.map_or("-".into(), |n| n.to_string()),
         config.dialogue.max_rounds,
         report["keep_rule"].as_str().unwrap_or(&config.review.keep)
     );
