@@ -60,7 +60,17 @@ pub enum Error {
     Run(String),
     /// A condition that stops the whole run, not one record (a rejected API key, an exhausted quota or budget).
     #[error("run stopped: {0}")]
-    Stopped(String),
+    Stopped(String, StopCause),
+}
+
+/// Why a run was stopped, which decides its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// The provider refused the key or its permissions, or does not know the model or URL (401, 403, 404): the
+    /// config must change (exit 2).
+    Refused,
+    /// A bad request, an exhausted quota or cost budget (exit 1).
+    Other,
 }
 
 impl Error {
@@ -68,7 +78,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Config(_) | Error::Read { .. } | Error::Data { .. } => 2,
-            Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(_) => 1,
+            Error::Stopped(_, StopCause::Refused) => 2,
+            Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(..) => 1,
         }
     }
 

@@ -98,6 +98,9 @@ pub struct RoleConfig {
     pub temperature: f32,
     /// Most tokens per answer.
     pub max_tokens: u32,
+    /// Largest budget an answer cut at `max_tokens` is asked again with (doubling each time); default
+    /// `limits.max_tokens_cap`.
+    pub max_tokens_cap: Option<std::num::NonZeroU32>,
     /// Base URL; default: the backend's environment variable (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`), else the public API.
     pub base_url: Option<String>,
     /// Environment variable holding the key; default `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.
@@ -137,6 +140,7 @@ impl Default for RoleConfig {
             model: "gpt-4o-mini".into(),
             temperature: 0.8,
             max_tokens: 200,
+            max_tokens_cap: None,
             base_url: None,
             api_key_env: None,
             vision: false,

@@ -140,10 +140,8 @@ impl AnthropicBackend {
             .collect::<Vec<_>>()
             .join("");
         let stop = value["stop_reason"].as_str().map(str::to_string);
-        if stop.as_deref() == Some("max_tokens") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
+        // An answer cut at max_tokens goes back to the manager, which asks again with a larger budget.
+        if content.trim().is_empty() && stop.as_deref() != Some("max_tokens") {
             return Err(LlmError::Empty);
         }
         let usage = value["usage"].as_object().map(|u| TokenUsage {

@@ -120,10 +120,8 @@ impl OpenAiBackend {
             .as_str()
             .unwrap_or("")
             .to_string();
-        if finish_reason.as_deref() == Some("length") {
-            return Err(LlmError::Truncated);
-        }
-        if content.trim().is_empty() {
+        // An answer cut at max_tokens goes back to the manager, which asks again with a larger budget.
+        if content.trim().is_empty() && finish_reason.as_deref() != Some("length") {
             return Err(LlmError::Empty);
         }
         let usage = value["usage"].as_object().map(|u| TokenUsage {

@@ -90,6 +90,24 @@ impl Ledger {
         t.cost_usd += cost;
     }
 
+    /// Tokens (and their cost) of an attempt that did not succeed but was paid for: an answer cut at
+    /// `max_tokens`. Its request is counted by [`Ledger::failed`].
+    pub fn spent(&mut self, key: (&str, &str, &str), usage: TokenUsage, price: Option<ModelPrice>) {
+        let cost = price.map_or(0.0, |p| {
+            (usage.prompt_tokens as f64 * p.input_per_mtok
+                + usage.completion_tokens as f64 * p.output_per_mtok)
+                / 1e6
+        });
+        let row = self.row(key.0, key.1, key.2);
+        row.prompt_tokens += usage.prompt_tokens;
+        row.completion_tokens += usage.completion_tokens;
+        row.cost_usd += cost;
+        let t = &mut self.total;
+        t.prompt_tokens += usage.prompt_tokens;
+        t.completion_tokens += usage.completion_tokens;
+        t.cost_usd += cost;
+    }
+
     /// An answer served from the cache.
     pub fn cached(&mut self, key: (&str, &str, &str)) {
         self.row(key.0, key.1, key.2).cached += 1;

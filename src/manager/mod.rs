@@ -21,6 +21,7 @@ pub use ledger::{Ledger, ModelPrice, UsageRow};
 pub use routes::Routes;
 
 use crate::config::{LimitsConfig, RoleName};
+use crate::error::StopCause;
 use crate::llm::{ChatBackend, ChatRequest, ChatResponse, LlmError, TokenUsage};
 use crate::rng::Rng;
 
@@ -48,7 +49,8 @@ pub struct Manager {
     cache: Option<Cache>,
     ledger: Mutex<Ledger>,
     prices: BTreeMap<String, ModelPrice>,
-    stopped: Mutex<Option<String>>,
+    token_caps: BTreeMap<RoleName, u32>,
+    stopped: Mutex<Option<(String, StopCause)>>,
     pause_until: Mutex<Option<Instant>>,
     jitter: Mutex<Rng>,
 }
@@ -85,6 +87,7 @@ impl Manager {
             cache,
             ledger: Mutex::new(Ledger::default()),
             prices,
+            token_caps: BTreeMap::new(),
             stopped: Mutex::new(None),
             pause_until: Mutex::new(None),
             jitter: Mutex::new(Rng::from_u64(0x6a69_7474_6572)),
@@ -97,6 +100,20 @@ impl Manager {
         self
     }
 
+    /// Cap `role`'s token budget at `cap` instead of `limits.max_tokens_cap`.
+    pub fn with_token_cap(mut self, role: RoleName, cap: u32) -> Self {
+        self.token_caps.insert(role, cap);
+        self
+    }
+
+    /// The largest token budget a request of `role` may grow to when its answer is cut at `max_tokens`.
+    pub fn token_cap(&self, role: RoleName) -> u32 {
+        self.token_caps
+            .get(&role)
+            .copied()
+            .unwrap_or(self.cfg.max_tokens_cap.get())
+    }
+
     fn backend(&self, role: RoleName) -> &Arc<dyn ChatBackend> {
         self.routes.get(&role).unwrap_or(&self.backend)
     }
@@ -107,7 +124,15 @@ impl Manager {
 
     /// Why the run was stopped, if it was.
     pub fn stopped(&self) -> Option<String> {
-        Self::lock(&self.stopped).clone()
+        Self::lock(&self.stopped)
+            .as_ref()
+            .map(|(why, _)| why.clone())
+    }
+
+    fn stop_error(&self) -> Option<LlmError> {
+        Self::lock(&self.stopped)
+            .as_ref()
+            .map(|(why, cause)| LlmError::Stopped(why.clone(), *cause))
     }
 
     /// The usage totals so far.
@@ -170,8 +195,8 @@ impl Manager {
             tag.role.key(),
             request.model.as_str(),
         );
-        if let Some(why) = self.stopped() {
-            return Err(LlmError::Stopped(why));
+        if let Some(stop) = self.stop_error() {
+            return Err(stop);
         }
         let cache_key = cache::key(request, &tag.conversation, tag.role.key());
         if let Some(cache) = &self.cache
@@ -188,7 +213,7 @@ impl Manager {
         let estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
         let mut request = request.clone();
         request.client_id = Some(cache_key.clone());
-        let request = &request;
+        let cap = self.token_cap(tag.role);
         let mut attempt: u32 = 0;
         loop {
             let permit = self.gate.acquire(tag.under_way).await;
@@ -201,11 +226,11 @@ impl Manager {
                     let _ = self.tpm.until_n_ready(n).await;
                 }
             }
-            if let Some(why) = self.stopped() {
-                return Err(LlmError::Stopped(why));
+            if let Some(stop) = self.stop_error() {
+                return Err(stop);
             }
             let started = Instant::now();
-            let result = self.backend(tag.role).complete(request).await;
+            let result = self.backend(tag.role).complete(&request).await;
             let latency = started.elapsed();
             match result {
                 Ok(done) => {
@@ -222,12 +247,32 @@ impl Manager {
                     {
                         let _ = self.tpm.until_n_ready(extra).await;
                     }
+                    let price = self.prices.get(&request.model).copied();
+                    if done.response.is_truncated() {
+                        // Cut at the budget: the same request with the budget doubled, up to the cap. What the
+                        // cut attempt used is paid for and counted.
+                        let budget = request.max_tokens.unwrap_or(cap);
+                        let grow = budget < cap;
+                        let mut ledger = Self::lock(&self.ledger);
+                        ledger.spent(key3, usage, price);
+                        ledger.failed(key3, !grow);
+                        drop(ledger);
+                        if !grow {
+                            return Err(LlmError::Truncated(budget));
+                        }
+                        let next = budget.saturating_mul(2).min(cap);
+                        tracing::debug!(
+                            "{}: answer cut at max_tokens = {budget}; asking again with {next}",
+                            tag.conversation
+                        );
+                        request.max_tokens = Some(next);
+                        continue;
+                    }
                     if let Some(cache) = &self.cache
                         && let Err(e) = cache.put(&cache_key, &done.response)
                     {
                         tracing::warn!("response cache: {e}");
                     }
-                    let price = self.prices.get(&request.model).copied();
                     Self::lock(&self.ledger).success(key3, usage, latency, price);
                     return Ok(done.response);
                 }
@@ -235,11 +280,11 @@ impl Manager {
                     drop(permit);
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
                     Self::lock(&self.ledger).failed(key3, !retry);
-                    if !e.is_retryable() {
-                        if !matches!(e, LlmError::Budget | LlmError::Stopped(_)) {
+                    if e.stops_run() {
+                        if !matches!(e, LlmError::Budget | LlmError::Stopped(..)) {
                             let mut stopped = Self::lock(&self.stopped);
                             if stopped.is_none() {
-                                *stopped = Some(e.to_string());
+                                *stopped = Some((e.to_string(), e.stop_cause()));
                             }
                         }
                         return Err(e);

@@ -319,6 +319,9 @@ def scenario_length(args, servers):
     server = servers.shared(args)
     tasks_before = server.tasks()
     folder = args.work / "length"
+    code, out, err = musegen(args, folder, ["catalog", "sample", "--config", config("phrasing.toml"), "--out", "out"],
+                             {})
+    check(code == 0, f"catalog sample exited {code}: {err[-500:]}")
     code, out, err = musegen(args, folder, ["profiles", "--config", config("phrasing.toml"), "--out", "out",
                                             "--set", "roles.scenario_writer.agent=llm",
                                             "--set", "roles.scenario_writer.max_tokens=16",

@@ -88,6 +88,9 @@ pub struct FakeConfig {
     /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
     /// from the request's hash so the same request always gets the same answer.
     pub false_share: f64,
+    /// Tokens every answer needs: a request whose `max_tokens` is below it is answered cut at its budget
+    /// (`finish_reason: length`, Anthropic `stop_reason: max_tokens`), as a real model's long answer would be.
+    pub answer_tokens: Option<u64>,
 }
 
 impl Default for FakeConfig {
@@ -104,6 +107,7 @@ impl Default for FakeConfig {
             hang: Duration::from_secs(30),
             seed: 1,
             false_share: 0.0,
+            answer_tokens: None,
         }
     }
 }
@@ -126,6 +130,8 @@ pub struct FakeStats {
     pub images: u64,
     /// Answers sent as event streams.
     pub streamed: u64,
+    /// Requests by their `max_tokens` budget.
+    pub by_max_tokens: BTreeMap<u64, u64>,
 }
 
 struct State {
@@ -302,6 +308,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     }
     let prompt_tokens = (body.len() as u64 / 4).max(1);
     let max_tokens = request["max_tokens"].as_u64().unwrap_or(256);
+    *state
+        .stats
+        .lock()
+        .await
+        .by_max_tokens
+        .entry(max_tokens)
+        .or_insert(0) += 1;
     if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
         return limited;
     }
@@ -359,12 +372,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         Some("empty") => String::new(),
         _ => content_for(&request, hash, cfg.false_share),
     };
-    let finish = if fault == Some("length") {
+    let cut = cfg.answer_tokens.is_some_and(|need| max_tokens < need);
+    let finish = if fault == Some("length") || cut {
         "length"
     } else {
         "stop"
     };
-    if fault.is_none() {
+    if fault.is_none() && !cut {
         let mut answered = state.answered.lock().await;
         let key = match &client_id {
             Some(id) => xxhash_rust::xxh3::xxh3_64(id.as_bytes()),
@@ -376,7 +390,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             state.stats.lock().await.repeated_successes += 1;
         }
     }
-    let completion_tokens = (content.len() as u64 / 4).max(1);
+    let completion_tokens = if cut {
+        max_tokens
+    } else {
+        (content.len() as u64 / 4).max(1)
+    };
     let streamed = request["stream"] == Value::Bool(true);
     if anthropic {
         let message = json!({
