@@ -26,6 +26,8 @@ pub mod names {
     pub const CONVERSATIONS: &str = "conversations.jsonl";
     /// Conversations that failed.
     pub const FAILURES: &str = "failures.jsonl";
+    /// Profiles whose scenario writer failed.
+    pub const PROFILE_FAILURES: &str = crate::profiles::FAILURES;
     /// The run manifest.
     pub const MANIFEST: &str = "manifest.json";
     /// One review per conversation.
@@ -240,6 +242,7 @@ pub fn run(
         for stale in [
             names::CONVERSATIONS,
             names::FAILURES,
+            names::PROFILE_FAILURES,
             names::REVIEWS,
             names::KEPT,
             "reviews.manifest.json",

@@ -78,20 +78,7 @@ pub struct GenerateManifest {
     pub catalog_items: usize,
 }
 
-/// One failed conversation, as written to the failures file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Failure {
-    /// Conversation id.
-    pub id: String,
-    /// Profile id.
-    pub profile_id: String,
-    /// Stage that failed.
-    pub stage: String,
-    /// Error kind.
-    pub kind: String,
-    /// Message.
-    pub message: String,
-}
+pub use crate::model::Failure;
 
 /// The id of the `i`-th conversation of a run.
 pub fn conversation_id(i: usize) -> String {
