@@ -1,16 +1,22 @@
 """Write a tiny random-weight llama model (GGUF) for the real-server check: 2 layers, 64-wide embeddings, a
-GPT-2-style byte-level vocabulary (256 byte tokens + <|endoftext|>, <|im_start|>, <|im_end|>), a ChatML chat
-template, seeded, about 0.5 MB.
+GPT-2-style byte-level vocabulary (256 byte tokens + <|endoftext|>, <|im_start|>, <|im_end|>, and byte-pair merges
+learnt from musegen's own prompt files, so that prompts take ~3 times fewer tokens), a ChatML chat template,
+seeded, about 0.6 MB.
 
 The weights are random, but the output layer is biased so that only printable ASCII, the quote and the end-of-turn
 token are ever sampled, with enough weight on the end of turn and the quote that answers average some 30 tokens and
 grammar-constrained JSON strings end. The bias rides on embedding dimension 0, which every token embedding holds at
 a large constant, so that after the final RMS norm it is a near-constant input to the output layer.
 
-    python make_model.py OUT.gguf [--seed 7]
+    python make_model.py OUT.gguf [--seed 7] [--merges 600]
+
+The merged tokens only shorten prompts: the output layer never samples them, so answers are made of single bytes.
 """
 
 import argparse
+import collections
+import re
+from pathlib import Path
 
 import numpy as np
 import gguf
@@ -52,16 +58,64 @@ def bytes_to_unicode():
     return dict(zip(bs, (chr(c) for c in cs)))
 
 
+REPO = Path(__file__).resolve().parents[2]
+WORD = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+")
+
+
+def learn_merges(n_merges, byte_map):
+    """Byte-pair merges learnt from the prompt and rubric files, over GPT-2-style words (sorted, so seeded by the
+    files alone)."""
+    text = "".join(
+        p.read_text(encoding="utf-8")
+        for pattern in ("prompts/llm/*.toml", "evaluation/rubrics/*.toml", "evaluation/pairwise.toml")
+        for p in sorted(REPO.glob(pattern))
+    )
+    words = collections.Counter(
+        tuple(byte_map[b] for b in w.encode("utf-8")) for w in WORD.findall(text)
+    )
+    merges = []
+    for _ in range(n_merges):
+        pairs = collections.Counter()
+        for w, c in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] += c
+        if not pairs:
+            break
+        (a, b), count = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        if count < 2:
+            break
+        merges.append((a, b))
+        merged = collections.Counter()
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and w[i] == a and w[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            merged[tuple(out)] += c
+        words = merged
+    return merges
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--merges", type=int, default=600)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
 
     byte_map = bytes_to_unicode()
-    tokens = [byte_map[b] for b in range(256)] + SPECIALS
-    types = [int(gguf.TokenType.NORMAL)] * 256 + [int(gguf.TokenType.CONTROL)] * len(SPECIALS)
+    merges = learn_merges(args.merges, byte_map)
+    tokens = [byte_map[b] for b in range(256)] + SPECIALS + [a + b for a, b in merges]
+    types = (
+        [int(gguf.TokenType.NORMAL)] * 256
+        + [int(gguf.TokenType.CONTROL)] * len(SPECIALS)
+        + [int(gguf.TokenType.NORMAL)] * len(merges)
+    )
     n_vocab = len(tokens)
     endoftext, im_start, im_end = 256, 257, 258
 
@@ -89,7 +143,7 @@ def main():
     w.add_tokenizer_pre("gpt-2")
     w.add_token_list(tokens)
     w.add_token_types(types)
-    w.add_token_merges(["Ġ t"])
+    w.add_token_merges([f"{a} {b}" for a, b in merges])
     w.add_bos_token_id(endoftext)
     w.add_eos_token_id(im_end)
     w.add_eot_token_id(im_end)
