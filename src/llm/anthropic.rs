@@ -140,10 +140,8 @@ impl AnthropicBackend {
             .collect::<Vec<_>>()
             .join("");
         let stop = value["stop_reason"].as_str().map(str::to_string);
-        // An answer cut at max_tokens goes back to the manager, which asks again with a larger budget.
-        if content.trim().is_empty() && stop.as_deref() != Some("max_tokens") {
-            return Err(LlmError::Empty);
-        }
+        // An empty answer, or one cut at max_tokens, goes back to the manager with its usage: it counts the tokens
+        // and asks again (with a larger budget for a cut one).
         let usage = value["usage"].as_object().map(|u| TokenUsage {
             prompt_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
             completion_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),

@@ -120,10 +120,8 @@ impl OpenAiBackend {
             .as_str()
             .unwrap_or("")
             .to_string();
-        // An answer cut at max_tokens goes back to the manager, which asks again with a larger budget.
-        if content.trim().is_empty() && finish_reason.as_deref() != Some("length") {
-            return Err(LlmError::Empty);
-        }
+        // An empty answer, or one cut at max_tokens, goes back to the manager with its usage: it counts the tokens
+        // and asks again (with a larger budget for a cut one).
         let usage = value["usage"].as_object().map(|u| TokenUsage {
             prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
             completion_tokens: u

@@ -230,8 +230,19 @@ impl Manager {
                 return Err(stop);
             }
             let started = Instant::now();
-            let result = self.backend(tag.role).complete(&request).await;
+            let mut result = self.backend(tag.role).complete(&request).await;
             let latency = started.elapsed();
+            if let Ok(done) = &result
+                && done.response.content.trim().is_empty()
+                && !done.response.is_truncated()
+            {
+                // An empty answer is retried like a failure, but its tokens were paid for.
+                if let Some(usage) = done.response.usage {
+                    let price = self.prices.get(&request.model).copied();
+                    Self::lock(&self.ledger).spent(key3, usage, price);
+                }
+                result = Err(LlmError::Empty);
+            }
             match result {
                 Ok(done) => {
                     self.gate.success(latency);

@@ -5,8 +5,8 @@
 Each scenario starts what it needs, runs the musegen binary in DIR/NAME, and asserts on what musegen wrote *and* on
 what the server reports: its Prometheus counters (/metrics: prompt tokens processed and reused from the cache,
 tokens predicted) and its log (a line per task it starts, one per request refused for its key, one per prompt too
-long for its context). Scenarios: main (50 conversations, every role on the model), stream, anthropic, replay
-(after main), wrong_key, overflow, length. Prints one line per scenario and a closing `N passed, N failed`.
+long for its context). Scenarios: main (50 conversations, every role on the model), replay (after main), stream,
+anthropic, anthropic_structured, wrong_key, overflow, length. Prints one line per scenario and a closing `N passed, N failed`.
 """
 
 import argparse
@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ["main", "replay", "stream", "anthropic", "wrong_key", "overflow", "length"]
+SCENARIOS = ["main", "replay", "stream", "anthropic", "anthropic_structured", "wrong_key", "overflow", "length"]
 
 
 class Failed(Exception):
@@ -95,8 +95,9 @@ def musegen(args, folder, argv, env):
     full_env.update(env)
     out = subprocess.run([str(args.bin), *argv], cwd=folder, env=full_env, capture_output=True, text=True,
                          timeout=600)
-    (folder / "musegen.log").write_text(f"$ musegen {' '.join(argv)}\n--- exit {out.returncode}\n"
-                                        f"--- stdout\n{out.stdout}\n--- stderr\n{out.stderr}")
+    with open(folder / "musegen.log", "a") as log:
+        log.write(f"$ musegen {' '.join(argv)}\n--- exit {out.returncode}\n"
+                  f"--- stdout\n{out.stdout}\n--- stderr\n{out.stderr}\n")
     return out.returncode, out.stdout, out.stderr
 
 
@@ -108,9 +109,15 @@ def anthropic_env(server, key="none"):
     return {"ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": key}
 
 
-def usage(folder):
-    """musegen's ledger over every usage file of a run folder: requests, prompt and completion tokens."""
+def usage(folder, reports=()):
+    """musegen's ledger over every usage file of a run folder, plus the usage of `reports` (the export reports,
+    whose requests have no usage file): requests, prompt and completion tokens."""
     total = {"requests": 0, "cached": 0, "retries": 0, "failures": 0, "prompt": 0, "completion": 0}
+    for u in reports:
+        for k in ("requests", "cached", "retries", "failures"):
+            total[k] += u[k]
+        total["prompt"] += u["prompt_tokens"]
+        total["completion"] += u["completion_tokens"]
     for path in sorted(folder.glob("*usage.csv")) + sorted(folder.glob("*/*usage.csv")):
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
@@ -153,6 +160,7 @@ def scenario_main(args, servers):
     code, out, err = musegen(args, folder, ["run", "--config", config("main.toml"), "--out", "out", "--json"],
                              openai_env(server))
     check(code == 0, f"musegen run exited {code}: {err.strip()[-1500:]}")
+    manifest = json.loads(out)
     o = folder / "out"
     conversations = jsonl(o / "conversations.jsonl")
     check(len(conversations) == 50, f"{len(conversations)} conversations written, not 50")
@@ -170,11 +178,13 @@ def scenario_main(args, servers):
                                               "--in", "out", "--out", "dpo-judge", "--json"], openai_env(server))
     check(code == 0, f"export dpo --source judge exited {code}: {err2.strip()[-800:]}")
     pairs = sum(len(jsonl(p)) for p in (folder / "dpo-judge" / "dpo").glob("meta_*.jsonl"))
+    check(pairs > 0, f"no preference pair from the judge: {json.loads(out2).get('counts')}")
     used = delta(server.metrics(), before)
-    ledger = usage(o)
+    exports = [r["usage"] for r in (manifest["export"]["dpo"], json.loads(out2)) if r.get("usage")]
+    ledger = usage(o, exports)
     sent = server.tasks() - tasks_before
-    assert_tokens(used, ledger, "main run")
     check(ledger["requests"] == sent, f"musegen counted {ledger['requests']} requests, the server started {sent}")
+    assert_tokens(used, ledger, "main run")
     return (f"50 conversations, {len(kept)} kept, {pairs} judge pairs; {sent} requests, "
             f"{ledger['prompt']} prompt + {ledger['completion']} completion tokens, equal to the server's")
 
@@ -194,9 +204,13 @@ def scenario_replay(args, servers):
     sent = server.tasks() - tasks_before
     check(sent == 0, f"the replay sent {sent} requests")
     check(delta(server.metrics(), before) == {"prompt": 0, "completion": 0}, "the server's counters moved")
-    same = (folder / "out" / "conversations.jsonl").read_bytes() == (main / "conversations.jsonl").read_bytes()
-    check(same, "the replayed conversations differ from the main run's")
-    return "0 requests, 0 tokens on the server; conversations byte-identical"
+    def turns(path):
+        return [(c["id"], c["outcome"], c["turns"]) for c in jsonl(path)]
+    check(turns(folder / "out" / "conversations.jsonl") == turns(main / "conversations.jsonl"),
+          "the replayed conversations differ from the main run's")
+    replayed = usage(folder / "out")
+    check(replayed["requests"] == 0 and replayed["cached"] > 0, f"the replay's ledger: {replayed}")
+    return f"0 requests, 0 tokens on the server; the same turns, {replayed['cached']} answers from the cache"
 
 
 def scenario_stream(args, servers):
@@ -219,9 +233,7 @@ def scenario_stream(args, servers):
 
 
 def scenario_anthropic(args, servers):
-    """5 conversations over the Anthropic API: phrasing, plus the recommender's structured retrieval chain, which
-    llama.cpp's /v1/messages does not constrain, so each structured answer is noise: re-asked once, then one
-    failure record per conversation, and the run goes on."""
+    """5 conversations phrased over the Anthropic API."""
     server = servers.shared(args)
     before, tasks_before = server.metrics(), server.tasks()
     folder = args.work / "anthropic"
@@ -235,7 +247,15 @@ def scenario_anthropic(args, servers):
     sent = server.tasks() - tasks_before
     check(ledger["requests"] == sent, f"musegen sent {ledger['requests']} requests, the server started {sent}")
     assert_tokens(delta(server.metrics(), before), ledger, "Anthropic phrasing")
-    # The structured role.
+    return f"5 conversations, {sent} requests, tokens equal to the server's"
+
+
+def scenario_anthropic_structured(args, servers):
+    """5 conversations over the Anthropic API with the recommender's structured retrieval chain, which llama.cpp's
+    /v1/messages does not constrain, so each structured answer is noise: re-asked once, then one failure record
+    per conversation, and the run goes on."""
+    server = servers.shared(args)
+    sets = ["--set", "roles.user_agent.backend=anthropic", "--set", "roles.system_agent.backend=anthropic"]
     before, tasks_before = server.metrics(), server.tasks()
     folder = args.work / "anthropic-structured"
     code, out, err = musegen(args, folder, ["run", "--config", config("phrasing.toml"), "--out", "out", *sets,
@@ -250,8 +270,7 @@ def scenario_anthropic(args, servers):
     sent = server.tasks() - tasks_before
     check(ledger["requests"] == sent, f"musegen sent {ledger['requests']} requests, the server started {sent}")
     assert_tokens(delta(server.metrics(), before), ledger, "Anthropic structured")
-    return (f"5 phrased conversations; structured: {len(failures)} failure records after one re-ask each, "
-            f"{len(written)} written, {sent} requests")
+    return f"{len(failures)} failure records after one re-ask each, {len(written)} written, {sent} requests"
 
 
 def scenario_wrong_key(args, servers):
@@ -295,7 +314,7 @@ def scenario_overflow(args, servers):
         path = folder / "out" / "profiles.jsonl"
         profiles = jsonl(path)
         long = profiles[2]
-        long["scenario"]["narrative"] = " ".join(["The story goes on and on about the upcoming trip."] * 80)
+        long["scenario"]["narrative"] = " ".join(f"On day {i} the story of the trip goes on." for i in range(600))
         path.write_text("".join(json.dumps(p) + "\n" for p in profiles))
         code, out, err = musegen(args, folder, ["generate", *base], env)
         check(code == 1, f"exit {code}, not 1 (one failed conversation): {err.strip()[-800:]}")
@@ -356,7 +375,7 @@ def main():
     ap.add_argument("--bin", type=Path, required=True)
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", default=",".join(SCENARIOS))
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)

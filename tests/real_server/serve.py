@@ -31,8 +31,7 @@ def main():
     ap.add_argument("--ctx", type=int, default=8192, help="context of each slot")
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--api-key-env", default=None)
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
     p = xllamacpp.CommonParams()
@@ -48,7 +47,6 @@ def main():
     # No busy-waiting between decodes: the machine is shared with musegen (and, on a laptop, with everything else).
     p.cpuparams.poll = 0
     p.cpuparams_batch.poll = 0
-    p.sampling.seed = args.seed
     if args.api_key_env:
         p.api_keys = [os.environ[args.api_key_env]]
     server = xllamacpp.Server(p)
