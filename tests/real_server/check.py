@@ -168,9 +168,14 @@ def scenario_main(args, servers):
     check(not failures, f"{len(failures)} failure records: {failures[:3]}")
     reviews = jsonl(o / "reviews.jsonl")
     check(len(reviews) == 50, f"{len(reviews)} reviews")
-    check(all("judge" in json.dumps(r) for r in reviews), "a review without the judge's scores")
+    # The judge's scores are on the rubric's scale (the schema's bounds, enforced by the server's grammar), and the
+    # keep rule over them (main.toml: total >= 3) picks exactly the conversations it should.
+    scores = {r["id"]: r["judge"]["muse_filter"] for r in reviews}
+    check(all(j["samples"] == 1 and all(0 <= a["score"] <= 2 for a in j["aspects"].values())
+              for j in scores.values()), "a judge score missing or off the 0-2 scale")
     kept = jsonl(o / "kept.jsonl")
-    check(0 < len(kept) <= 50, f"{len(kept)} kept")
+    want = {i for i, j in scores.items() if j["total"] >= 3}
+    check({c["id"] for c in kept} == want, f"kept {len(kept)}, the rule on the judge's totals says {len(want)}")
     profiles = jsonl(o / "profiles.jsonl")
     check(all(p["scenario"].get("written_by") for p in profiles), "a profile the scenario writer did not write")
     # Preference pairs ranked by the judge, as `export dpo --source judge` makes them (the run made them too).
