@@ -219,12 +219,13 @@ impl LlmError {
     /// `exceed_context_size_error`, OpenAI's and vLLM's `context_length_exceeded`, Anthropic's "prompt is too
     /// long"): a failure of that one record, never a stop of the run.
     pub fn is_context_overflow(&self) -> bool {
-        const SIGNS: [&str; 6] = [
+        const SIGNS: [&str; 7] = [
             "exceeds the available context size",
             "exceed_context_size",
             "context_length_exceeded",
             "maximum context length",
             "prompt is too long",
+            "exceed context limit",
             "context window",
         ];
         match self {
@@ -512,6 +513,7 @@ mod tests {
             "request (4446 tokens) exceeds the available context size (3072 tokens), try increasing it",
             "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
             "prompt is too long: 210000 tokens > 200000 maximum",
+            "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000",
         ] {
             let e = overflow(400, m);
             assert!(e.is_context_overflow() && !e.stops_run(), "{m}");
