@@ -210,22 +210,13 @@ impl Manager {
         {
             return Err(LlmError::Budget);
         }
-        let estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
+        let mut estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
         let mut request = request.clone();
         request.client_id = Some(cache_key.clone());
         let cap = self.token_cap(tag.role);
         let mut attempt: u32 = 0;
         loop {
-            let permit = self.gate.acquire(tag.under_way).await;
-            self.wait_for_pause().await;
-            {
-                // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
-                let _turn = self.pacing.lock().await;
-                self.rpm.until_ready().await;
-                if let Some(n) = NonZeroU32::new(estimate) {
-                    let _ = self.tpm.until_n_ready(n).await;
-                }
-            }
+            let permit = self.wait_turn(estimate, tag.under_way).await;
             if let Some(stop) = self.stop_error() {
                 return Err(stop);
             }
@@ -260,23 +251,8 @@ impl Manager {
                     }
                     let price = self.prices.get(&request.model).copied();
                     if done.response.is_truncated() {
-                        // Cut at the budget: the same request with the budget doubled, up to the cap. What the
-                        // cut attempt used is paid for and counted.
-                        let budget = request.max_tokens.unwrap_or(cap);
-                        let grow = budget < cap;
-                        let mut ledger = Self::lock(&self.ledger);
-                        ledger.spent(key3, usage, price);
-                        ledger.failed(key3, !grow);
-                        drop(ledger);
-                        if !grow {
-                            return Err(LlmError::Truncated(budget));
-                        }
-                        let next = budget.saturating_mul(2).min(cap);
-                        tracing::debug!(
-                            "{}: answer cut at max_tokens = {budget}; asking again with {next}",
-                            tag.conversation
-                        );
-                        request.max_tokens = Some(next);
+                        self.grow_budget(&mut request, cap, key3, usage, price)?;
+                        estimate = Self::estimate_tokens(&request).clamp(1, self.tpm_burst);
                         continue;
                     }
                     if let Some(cache) = &self.cache
@@ -292,12 +268,7 @@ impl Manager {
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
                     Self::lock(&self.ledger).failed(key3, !retry);
                     if e.stops_run() {
-                        if !matches!(e, LlmError::Budget | LlmError::Stopped(..)) {
-                            let mut stopped = Self::lock(&self.stopped);
-                            if stopped.is_none() {
-                                *stopped = Some((e.to_string(), e.stop_cause()));
-                            }
-                        }
+                        self.stop(&e);
                         return Err(e);
                     }
                     if !retry {
@@ -319,6 +290,58 @@ impl Manager {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// Wait for a concurrency slot, the end of a pause after a 429, and request and token capacity; the permit is
+    /// the slot.
+    async fn wait_turn(&self, estimate: u32, under_way: bool) -> gate::Permit<'_> {
+        let permit = self.gate.acquire(under_way).await;
+        self.wait_for_pause().await;
+        // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
+        let _turn = self.pacing.lock().await;
+        self.rpm.until_ready().await;
+        if let Some(n) = NonZeroU32::new(estimate) {
+            let _ = self.tpm.until_n_ready(n).await;
+        }
+        permit
+    }
+
+    /// An answer cut at `request`'s budget: its tokens are paid for and counted, and the budget doubles up to
+    /// `cap` for the next attempt; at the cap the request fails (its record, not the run).
+    fn grow_budget(
+        &self,
+        request: &mut ChatRequest,
+        cap: u32,
+        key3: (&str, &str, &str),
+        usage: TokenUsage,
+        price: Option<ModelPrice>,
+    ) -> Result<(), LlmError> {
+        let budget = request.max_tokens.unwrap_or(cap);
+        let grow = budget < cap;
+        let mut ledger = Self::lock(&self.ledger);
+        ledger.spent(key3, usage, price);
+        ledger.failed(key3, !grow);
+        if !grow {
+            return Err(LlmError::Truncated(budget));
+        }
+        let next = budget.saturating_mul(2).min(cap);
+        tracing::debug!(
+            "{}: answer cut at max_tokens = {budget}; asking again with {next}",
+            key3.0
+        );
+        request.max_tokens = Some(next);
+        Ok(())
+    }
+
+    /// Stop the run for `e` (the first reason stays), unless it is a stop already.
+    fn stop(&self, e: &LlmError) {
+        if matches!(e, LlmError::Budget | LlmError::Stopped(..)) {
+            return;
+        }
+        let mut stopped = Self::lock(&self.stopped);
+        if stopped.is_none() {
+            *stopped = Some((e.to_string(), e.stop_cause()));
         }
     }
 
