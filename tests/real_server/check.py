@@ -143,7 +143,9 @@ def delta(after, before):
 
 
 def assert_tokens(server_used, ledger, what):
-    """musegen's token totals equal the server's own counts."""
+    """musegen's token totals equal the server's own counts. musegen's prompt tokens are the whole prompt, the
+    part the server reused from its cache included (OpenAI's `prompt_tokens`; on Anthropic's API `input_tokens`
+    leaves out `cache_read_input_tokens`, which must be added)."""
     check(ledger["prompt"] == server_used["prompt"] and ledger["completion"] == server_used["completion"],
           f"{what}: musegen counted {ledger['prompt']} prompt + {ledger['completion']} completion tokens, the "
           f"server {server_used['prompt']} + {server_used['completion']} (prompt = processed + cached)")
