@@ -60,7 +60,7 @@ pub enum Error {
     Run(String),
     /// A condition that stops the whole run, not one record (a rejected API key, an exhausted quota or budget).
     #[error("run stopped: {0}")]
-    Stopped(String),
+    Stopped(String, StopCause),
     /// Another process is writing the output folder (one writer per folder; see `io::FolderLock`).
     #[error(
         "{} is in use by {holder}: wait for it to end, or write to another --out",
@@ -74,6 +74,16 @@ pub enum Error {
     },
 }
 
+/// Why a run was stopped, which decides its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// The provider refused the key or its permissions, or does not know the model or URL (401, 403, 404): the
+    /// config must change (exit 2).
+    Refused,
+    /// A bad request, an exhausted quota or cost budget (exit 1).
+    Other,
+}
+
 impl Error {
     /// The process exit code for this error: 2 for bad input or config, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
@@ -83,7 +93,8 @@ impl Error {
             | Error::Read { .. }
             | Error::Data { .. }
             | Error::Busy { .. } => 2,
-            Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(_) => 1,
+            Error::Stopped(_, StopCause::Refused) => 2,
+            Error::Write { .. } | Error::Index { .. } | Error::Run(_) | Error::Stopped(..) => 1,
         }
     }
 

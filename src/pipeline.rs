@@ -254,6 +254,7 @@ pub fn run(
         for stale in [
             names::CONVERSATIONS,
             names::FAILURES,
+            names::PROFILE_FAILURES,
             names::REVIEWS,
             names::KEPT,
             "reviews.manifest.json",

@@ -379,13 +379,22 @@ pub fn wait_for<T>(
             }
         })
         .map_err(|e| match e {
-            LlmError::Stopped(why) => Error::Stopped(why),
-            LlmError::Budget => {
-                Error::Stopped("the cost budget (limits.max_cost_usd) is spent".into())
+            LlmError::Stopped(why, cause) => Error::Stopped(why, cause),
+            LlmError::Budget => Error::Stopped(
+                "the cost budget (limits.max_cost_usd) is spent".into(),
+                crate::error::StopCause::Other,
+            ),
+            e if e.stops_run() => {
+                let cause = e.stop_cause();
+                Error::Stopped(e.to_string(), cause)
             }
-            e if !e.is_retryable() => Error::Stopped(e.to_string()),
-            e => Error::Run(format!(
+            e if e.is_retryable() => Error::Run(format!(
                 "{} request of {} failed after retries: {e}",
+                role.key(),
+                conversation.id
+            )),
+            e => Error::Run(format!(
+                "{} request of {} failed: {e}",
                 role.key(),
                 conversation.id
             )),

@@ -282,14 +282,29 @@ fn dispatch(cli: &Cli) -> Result<()> {
             let _lock = g.lock(&dir, "musegen run")?;
             let manifest = pipeline::run(&cfg, &dir, *force, g.quiet, g.dry_run)?;
             print::run(&manifest, &dir, g.json)?;
-            match &manifest.generate {
-                Some(r) if r.this_run.failed > 0 => Err(crate::Error::Run(format!(
+            let mut failed = Vec::new();
+            if let Some(p) = manifest.profiles.as_ref().filter(|p| {
+                p.failed > 0 && manifest.this_run.profiles == pipeline::StepAction::Made
+            }) {
+                failed.push(format!(
+                    "{} of {} profiles failed; see {}",
+                    p.failed,
+                    p.failed + p.written,
+                    dir.join(names::PROFILE_FAILURES).display()
+                ));
+            }
+            if let Some(r) = manifest.generate.as_ref().filter(|r| r.this_run.failed > 0) {
+                failed.push(format!(
                     "{} of {} conversations failed; see {}",
                     r.this_run.failed,
                     r.total,
                     dir.join(names::FAILURES).display()
-                ))),
-                _ => Ok(()),
+                ));
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(crate::Error::Run(failed.join("; ")))
             }
         }
         Command::Generate(args) => generate(g, args),
@@ -447,7 +462,16 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
                 return print::profiles(&report?, Path::new("(dry run: not written)"), g.json);
             }
             let report = profiles::generate(&cfg, &catalog, &output, count, g.quiet, false)?;
-            print::profiles(&report, &output, g.json)
+            print::profiles(&report, &output, g.json)?;
+            if report.failed > 0 {
+                return Err(crate::Error::Run(format!(
+                    "{} of {} profiles failed; see {}",
+                    report.failed,
+                    report.failed + report.written,
+                    output.with_file_name(profiles::FAILURES).display()
+                )));
+            }
+            Ok(())
         }
     }
 }

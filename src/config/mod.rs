@@ -151,8 +151,12 @@ pub struct LimitsConfig {
     pub headroom: f64,
     /// Shrink concurrency on 429s and rising latency, grow it back on successes (AIMD).
     pub adaptive: bool,
-    /// Retries per request after the first attempt.
+    /// Retries per request after the first attempt (429, 5xx, timeouts, resets, malformed or empty answers).
     pub max_retries: u32,
+    /// Largest token budget of a request: an answer cut at `max_tokens` (`finish_reason: length`) is asked again
+    /// at once with the budget doubled, up to this cap, and then fails its record. A role's `max_tokens_cap`
+    /// overrides it.
+    pub max_tokens_cap: NonZeroU32,
     /// Backoff before retry n: uniform in [0, base × 2^(n−1)], capped at `backoff_max_ms`, never below Retry-After.
     pub backoff_base_ms: u64,
     /// Longest backoff.
@@ -176,6 +180,7 @@ impl Default for LimitsConfig {
             headroom: 0.99,
             adaptive: true,
             max_retries: 8,
+            max_tokens_cap: NonZeroU32::MIN.saturating_add(4095),
             backoff_base_ms: 500,
             backoff_max_ms: 60_000,
             request_timeout_secs: 60.0,
@@ -461,6 +466,14 @@ impl Config {
                 return bad(
                     &format!("roles.{}.extra.{field}", role.key()),
                     "is built by musegen and cannot be set here; remove it (the model is `roles.*.model`)",
+                );
+            }
+            if let Some(cap) = r.max_tokens_cap
+                && cap.get() < r.max_tokens
+            {
+                return bad(
+                    &format!("roles.{}.max_tokens_cap", role.key()),
+                    "must be at least the role's max_tokens (the budget an answer cut short may grow to)",
                 );
             }
         }

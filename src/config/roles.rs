@@ -106,6 +106,9 @@ pub struct RoleConfig {
     /// `top_p = 0.9` …), so a provider's new parameter needs no new release. A field named here wins over
     /// musegen's own, except `model`, `messages`, `system` and `stream`, which are refused.
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Largest budget an answer cut at `max_tokens` is asked again with (doubling each time); default
+    /// `limits.max_tokens_cap`.
+    pub max_tokens_cap: Option<std::num::NonZeroU32>,
     /// Base URL; default: the backend's environment variable (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`), else the public API.
     pub base_url: Option<String>,
     /// Environment variable holding the key; default `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`.
@@ -173,6 +176,7 @@ impl Default for RoleConfig {
             max_tokens: 200,
             token_limit_field: TokenLimitField::MaxCompletionTokens,
             extra: std::collections::BTreeMap::new(),
+            max_tokens_cap: None,
             base_url: None,
             api_key_env: None,
             vision: false,

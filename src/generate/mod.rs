@@ -78,20 +78,7 @@ pub struct GenerateManifest {
     pub catalog_items: usize,
 }
 
-/// One failed conversation, as written to the failures file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Failure {
-    /// Conversation id.
-    pub id: String,
-    /// Profile id.
-    pub profile_id: String,
-    /// Stage that failed.
-    pub stage: String,
-    /// Error kind.
-    pub kind: String,
-    /// Message.
-    pub message: String,
-}
+pub use crate::model::Failure;
 
 /// The id of the `i`-th conversation of a run.
 pub fn conversation_id(i: usize) -> String {
@@ -226,7 +213,7 @@ fn generate_with(
             (t, 1024 * t)
         }
     };
-    let mut stopped: Option<String> = None;
+    let mut stopped: Option<(String, crate::error::StopCause)> = None;
     let mut start = 0;
     while start < total {
         let end = (start + chunk).min(total);
@@ -271,9 +258,9 @@ fn generate_with(
                     out.write_line(&line)?;
                     summary.add(&conversation);
                 }
-                Err(Error::Stopped(why)) => {
+                Err(Error::Stopped(why, cause)) => {
                     // Not this conversation's fault: it stays undone, to be played on resume.
-                    stopped.get_or_insert(why);
+                    stopped.get_or_insert((why, cause));
                     continue;
                 }
                 Err(e) => {
@@ -302,9 +289,9 @@ fn generate_with(
         if let Some(l) = &llm {
             l.manager.write_usage(&paths.usage())?;
         }
-        if let Some(why) = stopped.take() {
+        if let Some((why, cause)) = stopped.take() {
             progress.finish();
-            return Err(Error::Stopped(why));
+            return Err(Error::Stopped(why, cause));
         }
         start = end;
     }
@@ -377,7 +364,7 @@ fn error_kind(e: &Error) -> &'static str {
         Error::Write { .. } => "write",
         Error::Index { .. } => "index",
         Error::Run(_) => "run",
-        Error::Stopped(_) => "stopped",
+        Error::Stopped(..) => "stopped",
         Error::Busy { .. } => "busy",
     }
 }

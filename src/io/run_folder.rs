@@ -24,6 +24,8 @@ pub mod names {
     pub const CONVERSATIONS: &str = "conversations.jsonl";
     /// Conversations that failed.
     pub const FAILURES: &str = "failures.jsonl";
+    /// Profiles whose scenario writer failed.
+    pub const PROFILE_FAILURES: &str = "profiles.failures.jsonl";
     /// The run manifest.
     pub const MANIFEST: &str = "manifest.json";
     /// One review per conversation.

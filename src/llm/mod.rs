@@ -118,7 +118,7 @@ fn is_default_field(field: &crate::config::TokenLimitField) -> bool {
     *field == crate::config::TokenLimitField::default()
 }
 
-/// A successful completion.
+/// A completion the server finished (successful, or cut at `max_tokens`: see [`ChatResponse::is_truncated`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     /// The answer text.
@@ -138,6 +138,14 @@ pub struct ChatResponse {
     pub first_token_ms: Option<u64>,
 }
 
+impl ChatResponse {
+    /// The answer stopped at the token budget (OpenAI's `finish_reason: length`, Anthropic's
+    /// `stop_reason: max_tokens`): the manager retries it with a larger budget, up to the cap.
+    pub fn is_truncated(&self) -> bool {
+        matches!(self.finish_reason.as_deref(), Some("length" | "max_tokens"))
+    }
+}
+
 /// A completion and the rate-limit hints that came with it.
 #[derive(Debug, Clone)]
 pub struct Completion {
@@ -147,9 +155,9 @@ pub struct Completion {
     pub hints: RateHints,
 }
 
-/// A backend's answer made final: an answer cut at the token limit (`length`, Anthropic's `max_tokens`) or
-/// empty becomes its error, returned with the tokens it cost all the same (the second value), so the ledger can
-/// count an attempt that was paid for.
+/// A backend's answer made final: an empty answer becomes its error, returned with the tokens it cost all the same
+/// (the second value), so the ledger can count an attempt that was paid for. An answer cut at the token limit
+/// (`length`, Anthropic's `max_tokens`) stays an answer: the manager asks again with a larger budget.
 pub fn settle(
     result: Result<Completion, LlmError>,
 ) -> (Result<Completion, LlmError>, Option<TokenUsage>) {
@@ -157,14 +165,8 @@ pub fn settle(
         Ok(done) => done,
         Err(e) => return (Err(e), None),
     };
-    let spent = done.response.usage;
-    if matches!(
-        done.response.finish_reason.as_deref(),
-        Some("length" | "max_tokens")
-    ) {
-        return (Err(LlmError::Truncated), spent);
-    }
-    if done.response.content.trim().is_empty() {
+    if done.response.content.trim().is_empty() && !done.response.is_truncated() {
+        let spent = done.response.usage;
         return (Err(LlmError::Empty), spent);
     }
     (Ok(done), None)
@@ -209,15 +211,18 @@ pub enum LlmError {
     /// The answer had no content.
     #[error("empty response content")]
     Empty,
-    /// The answer stopped at `max_tokens`.
-    #[error("response cut at max_tokens (finish_reason = length)")]
-    Truncated,
+    /// The answer stopped at `max_tokens` (`finish_reason: length`) with the budget at its cap
+    /// (`limits.max_tokens_cap`, or the role's `max_tokens_cap`).
+    #[error(
+        "response cut at max_tokens = {0} (finish_reason = length), the cap (limits.max_tokens_cap or roles.*.max_tokens_cap)"
+    )]
+    Truncated(u32),
     /// The cost budget is spent.
     #[error("cost budget exhausted")]
     Budget,
     /// The run was stopped by an earlier fatal error.
     #[error("stopped: {0}")]
-    Stopped(String),
+    Stopped(String, crate::error::StopCause),
 }
 
 impl LlmError {
@@ -236,9 +241,63 @@ impl LlmError {
             LlmError::Timeout(_)
             | LlmError::Connection(_)
             | LlmError::Malformed(_)
+            | LlmError::Empty => true,
+            LlmError::Truncated(_) | LlmError::Budget | LlmError::Stopped(..) => false,
+        }
+    }
+
+    /// Whether the request was refused because its prompt does not fit the model's context (llama.cpp's
+    /// `exceed_context_size_error`, OpenAI's and vLLM's `context_length_exceeded`, Anthropic's "prompt is too
+    /// long"): a failure of that one record, never a stop of the run.
+    pub fn is_context_overflow(&self) -> bool {
+        const SIGNS: [&str; 7] = [
+            "exceeds the available context size",
+            "exceed_context_size",
+            "context_length_exceeded",
+            "maximum context length",
+            "prompt is too long",
+            "exceed context limit",
+            "context window",
+        ];
+        match self {
+            LlmError::Status {
+                status: 400 | 413,
+                message,
+                ..
+            } => {
+                let m = message.to_lowercase();
+                SIGNS.iter().any(|s| m.contains(s))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the error stops the whole run rather than failing one record: a status that retrying cannot fix
+    /// (400 other than a context overflow, 401, 403, 404, an insufficient-quota 429), the cost budget, an earlier
+    /// stop. Retries exhausted, a context overflow, an answer cut at the token cap or unusable after a re-ask fail
+    /// only their record.
+    pub fn stops_run(&self) -> bool {
+        match self {
+            LlmError::Status { .. } => !self.is_retryable() && !self.is_context_overflow(),
+            LlmError::Budget | LlmError::Stopped(..) => true,
+            LlmError::Timeout(_)
+            | LlmError::Connection(_)
+            | LlmError::Malformed(_)
             | LlmError::Empty
-            | LlmError::Truncated => true,
-            LlmError::Budget | LlmError::Stopped(_) => false,
+            | LlmError::Truncated(_) => false,
+        }
+    }
+
+    /// Why a stop is a stop: a key or permission the provider refused, or a model or URL it does not know
+    /// (401, 403, 404), is the config's to fix (exit 2); anything else is the run's (exit 1).
+    pub fn stop_cause(&self) -> crate::error::StopCause {
+        match self {
+            LlmError::Status {
+                status: 401 | 403 | 404,
+                ..
+            } => crate::error::StopCause::Refused,
+            LlmError::Stopped(_, cause) => *cause,
+            _ => crate::error::StopCause::Other,
         }
     }
 
@@ -468,6 +527,37 @@ mod tests {
         assert!(status(429, false).is_rate_limit());
         assert!(LlmError::Empty.is_retryable());
         assert!(!LlmError::Budget.is_retryable());
+        assert!(status(400, false).stops_run() && status(401, false).stops_run());
+        assert!(!LlmError::Truncated(64).stops_run() && !LlmError::Empty.stops_run());
+    }
+
+    #[test]
+    fn a_prompt_over_the_context_fails_its_record_and_never_stops_the_run() {
+        let overflow = |code: u16, message: &str| LlmError::Status {
+            status: code,
+            message: message.into(),
+            hints: RateHints::default(),
+            insufficient_quota: false,
+        };
+        for m in [
+            "request (4446 tokens) exceeds the available context size (3072 tokens), try increasing it",
+            "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+            "prompt is too long: 210000 tokens > 200000 maximum",
+            "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000",
+        ] {
+            let e = overflow(400, m);
+            assert!(e.is_context_overflow() && !e.stops_run(), "{m}");
+        }
+        assert!(overflow(400, "invalid 'temperature'").stops_run());
+        assert!(!overflow(401, "prompt is too long").is_context_overflow());
+        assert_eq!(
+            overflow(401, "Invalid API Key").stop_cause(),
+            crate::error::StopCause::Refused
+        );
+        assert_eq!(
+            overflow(400, "bad").stop_cause(),
+            crate::error::StopCause::Other
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Structured output: a JSON answer following a JSON Schema. Where the backend supports JSON-schema response formats
 //! the schema goes in the request; elsewhere it goes in the prompt (`prompts/llm/structured.toml`) and the answer is
-//! parsed leniently (code fences, prose around the object). An answer that still does not parse, or lacks a
-//! required property, is re-asked once with the reason.
+//! parsed leniently (code fences, prose around the object). An answer that is not usable for any reason — not JSON,
+//! a number no double holds (`20e468692`), a missing property, a value of the wrong type or off its range — is
+//! re-asked once with the reason, then fails its record.
 
 use std::path::Path;
 
@@ -107,6 +108,79 @@ pub fn placeholder(schema: &Value) -> Value {
     }
 }
 
+/// Check `value` against `schema`: the types (`object`, `array`, `string`, `integer` within 64 bits, `number`,
+/// `boolean`), the required properties, `enum`, `minimum` and `maximum`, recursively. Unknown properties pass.
+/// The error names the path of the first value that breaks it.
+pub fn check_schema(value: &Value, schema: &Value) -> Result<(), String> {
+    check_at(value, schema, "the answer")
+}
+
+fn check_at(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
+    let wrong = |what: &str| Err(format!("{path} must be {what}, not {value}"));
+    match schema["type"].as_str() {
+        Some("object") => {
+            let Some(object) = value.as_object() else {
+                return wrong("a JSON object");
+            };
+            for key in schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !object.contains_key(key) {
+                    return Err(format!("the property `{key}` is missing from {path}"));
+                }
+            }
+            for (key, sub) in schema["properties"].as_object().into_iter().flatten() {
+                if let Some(v) = object.get(key) {
+                    check_at(v, sub, &format!("`{key}`"))?;
+                }
+            }
+        }
+        Some("array") => {
+            let Some(items) = value.as_array() else {
+                return wrong("an array");
+            };
+            for (i, v) in items.iter().enumerate() {
+                check_at(v, &schema["items"], &format!("{path}[{i}]"))?;
+            }
+        }
+        Some("string") if !value.is_string() => return wrong("a string"),
+        Some("boolean") if !value.is_boolean() => return wrong("true or false"),
+        Some("integer") if !(value.is_i64() || value.is_u64()) => {
+            return wrong("a whole number within 64 bits");
+        }
+        Some("number") if !value.is_number() => return wrong("a number"),
+        _ => {}
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return wrong(&format!("one of {}", Value::Array(allowed.clone())));
+    }
+    if let Some(x) = value.as_f64() {
+        if let Some(min) = schema["minimum"].as_f64()
+            && x < min
+        {
+            return wrong(&format!("at least {min}"));
+        }
+        if let Some(max) = schema["maximum"].as_f64()
+            && x > max
+        {
+            return wrong(&format!("at most {max}"));
+        }
+    }
+    Ok(())
+}
+
+/// The answer's JSON, when it is usable: parsed leniently and checked against `schema`.
+fn usable(text: &str, schema: &Value) -> Result<Value, String> {
+    let value = extract_json(text)?;
+    check_schema(&value, schema)?;
+    Ok(value)
+}
+
 /// Ask for a JSON answer following `schema`, through the manager; re-ask once when the answer is unusable.
 pub async fn complete_json(
     manager: &Manager,
@@ -131,11 +205,14 @@ pub async fn complete_json(
         }
     }
     let first = manager.complete(&request, tag).await?;
-    let error =
-        match extract_json(&first.content).and_then(|v| check_required(&v, schema).map(|_| v)) {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
+    let error = match usable(&first.content, schema) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    tracing::debug!(
+        "{}: structured answer unusable ({error}); asking again",
+        tag.conversation
+    );
     request
         .messages
         .push(ChatMessage::text(ApiRole::Assistant, first.content));
@@ -144,8 +221,7 @@ pub async fn complete_json(
         prompts.render("reask", schema, &error)?,
     ));
     let second = manager.complete(&request, tag).await?;
-    extract_json(&second.content)
-        .and_then(|v| check_required(&v, schema).map(|_| v))
+    usable(&second.content, schema)
         .map_err(|e| LlmError::Malformed(format!("structured answer unusable after a re-ask: {e}")))
 }
 
@@ -167,6 +243,154 @@ mod tests {
         );
         assert!(extract_json("no json here").is_err());
         assert!(extract_json("{broken").is_err());
+    }
+
+    #[test]
+    fn the_schema_check_names_the_value_that_breaks_it() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "score": {"type": "integer", "minimum": 0, "maximum": 2},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "ok": {"type": "boolean"},
+                "price": {"type": "number"},
+            },
+            "required": ["score", "tags"],
+        });
+        let good = json!({"score": 2, "tags": ["a"], "ok": true, "price": 1.5, "extra": 1});
+        assert!(check_schema(&good, &schema).is_ok());
+        for (bad, says) in [
+            (
+                json!({"score": "high", "tags": []}),
+                "`score` must be a whole number",
+            ),
+            (
+                json!({"score": 1.5, "tags": []}),
+                "`score` must be a whole number",
+            ),
+            (json!({"score": 3, "tags": []}), "`score` must be at most 2"),
+            (
+                json!({"score": 1, "tags": [1]}),
+                "`tags`[0] must be a string",
+            ),
+            (
+                json!({"score": 1, "tags": [], "ok": "yes"}),
+                "`ok` must be true or false",
+            ),
+            (json!({"score": 1}), "`tags` is missing"),
+        ] {
+            let e = check_schema(&bad, &schema).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
+        // Whole numbers past 64 bits parse (as doubles) but no caller could read them.
+        let huge: Value =
+            serde_json::from_str(r#"{"score": 123456789012345678901234, "tags": []}"#).unwrap();
+        assert!(check_schema(&huge, &schema).is_err());
+        // A number past a double's range is not JSON serde can read at all.
+        assert!(extract_json(r#"{"score": 20e468692, "tags": []}"#).is_err());
+    }
+
+    /// A backend that answers with the scripted texts in turn and keeps every request.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<&'static str>>,
+        seen: std::sync::Mutex<Vec<ChatRequest>>,
+    }
+
+    impl crate::llm::ChatBackend for Scripted {
+        fn complete<'a>(
+            &'a self,
+            request: &'a ChatRequest,
+        ) -> crate::llm::BoxFuture<'a, Result<crate::llm::Completion, LlmError>> {
+            self.seen.lock().unwrap().push(request.clone());
+            let content = self.answers.lock().unwrap().remove(0).to_string();
+            Box::pin(async move {
+                Ok(crate::llm::Completion {
+                    response: crate::llm::ChatResponse {
+                        content,
+                        finish_reason: Some("stop".into()),
+                        usage: None,
+                        latency_ms: None,
+                        first_token_ms: None,
+                    },
+                    hints: crate::llm::RateHints::default(),
+                })
+            })
+        }
+
+        fn capabilities(&self) -> crate::llm::Capabilities {
+            crate::llm::Capabilities {
+                json_schema: true,
+                ..Default::default()
+            }
+        }
+    }
+
+    fn ask(answers: Vec<&'static str>) -> (Result<Value, LlmError>, Vec<ChatRequest>) {
+        let backend = std::sync::Arc::new(Scripted {
+            answers: std::sync::Mutex::new(answers),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let manager = Manager::new(
+            backend.clone(),
+            crate::config::LimitsConfig::default(),
+            None,
+            std::collections::BTreeMap::new(),
+        );
+        let prompts = StructuredPrompts::load(None).unwrap();
+        let schema = json!({
+            "type": "object",
+            "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 2}},
+            "required": ["score"],
+        });
+        let tag = CallTag {
+            conversation: "c1".into(),
+            role: crate::config::RoleName::Judge,
+            under_way: false,
+        };
+        let request = ChatRequest {
+            model: "m".into(),
+            messages: vec![ChatMessage::text(ApiRole::User, "grade it")],
+            temperature: None,
+            max_tokens: Some(50),
+            json_schema: None,
+            seed: None,
+            stream: false,
+            token_limit_field: crate::config::TokenLimitField::default(),
+            extra: std::collections::BTreeMap::new(),
+            client_id: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = rt.block_on(complete_json(&manager, &prompts, request, &schema, &tag));
+        let seen = backend.seen.lock().unwrap().clone();
+        (result, seen)
+    }
+
+    #[test]
+    fn an_unusable_structured_answer_is_asked_again_once_with_the_reason_whatever_the_cause() {
+        for (first, reason) in [
+            (r#"{"score": 20e468692}"#, "number out of range"),
+            (r#"{"score": "high"}"#, "`score` must be a whole number"),
+            (r#"{"score": 7}"#, "at most 2"),
+            (r#"{"grade": 1}"#, "`score` is missing"),
+            ("no idea", "no JSON object"),
+        ] {
+            let (result, seen) = ask(vec![first, r#"{"score": 1}"#]);
+            assert_eq!(result.unwrap(), json!({"score": 1}), "{first}");
+            assert_eq!(seen.len(), 2);
+            let reask = &seen[1].messages;
+            assert_eq!(reask[reask.len() - 2].content, first);
+            let last = &reask[reask.len() - 1].content;
+            assert!(last.contains(reason), "{first}: {last}");
+        }
+        // Unusable twice: one failure, after exactly one re-ask.
+        let (result, seen) = ask(vec![r#"{"score": 9}"#, r#"{"score": 1.5}"#]);
+        assert_eq!(seen.len(), 2);
+        let e = result.unwrap_err();
+        assert!(matches!(e, LlmError::Malformed(_)) && !e.stops_run());
+        assert!(e.to_string().contains("after a re-ask"), "{e}");
     }
 
     #[test]

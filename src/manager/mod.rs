@@ -23,6 +23,7 @@ pub use ledger::{Ledger, ModelPrice, UsageRow};
 pub use routes::Routes;
 
 use crate::config::{LimitsConfig, RoleName};
+use crate::error::StopCause;
 use crate::llm::{ChatBackend, ChatRequest, ChatResponse, LlmError, TokenUsage};
 use crate::rng::Rng;
 
@@ -50,7 +51,8 @@ pub struct Manager {
     cache: Option<Cache>,
     ledger: Mutex<Ledger>,
     prices: BTreeMap<String, ModelPrice>,
-    stopped: Mutex<Option<String>>,
+    token_caps: BTreeMap<RoleName, u32>,
+    stopped: Mutex<Option<(String, StopCause)>>,
     pause_until: Mutex<Option<Instant>>,
     jitter: Mutex<Rng>,
 }
@@ -87,6 +89,7 @@ impl Manager {
             cache,
             ledger: Mutex::new(Ledger::default()),
             prices,
+            token_caps: BTreeMap::new(),
             stopped: Mutex::new(None),
             pause_until: Mutex::new(None),
             // Seeded per process, so two runs against one server do not retry in lockstep (sim output never
@@ -101,6 +104,20 @@ impl Manager {
         self
     }
 
+    /// Cap `role`'s token budget at `cap` instead of `limits.max_tokens_cap`.
+    pub fn with_token_cap(mut self, role: RoleName, cap: u32) -> Self {
+        self.token_caps.insert(role, cap);
+        self
+    }
+
+    /// The largest token budget a request of `role` may grow to when its answer is cut at `max_tokens`.
+    pub fn token_cap(&self, role: RoleName) -> u32 {
+        self.token_caps
+            .get(&role)
+            .copied()
+            .unwrap_or(self.cfg.max_tokens_cap.get())
+    }
+
     fn backend(&self, role: RoleName) -> &Arc<dyn ChatBackend> {
         self.routes.get(&role).unwrap_or(&self.backend)
     }
@@ -111,7 +128,15 @@ impl Manager {
 
     /// Why the run was stopped, if it was.
     pub fn stopped(&self) -> Option<String> {
-        Self::lock(&self.stopped).clone()
+        Self::lock(&self.stopped)
+            .as_ref()
+            .map(|(why, _)| why.clone())
+    }
+
+    fn stop_error(&self) -> Option<LlmError> {
+        Self::lock(&self.stopped)
+            .as_ref()
+            .map(|(why, cause)| LlmError::Stopped(why.clone(), *cause))
     }
 
     /// The usage totals so far.
@@ -180,8 +205,8 @@ impl Manager {
             tag.role.key(),
             request.model.as_str(),
         );
-        if let Some(why) = self.stopped() {
-            return Err(LlmError::Stopped(why));
+        if let Some(stop) = self.stop_error() {
+            return Err(stop);
         }
         let cache_key = cache::key(request, &tag.conversation, tag.role.key());
         if let Some(cache) = &self.cache
@@ -196,30 +221,22 @@ impl Manager {
         {
             return Err(LlmError::Budget);
         }
-        let estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
+        let mut estimate = Self::estimate_tokens(request).clamp(1, self.tpm_burst);
         let mut request = request.clone();
         request.client_id = Some(cache_key.clone());
-        let request = &request;
+        let cap = self.token_cap(tag.role);
         let mut attempt: u32 = 0;
         loop {
-            let permit = self.gate.acquire(tag.under_way).await;
-            self.wait_for_pause().await;
-            {
-                // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
-                let _turn = self.pacing.lock().await;
-                self.rpm.until_ready().await;
-                if let Some(n) = NonZeroU32::new(estimate) {
-                    let _ = self.tpm.until_n_ready(n).await;
-                }
-            }
-            if let Some(why) = self.stopped() {
-                return Err(LlmError::Stopped(why));
+            let permit = self.wait_turn(estimate, tag.under_way).await;
+            if let Some(stop) = self.stop_error() {
+                return Err(stop);
             }
             let started = Instant::now();
-            let result = self.backend(tag.role).complete(request).await;
+            let result = self.backend(tag.role).complete(&request).await;
             let latency = started.elapsed();
             let price = self.prices.get(&request.model).copied();
-            // An answer cut at the token limit, or empty, is a failed attempt that was paid for all the same.
+            // An empty answer is a failed attempt that was paid for all the same (and is retried); an answer cut at
+            // the token limit is asked again with a larger budget below.
             let (result, spent) = crate::llm::settle(result);
             match result {
                 Ok(mut done) => {
@@ -238,6 +255,12 @@ impl Manager {
                     {
                         let _ = self.tpm.until_n_ready(extra).await;
                     }
+                    let price = self.prices.get(&request.model).copied();
+                    if done.response.is_truncated() {
+                        self.grow_budget(&mut request, cap, key3, usage, price)?;
+                        estimate = Self::estimate_tokens(&request).clamp(1, self.tpm_burst);
+                        continue;
+                    }
                     if let Some(cache) = &self.cache
                         && let Err(e) = cache.put(&cache_key, &done.response)
                     {
@@ -251,13 +274,8 @@ impl Manager {
                     drop(permit);
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
                     Self::lock(&self.ledger).failed(key3, !retry, spent, price);
-                    if !e.is_retryable() {
-                        if !matches!(e, LlmError::Budget | LlmError::Stopped(_)) {
-                            let mut stopped = Self::lock(&self.stopped);
-                            if stopped.is_none() {
-                                *stopped = Some(e.to_string());
-                            }
-                        }
+                    if e.stops_run() {
+                        self.stop(&e);
                         return Err(e);
                     }
                     if !retry {
@@ -279,6 +297,56 @@ impl Manager {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// Wait for a concurrency slot, the end of a pause after a 429, and request and token capacity; the permit is
+    /// the slot.
+    async fn wait_turn(&self, estimate: u32, under_way: bool) -> gate::Permit<'_> {
+        let permit = self.gate.acquire(under_way).await;
+        self.wait_for_pause().await;
+        // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
+        let _turn = self.pacing.lock().await;
+        self.rpm.until_ready().await;
+        if let Some(n) = NonZeroU32::new(estimate) {
+            let _ = self.tpm.until_n_ready(n).await;
+        }
+        permit
+    }
+
+    /// An answer cut at `request`'s budget: its tokens are paid for and counted, and the budget doubles up to
+    /// `cap` for the next attempt; at the cap the request fails (its record, not the run).
+    fn grow_budget(
+        &self,
+        request: &mut ChatRequest,
+        cap: u32,
+        key3: (&str, &str, &str),
+        usage: TokenUsage,
+        price: Option<ModelPrice>,
+    ) -> Result<(), LlmError> {
+        let budget = request.max_tokens.unwrap_or(cap);
+        let grow = budget < cap;
+        Self::lock(&self.ledger).failed(key3, !grow, Some(usage), price);
+        if !grow {
+            return Err(LlmError::Truncated(budget));
+        }
+        let next = budget.saturating_mul(2).min(cap);
+        tracing::debug!(
+            "{}: answer cut at max_tokens = {budget}; asking again with {next}",
+            key3.0
+        );
+        request.max_tokens = Some(next);
+        Ok(())
+    }
+
+    /// Stop the run for `e` (the first reason stays), unless it is a stop already.
+    fn stop(&self, e: &LlmError) {
+        if matches!(e, LlmError::Budget | LlmError::Stopped(..)) {
+            return;
+        }
+        let mut stopped = Self::lock(&self.stopped);
+        if stopped.is_none() {
+            *stopped = Some((e.to_string(), e.stop_cause()));
         }
     }
 

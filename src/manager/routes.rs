@@ -64,6 +64,9 @@ impl Routes {
         );
         for (role, backend) in self.routes {
             manager = manager.with_route(role, backend);
+            if let Some(cap) = config.roles.get(role).max_tokens_cap {
+                manager = manager.with_token_cap(role, cap.get());
+            }
         }
         manager
     }

@@ -2,6 +2,7 @@
 //! their reviews.
 
 mod conversation;
+mod failure;
 mod item;
 mod profile;
 mod review;
@@ -9,6 +10,7 @@ mod review;
 pub use conversation::{
     Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
 };
+pub use failure::Failure;
 pub use item::Item;
 pub use profile::{
     Budget, Formality, Gender, Location, Persona, Profile, Requirement, Scenario, Verbosity,

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Index;
 use crate::config::Config;
 use crate::io::{AtomicFile, JsonlWriter};
-use crate::model::Profile;
+use crate::model::{Failure, Profile};
 use crate::progress::Progress;
 use crate::{Error, Result, parallel};
 
@@ -28,6 +28,10 @@ use draw::{Drawer, Rejection};
 use tables::Tables;
 use targets::Targets;
 use writer::{ScenarioWriter, WriterReport, Written};
+
+/// The profiles stage's failures file, beside the profiles: one line per profile whose scenario writer request
+/// failed (after its retries, a re-ask, or at the token cap); the stage goes on without it.
+pub const FAILURES: &str = "profiles.failures.jsonl";
 
 /// What a profiles run did.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -42,6 +46,9 @@ pub struct ProfilesReport {
     pub reasons: BTreeMap<String, usize>,
     /// Seconds taken.
     pub seconds: f64,
+    /// Profiles left out because their scenario writer request failed (each in `profiles.failures.jsonl`).
+    #[serde(default)]
+    pub failed: usize,
     /// What the LLM scenario writer did, when one wrote the scenarios.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer: Option<WriterReport>,
@@ -57,6 +64,8 @@ struct Drawn {
     /// The scenario writer's requirement picks that were replaced, and whether its narrative was unusable.
     replaced: usize,
     narrative_kept: bool,
+    /// The scenario writer's request failed: a failure record for this profile, not a stop of the stage.
+    writer_failed: bool,
 }
 
 impl Drawn {
@@ -69,6 +78,7 @@ impl Drawn {
             signature: Vec::new(),
             replaced: 0,
             narrative_kept: false,
+            writer_failed: false,
         }
     }
 }
@@ -103,6 +113,7 @@ pub fn generate(
     let mut jsonl = JsonlWriter::new(&mut file, out);
     let mut progress = Progress::new("profiles", count as u64, quiet);
     let max = cfg.max_attempts.get();
+    let mut failures: Vec<Failure> = Vec::new();
     // With a language model writing the scenarios, draws wait on the network: run as many as may be in flight.
     let cache = match out.parent() {
         Some(dir) => dir.join("cache.db"),
@@ -140,6 +151,12 @@ pub fn generate(
                         replaced,
                         narrative_kept,
                     }) => (*profile, replaced, narrative_kept),
+                    // A request that failed for this profile alone (not a stop of the run).
+                    Err(e @ Error::Run(_)) => {
+                        let mut drawn = Drawn::failed(n, e, attempt, rejections);
+                        drawn.writer_failed = true;
+                        return drawn;
+                    }
                     Err(e) => return Drawn::failed(n, e, attempt, rejections),
                 },
             };
@@ -156,6 +173,7 @@ pub fn generate(
                 signature,
                 replaced,
                 narrative_kept,
+                writer_failed: false,
             };
         }
         let error = exhausted(n, max, &rejections);
@@ -177,6 +195,20 @@ pub fn generate(
                 history.extend(&drawn.rejections);
                 let profile = match drawn.profile {
                     Ok(p) => p,
+                    Err(e) if drawn.writer_failed => {
+                        count_rejections(&mut report, &history);
+                        let id = draw::profile_id(drawn.n);
+                        failures.push(Failure {
+                            id: id.clone(),
+                            profile_id: id,
+                            stage: "profiles".into(),
+                            kind: "run".into(),
+                            message: e.to_string(),
+                        });
+                        report.failed += 1;
+                        progress.inc(1);
+                        return Ok(());
+                    }
                     Err(_) if drawn.attempt >= max => {
                         count_rejections(&mut report, &history);
                         return Err(exhausted(drawn.n, max, &history));
@@ -216,8 +248,29 @@ pub fn generate(
     outcome?;
     drop(jsonl);
     file.commit()?;
+    if !dry {
+        write_failures(&out.with_file_name(FAILURES), &failures)?;
+    }
     report.seconds = progress.finish().as_secs_f64();
     Ok(report)
+}
+
+/// Write the failures file whole, or remove an earlier one when nothing failed (the profiles are new).
+fn write_failures(path: &Path, failures: &[Failure]) -> Result<()> {
+    if failures.is_empty() {
+        return match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::write(path, e)),
+            _ => Ok(()),
+        };
+    }
+    let mut file = AtomicFile::create(path)?;
+    {
+        let mut jsonl = JsonlWriter::new(&mut file, path);
+        for f in failures {
+            jsonl.write(f)?;
+        }
+    }
+    file.commit()
 }
 
 /// Let the scenario writer judge and rewrite a drawn profile, offering the target's attributes as requirements.

@@ -223,7 +223,8 @@ impl Judge {
         wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)
     }
 
-    /// The schema of a rubric's answer: per aspect, a reason and then an integer score.
+    /// The schema of a rubric's answer: per aspect, a reason and then an integer score on the rubric's scale (a
+    /// grammar-constrained server keeps it there; elsewhere an off-scale score is re-asked).
     fn schema(rubric: &Rubric) -> Value {
         let mut properties = serde_json::Map::new();
         for a in &rubric.aspects {
@@ -233,7 +234,7 @@ impl Judge {
                     "type": "object",
                     "properties": {
                         "reason": {"type": "string", "description": "why this score"},
-                        "score": {"type": "integer"},
+                        "score": {"type": "integer", "minimum": rubric.scale[0], "maximum": rubric.scale[1]},
                     },
                     "required": ["reason", "score"],
                     "additionalProperties": false,

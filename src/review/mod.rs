@@ -168,7 +168,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         None => (config.effective_threads(), 4096),
     };
     let mut judge_failures = 0u64;
-    let mut stopped: Option<String> = None;
+    let mut stopped: Option<(String, crate::error::StopCause)> = None;
     let mut chunk: Vec<Conversation> = Vec::new();
     let mut reviewed = 0u64;
     let ctx = |c: &Conversation| Context {
@@ -202,8 +202,8 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
                     reviewed += 1;
                 }
                 // Not this conversation's fault: the run stops, and a rerun reviews what is left.
-                Err(Error::Stopped(why)) => {
-                    stopped.get_or_insert(why);
+                Err(Error::Stopped(why, cause)) => {
+                    stopped.get_or_insert((why, cause));
                 }
                 // Left unreviewed, so that a rerun tries again (what was paid for is in the cache).
                 Err(e) => {
@@ -215,7 +215,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         out.flush().map_err(|e| Error::write(&paths.out, e))?;
         progress.inc(0);
         match &stopped {
-            Some(why) => Err(Error::Stopped(why.clone())),
+            Some((why, cause)) => Err(Error::Stopped(why.clone(), *cause)),
             None => Ok(()),
         }
     };

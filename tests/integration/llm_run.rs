@@ -169,7 +169,17 @@ fn a_bad_key_stops_the_run_at_once_and_never_shows() {
     let started = Instant::now();
     let out = run_with(dir.path(), &server.base_url(), Some("sk-wrong-and-secret"));
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.code, 2,
+        "a refused key is the config's to fix: {}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.trim().lines().count(),
+        1,
+        "one clear line: {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("401") && out.stderr.contains("Incorrect API key"),
         "{}",
@@ -604,4 +614,84 @@ fn a_dry_run_with_every_decision_and_the_scenario_writer_on_the_model_prices_the
         ["catalog.db"],
         "nothing but the free catalog"
     );
+}
+
+/// Budgets the fake server saw, as (max_tokens, requests).
+fn budgets(rt: &tokio::runtime::Runtime, server: &FakeServer) -> Vec<(u64, u64)> {
+    rt.block_on(server.stats())
+        .by_max_tokens
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn an_answer_cut_at_max_tokens_is_asked_again_with_twice_the_budget_up_to_the_cap_then_fails_its_record()
+ {
+    // Every answer needs 300 tokens; the roles ask for 100.
+    let cfg = FakeConfig {
+        answer_tokens: Some(300),
+        ..FakeConfig::default()
+    };
+    let budget = [
+        "--set",
+        "profiles.count=2",
+        "--set",
+        "roles.user_agent.max_tokens=100",
+        "--set",
+        "roles.system_agent.max_tokens=100",
+    ];
+    // Under the cap: 100, then 200, then 400, which is enough; nothing fails.
+    let (rt, fake) = server(cfg.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = budget.to_vec();
+    extra.extend(["--set", "limits.max_tokens_cap=512"]);
+    let out = run_with_args(dir.path(), &fake.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let seen = budgets(&rt, &fake);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(
+        seen.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        [100, 200, 400]
+    );
+    assert!(
+        seen.iter().all(|(_, n)| *n == seen[0].1),
+        "each call tried each budget once: {seen:?}"
+    );
+    let usage = std::fs::read_to_string(dir.path().join("out/usage.csv")).unwrap();
+    let retries: u64 = usage
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(5).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(retries, 2 * seen[0].1, "the cut attempts are in the ledger");
+
+    // The user's cap below the answer: 100, 200, 256, then a failure record for each conversation, which goes on
+    // no further; the run is not stopped.
+    let (rt, fake) = server(cfg);
+    let dir = tempfile::tempdir().unwrap();
+    let mut extra = budget.to_vec();
+    extra.extend([
+        "--set",
+        "limits.max_tokens_cap=512",
+        "--set",
+        "roles.user_agent.max_tokens_cap=256",
+    ]);
+    let out = run_with_args(dir.path(), &fake.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let failures = jsonl(&dir.path().join("out/failures.jsonl"));
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    for f in &failures {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("user_agent") && message.contains("max_tokens = 256"),
+            "{message}"
+        );
+    }
+    let seen = budgets(&rt, &fake);
+    assert_eq!(
+        seen.iter().find(|(b, _)| *b == 256).map(|(_, n)| *n),
+        Some(2),
+        "one capped attempt per conversation, no more: {seen:?}"
+    );
+    assert!(seen.iter().all(|(b, _)| *b <= 400), "{seen:?}");
 }

@@ -136,3 +136,94 @@ fn the_llm_scenario_writer_gates_writes_and_stays_grounded() {
     assert_eq!(std::fs::read(d.join("profiles.jsonl")).unwrap(), first);
     assert_eq!(rt.block_on(server.stats()).requests, stats.requests);
 }
+
+#[test]
+fn a_failed_scenario_writer_request_is_a_failure_record_and_the_stage_goes_on() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // The writer's answers need 500 tokens, and its budget may grow only from 100 to 200: every request is cut,
+    // one failure record per profile, none written, the stage goes on to the end.
+    let server = rt
+        .block_on(FakeServer::start(
+            FakeConfig {
+                api_key: Some("sk-writer".into()),
+                answer_tokens: Some(500),
+                ..FakeConfig::default()
+            },
+            0,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "300"]);
+    let out = crate::util::musegen_env(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "6",
+            "-q",
+            "--set",
+            "roles.scenario_writer.agent=llm",
+            "--set",
+            "roles.scenario_writer.max_tokens=100",
+            "--set",
+            "roles.scenario_writer.max_tokens_cap=200",
+        ],
+        &[
+            ("OPENAI_BASE_URL", &server.base_url()),
+            ("OPENAI_API_KEY", "sk-writer"),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("6 of 6 profiles failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("failed 6"), "{}", out.stdout);
+    let failures = jsonl(&d.join("profiles.failures.jsonl"));
+    let ids: Vec<&str> = failures.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "p0000000", "p0000001", "p0000002", "p0000003", "p0000004", "p0000005"
+        ]
+    );
+    assert!(
+        failures.iter().all(|f| f["stage"] == "profiles"
+            && f["message"].as_str().unwrap().contains("max_tokens = 200"))
+    );
+    assert!(jsonl(&d.join("profiles.jsonl")).is_empty());
+    // Two budgets per profile (100, then 200), no more.
+    let stats = rt.block_on(server.stats());
+    assert_eq!(
+        stats.by_max_tokens.into_iter().collect::<Vec<_>>(),
+        [(100, 6), (200, 6)]
+    );
+
+    // With room to grow (the default cap), every profile is written, and the failures file is gone.
+    let out = crate::util::musegen_env(
+        d,
+        &[
+            "profiles",
+            "--count",
+            "6",
+            "-q",
+            "--set",
+            "roles.scenario_writer.agent=llm",
+            "--set",
+            "roles.scenario_writer.max_tokens=100",
+        ],
+        &[
+            ("OPENAI_BASE_URL", &server.base_url()),
+            ("OPENAI_API_KEY", "sk-writer"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(jsonl(&d.join("profiles.jsonl")).len(), 6);
+    assert!(!d.join("profiles.failures.jsonl").exists());
+}

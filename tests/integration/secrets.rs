@@ -128,7 +128,11 @@ fn no_key_reaches_an_output_a_log_a_cache_or_an_error() {
         WRONG_KEY,
         &["run", "--out", "other", "--no-cache", "-vv"],
     );
-    assert_eq!(rejected.code, 1, "{}", rejected.stderr);
+    assert_eq!(
+        rejected.code, 2,
+        "a refused key is the config's to fix: {}",
+        rejected.stderr
+    );
     assert!(rejected.stderr.contains("error:"), "{}", rejected.stderr);
     assert_no_secret(
         "the rejected run's log and error",

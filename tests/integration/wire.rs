@@ -340,11 +340,12 @@ mod accounting {
             .complete(&request("gpt-4o", 0), &tag(0))
             .await
             .unwrap_err();
-        assert!(matches!(err, LlmError::Truncated), "{err}");
+        // Asked again with the budget doubled, 64 up to the 4096 cap: seven attempts, every one paid for.
+        assert!(matches!(err, LlmError::Truncated(4096)), "{err}");
         let t = m.totals();
-        assert_eq!((t.requests, t.retries, t.failures), (3, 2, 1));
-        assert!(t.prompt_tokens > 3 * 100, "{t:?}");
-        assert!(t.completion_tokens >= 3, "{t:?}");
+        assert_eq!((t.requests, t.retries, t.failures), (7, 6, 1));
+        assert!(t.prompt_tokens > 7 * 100, "{t:?}");
+        assert!(t.completion_tokens >= 64 + 128 + 256, "{t:?}");
         assert!(t.cost_usd > 0.0);
     }
 

@@ -259,6 +259,13 @@ pub fn profiles(r: &ProfilesReport, out: &Path, as_json: bool) -> Result<()> {
     );
     let reasons: Vec<String> = r.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("          reasons: {}", reasons.join(", "));
+    if r.failed > 0 {
+        println!(
+            "          failed {}: the scenario writer's request failed (see {})",
+            r.failed,
+            crate::profiles::FAILURES
+        );
+    }
     if let Some(w) = &r.writer {
         println!(
             "          scenario writer: {} written, {} judged implausible and redrawn, {} requirements replaced, {} narratives kept from the tables",

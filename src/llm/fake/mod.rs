@@ -104,6 +104,9 @@ pub struct FakeConfig {
     /// Share of JSON-schema boolean answers that are `false` (a judge or a plausibility gate saying no), drawn
     /// from the request's hash so the same request always gets the same answer.
     pub false_share: f64,
+    /// Tokens every answer needs: a request whose `max_tokens` is below it is answered cut at its budget
+    /// (`finish_reason: length`, Anthropic `stop_reason: max_tokens`), as a real model's long answer would be.
+    pub answer_tokens: Option<u64>,
 }
 
 impl Default for FakeConfig {
@@ -124,6 +127,7 @@ impl Default for FakeConfig {
             reasoning_tokens: 0,
             stream_gap: Duration::ZERO,
             close_reused: false,
+            answer_tokens: None,
         }
     }
 }
@@ -150,6 +154,8 @@ pub struct FakeStats {
     pub accounts: BTreeMap<String, u64>,
     /// Requests by the top-level fields of their body (`max_completion_tokens`, `reasoning_effort` …).
     pub fields: BTreeMap<String, u64>,
+    /// Requests by their `max_tokens` budget.
+    pub by_max_tokens: BTreeMap<u64, u64>,
 }
 
 struct State {
@@ -371,6 +377,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         .as_u64()
         .or_else(|| request["max_completion_tokens"].as_u64())
         .unwrap_or(256);
+    *state
+        .stats
+        .lock()
+        .await
+        .by_max_tokens
+        .entry(max_tokens)
+        .or_insert(0) += 1;
     if let Some(limited) = admit(state, prompt_tokens + max_tokens).await {
         return limited;
     }
@@ -428,12 +441,13 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         Some("empty") => String::new(),
         _ => content_for(&request, hash, cfg.false_share),
     };
-    let finish = if fault == Some("length") {
+    let cut = cfg.answer_tokens.is_some_and(|need| max_tokens < need);
+    let finish = if fault == Some("length") || cut {
         "length"
     } else {
         "stop"
     };
-    if fault.is_none() {
+    if fault.is_none() && !cut {
         let mut answered = state.answered.lock().await;
         let key = match &client_id {
             Some(id) => xxhash_rust::xxh3::xxh3_64(id.as_bytes()),
@@ -450,7 +464,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
     } else {
         0
     };
-    let completion_tokens = (content.len() as u64 / 4).max(1) + reasoning_tokens;
+    let completion_tokens = if cut {
+        max_tokens
+    } else {
+        (content.len() as u64 / 4).max(1) + reasoning_tokens
+    };
     let cache_read = (prompt_tokens as f64 * cfg.cache_read_share.clamp(0.0, 1.0)) as u64;
     let streamed = request["stream"] == Value::Bool(true);
     if anthropic {
