@@ -31,7 +31,7 @@ use writer::{ScenarioWriter, WriterReport, Written};
 
 /// The profiles stage's failures file, beside the profiles: one line per profile whose scenario writer request
 /// failed (after its retries, a re-ask, or at the token cap); the stage goes on without it.
-pub const FAILURES: &str = "profiles.failures.jsonl";
+pub const FAILURES: &str = crate::io::names::PROFILE_FAILURES;
 
 /// What a profiles run did.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -8,13 +8,7 @@ use musegen::llm::fake::{FakeConfig, FakeServer};
 use crate::util::{jsonl, repo};
 
 fn server(cfg: FakeConfig) -> (tokio::runtime::Runtime, FakeServer) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt.block_on(FakeServer::start(cfg, 0)).unwrap();
-    (rt, server)
+    crate::util::fake_server(cfg)
 }
 
 fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util::Output {

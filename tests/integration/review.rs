@@ -361,26 +361,16 @@ fn judged(dir: &std::path::Path, base: &str, extra: &[&str]) -> crate::util::Out
 
 #[test]
 fn the_llm_judge_scores_every_rubric_through_faults_averages_samples_and_never_pays_twice() {
-    use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(FakeServer::start(
-            FakeConfig {
-                api_key: Some("sk-judge".into()),
-                faults: Faults {
-                    server_error: 0.05,
-                    malformed: 0.05,
-                    ..Faults::default()
-                },
-                ..FakeConfig::default()
-            },
-            0,
-        ))
-        .unwrap();
+    use musegen::llm::fake::{FakeConfig, Faults};
+    let (rt, server) = crate::util::fake_server(FakeConfig {
+        api_key: Some("sk-judge".into()),
+        faults: Faults {
+            server_error: 0.05,
+            malformed: 0.05,
+            ..Faults::default()
+        },
+        ..FakeConfig::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     catalog(d);

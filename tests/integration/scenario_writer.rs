@@ -34,26 +34,16 @@ fn profiles(dir: &std::path::Path, base: &str) -> crate::util::Output {
 
 #[test]
 fn the_llm_scenario_writer_gates_writes_and_stays_grounded() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(FakeServer::start(
-            FakeConfig {
-                api_key: Some("sk-writer".into()),
-                false_share: 0.3,
-                faults: Faults {
-                    server_error: 0.03,
-                    malformed: 0.03,
-                    ..Faults::default()
-                },
-                ..FakeConfig::default()
-            },
-            0,
-        ))
-        .unwrap();
+    let (rt, server) = crate::util::fake_server(FakeConfig {
+        api_key: Some("sk-writer".into()),
+        false_share: 0.3,
+        faults: Faults {
+            server_error: 0.03,
+            malformed: 0.03,
+            ..Faults::default()
+        },
+        ..FakeConfig::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(d, &["catalog", "sample", "--items", "800"]);

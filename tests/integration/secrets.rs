@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use musegen::llm::fake::{FakeConfig, FakeServer};
+use musegen::llm::fake::FakeConfig;
 
 use crate::util::Output;
 
@@ -84,20 +84,10 @@ fn assert_no_secret(place: &str, bytes: &[u8]) {
 
 #[test]
 fn no_key_reaches_an_output_a_log_a_cache_or_an_error() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(FakeServer::start(
-            FakeConfig {
-                api_key: Some(ENV_KEY.into()),
-                ..FakeConfig::default()
-            },
-            0,
-        ))
-        .unwrap();
+    let (_rt, server) = crate::util::fake_server(FakeConfig {
+        api_key: Some(ENV_KEY.into()),
+        ..FakeConfig::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("secrets.toml"), config_text()).unwrap();

@@ -169,3 +169,18 @@ impl<F: Fn(&musegen::llm::ChatRequest) -> String + Send + Sync> musegen::llm::Ch
         }
     }
 }
+
+/// The fake LLM server on 127.0.0.1 with `cfg`, on a runtime of its own (kept alive by the caller).
+pub fn fake_server(
+    cfg: musegen::llm::fake::FakeConfig,
+) -> (tokio::runtime::Runtime, musegen::llm::fake::FakeServer) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(musegen::llm::fake::FakeServer::start(cfg, 0))
+        .unwrap();
+    (rt, server)
+}
