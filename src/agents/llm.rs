@@ -85,7 +85,7 @@ pub struct LlmVoice {
     role_name: RoleName,
     speaker: Role,
     prompts: TemplateBank,
-    structured: crate::llm::structured::StructuredPrompts,
+    structured: crate::manager::structured::StructuredPrompts,
     images: Option<Arc<ImageLoader>>,
 }
 
@@ -143,7 +143,7 @@ impl LlmVoice {
             manager,
             handle,
             images: role.vision.then_some(images),
-            structured: crate::llm::structured::StructuredPrompts::load(prompts_dir)?,
+            structured: crate::manager::structured::StructuredPrompts::load(prompts_dir)?,
             role,
             role_name,
             speaker,
@@ -195,7 +195,7 @@ impl LlmVoice {
             role: self.role_name,
             under_way: true,
         };
-        let call = crate::llm::structured::complete_json(
+        let call = crate::manager::structured::complete_json(
             &self.manager,
             &self.structured,
             request,

@@ -3,8 +3,6 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::agents::sim::NegativeKind;
-
 /// Where the rejected (or chosen) reply of a pair comes from.
 #[derive(
     Debug,
@@ -67,6 +65,38 @@ impl Default for DpoConfig {
             negatives_per_turn: 1,
             resamples: 1,
             min_margin: 0.5,
+        }
+    }
+}
+
+/// What makes a hard negative wrong.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NegativeKind {
+    /// In the category and budget, but lacking a wanted value or feature, or having an unwanted value.
+    BreaksRequirement,
+    /// In the category and meeting the wishes, but over the stated budget.
+    OverBudget,
+    /// The item the user turned down most recently, offered again.
+    RepeatRejected,
+}
+
+impl NegativeKind {
+    /// Every kind, in order of preference.
+    pub const ALL: [NegativeKind; 3] = [
+        NegativeKind::BreaksRequirement,
+        NegativeKind::OverBudget,
+        NegativeKind::RepeatRejected,
+    ];
+
+    /// The name written in metadata.
+    pub fn key(self) -> &'static str {
+        match self {
+            NegativeKind::BreaksRequirement => "breaks_requirement",
+            NegativeKind::OverBudget => "over_budget",
+            NegativeKind::RepeatRejected => "repeat_rejected",
         }
     }
 }

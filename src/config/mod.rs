@@ -3,6 +3,7 @@
 mod analytics;
 mod dpo;
 mod load;
+mod prices;
 mod redact;
 mod roles;
 
@@ -13,8 +14,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::{AnalyticsConfig, Date};
-pub use dpo::{DpoConfig, PairSource};
+pub use dpo::{DpoConfig, NegativeKind, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
+pub use prices::ModelPrice;
 pub use roles::{
     AgentKind, BackendKind, Decider, RESERVED_REQUEST_FIELDS, RoleConfig, RoleName, RolesConfig,
     TokenLimitField,
@@ -45,7 +47,7 @@ pub struct Config {
     /// Training and analytics files.
     pub export: ExportConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
-    pub prices: std::collections::BTreeMap<String, crate::manager::ModelPrice>,
+    pub prices: std::collections::BTreeMap<String, ModelPrice>,
 }
 
 impl Default for Config {

@@ -2,13 +2,11 @@
 //! `ChatBackend` trait, the OpenAI-compatible client, and the fake server every LLM test runs against.
 
 pub mod anthropic;
-pub mod dry;
 pub mod fake;
 mod headers;
 pub mod images;
 pub mod openai;
 pub mod stream;
-pub mod structured;
 mod transport;
 mod usage;
 

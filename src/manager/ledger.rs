@@ -11,30 +11,17 @@ use crate::io::AtomicFile;
 use crate::llm::TokenUsage;
 use crate::{Error, Result};
 
-/// Prices per million tokens.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(deny_unknown_fields)]
-pub struct ModelPrice {
-    /// USD per million prompt tokens (uncached).
-    pub input_per_mtok: f64,
-    /// USD per million completion tokens (reasoning tokens included).
-    pub output_per_mtok: f64,
-    /// USD per million prompt tokens read from the provider's prompt cache (OpenAI: half or less of the input
-    /// price; Anthropic: a tenth). Default: the input price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cached_input_per_mtok: Option<f64>,
-    /// USD per million prompt tokens written to the provider's prompt cache (Anthropic: 1.25 times the input
-    /// price for a 5-minute cache). Default: the input price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_write_per_mtok: Option<f64>,
-}
+pub use crate::config::ModelPrice;
 
-impl ModelPrice {
+/// What a price makes of the tokens an answer used (the price is a setting; what it costs is the ledger's).
+pub trait Priced {
     /// What `usage` costs in USD: uncached prompt tokens at the input price, cache reads and writes at theirs,
     /// completion tokens at the output price.
-    pub fn cost(&self, usage: &TokenUsage) -> f64 {
+    fn cost(&self, usage: &TokenUsage) -> f64;
+}
+
+impl Priced for ModelPrice {
+    fn cost(&self, usage: &TokenUsage) -> f64 {
         (usage.uncached_prompt_tokens() as f64 * self.input_per_mtok
             + usage.cache_read_tokens as f64
                 * self.cached_input_per_mtok.unwrap_or(self.input_per_mtok)
@@ -42,16 +29,6 @@ impl ModelPrice {
                 * self.cache_write_per_mtok.unwrap_or(self.input_per_mtok)
             + usage.completion_tokens as f64 * self.output_per_mtok)
             / 1e6
-    }
-
-    /// The prices as (setting, value) pairs, for validation.
-    pub fn rates(&self) -> [(&'static str, Option<f64>); 4] {
-        [
-            ("input_per_mtok", Some(self.input_per_mtok)),
-            ("output_per_mtok", Some(self.output_per_mtok)),
-            ("cached_input_per_mtok", self.cached_input_per_mtok),
-            ("cache_write_per_mtok", self.cache_write_per_mtok),
-        ]
     }
 }
 

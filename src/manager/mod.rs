@@ -5,9 +5,11 @@
 
 pub mod cache;
 pub mod clock;
+pub mod dry;
 pub mod gate;
 pub mod ledger;
 pub mod routes;
+pub mod structured;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -19,7 +21,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 pub use cache::Cache;
 pub use clock::TurnClock;
 pub use gate::Gate;
-pub use ledger::{Ledger, ModelPrice, UsageRow};
+pub use ledger::{Ledger, ModelPrice, Priced, UsageRow};
 pub use routes::Routes;
 
 use crate::config::{LimitsConfig, RoleName};

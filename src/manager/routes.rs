@@ -28,7 +28,7 @@ impl Routes {
                 continue;
             }
             let backend: Arc<dyn ChatBackend> = if dry {
-                Arc::new(crate::llm::dry::DryRunBackend)
+                Arc::new(crate::manager::dry::DryRunBackend)
             } else {
                 // One client per (API, base URL, key variable, headers): the key itself is not part of the name.
                 let name = format!(

@@ -409,8 +409,8 @@ async fn streamed_answers_read_the_same_and_cut_streams_are_retried() {
 mod structured {
     use super::*;
     use musegen::llm::anthropic::AnthropicBackend;
-    use musegen::llm::structured::{StructuredPrompts, complete_json};
     use musegen::llm::{BoxFuture, Capabilities, ChatBackend, ChatResponse, Completion, RateHints};
+    use musegen::manager::structured::{StructuredPrompts, complete_json};
     use serde_json::json;
 
     fn schema() -> serde_json::Value {

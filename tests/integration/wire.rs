@@ -188,7 +188,7 @@ mod accounting {
     use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
     use musegen::llm::openai::OpenAiBackend;
     use musegen::llm::{ApiRole, ChatBackend, ChatMessage, ChatRequest, LlmError, Secret};
-    use musegen::manager::{CallTag, Manager, ModelPrice};
+    use musegen::manager::{CallTag, Manager, ModelPrice, Priced};
 
     pub(super) fn limits(max_retries: u32) -> LimitsConfig {
         LimitsConfig {
@@ -851,13 +851,13 @@ mod unparseable {
             None,
             BTreeMap::from([("gpt-4o".to_string(), price)]),
         );
-        let prompts = musegen::llm::structured::StructuredPrompts::load(None).unwrap();
+        let prompts = musegen::manager::structured::StructuredPrompts::load(None).unwrap();
         let schema = serde_json::json!({
             "type": "object",
             "properties": {"ok": {"type": "boolean"}},
             "required": ["ok"],
         });
-        let answer = musegen::llm::structured::complete_json(
+        let answer = musegen::manager::structured::complete_json(
             &m,
             &prompts,
             request("gpt-4o", 0),

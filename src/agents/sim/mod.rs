@@ -6,8 +6,9 @@ mod system;
 mod user;
 
 pub use crate::agents::money::money;
+pub use crate::config::NegativeKind;
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
-pub use system::{NegativeKind, SimSystem};
+pub use system::SimSystem;
 pub use user::SimUser;
 
 use std::collections::HashMap;

@@ -5,8 +5,6 @@
 
 mod counterfactual;
 
-pub use counterfactual::NegativeKind;
-
 use std::collections::HashMap;
 
 use super::SimWorld;

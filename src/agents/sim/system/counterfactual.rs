@@ -3,53 +3,10 @@
 //! pairwise judge to rank) or a grounded hard negative: a real catalog item that breaks what the user revealed,
 //! phrased exactly as this recommender phrases its recommendations.
 
-use serde::{Deserialize, Serialize};
-
 use super::SimSystem;
 use crate::Result;
+use crate::config::NegativeKind;
 use crate::model::{Action, Role, Turn};
-
-/// What makes a hard negative wrong.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum NegativeKind {
-    /// In the category and budget, but lacking a wanted value or feature, or having an unwanted value.
-    BreaksRequirement,
-    /// In the category and meeting the wishes, but over the stated budget.
-    OverBudget,
-    /// The item the user turned down most recently, offered again.
-    RepeatRejected,
-}
-
-impl NegativeKind {
-    /// Every kind, in order of preference.
-    pub const ALL: [NegativeKind; 3] = [
-        NegativeKind::BreaksRequirement,
-        NegativeKind::OverBudget,
-        NegativeKind::RepeatRejected,
-    ];
-
-    /// The name written in metadata.
-    pub fn key(self) -> &'static str {
-        match self {
-            NegativeKind::BreaksRequirement => "breaks_requirement",
-            NegativeKind::OverBudget => "over_budget",
-            NegativeKind::RepeatRejected => "repeat_rejected",
-        }
-    }
-}
 
 impl SimSystem<'_> {
     /// Put the recommender where it stood after `history`: the needs it had read, the items it had shown and the

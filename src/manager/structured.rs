@@ -9,9 +9,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ApiRole, ChatMessage, ChatRequest, LlmError};
+use super::{CallTag, Manager};
 use crate::data;
-use crate::manager::{CallTag, Manager};
+use crate::llm::{ApiRole, ChatMessage, ChatRequest, LlmError};
 use crate::template::TemplateBank;
 
 #[derive(Deserialize)]

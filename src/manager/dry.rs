@@ -2,11 +2,11 @@
 //! (the prompt's tiktoken count, and `dry_run_completion_share` of `max_tokens` for the answer), so a run can be
 //! priced before anything is sent.
 
-use super::{
+use super::Manager;
+use crate::llm::{
     BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
     RateHints, TokenUsage,
 };
-use crate::manager::Manager;
 
 /// Share of `max_tokens` a dry run assumes each answer uses.
 pub const COMPLETION_SHARE: f64 = 0.6;
