@@ -8,7 +8,7 @@ use std::sync::Arc;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::sim::{SystemContext, UserAct, UserContext};
+use super::sim::phrases::{SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 use crate::config::{RoleConfig, RoleName};
 use crate::data;
 use crate::llm::images::ImageLoader;
@@ -118,11 +118,7 @@ impl LlmVoice {
                 RoleName::UserAgent,
                 UserAct::ALL.iter().map(|a| a.key()).collect(),
             ),
-            Role::System => (
-                "system.toml",
-                RoleName::SystemAgent,
-                super::sim::SYSTEM_ACTS.to_vec(),
-            ),
+            Role::System => ("system.toml", RoleName::SystemAgent, SYSTEM_ACTS.to_vec()),
         };
         let (parsed, origin): (PromptFile, String) = data::llm_prompts(prompts_dir, file_name)?;
         let mut prompts = TemplateBank::single(&[("system", &parsed.system)], &origin)?;

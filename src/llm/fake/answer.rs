@@ -8,8 +8,13 @@ use http_body_util::{Either, Full};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::Answer;
 use crate::rng::Rng;
+
+/// A body sent whole, or event by event (a stream that pauses).
+pub(super) type Body = Either<Full<Bytes>, http_body_util::channel::Channel<Bytes>>;
+
+/// What a request gets: a response, or an I/O error that drops the connection.
+pub(super) type Answer = Result<Response<Body>, std::io::Error>;
 
 /// Whether `model` names one of OpenAI's reasoning models (o-series, gpt-5 family), which refuse `max_tokens`.
 pub(super) fn is_reasoning_model(model: &Value) -> bool {

@@ -27,7 +27,7 @@ use tokio::sync::Mutex;
 use crate::rng::Rng;
 
 mod answer;
-use answer::{anthropic_events, content_for, count_images, event_stream, openai_events};
+use answer::{Answer, anthropic_events, content_for, count_images, event_stream, openai_events};
 
 /// Share of requests that get each fault.
 #[derive(Debug, Clone, Default)]
@@ -232,11 +232,6 @@ impl Drop for FakeServer {
         self.task.abort();
     }
 }
-
-/// A body sent whole, or event by event (a stream that pauses).
-type Body = Either<Full<Bytes>, http_body_util::channel::Channel<Bytes>>;
-
-type Answer = Result<Response<Body>, std::io::Error>;
 
 fn reply(status: StatusCode, body: Value, headers: &[(&str, String)]) -> Answer {
     let mut builder = Response::builder()
