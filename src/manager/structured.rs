@@ -73,22 +73,6 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
     }
 }
 
-/// Check the value is an object holding every `required` property of the schema.
-pub fn check_required(value: &Value, schema: &Value) -> Result<(), String> {
-    let object = value.as_object().ok_or("the answer is not a JSON object")?;
-    for key in schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
-        if !object.contains_key(key) {
-            return Err(format!("the property `{key}` is missing"));
-        }
-    }
-    Ok(())
-}
-
 /// The emptiest value `schema` allows: objects with every property, empty arrays and strings, zero numbers,
 /// `true` (the dry-run backend answers with it).
 pub fn placeholder(schema: &Value) -> Value {
@@ -396,9 +380,9 @@ mod tests {
     #[test]
     fn required_properties_are_checked() {
         let schema = json!({"type": "object", "required": ["score", "reason"]});
-        assert!(check_required(&json!({"score": 1, "reason": "x"}), &schema).is_ok());
-        let err = check_required(&json!({"score": 1}), &schema).unwrap_err();
+        assert!(check_schema(&json!({"score": 1, "reason": "x"}), &schema).is_ok());
+        let err = check_schema(&json!({"score": 1}), &schema).unwrap_err();
         assert!(err.contains("reason"));
-        assert!(check_required(&json!([1]), &schema).is_err());
+        assert!(check_schema(&json!([1]), &schema).is_err());
     }
 }

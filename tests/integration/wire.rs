@@ -190,6 +190,18 @@ mod accounting {
     use musegen::llm::{ApiRole, ChatBackend, ChatMessage, ChatRequest, LlmError, Secret};
     use musegen::manager::{CallTag, Manager, ModelPrice, Priced};
 
+    /// An OpenAI client of `server`.
+    fn openai(server: &FakeServer) -> Arc<dyn ChatBackend> {
+        Arc::new(
+            OpenAiBackend::new(
+                &server.base_url(),
+                Some(Secret::new("k")),
+                Duration::from_secs(5),
+            )
+            .unwrap(),
+        )
+    }
+
     pub(super) fn limits(max_retries: u32) -> LimitsConfig {
         LimitsConfig {
             rpm: 60_000u32.try_into().unwrap(),
@@ -295,13 +307,7 @@ mod accounting {
         )
         .await
         .unwrap();
-        let backend = OpenAiBackend::new(
-            &server.base_url(),
-            Some(Secret::new("k")),
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        let m = manager(Arc::new(backend), "gpt-5-mini", 0);
+        let m = manager(openai(&server), "gpt-5-mini", 0);
         for (i, stream) in [(0, false), (1, true)] {
             let mut r = request("gpt-5-mini", i);
             r.stream = stream;
@@ -329,13 +335,7 @@ mod accounting {
         )
         .await
         .unwrap();
-        let backend = OpenAiBackend::new(
-            &server.base_url(),
-            Some(Secret::new("k")),
-            Duration::from_secs(5),
-        )
-        .unwrap();
-        let m = manager(Arc::new(backend), "gpt-4o", 2);
+        let m = manager(openai(&server), "gpt-4o", 2);
         let err = m
             .complete(&request("gpt-4o", 0), &tag(0))
             .await
