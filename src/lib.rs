@@ -16,6 +16,7 @@ pub mod manager;
 pub mod model;
 pub mod parallel;
 pub mod pipeline;
+pub mod plan;
 pub mod profiles;
 pub mod progress;
 pub mod review;

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::generate::summary::GenerateReport;
 use crate::generate::{self, GeneratePaths};
 use crate::io::{AtomicFile, JsonlWriter};
+use crate::plan::Plan;
 use crate::profiles::{self, ProfilesReport};
 use crate::progress::Progress;
 use crate::{Error, Result};
@@ -180,6 +181,8 @@ pub fn run(
     quiet: bool,
     dry_run: bool,
 ) -> Result<Manifest> {
+    // The plan is checked before anything is written: a bad table or phrase file stops the run here.
+    let plan = Plan::new(config.clone())?;
     std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let catalog = dir.join(names::CATALOG);
     let reusable = Index::open(&catalog)
@@ -240,8 +243,10 @@ pub fn run(
         // The profiles file is the one an earlier invocation wrote: its report stays the record of it.
         manifest.profiles = previous.and_then(|m| m.profiles);
     }
+    // The catalog in memory once, for every stage that reads it.
+    let plan = plan.with_catalog(&catalog)?;
     if dry_run {
-        return dry_run_in(config, dir, &catalog, reuse_profiles, manifest, quiet);
+        return dry_run_in(&plan, dir, &catalog, reuse_profiles, manifest, quiet);
     }
     if !reuse_profiles {
         let conversations = dir.join(names::CONVERSATIONS);
@@ -278,11 +283,15 @@ pub fn run(
         out: dir.join(names::CONVERSATIONS),
         failures: dir.join(names::FAILURES),
     };
-    manifest.generate = Some(generate::generate(config, &paths, force, quiet)?);
+    manifest.generate = Some(generate::run(&plan, &paths, force, quiet)?);
     write_manifest(&manifest_path, &manifest)?;
-    manifest.review = Some(crate::review::review(config, &review_paths(dir), quiet)?);
+    manifest.review = Some(crate::review::run(&plan, &review_paths(dir), quiet)?);
     write_manifest(&manifest_path, &manifest)?;
-    let stats = crate::stats::stats(config, &crate::stats::sources(None, dir)?)?;
+    let stats = crate::stats::run(
+        &plan,
+        &crate::stats::sources(None, dir)?,
+        &crate::stats::StatsOptions::default(),
+    )?;
     crate::stats::write(&stats, dir)?;
     manifest.stats = Some(stats.summary);
     let sources = crate::export::Sources::resolve(None, dir)?;
@@ -295,13 +304,14 @@ pub fn run(
 /// the folder's profiles are reused) and the dialogues' requests, tokens and cost; nothing in `dir` changes but
 /// the catalog, which costs nothing to build.
 fn dry_run_in(
-    config: &Config,
+    plan: &Plan,
     dir: &Path,
     catalog: &Path,
     reuse_profiles: bool,
     mut manifest: Manifest,
     quiet: bool,
 ) -> Result<Manifest> {
+    let config = &plan.config;
     let scratch = dir.join("profiles.dry-run.jsonl");
     let profiles_path = if reuse_profiles {
         dir.join(names::PROFILES)
@@ -318,7 +328,7 @@ fn dry_run_in(
         out: dir.join(names::CONVERSATIONS),
         failures: dir.join(names::FAILURES),
     };
-    let report = generate::dry_run(config, &paths, quiet);
+    let report = generate::dry_run(plan, &paths, quiet);
     let _ = std::fs::remove_file(&scratch);
     manifest.generate = Some(report?);
     Ok(manifest)

@@ -497,7 +497,8 @@ fn generate(g: &Global, args: &GenerateArgs) -> Result<()> {
     };
     if g.dry_run {
         // Nothing in the output folder is written (the dialogues are played in a scratch folder): no lock.
-        let report = crate::generate::dry_run(&cfg, &paths, g.quiet)?;
+        let plan = crate::plan::Plan::new(cfg.clone())?.with_catalog(&paths.catalog)?;
+        let report = crate::generate::dry_run(&plan, &paths, g.quiet)?;
         return print::generate(&report, &paths.out, g.json);
     }
     let _lock = g.lock(&Global::folder_of(&paths.out), "musegen generate")?;

@@ -14,13 +14,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::agents::sim::{PhraseBank, SimSystem, SimUser, SimWorld};
-use crate::catalog::{Index, MemoryCatalog};
+use crate::agents::sim::{SimSystem, SimUser, SimWorld};
 use crate::config::Config;
 use crate::dialogue;
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::model::{GenerationMeta, Profile};
-use crate::profiles::tables::{Tables, attribute_labels};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::rng::{Rng, stable_hash};
 use crate::{Error, Result, parallel};
@@ -89,19 +88,27 @@ fn conversation_index(id: &str) -> Option<usize> {
     id.strip_prefix('c')?.parse().ok()
 }
 
-/// Run `generate`: resume what is there, play the rest, and return the summary.
+/// Run `generate` with a plan built from `config` for `paths.catalog` (a stage run alone builds the same plan as
+/// `musegen run`): see [`run`].
 pub fn generate(
     config: &Config,
     paths: &GeneratePaths,
     force: bool,
     quiet: bool,
 ) -> Result<GenerateReport> {
-    generate_with(config, paths, force, quiet, false)
+    let plan = Plan::new(config.clone())?.with_catalog(&paths.catalog)?;
+    run(&plan, paths, force, quiet)
+}
+
+/// Run `generate` under `plan`: resume what is there, play the rest, and return the summary.
+pub fn run(plan: &Plan, paths: &GeneratePaths, force: bool, quiet: bool) -> Result<GenerateReport> {
+    generate_with(plan, &plan.config, paths, force, quiet, false)
 }
 
 /// Price an LLM run without sending anything or touching the outputs: the conversations are played against a
 /// dry-run backend in a scratch folder that is removed afterwards; the report holds the estimated usage and cost.
-pub fn dry_run(config: &Config, paths: &GeneratePaths, quiet: bool) -> Result<GenerateReport> {
+pub fn dry_run(plan: &Plan, paths: &GeneratePaths, quiet: bool) -> Result<GenerateReport> {
+    let config = &plan.config;
     let scratch = std::env::temp_dir().join(format!("musegen-dry-run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let scratch_paths = GeneratePaths {
@@ -114,12 +121,13 @@ pub fn dry_run(config: &Config, paths: &GeneratePaths, quiet: bool) -> Result<Ge
     config.limits.cache = false;
     config.limits.rpm = std::num::NonZeroU32::MAX;
     config.limits.tpm = std::num::NonZeroU32::MAX;
-    let report = generate_with(&config, &scratch_paths, true, quiet, true);
+    let report = generate_with(plan, &config, &scratch_paths, true, quiet, true);
     let _ = std::fs::remove_dir_all(&scratch);
     report
 }
 
 fn generate_with(
+    plan: &Plan,
     config: &Config,
     paths: &GeneratePaths,
     force: bool,
@@ -128,16 +136,13 @@ fn generate_with(
 ) -> Result<GenerateReport> {
     let started = std::time::Instant::now();
     let (profile_count, profiles_hash) = scan_profiles(&paths.profiles)?;
-    let index = Index::open(&paths.catalog)?;
-    let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
-    let catalog = MemoryCatalog::load(&index, &labels)?;
-    drop(index);
-    let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
-    let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
+    let catalog = plan.catalog_for(&paths.catalog)?;
+    let phrases = &plan.phrases;
+    let reason_labels = plan.tables.reason_labels();
     let llm = LlmSetup::new(config, paths, dry)?;
     let world = SimWorld {
         catalog: &catalog,
-        phrases: &phrases,
+        phrases,
         config: &config.dialogue,
         reason_labels: &reason_labels,
         user_voice: llm.as_ref().and_then(|l| l.user.as_ref()),

@@ -18,11 +18,12 @@ use std::fs::OpenOptions;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Index, MemoryCatalog};
+use crate::catalog::MemoryCatalog;
 use crate::config::Config;
 use crate::io::run_folder::parse_conversation;
 use crate::io::{AtomicFile, JsonlWriter, read_jsonl_lines};
 use crate::model::{Conversation, Profile, Review};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::{Error, Result, parallel};
 
@@ -78,8 +79,16 @@ fn review_hash(config: &Config, settings: &MetricSettings, paths: &ReviewPaths) 
     ))
 }
 
-/// Review every conversation of `paths.input` not reviewed yet, then write the kept set and the report.
+/// Review with a plan built from `config` (with the catalog of `paths.catalog` when there is one): see [`run`].
 pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport> {
+    let plan = Plan::new(config.clone())?.with_catalog_if_there(paths.catalog.as_deref())?;
+    run(&plan, paths, quiet)
+}
+
+/// Review every conversation of `paths.input` not reviewed yet under `plan`, then write the kept set and the
+/// report.
+pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport> {
+    let config = &plan.config;
     let started = std::time::Instant::now();
     let cfg = &config.review;
     let settings = settings(config)?;
@@ -89,11 +98,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         .map(|w| w.to_lowercase())
         .collect();
     let catalog = match paths.catalog.as_deref().filter(|p| p.is_file()) {
-        Some(p) => {
-            let labels =
-                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
-            Some(MemoryCatalog::load(&Index::open(p)?, &labels)?)
-        }
+        Some(p) => Some(plan.catalog_for(p)?),
         None => None,
     };
     let profiles = match paths.profiles.as_deref().filter(|p| p.is_file()) {
@@ -172,7 +177,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     let mut chunk: Vec<Conversation> = Vec::new();
     let mut reviewed = 0u64;
     let ctx = |c: &Conversation| Context {
-        catalog: catalog.as_ref(),
+        catalog: catalog.as_deref(),
         profile: profiles.get(&c.profile_id),
         stopwords: &stopwords,
         settings: &settings,
@@ -248,7 +253,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         config,
         paths,
         &profiles,
-        catalog.as_ref(),
+        catalog.as_deref(),
         scales,
         judge_cost,
     )?;

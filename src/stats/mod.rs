@@ -21,6 +21,7 @@ use crate::export::Sources;
 use crate::io::AtomicFile;
 use crate::io::names;
 use crate::model::Profile;
+use crate::plan::Plan;
 use crate::profiles::tables::Tables;
 use crate::{Error, Result};
 
@@ -56,12 +57,20 @@ pub fn sources(input: Option<&Path>, dir: &Path) -> Result<Sources> {
     Ok(sources)
 }
 
-/// The stats of `sources` against `config` with `options`.
+/// The stats of `sources` against `config` with `options`, under a plan built from `config` (with the catalog of
+/// `sources` when there is one): see [`run`].
 pub fn stats_with(
     config: &Config,
     sources: &Sources,
     options: &StatsOptions,
 ) -> Result<StatsReport> {
+    let plan = Plan::new(config.clone())?.with_catalog_if_there(sources.catalog.as_deref())?;
+    run(&plan, sources, options)
+}
+
+/// The stats of `sources` against `plan`'s config with `options`.
+pub fn run(plan: &Plan, sources: &Sources, options: &StatsOptions) -> Result<StatsReport> {
+    let config = &plan.config;
     if !(options.alpha > 0.0 && options.alpha < 1.0) {
         return Err(Error::Config(format!(
             "the significance level must be in (0, 1), not {}",
@@ -69,13 +78,17 @@ pub fn stats_with(
         )));
     }
     let profiles = sources.profiles()?;
-    let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
+    let tables = &plan.tables;
     let index = sources
         .catalog
         .as_deref()
         .map(crate::catalog::Index::open)
         .transpose()?;
-    let (observed, replayed) = read(config, sources, &profiles, index.as_ref())?;
+    let memory = match sources.catalog.as_deref() {
+        Some(p) => Some(plan.catalog_for(p)?),
+        None => None,
+    };
+    let (observed, replayed) = read(config, sources, &profiles, memory.as_deref())?;
     let used: Vec<&Profile> = observed
         .profile_ids
         .iter()
@@ -87,7 +100,7 @@ pub fn stats_with(
         .filter(|p| p.persona.income_band.is_some())
         .collect();
     let manifest = read_manifest(sources.manifest.as_deref())?;
-    let (model, budget_model) = persona_model(config, &tables, index.as_ref(), &manifest)?;
+    let (model, budget_model) = persona_model(config, tables, index.as_ref(), &manifest)?;
     let agents = Agents {
         user: observed.user_agents.iter().cloned().collect(),
         system: observed.system_agents.iter().cloned().collect(),
@@ -151,19 +164,10 @@ fn read(
     config: &Config,
     sources: &Sources,
     profiles: &std::collections::HashMap<String, Profile>,
-    index: Option<&crate::catalog::Index>,
+    memory: Option<&crate::catalog::MemoryCatalog>,
 ) -> Result<(observe::Observed, Option<replay::Replayed>)> {
-    let memory = match index {
-        Some(index) => {
-            let labels =
-                crate::profiles::tables::attribute_labels(config.profiles.tables_dir.as_deref())?;
-            Some(crate::catalog::MemoryCatalog::load(index, &labels)?)
-        }
-        None => None,
-    };
-    let mut replay = memory
-        .as_ref()
-        .map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
+    let mut replay =
+        memory.map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
     let mut observed = observe::Observed::default();
     sources.for_each_conversation(|c| {
         let profile = profiles.get(&c.profile_id);

@@ -23,7 +23,7 @@ const LAYERS: &[(usize, &[&str])] = &[
     (1, &["catalog", "llm"]),
     (2, &["manager"]),
     (3, &["agents"]),
-    (4, &["dialogue", "profiles"]),
+    (4, &["dialogue", "profiles", "plan"]),
     (5, &["generate", "review", "import"]),
     (6, &["pairs"]),
     (7, &["export", "stats"]),

@@ -1,0 +1,148 @@
+//! The checked plan: the config turned once into what the stages share — the profile tables and attribute labels,
+//! the phrase banks, and the catalog in memory — loaded and checked before any stage writes, and handed to every
+//! stage of `musegen run` (a stage run alone builds the same plan).
+//!
+//! Before the plan, `run` loaded the catalog into memory once per stage (dialogues, review, stats, exports) and
+//! parsed the tables and phrase banks in each; now a bad table or phrase file fails before the first file is
+//! written, and the catalog is read from its index once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Result;
+use crate::agents::sim::PhraseBank;
+use crate::catalog::memory::AttributeLabels;
+use crate::catalog::{Index, MemoryCatalog};
+use crate::config::Config;
+use crate::profiles::tables::{Tables, attribute_labels};
+
+/// What every stage of a run shares, built once from the config.
+pub struct Plan {
+    /// The effective, checked config.
+    pub config: Config,
+    /// The profile tables (`profiles.tables_dir` over the embedded ones).
+    pub tables: Tables,
+    /// Detail labels → attribute keys, read from the tables' `requirements.toml`.
+    pub labels: AttributeLabels,
+    /// The sim agents' phrase banks (`prompts_dir` over the embedded ones).
+    pub phrases: PhraseBank,
+    catalog: Option<PlannedCatalog>,
+}
+
+/// The catalog of a run: where its index is, and its items in memory.
+struct PlannedCatalog {
+    path: PathBuf,
+    memory: Arc<MemoryCatalog>,
+}
+
+impl Plan {
+    /// Load and check what the config names (tables, labels, phrase banks); no catalog yet.
+    pub fn new(config: Config) -> Result<Plan> {
+        let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
+        let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
+        let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
+        Ok(Plan {
+            config,
+            tables,
+            labels,
+            phrases,
+            catalog: None,
+        })
+    }
+
+    /// The plan with the catalog of the index at `path` in memory (read once, whichever stages use it).
+    pub fn with_catalog(mut self, path: &Path) -> Result<Plan> {
+        let index = Index::open(path)?;
+        let memory = MemoryCatalog::load(&index, &self.labels)?;
+        self.catalog = Some(PlannedCatalog {
+            path: path.to_path_buf(),
+            memory: Arc::new(memory),
+        });
+        Ok(self)
+    }
+
+    /// [`Plan::with_catalog`] when `path` names a file, the plan unchanged otherwise (stages that can work without
+    /// a catalog, such as the review of conversations from elsewhere).
+    pub fn with_catalog_if_there(self, path: Option<&Path>) -> Result<Plan> {
+        match path.filter(|p| p.is_file()) {
+            Some(p) => self.with_catalog(p),
+            None => Ok(self),
+        }
+    }
+
+    /// The catalog in memory, when the plan has one.
+    pub fn catalog(&self) -> Option<&Arc<MemoryCatalog>> {
+        self.catalog.as_ref().map(|c| &c.memory)
+    }
+
+    /// The catalog in memory when the plan's catalog is the index at `path` (the same file), so that a stage given
+    /// another catalog than the plan's loads that one instead of using the wrong items.
+    pub fn catalog_at(&self, path: &Path) -> Option<&Arc<MemoryCatalog>> {
+        self.catalog
+            .as_ref()
+            .filter(|c| same_file(&c.path, path))
+            .map(|c| &c.memory)
+    }
+
+    /// The catalog in memory for the index at `path`: the plan's when it is that file, else loaded now.
+    pub fn catalog_for(&self, path: &Path) -> Result<Arc<MemoryCatalog>> {
+        match self.catalog_at(path) {
+            Some(c) => Ok(Arc::clone(c)),
+            None => Ok(Arc::new(MemoryCatalog::load(
+                &Index::open(path)?,
+                &self.labels,
+            )?)),
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_phrase_bank_fails_the_plan_before_any_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sim")).unwrap();
+        std::fs::write(dir.path().join("sim/user.toml"), "this is = = not toml").unwrap();
+        let config = Config {
+            prompts_dir: Some(dir.path().to_path_buf()),
+            ..Config::default()
+        };
+        let err = Plan::new(config).err().expect("a broken phrase bank");
+        assert!(err.to_string().contains("user.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_catalog_is_loaded_once_and_shared_for_its_own_path_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::default();
+        let path = dir.path().join("catalog.db");
+        crate::pipeline::build_sample_catalog(&config, &path, None, true).unwrap();
+        let plan = Plan::new(config).unwrap().with_catalog(&path).unwrap();
+        let first = plan.catalog_for(&path).unwrap();
+        let second = plan
+            .catalog_for(&dir.path().join(".").join("catalog.db"))
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the same file shares one load"
+        );
+        let other = dir.path().join("other.db");
+        std::fs::copy(&path, &other).unwrap();
+        let loaded = plan.catalog_for(&other).unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &loaded),
+            "another file is loaded on its own"
+        );
+        assert_eq!(loaded.len(), first.len());
+    }
+}
