@@ -1,0 +1,1 @@
+//! Realism measures on hand-built dialogues with known answers.
