@@ -31,9 +31,9 @@ pub struct RealismReport {
     pub rejects: u64,
     /// Rejects citing at least one preference.
     pub rejects_citing: u64,
-    /// Share of rejects citing a preference never stated before (of rejects citing one).
+    /// Share of rejects citing a preference never stated before (of all rejects).
     pub rejects_unstated_share: f64,
-    /// Share of rejects citing only never-stated preferences (of rejects citing one).
+    /// Share of rejects citing preferences, none of them stated before (of all rejects).
     pub rejects_only_unstated_share: f64,
     /// Share of rejects citing an attribute outside the profile's requirements (of all rejects).
     pub rejects_outside_requirements_share: f64,
@@ -206,8 +206,8 @@ impl<'a> RealismBuilder<'a> {
         let mut rep = self.report;
         let t = &self.totals;
         let n = rep.conversations;
-        rep.rejects_unstated_share = share(t.rejects_unstated, rep.rejects_citing);
-        rep.rejects_only_unstated_share = share(t.rejects_only_unstated, rep.rejects_citing);
+        rep.rejects_unstated_share = share(t.rejects_unstated, rep.rejects);
+        rep.rejects_only_unstated_share = share(t.rejects_only_unstated, rep.rejects);
         rep.rejects_outside_requirements_share = share(t.rejects_outside, rep.rejects);
         rep.accepts_unstated_praise_share = share(t.praise, rep.accepts);
         rep.other_department_share = share(t.other_department, rep.recommendations);
@@ -251,9 +251,10 @@ impl RealismReport {
             (
                 "Rejects citing only never-stated preferences".into(),
                 format!(
-                    "{} (any never-stated: {}; of {} rejects citing one)",
+                    "{} (any never-stated: {}; of {} rejects, {} citing a preference)",
                     pct(self.rejects_only_unstated_share),
                     pct(self.rejects_unstated_share),
+                    self.rejects,
                     self.rejects_citing
                 ),
                 zero(),
