@@ -13,10 +13,7 @@ pub fn department<'d, 'p>(
 ) -> Option<&'d Department> {
     for segment in path {
         let segment = segment.trim().to_lowercase();
-        if let Some(d) = departments
-            .iter()
-            .find(|d| d.words.iter().any(|w| *w == segment))
-        {
+        if let Some(d) = departments.iter().find(|d| d.words.contains(&segment)) {
             return Some(d);
         }
     }

@@ -1,16 +1,21 @@
 //! Broken template fills: each kind's patterns (`evaluation/realism.toml`) over every turn, and names (brands,
 //! authors of the items the conversation mentions) written in lowercase.
 
-use super::RealismContext;
+use super::data::RealismData;
 use super::text::find_words;
+use crate::catalog::MemoryCatalog;
 use crate::model::{Conversation, RealismFinding, RealismFlag};
 
 /// One finding per (turn, kind), its detail `kind: the words`.
-pub fn broken_fills(c: &Conversation, ctx: &RealismContext) -> Vec<RealismFinding> {
-    let names = names(c, ctx);
+pub fn broken_fills(
+    c: &Conversation,
+    data: &RealismData,
+    catalog: Option<&MemoryCatalog>,
+) -> Vec<RealismFinding> {
+    let names = names(c, data, catalog);
     let mut out = Vec::new();
     for (i, t) in c.turns.iter().enumerate() {
-        for kind in &ctx.data.fills {
+        for kind in &data.fills {
             let mut hit: Option<String> = None;
             for p in &kind.patterns {
                 hit = p
@@ -56,16 +61,15 @@ fn excepted(matched: &str, exceptions: &[String]) -> bool {
 }
 
 /// (attribute, name as written) of the items the conversation mentions, for names that hold a capital letter.
-fn names(c: &Conversation, ctx: &RealismContext) -> Vec<(String, String)> {
-    let Some(cat) = ctx.catalog else {
+fn names(
+    c: &Conversation,
+    data: &RealismData,
+    catalog: Option<&MemoryCatalog>,
+) -> Vec<(String, String)> {
+    let Some(cat) = catalog else {
         return Vec::new();
     };
-    let keys: Vec<&String> = ctx
-        .data
-        .fills
-        .iter()
-        .flat_map(|k| &k.name_attributes)
-        .collect();
+    let keys: Vec<&String> = data.fills.iter().flat_map(|k| &k.name_attributes).collect();
     if keys.is_empty() {
         return Vec::new();
     }

@@ -377,7 +377,7 @@ pub fn measure(c: &Conversation, ctx: &RealismContext) -> Realism {
     occasion(&mut w);
     let phrases = text::mask_phrases(c, ctx.profile, ctx.catalog);
     repeated_phrases(&mut w, &phrases);
-    for f in fills::broken_fills(c, ctx) {
+    for f in fills::broken_fills(c, ctx.data, ctx.catalog) {
         w.out.broken_fills += 1;
         w.out.findings.push(f);
     }
