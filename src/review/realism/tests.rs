@@ -575,3 +575,21 @@ fn the_storyline_is_the_profile_and_the_items_shown() {
     let c = measure_turns(t, "weekend errands");
     assert_ne!(a.storyline, c.storyline);
 }
+
+#[test]
+fn realism_fields_can_be_used_in_keep_rules() {
+    use crate::model::Review;
+    let rule = crate::review::keep::KeepRule::compile(
+        "realism.target_leaks == 0 && !realism.blind_accept",
+        &Review::default(),
+    )
+    .unwrap();
+    let p = rule.prepare().unwrap();
+    let mut r = Review::default();
+    assert!(p.judge(&r).0);
+    r.realism.target_leaks = 1;
+    assert_eq!(
+        p.judge(&r),
+        (false, vec!["realism.target_leaks == 0".to_string()])
+    );
+}
