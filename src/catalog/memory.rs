@@ -45,6 +45,8 @@ pub struct MemItem {
     pub title: String,
     /// Leaf category (interned, lowercase).
     leaf: u32,
+    /// The full category path, root first (interned, as written).
+    path: Vec<u32>,
     /// Price.
     pub price: Option<f64>,
     /// Rating (0 when unknown).
@@ -65,6 +67,8 @@ pub type AttributeLabels = Vec<(String, Vec<String>)>;
 /// The catalog in memory.
 pub struct MemoryCatalog {
     strings: Interner,
+    /// Category names of the paths, apart from `strings` so that lookups of values never find them.
+    path_names: Interner,
     items: Vec<MemItem>,
     by_id: HashMap<String, u32>,
     by_leaf: HashMap<u32, Vec<u32>>,
@@ -84,6 +88,7 @@ impl MemoryCatalog {
         }
         let mut cat = MemoryCatalog {
             strings: Interner::default(),
+            path_names: Interner::default(),
             items: Vec::new(),
             by_id: HashMap::new(),
             by_leaf: HashMap::new(),
@@ -113,6 +118,11 @@ impl MemoryCatalog {
                 .iter()
                 .map(|f| cat.strings.intern(&f.to_lowercase()))
                 .collect();
+            let path = item
+                .categories
+                .iter()
+                .map(|c| cat.path_names.intern(c.trim()))
+                .collect();
             let idx = cat.items.len() as u32;
             for &(k, v) in &attributes {
                 cat.postings.entry((leaf, k, v)).or_default().push(idx);
@@ -123,6 +133,7 @@ impl MemoryCatalog {
                 id: item.id,
                 title: item.title,
                 leaf,
+                path,
                 price: item.price,
                 rating: item.rating.unwrap_or(0.0),
                 attributes,
@@ -165,6 +176,11 @@ impl MemoryCatalog {
     /// The item's leaf category, lowercase.
     pub fn leaf(&self, idx: u32) -> &str {
         self.strings.text(self.item(idx).leaf)
+    }
+
+    /// The item's full category path, root first, as written in the catalog.
+    pub fn path(&self, idx: u32) -> impl Iterator<Item = &str> {
+        self.item(idx).path.iter().map(|c| self.path_names.text(*c))
     }
 
     /// The item's value for attribute `key`, lowercase.

@@ -16,5 +16,6 @@ pub use profile::{
     Budget, Formality, Gender, Location, Persona, Profile, Requirement, Scenario, Verbosity,
 };
 pub use review::{
-    AspectScore, Consistency, Cooperation, Grounding, Relevance, Review, RubricScores, Shape,
+    AspectScore, Consistency, Cooperation, Grounding, Realism, RealismFinding, RealismFlag,
+    Relevance, Review, RubricScores, Shape,
 };

@@ -1,5 +1,5 @@
 //! `Review`: what the reviewer found in one conversation — offline metrics (grounding, relevance, consistency,
-//! shape, cooperation), the judge's scores when a model judged it, and whether it is kept, with the failing checks.
+//! shape, cooperation), the realism measures, the judge's scores when a model judged it, and whether it is kept, with the failing checks.
 
 use std::collections::BTreeMap;
 
@@ -80,6 +80,106 @@ pub struct Cooperation {
     pub accept_without_reason: bool,
 }
 
+/// What a realism finding is about (see `docs/review.md`, "Realism").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RealismFlag {
+    /// A reject cites a preference no earlier user turn had stated.
+    RejectUnstated,
+    /// A reject cites an attribute that is not among the profile's requirements.
+    RejectOutsideRequirements,
+    /// An accept praises a value the user had not stated nor the recommendation shown.
+    AcceptUnstatedPraise,
+    /// A recommendation from another department (gender, age group) than the target's.
+    OtherDepartment,
+    /// The user objected to a recommendation from another department.
+    OtherDepartmentObjected,
+    /// A shopper buying for themselves accepted an item of another department than their persona's.
+    SelfPurchaseMismatch,
+    /// The accept came at the first recommendation.
+    FirstOfferAccept,
+    /// The accept came before the user had stated any preference.
+    BlindAccept,
+    /// The user named the target's title, or an attribute of the target no turn had stated.
+    TargetLeak,
+    /// A budget referred to before any turn stated one.
+    UnfoundedBudget,
+    /// An occasion referred to before any turn stated one.
+    UnfoundedOccasion,
+    /// A recipient referred to before any turn stated one.
+    UnfoundedRecipient,
+    /// A question referred to ("Good question.") when the turn before asked none.
+    UnfoundedQuestion,
+    /// The profile's occasion does not fit the target's category (`profiles/occasion_fit.toml`).
+    OccasionMisfit,
+    /// A phrase (4 words outside item values) the same speaker had already used in the dialogue.
+    RepeatedPhrase,
+    /// A template fill that reads broken ("the scarves & wrap", "with includes").
+    BrokenFill,
+}
+
+/// One realism finding: the turn it concerns (none for the whole dialogue), what, and the words behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RealismFinding {
+    /// Index of the turn in the conversation (absent for findings about the whole dialogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
+    /// What was found.
+    pub flag: RealismFlag,
+    /// The value, phrase or pattern behind it.
+    pub detail: String,
+}
+
+/// How the dialogue compares with what people do (counts per conversation; see `docs/review.md`, "Realism").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Realism {
+    /// Whether the turns carried dialogue-act slots (else "stated" is read from the text).
+    pub structured: bool,
+    /// Rejects.
+    pub rejects: u32,
+    /// Rejects that cite at least one preference (a wanted value).
+    pub rejects_citing: u32,
+    /// Rejects citing a preference no earlier user turn had stated.
+    pub rejects_unstated: u32,
+    /// Rejects citing preferences, none of which an earlier user turn had stated.
+    pub rejects_only_unstated: u32,
+    /// Rejects citing an attribute outside the profile's requirements (budget and category aside).
+    pub rejects_outside_requirements: u32,
+    /// Accepts.
+    pub accepts: u32,
+    /// Accepts praising a value of the accepted item that the user had not stated nor its recommendation shown.
+    pub accepts_unstated_praise: u32,
+    /// Recommendations.
+    pub recommendations: u32,
+    /// Recommendations whose department (gender, age group) is not the target's.
+    pub other_department: u32,
+    /// Of those, the ones the user objected to in the next turn.
+    pub other_department_objected: u32,
+    /// A shopper buying for themselves accepted an item of another department than their persona's.
+    pub self_purchase_mismatch: bool,
+    /// The accept came at the first recommendation.
+    pub first_offer_accept: bool,
+    /// The accept came before the user had stated any preference.
+    pub blind_accept: bool,
+    /// User turns naming the target's title or an attribute of the target that no turn had stated.
+    pub target_leaks: u32,
+    /// Turns referring to a budget, occasion, recipient or question that no turn had stated.
+    pub unfounded_references: u32,
+    /// The profile's occasion does not fit the target's category.
+    pub occasion_misfit: bool,
+    /// The profile's occasion class (`formal`, `sport` …; empty when the table knows none).
+    pub occasion_class: String,
+    /// Hash of (profile, target, the recommended items in order): equal for dialogues telling the same story.
+    pub storyline: String,
+    /// Phrases (4-grams outside item values) a speaker repeats within the dialogue.
+    pub repeated_phrases: u32,
+    /// Template fills that read broken.
+    pub broken_fills: u32,
+    /// What was found, turn by turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<RealismFinding>,
+}
+
 /// One aspect's score from the judge.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AspectScore {
@@ -115,6 +215,9 @@ pub struct Review {
     pub shape: Shape,
     /// Over-cooperation.
     pub cooperation: Cooperation,
+    /// Realism measures.
+    #[serde(default)]
+    pub realism: Realism,
     /// The judge's scores by rubric (empty when no model judged).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub judge: BTreeMap<String, RubricScores>,

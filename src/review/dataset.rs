@@ -132,6 +132,9 @@ pub struct DatasetReport {
     pub judge_grounding_agreement: BTreeMap<String, f64>,
     /// The same as a table, by rubric: (`judge high` | `judge low`) × (`grounded` | `not grounded`) → conversations.
     pub judge_grounding_table: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Realism measures (see `review::realism`).
+    #[serde(default)]
+    pub realism: super::realism::RealismReport,
 }
 
 /// Gathers the dataset report one conversation at a time.

@@ -9,6 +9,7 @@ pub mod import;
 pub mod judge;
 pub mod keep;
 pub mod metrics;
+pub mod realism;
 pub mod report;
 
 pub use report::ReviewReport;
@@ -63,8 +64,14 @@ fn settings(config: &Config) -> Result<MetricSettings> {
 
 /// What shapes a review besides the conversation: the review settings, the metric settings, the judge, and
 /// whether a catalog and profiles were there.
-fn review_hash(config: &Config, settings: &MetricSettings, paths: &ReviewPaths) -> Result<String> {
+fn review_hash(
+    config: &Config,
+    settings: &MetricSettings,
+    realism: &realism::RealismData,
+    paths: &ReviewPaths,
+) -> Result<String> {
     let parts = serde_json::to_string(&(
+        realism.hash,
         &config.review,
         &settings.stopwords,
         settings.accept_min_words,
@@ -92,6 +99,10 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
     let started = std::time::Instant::now();
     let cfg = &config.review;
     let settings = settings(config)?;
+    let realism_data = realism::RealismData::load(
+        cfg.evaluation_dir.as_deref(),
+        config.profiles.tables_dir.as_deref(),
+    )?;
     let stopwords: HashSet<String> = settings
         .stopwords
         .iter()
@@ -131,7 +142,7 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
     let prepared = rule.prepare().map_err(Error::Config)?;
     // Reviews made under other settings (keep rule, metrics, judge) are made again: the metrics are cheap and the
     // judge's answers come from the cache.
-    let settings_hash = review_hash(config, &settings, paths)?;
+    let settings_hash = review_hash(config, &settings, &realism_data, paths)?;
     let manifest = paths.out.with_file_name("reviews.manifest.json");
     let previous = std::fs::read_to_string(&manifest).ok();
     if previous.as_deref().map(str::trim) != Some(settings_hash.as_str()) && paths.out.exists() {
@@ -191,6 +202,14 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
             |_, c| {
                 let context = ctx(&c);
                 let mut r = metrics::review(&c, &context);
+                r.realism = realism::measure(
+                    &c,
+                    &realism::RealismContext {
+                        catalog: context.catalog,
+                        profile: context.profile,
+                        data: &realism_data,
+                    },
+                );
                 if let Some(j) = &judge {
                     r.judge = j.score(&c, context.profile)?;
                 }
@@ -254,6 +273,7 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         paths,
         &profiles,
         catalog.as_deref(),
+        &realism_data,
         scales,
         judge_cost,
     )?;
@@ -337,10 +357,12 @@ fn finish(
     paths: &ReviewPaths,
     profiles: &HashMap<String, Profile>,
     catalog: Option<&MemoryCatalog>,
+    realism_data: &realism::RealismData,
     scales: std::collections::BTreeMap<String, f64>,
     judge_cost: f64,
 ) -> Result<DatasetReport> {
     let mut reviews = ReviewCursor::open(&paths.out)?;
+    let mut realism = realism::RealismBuilder::new(realism_data, catalog, config.seed);
     let mut builder = DatasetBuilder::new(&config.review, scales);
     builder.add_cost(judge_cost);
     let mut kept = AtomicFile::create(&paths.kept)?;
@@ -357,6 +379,7 @@ fn finish(
                     .map(|i| cat.leaf(i).to_string())
             });
             builder.add(&c, r, profiles.get(&c.profile_id), leaf.as_deref());
+            realism.add(&c, r, profiles.get(&c.profile_id));
             if r.keep {
                 writer.write_line(text)?;
             }
@@ -364,5 +387,7 @@ fn finish(
         })?;
     }
     kept.commit()?;
-    Ok(builder.finish())
+    let mut dataset = builder.finish();
+    dataset.realism = realism.finish();
+    Ok(dataset)
 }

@@ -165,7 +165,26 @@ fn summary(r: &ReviewReport) -> Vec<(String, String)> {
 
 fn markdown(r: &ReviewReport) -> String {
     let d = &r.dataset;
-    let mut md = String::from("# Dataset quality report\n\n| measure | value |\n| --- | --- |\n");
+    let mut md = String::from(
+        "# Dataset quality report\n\n## Realism\n\n| measure | value | human or target reference |\n| --- | --- | --- |\n",
+    );
+    for (k, v, reference) in d.realism.rows() {
+        let _ = writeln!(md, "| {k} | {v} | {reference} |");
+    }
+    for (title, v) in [("system", &d.realism.system), ("user", &d.realism.user)] {
+        if v.top_lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "\nMost frequent {title} lines:\n\n| line | times |\n| --- | --- |"
+        );
+        for l in &v.top_lines {
+            let text = l.text.as_deref().unwrap_or("(text not kept)");
+            let _ = writeln!(md, "| {} | {} |", text.replace('|', "\\|"), l.count);
+        }
+    }
+    md.push_str("\n## Summary\n\n| measure | value |\n| --- | --- |\n");
     for (k, v) in summary(r) {
         let _ = writeln!(md, "| {k} | {v} |");
     }
@@ -252,8 +271,33 @@ fn chart_rows<K: ToString>(
 fn html(r: &ReviewReport) -> String {
     let d: &DatasetReport = &r.dataset;
     let mut page = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dataset quality report</title><style>body{font-family:sans-serif;max-width:900px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}figure{margin:1.5em 0}figcaption{font-weight:bold}</style></head><body><h1>Dataset quality report</h1><table><tr><th>measure</th><th>value</th></tr>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dataset quality report</title><style>body{font-family:sans-serif;max-width:900px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}figure{margin:1.5em 0}figcaption{font-weight:bold}</style></head><body><h1>Dataset quality report</h1><h2>Realism</h2><table><tr><th>measure</th><th>value</th><th>human or target reference</th></tr>",
     );
+    for (k, v, reference) in d.realism.rows() {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&k),
+            escape(&v),
+            escape(&reference)
+        );
+    }
+    page.push_str("</table>\n");
+    for (title, v) in [("system", &d.realism.system), ("user", &d.realism.user)] {
+        let rows: Vec<(String, u64)> = v
+            .top_lines
+            .iter()
+            .map(|l| {
+                let text = l.text.as_deref().unwrap_or("(text not kept)");
+                let short: String = text.chars().take(28).collect();
+                (short, l.count)
+            })
+            .collect();
+        if !rows.is_empty() {
+            page.push_str(&bars(&format!("Most frequent {title} lines"), &rows));
+        }
+    }
+    page.push_str("<h2>Summary</h2><table><tr><th>measure</th><th>value</th></tr>");
     for (k, v) in summary(r) {
         let _ = write!(
             page,

@@ -253,10 +253,19 @@ fn metrics_find_the_known_faults_of_hand_built_conversations() {
         .collect();
     assert_eq!(kept, ["c1", "c3", "c4"]);
     let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    // The report opens with the realism figures beside their references, then the summary.
     assert!(
-        md.starts_with("# Dataset quality report\n\n| measure | value |"),
+        md.starts_with(
+            "# Dataset quality report\n\n## Realism\n\n| measure | value | human or target reference |"
+        ),
         "{md}"
     );
+    assert!(md.contains("| distinct-1 / distinct-2, system |"), "{md}");
+    assert!(
+        md.contains("(INSPIRED recommenders, token-matched)"),
+        "{md}"
+    );
+    assert!(md.contains("\n## Summary\n\n| measure | value |"), "{md}");
     assert!(md.contains("| Total conversations | 5 |"));
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
     assert!(html.contains("<svg") && !html.contains("<script"));
