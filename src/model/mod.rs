@@ -6,6 +6,7 @@ mod failure;
 mod item;
 mod profile;
 mod review;
+mod usage;
 
 pub use conversation::{
     Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
@@ -18,3 +19,4 @@ pub use profile::{
 pub use review::{
     AspectScore, Consistency, Cooperation, Grounding, Relevance, Review, RubricScores, Shape,
 };
+pub use usage::UsageRow;
