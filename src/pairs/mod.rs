@@ -95,14 +95,48 @@ pub fn make_pairs(
     out: &Path,
     force: bool,
 ) -> Result<PairsReport> {
-    let catalog_path = sources.catalog.clone().ok_or_else(|| {
+    let catalog = catalog_of(sources)?;
+    let models = Models::connect(config, &cache_of(sources), &usage_path(out), &catalog)?;
+    make(config, sources, out, force, models)
+}
+
+/// [`make_pairs`] with the pairwise judge given (the recommender's hard negatives of conversations a model played
+/// are left out: `no_llm_voice`); its ledger is written beside `out` too.
+pub fn make_pairs_judged_by(
+    config: &Config,
+    sources: &Sources,
+    out: &Path,
+    force: bool,
+    judge: Judge,
+) -> Result<PairsReport> {
+    let models = Models {
+        manager: None,
+        llm: None,
+        judge: Some(judge),
+    };
+    make(config, sources, out, force, models)
+}
+
+/// The catalog of `sources`, which the pairs need.
+fn catalog_of(sources: &Sources) -> Result<PathBuf> {
+    sources.catalog.clone().ok_or_else(|| {
         Error::input(
             &sources.conversations,
             None,
             None,
             "preference pairs need the catalog (catalog.db beside the conversations)",
         )
-    })?;
+    })
+}
+
+fn make(
+    config: &Config,
+    sources: &Sources,
+    out: &Path,
+    force: bool,
+    models: Models,
+) -> Result<PairsReport> {
+    let catalog_path = catalog_of(sources)?;
     let key = settings_key(config)?;
     let mut report = PairsReport {
         file: out.to_path_buf(),
@@ -128,7 +162,6 @@ pub fn make_pairs(
     let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
     let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
     let usage = usage_path(out);
-    let models = Models::connect(config, &cache_of(sources), &usage, &catalog_path)?;
     let sim = SimWorld {
         catalog: &catalog,
         phrases: &phrases,
@@ -151,7 +184,7 @@ pub fn make_pairs(
         cfg: &config.export.dpo,
     };
     let profiles = sources.profiles()?;
-    let threads = if models.manager.is_some() {
+    let threads = if models.llm.is_some() || models.judge.is_some() {
         config.limits.concurrency.get()
     } else {
         config.effective_threads()
@@ -188,10 +221,8 @@ pub fn make_pairs(
             writer.write(&line)?;
         }
         writer.flush().map_err(|e| Error::write(out, e))?;
-        if let Some(m) = &models.manager {
-            // The ledger is kept even when the run stops, so what was paid for is on record.
-            m.write_usage(&usage)?;
-        }
+        // The ledger is kept even when the run stops, so what was paid for is on record.
+        models.write_usage(&usage)?;
         outcome
     };
     let chunk = threads * 64;
@@ -221,7 +252,7 @@ pub fn make_pairs(
             "nothing",
         ));
     }
-    report.usage = models.manager.as_ref().map(|m| m.totals());
+    report.usage = models.totals();
     Ok(report)
 }
 
@@ -318,6 +349,26 @@ impl Models {
             llm,
             judge,
         })
+    }
+}
+
+impl Models {
+    /// Write the ledger to `path` (nothing without a model).
+    fn write_usage(&self, path: &Path) -> Result<()> {
+        match (&self.manager, &self.judge) {
+            (Some(m), _) => m.write_usage(path),
+            (None, Some(j)) => j.write_usage(path),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// The ledger's totals (`None` without a model).
+    fn totals(&self) -> Option<UsageRow> {
+        match (&self.manager, &self.judge) {
+            (Some(m), _) => Some(m.totals()),
+            (None, Some(j)) => Some(j.totals()),
+            (None, None) => None,
+        }
     }
 }
 
