@@ -52,7 +52,7 @@ pub(super) fn ensure(cfg: &Config, sources: &Sources, dir: &Path) -> Result<Opti
     if path.is_file() {
         return Ok(None);
     }
-    tracing::info!("{} is missing: making the pairs first", path.display());
+    tracing::debug!("{} is missing: making the pairs first", path.display());
     pairs::make_pairs(cfg, sources, &path, false).map(Some)
 }
 

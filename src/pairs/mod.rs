@@ -12,7 +12,7 @@ mod record;
 
 pub use maker::PairMaker;
 pub use read::PairsReader;
-pub use record::{ConversationPairs, Pair, PairCounts};
+pub use record::{ConversationPairs, Pair, PairCounts, conversation_key};
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -142,19 +142,20 @@ fn make(
         file: out.to_path_buf(),
         ..PairsReport::default()
     };
-    let done = match existing(out, &key, &mut report) {
-        Ok(done) => done,
-        Err(e) if force => {
-            tracing::warn!("{e}; starting {} over (--force)", out.display());
-            remove(out)?;
-            report = PairsReport {
-                file: out.to_path_buf(),
-                ..PairsReport::default()
-            };
-            Vec::new()
-        }
-        Err(e) => return Err(e),
-    };
+    let done =
+        match existing(out, &key, &mut report).and_then(|done| same_start(sources, out, done)) {
+            Ok(done) => done,
+            Err(e @ Error::Config(_)) if force => {
+                tracing::warn!("{e}; starting {} over (--force)", out.display());
+                remove(out)?;
+                report = PairsReport {
+                    file: out.to_path_buf(),
+                    ..PairsReport::default()
+                };
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
     report.resumed = done.len();
 
     let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
@@ -198,11 +199,11 @@ fn make(
             || (),
             |_, c| {
                 let made = maker.pairs(&c, profiles.get(&c.profile_id));
-                (c.id, made)
+                (c.id.clone(), conversation_key(&c), made)
             },
         );
         let mut outcome = Ok(());
-        for (id, made) in results {
+        for (id, conversation, made) in results {
             // The lines stay in order: after a failed conversation nothing is written, so a rerun starts there.
             let (pairs, counts) = match made {
                 Ok(made) => made,
@@ -213,6 +214,7 @@ fn make(
             };
             let line = ConversationPairs {
                 id,
+                conversation,
                 settings: key.clone(),
                 counts,
                 pairs,
@@ -230,8 +232,8 @@ fn make(
     sources.for_each_conversation(|c| {
         let at = position;
         position += 1;
-        if let Some(id) = done.get(at) {
-            return if *id == c.id {
+        if let Some((id, key)) = done.get(at) {
+            return if *id == c.id && *key == conversation_key(&c) {
                 Ok(())
             } else {
                 Err(other_conversations(out, at + 1, id, &c.id))
@@ -248,7 +250,7 @@ fn make(
         return Err(other_conversations(
             out,
             position + 1,
-            &done[position],
+            &done[position].0,
             "nothing",
         ));
     }
@@ -258,7 +260,7 @@ fn make(
 
 /// The conversation ids already in `out` (after dropping a torn last line), their pairs tallied into `report`; an
 /// error when a line was made under other settings.
-fn existing(out: &Path, key: &str, report: &mut PairsReport) -> Result<Vec<String>> {
+fn existing(out: &Path, key: &str, report: &mut PairsReport) -> Result<Vec<(String, String)>> {
     crate::io::resume::recover(out, |_| Ok(()))?;
     let mut done = Vec::new();
     if !out.is_file() {
@@ -275,17 +277,43 @@ fn existing(out: &Path, key: &str, report: &mut PairsReport) -> Result<Vec<Strin
             )));
         }
         tally(report, &record);
-        done.push(record.id);
+        done.push((record.id, record.conversation));
         Ok(())
     })?;
+    Ok(done)
+}
+
+/// `done` when the conversations of `sources` all read and start with those, in that order; an error otherwise (a
+/// broken conversation line, or pairs made from other conversations).
+fn same_start(
+    sources: &Sources,
+    out: &Path,
+    done: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>> {
+    // Every line is read, so that a broken conversation line stops the stage before it writes anything.
+    let mut at = 0usize;
+    sources.for_each_conversation(|c| {
+        let Some((id, key)) = done.get(at) else {
+            return Ok(());
+        };
+        at += 1;
+        if c.id == *id && conversation_key(&c) == *key {
+            Ok(())
+        } else {
+            Err(other_conversations(out, at, id, &c.id))
+        }
+    })?;
+    if at < done.len() {
+        return Err(other_conversations(out, at + 1, &done[at].0, "nothing"));
+    }
     Ok(done)
 }
 
 /// The error of a pairs file whose `line` is not for the conversation at the same place.
 fn other_conversations(out: &Path, line: usize, has: &str, expected: &str) -> Error {
     Error::Config(format!(
-        "{}:{line} holds the pairs of {has} where the conversations have {expected}: the pairs were made from other \
-         conversations; pass --force to make them again",
+        "{}:{line} holds the pairs of {has} where the conversations have {expected} (or another version of it): \
+         the pairs were made from other conversations; pass --force to make them again",
         out.display()
     ))
 }

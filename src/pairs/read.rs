@@ -43,7 +43,8 @@ impl PairsReader {
 
     /// The line of conversation `id`, the next one in the file; an error naming the line when the file ends, holds
     /// another conversation there, or was made under other settings.
-    pub fn next_for(&mut self, id: &str) -> Result<ConversationPairs> {
+    pub fn next_for(&mut self, c: &crate::model::Conversation) -> Result<ConversationPairs> {
+        let id = c.id.as_str();
         loop {
             self.text.clear();
             let n = self.reader.read_line(&mut self.text).map_err(|e| {
@@ -80,14 +81,14 @@ impl PairsReader {
                 "made under other settings than the config's (run `musegen pairs --force`)",
             ));
         }
-        if record.id != id {
+        if record.id != id || record.conversation != super::conversation_key(c) {
             return Err(Error::input(
                 &self.path,
                 line,
                 Some("id"),
                 format!(
-                    "holds the pairs of {} where the conversations have {id}: made from other conversations (run \
-                     `musegen pairs --force`)",
+                    "holds the pairs of {} where the conversations have {id} (or another version of it): made from \
+                     other conversations (run `musegen pairs --force`)",
                     record.id
                 ),
             ));

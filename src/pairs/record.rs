@@ -78,6 +78,9 @@ impl PairCounts {
 pub struct ConversationPairs {
     /// The conversation's id (the resume key).
     pub id: String,
+    /// A hash of the conversation the pairs were made from ([`conversation_key`]): pairs are never resumed, nor
+    /// rendered, beside another version of it.
+    pub conversation: String,
     /// The settings the pairs were made under (see [`super::settings_key`]): a file is never resumed, nor rendered,
     /// under other settings.
     pub settings: String,
@@ -85,4 +88,10 @@ pub struct ConversationPairs {
     pub counts: PairCounts,
     /// The pairs, in the order they were made (per recommendation: hard negatives by kind, then judge pairs).
     pub pairs: Vec<Pair>,
+}
+
+/// The hash of `c` a pairs line records (of its JSON, so any change to it shows).
+pub fn conversation_key(c: &crate::model::Conversation) -> String {
+    let text = serde_json::to_string(c).unwrap_or_default();
+    format!("{:016x}", crate::rng::stable_hash(0, &[text.as_bytes()]))
 }

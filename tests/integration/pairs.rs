@@ -100,6 +100,23 @@ fn a_cut_pairs_file_resumes_to_the_same_bytes_and_other_settings_are_refused() {
             .all(|p| p["kind"] == "repeat_rejected"),
         "made under the new settings"
     );
+    // Other conversations (every one generated, not the kept set): refused, then made again with --force.
+    let kinds = "export.dpo.kinds=[\"repeat_rejected\"]";
+    let all = ["pairs", "--in", "conversations.jsonl", "--set", kinds];
+    let other = musegen(d, &all);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("other conversations"),
+        "{}",
+        other.stderr
+    );
+    let mut forced = all.to_vec();
+    forced.push("--force");
+    ok(d, &forced);
+    assert_eq!(
+        jsonl(&path).len(),
+        jsonl(&d.join("conversations.jsonl")).len()
+    );
 }
 
 #[test]

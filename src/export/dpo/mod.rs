@@ -139,7 +139,7 @@ pub fn export_dpo(
     let mut out = SplitWriter::create_stems(dir, super::layout::DPO, &stems)?;
     let mut report = DpoReport::default();
     sources.for_each_conversation(|c| {
-        let line = reader.next_for(&c.id)?;
+        let line = reader.next_for(&c)?;
         if !selection.admit(&c) {
             return Ok(());
         }
