@@ -42,9 +42,13 @@ fn child(spec: &str) {
             r.samples.values().sum()
         }
         "dpo" => {
+            // Making the pairs (replaying the recommender) is the pairs stage's; the figure covers both, as before.
+            let pairs = out.join("pairs.jsonl");
+            musegen::pairs::make_pairs(&config, &sources, &pairs, true).unwrap();
             let r = export::export_dpo(
                 &config,
                 &sources,
+                &pairs,
                 &out,
                 &ChatFormat::ALL,
                 &DpoOptions::default(),

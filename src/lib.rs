@@ -14,6 +14,7 @@ pub mod io;
 pub mod llm;
 pub mod manager;
 pub mod model;
+pub mod pairs;
 pub mod parallel;
 pub mod pipeline;
 pub mod plan;

@@ -262,6 +262,7 @@ pub fn run(
             names::PROFILE_FAILURES,
             names::REVIEWS,
             names::KEPT,
+            names::PAIRS,
             "reviews.manifest.json",
             "conversations.manifest.json",
         ] {
@@ -295,7 +296,10 @@ pub fn run(
     crate::stats::write(&stats, dir)?;
     manifest.stats = Some(stats.summary);
     let sources = crate::export::Sources::resolve(None, dir)?;
-    manifest.export = Some(crate::export::export_all(config, &sources, dir)?);
+    let pairs = crate::pairs::make_pairs(config, &sources, &dir.join(names::PAIRS), force)?;
+    let mut export = crate::export::export_all(config, &sources, dir)?;
+    export.dpo.usage = pairs.usage;
+    manifest.export = Some(export);
     write_manifest(&manifest_path, &manifest)?;
     Ok(manifest)
 }

@@ -51,8 +51,9 @@ pub enum ExportCommand {
         #[arg(long)]
         no_system_prompt: bool,
     },
-    /// Preference pairs per sound recommendation (sources and kinds: export.dpo), split train/validation/test,
-    /// into DIR/dpo/{format}_{split}.jsonl with DIR/dpo/meta_{split}.jsonl line by line beside them.
+    /// Preference pairs rendered from DIR/pairs.jsonl (made first when missing, as `musegen pairs` makes it), split
+    /// train/validation/test, into DIR/dpo/{format}_{split}.jsonl with DIR/dpo/meta_{split}.jsonl line by line
+    /// beside them.
     Dpo {
         /// The file shapes (repeatable; default: all three).
         #[arg(long, value_enum)]
@@ -65,7 +66,8 @@ pub enum ExportCommand {
         /// Image parts in the prompt for the pictures the shopper was shown (as `export sft --images`).
         #[arg(long)]
         images: bool,
-        /// Pair sources (repeatable; same as --set export.dpo.sources=[...]).
+        /// Pair sources (repeatable; same as --set export.dpo.sources=[...]); they shape pairs.jsonl, so a file made
+        /// with others is refused (make it again with `musegen pairs --force`).
         #[arg(long = "source", value_enum)]
         sources: Vec<crate::config::PairSource>,
         /// Start prompts without the system prompt (same as --set export.system_prompt=false).
@@ -148,12 +150,10 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
             images,
             no_system_prompt,
         } => {
-            let mut cfg = g.loaded()?.config;
-            if !pair_sources.is_empty() {
-                cfg.export.dpo.sources = pair_sources.clone();
-            }
+            let cfg = super::pairs::config(g, pair_sources)?;
             let dir = g.dir();
             let sources = Sources::resolve(selected.input.as_deref(), &dir)?;
+            let made = super::pairs::ensure(&cfg, &sources, &dir)?;
             let opts = crate::export::DpoOptions {
                 system: system(&cfg, *no_system_prompt)?,
                 rule: selected.rule.clone(),
@@ -161,14 +161,19 @@ pub fn export(g: &Global, command: &ExportCommand) -> Result<()> {
                 item_cards: *item_cards,
                 images: *images,
             };
-            let report = crate::export::export_dpo(&cfg, &sources, &dir, &formats(format), &opts)?;
+            let pairs = dir.join(crate::io::names::PAIRS);
+            let mut report =
+                crate::export::export_dpo(&cfg, &sources, &pairs, &dir, &formats(format), &opts)?;
+            report.usage = made.and_then(|m| m.usage);
             print::dpo(&report, g.json)
         }
         ExportCommand::All { input } => {
             let cfg = g.loaded()?.config;
             let dir = g.dir();
             let sources = Sources::resolve(input.as_deref(), &dir)?;
-            let report = crate::export::export_all(&cfg, &sources, &dir)?;
+            let made = super::pairs::ensure(&cfg, &sources, &dir)?;
+            let mut report = crate::export::export_all(&cfg, &sources, &dir)?;
+            report.dpo.usage = made.and_then(|m| m.usage);
             print::exports(&report, &dir, g.json)
         }
         ExportCommand::Card { input } => {

@@ -4,6 +4,7 @@ mod analytics;
 mod dev;
 mod export;
 mod global;
+mod pairs;
 mod print;
 mod review;
 mod stats;
@@ -53,6 +54,9 @@ enum Command {
     Profiles(ProfilesArgs),
     /// Play one conversation per session with the offline agents; resumable.
     Generate(GenerateArgs),
+    /// Preference pairs of the conversations (the kept set when there is one) into DIR/pairs.jsonl, per sound
+    /// recommendation (sources and kinds: export.dpo); resumable. `export dpo` renders them.
+    Pairs(pairs::PairsArgs),
     /// Write training files from the conversations (the kept set when there is one).
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -309,6 +313,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         }
         Command::Generate(args) => generate(g, args),
         Command::Review(args) => review::review(g, args),
+        Command::Pairs(args) => pairs::pairs(g, args),
         Command::Export(e) => export::export(g, e),
         Command::Stats(args) => stats::stats(g, args),
         Command::Catalog(c) => catalog(g, c),

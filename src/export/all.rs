@@ -27,7 +27,7 @@ pub struct ExportReport {
 }
 
 /// Write every export of `sources` into `dir` with the default options (the kept set, the system prompt), and the
-/// card.
+/// card; the preference pairs are rendered from `dir/pairs.jsonl`, which the pairs stage made.
 pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<ExportReport> {
     let system = if config.export.system_prompt {
         Some(system_prompt(config.prompts_dir.as_deref())?)
@@ -47,6 +47,7 @@ pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<Expo
     let dpo = export_dpo(
         config,
         sources,
+        &dir.join(crate::io::names::PAIRS),
         dir,
         &ChatFormat::ALL,
         &DpoOptions {

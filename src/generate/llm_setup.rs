@@ -52,11 +52,6 @@ impl LlmSetup {
         let Some(routes) = crate::manager::Routes::connect(config, &roles, dry)? else {
             return Ok(None);
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
         let cache = if config.limits.cache {
             Some(Cache::open(cache)?)
         } else {
@@ -67,6 +62,17 @@ impl LlmSetup {
             // A resumed run's ledger starts from what the earlier runs spent.
             manager.load_usage(usage)?;
         }
+        Self::over(config, manager, catalog).map(Some)
+    }
+
+    /// The agents' voices and chain sending through `manager` (which must route the roles a language model
+    /// plays), the retrieval chain searching `catalog`.
+    pub fn over(config: &Config, manager: Arc<Manager>, catalog: &Path) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
         let images = Arc::new(crate::llm::images::ImageLoader::new(
             config.catalog.images_dir.as_deref(),
         ));
@@ -98,12 +104,12 @@ impl LlmSetup {
                 )
             })
             .transpose()?;
-        Ok(Some(LlmSetup {
+        Ok(LlmSetup {
             chain,
             user: voice(Role::User, &config.roles.user_agent)?,
             system: voice(Role::System, &config.roles.system_agent)?,
             manager,
             _runtime: runtime,
-        }))
+        })
     }
 }

@@ -34,6 +34,10 @@ pub mod names {
     pub const KEPT: &str = "kept.jsonl";
     /// Outside conversations, converted for the review.
     pub const IMPORTED: &str = "imported.jsonl";
+    /// The preference pairs, one line per conversation (`musegen pairs`).
+    pub const PAIRS: &str = "pairs.jsonl";
+    /// The ledger of the language-model requests the preference pairs took.
+    pub const PAIRS_USAGE: &str = "pairs.usage.csv";
 }
 
 /// The files an export reads; the optional ones are `None` when absent.

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::io::AtomicFile;
 use crate::llm::TokenUsage;
 use crate::{Error, Result};
 
 pub use crate::config::ModelPrice;
+/// One row of the ledger (a data type of the bottom layer, so that reports of any stage can carry it).
+pub use crate::model::UsageRow;
 
 /// What a price makes of the tokens an answer used (the price is a setting; what it costs is the ledger's).
 pub trait Priced {
@@ -30,37 +30,6 @@ impl Priced for ModelPrice {
             + usage.completion_tokens as f64 * self.output_per_mtok)
             / 1e6
     }
-}
-
-/// One row: what one role of one conversation spent on one model.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
-pub struct UsageRow {
-    /// Requests sent (each attempt counts).
-    pub requests: u64,
-    /// Answers served from the cache.
-    pub cached: u64,
-    /// Attempts that failed and were retried.
-    pub retries: u64,
-    /// Requests that failed for good.
-    pub failures: u64,
-    /// Prompt tokens (cache reads and writes included), of every attempt that reported them.
-    pub prompt_tokens: u64,
-    /// Completion tokens (reasoning included), of every attempt that reported them (an answer cut at the token
-    /// limit is paid for too).
-    pub completion_tokens: u64,
-    /// Prompt tokens read from the provider's prompt cache.
-    #[serde(default)]
-    pub cache_read_tokens: u64,
-    /// Prompt tokens written to the provider's prompt cache.
-    #[serde(default)]
-    pub cache_write_tokens: u64,
-    /// Reasoning tokens (a part of the completion tokens).
-    #[serde(default)]
-    pub reasoning_tokens: u64,
-    /// Latency of the successful requests, in milliseconds.
-    pub latency_ms: u64,
-    /// Cost in USD.
-    pub cost_usd: f64,
 }
 
 /// The `usage.csv` columns, in order.

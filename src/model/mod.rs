@@ -6,6 +6,7 @@ mod failure;
 mod item;
 mod profile;
 mod review;
+mod usage;
 
 pub use conversation::{
     Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
@@ -19,3 +20,4 @@ pub use review::{
     AspectScore, Consistency, Cooperation, Grounding, Realism, RealismFinding, RealismFlag,
     Relevance, Review, RubricScores, Shape,
 };
+pub use usage::UsageRow;

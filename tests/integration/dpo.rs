@@ -244,13 +244,15 @@ fn judge_pairs_take_the_judges_winner_in_both_orders_and_a_position_bias_makes_n
         ));
         let j = musegen::review::judge::Judge::over(manager, &config).unwrap();
         let out = d.join(if biased { "biased" } else { "fair" });
-        let report = dpo::export_dpo_with(
+        let pairs = out.join("pairs.jsonl");
+        musegen::pairs::make_pairs_judged_by(&config, &sources, &pairs, false, j).unwrap();
+        let report = dpo::export_dpo(
             &config,
             &sources,
+            &pairs,
             &out,
             &[ChatFormat::Trl],
             &DpoOptions::default(),
-            Some(&j),
         )
         .unwrap();
         let pairs: usize = report.pairs.values().sum();

@@ -145,8 +145,9 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
         "the cache should answer everything"
     );
     assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
-    // --no-cache sends them again.
+    // --no-cache sends them again (the conversations and the pairs made again).
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
+    std::fs::remove_file(d.join("out/pairs.jsonl")).unwrap();
     let no_cache = [all_sources[0], all_sources[1], "--no-cache"];
     let again = run_with_args(d, &server.base_url(), Some("sk-test-key"), &no_cache);
     assert_eq!(again.code, 0, "{}", again.stderr);

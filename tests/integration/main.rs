@@ -15,6 +15,7 @@ mod layers;
 mod llm;
 mod llm_run;
 mod lock;
+mod pairs;
 mod profiles;
 mod review;
 mod run;

@@ -128,6 +128,7 @@ fn quickstart_run_builds_everything_then_reuses_and_resumes() {
             "dpo",
             "kept.jsonl",
             "manifest.json",
+            "pairs.jsonl",
             "profiles.jsonl",
             "report.html",
             "report.json",

@@ -5,70 +5,13 @@
 //! pairwise judge ranks against the real one in both orders (the better of the two is chosen, when the judge's
 //! preference reaches the margin).
 
+use super::record::{Pair, PairCounts};
 use crate::Result;
-use crate::agents::sim::{NegativeKind, SimSystem, SimWorld};
+use crate::agents::sim::{SimSystem, SimWorld};
 use crate::config::{DpoConfig, PairSource};
-use crate::export::chat::{self, Message};
-use crate::model::{Conversation, Profile};
+use crate::model::{Conversation, Profile, Role, Turn};
 use crate::review::judge::Judge;
 use crate::rng::Rng;
-
-/// One preference pair.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pair {
-    /// The conversation.
-    pub conversation_id: String,
-    /// Index of the recommendation's turn.
-    pub turn: usize,
-    /// The conversation before the turn, ending with the shopper's message.
-    pub prompt: Vec<Message>,
-    /// The items recommended before the turn.
-    pub prompt_items: Vec<String>,
-    /// The preferred reply.
-    pub chosen: String,
-    /// The other reply.
-    pub rejected: String,
-    /// Where the pair comes from.
-    pub source: PairSource,
-    /// What makes a hard negative wrong.
-    pub kind: Option<NegativeKind>,
-    /// Which fresh reply of the turn, for judge pairs.
-    pub resample: usize,
-    /// The judge's preference (0 to 1), for judge pairs.
-    pub margin: Option<f64>,
-    /// The item the chosen reply recommends.
-    pub chosen_item: Option<String>,
-    /// The item the rejected reply recommends.
-    pub rejected_item: Option<String>,
-}
-
-impl Pair {
-    /// A stable id: conversation, turn and kind of pair.
-    pub fn id(&self) -> String {
-        match self.kind {
-            Some(kind) => format!("{}:t{}:{}", self.conversation_id, self.turn, kind.key()),
-            None => format!(
-                "{}:t{}:judge{}",
-                self.conversation_id, self.turn, self.resample
-            ),
-        }
-    }
-}
-
-/// What making the pairs of some conversations found.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PairCounts {
-    /// Recommendations looked at.
-    pub recommendations: usize,
-    /// Recommendations left out as unsound (not chosen material).
-    pub unsound: usize,
-    /// Recommendations for which no hard negative applied.
-    pub no_negative: usize,
-    /// Judge comparisons below the margin (no pair).
-    pub judge_ties: usize,
-    /// Recommendations of LLM conversations without an LLM recommender configured to phrase negatives.
-    pub no_llm_voice: usize,
-}
 
 /// What the pairs of a conversation are made with.
 pub struct PairMaker<'a> {
@@ -106,18 +49,13 @@ impl PairMaker<'_> {
                 continue;
             }
             let history = &c.turns[..t];
-            let prompt = chat::messages(history);
-            if prompt.last().is_none_or(|m| m.assistant) {
+            if !ends_with_shopper(history) {
                 continue;
             }
             let Some(world) = world else {
                 counts.no_llm_voice += 1;
                 continue;
             };
-            let prompt_items: Vec<String> = history
-                .iter()
-                .flat_map(|t| t.items.iter().cloned())
-                .collect();
             let chosen = c.turns[t].text.trim().to_string();
             let chosen_item = c.turns[t].items.first().cloned();
             let replay = |what: &str| {
@@ -144,8 +82,6 @@ impl PairMaker<'_> {
                     out.push(Pair {
                         conversation_id: c.id.clone(),
                         turn: t,
-                        prompt: prompt.clone(),
-                        prompt_items: prompt_items.clone(),
                         chosen: chosen.clone(),
                         rejected: text,
                         source: negative_source,
@@ -188,8 +124,6 @@ impl PairMaker<'_> {
                     out.push(Pair {
                         conversation_id: c.id.clone(),
                         turn: t,
-                        prompt: prompt.clone(),
-                        prompt_items: prompt_items.clone(),
                         chosen,
                         rejected,
                         source: PairSource::Judge,
@@ -204,4 +138,15 @@ impl PairMaker<'_> {
         }
         Ok((out, counts))
     }
+}
+
+/// Whether the prompt made of `history` ends with the shopper's message: its last turn with text is the shopper's
+/// (the renderer joins consecutive turns of one speaker and starts at the first shopper turn, so this is the same
+/// as its last message being the shopper's).
+fn ends_with_shopper(history: &[Turn]) -> bool {
+    history
+        .iter()
+        .rev()
+        .find(|t| !t.text.trim().is_empty())
+        .is_some_and(|t| t.role == Role::User)
 }

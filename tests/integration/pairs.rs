@@ -1,0 +1,174 @@
+//! The preference-pair stage: `pairs.jsonl` survives a cut (a torn last line and missing conversations are made
+//! again, to the same bytes), refuses other settings unless forced, and `export dpo` renders the same files whether
+//! it made the pairs itself or found them.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{jsonl, musegen, ok};
+
+fn run(d: &Path) {
+    ok(d, &["catalog", "sample", "--items", "600"]);
+    ok(d, &["profiles", "--count", "80"]);
+    ok(d, &["generate"]);
+    ok(d, &["review"]);
+}
+
+fn dpo_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("dpo"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let bytes = std::fs::read(dir.join("dpo").join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_cut_pairs_file_resumes_to_the_same_bytes_and_other_settings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d);
+    let report: Value =
+        serde_json::from_str(&ok(d, &["pairs", "--json", "--threads", "2"]).stdout).unwrap();
+    let path = d.join("pairs.jsonl");
+    let whole = std::fs::read(&path).unwrap();
+    let lines = jsonl(&path);
+    let kept = jsonl(&d.join("kept.jsonl"));
+    assert_eq!(lines.len(), kept.len(), "one line per kept conversation");
+    for (line, c) in lines.iter().zip(&kept) {
+        assert_eq!(line["id"], c["id"], "in the conversations' order");
+    }
+    assert!(report["pairs"].as_u64().unwrap() > 20, "{report}");
+    assert_eq!(report["resumed"], 0);
+
+    // Killed mid-write: the file ends inside a line, a third of the way through.
+    let cut = whole.len() / 3;
+    assert_ne!(whole[cut - 1], b'\n');
+    std::fs::write(&path, &whole[..cut]).unwrap();
+    let again: Value =
+        serde_json::from_str(&ok(d, &["pairs", "--json", "--threads", "1"]).stdout).unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        whole,
+        "no pair lost, repeated or torn"
+    );
+    let before_cut = whole[..cut].iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(again["resumed"], before_cut as u64);
+    assert_eq!(
+        again["pairs"], report["pairs"],
+        "the report covers the whole file"
+    );
+    assert_eq!(again["counts"], report["counts"]);
+
+    // Run again on a whole file: nothing to do, nothing changes.
+    ok(d, &["pairs"]);
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+
+    // Other pair settings: refused (exit 2, naming the file), the file untouched; --force makes them again.
+    let changed = ["pairs", "--set", "export.dpo.kinds=[\"repeat_rejected\"]"];
+    let refused = musegen(d, &changed);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("pairs.jsonl"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+    // The renderer refuses pairs made under other settings too.
+    let render = musegen(
+        d,
+        &[
+            "export",
+            "dpo",
+            "--set",
+            "export.dpo.kinds=[\"repeat_rejected\"]",
+        ],
+    );
+    assert_eq!(render.code, 2, "{}", render.stderr);
+    let mut forced = changed.to_vec();
+    forced.push("--force");
+    ok(d, &forced);
+    let remade = jsonl(&path);
+    assert_eq!(remade.len(), kept.len());
+    assert!(
+        remade
+            .iter()
+            .flat_map(|l| l["pairs"].as_array().unwrap())
+            .all(|p| p["kind"] == "repeat_rejected"),
+        "made under the new settings"
+    );
+    // Other conversations (every one generated, not the kept set): refused, then made again with --force.
+    let kinds = "export.dpo.kinds=[\"repeat_rejected\"]";
+    let all = ["pairs", "--in", "conversations.jsonl", "--set", kinds];
+    let other = musegen(d, &all);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("other conversations"),
+        "{}",
+        other.stderr
+    );
+    let mut forced = all.to_vec();
+    forced.push("--force");
+    ok(d, &forced);
+    assert_eq!(
+        jsonl(&path).len(),
+        jsonl(&d.join("conversations.jsonl")).len()
+    );
+}
+
+#[test]
+fn export_dpo_renders_the_same_files_whether_it_makes_the_pairs_or_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d);
+    // Without pairs.jsonl, `export dpo` makes it first.
+    assert!(!d.join("pairs.jsonl").exists());
+    ok(d, &["export", "dpo", "--item-cards", "--threads", "2"]);
+    assert!(d.join("pairs.jsonl").is_file());
+    let made = dpo_files(d);
+    let pairs = std::fs::read(d.join("pairs.jsonl")).unwrap();
+    // The stage alone, then the renderer, into another folder.
+    std::fs::create_dir_all(d.join("v")).unwrap();
+    ok(d, &["pairs", "--in", ".", "--out", "v", "--threads", "1"]);
+    assert_eq!(std::fs::read(d.join("v/pairs.jsonl")).unwrap(), pairs);
+    ok(
+        d,
+        &["export", "dpo", "--item-cards", "--in", ".", "--out", "v"],
+    );
+    assert_eq!(dpo_files(&d.join("v")), made);
+    // The pairs of every meta line are in pairs.jsonl, in the same order.
+    let ids: Vec<String> = jsonl(&d.join("pairs.jsonl"))
+        .iter()
+        .flat_map(|l| l["pairs"].as_array().unwrap().clone())
+        .map(|p| {
+            format!(
+                "{}:t{}:{}",
+                p["conversation_id"].as_str().unwrap(),
+                p["turn"],
+                p["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let mut meta: Vec<String> = Vec::new();
+    for split in ["train", "validation", "test"] {
+        meta.extend(
+            jsonl(&d.join(format!("dpo/meta_{split}.jsonl")))
+                .iter()
+                .map(|m| m["pair_id"].as_str().unwrap().to_string()),
+        );
+    }
+    meta.sort();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(meta, sorted);
+    // A pairs file cut short is not rendered as if whole.
+    let text = String::from_utf8(pairs).unwrap();
+    let first = text.lines().next().unwrap();
+    std::fs::write(d.join("v/pairs.jsonl"), format!("{first}\n")).unwrap();
+    let short = musegen(d, &["export", "dpo", "--in", ".", "--out", "v"]);
+    assert_eq!(short.code, 2, "{}", short.stderr);
+    assert!(short.stderr.contains("musegen pairs"), "{}", short.stderr);
+}
