@@ -296,7 +296,7 @@ pub fn run(
     crate::stats::write(&stats, dir)?;
     manifest.stats = Some(stats.summary);
     let sources = crate::export::Sources::resolve(None, dir)?;
-    let pairs = crate::pairs::make_pairs(config, &sources, &dir.join(names::PAIRS), force)?;
+    let pairs = crate::pairs::run(&plan, &sources, &dir.join(names::PAIRS), force)?;
     let mut export = crate::export::export_all(config, &sources, dir)?;
     export.dpo.usage = pairs.usage;
     manifest.export = Some(export);

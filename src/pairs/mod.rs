@@ -22,14 +22,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::agents::sim::{PhraseBank, SimWorld};
-use crate::catalog::{Index, MemoryCatalog};
+use crate::agents::sim::SimWorld;
 use crate::config::{AgentKind, Config, PairSource, RoleName};
 use crate::generate::LlmSetup;
 use crate::io::{JsonlWriter, Sources, names, read_jsonl_lines};
 use crate::manager::{Cache, Manager, Routes, UsageRow};
 use crate::model::Conversation;
-use crate::profiles::tables::{Tables, attribute_labels};
+use crate::plan::Plan;
 use crate::review::judge::Judge;
 use crate::{Error, Result, parallel};
 
@@ -95,9 +94,15 @@ pub fn make_pairs(
     out: &Path,
     force: bool,
 ) -> Result<PairsReport> {
+    let plan = Plan::new(config.clone())?.with_catalog(&catalog_of(sources)?)?;
+    run(&plan, sources, out, force)
+}
+
+/// [`make_pairs`] under `plan` (the catalog in memory, the phrase banks and tables it holds).
+pub fn run(plan: &Plan, sources: &Sources, out: &Path, force: bool) -> Result<PairsReport> {
     let catalog = catalog_of(sources)?;
-    let models = Models::connect(config, &cache_of(sources), &usage_path(out), &catalog)?;
-    make(config, sources, out, force, models)
+    let models = Models::connect(&plan.config, &cache_of(sources), &usage_path(out), &catalog)?;
+    make(plan, sources, out, force, models)
 }
 
 /// [`make_pairs`] with the pairwise judge given (the recommender's hard negatives of conversations a model played
@@ -114,7 +119,8 @@ pub fn make_pairs_judged_by(
         llm: None,
         judge: Some(judge),
     };
-    make(config, sources, out, force, models)
+    let plan = Plan::new(config.clone())?.with_catalog(&catalog_of(sources)?)?;
+    make(&plan, sources, out, force, models)
 }
 
 /// The catalog of `sources`, which the pairs need.
@@ -130,12 +136,13 @@ fn catalog_of(sources: &Sources) -> Result<PathBuf> {
 }
 
 fn make(
-    config: &Config,
+    plan: &Plan,
     sources: &Sources,
     out: &Path,
     force: bool,
     models: Models,
 ) -> Result<PairsReport> {
+    let config = &plan.config;
     let catalog_path = catalog_of(sources)?;
     let key = settings_key(config)?;
     let mut report = PairsReport {
@@ -158,14 +165,13 @@ fn make(
         };
     report.resumed = done.len();
 
-    let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
-    let catalog = MemoryCatalog::load(&Index::open(&catalog_path)?, &labels)?;
-    let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
-    let reason_labels = Tables::load(config.profiles.tables_dir.as_deref())?.reason_labels();
+    let catalog = plan.catalog_for(&catalog_path)?;
+    let phrases = &plan.phrases;
+    let reason_labels = plan.tables.reason_labels();
     let usage = usage_path(out);
     let sim = SimWorld {
         catalog: &catalog,
-        phrases: &phrases,
+        phrases,
         config: &config.dialogue,
         reason_labels: &reason_labels,
         user_voice: None,
