@@ -3,7 +3,8 @@
 
 pub mod compare;
 pub mod llm;
-pub mod money;
+/// Prices as people write them (they live with the catalog, which the exports read too).
+pub use crate::catalog::money;
 pub mod retrieval;
 pub mod sim;
 

@@ -60,54 +60,7 @@ pub struct Pick {
     pub query: String,
 }
 
-/// What a model is shown of a catalog item: title, price, category path and a few highlights.
-#[derive(Debug, Clone, Serialize)]
-pub struct Card {
-    /// Title.
-    pub title: String,
-    /// Price as written.
-    pub price: String,
-    /// Category path.
-    pub category: String,
-    /// Up to four details and two features, joined.
-    pub highlights: String,
-}
-
-impl Card {
-    /// The card of `item`.
-    pub fn of(item: &Item) -> Card {
-        let mut highlights: Vec<String> = item
-            .details
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("brand"))
-            .take(4)
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        highlights.extend(item.features.iter().take(2).cloned());
-        Card {
-            title: item.title.clone(),
-            price: item
-                .price
-                .map(super::money::money)
-                .unwrap_or_else(|| "price on request".into()),
-            category: item.category_path(),
-            highlights: highlights.join("; "),
-        }
-    }
-
-    /// The card on one line: `title — price — category — highlights`.
-    pub fn line(&self) -> String {
-        let mut parts = vec![
-            self.title.as_str(),
-            self.price.as_str(),
-            self.category.as_str(),
-        ];
-        if !self.highlights.is_empty() {
-            parts.push(&self.highlights);
-        }
-        parts.join(" — ")
-    }
-}
+pub use crate::catalog::card::Card;
 
 /// The chain: prompts, model settings, the manager, and a pool of catalog index connections.
 pub struct RetrievalChain {

@@ -1,9 +1,11 @@
 //! The item catalog: import, the sample catalog, the SQLite + FTS5 index, search, statistics and category extraction.
 
+pub mod card;
 pub mod categories;
 pub mod import;
 pub mod index;
 pub mod memory;
+pub mod money;
 pub mod sample;
 pub mod search;
 pub mod stats;

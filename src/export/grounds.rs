@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use super::chat::ChatFormat;
 use crate::Result;
-use crate::agents::retrieval::Card;
+use crate::catalog::card::Card;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
 use crate::io::Sources;
-use crate::llm::images::{ImageLoader, is_remote};
+use crate::io::images::{ImageLoader, is_remote};
 use crate::model::Conversation;
 
 /// The catalog and pictures of an export (each absent when the run folder lacks it).

@@ -3,6 +3,7 @@
 //! file names and typed readers).
 
 mod atomic;
+pub mod images;
 mod jsonl;
 mod lock;
 pub mod resume;

@@ -5,7 +5,8 @@ pub mod anthropic;
 mod connect;
 pub mod fake;
 mod headers;
-pub mod images;
+/// Pictures as data URLs (they live in `io`, which the exports read too).
+pub use crate::io::images;
 pub mod openai;
 pub mod stream;
 mod transport;

@@ -52,10 +52,7 @@ const ONLY: &[(&str, &[&str])] = &[
 /// Imports the move has not reached yet: each must still be there (so that fixing one means crossing it off) and
 /// nothing else may break the rules. An empty list is the goal.
 const PENDING: &[&str] = &[
-    // export/grounds.rs: item cards (agents::retrieval::Card), pictures (llm::images), the catalog in memory for
-    // SFT loss weights (profiles::tables::attribute_labels).
-    "export -> agents",
-    "export -> llm",
+    // export/grounds.rs: the catalog in memory for SFT loss weights (profiles::tables::attribute_labels).
     "export -> profiles",
     // export/select.rs compiles `--where` (review::keep::KeepRule); export/sft.rs weighs replies with
     // review::metrics::sound_recommendations.
