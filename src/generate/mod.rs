@@ -217,6 +217,7 @@ fn generate_with(
             }
             c
         });
+        tracing::trace!(target: "musegen::generate::end", "{id}");
         let outcome = played.and_then(|c| {
             let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
             Ok((c, line))
@@ -236,6 +237,7 @@ fn generate_with(
         stopped: None,
         manager: llm.as_ref().map(|l| l.manager.as_ref()),
         flushed: std::time::Instant::now(),
+        ledger_written: std::time::Instant::now(),
     };
     match &llm {
         // With a language model, conversations wait on the network: a continuous pool keeps as many open as
@@ -266,7 +268,7 @@ fn generate_with(
                 |_, (i, profile)| play_one(i, profile),
                 |played| {
                     writer.take(played)?;
-                    writer.flush_every(std::time::Duration::from_secs(1))?;
+                    writer.flush_often()?;
                     Ok(if writer.stopped.is_some() {
                         parallel::Flow::Stop
                     } else {
@@ -339,6 +341,7 @@ struct Writer<'a> {
     stopped: Option<(String, crate::error::StopCause)>,
     manager: Option<&'a crate::manager::Manager>,
     flushed: std::time::Instant,
+    ledger_written: std::time::Instant,
 }
 
 impl Writer<'_> {
@@ -378,25 +381,39 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Flush when `every` has passed since the last flush.
-    fn flush_every(&mut self, every: std::time::Duration) -> Result<()> {
-        if self.flushed.elapsed() >= every {
-            self.flush()?;
+    /// Flush the files every second, and write the ledger every five (it is rewritten whole, and grows with the
+    /// run).
+    fn flush_often(&mut self) -> Result<()> {
+        if self.flushed.elapsed() >= std::time::Duration::from_secs(1) {
+            self.flush_files()?;
         }
+        if self.ledger_written.elapsed() >= std::time::Duration::from_secs(5) {
+            self.write_ledger()?;
+        }
+        Ok(())
+    }
+
+    fn flush_files(&mut self) -> Result<()> {
+        flush(&mut self.out, &self.paths.out)?;
+        if let Some(f) = self.failures.as_mut() {
+            flush(f, &self.paths.failures)?;
+        }
+        self.flushed = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn write_ledger(&mut self) -> Result<()> {
+        if let Some(m) = self.manager {
+            m.write_usage(&self.paths.usage())?;
+        }
+        self.ledger_written = std::time::Instant::now();
         Ok(())
     }
 
     /// Flush both files and write the ledger.
     fn flush(&mut self) -> Result<()> {
-        flush(&mut self.out, &self.paths.out)?;
-        if let Some(f) = self.failures.as_mut() {
-            flush(f, &self.paths.failures)?;
-        }
-        if let Some(m) = self.manager {
-            m.write_usage(&self.paths.usage())?;
-        }
-        self.flushed = std::time::Instant::now();
-        Ok(())
+        self.flush_files()?;
+        self.write_ledger()
     }
 
     /// The run's stop, once everything before it is written.

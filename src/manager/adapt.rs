@@ -156,11 +156,11 @@ impl Adaptive {
             Some(mean) => mean,
             None => {
                 // Warm-up: no answer yet (or too few) means the latency is at least the time spent waiting.
-                let seen = (!self.recent.is_empty())
-                    .then(|| {
-                        Duration::from_secs_f64(self.sum_ms / self.recent.len() as f64 / 1000.0)
-                    })
-                    .unwrap_or_default();
+                let seen = if self.recent.is_empty() {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs_f64(self.sum_ms / self.recent.len() as f64 / 1000.0)
+                };
                 elapsed.max(FIRST_GUESS).max(seen)
             }
         };
