@@ -114,8 +114,9 @@ fn run(latency_ms: f64, rpm: u32, durations: f64, concurrency: usize, events: &E
     let config = llm_config(&base, rpm, concurrency);
     // Size the run for `durations` conversation durations (run time / conversation time = conversations / (rate ×
     // time a request takes), whatever the requests a conversation makes): a request takes the latency's mean (e^(σ²/2)
-    // above the median) and about a quarter more waiting for the limiter.
-    let per_request = latency_ms / 1000.0 * 1.07 * 1.25 + 0.05;
+    // above the median), and waits for the limiter behind the slack the gate keeps (a fifth of the latency and about
+    // a dozen requests).
+    let per_request = latency_ms / 1000.0 * 1.07 * 1.2 + 0.3;
     let rate = f64::from(rpm) / 60.0;
     let sessions = (durations * per_request * rate).ceil() as usize + 50;
     let mut config = config;
