@@ -296,6 +296,11 @@ impl Manager {
                     return Ok(done.response);
                 }
                 Err(e) => {
+                    // The stop is raised before the slot is freed, so no request waiting for it goes out after a
+                    // refusal.
+                    if e.stops_run() {
+                        self.stop(&e);
+                    }
                     drop(permit);
                     if e.is_rate_limit() {
                         self.meter.rate_limited();
