@@ -147,11 +147,13 @@ pub struct LimitsConfig {
     pub rpm: NonZeroU32,
     /// Tokens per minute your provider allows (prompt estimate + max_tokens, corrected by reported usage).
     pub tpm: NonZeroU32,
-    /// Most requests in flight at once (the adaptive limit never goes above it).
+    /// Most requests in flight at once: a ceiling. With `adaptive`, the limit in force follows `rpm` × the latency
+    /// observed (enough to use the rate limit fully) and never goes above it.
     pub concurrency: NonZeroUsize,
     /// Share of `rpm` and `tpm` actually used, leaving room for clock skew between you and the server.
     pub headroom: f64,
-    /// Shrink concurrency on 429s and rising latency, grow it back on successes (AIMD).
+    /// Follow `rpm` × latency; shrink on 429s and on latency rising against its recent level, grow back on
+    /// successes.
     pub adaptive: bool,
     /// Retries per request after the first attempt (429, 5xx, timeouts, resets, malformed or empty answers).
     pub max_retries: u32,
@@ -178,7 +180,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             rpm: NonZeroU32::MIN.saturating_add(499),
             tpm: NonZeroU32::MIN.saturating_add(199_999),
-            concurrency: nz(32),
+            concurrency: nz(512),
             headroom: 0.99,
             adaptive: true,
             max_retries: 8,

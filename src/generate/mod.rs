@@ -193,8 +193,6 @@ fn generate_with(
     }
     write_manifest(&paths.manifest(), &manifest)?;
 
-    let mut out = append(&paths.out)?;
-    let mut failures: Option<JsonlWriter<BufWriter<File>>> = None;
     let mut progress = Progress::new("dialogues", (total - resumed.min(total)) as u64, quiet);
     let mut cycle = ProfileCycle::open(&paths.profiles)?;
     let meta = GenerationMeta {
@@ -206,105 +204,230 @@ fn generate_with(
         seed: config.seed,
         musegen: manifest.musegen.clone(),
     };
-    // With a language model, conversations wait on the network: run as many as requests may be in flight,
-    // and write them in small chunks. (The response cache keeps a crash from paying twice.)
-    let (threads, chunk) = match &llm {
-        Some(_) => {
-            let t = config.limits.concurrency.get();
-            (t, t * 2)
-        }
-        None => {
-            let t = config.effective_threads();
-            (t, 1024 * t)
+    let play_one = |i: usize, profile: Profile| {
+        let id = conversation_id(i);
+        tracing::trace!(target: "musegen::generate::start", "{id}");
+        // Workers also serialize, so the single writer only appends bytes.
+        let played = play(config, &world, &meta, &id, &profile).map(|mut c| {
+            // What the conversation cost, from the ledger (requests answered from the cache cost nothing).
+            if let Some(l) = &llm {
+                let u = l.manager.usage_of(&id);
+                c.usage.requests = u.requests as u32;
+                c.usage.prompt_tokens = u.prompt_tokens;
+                c.usage.completion_tokens = u.completion_tokens;
+                c.usage.cache_read_tokens = u.cache_read_tokens;
+                c.usage.cache_write_tokens = u.cache_write_tokens;
+                c.usage.reasoning_tokens = u.reasoning_tokens;
+                c.usage.cost_usd = u.cost_usd;
+            }
+            c
+        });
+        tracing::trace!(target: "musegen::generate::end", "{id}");
+        let outcome = played.and_then(|c| {
+            let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
+            Ok((c, line))
+        });
+        Played {
+            id,
+            profile_id: profile.id,
+            outcome,
         }
     };
-    let mut stopped: Option<(String, crate::error::StopCause)> = None;
-    let mut start = 0;
-    while start < total {
-        let end = (start + chunk).min(total);
-        let mut jobs = Vec::new();
-        for i in start..end {
-            let profile = cycle.next_profile()?;
-            if !done.contains(i) {
-                jobs.push((i, profile));
+    let mut writer = Writer {
+        paths,
+        out: append(&paths.out)?,
+        failures: None,
+        summary: &mut summary,
+        progress: &mut progress,
+        stopped: None,
+        manager: llm.as_ref().map(|l| l.manager.as_ref()),
+        flushed: std::time::Instant::now(),
+        ledger_written: std::time::Instant::now(),
+    };
+    match &llm {
+        // With a language model, conversations wait on the network: a continuous pool keeps as many open as
+        // requests should be in flight (the manager's target, which follows rpm × latency), and writes them as they
+        // complete (resume reads the set of ids written, in any order; the response cache keeps a crash from paying
+        // twice).
+        Some(l) => {
+            let manager = l.manager.clone();
+            let mut next = 0usize;
+            let done = &done;
+            let jobs = std::iter::from_fn(move || {
+                while next < total {
+                    let i = next;
+                    next += 1;
+                    match cycle.next_profile() {
+                        Err(e) => return Some(Err(e)),
+                        Ok(profile) if !done.contains(i) => return Some(Ok((i, profile))),
+                        Ok(_) => {}
+                    }
+                }
+                None
+            });
+            let outcome = parallel::continuous(
+                jobs,
+                || open_conversations(manager.target_in_flight()),
+                parallel::Order::Completion,
+                || (),
+                |_, (i, profile)| play_one(i, profile),
+                |played| {
+                    writer.take(played)?;
+                    writer.flush_often()?;
+                    Ok(if writer.stopped.is_some() {
+                        parallel::Flow::Stop
+                    } else {
+                        parallel::Flow::Go
+                    })
+                },
+            );
+            writer.flush()?;
+            outcome?;
+            writer.stop()?;
+        }
+        // Sim: CPU-bound, made on every core in large chunks and written in id order (byte-identical output
+        // whatever the thread count).
+        None => {
+            let threads = config.effective_threads();
+            let chunk = 1024 * threads;
+            let mut start = 0;
+            while start < total {
+                let end = (start + chunk).min(total);
+                let mut jobs = Vec::new();
+                for i in start..end {
+                    let profile = cycle.next_profile()?;
+                    if !done.contains(i) {
+                        jobs.push((i, profile));
+                    }
+                }
+                let results = parallel::map_jobs(
+                    jobs,
+                    threads,
+                    || (),
+                    |_, (i, profile)| play_one(i, profile),
+                );
+                for played in results {
+                    writer.take(played)?;
+                }
+                writer.flush()?;
+                writer.stop()?;
+                start = end;
             }
         }
-        let results = parallel::map_jobs(
-            jobs,
-            threads,
-            || (),
-            |_, (i, profile)| {
-                let id = conversation_id(i);
-                // Workers also serialize, so the single writer only appends bytes.
-                let played = play(config, &world, &meta, &id, &profile).map(|mut c| {
-                    // What the conversation cost, from the ledger (requests answered from the cache cost nothing).
-                    if let Some(l) = &llm {
-                        let u = l.manager.usage_of(&id);
-                        c.usage.requests = u.requests as u32;
-                        c.usage.prompt_tokens = u.prompt_tokens;
-                        c.usage.completion_tokens = u.completion_tokens;
-                        c.usage.cache_read_tokens = u.cache_read_tokens;
-                        c.usage.cache_write_tokens = u.cache_write_tokens;
-                        c.usage.reasoning_tokens = u.reasoning_tokens;
-                        c.usage.cost_usd = u.cost_usd;
-                    }
-                    c
-                });
-                let outcome = played.and_then(|c| {
-                    let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
-                    Ok((c, line))
-                });
-                (id, profile.id, outcome)
-            },
-        );
-        for (id, profile_id, outcome) in results {
-            match outcome {
-                Ok((conversation, line)) => {
-                    out.write_line(&line)?;
-                    summary.add(&conversation);
-                }
-                Err(Error::Stopped(why, cause)) => {
-                    // Not this conversation's fault: it stays undone, to be played on resume.
-                    stopped.get_or_insert((why, cause));
-                    continue;
-                }
-                Err(e) => {
-                    if failures.is_none() {
-                        failures = Some(append(&paths.failures)?);
-                    }
-                    let Some(failures) = failures.as_mut() else {
-                        continue;
-                    };
-                    failures.write(&Failure {
-                        id,
-                        profile_id,
-                        stage: "dialogue".into(),
-                        kind: error_kind(&e).into(),
-                        message: e.to_string(),
-                    })?;
-                    summary.fail();
-                }
-            }
-            progress.inc(1);
-        }
-        flush(&mut out, &paths.out)?;
-        if let Some(f) = failures.as_mut() {
-            flush(f, &paths.failures)?;
-        }
-        if let Some(l) = &llm {
-            l.manager.write_usage(&paths.usage())?;
-        }
-        if let Some((why, cause)) = stopped.take() {
-            progress.finish();
-            return Err(Error::Stopped(why, cause));
-        }
-        start = end;
     }
+    drop(writer);
     progress.finish();
     let mut report = summary.finish(started.elapsed().as_secs_f64(), resumed);
     report.llm_usage = llm.as_ref().map(|l| l.manager.totals());
     report.dry_run = dry;
     Ok(report)
+}
+
+/// Conversations to keep open for `in_flight` requests: each has at most one request out at a time, and a few more
+/// cover the moments a conversation spends between requests (its own turns, being written).
+fn open_conversations(in_flight: usize) -> usize {
+    in_flight + in_flight / 16 + 2
+}
+
+/// A conversation played, or why not.
+struct Played {
+    id: String,
+    profile_id: String,
+    outcome: Result<(crate::model::Conversation, String)>,
+}
+
+/// The single writer of `generate`: conversations to the output, failures to their file, the summary and progress.
+struct Writer<'a> {
+    paths: &'a GeneratePaths,
+    out: JsonlWriter<BufWriter<File>>,
+    failures: Option<JsonlWriter<BufWriter<File>>>,
+    summary: &'a mut SummaryBuilder,
+    progress: &'a mut Progress,
+    stopped: Option<(String, crate::error::StopCause)>,
+    manager: Option<&'a crate::manager::Manager>,
+    flushed: std::time::Instant,
+    ledger_written: std::time::Instant,
+}
+
+impl Writer<'_> {
+    /// Write one conversation or its failure record; a conversation stopped by the run stays undone.
+    fn take(&mut self, played: Played) -> Result<()> {
+        let Played {
+            id,
+            profile_id,
+            outcome,
+        } = played;
+        match outcome {
+            Ok((conversation, line)) => {
+                self.out.write_line(&line)?;
+                self.summary.add(&conversation);
+            }
+            Err(Error::Stopped(why, cause)) => {
+                // Not this conversation's fault: it stays undone, to be played on resume.
+                self.stopped.get_or_insert((why, cause));
+                return Ok(());
+            }
+            Err(e) => {
+                let failures = match self.failures.as_mut() {
+                    Some(f) => f,
+                    None => self.failures.insert(append(&self.paths.failures)?),
+                };
+                failures.write(&Failure {
+                    id,
+                    profile_id,
+                    stage: "dialogue".into(),
+                    kind: error_kind(&e).into(),
+                    message: e.to_string(),
+                })?;
+                self.summary.fail();
+            }
+        }
+        self.progress.inc(1);
+        Ok(())
+    }
+
+    /// Flush the files every second, and write the ledger every five (it is rewritten whole, and grows with the
+    /// run).
+    fn flush_often(&mut self) -> Result<()> {
+        if self.flushed.elapsed() >= std::time::Duration::from_secs(1) {
+            self.flush_files()?;
+        }
+        if self.ledger_written.elapsed() >= std::time::Duration::from_secs(5) {
+            self.write_ledger()?;
+        }
+        Ok(())
+    }
+
+    fn flush_files(&mut self) -> Result<()> {
+        flush(&mut self.out, &self.paths.out)?;
+        if let Some(f) = self.failures.as_mut() {
+            flush(f, &self.paths.failures)?;
+        }
+        self.flushed = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn write_ledger(&mut self) -> Result<()> {
+        if let Some(m) = self.manager {
+            m.write_usage(&self.paths.usage())?;
+        }
+        self.ledger_written = std::time::Instant::now();
+        Ok(())
+    }
+
+    /// Flush both files and write the ledger.
+    fn flush(&mut self) -> Result<()> {
+        self.flush_files()?;
+        self.write_ledger()
+    }
+
+    /// The run's stop, once everything before it is written.
+    fn stop(&mut self) -> Result<()> {
+        match self.stopped.take() {
+            Some((why, cause)) => Err(Error::Stopped(why, cause)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Count the conversations and failure records already in the output (after [`recover`] cut any torn line).

@@ -1,19 +1,20 @@
-//! The concurrency gate: at most `limit` requests in flight, where `limit` adapts — multiplicative decrease on
-//! rate-limit answers or rising latency, additive increase after a run of successes (AIMD) — and requests of
-//! conversations already under way go before the first requests of new ones.
+//! The concurrency gate: at most `limit` requests in flight, where `limit` comes from the adaptive controller
+//! ([`super::adapt`]: the request rate times the latency observed, cut on 429s and on real saturation, under the
+//! `limits.concurrency` ceiling), and requests of conversations already under way go before the first requests of
+//! new ones.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::adapt::{Adaptive, Change};
+
 struct State {
-    limit: f64,
     in_flight: usize,
     waiting_high: usize,
-    successes: usize,
-    latency_floor_ms: f64,
-    latency_avg_ms: f64,
+    control: Adaptive,
+    first: Option<Instant>,
 }
 
 /// An adaptive concurrency limit with two priorities.
@@ -22,6 +23,7 @@ pub struct Gate {
     notify: Notify,
     max: usize,
     adaptive: bool,
+    rate_per_sec: f64,
 }
 
 /// A slot in flight; dropping it frees the slot.
@@ -30,25 +32,33 @@ pub struct Permit<'a> {
 }
 
 impl Gate {
-    /// A gate allowing `max` requests in flight; `adaptive` turns AIMD on.
-    pub fn new(max: usize, adaptive: bool) -> Self {
+    /// A gate allowing `max` requests in flight; with `adaptive`, the limit follows `rate_per_sec` (the pace the
+    /// rate limiter allows) times the latency observed, and shrinks on 429s and saturation.
+    pub fn new(max: usize, adaptive: bool, rate_per_sec: f64) -> Self {
         Gate {
             state: Mutex::new(State {
-                limit: max as f64,
                 in_flight: 0,
                 waiting_high: 0,
-                successes: 0,
-                latency_floor_ms: f64::MAX,
-                latency_avg_ms: 0.0,
+                control: Adaptive::new(max),
+                first: None,
             }),
             notify: Notify::new(),
             max: max.max(1),
             adaptive,
+            rate_per_sec,
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn limit_of(&self, s: &State) -> usize {
+        if !self.adaptive {
+            return self.max;
+        }
+        let elapsed = s.first.map_or(Duration::ZERO, |t| t.elapsed());
+        s.control.limit(self.rate_per_sec, elapsed)
     }
 
     /// Wait for a slot. `high` marks a request of a conversation already under way.
@@ -60,13 +70,15 @@ impl Gate {
             notified.as_mut().enable();
             {
                 let mut s = self.lock();
-                let room = s.in_flight < (s.limit.floor() as usize).max(1);
+                s.first.get_or_insert_with(Instant::now);
+                let limit = self.limit_of(&s);
+                let room = s.in_flight < limit;
                 if room && (high || s.waiting_high == 0) {
                     s.in_flight += 1;
                     if registered {
                         s.waiting_high -= 1;
                     }
-                    let more_room = s.in_flight < (s.limit.floor() as usize).max(1);
+                    let more_room = s.in_flight < limit;
                     drop(s);
                     if more_room {
                         // Pass the wake-up on: there is room for another waiter too.
@@ -87,32 +99,21 @@ impl Gate {
         }
     }
 
-    /// A request succeeded after `latency`: grow the limit by one after `limit` successes in a row, and shrink it
-    /// when latency climbs far above its floor (a server that slows down instead of saying 429).
+    /// A request succeeded after `latency` (the server's time, not the wait for a slot).
     pub fn success(&self, latency: Duration) {
         if !self.adaptive {
             return;
         }
-        let ms = latency.as_secs_f64() * 1000.0;
         let mut s = self.lock();
-        s.latency_floor_ms = s.latency_floor_ms.min(ms.max(0.1));
-        s.latency_avg_ms = if s.latency_avg_ms == 0.0 {
-            ms
-        } else {
-            0.9 * s.latency_avg_ms + 0.1 * ms
-        };
-        if s.latency_avg_ms > 4.0 * s.latency_floor_ms && s.latency_avg_ms > 50.0 && s.limit > 1.0 {
-            s.limit = (s.limit * 0.9).max(1.0);
-            s.latency_floor_ms *= 1.05;
-            s.successes = 0;
-            return;
-        }
-        s.successes += 1;
-        if s.successes as f64 >= s.limit {
-            s.limit = (s.limit + 1.0).min(self.max as f64);
-            s.successes = 0;
-            drop(s);
-            self.notify.notify_one();
+        let current = self.limit_of(&s);
+        let change = s.control.success(latency, current);
+        drop(s);
+        match change {
+            Change::Grew => self.notify.notify_one(),
+            Change::Cut => {
+                tracing::debug!("answers slowing down: concurrency cut to {}", self.limit())
+            }
+            Change::None => {}
         }
     }
 
@@ -122,13 +123,34 @@ impl Gate {
             return;
         }
         let mut s = self.lock();
-        s.limit = (s.limit * 0.75).max(1.0);
-        s.successes = 0;
+        let current = self.limit_of(&s);
+        s.control.rate_limited(current);
+    }
+
+    /// Wake a waiter when the limit has room (it grows with time while the first answers are awaited).
+    pub fn wake_if_room(&self) {
+        let s = self.lock();
+        let room = s.in_flight < self.limit_of(&s);
+        drop(s);
+        if room {
+            self.notify.notify_one();
+        }
     }
 
     /// The current limit.
     pub fn limit(&self) -> f64 {
-        self.lock().limit
+        let s = self.lock();
+        self.limit_of(&s) as f64
+    }
+
+    /// Requests holding a slot now (in flight, or waiting for the rate limiter).
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
+    }
+
+    /// The mean latency observed lately, once known.
+    pub fn mean_latency(&self) -> Option<Duration> {
+        self.lock().control.mean_latency()
     }
 }
 
@@ -144,37 +166,18 @@ impl Drop for Permit<'_> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn limit_shrinks_on_429_and_grows_back() {
-        let gate = Gate::new(8, true);
+    #[test]
+    fn a_429_shrinks_the_limit_and_a_fixed_gate_never_moves() {
+        let gate = Gate::new(8, true, 1e6);
         gate.rate_limited();
         assert_eq!(gate.limit(), 6.0);
-        for _ in 0..6 {
-            gate.success(Duration::from_millis(10));
-        }
-        assert_eq!(gate.limit(), 7.0);
         for _ in 0..100 {
             gate.rate_limited();
         }
         assert_eq!(gate.limit(), 1.0);
-    }
-
-    #[test]
-    fn a_server_that_slows_down_without_429s_shrinks_the_limit() {
-        let gate = Gate::new(32, true);
-        for _ in 0..50 {
-            gate.success(Duration::from_millis(40));
-        }
-        assert_eq!(gate.limit(), 32.0, "steady latency keeps the limit");
-        // vLLM-style saturation: the answers take ten times as long, and no 429 ever comes.
-        for _ in 0..30 {
-            gate.success(Duration::from_millis(400));
-        }
-        let shrunk = gate.limit();
-        assert!(shrunk < 16.0, "{shrunk}");
-        // Not adaptive: the limit stays where it was set.
-        let fixed = Gate::new(32, false);
-        for _ in 0..30 {
+        let fixed = Gate::new(32, false, 1.0);
+        fixed.rate_limited();
+        for _ in 0..300 {
             fixed.success(Duration::from_millis(400));
         }
         assert_eq!(fixed.limit(), 32.0);
@@ -182,7 +185,7 @@ mod tests {
 
     #[tokio::test]
     async fn in_flight_never_exceeds_the_limit_and_high_priority_goes_first() {
-        let gate = std::sync::Arc::new(Gate::new(1, false));
+        let gate = std::sync::Arc::new(Gate::new(1, false, 1.0));
         let first = gate.acquire(false).await;
         let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (g1, o1) = (gate.clone(), order.clone());

@@ -3,11 +3,13 @@
 //! honour `Retry-After`, a run-wide pause after a 429, an early stop on errors that retrying cannot fix, a response
 //! cache, a usage and cost ledger, and a cost budget.
 
+pub mod adapt;
 pub mod cache;
 pub mod clock;
 pub mod dry;
 pub mod gate;
 pub mod ledger;
+pub mod meter;
 pub mod routes;
 pub mod structured;
 
@@ -22,6 +24,7 @@ pub use cache::Cache;
 pub use clock::TurnClock;
 pub use gate::Gate;
 pub use ledger::{Ledger, ModelPrice, Priced, UsageRow};
+pub use meter::{Meter, MeterReading};
 pub use routes::Routes;
 
 use crate::config::{LimitsConfig, RoleName};
@@ -49,6 +52,7 @@ pub struct Manager {
     tpm: DefaultDirectRateLimiter,
     tpm_burst: u32,
     gate: Gate,
+    meter: Meter,
     pacing: tokio::sync::Mutex<()>,
     cache: Option<Cache>,
     ledger: Mutex<Ledger>,
@@ -85,7 +89,8 @@ impl Manager {
             rpm: RateLimiter::direct(quota(rpm, rpm_burst)),
             tpm: RateLimiter::direct(quota(tpm, tpm_burst)),
             tpm_burst,
-            gate: Gate::new(cfg.concurrency.get(), cfg.adaptive),
+            gate: Gate::new(cfg.concurrency.get(), cfg.adaptive, f64::from(rpm) / 60.0),
+            meter: Meter::default(),
             pacing: tokio::sync::Mutex::new(()),
             cfg,
             cache,
@@ -171,6 +176,22 @@ impl Manager {
         self.gate.limit()
     }
 
+    /// How many requests should be in flight now (the concurrency limit in force): a stage that plays one
+    /// request at a time per job keeps about this many jobs open.
+    pub fn target_in_flight(&self) -> usize {
+        self.gate.limit() as usize
+    }
+
+    /// The request counters and the gate's state now.
+    pub fn meter(&self) -> MeterReading {
+        MeterReading {
+            in_flight: self.gate.in_flight(),
+            limit: self.gate.limit() as usize,
+            mean_latency_ms: self.gate.mean_latency().map(|d| d.as_secs_f64() * 1000.0),
+            ..self.meter.read()
+        }
+    }
+
     /// Estimated tokens of a request: the prompt (tiktoken, with the encoding of the model's family: o200k for
     /// gpt-4o, gpt-4.1, gpt-5 and the o-series, cl100k otherwise; plus 765 per image: a high-detail 1024×1024
     /// image on OpenAI's tariff) plus `max_tokens`.
@@ -234,6 +255,7 @@ impl Manager {
                 return Err(stop);
             }
             let started = Instant::now();
+            self.meter.sent();
             let result = self.backend(tag.role).complete(&request).await;
             let latency = started.elapsed();
             let price = self.prices.get(&request.model).copied();
@@ -245,6 +267,7 @@ impl Manager {
                     // Kept with the cached answer, so a replay records the latency of the request behind it.
                     done.response.latency_ms = Some(latency.as_millis() as u64);
                     self.gate.success(latency);
+                    self.meter.answered();
                     drop(permit);
                     let usage = done.response.usage.unwrap_or(TokenUsage {
                         prompt_tokens: u64::from(estimate),
@@ -273,7 +296,15 @@ impl Manager {
                     return Ok(done.response);
                 }
                 Err(e) => {
+                    // The stop is raised before the slot is freed, so no request waiting for it goes out after a
+                    // refusal.
+                    if e.stops_run() {
+                        self.stop(&e);
+                    }
                     drop(permit);
+                    if e.is_rate_limit() {
+                        self.meter.rate_limited();
+                    }
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
                     Self::lock(&self.ledger).failed(key3, !retry, spent, price);
                     if e.stops_run() {
@@ -284,6 +315,7 @@ impl Manager {
                         return Err(e);
                     }
                     attempt += 1;
+                    self.meter.retried();
                     let hinted = e.retry_after();
                     if e.is_rate_limit() {
                         self.gate.rate_limited();
@@ -310,6 +342,8 @@ impl Manager {
         // One request at a time waits on the rate limiters (a queue, not a herd that wakes together).
         let _turn = self.pacing.lock().await;
         self.rpm.until_ready().await;
+        // While the first answers are awaited the limit grows with time: each send is a moment to let one more in.
+        self.gate.wake_if_room();
         if let Some(n) = NonZeroU32::new(estimate) {
             let _ = self.tpm.until_n_ready(n).await;
         }

@@ -123,10 +123,6 @@ pub fn generate(
     if writer.is_some() {
         report.writer = Some(WriterReport::default());
     }
-    let threads = match &writer {
-        Some(_) => config.limits.concurrency.get(),
-        None => config.effective_threads(),
-    };
     let first_accepted = |idx: &Index, n: usize, from: u32| -> Drawn {
         let mut rejections = Vec::new();
         for attempt in from..max {
@@ -179,62 +175,79 @@ pub fn generate(
         let error = exhausted(n, max, &rejections);
         Drawn::failed(n, error, max, rejections)
     };
-    let outcome = parallel::map_ordered_with(
-        count,
-        threads,
-        2048,
-        || Index::open(catalog),
-        |idx, n| match idx {
-            Ok(idx) => first_accepted(idx, n, 0),
-            Err(e) => Drawn::failed(n, Error::Run(e.to_string()), 0, Vec::new()),
-        },
-        |mut drawn| {
-            // Every rejection on the way to this profile, near-duplicates included, for the report and the error.
-            let mut history: Vec<Rejection> = Vec::new();
-            loop {
-                history.extend(&drawn.rejections);
-                let profile = match drawn.profile {
-                    Ok(p) => p,
-                    Err(e) if drawn.writer_failed => {
-                        count_rejections(&mut report, &history);
-                        let id = draw::profile_id(drawn.n);
-                        failures.push(Failure {
-                            id: id.clone(),
-                            profile_id: id,
-                            stage: "profiles".into(),
-                            kind: "run".into(),
-                            message: e.to_string(),
-                        });
-                        report.failed += 1;
-                        progress.inc(1);
-                        return Ok(());
-                    }
-                    Err(_) if drawn.attempt >= max => {
-                        count_rejections(&mut report, &history);
-                        return Err(exhausted(drawn.n, max, &history));
-                    }
-                    Err(e) => return Err(e),
-                };
-                if cfg.dedup.enabled && near.check_and_insert(&drawn.signature).is_some() {
-                    history.push(Rejection::NearDuplicate);
-                    drawn = first_accepted(&index, drawn.n, drawn.attempt + 1);
-                    continue;
+    let draw_first = |idx: &mut Result<Index>, n: usize| match idx {
+        Ok(idx) => first_accepted(idx, n, 0),
+        Err(e) => Drawn::failed(n, Error::Run(e.to_string()), 0, Vec::new()),
+    };
+    let mut keep = |mut drawn: Drawn| -> Result<()> {
+        // Every rejection on the way to this profile, near-duplicates included, for the report and the error.
+        let mut history: Vec<Rejection> = Vec::new();
+        loop {
+            history.extend(&drawn.rejections);
+            let profile = match drawn.profile {
+                Ok(p) => p,
+                Err(e) if drawn.writer_failed => {
+                    count_rejections(&mut report, &history);
+                    let id = draw::profile_id(drawn.n);
+                    failures.push(Failure {
+                        id: id.clone(),
+                        profile_id: id,
+                        stage: "profiles".into(),
+                        kind: "run".into(),
+                        message: e.to_string(),
+                    });
+                    report.failed += 1;
+                    progress.inc(1);
+                    return Ok(());
                 }
-                count_rejections(&mut report, &history);
-                if let Some(w) = report.writer.as_mut() {
-                    w.written += 1;
-                    w.requirements_replaced += drawn.replaced;
-                    w.narratives_kept += usize::from(drawn.narrative_kept);
+                Err(_) if drawn.attempt >= max => {
+                    count_rejections(&mut report, &history);
+                    return Err(exhausted(drawn.n, max, &history));
                 }
-                let reason = profile.scenario.purchase_reason.clone().unwrap_or_default();
-                *report.reasons.entry(reason).or_insert(0) += 1;
-                jsonl.write(&profile)?;
-                report.written += 1;
-                progress.inc(1);
-                return Ok(());
+                Err(e) => return Err(e),
+            };
+            if cfg.dedup.enabled && near.check_and_insert(&drawn.signature).is_some() {
+                history.push(Rejection::NearDuplicate);
+                drawn = first_accepted(&index, drawn.n, drawn.attempt + 1);
+                continue;
             }
-        },
-    );
+            count_rejections(&mut report, &history);
+            if let Some(w) = report.writer.as_mut() {
+                w.written += 1;
+                w.requirements_replaced += drawn.replaced;
+                w.narratives_kept += usize::from(drawn.narrative_kept);
+            }
+            let reason = profile.scenario.purchase_reason.clone().unwrap_or_default();
+            *report.reasons.entry(reason).or_insert(0) += 1;
+            jsonl.write(&profile)?;
+            report.written += 1;
+            progress.inc(1);
+            return Ok(());
+        }
+    };
+    let outcome = match &writer {
+        // With a language model writing the scenarios, draws wait on the network: a continuous pool keeps as many
+        // under way as requests should be in flight, handed on in profile order through a bounded reorder buffer
+        // (the near-duplicate check and the ids depend on that order).
+        Some(w) => parallel::continuous(
+            (0..count).map(Ok),
+            || w.target_in_flight() + 2,
+            parallel::Order::Taken {
+                window: 4 * config.limits.concurrency.get() + 64,
+            },
+            || Index::open(catalog),
+            draw_first,
+            |drawn| keep(drawn).map(|()| parallel::Flow::Go),
+        ),
+        None => parallel::map_ordered_with(
+            count,
+            config.effective_threads(),
+            2048,
+            || Index::open(catalog),
+            draw_first,
+            keep,
+        ),
+    };
     if let Some(w) = &writer {
         // The ledger is kept even when the run stops, so what was paid for is on record.
         if !dry {

@@ -129,6 +129,11 @@ impl ScenarioWriter {
         })
     }
 
+    /// How many requests should be in flight now (the manager's target): one draw asks one at a time.
+    pub fn target_in_flight(&self) -> usize {
+        self.manager.target_in_flight()
+    }
+
     /// Family and model, recorded on each profile it wrote.
     pub fn name(&self) -> String {
         format!("llm:{}", self.role.model)

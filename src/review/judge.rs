@@ -183,6 +183,11 @@ impl Judge {
         self.manager.totals()
     }
 
+    /// How many requests should be in flight now (the manager's target): one review asks one at a time.
+    pub fn target_in_flight(&self) -> usize {
+        self.manager.target_in_flight()
+    }
+
     /// Take in an earlier run's ledger from `path`, when there is one.
     pub fn load_usage(&self, path: &Path) -> Result<()> {
         self.manager.load_usage(path)

@@ -175,17 +175,8 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         m.commit()?;
     }
     let mut progress = Progress::new("review", 0, quiet);
-    // With a judge, reviews wait on the network: as many at once as requests may be in flight.
-    let (threads, chunk_size) = match &judge {
-        Some(_) => (
-            config.limits.concurrency.get(),
-            2 * config.limits.concurrency.get(),
-        ),
-        None => (config.effective_threads(), 4096),
-    };
     let mut judge_failures = 0u64;
     let mut stopped: Option<(String, crate::error::StopCause)> = None;
-    let mut chunk: Vec<Conversation> = Vec::new();
     let mut reviewed = 0u64;
     let ctx = |c: &Conversation| Context {
         catalog: catalog.as_deref(),
@@ -193,67 +184,109 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         stopwords: &stopwords,
         settings: &settings,
     };
-    let mut flush = |chunk: &mut Vec<Conversation>, out: &mut JsonlWriter<_>| -> Result<()> {
-        let jobs = std::mem::take(chunk);
-        let lines = parallel::map_jobs(
-            jobs,
-            threads,
-            || (),
-            |_, c| {
-                let context = ctx(&c);
-                let mut r = metrics::review(&c, &context);
-                r.realism = realism::measure(
-                    &c,
-                    &realism::RealismContext {
-                        catalog: context.catalog,
-                        profile: context.profile,
-                        data: &realism_data,
-                    },
-                );
-                if let Some(j) = &judge {
-                    r.judge = j.score(&c, context.profile)?;
-                }
-                let (keep, failed) = prepared.judge(&r);
-                r.keep = keep;
-                r.failed = failed;
-                serde_json::to_string(&r).map_err(|e| Error::Run(e.to_string()))
+    let review_one = |c: Conversation| {
+        let context = ctx(&c);
+        let mut r = metrics::review(&c, &context);
+        r.realism = realism::measure(
+            &c,
+            &realism::RealismContext {
+                catalog: context.catalog,
+                profile: context.profile,
+                data: &realism_data,
             },
         );
-        for line in lines {
-            match line {
-                Ok(line) => {
-                    out.write_line(&line)?;
-                    reviewed += 1;
-                }
-                // Not this conversation's fault: the run stops, and a rerun reviews what is left.
-                Err(Error::Stopped(why, cause)) => {
-                    stopped.get_or_insert((why, cause));
-                }
-                // Left unreviewed, so that a rerun tries again (what was paid for is in the cache).
-                Err(e) => {
-                    tracing::warn!("{e}");
-                    judge_failures += 1;
-                }
+        if let Some(j) = &judge {
+            r.judge = j.score(&c, context.profile)?;
+        }
+        let (keep, failed) = prepared.judge(&r);
+        r.keep = keep;
+        r.failed = failed;
+        serde_json::to_string(&r).map_err(|e| Error::Run(e.to_string()))
+    };
+    // Write one review (or count its failure); says whether the run has been stopped.
+    let mut take = |line: Result<String>, out: &mut JsonlWriter<_>| -> Result<bool> {
+        match line {
+            Ok(line) => {
+                out.write_line(&line)?;
+                reviewed += 1;
+            }
+            // Not this conversation's fault: the run stops, and a rerun reviews what is left.
+            Err(Error::Stopped(why, cause)) => {
+                stopped.get_or_insert((why, cause));
+            }
+            // Left unreviewed, so that a rerun tries again (what was paid for is in the cache).
+            Err(e) => {
+                tracing::warn!("{e}");
+                judge_failures += 1;
             }
         }
-        out.flush().map_err(|e| Error::write(&paths.out, e))?;
         progress.inc(0);
-        match &stopped {
-            Some((why, cause)) => Err(Error::Stopped(why.clone(), *cause)),
-            None => Ok(()),
+        Ok(stopped.is_some())
+    };
+    let outcome = match &judge {
+        // With a judge, reviews wait on the network: a continuous pool keeps as many under way as requests should be
+        // in flight, and writes them in input order through a bounded reorder buffer (the second pass reads the
+        // reviews in step with the conversations).
+        Some(j) => {
+            let mut lines = ConversationLines::open(&paths.input)?;
+            let jobs = std::iter::from_fn(|| lines.next_undone(&done)).map(|r| r.map(|(_, c)| c));
+            let mut flushed = std::time::Instant::now();
+            let pooled = parallel::continuous(
+                jobs,
+                || j.target_in_flight() + 2,
+                parallel::Order::Taken {
+                    window: 4 * config.limits.concurrency.get() + 64,
+                },
+                || (),
+                |_, c| review_one(c),
+                |line| {
+                    let stop = take(line, &mut out)?;
+                    if flushed.elapsed() >= std::time::Duration::from_secs(1) {
+                        out.flush().map_err(|e| Error::write(&paths.out, e))?;
+                        flushed = std::time::Instant::now();
+                    }
+                    Ok(if stop {
+                        parallel::Flow::Stop
+                    } else {
+                        parallel::Flow::Go
+                    })
+                },
+            );
+            out.flush().map_err(|e| Error::write(&paths.out, e))?;
+            pooled
+        }
+        // Offline metrics only: CPU-bound, in large chunks on every core, in input order.
+        None => {
+            let threads = config.effective_threads();
+            let mut chunk: Vec<Conversation> = Vec::new();
+            let mut flush = |chunk: &mut Vec<Conversation>,
+                             out: &mut JsonlWriter<_>|
+             -> Result<()> {
+                let lines =
+                    parallel::map_jobs(std::mem::take(chunk), threads, || (), |_, c| review_one(c));
+                // Without a judge no request is sent, so nothing stops the run.
+                for line in lines {
+                    take(line, out)?;
+                }
+                out.flush().map_err(|e| Error::write(&paths.out, e))
+            };
+            read_jsonl_lines(&paths.input, |line, text| {
+                let c = parse_conversation(&paths.input, line, text)?;
+                if !done.contains(&c.id) {
+                    chunk.push(c);
+                }
+                if chunk.len() >= 4096 {
+                    flush(&mut chunk, &mut out)?;
+                }
+                Ok(())
+            })
+            .and_then(|()| flush(&mut chunk, &mut out))
         }
     };
-    read_jsonl_lines(&paths.input, |line, text| {
-        let c = parse_conversation(&paths.input, line, text)?;
-        if !done.contains(&c.id) {
-            chunk.push(c);
-        }
-        if chunk.len() >= chunk_size {
-            flush(&mut chunk, &mut out)?;
-        }
-        Ok(())
-    })?;
-    let outcome = flush(&mut chunk, &mut out);
+    let outcome = outcome.and_then(|()| match stopped {
+        Some((why, cause)) => Err(Error::Stopped(why, cause)),
+        None => Ok(()),
+    });
     drop(out);
     progress.finish();
     let usage = judge.as_ref().map(|j| j.totals());
@@ -289,6 +322,43 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
     };
     report::write(&report, &paths.report_dir)?;
     Ok(report)
+}
+
+/// The conversations of a file, read one at a time (for a pool that takes its jobs lazily).
+struct ConversationLines {
+    path: PathBuf,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    line: usize,
+}
+
+impl ConversationLines {
+    fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+        Ok(ConversationLines {
+            path: path.to_path_buf(),
+            lines: std::io::BufRead::lines(std::io::BufReader::with_capacity(1 << 20, file)),
+            line: 0,
+        })
+    }
+
+    /// The next conversation whose id is not in `done`, with its line number.
+    fn next_undone(&mut self, done: &HashSet<String>) -> Option<Result<(usize, Conversation)>> {
+        for text in self.lines.by_ref() {
+            self.line += 1;
+            let text = match text {
+                Ok(t) => t,
+                Err(e) => return Some(Err(Error::read(&self.path, e))),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            match parse_conversation(&self.path, self.line, &text) {
+                Ok(c) if done.contains(&c.id) => continue,
+                other => return Some(other.map(|c| (self.line, c))),
+            }
+        }
+        None
+    }
 }
 
 /// The second pass: read every review, write the kept conversations, and gather the dataset report.

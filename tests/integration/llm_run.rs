@@ -690,3 +690,50 @@ fn an_answer_cut_at_max_tokens_is_asked_again_with_twice_the_budget_up_to_the_ca
     );
     assert!(seen.iter().all(|(b, _)| *b <= 400), "{seen:?}");
 }
+
+#[test]
+fn an_llm_run_whose_output_is_in_completion_order_resumes_from_the_ids_written() {
+    // LLM conversations are written as they complete, so the output is in no particular order: resume must go by the
+    // set of ids written. A file in reverse order with every other conversation missing and a torn last line is
+    // completed with each conversation once, the lines already written kept as they were, and nothing paid again.
+    let (rt, server) = server(FakeConfig {
+        latency_sigma: 0.8,
+        ..FakeConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let extra = ["--set", "profiles.count=40"];
+    let out = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let target = d.join("out/conversations.jsonl");
+    let text = std::fs::read_to_string(&target).unwrap();
+    let mut all: Vec<&str> = text.lines().collect();
+    assert_eq!(all.len(), 40);
+    all.sort_unstable_by_key(|l| {
+        std::cmp::Reverse(serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+    });
+    let kept: Vec<&str> = all.iter().step_by(2).copied().collect();
+    let torn = &all[1][..all[1].len() / 2];
+    let mut partial = kept.join("\n");
+    partial.push('\n');
+    std::fs::write(&target, format!("{partial}{torn}")).unwrap();
+    let sent = rt.block_on(server.stats()).requests;
+    let again = run_with_args(d, &server.base_url(), Some("k"), &extra);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let resumed = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        resumed.starts_with(&partial),
+        "the lines written stay as they were"
+    );
+    let ids: std::collections::BTreeSet<String> = jsonl(&target)
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(resumed.lines().count(), 40, "every conversation once");
+    assert_eq!(ids.len(), 40);
+    assert_eq!(
+        rt.block_on(server.stats()).requests,
+        sent,
+        "the cache answers"
+    );
+}

@@ -165,6 +165,9 @@ struct State {
     stats: Mutex<FakeStats>,
     answered: Mutex<HashMap<u64, u32>>,
     in_flight: AtomicU64,
+    /// When each answer went out (since the start) and its status, for rates over time.
+    log: std::sync::Mutex<Vec<(Duration, u16)>>,
+    started: Instant,
 }
 
 /// A running fake server; it stops when dropped.
@@ -186,6 +189,8 @@ impl FakeServer {
             stats: Mutex::new(FakeStats::default()),
             answered: Mutex::new(HashMap::new()),
             in_flight: AtomicU64::new(0),
+            log: std::sync::Mutex::new(Vec::new()),
+            started: Instant::now(),
         });
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -219,6 +224,17 @@ impl FakeServer {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Every answer so far: when it went out (since the server started, on the clock of this process) and its
+    /// status (0 = connection reset), in the order they went out.
+    pub fn answer_log(&self) -> Vec<(Duration, u16)> {
+        self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// When the server started.
+    pub fn started(&self) -> Instant {
+        self.state.started
     }
 
     /// A snapshot of the counters.
@@ -265,6 +281,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reused: bool) -> Answ
         Ok(r) => r.status().as_u16(),
         Err(_) => 0,
     };
+    if let Ok(mut log) = state.log.lock() {
+        log.push((state.started.elapsed(), status));
+    }
     *state
         .stats
         .lock()
