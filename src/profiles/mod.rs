@@ -123,6 +123,9 @@ pub fn generate(
     if writer.is_some() {
         report.writer = Some(WriterReport::default());
     }
+    if let Some(w) = &writer {
+        progress.watch(w.snapshot_source());
+    }
     let threads = match &writer {
         Some(_) => config.limits.concurrency.get(),
         None => config.effective_threads(),

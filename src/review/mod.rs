@@ -143,6 +143,12 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
         Ok(())
     })?;
     let resumed = done.len() as u64;
+    let to_review = count_records(&paths.input)?.saturating_sub(resumed);
+    tracing::info!(
+        "review: {} reviews found in {}; {to_review} conversations to review",
+        resumed,
+        paths.out.display()
+    );
     if let Some(parent) = paths.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
     }
@@ -158,7 +164,10 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
             .map_err(|e| Error::write(&manifest, e))?;
         m.commit()?;
     }
-    let mut progress = Progress::new("review", 0, quiet);
+    let mut progress = Progress::new("review", to_review, quiet);
+    if let Some(j) = &judge {
+        progress.watch(j.snapshot_source());
+    }
     // With a judge, reviews wait on the network: as many at once as requests may be in flight.
     let (threads, chunk_size) = match &judge {
         Some(_) => (
@@ -179,6 +188,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     };
     let mut flush = |chunk: &mut Vec<Conversation>, out: &mut JsonlWriter<_>| -> Result<()> {
         let jobs = std::mem::take(chunk);
+        let n = jobs.len() as u64;
         let lines = parallel::map_jobs(
             jobs,
             threads,
@@ -213,7 +223,7 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
             }
         }
         out.flush().map_err(|e| Error::write(&paths.out, e))?;
-        progress.inc(0);
+        progress.inc(n);
         match &stopped {
             Some((why, cause)) => Err(Error::Stopped(why.clone(), *cause)),
             None => Ok(()),
@@ -264,6 +274,25 @@ pub fn review(config: &Config, paths: &ReviewPaths, quiet: bool) -> Result<Revie
     };
     report::write(&report, &paths.report_dir)?;
     Ok(report)
+}
+
+/// The records of a JSON Lines file (its lines that are not blank), counted without parsing them.
+fn count_records(path: &Path) -> Result<u64> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut n, mut line) = (0u64, Vec::new());
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::read(path, e))?
+            == 0
+        {
+            return Ok(n);
+        }
+        n += u64::from(line.iter().any(|b| !b.is_ascii_whitespace()));
+    }
 }
 
 /// The second pass: read every review, write the kept conversations, and gather the dataset report.
