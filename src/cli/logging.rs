@@ -68,6 +68,7 @@ pub(super) fn init(
             "--progress-every must be a number of seconds above 0, not {progress_every}"
         )));
     }
+    progress::set_quiet(quiet);
     progress::set_plain_interval(std::time::Duration::from_secs_f64(progress_every));
     let file = match log_file {
         Some(path) => Some(LogFile(Arc::new(Mutex::new(

@@ -33,14 +33,19 @@ static PLAIN_EVERY_MS: AtomicU64 = AtomicU64::new(10_000);
 
 /// Set how often a plain progress line is logged when stderr is not a terminal (default 10 s; at least 100 ms).
 pub fn set_plain_interval(every: Duration) {
-    PLAIN_EVERY_MS.store(
-        (every.as_millis() as u64).max(100),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    PLAIN_EVERY_MS.store((every.as_millis() as u64).max(100), Ordering::Relaxed);
 }
 
 fn plain_interval() -> Duration {
     Duration::from_millis(PLAIN_EVERY_MS.load(Ordering::Relaxed))
+}
+
+/// `--quiet`: no step shows anything, whatever its caller asks.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Show no progress at all in this process (`--quiet`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
 }
 
 /// The bars on stderr, made once a bar is first drawn.
@@ -163,6 +168,7 @@ fn bar_style(total: u64) -> ProgressStyle {
 impl Progress {
     /// Start a step called `label` over `total` records (0: not known yet); `quiet` shows nothing.
     pub fn new(label: &str, total: u64, quiet: bool) -> Self {
+        let quiet = quiet || QUIET.load(Ordering::Relaxed);
         let bar = (!quiet && draws_bars()).then(|| {
             let bar = bars().add(ProgressBar::new(total));
             bar.set_style(bar_style(total));

@@ -165,7 +165,9 @@ fn read(
         .as_ref()
         .map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
     let mut observed = observe::Observed::default();
+    let mut progress = crate::progress::Progress::new("stats", 0, false);
     sources.for_each_conversation(|c| {
+        progress.inc(1);
         let profile = profiles.get(&c.profile_id);
         observed.add(&c, profile.map(|p| p.persona.verbosity), &config.dialogue);
         if let Some(r) = replay.as_mut() {
@@ -173,6 +175,7 @@ fn read(
         }
         Ok(())
     })?;
+    progress.finish();
     observed.finish();
     Ok((observed, replay.map(|r| r.counts)))
 }

@@ -209,7 +209,7 @@ pub fn export_dpo_with(
         cfg: &config.export.dpo,
     };
     let profiles = sources.profiles()?;
-    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?;
+    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?.counted("dpo");
     let mut stems: Vec<&str> = formats.iter().map(|f| f.name()).collect();
     stems.push("meta");
     let mut out = SplitWriter::create_stems(dir, super::layout::DPO, &stems)?;
