@@ -51,20 +51,20 @@ impl RunSnapshot {
                 format!(" ({:.0}%)", 100.0 * x / f64::from(limit))
             }
         };
-        let limit = |l: u32| {
+        let limit = |l: u32, show: fn(u64) -> String| {
             if l == u32::MAX {
                 "no limit".to_string()
             } else {
-                short(u64::from(l))
+                show(u64::from(l))
             }
         };
         let mut line = format!(
             "requests {}/min of {}{} · tokens {}/min of {}{} · in flight {}/{}",
             figure(self.requests_per_min),
-            limit(self.rpm_limit),
+            limit(self.rpm_limit, count),
             share(self.requests_per_min, self.rpm_limit),
             short(self.tokens_per_min.round() as u64),
-            limit(self.tpm_limit),
+            limit(self.tpm_limit, short),
             share(self.tokens_per_min, self.tpm_limit),
             self.in_flight,
             self.concurrency.floor() as u64,
