@@ -98,11 +98,15 @@ impl Shared {
         source.map(|s| s())
     }
 
-    /// `0.28/s, 16.6/min · eta 52m10s`.
+    /// `0.28/s, 16.6/min · eta 52m10s` (`5.2s in, none done yet` before the first record).
     fn pace(&self) -> String {
         let done = self.done.load(Ordering::Relaxed);
         let total = self.total.load(Ordering::Relaxed);
         let elapsed = self.started.elapsed().as_secs_f64();
+        if done == 0 {
+            // Nothing to measure a rate on yet: say how long the step has been waiting for its first record.
+            return format!("{} in, none done yet", rate::duration(elapsed));
+        }
         let mut text = rate::rate(done, elapsed);
         if total > 0 {
             let left = total.saturating_sub(done);
@@ -338,6 +342,11 @@ mod tests {
             open.plain_line(None)
         );
         assert!(!open.plain_line(None).contains("eta"));
+        let waiting = shared(10, 0);
+        assert_eq!(
+            waiting.plain_line(None),
+            "dialogues 0/10 (0%) · 100.0s in, none done yet"
+        );
     }
 
     #[test]

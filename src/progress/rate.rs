@@ -26,7 +26,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(figure(0.2766), "0.28");
         assert_eq!(figure(0.031), "0.031");
         assert_eq!(figure(0.0042), "0.0042");
-        assert_eq!(figure(3.14159), "3.14");
+        assert_eq!(figure(3.456), "3.46");
         assert_eq!(figure(16.596), "16.6");
         assert_eq!(figure(2810.4), "2,810");
         assert_eq!(figure(f64::NAN), "0");
