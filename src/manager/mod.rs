@@ -150,18 +150,17 @@ impl Manager {
         );
     }
 
-    /// Run `change` on the concurrency gate and log (with `-v`) when it moves the limit.
+    /// Run `change` on the concurrency gate and log when it moves the limit: a cut with `-v`, a step back up (one
+    /// slot at a time, so many of them) with `-vv`.
     fn adapt(&self, change: impl FnOnce(&Gate)) {
-        let before = self.gate.limit();
+        let before = self.gate.limit().floor();
         change(&self.gate);
-        let after = self.gate.limit();
-        if after.floor() != before.floor() {
-            tracing::info!(
-                "adaptive concurrency: {} -> {} (ceiling {})",
-                before.floor(),
-                after.floor(),
-                self.cfg.concurrency
-            );
+        let after = self.gate.limit().floor();
+        let ceiling = self.cfg.concurrency;
+        if after < before {
+            tracing::info!("adaptive concurrency: {before} -> {after} (ceiling {ceiling})");
+        } else if after > before {
+            tracing::debug!("adaptive concurrency: {before} -> {after} (ceiling {ceiling})");
         }
     }
 
