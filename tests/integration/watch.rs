@@ -204,3 +204,86 @@ fn stderr_that_is_not_a_terminal_gets_plain_lines_with_the_requests_against_the_
     );
     assert_eq!(quiet.stderr, "", "{}", quiet.stderr);
 }
+
+#[test]
+fn every_stage_of_a_sim_run_closes_with_its_count_and_rate_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = repo("examples/quickstart.toml");
+    let out = ok(
+        d,
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            "out",
+            "--users",
+            "20",
+            "--sessions",
+            "20",
+            "--log-file",
+            "run.log",
+        ],
+    );
+    // Without -v stderr holds no decisions; the file has them all the same.
+    assert!(!out.stderr.contains("review: "), "{}", out.stderr);
+    let log = std::fs::read_to_string(d.join("run.log")).unwrap();
+    for text in [
+        "catalog: out/catalog.db is made",
+        "profiles: 20 done in ",
+        "dialogues: starting out/conversations.jsonl: 20 conversations to play",
+        "dialogues: 20 done in ",
+        // The review counts what it has to do (issue 13: the bar stayed at 0/0).
+        "review: 0 reviews found in out/reviews.jsonl; 20 conversations to review",
+        "review: 20 done in ",
+        "stats: 20 done in ",
+        "export sft: ",
+        "export dpo: ",
+        "export star: ",
+        "export analytics: ",
+        "export card: 1 rows written in ",
+    ] {
+        assert!(log.contains(text), "the log lacks {text:?}:\n{log}");
+    }
+    // A sim run sends nothing: no limits, no routes, no request figures.
+    assert!(
+        !log.contains("limits: ") && !log.contains("route: "),
+        "{log}"
+    );
+    let export = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("sft ") && l.contains(" rows in "))
+        .unwrap_or_else(|| panic!("no export timing line:\n{}", out.stdout));
+    assert!(
+        export.contains("dpo ") && export.contains("analytics "),
+        "{export}"
+    );
+    // A rerun resumes: the file says where.
+    ok(
+        d,
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            "out",
+            "--users",
+            "20",
+            "--sessions",
+            "20",
+            "--log-file",
+            "run.log",
+        ],
+    );
+    let log = std::fs::read_to_string(d.join("run.log")).unwrap();
+    for text in [
+        "catalog: out/catalog.db is reused",
+        "profiles: out/profiles.jsonl are reused",
+        "dialogues: resuming out/conversations.jsonl: 20 of 20 conversation ids found written",
+        "review: 20 reviews found in out/reviews.jsonl; 0 conversations to review",
+    ] {
+        assert!(log.contains(text), "the log lacks {text:?}:\n{log}");
+    }
+}
