@@ -215,6 +215,7 @@ pub fn run(
         && previous
             .as_ref()
             .is_some_and(|m| m.profiles_key == profiles_key);
+    log_reuse(&catalog, reusable, &profiles_path, reuse_profiles);
     let mut manifest = Manifest {
         musegen: env!("CARGO_PKG_VERSION").to_string(),
         config_hash: config.hash(),
@@ -296,7 +297,7 @@ pub fn run(
     crate::stats::write(&stats, dir)?;
     manifest.stats = Some(stats.summary);
     let sources = crate::export::Sources::resolve(None, dir)?;
-    let pairs = crate::pairs::run(&plan, &sources, &dir.join(names::PAIRS), force)?;
+    let pairs = crate::pairs::run(&plan, &sources, &dir.join(names::PAIRS), force, quiet)?;
     let mut export = crate::export::export_all(config, &sources, dir)?;
     export.dpo.usage = pairs.usage;
     manifest.export = Some(export);
@@ -355,4 +356,21 @@ fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
     serde_json::to_writer_pretty(&mut f, manifest)
         .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
     f.commit()
+}
+
+/// Log (with `-v`) whether the run reuses the folder's catalog and profiles or makes them.
+fn log_reuse(catalog: &Path, reuse_catalog: bool, profiles: &Path, reuse_profiles: bool) {
+    let what = |reuse: bool| {
+        if reuse {
+            "reused (made with the same settings)"
+        } else {
+            "made"
+        }
+    };
+    tracing::info!("catalog: {} is {}", catalog.display(), what(reuse_catalog));
+    tracing::info!(
+        "profiles: {} are {}",
+        profiles.display(),
+        what(reuse_profiles)
+    );
 }

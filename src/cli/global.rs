@@ -28,12 +28,21 @@ pub(super) struct Global {
     /// a path ending in .jsonl names `generate`'s output file instead (its folder holds the rest).
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     pub(super) out: PathBuf,
-    /// More log output (-v debug, -vv trace).
+    /// More log output: -v each stage's decisions (resume points, limits, routes, cache hits, adaptive changes),
+    /// -vv every request too, -vvv trace.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(super) verbose: u8,
-    /// Only errors; no progress bars.
+    /// Only errors; no progress bars or lines.
     #[arg(short, long, global = true)]
     pub(super) quiet: bool,
+    /// Also write the log to this file (appended): timestamped (RFC 3339, UTC), uncoloured, secrets hidden, at
+    /// least what -v shows.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(super) log_file: Option<PathBuf>,
+    /// Seconds between two plain progress lines when stderr is not a terminal (on a terminal the panel is redrawn
+    /// every second).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0)]
+    pub(super) progress_every: f64,
     /// Print reports as JSON on stdout.
     #[arg(long, global = true)]
     pub(super) json: bool,

@@ -4,6 +4,7 @@ mod analytics;
 mod dev;
 mod export;
 mod global;
+mod logging;
 mod pairs;
 mod print;
 mod review;
@@ -236,31 +237,15 @@ enum ConfigCommand {
 pub fn main() -> i32 {
     crate::secret::register_environment();
     let cli = Cli::parse();
-    init_logging(cli.global.verbose, cli.global.quiet);
-    match dispatch(&cli) {
+    let g = &cli.global;
+    let logging = logging::init(g.verbose, g.quiet, g.log_file.as_deref(), g.progress_every);
+    match logging.and_then(|()| dispatch(&cli)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {}", crate::secret::scrub(&e.to_string()));
             e.exit_code()
         }
     }
-}
-
-fn init_logging(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "musegen=info",
-        (false, 1) => "musegen=debug",
-        _ => "musegen=trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| crate::secret::Scrubbed(std::io::stderr()))
-        .with_target(false)
-        .without_time()
-        .try_init();
 }
 
 fn dispatch(cli: &Cli) -> Result<()> {

@@ -33,7 +33,15 @@ pub fn pairs(g: &Global, args: &PairsArgs) -> Result<()> {
     let _lock = g.lock(&dir, "musegen pairs")?;
     let cfg = config(g, &args.sources)?;
     let sources = Sources::resolve(args.input.as_deref(), &dir)?;
-    let report = pairs::make_pairs(&cfg, &sources, &dir.join(names::PAIRS), args.force)?;
+    let catalog = sources.catalog.as_deref();
+    let plan = crate::plan::Plan::new(cfg)?.with_catalog_if_there(catalog)?;
+    let report = pairs::run(
+        &plan,
+        &sources,
+        &dir.join(names::PAIRS),
+        args.force,
+        g.quiet,
+    )?;
     print(&report, g.json)
 }
 

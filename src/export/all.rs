@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::chat::ChatFormat;
 use super::dpo::{DpoOptions, DpoReport, export_dpo};
 use super::sft::{SftOptions, SftReport, export_sft, system_prompt};
+use super::steps::timed;
 use crate::Result;
 use crate::config::Config;
 use crate::io::Sources;
@@ -24,6 +25,9 @@ pub struct ExportReport {
     pub analytics: super::AnalyticsReport,
     /// The dataset card.
     pub card: PathBuf,
+    /// Each step's rows and seconds, in the order they ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<super::steps::ExportStep>,
 }
 
 /// Write every export of `sources` into `dir` with the default options (the kept set, the system prompt), and the
@@ -34,26 +38,39 @@ pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<Expo
     } else {
         None
     };
-    let sft = export_sft(
-        config,
-        sources,
-        dir,
-        &ChatFormat::ALL,
-        &SftOptions {
-            system: system.clone(),
-            ..SftOptions::default()
+    let sum = |m: &std::collections::BTreeMap<String, usize>| m.values().sum::<usize>() as u64;
+    let (sft, sft_step) = timed(
+        "sft",
+        || {
+            export_sft(
+                config,
+                sources,
+                dir,
+                &ChatFormat::ALL,
+                &SftOptions {
+                    system: system.clone(),
+                    ..SftOptions::default()
+                },
+            )
         },
+        |r: &SftReport| sum(&r.samples),
     )?;
-    let dpo = export_dpo(
-        config,
-        sources,
-        &dir.join(crate::io::names::PAIRS),
-        dir,
-        &ChatFormat::ALL,
-        &DpoOptions {
-            system,
-            ..DpoOptions::default()
+    let (dpo, dpo_step) = timed(
+        "dpo",
+        || {
+            export_dpo(
+                config,
+                sources,
+                &dir.join(crate::io::names::PAIRS),
+                dir,
+                &ChatFormat::ALL,
+                &DpoOptions {
+                    system,
+                    ..DpoOptions::default()
+                },
+            )
         },
+        |r: &DpoReport| sum(&r.pairs),
     )?;
     let run_dir = sources
         .conversations
@@ -66,12 +83,21 @@ pub fn export_all(config: &Config, sources: &Sources, dir: &Path) -> Result<Expo
     if all.is_file() {
         every.conversations = all;
     }
-    let analytics = super::export_analytics(config, &every, dir)?;
-    let card = super::card::write_card(config, run_dir, dir)?;
+    let (analytics, analytics_step) = timed(
+        "analytics",
+        || super::export_analytics(config, &every, dir),
+        |r| r.rows.values().sum::<usize>() as u64,
+    )?;
+    let (card, card_step) = timed(
+        "card",
+        || super::card::write_card(config, run_dir, dir),
+        |_| 1,
+    )?;
     Ok(ExportReport {
         sft,
         dpo,
         analytics,
         card,
+        steps: vec![sft_step, dpo_step, analytics_step, card_step],
     })
 }

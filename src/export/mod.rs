@@ -11,6 +11,7 @@ pub mod grounds;
 pub mod layout;
 pub mod select;
 pub mod sft;
+pub mod steps;
 pub mod writer;
 
 /// What an export reads: a run folder or a conversations file (the run-folder layer resolves it).

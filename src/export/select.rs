@@ -30,6 +30,8 @@ pub struct Selection {
     seen: HashSet<u64>,
     /// The counts so far.
     pub report: SelectionReport,
+    /// The export's progress over the conversations read, once [`Selection::counted`] names it.
+    progress: Option<crate::progress::Progress>,
 }
 
 impl Selection {
@@ -63,12 +65,22 @@ impl Selection {
             dedup,
             seen: HashSet::new(),
             report: SelectionReport::default(),
+            progress: None,
         })
+    }
+
+    /// Show the conversations read as the progress of the export `label`.
+    pub fn counted(mut self, label: &str) -> Self {
+        self.progress = Some(crate::progress::Progress::new(label, 0, false));
+        self
     }
 
     /// Whether the export takes `c`.
     pub fn admit(&mut self, c: &Conversation) -> bool {
         self.report.read += 1;
+        if let Some(p) = self.progress.as_mut() {
+            p.inc(1);
+        }
         if self.admitted.as_ref().is_some_and(|a| !a.contains(&c.id)) {
             self.report.filtered += 1;
             return false;

@@ -196,7 +196,7 @@ pub fn export_sft(
     opts: &SftOptions,
 ) -> Result<SftReport> {
     let grounds = Grounds::load(config, sources, opts.weights)?;
-    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?;
+    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?.counted("sft");
     let mut out = SplitWriter::create(dir, super::layout::SFT, formats)?;
     let mut report = SftReport::default();
     let shares = config.export.split;

@@ -187,6 +187,7 @@ fn generate_with(
         );
     }
     let resumed = done.count;
+    log_resume_point(paths, total, resumed);
     if resumed > 0 {
         // The report describes the whole output: what earlier invocations wrote counts as well.
         count_existing(paths, &mut summary)?;
@@ -194,6 +195,9 @@ fn generate_with(
     write_manifest(&paths.manifest(), &manifest)?;
 
     let mut progress = Progress::new("dialogues", (total - resumed.min(total)) as u64, quiet);
+    if let Some(l) = &llm {
+        progress.watch(crate::manager::Manager::snapshot_source(&l.manager));
+    }
     let mut cycle = ProfileCycle::open(&paths.profiles)?;
     let meta = GenerationMeta {
         user_agent: world.user_voice.map_or_else(|| "sim".into(), |v| v.name()),
@@ -427,6 +431,24 @@ impl Writer<'_> {
             Some((why, cause)) => Err(Error::Stopped(why, cause)),
             None => Ok(()),
         }
+    }
+}
+
+/// Log (with `-v`) where the run starts: how many of the `total` conversations were found done, and the first one
+/// left to play.
+fn log_resume_point(paths: &GeneratePaths, total: usize, resumed: usize) {
+    if resumed == 0 {
+        tracing::info!(
+            "dialogues: starting {}: {total} conversations to play",
+            paths.out.display()
+        );
+    } else {
+        tracing::info!(
+            "dialogues: resuming {}: {resumed} of {total} conversation ids found written (conversations and failure \
+             records); {} left to play",
+            paths.out.display(),
+            total.saturating_sub(resumed)
+        );
     }
 }
 

@@ -37,6 +37,10 @@ pub fn connect(
             "no API key: set the environment variable {key_var} (or roles.*.api_key_env)"
         ))
     })?;
+    tracing::info!(
+        "client: {} API at {base} (key from {key_var})",
+        format!("{:?}", role.backend).to_lowercase()
+    );
     let timeout = Duration::from_secs_f64(timeout_secs);
     let fail =
         |e: LlmError| crate::Error::Config(format!("cannot set up the {url_var} client: {e}"));

@@ -108,6 +108,66 @@ impl Manager {
         }
     }
 
+    /// A scheduler as [`Manager::new`] makes it, with `meter` counting its requests (tests hand in one with a clock
+    /// they move by hand).
+    pub fn with_meter(mut self, meter: Meter) -> Self {
+        self.meter = meter;
+        self
+    }
+
+    /// The limits in force, as the run panel shows them.
+    pub fn limits(&self) -> meter::Limits {
+        meter::Limits {
+            rpm: self.cfg.rpm.get(),
+            tpm: self.cfg.tpm.get(),
+            concurrency: self.cfg.concurrency.get(),
+        }
+    }
+
+    /// The running figures of this manager's requests now.
+    pub fn snapshot(&self) -> crate::progress::RunSnapshot {
+        self.meter.snapshot(self.limits(), self.gate.limit())
+    }
+
+    /// A closure reading [`Manager::snapshot`], for the run panel ([`crate::progress::Progress::watch`]); it holds
+    /// the manager weakly, and reads an empty snapshot once the manager is gone.
+    pub fn snapshot_source(manager: &Arc<Manager>) -> crate::progress::SnapshotSource {
+        let weak = Arc::downgrade(manager);
+        Arc::new(move || weak.upgrade().map(|m| m.snapshot()).unwrap_or_default())
+    }
+
+    /// Log the limits in force (with `-v`), once per manager.
+    pub fn log_limits(&self) {
+        let c = &self.cfg;
+        let budget = c
+            .max_cost_usd
+            .map_or_else(|| "none".to_string(), |usd| format!("${usd:.2}"));
+        tracing::info!(
+            "limits: rpm {}, tpm {} (headroom {:.2}), concurrency {} ({}), max retries {}, budget {budget}, cache {}",
+            c.rpm,
+            c.tpm,
+            c.headroom.clamp(0.5, 1.0),
+            c.concurrency,
+            if c.adaptive { "adaptive" } else { "fixed" },
+            c.max_retries,
+            if self.cache.is_some() { "on" } else { "off" }
+        );
+    }
+
+    /// Run `change` on the concurrency gate and log when it moves the limit: a cut with `-v`, a step back up (one
+    /// slot at a time, so many of them) with `-vv`.
+    fn adapt(&self, change: impl FnOnce(&Gate)) {
+        let before = self.gate.limit().floor();
+        change(&self.gate);
+        let after = self.gate.limit().floor();
+        let ceiling = self.cfg.concurrency;
+        if after < before {
+            tracing::info!("adaptive concurrency: {before} -> {after} (ceiling {ceiling})");
+        } else if after > before {
+            tracing::debug!("adaptive concurrency: {before} -> {after} (ceiling {ceiling})");
+        }
+    }
+
     /// Send `role`'s requests to `backend` instead of the default one (the limits stay shared by every role).
     pub fn with_route(mut self, role: RoleName, backend: Arc<dyn ChatBackend>) -> Self {
         self.routes.insert(role, backend);
@@ -239,6 +299,12 @@ impl Manager {
             && let Ok(Some(hit)) = cache.get(&cache_key)
         {
             Self::lock(&self.ledger).cached(key3);
+            self.meter.cached();
+            tracing::debug!(
+                "{}: {} answer from the cache",
+                tag.conversation,
+                tag.role.key()
+            );
             clock::record(&hit);
             return Ok(hit);
         }
@@ -257,8 +323,15 @@ impl Manager {
             if let Some(stop) = self.stop_error() {
                 return Err(stop);
             }
-            let started = Instant::now();
             self.meter.sent();
+            tracing::debug!(
+                "{}: {} request to {} (attempt {}, ~{estimate} tokens)",
+                tag.conversation,
+                tag.role.key(),
+                request.model,
+                attempt + 1
+            );
+            let started = Instant::now();
             let result = self.backend(tag.role).complete(&request).await;
             let latency = started.elapsed();
             let price = self.prices.get(&request.model).copied();
@@ -269,8 +342,7 @@ impl Manager {
                 Ok(mut done) => {
                     // Kept with the cached answer, so a replay records the latency of the request behind it.
                     done.response.latency_ms = Some(latency.as_millis() as u64);
-                    self.gate.success(latency);
-                    self.meter.answered();
+                    self.adapt(|gate| gate.success(latency));
                     drop(permit);
                     let usage = done.response.usage.unwrap_or(TokenUsage {
                         prompt_tokens: u64::from(estimate),
@@ -278,6 +350,8 @@ impl Manager {
                     });
                     // Correct the token budget by what the server counted beyond the estimate.
                     let actual = (usage.prompt_tokens + usage.completion_tokens) as u32;
+                    self.meter
+                        .answered(u64::from(actual), price.map_or(0.0, |p| p.cost(&usage)));
                     if let Some(extra) =
                         NonZeroU32::new(actual.saturating_sub(estimate).min(self.tpm_burst))
                     {
@@ -305,10 +379,8 @@ impl Manager {
                         self.stop(&e);
                     }
                     drop(permit);
-                    if e.is_rate_limit() {
-                        self.meter.rate_limited();
-                    }
                     let retry = e.is_retryable() && attempt < self.cfg.max_retries;
+                    self.meter_failure(&e, spent, price, retry);
                     Self::lock(&self.ledger).failed(key3, !retry, spent, price);
                     if e.stops_run() {
                         self.stop(&e);
@@ -318,10 +390,9 @@ impl Manager {
                         return Err(e);
                     }
                     attempt += 1;
-                    self.meter.retried();
                     let hinted = e.retry_after();
                     if e.is_rate_limit() {
-                        self.gate.rate_limited();
+                        self.adapt(Gate::rate_limited);
                         if let Some(wait) = hinted {
                             self.pause(wait);
                         }
@@ -334,6 +405,31 @@ impl Manager {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// Count a failed attempt on the meter: its tokens and cost when it was paid for, a 429, a retry or a failure for
+    /// good.
+    fn meter_failure(
+        &self,
+        e: &LlmError,
+        spent: Option<TokenUsage>,
+        price: Option<ModelPrice>,
+        retry: bool,
+    ) {
+        let tokens = spent.map_or(0, |u| u.prompt_tokens + u.completion_tokens);
+        let cost = match (spent, price) {
+            (Some(u), Some(p)) => p.cost(&u),
+            _ => 0.0,
+        };
+        self.meter.answered(tokens, cost);
+        if e.is_rate_limit() {
+            self.meter.rate_limited();
+        }
+        if retry {
+            self.meter.retried();
+        } else {
+            self.meter.failed();
         }
     }
 
@@ -418,6 +514,27 @@ impl Manager {
                 tokio::time::sleep(t - now).await;
             }
         }
+    }
+}
+
+impl Drop for Manager {
+    /// The manager's closing figures in the log (with `-v`): requests sent, answers from the cache, 429s, retries,
+    /// failures, tokens and cost.
+    fn drop(&mut self) {
+        let s = self.snapshot();
+        if s.sent + s.cached == 0 {
+            return;
+        }
+        tracing::info!(
+            "requests: {} sent, {} answered from the cache, {} 429s, {} retries, {} failed, {} tokens, ${:.4}",
+            s.sent,
+            s.cached,
+            s.rate_limited,
+            s.retries,
+            s.failures,
+            self.meter.tokens(),
+            s.cost_usd
+        );
     }
 }
 

@@ -62,7 +62,16 @@ impl Routes {
             cache,
             config.prices.clone(),
         );
+        manager.log_limits();
         for (role, backend) in self.routes {
+            let r = config.roles.get(role);
+            tracing::info!(
+                "route: {} -> {} model {}{}",
+                role.key(),
+                format!("{:?}", r.backend).to_lowercase(),
+                r.model,
+                if r.stream { " (streamed)" } else { "" }
+            );
             manager = manager.with_route(role, backend);
             if let Some(cap) = config.roles.get(role).max_tokens_cap {
                 manager = manager.with_token_cap(role, cap.get());

@@ -29,6 +29,7 @@ use crate::io::{JsonlWriter, Sources, names, read_jsonl_lines};
 use crate::manager::{Cache, Manager, Routes, UsageRow};
 use crate::model::Conversation;
 use crate::plan::Plan;
+use crate::progress::Progress;
 use crate::review::judge::Judge;
 use crate::{Error, Result, parallel};
 
@@ -95,14 +96,21 @@ pub fn make_pairs(
     force: bool,
 ) -> Result<PairsReport> {
     let plan = Plan::new(config.clone())?.with_catalog(&catalog_of(sources)?)?;
-    run(&plan, sources, out, force)
+    run(&plan, sources, out, force, true)
 }
 
-/// [`make_pairs`] under `plan` (the catalog in memory, the phrase banks and tables it holds).
-pub fn run(plan: &Plan, sources: &Sources, out: &Path, force: bool) -> Result<PairsReport> {
+/// [`make_pairs`] under `plan` (the catalog in memory, the phrase banks and tables it holds), with a progress line
+/// unless `quiet`.
+pub fn run(
+    plan: &Plan,
+    sources: &Sources,
+    out: &Path,
+    force: bool,
+    quiet: bool,
+) -> Result<PairsReport> {
     let catalog = catalog_of(sources)?;
     let models = Models::connect(&plan.config, &cache_of(sources), &usage_path(out), &catalog)?;
-    make(plan, sources, out, force, models)
+    make(plan, sources, out, force, models, quiet)
 }
 
 /// [`make_pairs`] with the pairwise judge given (the recommender's hard negatives of conversations a model played
@@ -120,7 +128,7 @@ pub fn make_pairs_judged_by(
         judge: Some(judge),
     };
     let plan = Plan::new(config.clone())?.with_catalog(&catalog_of(sources)?)?;
-    make(&plan, sources, out, force, models)
+    make(&plan, sources, out, force, models, true)
 }
 
 /// The catalog of `sources`, which the pairs need.
@@ -141,6 +149,7 @@ fn make(
     out: &Path,
     force: bool,
     models: Models,
+    quiet: bool,
 ) -> Result<PairsReport> {
     let config = &plan.config;
     let catalog_path = catalog_of(sources)?;
@@ -197,6 +206,11 @@ fn make(
         config.effective_threads()
     };
     let mut writer = append(out)?;
+    // The conversations left to pair are not counted ahead: the line shows the count and rate as they go.
+    let mut progress = Progress::new("pairs", 0, quiet);
+    if let Some(m) = &models.manager {
+        progress.watch(crate::manager::Manager::snapshot_source(m));
+    }
     let mut batch: Vec<Conversation> = Vec::new();
     let mut flush = |batch: &mut Vec<Conversation>, report: &mut PairsReport| -> Result<()> {
         let results = parallel::map_jobs(
@@ -227,6 +241,7 @@ fn make(
             };
             tally(report, &line);
             writer.write(&line)?;
+            progress.inc(1);
         }
         writer.flush().map_err(|e| Error::write(out, e))?;
         // The ledger is kept even when the run stops, so what was paid for is on record.
@@ -252,6 +267,7 @@ fn make(
         Ok(())
     })?;
     flush(&mut batch, &mut report)?;
+    progress.finish();
     if done.len() > position {
         return Err(other_conversations(
             out,

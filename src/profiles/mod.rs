@@ -123,6 +123,9 @@ pub fn generate(
     if writer.is_some() {
         report.writer = Some(WriterReport::default());
     }
+    if let Some(w) = &writer {
+        progress.watch(w.snapshot_source());
+    }
     let first_accepted = |idx: &Index, n: usize, from: u32| -> Drawn {
         let mut rejections = Vec::new();
         for attempt in from..max {

@@ -106,6 +106,11 @@ impl ScenarioWriter {
         Self::over(manager, config).map(Some)
     }
 
+    /// The run panel's view of the writer's requests.
+    pub fn snapshot_source(&self) -> crate::progress::SnapshotSource {
+        Manager::snapshot_source(&self.manager)
+    }
+
     /// A writer sending through `manager` (which routes the `scenario_writer` role).
     pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
         let (parsed, origin): (PromptFile, String) =

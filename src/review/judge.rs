@@ -136,6 +136,11 @@ impl Judge {
         Self::over(Arc::new(routes.manager(config, cache)), config).map(Some)
     }
 
+    /// The run panel's view of the judge's requests.
+    pub fn snapshot_source(&self) -> crate::progress::SnapshotSource {
+        Manager::snapshot_source(&self.manager)
+    }
+
     /// A judge sending through `manager`.
     pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
         let rubrics = load_rubrics(

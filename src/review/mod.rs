@@ -159,6 +159,12 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         Ok(())
     })?;
     let resumed = done.len() as u64;
+    let to_review = count_records(&paths.input)?.saturating_sub(resumed);
+    tracing::info!(
+        "review: {} reviews found in {}; {to_review} conversations to review",
+        resumed,
+        paths.out.display()
+    );
     if let Some(parent) = paths.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
     }
@@ -174,7 +180,10 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
             .map_err(|e| Error::write(&manifest, e))?;
         m.commit()?;
     }
-    let mut progress = Progress::new("review", 0, quiet);
+    let mut progress = Progress::new("review", to_review, quiet);
+    if let Some(j) = &judge {
+        progress.watch(j.snapshot_source());
+    }
     let mut judge_failures = 0u64;
     let mut stopped: Option<(String, crate::error::StopCause)> = None;
     let mut reviewed = 0u64;
@@ -220,7 +229,7 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
                 judge_failures += 1;
             }
         }
-        progress.inc(0);
+        progress.inc(1);
         Ok(stopped.is_some())
     };
     let outcome = match &judge {
@@ -358,6 +367,25 @@ impl ConversationLines {
             }
         }
         None
+    }
+}
+
+/// The records of a JSON Lines file (its lines that are not blank), counted without parsing them.
+fn count_records(path: &Path) -> Result<u64> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut n, mut line) = (0u64, Vec::new());
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::read(path, e))?
+            == 0
+        {
+            return Ok(n);
+        }
+        n += u64::from(line.iter().any(|b| !b.is_ascii_whitespace()));
     }
 }
 

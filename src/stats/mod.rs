@@ -169,7 +169,9 @@ fn read(
     let mut replay =
         memory.map(|cat| replay::Replay::new(cat, config.dialogue.reject_reasons.get()));
     let mut observed = observe::Observed::default();
+    let mut progress = crate::progress::Progress::new("stats", 0, false);
     sources.for_each_conversation(|c| {
+        progress.inc(1);
         let profile = profiles.get(&c.profile_id);
         observed.add(&c, profile.map(|p| p.persona.verbosity), &config.dialogue);
         if let Some(r) = replay.as_mut() {
@@ -177,6 +179,7 @@ fn read(
         }
         Ok(())
     })?;
+    progress.finish();
     observed.finish();
     Ok((observed, replay.map(|r| r.counts)))
 }

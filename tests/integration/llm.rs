@@ -257,6 +257,18 @@ async fn a_server_saying_429_is_answered_by_backing_off() {
         m.concurrency()
     );
     assert_eq!(stats.by_status.get(&200).copied(), Some(90));
+    // The run panel's figures agree with what the server saw.
+    let panel = m.snapshot();
+    assert_eq!(panel.sent, stats.requests, "{panel:?}");
+    assert_eq!(panel.rate_limited, limited, "{panel:?}");
+    assert_eq!(panel.retries, limited, "every 429 was retried: {panel:?}");
+    assert_eq!((panel.in_flight, panel.failures), (0, 0), "{panel:?}");
+    assert_eq!((panel.rpm_limit, panel.concurrency_max), (60_000, 32));
+    assert!(
+        panel.requests_per_min > 0.0 && panel.tokens_per_min > 0.0,
+        "{panel:?}"
+    );
+    assert!(panel.concurrency < 32.0, "{panel:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,6 +304,13 @@ async fn the_budget_cap_holds() {
     let one = spent / sent as f64;
     assert!(spent < 0.05 + one + 1e-9, "spent {spent}");
     assert_eq!(server.stats().await.requests, sent as u64);
+    // The panel's cost so far is the ledger's.
+    let panel = m.snapshot();
+    assert!(
+        (panel.cost_usd - spent).abs() < 1e-6,
+        "{panel:?} vs {spent}"
+    );
+    assert_eq!(panel.sent, sent as u64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,4 +23,5 @@ mod scenario_writer;
 mod secrets;
 mod stats;
 mod util;
+mod watch;
 mod wire;

@@ -131,6 +131,10 @@ pub fn exports(r: &crate::export::ExportReport, dir: &Path, as_json: bool) -> Re
         layout(crate::export::layout::STORYBOT)
     );
     println!("card      {}", r.card.display());
+    if !r.steps.is_empty() {
+        let steps: Vec<String> = r.steps.iter().map(|s| s.line()).collect();
+        println!("          {}", steps.join("; "));
+    }
     Ok(())
 }
 

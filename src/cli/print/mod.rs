@@ -14,6 +14,7 @@ use crate::generate::summary::GenerateReport;
 use crate::pipeline::{Manifest, SampleReport};
 use crate::profiles::ProfilesReport;
 use crate::profiles::muse::MuseImport;
+use crate::progress::rate;
 
 mod export;
 
@@ -46,9 +47,13 @@ pub fn run(m: &Manifest, dir: &Path, as_json: bool) -> Result<()> {
         c.items,
         c.seed,
         if m.this_run.catalog == StepAction::Reused {
-            ", reused"
+            ", reused".to_string()
         } else {
-            ""
+            format!(
+                " in {} ({})",
+                rate::duration(c.seconds),
+                rate::rate(c.items as u64, c.seconds)
+            )
         },
         dir.join(crate::io::names::CATALOG).display()
     );
@@ -150,10 +155,11 @@ pub fn sample(r: &SampleReport, target: &Path, as_json: bool) -> Result<()> {
     line(
         as_json,
         &format!(
-            "wrote {} sample items (seed {}) in {:.1}s -> {}",
+            "wrote {} sample items (seed {}) in {} ({}) -> {}",
             r.items,
             r.seed,
-            r.seconds,
+            rate::duration(r.seconds),
+            rate::rate(r.items as u64, r.seconds),
             target.display()
         ),
         r,
@@ -242,9 +248,8 @@ pub fn profiles(r: &ProfilesReport, out: &Path, as_json: bool) -> Result<()> {
     }
     let rejected: usize = r.rejected.values().sum();
     println!(
-        "profiles  {} written in {:.1}s from {} categories -> {}",
-        r.written,
-        r.seconds,
+        "profiles  {} from {} categories -> {}",
+        rate::summary(r.written as u64, "written", r.seconds),
         r.categories,
         out.display()
     );
@@ -340,10 +345,11 @@ pub fn review(
         }
     }
     println!(
-        "review    {} reviewed ({} resumed) in {:.1}s -> {}",
+        "review    {} reviewed ({} resumed) in {} ({}) -> {}",
         r.reviewed,
         r.resumed,
-        r.seconds,
+        rate::duration(r.seconds),
+        rate::rate(r.reviewed, r.seconds),
         paths.out.display()
     );
     println!(
@@ -460,12 +466,12 @@ pub fn generate(r: &GenerateReport, out: &Path, as_json: bool) -> Result<()> {
     }
     let t = &r.this_run;
     println!(
-        "dialogues {} written ({} resumed, {} failed) in {:.1}s, {:.0}/s -> {}",
+        "dialogues {} written ({} resumed, {} failed) in {} ({}) -> {}",
         t.written,
         t.resumed,
         t.failed,
-        t.seconds,
-        t.per_second,
+        rate::duration(t.seconds),
+        rate::rate(t.written as u64, t.seconds),
         if r.dry_run {
             "(dry run: not written)".to_string()
         } else {

@@ -91,11 +91,20 @@ impl AnalyticsReport {
 /// Write every analytics export of `sources` under `dir`: the turn log, the flat tables (default columns), the star
 /// and snowflake schemas and the StoryBot file. Each file appears whole or not at all.
 pub fn export_analytics(config: &Config, sources: &Sources, dir: &Path) -> Result<AnalyticsReport> {
+    use super::steps::timed;
+    let rows = |r: &AnalyticsReport| r.rows.values().sum::<usize>() as u64;
     let inputs = Inputs::load(config, sources)?;
-    let mut report = export_turns(&inputs, dir)?;
-    report.merge(export_tables(&inputs, dir, None)?);
-    report.merge(export_schema(&inputs, dir, Flavor::Star)?);
-    report.merge(export_schema(&inputs, dir, Flavor::Snowflake)?);
-    report.merge(export_storybot(&inputs, dir)?);
+    let (mut report, _) = timed("turns", || export_turns(&inputs, dir), rows)?;
+    report.merge(timed("tables", || export_tables(&inputs, dir, None), rows)?.0);
+    report.merge(timed("star", || export_schema(&inputs, dir, Flavor::Star), rows)?.0);
+    report.merge(
+        timed(
+            "snowflake",
+            || export_schema(&inputs, dir, Flavor::Snowflake),
+            rows,
+        )?
+        .0,
+    );
+    report.merge(timed("storybot", || export_storybot(&inputs, dir), rows)?.0);
     Ok(report)
 }

@@ -133,7 +133,7 @@ pub fn export_dpo(
 ) -> Result<DpoReport> {
     let mut reader = PairsReader::open(pairs, &crate::pairs::settings_key(config)?)?;
     let grounds = Grounds::load(config, sources, false)?;
-    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?;
+    let mut selection = Selection::new(sources, opts.rule.as_deref(), opts.dedup)?.counted("dpo");
     let mut stems: Vec<&str> = formats.iter().map(|f| f.name()).collect();
     stems.push("meta");
     let mut out = SplitWriter::create_stems(dir, super::layout::DPO, &stems)?;
