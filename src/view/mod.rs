@@ -146,9 +146,10 @@ fn load_reviews(path: &Path) -> Result<HashMap<String, Box<str>>> {
     read_jsonl_lines(path, |line, text| {
         let v: Value = serde_json::from_str(text)
             .map_err(|e| Error::input(path, Some(line), None, format!("not a review: {e}")))?;
-        let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
-            Error::input(path, Some(line), Some("id".into()), "a review needs an id")
-        })?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::input(path, Some(line), Some("id"), "a review needs an id"))?;
         out.insert(id.to_string(), text.into());
         Ok(())
     })?;

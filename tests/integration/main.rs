@@ -22,4 +22,5 @@ mod scenario_writer;
 mod secrets;
 mod stats;
 mod util;
+mod view;
 mod wire;

@@ -322,6 +322,7 @@
     const profile = rec.profile;
     const review = rec.review;
     const side = el('div', { className: 'side' });
+    side.appendChild(section('Hidden target', conv.target_item_id ? itemCard(conv.target_item_id, items) : el('p', { className: 'note' }, 'none')));
     if (profile) {
       side.appendChild(section('Persona', kv(profile.persona)));
       side.appendChild(section('Scenario', el('p', { className: 'text' }, profile.scenario.narrative || ''),
@@ -330,7 +331,6 @@
     } else {
       side.appendChild(section('Persona', el('p', { className: 'note' }, 'no profile (an imported conversation, or the profiles file is missing)')));
     }
-    side.appendChild(section('Hidden target', conv.target_item_id ? itemCard(conv.target_item_id, items) : el('p', { className: 'note' }, 'none')));
     side.appendChild(section('Source and metadata', kv({ source: rec.source, meta: conv.meta, usage: conv.usage })));
     if (review) {
       side.appendChild(section('Review', kv(review, ['id'])));
