@@ -27,13 +27,17 @@ fn small_run(dir: &Path) {
     );
 }
 
-/// The JSON a data script hands to the viewer.
+/// The JSON a data script hands to the viewer (inside `JSON.parse('…')`, quotes and backslashes escaped).
 fn script_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap();
-    let start = text.find(['{', '[']).unwrap();
-    let end = text.rfind([')', ';']).unwrap();
-    let body = text[start..end].trim_end_matches([')', ';']);
-    serde_json::from_str(body).unwrap()
+    let start = text.find("JSON.parse('").unwrap() + "JSON.parse('".len();
+    let end = text.rfind("')").unwrap();
+    let mut json = String::new();
+    let mut chars = text[start..end].chars();
+    while let Some(c) = chars.next() {
+        json.push(if c == '\\' { chars.next().unwrap() } else { c });
+    }
+    serde_json::from_str(&json).unwrap()
 }
 
 #[test]
