@@ -112,16 +112,16 @@ def run_checks(b, run, shots):
         for (let i = 0; i < expected.length; i++) {
           document.body.dataset.state = 'stale';
           if (location.hash === '#c/' + i) window.MUSEGEN_VIEW.route(); else location.hash = '#c/' + i;
-          const deadline = performance.now() + 10000;
+          const deadline = performance.now() + 30000;
           while (document.body.dataset.state !== 'ready') {
-            if (document.body.dataset.state === 'error' || performance.now() > deadline) return ['stuck at ' + i];
+            if (document.body.dataset.state === 'error' || performance.now() > deadline) return ['stuck at ' + i + ' in state ' + document.body.dataset.state + ': ' + document.getElementById('main').textContent.slice(0, 200)];
             await new Promise(r => setTimeout(r, 5));
           }
           out.push(document.querySelectorAll('#chat .turn').length);
         }
         return out; })(""" + json.dumps(expected) + ")", timeout=120)
     check(f"all {len(convs)} conversations open with all their turns", got == expected,
-          f"first difference at {next((i for i, (a, e) in enumerate(zip(got, expected)) if a != e), None)}")
+          f"first difference at {next((i for i, (a, e) in enumerate(zip(got, expected)) if a != e), None)}: {str(got)[:200]}")
 
     # A pair shows both replies beside the context.
     meta = jsonl(os.path.join(run, "dpo", "meta_train.jsonl"))
