@@ -25,5 +25,6 @@ pub mod rng;
 pub mod secret;
 pub mod stats;
 pub mod template;
+pub mod view;
 
 pub use error::{Error, Result};

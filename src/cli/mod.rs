@@ -9,6 +9,7 @@ mod pairs;
 mod print;
 mod review;
 mod stats;
+mod view;
 
 use global::Global;
 
@@ -67,6 +68,9 @@ enum Command {
     /// Does the data match the config? Observed vs configured distributions with a goodness-of-fit test each,
     /// written to DIR/stats.json and DIR/stats.md.
     Stats(stats::StatsArgs),
+    /// Write a viewer of the run folder (DIR, default --out) into DIR/viewer/: open DIR/viewer/index.html in a
+    /// browser, from the file, with no server.
+    View(view::ViewArgs),
     /// Show the effective config or its JSON Schema.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -301,6 +305,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Pairs(args) => pairs::pairs(g, args),
         Command::Export(e) => export::export(g, e),
         Command::Stats(args) => stats::stats(g, args),
+        Command::View(args) => view::view(g, args),
         Command::Catalog(c) => catalog(g, c),
         Command::Profiles(p) => profiles_cmd(g, p),
         Command::Config(ConfigCommand::Show) => {

@@ -26,14 +26,19 @@ const LAYERS: &[(usize, &[&str])] = &[
     (4, &["dialogue", "profiles", "plan"]),
     (5, &["generate", "review", "import"]),
     (6, &["pairs"]),
-    (7, &["export", "stats"]),
+    (7, &["export", "stats", "view"]),
     (8, &["pipeline"]),
     (9, &["cli"]),
 ];
 
 /// Modules held to less than their layer allows: `export` only renders (files of the run folder into formats), so
-/// it reads the catalog and the run folder but plays, judges and schedules nothing.
+/// it reads the catalog and the run folder but plays, judges and schedules nothing; `view` likewise renders a run
+/// folder into a static viewer.
 const ONLY: &[(&str, &[&str])] = &[
+    (
+        "view",
+        &["model", "error", "config", "io", "data", "catalog", "view"],
+    ),
     (
         "export",
         &[

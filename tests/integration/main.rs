@@ -23,5 +23,6 @@ mod scenario_writer;
 mod secrets;
 mod stats;
 mod util;
+mod view;
 mod watch;
 mod wire;
