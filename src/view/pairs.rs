@@ -52,12 +52,10 @@ pub enum PairSource {
 }
 
 impl PairSource {
-    /// Find the pairs of the run folder `dir`.
+    /// Find the pairs of the run folder `dir`: the DPO export when there is one (it holds each pair's context and
+    /// split), else `pairs.jsonl`.
     pub fn find(dir: &Path) -> PairSource {
         let pairs = dir.join(PAIRS_FILE);
-        if pairs.is_file() {
-            return PairSource::Pairs(pairs);
-        }
         let splits: Vec<_> = SPLITS
             .iter()
             .map(|s| {
@@ -69,10 +67,12 @@ impl PairSource {
             })
             .filter(|(_, meta, trl)| meta.is_file() && trl.is_file())
             .collect();
-        if splits.is_empty() {
-            PairSource::Nothing
-        } else {
+        if !splits.is_empty() {
             PairSource::Dpo(splits)
+        } else if pairs.is_file() {
+            PairSource::Pairs(pairs)
+        } else {
+            PairSource::Nothing
         }
     }
 
@@ -80,9 +80,18 @@ impl PairSource {
     pub fn for_each(&self, mut f: impl FnMut(PairRecord) -> Result<()>) -> Result<()> {
         match self {
             PairSource::Nothing => Ok(()),
+            // One line per conversation, its pairs in a list (a line that is itself a pair is read as one).
             PairSource::Pairs(path) => read_jsonl_lines(path, |line, text| {
                 let v = parse(path, line, text)?;
-                f(from_pairs_line(v))
+                match v.get("pairs") {
+                    Some(Value::Array(pairs)) => {
+                        for pair in pairs {
+                            f(from_pairs_line(pair.clone()))?;
+                        }
+                        Ok(())
+                    }
+                    _ => f(from_pairs_line(v)),
+                }
             }),
             PairSource::Dpo(splits) => {
                 for (split, meta, trl) in splits {
