@@ -136,7 +136,10 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     let kept = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
     assert_eq!(kept.lines().count(), rows, "{kept}");
     // Losing the output but keeping the cache: the conversations come back without a single request.
+    // The pairs made from the lost file go with it (a pairs file follows its conversations' order, and a model's
+    // conversations come back in the order they complete; the pairs stage refuses a file of other conversations).
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
+    std::fs::remove_file(d.join("out/pairs.jsonl")).unwrap();
     let replay = run_with_args(d, &server.base_url(), Some("sk-test-key"), &all_sources);
     assert_eq!(replay.code, 0, "{}", replay.stderr);
     assert_eq!(
@@ -717,6 +720,8 @@ fn an_llm_run_whose_output_is_in_completion_order_resumes_from_the_ids_written()
     let mut partial = kept.join("\n");
     partial.push('\n');
     std::fs::write(&target, format!("{partial}{torn}")).unwrap();
+    // A run cut while it played conversations has made no pairs yet (the pairs stage comes after the review).
+    std::fs::remove_file(d.join("out/pairs.jsonl")).unwrap();
     let sent = rt.block_on(server.stats()).requests;
     let again = run_with_args(d, &server.base_url(), Some("k"), &extra);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
