@@ -298,7 +298,12 @@ pub fn continuous<J: Send, T: Send, S>(
         loop {
             if !stop.load(Ordering::SeqCst) && !exhausted.load(Ordering::SeqCst) {
                 let want = wanted();
-                while live.load(Ordering::SeqCst) < want {
+                // The flags are read again for each worker: workers that find no job left end at once, and a loop
+                // that only counted them would start new ones as fast as they end.
+                while live.load(Ordering::SeqCst) < want
+                    && !stop.load(Ordering::SeqCst)
+                    && !exhausted.load(Ordering::SeqCst)
+                {
                     live.fetch_add(1, Ordering::SeqCst);
                     let tx = tx.clone();
                     let worker = &worker;
@@ -504,5 +509,38 @@ mod tests {
         );
         assert!(matches!(out, Err(crate::Error::Run(m)) if m == "bad job"));
         assert_eq!(seen, 50);
+    }
+
+    #[test]
+    fn a_pool_asked_for_more_workers_than_jobs_starts_no_worker_after_the_jobs_run_out() {
+        // Regression: workers that found no job ended at once, and the loop that starts them counted only the live
+        // ones, so it started new ones forever (a review with a judge and 6 conversations never ended).
+        let want = 500;
+        let started = AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        continuous(
+            (0..6).map(Ok),
+            || want,
+            Order::Taken { window: 64 },
+            || {
+                // Past a bound, workers linger a moment before they end, so that the old behaviour stops starting
+                // them (the live count reaches `want`) and the test fails on the count instead of hanging.
+                if started.fetch_add(1, Ordering::SeqCst) >= 2 * want {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            },
+            |_, j: usize| j,
+            |j| {
+                seen.push(j);
+                Ok(Flow::Go)
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, (0..6).collect::<Vec<_>>());
+        assert!(
+            started.load(Ordering::SeqCst) <= want,
+            "{} workers started for {want} wanted",
+            started.load(Ordering::SeqCst)
+        );
     }
 }
