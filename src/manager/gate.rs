@@ -31,6 +31,10 @@ pub struct Permit<'a> {
     gate: &'a Gate,
 }
 
+/// How many times a request of a new conversation lets a conversation under way go first before it takes a free
+/// slot itself.
+const MAX_DEFERRALS: u32 = 8;
+
 impl Gate {
     /// A gate allowing `max` requests in flight; with `adaptive`, the limit follows `rate_per_sec` (the pace the
     /// rate limiter allows) times the latency observed, and shrinks on 429s and saturation.
@@ -64,6 +68,10 @@ impl Gate {
     /// Wait for a slot. `high` marks a request of a conversation already under way.
     pub async fn acquire(&self, high: bool) -> Permit<'_> {
         let mut registered = false;
+        // Times this (low) request found room reserved for a conversation under way and passed the wake-up on.
+        // After a few it takes the room anyway: the reservation orders requests, it must never starve one (two
+        // low waiters handing a wake-up back and forth while the high one is not woken would spin for ever).
+        let mut deferred = 0u32;
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
@@ -73,7 +81,7 @@ impl Gate {
                 s.first.get_or_insert_with(Instant::now);
                 let limit = self.limit_of(&s);
                 let room = s.in_flight < limit;
-                if room && (high || s.waiting_high == 0) {
+                if room && (high || s.waiting_high == 0 || deferred >= MAX_DEFERRALS) {
                     s.in_flight += 1;
                     if registered {
                         s.waiting_high -= 1;
@@ -88,6 +96,7 @@ impl Gate {
                 }
                 if room {
                     // Room, but reserved for a conversation under way: hand the wake-up to the next waiter.
+                    deferred += 1;
                     drop(s);
                     self.notify.notify_one();
                 } else if high && !registered {
