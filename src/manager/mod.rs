@@ -74,12 +74,10 @@ impl Manager {
         let headroom = cfg.headroom.clamp(0.5, 1.0);
         let rpm = ((f64::from(cfg.rpm.get()) * headroom).floor() as u32).max(1);
         let tpm = ((f64::from(cfg.tpm.get()) * headroom).floor() as u32).max(1);
-        // Requests are paced evenly: providers often enforce a minute's limit in per-second slices. The pace may
-        // catch up a tenth of a second it fell behind (a late wake-up under load would otherwise be lost for good:
-        // at 50 requests a second, 2 ms late on each is 10 % of the limit), but never past the headroom, so no
-        // sliding minute holds more than `limits.rpm` (60 s × the paced rate + the burst ≤ the limit).
+        // Requests are paced evenly (no burst): providers often enforce a minute's limit in per-second slices, so a
+        // pace that caught up lost time would overrun a second's share (tested against a server counting per second).
         // Tokens may burst by one request's worth (at least 8,192) or half a second of the budget.
-        let rpm_burst = (rpm / 600).min(cfg.rpm.get().saturating_sub(rpm)).max(1);
+        let rpm_burst = 1;
         let tpm_burst = (tpm / 120).max(8192).min(tpm);
         let quota = |per_minute: u32, burst: u32| {
             Quota::with_period(Duration::from_secs_f64(60.0 / f64::from(per_minute)))
