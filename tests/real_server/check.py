@@ -187,7 +187,9 @@ def scenario_main(args, servers):
     pairs = sum(len(jsonl(p)) for p in (folder / "dpo-judge" / "dpo").glob("meta_*.jsonl"))
     check(pairs > 0, f"no preference pair from the judge: {json.loads(out2).get('counts')}")
     used = delta(server.metrics(), before)
-    exports = [r["usage"] for r in (manifest["export"]["dpo"], json.loads(out2)) if r.get("usage")]
+    # The run's pairs stage keeps its ledger in out/pairs.usage.csv (read with the other ledgers; the manifest's
+    # `export.dpo.usage` is the same figures); the judge pairs made in dpo-judge/ are counted from the export's report.
+    exports = [r["usage"] for r in (json.loads(out2),) if r.get("usage")]
     ledger = usage(o, exports)
     sent = server.tasks() - tasks_before
     check(ledger["requests"] == sent, f"musegen counted {ledger['requests']} requests, the server started {sent}")
@@ -212,7 +214,8 @@ def scenario_replay(args, servers):
     check(sent == 0, f"the replay sent {sent} requests")
     check(delta(server.metrics(), before) == {"prompt": 0, "completion": 0}, "the server's counters moved")
     def turns(path):
-        return [(c["id"], c["outcome"], c["turns"]) for c in jsonl(path)]
+        # A model's conversations are written as they complete: the same set, in any order.
+        return sorted((c["id"], c["outcome"], json.dumps(c["turns"], sort_keys=True)) for c in jsonl(path))
     check(turns(folder / "out" / "conversations.jsonl") == turns(main / "conversations.jsonl"),
           "the replayed conversations differ from the main run's")
     replayed = usage(folder / "out")
