@@ -8,7 +8,7 @@ pub mod summary;
 
 pub use llm_setup::LlmSetup;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -239,7 +239,7 @@ fn generate_with(
     };
     let mut writer = Writer {
         paths,
-        out: append(&paths.out)?,
+        out: crate::io::append_jsonl(&paths.out)?,
         failures: None,
         summary: &mut summary,
         progress: &mut progress,
@@ -374,7 +374,9 @@ impl Writer<'_> {
             Err(e) => {
                 let failures = match self.failures.as_mut() {
                     Some(f) => f,
-                    None => self.failures.insert(append(&self.paths.failures)?),
+                    None => self
+                        .failures
+                        .insert(crate::io::append_jsonl(&self.paths.failures)?),
                 };
                 failures.write(&Failure {
                     id,
@@ -624,21 +626,6 @@ fn write_manifest(path: &Path, manifest: &GenerateManifest) -> Result<()> {
         .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
     f.write_all(b"\n").map_err(|e| Error::write(path, e))?;
     f.commit()
-}
-
-fn append(path: &Path) -> Result<JsonlWriter<BufWriter<File>>> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::write(path, e))?;
-    Ok(JsonlWriter::new(
-        BufWriter::with_capacity(1 << 20, file),
-        path,
-    ))
 }
 
 fn flush(w: &mut JsonlWriter<BufWriter<File>>, path: &Path) -> Result<()> {

@@ -13,3 +13,22 @@ pub use atomic::{AtomicFile, temp_path};
 pub use jsonl::{JsonlWriter, read_jsonl_lines};
 pub use lock::{FolderLock, LOCK_FILE};
 pub use run_folder::{Sources, names};
+
+/// A JSON Lines writer appending to `path` (created with its folder when missing): the one way stages that resume
+/// (dialogues, pairs) open their output.
+pub fn append_jsonl(
+    path: &std::path::Path,
+) -> crate::Result<JsonlWriter<std::io::BufWriter<std::fs::File>>> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| crate::Error::write(parent, e))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| crate::Error::write(path, e))?;
+    Ok(JsonlWriter::new(
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        path,
+    ))
+}

@@ -15,8 +15,6 @@ pub use read::PairsReader;
 pub use record::{ConversationPairs, Pair, PairCounts, conversation_key};
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::agents::sim::SimWorld;
 use crate::config::{AgentKind, Config, PairSource, RoleName};
 use crate::generate::LlmSetup;
-use crate::io::{JsonlWriter, Sources, names, read_jsonl_lines};
+use crate::io::{Sources, names, read_jsonl_lines};
 use crate::manager::{Cache, Manager, Routes, UsageRow};
 use crate::model::Conversation;
 use crate::plan::Plan;
@@ -205,7 +203,7 @@ fn make(
     } else {
         config.effective_threads()
     };
-    let mut writer = append(out)?;
+    let mut writer = crate::io::append_jsonl(out)?;
     // The conversations left to pair are not counted ahead: the line shows the count and rate as they go.
     let mut progress = Progress::new("pairs", 0, quiet);
     if let Some(m) = &models.manager {
@@ -420,21 +418,6 @@ impl Models {
             (None, None) => None,
         }
     }
-}
-
-fn append(path: &Path) -> Result<JsonlWriter<BufWriter<File>>> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::write(path, e))?;
-    Ok(JsonlWriter::new(
-        BufWriter::with_capacity(1 << 20, file),
-        path,
-    ))
 }
 
 fn remove(path: &Path) -> Result<()> {
