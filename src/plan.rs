@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use crate::Result;
 use crate::agents::sim::PhraseBank;
+use crate::catalog::labels::attribute_labels;
 use crate::catalog::memory::AttributeLabels;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
-use crate::profiles::tables::{Tables, attribute_labels};
+use crate::profiles::tables::Tables;
 
 /// What every stage of a run shares, built once from the config.
 pub struct Plan {

@@ -2,8 +2,10 @@
 
 pub mod card;
 pub mod categories;
+pub mod fit;
 pub mod import;
 pub mod index;
+pub mod labels;
 pub mod memory;
 pub mod money;
 pub mod sample;

@@ -29,7 +29,7 @@ impl Grounds {
         let index = sources.catalog.as_deref().map(Index::open).transpose()?;
         let memory = match (&index, memory) {
             (Some(index), true) => {
-                let labels = crate::profiles::tables::attribute_labels(
+                let labels = crate::catalog::labels::attribute_labels(
                     config.profiles.tables_dir.as_deref(),
                 )?;
                 Some(MemoryCatalog::load(index, &labels)?)

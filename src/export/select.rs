@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::Sources;
 use crate::model::Conversation;
-use crate::review::keep::KeepRule;
+use crate::model::keep::KeepRule;
 use crate::{Error, Result};
 
 /// What the selection let through and why it left the rest out.

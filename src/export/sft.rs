@@ -143,7 +143,7 @@ fn trainable(c: &Conversation, opts: &SftOptions, grounds: &Grounds) -> Vec<Mess
             .memory
             .as_ref()
             .map(|cat| {
-                crate::review::metrics::sound_recommendations(c, cat)
+                crate::catalog::fit::sound_recommendations(c, cat)
                     .into_iter()
                     .filter(|(_, ok)| !ok)
                     .map(|(i, _)| i)

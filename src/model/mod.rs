@@ -4,6 +4,7 @@
 mod conversation;
 mod failure;
 mod item;
+pub mod keep;
 mod profile;
 mod review;
 mod usage;

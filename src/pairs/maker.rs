@@ -42,7 +42,7 @@ impl PairMaker<'_> {
             PairSource::Sim
         };
         let seed = c.meta.seed;
-        for (t, sound) in crate::review::metrics::sound_recommendations(c, self.sim.catalog) {
+        for (t, sound) in crate::catalog::fit::sound_recommendations(c, self.sim.catalog) {
             counts.recommendations += 1;
             if !sound {
                 counts.unsound += 1;

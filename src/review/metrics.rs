@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use crate::catalog::MemoryCatalog;
+use crate::catalog::fit::{Constraint, constraints, fit, meets, walk};
 use crate::model::{
     Action, Consistency, Conversation, Cooperation, Grounding, Outcome, Profile, Relevance, Review,
     Role, Shape, Turn,
@@ -33,106 +34,6 @@ pub struct Context<'a> {
     pub stopwords: &'a HashSet<String>,
     /// Settings.
     pub settings: &'a MetricSettings,
-}
-
-/// A constraint the user revealed.
-#[derive(Debug, Clone, PartialEq)]
-enum Constraint {
-    Category(String),
-    Budget(f64),
-    Wants(String, String),
-    Avoids(String, String),
-    Feature(String),
-}
-
-/// The constraints a user turn reveals, from its slots.
-fn constraints(turn: &Turn) -> Vec<Constraint> {
-    turn.slots
-        .iter()
-        .filter_map(|s| {
-            let value = s.value.trim().to_lowercase();
-            if value.is_empty() || value == "?" {
-                return None;
-            }
-            Some(match (s.attribute.as_str(), s.negative) {
-                ("need" | "occasion" | "reason" | "recipient", _) => return None,
-                ("category", false) => Constraint::Category(value),
-                ("budget", false) => Constraint::Budget(value.parse().ok()?),
-                ("feature", false) => Constraint::Feature(value),
-                (key, true) => Constraint::Avoids(key.to_string(), value),
-                (key, false) => Constraint::Wants(key.to_string(), value),
-            })
-        })
-        .collect()
-}
-
-/// Whether `item` meets `c`.
-fn meets(cat: &MemoryCatalog, item: u32, c: &Constraint) -> bool {
-    match c {
-        Constraint::Category(leaf) => cat.leaf(item) == leaf,
-        Constraint::Budget(max) => cat.item(item).price.is_none_or(|p| p <= *max + 0.005),
-        Constraint::Wants(key, value) => cat.value(item, key) == Some(value.as_str()),
-        Constraint::Avoids(key, value) => cat.value(item, key) != Some(value.as_str()),
-        Constraint::Feature(f) => cat.has_feature(item, f),
-    }
-}
-
-/// The share of `revealed` that `item` meets (1 when nothing was revealed).
-fn fit(cat: &MemoryCatalog, item: u32, revealed: &[Constraint]) -> f64 {
-    if revealed.is_empty() {
-        return 1.0;
-    }
-    revealed.iter().filter(|c| meets(cat, item, c)).count() as f64 / revealed.len() as f64
-}
-
-/// Add `new` to the constraints in force: a later wish for an attribute replaces the earlier one.
-fn reveal(in_force: &mut Vec<Constraint>, new: Vec<Constraint>) {
-    for c in new {
-        match &c {
-            Constraint::Wants(k, _) => {
-                in_force.retain(|x| !matches!(x, Constraint::Wants(j, _) if j == k));
-            }
-            Constraint::Category(_) => in_force.retain(|x| !matches!(x, Constraint::Category(_))),
-            Constraint::Budget(_) => in_force.retain(|x| !matches!(x, Constraint::Budget(_))),
-            _ => {}
-        }
-        if !in_force.contains(&c) {
-            in_force.push(c);
-        }
-    }
-}
-
-/// Call `f` with every turn of `c` and the constraints in force before it (each user turn reveals its own after).
-fn walk<'c>(c: &'c Conversation, mut f: impl FnMut(usize, &'c Turn, &[Constraint])) {
-    let mut in_force: Vec<Constraint> = Vec::new();
-    for (i, t) in c.turns.iter().enumerate() {
-        f(i, t, &in_force);
-        if t.role == Role::User && t.action != Action::Accept {
-            reveal(&mut in_force, constraints(t));
-        }
-    }
-}
-
-/// For every recommendation of `c` of a catalog item: its turn index, and whether the item meets every
-/// constraint revealed before it and was not turned down earlier (a sound recommendation to learn from).
-pub fn sound_recommendations(c: &Conversation, cat: &MemoryCatalog) -> Vec<(usize, bool)> {
-    let mut out = Vec::new();
-    let mut rejected: Vec<&str> = Vec::new();
-    let mut last: Option<&str> = None;
-    walk(c, |i, t, in_force| match (t.role, t.action) {
-        (Role::System, Action::Recommend) => {
-            if let Some(id) = t.items.first()
-                && let Some(item) = cat.position(id)
-            {
-                let fresh = !rejected.contains(&id.as_str());
-                out.push((i, fresh && fit(cat, item, in_force) >= 1.0));
-                last = Some(id);
-            }
-        }
-        (Role::User, Action::Reject) => rejected.extend(last.take()),
-        _ => {}
-    });
-    out
 }
 
 /// Whether a reason stated when rejecting `item` is true of it: it lacks what is wanted, has what is not.

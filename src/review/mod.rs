@@ -7,7 +7,6 @@ pub mod dataset;
 pub mod diversity;
 pub mod import;
 pub mod judge;
-pub mod keep;
 pub mod metrics;
 pub mod realism;
 pub mod report;
@@ -28,8 +27,8 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::{Error, Result, parallel};
 
+use crate::model::keep::KeepRule;
 use dataset::{DatasetBuilder, DatasetReport};
-use keep::KeepRule;
 use metrics::{Context, MetricSettings};
 
 /// The embedded evaluation settings.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use musegen::profiles::tables::attribute_labels;
+use musegen::catalog::labels::attribute_labels;
 
 use crate::util::{MuseFixture, jsonl, muse_fixtures, musegen, ok};
 

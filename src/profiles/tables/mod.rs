@@ -78,17 +78,6 @@ impl Tables {
 /// Oldest age with a precomputed profession table.
 pub const MAX_AGE: u32 = 120;
 
-/// The attribute keys of `requirements.toml` with the detail labels each is read from (`color` ← Color, Colour …).
-pub fn attribute_labels(override_dir: Option<&Path>) -> Result<Vec<(String, Vec<String>)>> {
-    let files = data::load_set(PROFILE_TABLES, "profiles", override_dir, false)?;
-    let req: RequirementsFile = data::parse(data::find(&files, "requirements.toml")?)?;
-    Ok(req
-        .attributes
-        .into_iter()
-        .map(|a| (a.key, a.labels))
-        .collect())
-}
-
 impl Tables {
     /// Load the embedded tables, with files from `override_dir` replacing them by name.
     pub fn load(override_dir: Option<&Path>) -> Result<Self> {

@@ -579,7 +579,7 @@ fn the_storyline_is_the_profile_and_the_items_shown() {
 #[test]
 fn realism_fields_can_be_used_in_keep_rules() {
     use crate::model::Review;
-    let rule = crate::review::keep::KeepRule::compile(
+    let rule = crate::model::keep::KeepRule::compile(
         "realism.target_leaks == 0 && !realism.blind_accept",
         &Review::default(),
     )
