@@ -22,7 +22,15 @@ fn main() {
     let catalog = dir.path().join("catalog.db");
     let profiles_path = dir.path().join("profiles.jsonl");
     pipeline::build_sample_catalog(&config, &catalog, None, true).unwrap();
-    profiles::generate(&config, &catalog, &profiles_path, count, true, false).unwrap();
+    profiles::generate(
+        &musegen::plan::Plan::new(config.clone()).unwrap(),
+        &catalog,
+        &profiles_path,
+        count,
+        true,
+        false,
+    )
+    .unwrap();
     let setup_rss = common::peak_rss_mib();
     let paths = GeneratePaths {
         profiles: profiles_path,

@@ -127,7 +127,15 @@ fn run(latency_ms: f64, rpm: u32, durations: f64, concurrency: usize, events: &E
     sim.roles.user_agent.agent = AgentKind::Sim;
     sim.roles.system_agent.agent = AgentKind::Sim;
     musegen::pipeline::build_sample_catalog(&sim, &catalog, None, true).unwrap();
-    musegen::profiles::generate(&sim, &catalog, &profiles, 500, true, false).unwrap();
+    musegen::profiles::generate(
+        &musegen::plan::Plan::new(sim.clone()).unwrap(),
+        &catalog,
+        &profiles,
+        500,
+        true,
+        false,
+    )
+    .unwrap();
     let paths = GeneratePaths {
         profiles,
         catalog,

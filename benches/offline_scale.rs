@@ -31,7 +31,7 @@ fn main() {
 
     let t = Instant::now();
     let report = profiles::generate(
-        &config,
+        &musegen::plan::Plan::new(config.clone()).unwrap(),
         &catalog,
         &dir.path().join("profiles.jsonl"),
         count,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::sample::{self, load_vocabulary};
 use crate::catalog::{CategoryCollector, CategoryCount, CategoryMap, Index, IndexWriter};
-use crate::config::Config;
+use crate::config::{Config, RoleName};
 use crate::generate::summary::GenerateReport;
 use crate::generate::{self, GeneratePaths};
 use crate::io::{AtomicFile, JsonlWriter};
@@ -249,6 +249,9 @@ pub fn run(
     if dry_run {
         return dry_run_in(&plan, dir, &catalog, reuse_profiles, manifest, quiet);
     }
+    // One engine for every role a stage puts on a model, connected before the stages write anything (a missing key
+    // stops the run here); its rate limits, budget and cache are the whole run's.
+    plan.engine(&RoleName::ALL, &dir.join(names::CACHE))?;
     if !reuse_profiles {
         let conversations = dir.join(names::CONVERSATIONS);
         if conversations.exists() && !force {
@@ -270,7 +273,7 @@ pub fn run(
             let _ = std::fs::remove_file(dir.join(stale));
         }
         manifest.profiles = Some(profiles::generate(
-            config,
+            &plan,
             &catalog,
             &profiles_path,
             config.profiles.count.get(),
@@ -323,7 +326,7 @@ fn dry_run_in(
     } else {
         let count = config.profiles.count.get();
         manifest.profiles = Some(profiles::generate(
-            config, catalog, &scratch, count, quiet, true,
+            plan, catalog, &scratch, count, quiet, true,
         )?);
         scratch.clone()
     };

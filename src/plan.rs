@@ -2,19 +2,24 @@
 //! the phrase banks, and the catalog in memory — loaded and checked before any stage writes, and handed to every
 //! stage of `musegen run` (a stage run alone builds the same plan).
 //!
+//! It also holds the run's one request manager and runtime ([`Engine`]), connected for the roles the run puts on a
+//! model: `run` connects every stage's roles before the first file is written (a missing key fails the run then), a
+//! stage run alone connects its own, and each stage starts its own ledger on it ([`crate::manager::Manager::begin_stage`]).
+//!
 //! Before the plan, `run` loaded the catalog into memory once per stage (dialogues, review, stats, exports) and
 //! parsed the tables and phrase banks in each; now a bad table or phrase file fails before the first file is
 //! written, and the catalog is read from its index once.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::Result;
 use crate::agents::sim::PhraseBank;
 use crate::catalog::labels::attribute_labels;
 use crate::catalog::memory::AttributeLabels;
 use crate::catalog::{Index, MemoryCatalog};
-use crate::config::Config;
+use crate::config::{AgentKind, Config, RoleName};
+use crate::manager::{Cache, Engine, Routes};
 use crate::profiles::tables::Tables;
 
 /// What every stage of a run shares, built once from the config.
@@ -28,6 +33,13 @@ pub struct Plan {
     /// The sim agents' phrase banks (`prompts_dir` over the embedded ones).
     pub phrases: PhraseBank,
     catalog: Option<PlannedCatalog>,
+    engine: Mutex<Option<PlannedEngine>>,
+}
+
+/// The run's engine, and the cache its answers go to.
+struct PlannedEngine {
+    cache: PathBuf,
+    engine: Engine,
 }
 
 /// The catalog of a run: where its index is, and its items in memory.
@@ -48,6 +60,7 @@ impl Plan {
             labels,
             phrases,
             catalog: None,
+            engine: Mutex::new(None),
         })
     }
 
@@ -94,6 +107,45 @@ impl Plan {
                 &self.labels,
             )?)),
         }
+    }
+}
+
+impl Plan {
+    /// The engine for `roles` (`None` when the config puts none of them on a model), its answers cached in `cache`
+    /// when `limits.cache` is on: the plan's one engine when it serves every one of `roles` with that cache, else one
+    /// connected now, which becomes the plan's when it has none yet.
+    pub fn engine(&self, roles: &[RoleName], cache: &Path) -> Result<Option<Engine>> {
+        let on_model: Vec<RoleName> = roles
+            .iter()
+            .copied()
+            .filter(|r| self.config.roles.get(*r).agent == AgentKind::Llm)
+            .collect();
+        if on_model.is_empty() {
+            return Ok(None);
+        }
+        let mut slot = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(planned) = slot.as_ref()
+            && same_file(&planned.cache, cache)
+            && on_model.iter().all(|r| planned.engine.manager().serves(*r))
+        {
+            return Ok(Some(planned.engine.clone()));
+        }
+        let Some(routes) = Routes::connect(&self.config, &on_model, false)? else {
+            return Ok(None);
+        };
+        let cache_db = if self.config.limits.cache {
+            Some(Cache::open(cache)?)
+        } else {
+            None
+        };
+        let engine = Engine::new(Arc::new(routes.manager(&self.config, cache_db)))?;
+        if slot.is_none() {
+            *slot = Some(PlannedEngine {
+                cache: cache.to_path_buf(),
+                engine: engine.clone(),
+            });
+        }
+        Ok(Some(engine))
     }
 }
 
@@ -145,5 +197,55 @@ mod tests {
             "another file is loaded on its own"
         );
         assert_eq!(loaded.len(), first.len());
+    }
+
+    #[test]
+    fn one_engine_serves_every_stage_of_a_run_and_a_stage_alone_connects_only_its_roles() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache.db");
+        let mut config = Config::default();
+        for role in [
+            &mut config.roles.user_agent,
+            &mut config.roles.system_agent,
+            &mut config.roles.judge,
+        ] {
+            role.agent = AgentKind::Llm;
+            // Any variable that is set will do as the key: nothing is sent.
+            role.api_key_env = Some("PATH".into());
+            role.base_url = Some("http://127.0.0.1:9/v1".into());
+        }
+
+        // `run` connects every role first; the stages then get that one engine.
+        let run = Plan::new(config.clone()).unwrap();
+        let first = run.engine(&RoleName::ALL, &cache).unwrap().unwrap();
+        let dialogues = run
+            .engine(&[RoleName::UserAgent, RoleName::SystemAgent], &cache)
+            .unwrap()
+            .unwrap();
+        let judge = run.engine(&[RoleName::Judge], &cache).unwrap().unwrap();
+        assert!(first.same(&dialogues) && first.same(&judge));
+        assert!(
+            run.engine(&[RoleName::ScenarioWriter], &cache)
+                .unwrap()
+                .is_none(),
+            "the writer is sim"
+        );
+
+        // A stage run alone connects its own roles only, and another stage then gets an engine of its own.
+        let alone = Plan::new(config).unwrap();
+        let judge = alone.engine(&[RoleName::Judge], &cache).unwrap().unwrap();
+        assert!(judge.manager().serves(RoleName::Judge));
+        assert!(!judge.manager().serves(RoleName::UserAgent));
+        let dialogues = alone
+            .engine(&[RoleName::UserAgent], &cache)
+            .unwrap()
+            .unwrap();
+        assert!(!dialogues.same(&judge));
+        // Another cache is another engine.
+        let elsewhere = run
+            .engine(&[RoleName::Judge], &dir.path().join("other.db"))
+            .unwrap()
+            .unwrap();
+        assert!(!elsewhere.same(&first));
     }
 }

@@ -57,7 +57,15 @@ pub fn generate_run(
     let catalog = dir.join("catalog.db");
     let profiles_path = dir.join("profiles.jsonl");
     musegen::pipeline::build_sample_catalog(&config, &catalog, None, true).unwrap();
-    musegen::profiles::generate(&config, &catalog, &profiles_path, profiles, true, false).unwrap();
+    musegen::profiles::generate(
+        &musegen::plan::Plan::new(config.clone()).unwrap(),
+        &catalog,
+        &profiles_path,
+        profiles,
+        true,
+        false,
+    )
+    .unwrap();
     let paths = musegen::generate::GeneratePaths {
         profiles: profiles_path,
         catalog,

@@ -449,14 +449,15 @@ fn profiles_cmd(g: &Global, args: &ProfilesArgs) -> Result<()> {
             let output = g.path(&args.output, names::PROFILES);
             let count = cfg.profiles.count.get();
             let _lock = g.lock(&Global::folder_of(&output), "musegen profiles")?;
+            let plan = crate::plan::Plan::new(cfg)?;
             if g.dry_run {
                 // Priced (when a model writes the scenarios), not written.
                 let scratch = output.with_extension("dry-run.jsonl");
-                let report = profiles::generate(&cfg, &catalog, &scratch, count, g.quiet, true);
+                let report = profiles::generate(&plan, &catalog, &scratch, count, g.quiet, true);
                 let _ = std::fs::remove_file(&scratch);
                 return print::profiles(&report?, Path::new("(dry run: not written)"), g.json);
             }
-            let report = profiles::generate(&cfg, &catalog, &output, count, g.quiet, false)?;
+            let report = profiles::generate(&plan, &catalog, &output, count, g.quiet, false)?;
             print::profiles(&report, &output, g.json)?;
             if report.failed > 0 {
                 return Err(crate::Error::Run(format!(

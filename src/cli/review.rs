@@ -52,8 +52,8 @@ fn calibrate(g: &Global, gold: &Option<PathBuf>) -> Result<()> {
     let gold = gold
         .clone()
         .or_else(|| crate::review::calibrate::gold_dir(cfg.review.evaluation_dir.as_deref()));
-    let cache = g.dir().join("cache.db");
-    let judge = crate::review::judge::Judge::connect(&cfg, &cache)?.ok_or_else(|| {
+    let cache = g.dir().join(crate::io::names::CACHE);
+    let judge = crate::review::judge::Judge::connect(&crate::plan::Plan::new(cfg)?, &cache)?.ok_or_else(|| {
         crate::Error::Config(
             "calibration needs a judge: set roles.judge.agent = \"llm\" (and its backend and model)".into(),
         )

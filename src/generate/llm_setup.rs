@@ -5,13 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::GeneratePaths;
+use crate::Result;
 use crate::agents::llm::LlmVoice;
 use crate::agents::retrieval::RetrievalChain;
 use crate::config::Config;
 use crate::config::{AgentKind, Decider, RoleName};
-use crate::manager::{Cache, Manager};
+use crate::manager::{Engine, Manager};
 use crate::model::Role;
-use crate::{Error, Result};
+use crate::plan::Plan;
 
 /// The manager and the voices of the roles a language model plays.
 pub struct LlmSetup {
@@ -23,56 +24,45 @@ pub struct LlmSetup {
     pub system: Option<LlmVoice>,
     /// The recommender's retrieval chain, when a language model decides.
     pub chain: Option<RetrievalChain>,
-    _runtime: tokio::runtime::Runtime,
+    _engine: Engine,
 }
 
 impl LlmSetup {
-    /// `None` when every role is `sim`.
-    pub(super) fn new(config: &Config, paths: &GeneratePaths, dry: bool) -> Result<Option<Self>> {
-        let usage = (!dry).then(|| paths.usage());
-        Self::open(
-            config,
-            &paths.cache(),
-            usage.as_deref(),
-            &paths.catalog,
-            dry,
-        )
-    }
+    /// The roles a generation run may put on a model.
+    pub const ROLES: [RoleName; 2] = [RoleName::UserAgent, RoleName::SystemAgent];
 
-    /// The agents' language models (`None` when every role is `sim`), their answers cached in `cache`, the ledger
-    /// starting from `usage` when given, the retrieval chain searching `catalog`.
-    pub fn open(
+    /// `None` when every role is `sim`. The plan's engine serves the models, and the stage starts its ledger on it
+    /// from the run folder's `usage.csv`; with `dry`, a manager of its own over the backend that sends nothing.
+    pub(super) fn new(
+        plan: &Plan,
         config: &Config,
-        cache: &Path,
-        usage: Option<&Path>,
-        catalog: &Path,
+        paths: &GeneratePaths,
         dry: bool,
     ) -> Result<Option<Self>> {
-        let roles = [RoleName::UserAgent, RoleName::SystemAgent];
-        let Some(routes) = crate::manager::Routes::connect(config, &roles, dry)? else {
+        let engine = if dry {
+            match crate::manager::Routes::connect(config, &Self::ROLES, true)? {
+                Some(routes) => Some(Engine::new(Arc::new(routes.manager(config, None)))?),
+                None => None,
+            }
+        } else {
+            plan.engine(&Self::ROLES, &paths.cache())?
+        };
+        let Some(engine) = engine else {
             return Ok(None);
         };
-        let cache = if config.limits.cache {
-            Some(Cache::open(cache)?)
-        } else {
-            None
-        };
-        let manager = Arc::new(routes.manager(config, cache));
-        if let Some(usage) = usage {
-            // A resumed run's ledger starts from what the earlier runs spent.
-            manager.load_usage(usage)?;
-        }
-        Self::over(config, manager, catalog).map(Some)
+        // A resumed run's ledger starts from what the earlier runs spent.
+        let usage = paths.usage();
+        engine
+            .manager()
+            .begin_stage((!dry).then_some(usage.as_path()))?;
+        Self::over(config, &engine, &paths.catalog).map(Some)
     }
 
-    /// The agents' voices and chain sending through `manager` (which must route the roles a language model
+    /// The agents' voices and chain sending through `engine` (whose manager must route the roles a language model
     /// plays), the retrieval chain searching `catalog`.
-    pub fn over(config: &Config, manager: Arc<Manager>, catalog: &Path) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
+    pub fn over(config: &Config, engine: &Engine, catalog: &Path) -> Result<Self> {
+        let manager = engine.manager().clone();
+        let runtime = engine.handle();
         let images = Arc::new(crate::llm::images::ImageLoader::new(
             config.catalog.images_dir.as_deref(),
         ));
@@ -83,7 +73,7 @@ impl LlmSetup {
                         speaker,
                         role.clone(),
                         manager.clone(),
-                        runtime.handle().clone(),
+                        runtime.clone(),
                         config.prompts_dir.as_deref(),
                         images.clone(),
                     )
@@ -95,7 +85,7 @@ impl LlmSetup {
             .then(|| {
                 RetrievalChain::new(
                     manager.clone(),
-                    runtime.handle().clone(),
+                    runtime.clone(),
                     system_role.clone(),
                     config.prompts_dir.as_deref(),
                     catalog,
@@ -109,7 +99,7 @@ impl LlmSetup {
             user: voice(Role::User, &config.roles.user_agent)?,
             system: voice(Role::System, &config.roles.system_agent)?,
             manager,
-            _runtime: runtime,
+            _engine: engine.clone(),
         })
     }
 }

@@ -48,7 +48,7 @@ impl GeneratePaths {
 
     /// The LLM response cache beside the output (`cache.db`).
     pub fn cache(&self) -> PathBuf {
-        self.out.with_file_name("cache.db")
+        self.out.with_file_name(crate::io::names::CACHE)
     }
 
     /// The manifest beside the output: `conversations.jsonl` → `conversations.manifest.json`.
@@ -139,7 +139,7 @@ fn generate_with(
     let catalog = plan.catalog_for(&paths.catalog)?;
     let phrases = &plan.phrases;
     let reason_labels = plan.tables.reason_labels();
-    let llm = LlmSetup::new(config, paths, dry)?;
+    let llm = LlmSetup::new(plan, config, paths, dry)?;
     let world = SimWorld {
         catalog: &catalog,
         phrases,

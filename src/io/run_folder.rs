@@ -38,6 +38,8 @@ pub mod names {
     pub const PAIRS: &str = "pairs.jsonl";
     /// The ledger of the language-model requests the preference pairs took.
     pub const PAIRS_USAGE: &str = "pairs.usage.csv";
+    /// The response cache every stage that sends requests shares.
+    pub const CACHE: &str = "cache.db";
 }
 
 /// The files an export reads; the optional ones are `None` when absent.
@@ -155,6 +157,47 @@ pub fn for_each_conversation(
     mut f: impl FnMut(Conversation) -> Result<()>,
 ) -> Result<()> {
     read_jsonl_lines(path, |line, text| f(parse_conversation(path, line, text)?))
+}
+
+/// The conversations of a file, read one at a time (for a pool that takes its jobs lazily).
+pub struct ConversationLines {
+    path: PathBuf,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    line: usize,
+}
+
+impl ConversationLines {
+    /// Open the conversations file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+        Ok(ConversationLines {
+            path: path.to_path_buf(),
+            lines: std::io::BufRead::lines(std::io::BufReader::with_capacity(1 << 20, file)),
+            line: 0,
+        })
+    }
+
+    /// The next conversation whose id is not `done`, with its line number; an error names a broken line.
+    pub fn next_undone(
+        &mut self,
+        done: impl Fn(&str) -> bool,
+    ) -> Option<Result<(usize, Conversation)>> {
+        for text in self.lines.by_ref() {
+            self.line += 1;
+            let text = match text {
+                Ok(t) => t,
+                Err(e) => return Some(Err(Error::read(&self.path, e))),
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            match parse_conversation(&self.path, self.line, &text) {
+                Ok(c) if done(&c.id) => continue,
+                other => return Some(other.map(|c| (self.line, c))),
+            }
+        }
+        None
+    }
 }
 
 /// Profiles by id.

@@ -53,6 +53,16 @@ impl Gate {
         }
     }
 
+    /// Forget what the adaptive limit learnt (a new stage's requests have latencies of their own); requests in
+    /// flight keep their slots.
+    pub fn relearn(&self) {
+        let mut s = self.lock();
+        s.control = Adaptive::new(self.max);
+        s.first = None;
+        drop(s);
+        self.notify.notify_waiters();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -7,6 +7,7 @@ pub mod adapt;
 pub mod cache;
 pub mod clock;
 pub mod dry;
+pub mod engine;
 pub mod gate;
 pub mod ledger;
 pub mod meter;
@@ -22,6 +23,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 pub use cache::Cache;
 pub use clock::TurnClock;
+pub use engine::Engine;
 pub use gate::Gate;
 pub use ledger::{Ledger, ModelPrice, Priced, UsageRow};
 pub use meter::{Meter, MeterReading};
@@ -56,6 +58,7 @@ pub struct Manager {
     pacing: tokio::sync::Mutex<()>,
     cache: Option<Cache>,
     ledger: Mutex<Ledger>,
+    earlier_stages_usd: Mutex<f64>,
     prices: BTreeMap<String, ModelPrice>,
     token_caps: BTreeMap<RoleName, u32>,
     stopped: Mutex<Option<(String, StopCause)>>,
@@ -96,6 +99,7 @@ impl Manager {
             cfg,
             cache,
             ledger: Mutex::new(Ledger::default()),
+            earlier_stages_usd: Mutex::new(0.0),
             prices,
             token_caps: BTreeMap::new(),
             stopped: Mutex::new(None),
@@ -222,6 +226,32 @@ impl Manager {
         Self::lock(&self.ledger).load_csv(path)
     }
 
+    /// Whether `role` has a route of its own (it was connected with this manager).
+    pub fn serves(&self, role: RoleName) -> bool {
+        self.routes.contains_key(&role)
+    }
+
+    /// Start the ledger of a new stage of the run (the judge after the dialogues, say): the stage's own ledger
+    /// starts from what earlier runs of it spent (`usage`, when there is one), what the stages before it spent in
+    /// this run still counts against the budget, and the adaptive limit learns the new stage's latency afresh (a
+    /// judge's answers take longer than a turn's, which is not saturation).
+    pub fn begin_stage(&self, usage: Option<&std::path::Path>) -> crate::Result<()> {
+        let mut ledger = Self::lock(&self.ledger);
+        *Self::lock(&self.earlier_stages_usd) += ledger.total().cost_usd;
+        *ledger = Ledger::default();
+        if let Some(path) = usage {
+            ledger.load_csv(path)?;
+        }
+        drop(ledger);
+        self.gate.relearn();
+        Ok(())
+    }
+
+    /// What the run has spent so far: the stages before this one and this stage's ledger.
+    pub fn spent_usd(&self) -> f64 {
+        *Self::lock(&self.earlier_stages_usd) + self.totals().cost_usd
+    }
+
     /// Write the ledger as `usage.csv`.
     pub fn write_usage(&self, path: &std::path::Path) -> crate::Result<()> {
         Self::lock(&self.ledger).write_csv(path)
@@ -307,7 +337,7 @@ impl Manager {
             return Ok(hit);
         }
         if let Some(max) = self.cfg.max_cost_usd
-            && self.totals().cost_usd >= max
+            && self.spent_usd() >= max
         {
             return Err(LlmError::Budget);
         }

@@ -14,7 +14,7 @@ pub use maker::PairMaker;
 pub use read::PairsReader;
 pub use record::{ConversationPairs, Pair, PairCounts, conversation_key};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ use crate::agents::sim::SimWorld;
 use crate::config::{AgentKind, Config, PairSource, RoleName};
 use crate::generate::LlmSetup;
 use crate::io::{Sources, names, read_jsonl_lines};
-use crate::manager::{Cache, Manager, Routes, UsageRow};
+use crate::manager::{Manager, UsageRow};
 use crate::model::Conversation;
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -82,7 +82,7 @@ fn cache_of(sources: &Sources) -> PathBuf {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
-        .join("cache.db")
+        .join(crate::io::names::CACHE)
 }
 
 /// Make the pairs of every conversation of `sources` into `out` (`pairs.jsonl`), resuming what is there. A file made
@@ -107,7 +107,7 @@ pub fn run(
     quiet: bool,
 ) -> Result<PairsReport> {
     let catalog = catalog_of(sources)?;
-    let models = Models::connect(&plan.config, &cache_of(sources), &usage_path(out), &catalog)?;
+    let models = Models::connect(plan, &cache_of(sources), &usage_path(out), &catalog)?;
     make(plan, sources, out, force, models, quiet)
 }
 
@@ -156,20 +156,20 @@ fn make(
         file: out.to_path_buf(),
         ..PairsReport::default()
     };
-    let done =
-        match existing(out, &key, &mut report).and_then(|done| same_start(sources, out, done)) {
-            Ok(done) => done,
-            Err(e @ Error::Config(_)) if force => {
-                tracing::warn!("{e}; starting {} over (--force)", out.display());
-                remove(out)?;
-                report = PairsReport {
-                    file: out.to_path_buf(),
-                    ..PairsReport::default()
-                };
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        };
+    let done = match existing(out, &key, &mut report).and_then(|done| same_set(sources, out, done))
+    {
+        Ok(done) => done,
+        Err(e @ Error::Config(_)) if force => {
+            tracing::warn!("{e}; starting {} over (--force)", out.display());
+            remove(out)?;
+            report = PairsReport {
+                file: out.to_path_buf(),
+                ..PairsReport::default()
+            };
+            HashMap::new()
+        }
+        Err(e) => return Err(e),
+    };
     report.resumed = done.len();
 
     let catalog = plan.catalog_for(&catalog_path)?;
@@ -198,82 +198,101 @@ fn make(
         cfg: &config.export.dpo,
     };
     let profiles = sources.profiles()?;
-    let threads = if models.llm.is_some() || models.judge.is_some() {
-        config.limits.concurrency.get()
-    } else {
-        config.effective_threads()
-    };
+    let on_model = models.llm.is_some() || models.judge.is_some();
     let mut writer = crate::io::append_jsonl(out)?;
     // The conversations left to pair are not counted ahead: the line shows the count and rate as they go.
     let mut progress = Progress::new("pairs", 0, quiet);
     if let Some(m) = &models.manager {
         progress.watch(crate::manager::Manager::snapshot_source(m));
     }
-    let mut batch: Vec<Conversation> = Vec::new();
-    let mut flush = |batch: &mut Vec<Conversation>, report: &mut PairsReport| -> Result<()> {
-        let results = parallel::map_jobs(
-            std::mem::take(batch),
-            threads,
-            || (),
-            |_, c| {
-                let made = maker.pairs(&c, profiles.get(&c.profile_id));
-                (c.id.clone(), conversation_key(&c), made)
-            },
-        );
-        let mut outcome = Ok(());
-        for (id, conversation, made) in results {
-            // The lines stay in order: after a failed conversation nothing is written, so a rerun starts there.
-            let (pairs, counts) = match made {
-                Ok(made) => made,
-                Err(e) => {
-                    outcome = Err(e);
-                    break;
-                }
-            };
-            let line = ConversationPairs {
-                id,
-                conversation,
-                settings: key.clone(),
-                counts,
-                pairs,
-            };
-            tally(report, &line);
-            writer.write(&line)?;
-            progress.inc(1);
-        }
-        writer.flush().map_err(|e| Error::write(out, e))?;
-        // The ledger is kept even when the run stops, so what was paid for is on record.
-        models.write_usage(&usage)?;
-        outcome
+    let pair_one = |c: Conversation| {
+        let made = maker.pairs(&c, profiles.get(&c.profile_id));
+        (c.id.clone(), conversation_key(&c), made)
     };
-    let chunk = threads * 64;
-    let mut position = 0usize;
-    sources.for_each_conversation(|c| {
-        let at = position;
-        position += 1;
-        if let Some((id, key)) = done.get(at) {
-            return if *id == c.id && *key == conversation_key(&c) {
-                Ok(())
-            } else {
-                Err(other_conversations(out, at + 1, id, &c.id))
-            };
-        }
-        batch.push(c);
-        if batch.len() >= chunk {
-            flush(&mut batch, &mut report)?;
+    // Write the line of one conversation; the first error stops the stage (the lines written stay, and a rerun makes
+    // the rest: a pairs file resumes from the set of conversations it holds).
+    let mut flushed = std::time::Instant::now();
+    let mut take = |(id, conversation, made): Made, report: &mut PairsReport| -> Result<()> {
+        let (pairs, counts) = made?;
+        let line = ConversationPairs {
+            id,
+            conversation,
+            settings: key.clone(),
+            counts,
+            pairs,
+        };
+        tally(report, &line);
+        writer.write(&line)?;
+        progress.inc(1);
+        if flushed.elapsed() >= std::time::Duration::from_secs(1) {
+            writer.flush().map_err(|e| Error::write(out, e))?;
+            // The ledger is kept as the stage goes, so what was paid for is on record.
+            models.write_usage(&usage)?;
+            flushed = std::time::Instant::now();
         }
         Ok(())
-    })?;
-    flush(&mut batch, &mut report)?;
+    };
+    let outcome = if on_model {
+        // Requests wait on the network: a continuous pool as wide as the manager wants requests in flight, each
+        // conversation's line written as it completes.
+        let target = || {
+            let manager = models.manager.as_ref().map(|m| m.target_in_flight());
+            let judge = models.judge.as_ref().map(Judge::target_in_flight);
+            manager.or(judge).unwrap_or(1) + 2
+        };
+        let mut lines = crate::io::run_folder::ConversationLines::open(&sources.conversations)?;
+        let jobs = std::iter::from_fn(|| lines.next_undone(|id| done.contains_key(id)))
+            .map(|r| r.map(|(_, c)| c));
+        let mut failed = Ok(());
+        let pooled = parallel::continuous(
+            jobs,
+            target,
+            parallel::Order::Completion,
+            || (),
+            |_, c| pair_one(c),
+            |made| {
+                Ok(match take(made, &mut report) {
+                    Ok(()) => parallel::Flow::Go,
+                    Err(e) => {
+                        failed = Err(e);
+                        parallel::Flow::Stop
+                    }
+                })
+            },
+        );
+        pooled.and(failed)
+    } else {
+        // Offline: CPU-bound, in chunks on every core, in the conversations' order (byte-identical whatever the
+        // thread count).
+        let threads = config.effective_threads();
+        let chunk = threads * 64;
+        let mut batch: Vec<Conversation> = Vec::new();
+        let mut flush = |batch: &mut Vec<Conversation>, report: &mut PairsReport| -> Result<()> {
+            let results =
+                parallel::map_jobs(std::mem::take(batch), threads, || (), |_, c| pair_one(c));
+            for made in results {
+                take(made, report)?;
+            }
+            Ok(())
+        };
+        sources
+            .for_each_conversation(|c| {
+                if done.contains_key(&c.id) {
+                    return Ok(());
+                }
+                batch.push(c);
+                if batch.len() >= chunk {
+                    flush(&mut batch, &mut report)?;
+                }
+                Ok(())
+            })
+            .and_then(|()| flush(&mut batch, &mut report))
+    };
+    writer.flush().map_err(|e| Error::write(out, e))?;
+    // The ledger is kept even when the stage stops, so what was paid for is on record.
+    models.write_usage(&usage)?;
     progress.finish();
-    if done.len() > position {
-        return Err(other_conversations(
-            out,
-            position + 1,
-            &done[position].0,
-            "nothing",
-        ));
-    }
+    outcome?;
     report.usage = models.totals();
     Ok(report)
 }
@@ -303,40 +322,52 @@ fn existing(out: &Path, key: &str, report: &mut PairsReport) -> Result<Vec<(Stri
     Ok(done)
 }
 
-/// `done` when the conversations of `sources` all read and start with those, in that order; an error otherwise (a
-/// broken conversation line, or pairs made from other conversations).
-fn same_start(
+/// `done` as a set when the conversations of `sources` all read and hold every conversation of `done` as it was
+/// paired (in any order: a model's conversations replayed from the cache come back in another order); an error
+/// otherwise (a broken conversation line, or pairs made from other conversations).
+fn same_set(
     sources: &Sources,
     out: &Path,
     done: Vec<(String, String)>,
-) -> Result<Vec<(String, String)>> {
+) -> Result<HashMap<String, String>> {
+    let mut lines: HashMap<&str, usize> = HashMap::with_capacity(done.len());
+    for (line, (id, _)) in done.iter().enumerate() {
+        lines.insert(id.as_str(), line + 1);
+    }
     // Every line is read, so that a broken conversation line stops the stage before it writes anything.
-    let mut at = 0usize;
     sources.for_each_conversation(|c| {
-        let Some((id, key)) = done.get(at) else {
+        let Some(line) = lines.remove(c.id.as_str()) else {
             return Ok(());
         };
-        at += 1;
-        if c.id == *id && conversation_key(&c) == *key {
+        if done[line - 1].1 == conversation_key(&c) {
             Ok(())
         } else {
-            Err(other_conversations(out, at, id, &c.id))
+            Err(other_conversations(
+                out,
+                line,
+                &c.id,
+                "another version of it",
+            ))
         }
     })?;
-    if at < done.len() {
-        return Err(other_conversations(out, at + 1, &done[at].0, "nothing"));
+    // What is left was paired from conversations these do not have.
+    if let Some((id, line)) = lines.into_iter().min_by_key(|(_, line)| *line) {
+        return Err(other_conversations(out, line, id, "no such conversation"));
     }
-    Ok(done)
+    Ok(done.into_iter().collect())
 }
 
-/// The error of a pairs file whose `line` is not for the conversation at the same place.
-fn other_conversations(out: &Path, line: usize, has: &str, expected: &str) -> Error {
+/// The error of a pairs file whose `line` holds the pairs of conversation `id` where the conversations have `what`.
+fn other_conversations(out: &Path, line: usize, id: &str, what: &str) -> Error {
     Error::Config(format!(
-        "{}:{line} holds the pairs of {has} where the conversations have {expected} (or another version of it): \
-         the pairs were made from other conversations; pass --force to make them again",
+        "{}:{line} holds the pairs of {id} where the conversations have {what}: the pairs were made from other \
+         conversations; pass --force to make them again",
         out.display()
     ))
 }
+
+/// One conversation's id, its key (what the pairs were made from), and its pairs and their counts.
+type Made = (String, String, Result<(Vec<Pair>, PairCounts)>);
 
 /// Count `line` into `report`.
 fn tally(report: &mut PairsReport, line: &ConversationPairs) {
@@ -360,40 +391,33 @@ struct Models {
 }
 
 impl Models {
-    fn connect(config: &Config, cache: &Path, usage: &Path, catalog: &Path) -> Result<Self> {
+    fn connect(plan: &Plan, cache: &Path, usage: &Path, catalog: &Path) -> Result<Self> {
+        let config = &plan.config;
         let recommender = config.roles.system_agent.agent == AgentKind::Llm;
         let judging = config.export.dpo.sources.contains(&PairSource::Judge)
             && config.roles.judge.agent == AgentKind::Llm;
         let mut roles = Vec::new();
         if recommender {
-            roles.extend([RoleName::UserAgent, RoleName::SystemAgent]);
+            roles.extend(LlmSetup::ROLES);
         }
         if judging {
             roles.push(RoleName::Judge);
         }
-        let Some(routes) = Routes::connect(config, &roles, false)? else {
+        let Some(engine) = plan.engine(&roles, cache)? else {
             return Ok(Models {
                 manager: None,
                 llm: None,
                 judge: None,
             });
         };
-        let cache = if config.limits.cache {
-            Some(Cache::open(cache)?)
-        } else {
-            None
-        };
-        let manager = Arc::new(routes.manager(config, cache));
         // A resumed run's ledger starts from what the earlier runs spent.
-        manager.load_usage(usage)?;
+        engine.manager().begin_stage(Some(usage))?;
         let llm = recommender
-            .then(|| LlmSetup::over(config, manager.clone(), catalog))
+            .then(|| LlmSetup::over(config, &engine, catalog))
             .transpose()?;
-        let judge = judging
-            .then(|| Judge::over(manager.clone(), config))
-            .transpose()?;
+        let judge = judging.then(|| Judge::over(&engine, config)).transpose()?;
         Ok(Models {
-            manager: Some(manager),
+            manager: Some(engine.manager().clone()),
             llm,
             judge,
         })

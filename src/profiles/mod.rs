@@ -17,15 +17,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Index;
-use crate::config::Config;
 use crate::io::{AtomicFile, JsonlWriter};
 use crate::model::{Failure, Profile};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::{Error, Result, parallel};
 
 use dedup::{MinHasher, NearDuplicateIndex};
 use draw::{Drawer, Rejection};
-use tables::Tables;
 use targets::Targets;
 use writer::{ScenarioWriter, WriterReport, Written};
 
@@ -86,19 +85,20 @@ impl Drawn {
 /// Generate `count` profiles from the catalog at `catalog` into `out` (written whole or not at all). With `dry`,
 /// an LLM scenario writer sends nothing: its requests are priced and the tables' scenarios stay.
 pub fn generate(
-    config: &Config,
+    plan: &Plan,
     catalog: &Path,
     out: &Path,
     count: usize,
     quiet: bool,
     dry: bool,
 ) -> Result<ProfilesReport> {
+    let config = &plan.config;
     let cfg = &config.profiles;
-    let tables = Tables::load(cfg.tables_dir.as_deref())?;
+    let tables = &plan.tables;
     let index = Index::open(catalog)?;
     let targets =
         Targets::from_index(&index, &tables.audience_rules, cfg.category_weight_exponent)?;
-    let drawer = Drawer::new(&tables, &targets, cfg, config.seed);
+    let drawer = Drawer::new(tables, &targets, cfg, config.seed);
     let mut near = if cfg.dedup.enabled {
         NearDuplicateIndex::with_capacity(&cfg.dedup, count)
     } else {
@@ -116,10 +116,10 @@ pub fn generate(
     let mut failures: Vec<Failure> = Vec::new();
     // With a language model writing the scenarios, draws wait on the network: run as many as may be in flight.
     let cache = match out.parent() {
-        Some(dir) => dir.join("cache.db"),
-        None => Path::new("cache.db").to_path_buf(),
+        Some(dir) => dir.join(crate::io::names::CACHE),
+        None => Path::new(crate::io::names::CACHE).to_path_buf(),
     };
-    let writer = ScenarioWriter::connect(config, &cache, dry)?;
+    let writer = ScenarioWriter::connect(plan, &cache, dry)?;
     if writer.is_some() {
         report.writer = Some(WriterReport::default());
     }

@@ -11,15 +11,16 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::Result;
 use crate::agents::llm::{Talk, wait_for};
 use crate::config::{Config, RoleConfig, RoleName};
 use crate::data;
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::structured::{StructuredPrompts, complete_json};
-use crate::manager::{Cache, CallTag, Manager, Routes, UsageRow};
+use crate::manager::{CallTag, Engine, Manager, Routes, UsageRow};
 use crate::model::{Item, Profile, Requirement};
+use crate::plan::Plan;
 use crate::template::TemplateBank;
-use crate::{Error, Result};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +84,7 @@ struct WriteContext<'a> {
 /// The writer: its prompts, its model settings, and the manager its requests go through.
 pub struct ScenarioWriter {
     manager: Arc<Manager>,
-    runtime: tokio::runtime::Runtime,
+    engine: Engine,
     role: RoleConfig,
     prompts: TemplateBank,
     structured: StructuredPrompts,
@@ -91,19 +92,24 @@ pub struct ScenarioWriter {
 }
 
 impl ScenarioWriter {
-    /// The writer `config` asks for (`None` when the role is `sim`), with its answers cached in `cache`; with
-    /// `dry`, over the backend that sends nothing (and no cache).
-    pub fn connect(config: &Config, cache: &Path, dry: bool) -> Result<Option<Self>> {
-        let Some(routes) = Routes::connect(config, &[RoleName::ScenarioWriter], dry)? else {
+    /// The writer the plan's config asks for (`None` when the role is `sim`), on the plan's engine with its answers
+    /// cached in `cache`; with `dry`, on a manager of its own over the backend that sends nothing (and no cache).
+    pub fn connect(plan: &Plan, cache: &Path, dry: bool) -> Result<Option<Self>> {
+        let config = &plan.config;
+        let engine = if dry {
+            match Routes::connect(config, &[RoleName::ScenarioWriter], true)? {
+                Some(routes) => Some(Engine::new(Arc::new(routes.manager(config, None)))?),
+                None => None,
+            }
+        } else {
+            plan.engine(&[RoleName::ScenarioWriter], cache)?
+        };
+        let Some(engine) = engine else {
             return Ok(None);
         };
-        let cache = if config.limits.cache && !dry {
-            Some(Cache::open(cache)?)
-        } else {
-            None
-        };
-        let manager = Arc::new(routes.manager(config, cache));
-        Self::over(manager, config).map(Some)
+        // The profiles are written whole each time: the stage's ledger starts empty.
+        engine.manager().begin_stage(None)?;
+        Self::over(&engine, config).map(Some)
     }
 
     /// The run panel's view of the writer's requests.
@@ -111,22 +117,17 @@ impl ScenarioWriter {
         Manager::snapshot_source(&self.manager)
     }
 
-    /// A writer sending through `manager` (which routes the `scenario_writer` role).
-    pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
+    /// A writer sending through `engine` (whose manager routes the `scenario_writer` role).
+    pub fn over(engine: &Engine, config: &Config) -> Result<Self> {
         let (parsed, origin): (PromptFile, String) =
             data::llm_prompts(config.prompts_dir.as_deref(), "scenario.toml")?;
         let prompts = TemplateBank::single(
             &[("system", &parsed.system), ("write", &parsed.write)],
             &origin,
         )?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
         Ok(ScenarioWriter {
-            manager,
-            runtime,
+            manager: engine.manager().clone(),
+            engine: engine.clone(),
             role: config.roles.scenario_writer.clone(),
             prompts,
             structured: StructuredPrompts::load(config.prompts_dir.as_deref())?,
@@ -211,7 +212,7 @@ impl ScenarioWriter {
         };
         let schema = Self::schema();
         let call = complete_json(&self.manager, &self.structured, request, &schema, &tag);
-        let answer = wait_for(self.runtime.handle(), &talk, RoleName::ScenarioWriter, call)?;
+        let answer = wait_for(&self.engine.handle(), &talk, RoleName::ScenarioWriter, call)?;
         Ok(apply(
             profile,
             item,

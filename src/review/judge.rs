@@ -15,8 +15,9 @@ use crate::config::{Config, RoleConfig, RoleName};
 use crate::data::{self, RUBRICS};
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
 use crate::manager::structured::{StructuredPrompts, complete_json};
-use crate::manager::{Cache, CallTag, Manager, Routes, UsageRow};
+use crate::manager::{CallTag, Engine, Manager, UsageRow};
 use crate::model::{AspectScore, Conversation, Profile, Role, RubricScores};
+use crate::plan::Plan;
 use crate::template::TemplateBank;
 use crate::{Error, Result};
 
@@ -114,7 +115,7 @@ pub struct Preference {
 /// The judge.
 pub struct Judge {
     manager: Arc<Manager>,
-    runtime: tokio::runtime::Runtime,
+    engine: Engine,
     role: RoleConfig,
     rubrics: Vec<(Rubric, TemplateBank)>,
     structured: StructuredPrompts,
@@ -123,17 +124,13 @@ pub struct Judge {
 }
 
 impl Judge {
-    /// The judge `config` asks for (`None` when `roles.judge` is `sim`), its answers cached in `cache`.
-    pub fn connect(config: &Config, cache: &Path) -> Result<Option<Self>> {
-        let Some(routes) = Routes::connect(config, &[RoleName::Judge], false)? else {
-            return Ok(None);
-        };
-        let cache = if config.limits.cache {
-            Some(Cache::open(cache)?)
-        } else {
-            None
-        };
-        Self::over(Arc::new(routes.manager(config, cache)), config).map(Some)
+    /// The judge the plan's config asks for (`None` when `roles.judge` is `sim`), on the plan's engine, its answers
+    /// cached in `cache`.
+    pub fn connect(plan: &Plan, cache: &Path) -> Result<Option<Self>> {
+        match plan.engine(&[RoleName::Judge], cache)? {
+            Some(engine) => Self::over(&engine, &plan.config).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The run panel's view of the judge's requests.
@@ -141,8 +138,8 @@ impl Judge {
         Manager::snapshot_source(&self.manager)
     }
 
-    /// A judge sending through `manager`.
-    pub fn over(manager: Arc<Manager>, config: &Config) -> Result<Self> {
+    /// A judge sending through `engine` (whose manager routes the `judge` role).
+    pub fn over(engine: &Engine, config: &Config) -> Result<Self> {
         let rubrics = load_rubrics(
             &config.review.rubrics,
             config.review.evaluation_dir.as_deref(),
@@ -154,11 +151,6 @@ impl Judge {
             Ok((r, bank))
         })
         .collect::<Result<Vec<_>>>()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run(format!("cannot start the async runtime: {e}")))?;
         let user = config
             .review
             .evaluation_dir
@@ -169,8 +161,8 @@ impl Judge {
         let pairwise = TemplateBank::single(&[("prompt", &parsed.prompt)], "pairwise.toml")?;
         Ok(Judge {
             pairwise,
-            manager,
-            runtime,
+            manager: engine.manager().clone(),
+            engine: engine.clone(),
             role: config.roles.judge.clone(),
             rubrics,
             structured: StructuredPrompts::load(config.prompts_dir.as_deref())?,
@@ -193,9 +185,9 @@ impl Judge {
         self.manager.target_in_flight()
     }
 
-    /// Take in an earlier run's ledger from `path`, when there is one.
-    pub fn load_usage(&self, path: &Path) -> Result<()> {
-        self.manager.load_usage(path)
+    /// Start the judge's ledger on its engine, from an earlier run's at `path` when there is one.
+    pub fn begin_stage(&self, path: &Path) -> Result<()> {
+        self.manager.begin_stage(Some(path))
     }
 
     /// Write the ledger to `path`.
@@ -230,7 +222,7 @@ impl Judge {
             clock: Default::default(),
         };
         let call = complete_json(&self.manager, &self.structured, request, schema, &tag);
-        wait_for(self.runtime.handle(), &talk, RoleName::Judge, call)
+        wait_for(&self.engine.handle(), &talk, RoleName::Judge, call)
     }
 
     /// The schema of a rubric's answer: per aspect, a reason and then an integer score on the rubric's scale (a

@@ -115,11 +115,11 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         Some(p) => crate::io::run_folder::load_profiles(p)?,
         None => HashMap::new(),
     };
-    let cache = paths.out.with_file_name("cache.db");
-    let judge = judge::Judge::connect(config, &cache)?;
+    let cache = paths.out.with_file_name(crate::io::names::CACHE);
+    let judge = judge::Judge::connect(plan, &cache)?;
     let judge_usage = paths.out.with_file_name("review.usage.csv");
     if let Some(j) = &judge {
-        j.load_usage(&judge_usage)?;
+        j.begin_stage(&judge_usage)?;
     }
     // A review with every field this run fills, to check the keep rule's field names against.
     let mut sample = Review::default();
@@ -236,8 +236,9 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
         // in flight, and writes them in input order through a bounded reorder buffer (the second pass reads the
         // reviews in step with the conversations).
         Some(j) => {
-            let mut lines = ConversationLines::open(&paths.input)?;
-            let jobs = std::iter::from_fn(|| lines.next_undone(&done)).map(|r| r.map(|(_, c)| c));
+            let mut lines = crate::io::run_folder::ConversationLines::open(&paths.input)?;
+            let jobs = std::iter::from_fn(|| lines.next_undone(|id| done.contains(id)))
+                .map(|r| r.map(|(_, c)| c));
             let mut flushed = std::time::Instant::now();
             let pooled = parallel::continuous(
                 jobs,
@@ -330,43 +331,6 @@ pub fn run(plan: &Plan, paths: &ReviewPaths, quiet: bool) -> Result<ReviewReport
     };
     report::write(&report, &paths.report_dir)?;
     Ok(report)
-}
-
-/// The conversations of a file, read one at a time (for a pool that takes its jobs lazily).
-struct ConversationLines {
-    path: PathBuf,
-    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
-    line: usize,
-}
-
-impl ConversationLines {
-    fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-        Ok(ConversationLines {
-            path: path.to_path_buf(),
-            lines: std::io::BufRead::lines(std::io::BufReader::with_capacity(1 << 20, file)),
-            line: 0,
-        })
-    }
-
-    /// The next conversation whose id is not in `done`, with its line number.
-    fn next_undone(&mut self, done: &HashSet<String>) -> Option<Result<(usize, Conversation)>> {
-        for text in self.lines.by_ref() {
-            self.line += 1;
-            let text = match text {
-                Ok(t) => t,
-                Err(e) => return Some(Err(Error::read(&self.path, e))),
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            match parse_conversation(&self.path, self.line, &text) {
-                Ok(c) if done.contains(&c.id) => continue,
-                other => return Some(other.map(|c| (self.line, c))),
-            }
-        }
-        None
-    }
 }
 
 /// The records of a JSON Lines file (its lines that are not blank), counted without parsing them.

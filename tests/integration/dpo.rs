@@ -242,7 +242,11 @@ fn judge_pairs_take_the_judges_winner_in_both_orders_and_a_position_bias_makes_n
             None,
             Default::default(),
         ));
-        let j = musegen::review::judge::Judge::over(manager, &config).unwrap();
+        let j = musegen::review::judge::Judge::over(
+            &musegen::manager::Engine::new(manager).unwrap(),
+            &config,
+        )
+        .unwrap();
         let out = d.join(if biased { "biased" } else { "fair" });
         let pairs = out.join("pairs.jsonl");
         musegen::pairs::make_pairs_judged_by(&config, &sources, &pairs, false, j).unwrap();

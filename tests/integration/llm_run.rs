@@ -135,11 +135,25 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
     // The ledger keeps the first run's rows.
     let kept = std::fs::read_to_string(d.join("out/usage.csv")).unwrap();
     assert_eq!(kept.lines().count(), rows, "{kept}");
-    // Losing the output but keeping the cache: the conversations come back without a single request.
-    // The pairs made from the lost file go with it (a pairs file follows its conversations' order, and a model's
-    // conversations come back in the order they complete; the pairs stage refuses a file of other conversations).
+    // Losing the output but keeping the cache: the conversations come back without a single request, in the
+    // order they complete this time; the pairs made from the lost file still hold (a pairs file resumes from the
+    // set of conversations it has), and the preference files rendered from them are the same.
+    // Each preference file's lines, sorted (they are rendered in the conversations' order, which the replay may
+    // change).
+    let dpo = || {
+        crate::util::entries(&d.join("out/dpo"))
+            .into_iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(d.join("out/dpo").join(&name)).unwrap();
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                lines.sort();
+                (name, lines)
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = dpo();
+    assert!(before.iter().any(|(_, lines)| !lines.is_empty()));
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
-    std::fs::remove_file(d.join("out/pairs.jsonl")).unwrap();
     let replay = run_with_args(d, &server.base_url(), Some("sk-test-key"), &all_sources);
     assert_eq!(replay.code, 0, "{}", replay.stderr);
     assert_eq!(
@@ -148,6 +162,11 @@ fn the_llm_example_runs_against_the_fake_server_and_resumes_for_free() {
         "the cache should answer everything"
     );
     assert_eq!(jsonl(&d.join("out/conversations.jsonl")).len(), 20);
+    let after = dpo();
+    assert_eq!(
+        before, after,
+        "the preference files are made from the same pairs"
+    );
     // --no-cache sends them again (the conversations and the pairs made again).
     std::fs::remove_file(d.join("out/conversations.jsonl")).unwrap();
     std::fs::remove_file(d.join("out/pairs.jsonl")).unwrap();
@@ -740,5 +759,62 @@ fn an_llm_run_whose_output_is_in_completion_order_resumes_from_the_ids_written()
         rt.block_on(server.stats()).requests,
         sent,
         "the cache answers"
+    );
+}
+
+/// The cost column of a `usage.csv`, summed.
+fn spent(path: &std::path::Path) -> f64 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn the_budget_is_the_whole_runs_so_the_judge_after_the_dialogues_stops_where_the_run_would_overspend()
+ {
+    let (_rt, server) = server(FakeConfig::default());
+    // Two requests in flight, so the judge's twenty do not all start before the first is paid for.
+    let judge = [
+        "--set",
+        "limits.concurrency=2",
+        "--set",
+        "roles.judge.agent=\"llm\"",
+        "--set",
+        "roles.judge.backend=\"openai\"",
+        "--set",
+        "roles.judge.model=\"gpt-4o-mini\"",
+    ];
+    // Unbudgeted: what the dialogues and the judge each cost.
+    let full = tempfile::tempdir().unwrap();
+    let out = run_with_args(full.path(), &server.base_url(), Some("k"), &judge);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let dialogues = spent(&full.path().join("out/usage.csv"));
+    let judging = spent(&full.path().join("out/review.usage.csv"));
+    assert!(dialogues > 0.0 && judging > 0.0, "{dialogues} {judging}");
+
+    // A budget that covers the dialogues and half the judge: the dialogues finish, the judge stops on the budget
+    // (a manager per stage would have let the judge spend a budget of its own).
+    let budget = dialogues + judging / 2.0;
+    let cut = tempfile::tempdir().unwrap();
+    let mut args = judge.to_vec();
+    let max = format!("{budget}");
+    args.extend(["--max-cost", max.as_str()]);
+    let out = run_with_args(cut.path(), &server.base_url(), Some("k"), &args);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("budget"), "{}", out.stderr);
+    assert_eq!(lines(&cut.path().join("out/conversations.jsonl")), 20);
+    let judged = spent(&cut.path().join("out/review.usage.csv"));
+    let total = spent(&cut.path().join("out/usage.csv")) + judged;
+    assert!(
+        judged < judging,
+        "the judge stopped early: {judged} of {judging}"
+    );
+    // Checked before each request: overspent by at most the requests in flight, each well under $0.001 here.
+    assert!(
+        (budget..budget + 2.0 * 0.001).contains(&total),
+        "spent {total} against {budget}"
     );
 }

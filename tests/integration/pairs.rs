@@ -1,5 +1,6 @@
 //! The preference-pair stage: `pairs.jsonl` survives a cut (a torn last line and missing conversations are made
-//! again, to the same bytes), refuses other settings unless forced, and `export dpo` renders the same files whether
+//! again, to the same bytes), resumes from the set of conversations it holds, refuses other settings and other
+//! conversations unless forced, and `export dpo` renders the same files whether
 //! it made the pairs itself or found them.
 
 use std::path::Path;
@@ -100,19 +101,19 @@ fn a_cut_pairs_file_resumes_to_the_same_bytes_and_other_settings_are_refused() {
             .all(|p| p["kind"] == "repeat_rejected"),
         "made under the new settings"
     );
-    // Other conversations (every one generated, not the kept set): refused, then made again with --force.
+    // Every conversation generated, of which the kept set is a part: the kept set's pairs stand, only the rest
+    // are made.
     let kinds = "export.dpo.kinds=[\"repeat_rejected\"]";
-    let all = ["pairs", "--in", "conversations.jsonl", "--set", kinds];
-    let other = musegen(d, &all);
-    assert_eq!(other.code, 2, "{}", other.stderr);
-    assert!(
-        other.stderr.contains("other conversations"),
-        "{}",
-        other.stderr
-    );
-    let mut forced = all.to_vec();
-    forced.push("--force");
-    ok(d, &forced);
+    let all = [
+        "pairs",
+        "--in",
+        "conversations.jsonl",
+        "--set",
+        kinds,
+        "--json",
+    ];
+    let more: Value = serde_json::from_str(&ok(d, &all).stdout).unwrap();
+    assert_eq!(more["resumed"], kept.len(), "{more}");
     assert_eq!(
         jsonl(&path).len(),
         jsonl(&d.join("conversations.jsonl")).len()
@@ -171,4 +172,74 @@ fn export_dpo_renders_the_same_files_whether_it_makes_the_pairs_or_finds_them() 
     let short = musegen(d, &["export", "dpo", "--in", ".", "--out", "v"]);
     assert_eq!(short.code, 2, "{}", short.stderr);
     assert!(short.stderr.contains("musegen pairs"), "{}", short.stderr);
+}
+
+#[test]
+fn a_pairs_file_resumes_from_the_set_it_holds_whatever_order_the_conversations_come_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d);
+    ok(d, &["pairs", "--in", "conversations.jsonl"]);
+    let path = d.join("pairs.jsonl");
+    let whole = jsonl(&path);
+    ok(d, &["export", "dpo", "--in", "conversations.jsonl"]);
+    let rendered = dpo_files(d);
+
+    // The conversations come back in another order (as a model's do when replayed from the cache), and the pairs
+    // file lost its second half: the stage makes only what is missing, with no --force.
+    let conversations = std::fs::read_to_string(d.join("conversations.jsonl")).unwrap();
+    let mut lines: Vec<&str> = conversations.lines().collect();
+    lines.reverse();
+    std::fs::write(d.join("conversations.jsonl"), lines.join("\n") + "\n").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let half: Vec<&str> = text.lines().take(whole.len() / 2).collect();
+    std::fs::write(&path, half.join("\n") + "\n").unwrap();
+    let again: Value =
+        serde_json::from_str(&ok(d, &["pairs", "--in", "conversations.jsonl", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(again["resumed"], whole.len() / 2, "{again}");
+    let mut made = jsonl(&path);
+    assert_eq!(
+        made.len(),
+        whole.len(),
+        "one line per conversation, none twice"
+    );
+    let mut whole = whole;
+    let by_id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    made.sort_by_key(by_id);
+    whole.sort_by_key(by_id);
+    assert_eq!(made, whole, "the same pairs for every conversation");
+
+    // Rendered in the conversations' new order: the same lines in each file.
+    ok(d, &["export", "dpo", "--in", "conversations.jsonl"]);
+    let sorted = |files: Vec<(String, Vec<u8>)>| {
+        files
+            .into_iter()
+            .map(|(name, bytes)| {
+                let text = String::from_utf8(bytes).unwrap();
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                lines.sort();
+                (name, lines)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(sorted(dpo_files(d)), sorted(rendered));
+
+    // A line for a conversation the file does not have is refused, naming the line.
+    let mut stray = std::fs::read_to_string(&path).unwrap();
+    let first = stray.lines().next().unwrap().to_string();
+    let id = by_id(&serde_json::from_str(&first).unwrap());
+    stray.push_str(&first.replacen(&id, "c99999999", 1));
+    stray.push('\n');
+    std::fs::write(&path, stray).unwrap();
+    let refused = musegen(d, &["pairs", "--in", "conversations.jsonl"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "pairs.jsonl:{} holds the pairs of c99999999",
+            whole.len() + 1
+        )) && refused.stderr.contains("other conversations"),
+        "{}",
+        refused.stderr
+    );
 }

@@ -495,7 +495,7 @@ fn pairwise_judgements_run_in_both_orders_so_position_bias_cancels() {
             None,
             Default::default(),
         ));
-        Judge::over(manager, &config).unwrap()
+        Judge::over(&musegen::manager::Engine::new(manager).unwrap(), &config).unwrap()
     };
     let history: Vec<musegen::model::Turn> = serde_json::from_value(json!(opening())).unwrap();
     let a = "The Black Canvas Sneaker at $60 fits your budget.";
@@ -590,7 +590,7 @@ fn the_gold_set_is_complete_and_an_oracle_judge_calibrates_perfectly() {
         None,
         Default::default(),
     ));
-    let j = judge::Judge::over(manager, &config).unwrap();
+    let j = judge::Judge::over(&musegen::manager::Engine::new(manager).unwrap(), &config).unwrap();
     let report = calibrate::calibrate(&j, Some(&gold)).unwrap();
     assert_eq!(report.len(), 1);
     let r = &report[0];
