@@ -50,6 +50,7 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
         "narrative.toml",
         "requirements.toml",
         "rules.toml",
+        "occasion_fit.toml",
     ]
 );
 

@@ -28,6 +28,8 @@ pub enum Rejection {
     NoTarget,
     /// The scenario writer (a language model) judged the draw implausible.
     Implausible,
+    /// No occasion of the reason suits both the persona's age and the target.
+    Occasion,
 }
 
 impl Rejection {
@@ -41,6 +43,7 @@ impl Rejection {
             Rejection::NoReason => "no_reason",
             Rejection::NoTarget => "no_target",
             Rejection::Implausible => "implausible",
+            Rejection::Occasion => "occasion",
         }
     }
 }
@@ -180,7 +183,17 @@ impl Drawer<'_> {
         if requirements.is_empty() {
             return Ok(Err(Rejection::NoRequirements));
         }
-        let occasion = rng.choose(&reason.occasions).cloned().unwrap_or_default();
+        // An occasion the persona's age allows and the target suits (no T-shirt for a gala).
+        let leaf = path.last().map(String::as_str).unwrap_or_default();
+        let fitting: Vec<&str> = reason
+            .occasions
+            .iter()
+            .filter(|o| o.suits_age(persona.age) && !t.occasion_fit.misfit(o.text(), leaf))
+            .map(|o| o.text())
+            .collect();
+        let Some(occasion) = rng.choose(&fitting).map(|o| o.to_string()) else {
+            return Ok(Err(Rejection::Occasion));
+        };
         let need = self.generic_need(path, &mut rng);
         let mut ctx = self.context(&persona, &occasion, &need, &reason.label);
         if let Some(i) = recipient {
@@ -250,7 +263,7 @@ impl Drawer<'_> {
             income_band,
             style: Some(t.styles.0[t.styles.1.sample(rng)].clone()),
             language_mix: langs[lang_table.sample(rng)].clone(),
-            formality: t.formality.0[t.formality.1.sample(rng)],
+            formality: t.register_for(t.formality.0[t.formality.1.sample(rng)], age),
             verbosity: t.verbosity.0[t.verbosity.1.sample(rng)],
         }
     }

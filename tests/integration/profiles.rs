@@ -438,3 +438,55 @@ fn implausible_target_is_rejected(fixture: &MuseFixture) {
     let man = parse_persona("Name: Vincent Blanchard, Gender: male, Age: 19").unwrap();
     assert!(!audience_allows(&tables.audience_rules, bra_mask, &man));
 }
+
+#[test]
+fn occasions_fit_the_target_and_the_age_and_children_talk_casually() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["catalog", "sample", "--items", "2500"]);
+    ok(d, &["profiles", "--count", "1500"]);
+    let tables = Tables::load(None).unwrap();
+    let profiles = jsonl(&d.join("profiles.jsonl"));
+    let (mut formal_occasions, mut children) = (0, 0);
+    for p in &profiles {
+        let age = p["persona"]["age"].as_u64().unwrap() as u32;
+        let occasion = p["scenario"]["occasion"].as_str().unwrap();
+        let leaf = p["scenario"]["category"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert!(
+            !tables.occasion_fit.misfit(occasion, leaf),
+            "{} targets {leaf} for {occasion}",
+            p["id"]
+        );
+        formal_occasions += usize::from(
+            tables
+                .occasion_fit
+                .occasion_class(occasion)
+                .is_some_and(|c| c.class == "formal"),
+        );
+        // Each occasion the tables give an age range is drawn only within it.
+        let row = tables
+            .reasons
+            .iter()
+            .flat_map(|r| &r.occasions)
+            .find(|o| o.text() == occasion)
+            .unwrap();
+        assert!(row.suits_age(age), "{}: {occasion} at {age}", p["id"]);
+        let register = p["persona"]["formality"].as_str().unwrap();
+        if age < 13 {
+            children += 1;
+            assert_eq!(register, "casual", "{}: a child of {age}", p["id"]);
+        } else if age < 18 {
+            assert_ne!(register, "formal", "{}: a teenager of {age}", p["id"]);
+        }
+    }
+    assert!(
+        formal_occasions > 50 && children > 20,
+        "{formal_occasions} {children}"
+    );
+}

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub mod fit;
 mod rows;
 
 pub use rows::{
-    AudienceRule, Band, GenericNeed, LocationRow, NameGroup, ProfessionRow, ReasonRow, Recipient,
-    RecipientKind, RequirementAttribute,
+    AudienceRule, Band, GenericNeed, LocationRow, NameGroup, OccasionRow, ProfessionRow, ReasonRow,
+    Recipient, RecipientKind, RequirementAttribute,
 };
 use rows::{
     DemographicsFile, IncomeFile, LocationsFile, NamesFile, NarrativeFile, PersonaFile,
@@ -46,6 +47,11 @@ pub struct Tables {
     pub styles: (Vec<String>, Weighted),
     /// Formality.
     pub formality: (Vec<Formality>, Weighted),
+    /// The youngest age of each register (a drawn register a persona is too young for steps down: a child talks
+    /// casually).
+    pub formality_min_age: Vec<(Formality, u32)>,
+    /// Which targets suit which occasions.
+    pub occasion_fit: fit::OccasionFit,
     /// Verbosity.
     pub verbosity: (Vec<Verbosity>, Weighted),
     /// Reasons.
@@ -66,6 +72,28 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// The register a persona of `age` speaks in when `drawn` was drawn: `drawn`, or the next less formal one its
+    /// age allows (`formality_min_age`).
+    pub fn register_for(&self, drawn: Formality, age: u32) -> Formality {
+        let min_age = |f: Formality| {
+            self.formality_min_age
+                .iter()
+                .find(|(g, _)| *g == f)
+                .map_or(0, |(_, a)| *a)
+        };
+        let mut f = drawn;
+        while age < min_age(f) {
+            f = match f {
+                Formality::Formal => Formality::Neutral,
+                Formality::Neutral | Formality::Casual => Formality::Casual,
+            };
+            if f == Formality::Casual {
+                break;
+            }
+        }
+        f
+    }
+
     /// Purchase reason id → label.
     pub fn reason_labels(&self) -> std::collections::HashMap<String, String> {
         self.reasons
@@ -209,17 +237,29 @@ impl Tables {
                 "style",
             )?,
         );
+        let register = |k: &str| match k {
+            "casual" => Some(Formality::Casual),
+            "neutral" => Some(Formality::Neutral),
+            "formal" => Some(Formality::Formal),
+            _ => None,
+        };
         let formality = keyed(
             &persona.formality,
             &persona_file.origin,
             "formality",
-            |k| match k {
-                "casual" => Some(Formality::Casual),
-                "neutral" => Some(Formality::Neutral),
-                "formal" => Some(Formality::Formal),
-                _ => None,
-            },
+            register,
         )?;
+        let mut formality_min_age = Vec::new();
+        for (k, age) in &persona.formality_min_age {
+            let f = register(k).ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: formality_min_age: unknown register {k:?} (casual, neutral, formal)",
+                    persona_file.origin
+                ))
+            })?;
+            formality_min_age.push((f, *age));
+        }
+        let occasion_fit: fit::OccasionFit = data::parse(get("occasion_fit.toml")?)?;
         let verbosity = keyed(
             &persona.verbosity,
             &persona_file.origin,
@@ -288,6 +328,8 @@ impl Tables {
             band_by_class,
             styles,
             formality,
+            formality_min_age,
+            occasion_fit,
             verbosity,
             reasons: reasons.reasons,
             generic_needs: narrative.generic_needs,

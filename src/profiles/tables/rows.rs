@@ -114,6 +114,8 @@ pub struct Band {
 pub(super) struct PersonaFile {
     pub(super) style: BTreeMap<String, f64>,
     pub(super) formality: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub(super) formality_min_age: BTreeMap<String, u32>,
     pub(super) verbosity: BTreeMap<String, f64>,
 }
 
@@ -136,8 +138,8 @@ pub struct ReasonRow {
     /// Whether the purchase is for someone else.
     #[serde(default)]
     pub gift: bool,
-    /// Occasions.
-    pub occasions: Vec<String>,
+    /// Occasions, each with the ages it is plausible for.
+    pub occasions: Vec<OccasionRow>,
     /// Narrative sentences (templates).
     pub sentences: Vec<String>,
     /// Gift recipients.
@@ -152,6 +154,49 @@ pub struct ReasonRow {
     /// The reason never suits targets whose category path holds one of these labels.
     #[serde(default)]
     pub not_categories: Vec<String>,
+}
+
+/// An occasion of a reason: its text, or its text with the ages it suits (`{ text = "a school reunion", min_age =
+/// 22 }`: a child has no school reunion).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum OccasionRow {
+    /// Any age.
+    Plain(String),
+    /// Between `min_age` and `max_age` (inclusive; each optional).
+    Aged {
+        /// The occasion.
+        text: String,
+        /// Youngest persona it suits.
+        #[serde(default)]
+        min_age: u32,
+        /// Oldest persona it suits.
+        #[serde(default = "no_max_age")]
+        max_age: u32,
+    },
+}
+
+fn no_max_age() -> u32 {
+    u32::MAX
+}
+
+impl OccasionRow {
+    /// The occasion's text.
+    pub fn text(&self) -> &str {
+        match self {
+            OccasionRow::Plain(t) | OccasionRow::Aged { text: t, .. } => t,
+        }
+    }
+
+    /// Whether a persona of `age` can have this occasion.
+    pub fn suits_age(&self, age: u32) -> bool {
+        match self {
+            OccasionRow::Plain(_) => true,
+            OccasionRow::Aged {
+                min_age, max_age, ..
+            } => (*min_age..=*max_age).contains(&age),
+        }
+    }
 }
 
 impl ReasonRow {

@@ -115,38 +115,7 @@ struct RealismText {
     reference: Vec<Reference>,
 }
 
-/// An occasion class of the fit table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OccasionClass {
-    /// Name (`formal`, `sport`).
-    pub class: String,
-    /// Lowercase substrings of the occasion.
-    pub words: Vec<String>,
-    /// Category classes that do not fit.
-    #[serde(default)]
-    pub misfits: Vec<String>,
-}
-
-/// A category class of the fit table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryClass {
-    /// Name (`casual`, `formal`).
-    pub class: String,
-    /// Lowercase words, whole-word parts of a leaf category.
-    pub words: Vec<String>,
-}
-
-/// The occasion–category fit table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OccasionFit {
-    /// Occasion classes, first match wins.
-    pub occasions: Vec<OccasionClass>,
-    /// Category classes, first match wins.
-    pub categories: Vec<CategoryClass>,
-}
+pub use crate::profiles::tables::fit::{CategoryClass, OccasionClass, OccasionFit};
 
 /// A compiled kind of broken fill.
 #[derive(Debug)]

@@ -392,13 +392,8 @@ fn occasion(w: &mut Walk) {
     let Some(occasion) = p.scenario.occasion.as_deref() else {
         return;
     };
-    let occasion = occasion.to_lowercase();
     let fit = &w.ctx.data.fit;
-    let Some(class) = fit
-        .occasions
-        .iter()
-        .find(|o| o.words.iter().any(|x| occasion.contains(x.as_str())))
-    else {
+    let Some(class) = fit.occasion_class(occasion) else {
         return;
     };
     w.out.occasion_class = class.class.clone();
@@ -411,10 +406,7 @@ fn occasion(w: &mut Walk) {
             .map(|l| l.to_lowercase())
             .unwrap_or_default(),
     };
-    let category = fit
-        .categories
-        .iter()
-        .find(|k| k.words.iter().any(|x| contains_words(&leaf, x)));
+    let category = fit.category_class(&leaf);
     if let Some(k) = category
         && class.misfits.contains(&k.class)
     {
