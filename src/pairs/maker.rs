@@ -4,12 +4,20 @@
 //! revealed wish, over the budget, or the item turned down, offered again), or a fresh recommendation that the
 //! pairwise judge ranks against the real one in both orders (the better of the two is chosen, when the judge's
 //! preference reaches the margin).
+//!
+//! A sim negative is the chosen reply's own wording with the item swapped (its title, its price and the facts of
+//! it the reply cites that the shopper never stated), so that a model learns the item, not the wording; the
+//! recommender's own phrasing of the negative is the fallback when the swap cannot be made cleanly. Pairs from the
+//! judge, or phrased by a model, keep their own wording. A recommendation the shopper goes on to turn down is
+//! never chosen.
 
 use super::record::{Pair, PairCounts};
 use crate::Result;
 use crate::agents::sim::{SimSystem, SimWorld};
+use crate::catalog::MemoryCatalog;
+use crate::catalog::money::money;
 use crate::config::{DpoConfig, PairSource};
-use crate::model::{Conversation, Profile, Role, Turn};
+use crate::model::{Action, Conversation, Profile, Role, Turn};
 use crate::review::judge::Judge;
 use crate::rng::Rng;
 
@@ -42,10 +50,20 @@ impl PairMaker<'_> {
             PairSource::Sim
         };
         let seed = c.meta.seed;
-        for (t, sound) in crate::catalog::fit::sound_recommendations(c, self.sim.catalog) {
+        let cat = self.sim.catalog;
+        let rejected = rejected_at(c);
+        for (t, sound) in crate::catalog::fit::sound_recommendations(c, cat) {
             counts.recommendations += 1;
             if !sound {
                 counts.unsound += 1;
+                continue;
+            }
+            if c.turns[t]
+                .items
+                .first()
+                .is_some_and(|id| rejected.iter().any(|(at, x)| *at > t && x == id))
+            {
+                counts.rejected_later += 1;
                 continue;
             }
             let history = &c.turns[..t];
@@ -74,7 +92,21 @@ impl PairMaker<'_> {
                     let Some(neg) = replay(kind.key()).negative(kind, history)? else {
                         continue;
                     };
-                    let text = neg.text.trim().to_string();
+                    let own = (negative_source == PairSource::Sim)
+                        .then(|| {
+                            swapped(
+                                cat,
+                                &chosen,
+                                chosen_item.as_deref(),
+                                neg.items.first(),
+                                history,
+                            )
+                        })
+                        .flatten();
+                    if negative_source == PairSource::Sim && own.is_none() {
+                        counts.reworded += 1;
+                    }
+                    let text = own.unwrap_or_else(|| neg.text.trim().to_string());
                     if text.is_empty() || text == chosen {
                         continue;
                     }
@@ -149,4 +181,108 @@ fn ends_with_shopper(history: &[Turn]) -> bool {
         .rev()
         .find(|t| !t.text.trim().is_empty())
         .is_some_and(|t| t.role == Role::User)
+}
+
+/// The items the shopper turned down, with the turn of each reject (the item a reject names, or else the last one
+/// recommended before it).
+fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut last: Option<&String> = None;
+    for (i, t) in c.turns.iter().enumerate() {
+        match (t.role, t.action) {
+            (Role::System, Action::Recommend) => last = t.items.first().or(last),
+            (Role::User, Action::Reject) => {
+                if let Some(id) = t.items.first().or(last) {
+                    out.push((i, id.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `chosen` (the reply recommending `chosen_item`) with `negative` in its place: the title, the price, and each
+/// attribute value of the chosen item the reply cites that no shopper turn of `history` holds (a fact of the item,
+/// not a wish said back), replaced by the negative item's. `None` when the reply does not name its item by title,
+/// or cites a fact of it the negative item has no value for.
+fn swapped(
+    cat: &MemoryCatalog,
+    chosen: &str,
+    chosen_item: Option<&str>,
+    negative: Option<&String>,
+    history: &[Turn],
+) -> Option<String> {
+    let a = cat.position(chosen_item?)?;
+    let b = cat.position(negative?)?;
+    let (from, to) = (cat.item(a), cat.item(b));
+    if from.title.is_empty() || !chosen.contains(from.title.as_str()) {
+        return None;
+    }
+    let mut text = chosen.replace(from.title.as_str(), &to.title);
+    if let (Some(p), Some(q)) = (from.price, to.price) {
+        text = text.replace(&money(p), &money(q));
+    }
+    let said: String = history
+        .iter()
+        .filter(|t| t.role == Role::User)
+        .map(|t| t.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let keys: Vec<&str> = cat.attributes(a).map(|(k, _)| k).collect();
+    for key in keys {
+        let Some(value) = cat.display_value(a, key) else {
+            continue;
+        };
+        let lower = value.to_lowercase();
+        // A one-letter value (size S) is too easily a part of other words to swap by its text.
+        if lower.chars().count() < 2
+            || find_word(&text.to_lowercase(), &lower).is_none()
+            || find_word(&said, &lower).is_some()
+        {
+            continue;
+        }
+        let other = cat.display_value(b, key)?;
+        text = replace_words(&text, &lower, other);
+    }
+    Some(text)
+}
+
+/// The byte offset of the first whole-word occurrence of `needle` in `hay` (an apostrophe joins a word: the "s" of
+/// "Here's" is no word).
+fn find_word(hay: &str, needle: &str) -> Option<usize> {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
+    let mut from = 0;
+    while let Some(at) = hay
+        .get(from..)
+        .and_then(|h| h.find(needle))
+        .map(|i| i + from)
+    {
+        let end = at + needle.len();
+        if !word(hay[..at].chars().next_back()) && !word(hay[end..].chars().next()) {
+            return Some(at);
+        }
+        from = at + needle.len().max(1);
+    }
+    None
+}
+
+/// `text` with every whole-word occurrence of `lower` (matched without regard to case) replaced by `with`. Text
+/// whose lowercase form changes length (a few non-ASCII letters) is matched as written.
+fn replace_words(text: &str, lower: &str, with: &str) -> String {
+    let folded = text.to_lowercase();
+    let hay = if folded.len() == text.len() {
+        folded
+    } else {
+        text.to_string()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(at) = find_word(&hay[from..], lower).map(|i| i + from) {
+        out.push_str(&text[from..at]);
+        out.push_str(with);
+        from = at + lower.len();
+    }
+    out.push_str(&text[from..]);
+    out
 }

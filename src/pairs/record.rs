@@ -60,6 +60,13 @@ pub struct PairCounts {
     pub judge_ties: usize,
     /// Recommendations of LLM conversations without an LLM recommender configured to phrase negatives.
     pub no_llm_voice: usize,
+    /// Sound recommendations the shopper went on to turn down (never a chosen reply: hindsight says it was not).
+    #[serde(default)]
+    pub rejected_later: usize,
+    /// Sim negatives phrased by the recommender in words of its own, because the chosen reply's item could not be
+    /// swapped in its wording (it does not name its item by title, or cites a fact the negative item lacks).
+    #[serde(default)]
+    pub reworded: usize,
 }
 
 impl PairCounts {
@@ -70,6 +77,8 @@ impl PairCounts {
         self.no_negative += other.no_negative;
         self.judge_ties += other.judge_ties;
         self.no_llm_voice += other.no_llm_voice;
+        self.rejected_later += other.rejected_later;
+        self.reworded += other.reworded;
     }
 }
 

@@ -243,3 +243,70 @@ fn a_pairs_file_resumes_from_the_set_it_holds_whatever_order_the_conversations_c
         refused.stderr
     );
 }
+
+#[test]
+fn sim_negatives_differ_from_the_chosen_reply_in_the_item_only_and_nothing_rejected_later_is_chosen()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d);
+    ok(d, &["pairs", "--in", "conversations.jsonl"]);
+    ok(d, &["catalog", "export", "--jsonl", "items.jsonl"]);
+    let titles: std::collections::HashMap<String, String> = jsonl(&d.join("items.jsonl"))
+        .into_iter()
+        .map(|i| {
+            let id = i["id"].as_str().unwrap().to_string();
+            (id, i["title"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let conversations: std::collections::HashMap<String, Value> =
+        jsonl(&d.join("conversations.jsonl"))
+            .into_iter()
+            .map(|c| (c["id"].as_str().unwrap().to_string(), c))
+            .collect();
+    let (mut sim, mut rejected_later) = (0, 0);
+    for line in jsonl(&d.join("pairs.jsonl")) {
+        assert_eq!(line["counts"]["reworded"], 0, "{line}");
+        rejected_later += line["counts"]["rejected_later"].as_u64().unwrap();
+        let turns = conversations[line["id"].as_str().unwrap()]["turns"]
+            .as_array()
+            .unwrap()
+            .clone();
+        for p in line["pairs"].as_array().unwrap() {
+            let chosen_item = p["chosen_item"].as_str().unwrap();
+            let turn = p["turn"].as_u64().unwrap() as usize;
+            // The shopper never turns the chosen item down later in the dialogue.
+            let mut last = "";
+            for (i, t) in turns.iter().enumerate() {
+                let first = t["items"].get(0).and_then(Value::as_str);
+                if t["role"] == "system" && t["action"] == "recommend" {
+                    last = first.unwrap_or(last);
+                }
+                if i > turn && t["role"] == "user" && t["action"] == "reject" {
+                    assert_ne!(first.unwrap_or(last), chosen_item, "{p}");
+                }
+            }
+            if p["source"] != "sim" {
+                continue;
+            }
+            sim += 1;
+            // Swapping the titles back leaves the chosen wording, but for the price and the item facts cited.
+            let (chosen, rejected) = (
+                p["chosen"].as_str().unwrap(),
+                p["rejected"].as_str().unwrap(),
+            );
+            let back = rejected.replace(
+                &titles[p["rejected_item"].as_str().unwrap()],
+                &titles[chosen_item],
+            );
+            let (a, b): (Vec<&str>, Vec<&str>) = (
+                chosen.split_whitespace().collect(),
+                back.split_whitespace().collect(),
+            );
+            assert_eq!(a.len(), b.len(), "{chosen}\n{rejected}");
+            let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+            assert!(differ <= 3, "{chosen}\n{rejected}");
+        }
+    }
+    assert!(sim > 20 && rejected_later > 0, "{sim} {rejected_later}");
+}
