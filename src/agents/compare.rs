@@ -115,7 +115,9 @@ pub fn satisfies(
     if item == target {
         return true;
     }
-    if cat.leaf(target) != cat.leaf(item) {
+    // An equivalent sits in the target's full category path (the same leaf under another department is another
+    // item: a women's sneaker is no equivalent of a men's).
+    if cat.leaf(target) != cat.leaf(item) || !cat.path(target).eq(cat.path(item)) {
         return false;
     }
     if let (Some(b), Some(p)) = (budget, cat.item(item).price)

@@ -2,7 +2,6 @@
 //! `evaluation/realism.toml`, and of personas; whether two of them differ.
 
 use super::data::{AgeGroup, Department, DepartmentGender};
-use super::text::tokens;
 use crate::model::{Gender, Persona};
 
 /// The department a category path or, failing that, a title names (`None` when neither names one).
@@ -17,11 +16,17 @@ pub fn department<'d, 'p>(
             return Some(d);
         }
     }
-    let words = tokens(title);
+    // Hyphenated compounds stay whole: a "Kids-Friendly Tablet" is for anyone, a "Kids' Tablet" for children.
+    let lower = title.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
     departments.iter().find(|d| {
         d.words
             .iter()
-            .any(|w| words.iter().any(|t| t == w.trim_end_matches('\'')))
+            .any(|w| words.iter().any(|t| *t == w.trim_end_matches('\'')))
     })
 }
 
@@ -73,6 +78,8 @@ mod tests {
         assert_eq!(men.name, "men");
         assert!(department(ds, ["Electronics"], "Arcwave Tracker").is_none());
         let boys = department(ds, ["Boys"], "Tee").unwrap();
+        assert!(department(ds, ["Electronics"], "Kids-Friendly Touchscreen Tablet").is_none());
+        assert_eq!(department(ds, ["Electronics"], "Kids' Tablet").unwrap().name, "kids");
         assert!(differ(women, men));
         assert!(differ(men, boys), "same gender, another age group");
         let unisex = department(ds, ["Clothing"], "Unisex Cap").unwrap();
