@@ -94,7 +94,7 @@ pub fn generate(
     dry: bool,
 ) -> Result<ProfilesReport> {
     let cfg = &config.profiles;
-    let tables = Tables::load(cfg.tables_dir.as_deref())?;
+    let tables = Tables::for_config(cfg)?;
     let index = Index::open(catalog)?;
     let targets =
         Targets::from_index(&index, &tables.audience_rules, cfg.category_weight_exponent)?;
