@@ -472,3 +472,26 @@ fn body(
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_card_lists_the_mixes_in_the_data_with_their_share_and_the_mixes_left_off() {
+        let report =
+            serde_json::json!({"dataset": {"languages": {"en": 150, "en-hi": 30, "en-es": 20}}});
+        let names = crate::agents::sim::mix_names(None).unwrap();
+        let text = language_mixes(&Config::default(), &report, &names);
+        assert!(text.contains("| `en` English | 150 | 75.0% |"), "{text}");
+        assert!(text.contains("| `en-hi` Hinglish"), "{text}");
+        assert!(text.contains("| 30 | 15.0% |"), "{text}");
+        assert!(text.contains("| 20 | 10.0% |"), "{text}");
+        assert!(
+            text.contains("Mixes on (`profiles.language_mixes`): `en-hi`, `en-es`; with phrase banks but off: `en-de`, `en-fr`."),
+            "{text}"
+        );
+        let none = language_mixes(&Config::default(), &Value::Null, &names);
+        assert!(none.contains("not known"), "{none}");
+    }
+}

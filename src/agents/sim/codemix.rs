@@ -163,8 +163,8 @@ impl CodeMixes {
     }
 
     /// The group to phrase `act` from when this turn of `persona` is code-mixed, `None` for an English turn. Draws
-    /// from `rng` only when the persona's mix is enabled and has lines for the act, so plain-English dialogues keep
-    /// their draws.
+    /// from `rng` only when the persona's mix is enabled, has lines for the act and a share above 0, so plain-English
+    /// dialogues keep their draws.
     pub(super) fn pick_group(
         &self,
         act: UserAct,
@@ -181,14 +181,15 @@ impl CodeMixes {
             Formality::Neutral => self.share.neutral,
             Formality::Formal => self.share.formal,
         };
-        rng.chance((code_mix_rate * factor).clamp(0.0, 1.0))
-            .then(|| {
-                group(
-                    &persona.language_mix,
-                    act.key(),
-                    Register::of(persona.formality),
-                )
-            })
+        // A share of 0 draws nothing: a run that turns mixing off speaks exactly as an English one.
+        let share = (code_mix_rate * factor).clamp(0.0, 1.0);
+        (share > 0.0 && rng.chance(share)).then(|| {
+            group(
+                &persona.language_mix,
+                act.key(),
+                Register::of(persona.formality),
+            )
+        })
     }
 
     /// The enabled mixes: key (`en-hi`) and name.

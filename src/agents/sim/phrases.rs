@@ -435,4 +435,70 @@ mod tests {
             assert!(!vague.is_empty() && !vague.contains("navy"), "{vague}");
         }
     }
+
+    fn persona(mix: &str, formality: Formality) -> Persona {
+        Persona {
+            name: "Priya Sharma".into(),
+            gender: crate::model::Gender::Female,
+            age: 29,
+            profession: None,
+            location: None,
+            income_band: None,
+            style: Some("minimalist".into()),
+            language_mix: mix.into(),
+            formality,
+            verbosity: Verbosity::Normal,
+        }
+    }
+
+    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> Vec<String> {
+        let ctx = UserContext {
+            need: "a new dress".into(),
+            occasion: "a wedding".into(),
+            category: "dresses".into(),
+            budget: "$80".into(),
+            requirement: "in red".into(),
+            reasons: "I'd prefer red over blue".into(),
+            item: "the dress".into(),
+            liked: "it's red".into(),
+            ..Default::default()
+        };
+        let mut rng = Rng::from_u64(3);
+        (0..200)
+            .flat_map(|_| UserAct::ALL)
+            .map(|act| bank.user(act, persona, &ctx, rate, &mut rng).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_mix_that_is_off_speaks_plain_english_and_one_that_is_on_speaks_its_own_lines() {
+        let on = vec!["en-hi".to_string()];
+        let bank = PhraseBank::load(None, &on).unwrap();
+        let english = turns(&bank, &persona("en", Formality::Casual), 1.0);
+        // Spanglish is off here: the same turns, draw for draw, as a plain-English speaker's.
+        assert_eq!(
+            turns(&bank, &persona("en-es", Formality::Casual), 1.0),
+            english
+        );
+        // Hinglish at rate 1: every turn is one of the mixed lines, never an English line.
+        let mixed = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
+        assert!(mixed.iter().all(|t| !english.contains(t)));
+        assert!(
+            mixed
+                .iter()
+                .filter(|t| t.contains("hai") || t.contains("yaar"))
+                .count()
+                > 500
+        );
+        // At rate 0 nobody mixes.
+        assert_eq!(
+            turns(&bank, &persona("en-hi", Formality::Casual), 0.0),
+            english
+        );
+        // A mix named in the config needs lines.
+        let err = PhraseBank::load(None, &["en-xx".to_string()])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("en-xx"), "{err}");
+    }
 }
