@@ -240,13 +240,36 @@ pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf
     y.push_str("---\n\n");
     let stats = json_file(&run_dir.join("stats.json"))?;
     // The mixes' names are a courtesy: a card is still written when the phrase banks cannot be read.
-    let names = crate::agents::sim::mix_names(config.prompts_dir.as_deref()).unwrap_or_default();
+    let names = mix_names(config.prompts_dir.as_deref()).unwrap_or_default();
     y.push_str(&body(config, &report, &manifest, &stats, &configs, &names));
     let path = dir.join(layout::CARD);
     let mut file = AtomicFile::create(&path)?;
     std::io::Write::write_all(&mut file, y.as_bytes()).map_err(|e| Error::write(&path, e))?;
     file.commit()?;
     Ok(path)
+}
+
+/// The names of the mixes `prompts/sim/codemix.toml` has lines for (`en-hi` → "Hinglish (…)"), on or off, read
+/// from `prompts_dir/sim/` over the embedded bank (the card only names them; the sim agents speak them).
+fn mix_names(prompts_dir: Option<&Path>) -> Result<std::collections::BTreeMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        #[serde(default)]
+        mixes: std::collections::BTreeMap<String, Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let dir = prompts_dir.map(|d| d.join("sim"));
+    let files = crate::data::load_set(
+        crate::data::SIM_PHRASES,
+        "prompts/sim",
+        dir.as_deref().filter(|d| d.is_dir()),
+        false,
+    )?;
+    let names: Names = crate::data::parse(crate::data::find(&files, "codemix.toml")?)?;
+    Ok(names.mixes.into_iter().map(|(k, n)| (k, n.name)).collect())
 }
 
 /// The card's section on languages: the conversations of each language mix the data holds, with their share, and
@@ -481,7 +504,7 @@ mod tests {
     fn the_card_lists_the_mixes_in_the_data_with_their_share_and_the_mixes_left_off() {
         let report =
             serde_json::json!({"dataset": {"languages": {"en": 150, "en-hi": 30, "en-es": 20}}});
-        let names = crate::agents::sim::mix_names(None).unwrap();
+        let names = mix_names(None).unwrap();
         let text = language_mixes(&Config::default(), &report, &names);
         assert!(text.contains("| `en` English | 150 | 75.0% |"), "{text}");
         assert!(text.contains("| `en-hi` Hinglish"), "{text}");

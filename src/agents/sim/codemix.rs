@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use super::phrases::UserAct;
 use crate::config::is_language_mix;
 use crate::data::DataFile;
 use crate::model::{Formality, Persona};
@@ -36,7 +35,9 @@ struct Share {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MixFile {
-    name: String,
+    /// Read by the dataset card ("Hinglish (…)"); the agents need only the lines.
+    #[serde(rename = "name")]
+    _name: String,
     acts: BTreeMap<String, ByRegister>,
 }
 
@@ -72,17 +73,11 @@ impl Register {
     }
 }
 
-/// One mix the run speaks: its name and the acts it has lines for.
-#[derive(Debug, Clone)]
-struct Mix {
-    name: String,
-    acts: BTreeSet<&'static str>,
-}
-
 /// The code-mixed banks of a run: the mixes the config enables, their lines compiled into the phrase bank.
 pub struct CodeMixes {
     share: Share,
-    mixes: BTreeMap<String, Mix>,
+    /// Each enabled mix with the act keys it has lines for.
+    mixes: BTreeMap<String, BTreeSet<&'static str>>,
 }
 
 /// The template group of a mix's lines for one act and register.
@@ -92,10 +87,11 @@ fn group(mix: &str, act: &str, register: Register) -> String {
 
 impl CodeMixes {
     /// Parse and check `file`, compile every mix's lines into `bank` (so a broken line fails even in a mix that is
-    /// off), and keep the `enabled` ones; an enabled mix the file lacks is an error.
+    /// off), and keep the `enabled` ones; an enabled mix the file lacks is an error. `acts` are the user's act keys.
     pub(super) fn load(
         file: &DataFile,
         enabled: &[String],
+        acts: &[&'static str],
         bank: &mut TemplateBank,
     ) -> Result<Self> {
         let parsed: CodeMixFile = crate::data::parse(file)?;
@@ -114,17 +110,14 @@ impl CodeMixes {
                     "[mixes.{key}]: a mix is named like `en-hi` (language codes joined by a hyphen)"
                 )));
             }
-            let mut acts = BTreeSet::new();
+            let mut kept = BTreeSet::new();
             for (act_key, lines) in &mix.acts {
-                let act = UserAct::ALL
-                    .into_iter()
-                    .find(|a| a.key() == act_key)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "[mixes.{key}.acts.{act_key}]: not a user act (one of {})",
-                            UserAct::ALL.map(UserAct::key).join(", ")
-                        ))
-                    })?;
+                let act = acts.iter().copied().find(|a| a == act_key).ok_or_else(|| {
+                    bad(format!(
+                        "[mixes.{key}.acts.{act_key}]: not a user act (one of {})",
+                        acts.join(", ")
+                    ))
+                })?;
                 for register in Register::ALL {
                     let list = match register {
                         Register::Casual => &lines.casual,
@@ -136,17 +129,11 @@ impl CodeMixes {
                             register.key()
                         )));
                     }
-                    bank.add_group(&group(&key, act.key(), register), list, &file.origin)?;
+                    bank.add_group(&group(&key, act, register), list, &file.origin)?;
                 }
-                acts.insert(act.key());
+                kept.insert(act);
             }
-            mixes.insert(
-                key,
-                Mix {
-                    name: mix.name,
-                    acts,
-                },
-            );
+            mixes.insert(key, kept);
         }
         for key in enabled {
             if !mixes.contains_key(key) {
@@ -162,18 +149,18 @@ impl CodeMixes {
         })
     }
 
-    /// The group to phrase `act` from when this turn of `persona` is code-mixed, `None` for an English turn. Draws
-    /// from `rng` only when the persona's mix is enabled, has lines for the act and a share above 0, so plain-English
-    /// dialogues keep their draws.
+    /// The group to phrase the act keyed `act` from when this turn of `persona` is code-mixed, `None` for an English
+    /// turn. Draws from `rng` only when the persona's mix is enabled, has lines for the act and a share above 0, so
+    /// plain-English dialogues keep their draws.
     pub(super) fn pick_group(
         &self,
-        act: UserAct,
+        act: &str,
         persona: &Persona,
         code_mix_rate: f64,
         rng: &mut Rng,
     ) -> Option<String> {
         let mix = self.mixes.get(&persona.language_mix)?;
-        if !mix.acts.contains(act.key()) {
+        if !mix.contains(act) {
             return None;
         }
         let factor = match persona.formality {
@@ -183,50 +170,7 @@ impl CodeMixes {
         };
         // A share of 0 draws nothing: a run that turns mixing off speaks exactly as an English one.
         let share = (code_mix_rate * factor).clamp(0.0, 1.0);
-        (share > 0.0 && rng.chance(share)).then(|| {
-            group(
-                &persona.language_mix,
-                act.key(),
-                Register::of(persona.formality),
-            )
-        })
+        (share > 0.0 && rng.chance(share))
+            .then(|| group(&persona.language_mix, act, Register::of(persona.formality)))
     }
-
-    /// The enabled mixes: key (`en-hi`) and name.
-    pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.mixes
-            .iter()
-            .map(|(k, m)| (k.as_str(), m.name.as_str()))
-    }
-
-    /// The acts an enabled mix has lines for (empty for a mix that is off or unknown).
-    pub fn acts(&self, mix: &str) -> Vec<&'static str> {
-        self.mixes
-            .get(mix)
-            .map(|m| m.acts.iter().copied().collect())
-            .unwrap_or_default()
-    }
-}
-
-/// The names of the mixes `prompts/sim/codemix.toml` has lines for (`en-hi` → "Hinglish (…)"), whether on or off,
-/// read from `prompts_dir/sim/` over the embedded bank (for the dataset card, which loads no templates).
-pub fn mix_names(prompts_dir: Option<&std::path::Path>) -> Result<BTreeMap<String, String>> {
-    #[derive(Deserialize)]
-    struct Names {
-        #[serde(default)]
-        mixes: BTreeMap<String, Named>,
-    }
-    #[derive(Deserialize)]
-    struct Named {
-        name: String,
-    }
-    let dir = prompts_dir.map(|d| d.join("sim"));
-    let files = crate::data::load_set(
-        crate::data::SIM_PHRASES,
-        "prompts/sim",
-        dir.as_deref().filter(|d| d.is_dir()),
-        false,
-    )?;
-    let names: Names = crate::data::parse(crate::data::find(&files, "codemix.toml")?)?;
-    Ok(names.mixes.into_iter().map(|(k, n)| (k, n.name)).collect())
 }

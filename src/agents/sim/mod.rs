@@ -8,7 +8,7 @@ mod user;
 
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;
-pub use codemix::{CodeMixes, mix_names};
+pub use codemix::CodeMixes;
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 pub use system::SimSystem;
 pub use user::SimUser;

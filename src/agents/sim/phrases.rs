@@ -249,17 +249,13 @@ impl PhraseBank {
                 })?;
             bank.add_group(&format!("system.{act}"), list, &system_file.origin)?;
         }
-        let mixes = CodeMixes::load(codemix_file, language_mixes, &mut bank)?;
+        let acts = UserAct::ALL.map(UserAct::key);
+        let mixes = CodeMixes::load(codemix_file, language_mixes, &acts, &mut bank)?;
         Ok(PhraseBank {
             bank,
             markers: user.markers,
             mixes,
         })
-    }
-
-    /// The code-mixed banks the run speaks.
-    pub fn mixes(&self) -> &CodeMixes {
-        &self.mixes
     }
 
     fn pick(&self, group: &str, ctx: &Value, rng: &mut Rng) -> Result<String> {
@@ -283,7 +279,9 @@ impl PhraseBank {
             Formality::Formal => "formal",
         };
         let value = Value::from(minijinja::value::Serde(ctx));
-        let mixed = self.mixes.pick_group(act, persona, code_mix_rate, rng);
+        let mixed = self
+            .mixes
+            .pick_group(act.key(), persona, code_mix_rate, rng);
         let group = mixed
             .clone()
             .unwrap_or_else(|| format!("user.{}.{formality}", act.key()));
