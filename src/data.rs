@@ -61,7 +61,8 @@ pub const RUBRICS: &[(&str, &str)] = embed!(
 );
 
 /// The offline simulator's phrase banks (`prompts/sim/*.toml`).
-pub const SIM_PHRASES: &[(&str, &str)] = embed!("prompts/sim", ["user.toml", "system.toml"]);
+pub const SIM_PHRASES: &[(&str, &str)] =
+    embed!("prompts/sim", ["user.toml", "system.toml", "codemix.toml"]);
 
 /// The LLM agents' prompts (`prompts/llm/*.toml`).
 pub const LLM_PROMPTS: &[(&str, &str)] = embed!(

@@ -51,9 +51,12 @@ struct PlannedCatalog {
 impl Plan {
     /// Load and check what the config names (tables, labels, phrase banks); no catalog yet.
     pub fn new(config: Config) -> Result<Plan> {
-        let tables = Tables::load(config.profiles.tables_dir.as_deref())?;
+        let tables = Tables::for_config(&config.profiles)?;
         let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
-        let phrases = PhraseBank::load(config.prompts_dir.as_deref())?;
+        let phrases = PhraseBank::load(
+            config.prompts_dir.as_deref(),
+            &config.profiles.language_mixes,
+        )?;
         Ok(Plan {
             config,
             tables,

@@ -235,7 +235,8 @@ pub struct DialogueConfig {
     pub system_latency_ms: f64,
     /// Spread (sigma of the log) of both latencies.
     pub latency_sigma: f64,
-    /// Chance that a user with a code-mixed language mix (Hinglish …) mixes in a given turn.
+    /// Share of a casual code-mixing user's turns (Hinglish …) spoken from the mixed lines of
+    /// `prompts/sim/codemix.toml`; neutral and formal users mix less (the file's `[share]`).
     pub code_mix_rate: f64,
     /// Conversations sampled for the diversity figures (distinct-n, verbatim share) of the summary.
     pub diversity_sample: usize,
@@ -324,6 +325,13 @@ impl Default for CatalogConfig {
     }
 }
 
+/// Whether `key` names a code-mixed language mix: two language codes (two or three lowercase letters) joined by a
+/// hyphen, such as `en-hi`.
+pub fn is_language_mix(key: &str) -> bool {
+    let code = |s: &str| (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase());
+    key.split_once('-').is_some_and(|(a, b)| code(a) && code(b))
+}
+
 /// Persona and scenario settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -342,6 +350,10 @@ pub struct ProfilesConfig {
     pub max_attempts: NonZeroU32,
     /// Near-duplicate scenario filter.
     pub dedup: DedupConfig,
+    /// The code-mixed language mixes personas may be drawn with and the simulated user speaks (`en-hi` Hinglish,
+    /// `en-es` Spanglish; `en-fr` and `en-de` have small banks and are off unless listed). A city's share of a mix
+    /// that is off goes to plain English (`en`); each mix listed needs lines in `prompts/sim/codemix.toml`.
+    pub language_mixes: Vec<String>,
 }
 
 impl Default for ProfilesConfig {
@@ -354,6 +366,7 @@ impl Default for ProfilesConfig {
             gift_exempts_audience: true,
             max_attempts: NonZeroU32::MIN.saturating_add(199),
             dedup: DedupConfig::default(),
+            language_mixes: vec!["en-hi".into(), "en-es".into()],
         }
     }
 }
@@ -403,6 +416,16 @@ impl Config {
         }
         if p.requirements.get() > 8 {
             return bad("profiles.requirements", "must be between 1 and 8");
+        }
+        for (i, mix) in p.language_mixes.iter().enumerate() {
+            if !is_language_mix(mix) || p.language_mixes[..i].contains(mix) {
+                return bad(
+                    "profiles.language_mixes",
+                    &format!(
+                        "lists code-mixed language mixes once each, named like \"en-hi\" (got \"{mix}\")"
+                    ),
+                );
+            }
         }
         let d = &p.dedup;
         if !(d.threshold > 0.0 && d.threshold <= 1.0) {

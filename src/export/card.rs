@@ -239,12 +239,101 @@ pub fn write_card(config: &Config, run_dir: &Path, dir: &Path) -> Result<PathBuf
     }
     y.push_str("---\n\n");
     let stats = json_file(&run_dir.join("stats.json"))?;
-    y.push_str(&body(config, &report, &manifest, &stats, &configs));
+    // The mixes' names are a courtesy: a card is still written when the phrase banks cannot be read.
+    let names = mix_names(config.prompts_dir.as_deref()).unwrap_or_default();
+    y.push_str(&body(config, &report, &manifest, &stats, &configs, &names));
     let path = dir.join(layout::CARD);
     let mut file = AtomicFile::create(&path)?;
     std::io::Write::write_all(&mut file, y.as_bytes()).map_err(|e| Error::write(&path, e))?;
     file.commit()?;
     Ok(path)
+}
+
+/// The names of the mixes `prompts/sim/codemix.toml` has lines for (`en-hi` → "Hinglish (…)"), on or off, read
+/// from `prompts_dir/sim/` over the embedded bank (the card only names them; the sim agents speak them).
+fn mix_names(prompts_dir: Option<&Path>) -> Result<std::collections::BTreeMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        #[serde(default)]
+        mixes: std::collections::BTreeMap<String, Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let dir = prompts_dir.map(|d| d.join("sim"));
+    let files = crate::data::load_set(
+        crate::data::SIM_PHRASES,
+        "prompts/sim",
+        dir.as_deref().filter(|d| d.is_dir()),
+        false,
+    )?;
+    let names: Names = crate::data::parse(crate::data::find(&files, "codemix.toml")?)?;
+    Ok(names.mixes.into_iter().map(|(k, n)| (k, n.name)).collect())
+}
+
+/// The card's section on languages: the conversations of each language mix the data holds, with their share, and
+/// how the offline shopper code-mixes (whole clause-level lines, in a share of turns; the mixes left off).
+fn language_mixes(
+    config: &Config,
+    report: &Value,
+    names: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut s = String::from("\n## Languages and code-mixing\n\n");
+    let counts: Vec<(&String, u64)> = report["dataset"]["languages"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_u64().map(|n| (k, n)))
+        .collect();
+    let total: u64 = counts.iter().map(|c| c.1).sum();
+    if total == 0 {
+        s.push_str("No review report: the language mixes of the conversations are not known.\n");
+    } else {
+        s.push_str("| language mix | conversations | share |\n| --- | --- | --- |\n");
+        for (key, n) in &counts {
+            let name = match key.as_str() {
+                "en" => "English",
+                k => names.get(k).map_or(k, String::as_str),
+            };
+            let _ = writeln!(
+                s,
+                "| `{key}` {name} | {n} | {:.1}% |",
+                100.0 * *n as f64 / total as f64
+            );
+        }
+    }
+    let on = &config.profiles.language_mixes;
+    let off: Vec<String> = names
+        .keys()
+        .filter(|k| !on.contains(k))
+        .map(|k| format!("`{k}`"))
+        .collect();
+    let listed = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let on_list: Vec<String> = on.iter().map(|k| format!("`{k}`")).collect();
+    let _ = writeln!(
+        s,
+        "\nMixes on (`profiles.language_mixes`): {}; with phrase banks but off: {}.\n",
+        listed(&on_list),
+        listed(&off)
+    );
+    if config.roles.user_agent.agent == AgentKind::Sim {
+        let _ = writeln!(
+            s,
+            "A code-mixing shopper speaks whole lines written in the mix, switching at clause and phrase boundaries \
+             with the matrix language's word order (`prompts/sim/codemix.toml`), in a share of turns: \
+             `dialogue.code_mix_rate` ({}) for a casual shopper, less for neutral and formal ones; its other turns are \
+             English.",
+            config.dialogue.code_mix_rate
+        );
+    }
+    s
 }
 
 /// A YAML double-quoted string.
@@ -259,6 +348,7 @@ fn body(
     manifest: &RunManifest,
     stats: &Value,
     configs: &[CardConfig],
+    mix_names: &std::collections::BTreeMap<String, String>,
 ) -> String {
     let d = &report["dataset"];
     let pct = |v: &Value| {
@@ -396,6 +486,7 @@ fn body(
         let list: Vec<String> = outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(s, "\nOutcomes: {}.", list.join(", "));
     }
+    s.push_str(&language_mixes(config, report, mix_names));
     s.push_str(
         "\n## Limitations\n\nThe dialogues are simulated: the shopper and (with `sim` agents) the recommender speak from \
          phrase banks or language-model prompts, so the language is less varied than real chat logs, and the \
@@ -403,4 +494,27 @@ fn body(
          training on it.\n",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_card_lists_the_mixes_in_the_data_with_their_share_and_the_mixes_left_off() {
+        let report =
+            serde_json::json!({"dataset": {"languages": {"en": 150, "en-hi": 30, "en-es": 20}}});
+        let names = mix_names(None).unwrap();
+        let text = language_mixes(&Config::default(), &report, &names);
+        assert!(text.contains("| `en` English | 150 | 75.0% |"), "{text}");
+        assert!(text.contains("| `en-hi` Hinglish"), "{text}");
+        assert!(text.contains("| 30 | 15.0% |"), "{text}");
+        assert!(text.contains("| 20 | 10.0% |"), "{text}");
+        assert!(
+            text.contains("Mixes on (`profiles.language_mixes`): `en-hi`, `en-es`; with phrase banks but off: `en-de`, `en-fr`."),
+            "{text}"
+        );
+        let none = language_mixes(&Config::default(), &Value::Null, &names);
+        assert!(none.contains("not known"), "{none}");
+    }
 }

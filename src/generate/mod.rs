@@ -561,9 +561,11 @@ pub fn dialogue_hash(config: &Config) -> Result<String> {
     let mut d = config.dialogue.clone();
     d.sessions = 0;
     d.diversity_sample = 0;
+    // The mixes the user speaks are the profiles' setting, but they shape the dialogues too.
     let roles = (&config.roles.user_agent, &config.roles.system_agent);
-    let settings =
-        serde_json::to_string(&(config.seed, &d, roles)).map_err(|e| Error::Run(e.to_string()))?;
+    let mixes = &config.profiles.language_mixes;
+    let settings = serde_json::to_string(&(config.seed, &d, roles, mixes))
+        .map_err(|e| Error::Run(e.to_string()))?;
     let dir = config.prompts_dir.as_ref().map(|p| p.join("sim"));
     let files = crate::data::load_set(
         crate::data::SIM_PHRASES,

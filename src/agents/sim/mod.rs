@@ -1,12 +1,14 @@
 //! The embedded offline agent family: an agenda-based user simulator and a retrieval recommender, both phrasing
 //! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
 
+mod codemix;
 pub mod phrases;
 mod system;
 mod user;
 
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;
+pub use codemix::CodeMixes;
 pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 pub use system::SimSystem;
 pub use user::SimUser;

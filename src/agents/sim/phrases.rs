@@ -1,6 +1,6 @@
 //! The simulator's phrase banks (`prompts/sim/user.toml`, `prompts/sim/system.toml`): MiniJinja templates per dialogue
-//! act, realised in the persona's style — formality picks the bank, verbosity trims or adds an aside, and the language
-//! mix code-mixes (Hinglish, Spanglish …).
+//! act, realised in the persona's style — formality picks the bank, verbosity trims or adds an aside, and a code-mixed
+//! language mix (Hinglish, Spanglish …) speaks some turns from the mixed lines of `prompts/sim/codemix.toml`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,6 +8,7 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
+use super::codemix::CodeMixes;
 use crate::data::{self, SIM_PHRASES};
 use crate::model::{Formality, Persona, Verbosity};
 use crate::rng::Rng;
@@ -108,7 +109,6 @@ struct UserFile {
     reasons: BTreeMap<String, Vec<String>>,
     markers: ByFormality,
     verbosity: VerbosityFile,
-    codemix: BTreeMap<String, CodeMix>,
 }
 
 #[derive(Deserialize)]
@@ -123,15 +123,6 @@ struct ByFormality {
 #[serde(deny_unknown_fields)]
 struct VerbosityFile {
     chatty: Vec<String>,
-}
-
-/// How one language mix sprinkles the other language into English turns.
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct CodeMix {
-    openers: Vec<String>,
-    closers: Vec<String>,
-    swaps: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -194,17 +185,19 @@ pub struct SystemContext {
 pub struct PhraseBank {
     bank: TemplateBank,
     markers: ByFormality,
-    codemix: BTreeMap<String, CodeMix>,
+    mixes: CodeMixes,
 }
 
 impl PhraseBank {
-    /// Load the embedded banks, with files of `prompts_dir/sim/` replacing them by name.
-    pub fn load(prompts_dir: Option<&Path>) -> Result<Self> {
+    /// Load the embedded banks, with files of `prompts_dir/sim/` replacing them by name; of the code-mixed banks,
+    /// the `language_mixes` ones are spoken (each must have a bank).
+    pub fn load(prompts_dir: Option<&Path>, language_mixes: &[String]) -> Result<Self> {
         let dir = prompts_dir.map(|d| d.join("sim"));
         let dir = dir.as_deref().filter(|d| d.is_dir());
         let files = data::load_set(SIM_PHRASES, "prompts/sim", dir, false)?;
         let user_file = data::find(&files, "user.toml")?;
         let system_file = data::find(&files, "system.toml")?;
+        let codemix_file = data::find(&files, "codemix.toml")?;
         let user: UserFile = data::parse(user_file)?;
         let system: SystemFile = data::parse(system_file)?;
         let mut bank = TemplateBank::new(true);
@@ -256,10 +249,12 @@ impl PhraseBank {
                 })?;
             bank.add_group(&format!("system.{act}"), list, &system_file.origin)?;
         }
+        let acts = UserAct::ALL.map(UserAct::key);
+        let mixes = CodeMixes::load(codemix_file, language_mixes, &acts, &mut bank)?;
         Ok(PhraseBank {
             bank,
             markers: user.markers,
-            codemix: user.codemix,
+            mixes,
         })
     }
 
@@ -268,7 +263,8 @@ impl PhraseBank {
         self.bank.render(group, i, ctx)
     }
 
-    /// A user turn for `act`, in the persona's style.
+    /// A user turn for `act`, in the persona's style: for a code-mixing persona, a share of its turns comes whole
+    /// from its mix's lines (`code_mix_rate` times the share of its formality).
     pub fn user(
         &self,
         act: UserAct,
@@ -283,7 +279,12 @@ impl PhraseBank {
             Formality::Formal => "formal",
         };
         let value = Value::from(minijinja::value::Serde(ctx));
-        let group = format!("user.{}.{formality}", act.key());
+        let mixed = self
+            .mixes
+            .pick_group(act.key(), persona, code_mix_rate, rng);
+        let group = mixed
+            .clone()
+            .unwrap_or_else(|| format!("user.{}.{formality}", act.key()));
         let mut text = self.pick(&group, &value, rng)?;
         match persona.verbosity {
             // A terse user picks the shorter of two phrasings (every phrasing carries the act's information).
@@ -321,16 +322,13 @@ impl PhraseBank {
             Formality::Neutral => &self.markers.neutral,
             Formality::Formal => &self.markers.formal,
         };
+        // English discourse markers open English lines only (a mixed line carries its own).
         if act != UserAct::Open
+            && mixed.is_none()
             && rng.chance(MARKER_RATE)
             && let Some(marker) = rng.choose(markers)
         {
             text = prefix(marker, &text);
-        }
-        if let Some(mix) = self.codemix.get(&persona.language_mix)
-            && rng.chance(code_mix_rate)
-        {
-            text = code_mix(&text, mix, rng);
         }
         Ok(text)
     }
@@ -371,28 +369,6 @@ impl PhraseBank {
     }
 }
 
-/// Mix another language into an English turn: whole-word swaps, an opener, a closer.
-fn code_mix(text: &str, mix: &CodeMix, rng: &mut Rng) -> String {
-    let mut out = text.to_string();
-    for (from, to) in &mix.swaps {
-        if rng.chance(0.5) {
-            out = swap_words(&out, from, to);
-        }
-    }
-    if rng.chance(0.5)
-        && let Some(opener) = rng.choose(&mix.openers)
-    {
-        out = prefix(opener, &out);
-    }
-    if rng.chance(0.4)
-        && let Some(closer) = rng.choose(&mix.closers)
-    {
-        let trimmed = out.trim_end_matches(['.', '!']).to_string();
-        out = format!("{trimmed}{closer}");
-    }
-    out
-}
-
 /// Chance that a user turn opens with a discourse marker.
 const MARKER_RATE: f64 = 0.3;
 
@@ -408,37 +384,6 @@ fn prefix(opener: &str, text: &str) -> String {
         None => String::new(),
     };
     format!("{opener}{rest}")
-}
-
-/// Replace whole-word, case-insensitive occurrences of `from` with `to`.
-fn swap_words(text: &str, from: &str, to: &str) -> String {
-    let lower = text.to_lowercase();
-    let needle = from.to_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    let mut start = 0;
-    while let Some(pos) = lower[start..].find(&needle) {
-        let at = start + pos;
-        let end = at + needle.len();
-        let before_ok = at == 0
-            || !lower[..at]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-        let after_ok = end >= lower.len()
-            || !lower[end..]
-                .chars()
-                .next()
-                .is_some_and(char::is_alphanumeric);
-        if before_ok && after_ok && text.is_char_boundary(at) && text.is_char_boundary(end) {
-            out.push_str(&text[last..at]);
-            out.push_str(to);
-            last = end;
-        }
-        start = end;
-    }
-    out.push_str(&text[last..]);
-    out
 }
 
 #[cfg(test)]
@@ -459,21 +404,8 @@ mod tests {
     }
 
     #[test]
-    fn swaps_whole_words_only() {
-        assert_eq!(
-            swap_words("Very good, very very!", "very", "bahut"),
-            "bahut good, bahut bahut!"
-        );
-        assert_eq!(
-            swap_words("everything is good", "very", "bahut"),
-            "everything is good"
-        );
-        assert_eq!(swap_words("a little bit", "a little", "thoda"), "thoda bit");
-    }
-
-    #[test]
     fn embedded_banks_load_and_render_every_act() {
-        let bank = PhraseBank::load(None).unwrap();
+        let bank = PhraseBank::load(None, &[]).unwrap();
         let mut rng = Rng::from_u64(1);
         let ctx = SystemContext {
             title: "Trail Boot".into(),
@@ -500,5 +432,71 @@ mod tests {
             let vague = bank.vague_reason(&mut rng).unwrap();
             assert!(!vague.is_empty() && !vague.contains("navy"), "{vague}");
         }
+    }
+
+    fn persona(mix: &str, formality: Formality) -> Persona {
+        Persona {
+            name: "Priya Sharma".into(),
+            gender: crate::model::Gender::Female,
+            age: 29,
+            profession: None,
+            location: None,
+            income_band: None,
+            style: Some("minimalist".into()),
+            language_mix: mix.into(),
+            formality,
+            verbosity: Verbosity::Normal,
+        }
+    }
+
+    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> Vec<String> {
+        let ctx = UserContext {
+            need: "a new dress".into(),
+            occasion: "a wedding".into(),
+            category: "dresses".into(),
+            budget: "$80".into(),
+            requirement: "in red".into(),
+            reasons: "I'd prefer red over blue".into(),
+            item: "the dress".into(),
+            liked: "it's red".into(),
+            ..Default::default()
+        };
+        let mut rng = Rng::from_u64(3);
+        (0..200)
+            .flat_map(|_| UserAct::ALL)
+            .map(|act| bank.user(act, persona, &ctx, rate, &mut rng).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_mix_that_is_off_speaks_plain_english_and_one_that_is_on_speaks_its_own_lines() {
+        let on = vec!["en-hi".to_string()];
+        let bank = PhraseBank::load(None, &on).unwrap();
+        let english = turns(&bank, &persona("en", Formality::Casual), 1.0);
+        // Spanglish is off here: the same turns, draw for draw, as a plain-English speaker's.
+        assert_eq!(
+            turns(&bank, &persona("en-es", Formality::Casual), 1.0),
+            english
+        );
+        // Hinglish at rate 1: every turn is one of the mixed lines, never an English line.
+        let mixed = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
+        assert!(mixed.iter().all(|t| !english.contains(t)));
+        assert!(
+            mixed
+                .iter()
+                .filter(|t| t.contains("hai") || t.contains("yaar"))
+                .count()
+                > 500
+        );
+        // At rate 0 nobody mixes.
+        assert_eq!(
+            turns(&bank, &persona("en-hi", Formality::Casual), 0.0),
+            english
+        );
+        // A mix named in the config needs lines.
+        let err = PhraseBank::load(None, &["en-xx".to_string()])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("en-xx"), "{err}");
     }
 }

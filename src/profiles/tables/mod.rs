@@ -15,6 +15,7 @@ use rows::{
     ProfessionsFile, ReasonsFile, RequirementsFile, RulesFile,
 };
 
+use crate::config::{ProfilesConfig, is_language_mix};
 use crate::data::{self, DataFile, PROFILE_TABLES};
 use crate::model::{Formality, Gender, Verbosity};
 use crate::rng::Weighted;
@@ -111,6 +112,30 @@ impl Tables {
     pub fn load(override_dir: Option<&Path>) -> Result<Self> {
         let files = data::load_set(PROFILE_TABLES, "profiles", override_dir, false)?;
         Self::from_files(&files)
+    }
+
+    /// The tables `cfg` names (`profiles.tables_dir` over the embedded ones), with each city's share of a code-mixed
+    /// language mix that `profiles.language_mixes` leaves out given to plain English (`en`): one draw either way, so
+    /// turning a mix off changes no other attribute of a persona.
+    pub fn for_config(cfg: &ProfilesConfig) -> Result<Self> {
+        let mut tables = Self::load(cfg.tables_dir.as_deref())?;
+        tables.keep_language_mixes(&cfg.language_mixes)?;
+        Ok(tables)
+    }
+
+    fn keep_language_mixes(&mut self, enabled: &[String]) -> Result<()> {
+        for (row, _, langs, weights) in &mut self.locations {
+            let mut kept: BTreeMap<String, f64> = BTreeMap::new();
+            for (lang, w) in &row.languages {
+                let off = is_language_mix(lang) && !enabled.contains(lang);
+                let key = if off { "en" } else { lang.as_str() };
+                *kept.entry(key.to_string()).or_insert(0.0) += w;
+            }
+            row.languages = kept;
+            *langs = row.languages.keys().cloned().collect();
+            *weights = table(row.languages.values().copied(), "locations.toml", &row.city)?;
+        }
+        Ok(())
     }
 
     fn from_files(files: &[DataFile]) -> Result<Self> {

@@ -62,6 +62,15 @@ pub fn conversations() -> Vec<Value> {
     jsonl(&run().join("kept.jsonl"))
 }
 
+/// The shoppers of the kept conversations (one user row each in the warehouse exports).
+pub fn kept_users() -> usize {
+    conversations()
+        .iter()
+        .map(|c| c["profile_id"].as_str().unwrap().to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 pub fn total_turns() -> usize {
     conversations()
         .iter()

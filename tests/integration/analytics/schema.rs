@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{check_foreign_keys, column, csv_file, export, load_sqlite, run, total_turns};
+use super::{
+    check_foreign_keys, column, conversations, csv_file, export, kept_users, load_sqlite, run,
+    total_turns,
+};
 use crate::util::{jsonl, musegen, ok};
 
 #[test]
@@ -20,7 +23,7 @@ fn star_and_snowflake_keys_resolve_and_stay_stable_when_the_input_is_reordered()
         "the catalog names every item"
     );
     let (_, dim_user) = csv_file(&star.join("dim_user.csv"));
-    assert_eq!(dim_user.len(), 200);
+    assert_eq!(dim_user.len(), kept_users());
     let (h, cats) = csv_file(&d.join("snowflake/dim_category.csv"));
     let level = column(&h, "level");
     let parent = column(&h, "parent_key");
@@ -111,8 +114,9 @@ fn the_ddl_and_the_csv_files_load_into_sqlite_and_join() {
             )
             .unwrap();
         assert!(reals > 0);
-        assert_eq!(flags, 200);
-        assert_eq!(dated, 200);
+        let n = conversations().len() as i64;
+        assert_eq!(flags, n);
+        assert_eq!(dated, n);
     }
     let db = load_sqlite(&d.join("snowflake"));
     let roots: i64 = db
@@ -162,7 +166,7 @@ fn without_catalog_or_profiles_items_and_users_keep_their_ids_and_keys_still_res
         assert_eq!(r[column(&h, "category_key")], "");
     }
     let (h, users) = csv_file(&d.join("snowflake/dim_user.csv"));
-    assert_eq!(users.len(), 200);
+    assert_eq!(users.len(), kept_users());
     assert!(
         users
             .iter()
