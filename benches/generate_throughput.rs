@@ -11,7 +11,10 @@
 //!
 //! Run with `cargo bench --bench generate_throughput` (release). MUSEGEN_BENCH_RPM sets the limit (3,000),
 //! MUSEGEN_BENCH_DURATIONS the run's length in conversation durations (35), MUSEGEN_BENCH_CONCURRENCY the
-//! `limits.concurrency` ceiling (512). Conversation starts and ends are read from the `musegen::generate::start` and
+//! `limits.concurrency` ceiling (512), MUSEGEN_BENCH_AGENTS which agents are on the model (`both`, or `user` for
+//! the user agent alone: fewer requests a conversation, so a 5 s case of 30 durations fits in minutes), and
+//! MUSEGEN_BENCH_WINDOW the `limits.window` the client is told (`minute`, what the server counts; `second` for a
+//! client that does not know it). Conversation starts and ends are read from the `musegen::generate::start` and
 //! `musegen::generate::end` trace events.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,7 +23,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use musegen::config::{AgentKind, BackendKind, Config};
+use musegen::config::{AgentKind, BackendKind, Config, RateWindow};
 use musegen::generate::{self, GeneratePaths};
 use musegen::llm::fake::{FakeConfig, FakeServer};
 use tracing_subscriber::layer::SubscriberExt;
@@ -79,7 +82,17 @@ fn serve(
     (url, started, stop_tx, done_rx)
 }
 
-fn llm_config(base: &str, rpm: u32, concurrency: usize) -> Config {
+/// The client's side of a case.
+#[derive(Clone, Copy)]
+struct Client {
+    rpm: u32,
+    concurrency: usize,
+    /// Only the user agent on the model (the system agent sim).
+    user_only: bool,
+    window: RateWindow,
+}
+
+fn llm_config(base: &str, client: Client) -> Config {
     let mut config = Config {
         seed: 13,
         ..Config::default()
@@ -93,16 +106,21 @@ fn llm_config(base: &str, rpm: u32, concurrency: usize) -> Config {
         role.base_url = Some(base.to_string());
         role.api_key_env = Some("MUSEGEN_BENCH_KEY".into());
     }
-    config.limits.rpm = std::num::NonZeroU32::new(rpm).unwrap();
+    if client.user_only {
+        config.roles.system_agent.agent = AgentKind::Sim;
+    }
+    config.limits.rpm = std::num::NonZeroU32::new(client.rpm).unwrap();
+    config.limits.window = client.window;
     config.limits.tpm = std::num::NonZeroU32::new(1_000_000_000).unwrap();
-    config.limits.concurrency = std::num::NonZeroUsize::new(concurrency).unwrap();
+    config.limits.concurrency = std::num::NonZeroUsize::new(client.concurrency).unwrap();
     config.limits.cache = false;
     config.limits.request_timeout_secs = 120.0;
     config.dialogue.max_rounds = std::num::NonZeroU32::new(1).unwrap();
     config
 }
 
-fn run(latency_ms: f64, rpm: u32, durations: f64, concurrency: usize, events: &Events) {
+fn run(latency_ms: f64, client: Client, durations: f64, events: &Events) {
+    let rpm = client.rpm;
     let (base, server_start, stop, done) = serve(FakeConfig {
         latency_ms,
         latency_sigma: 0.35,
@@ -111,7 +129,7 @@ fn run(latency_ms: f64, rpm: u32, durations: f64, concurrency: usize, events: &E
         ..FakeConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let config = llm_config(&base, rpm, concurrency);
+    let config = llm_config(&base, client);
     // Size the run for `durations` conversation durations (run time / conversation time = conversations / (rate ×
     // time a request takes), whatever the requests a conversation makes): a request takes the latency's mean (e^(σ²/2)
     // above the median), and waits for the limiter behind the slack the gate keeps (a fifth of the latency and about
@@ -172,8 +190,14 @@ fn run(latency_ms: f64, rpm: u32, durations: f64, concurrency: usize, events: &E
     let too_many = log.iter().filter(|(_, s)| *s == 429).count();
     let musegen_cpu = process_cpu - server_cpu;
     println!(
-        "{latency_ms:.0} ms median, {rpm} RPM limit: {} conversations ({} written, {} failed) in {:.1}s; \
-         a conversation takes {mean_duration:.1}s (the run {:.1} durations)",
+        "{latency_ms:.0} ms median, {rpm} RPM limit (client: window {:?}, {} on the model): {} conversations \
+         ({} written, {} failed) in {:.1}s; a conversation takes {mean_duration:.1}s (the run {:.1} durations)",
+        client.window,
+        if client.user_only {
+            "user agent"
+        } else {
+            "both agents"
+        },
         starts.len(),
         report.this_run.written,
         report.this_run.failed,
@@ -216,7 +240,16 @@ fn main() {
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
+    let client = Client {
+        rpm,
+        concurrency,
+        user_only: std::env::var("MUSEGEN_BENCH_AGENTS").is_ok_and(|v| v == "user"),
+        window: match std::env::var("MUSEGEN_BENCH_WINDOW").as_deref() {
+            Ok("second") => RateWindow::Second,
+            _ => RateWindow::Minute,
+        },
+    };
     for latency in latencies {
-        run(latency, rpm, durations, concurrency, &events);
+        run(latency, client, durations, &events);
     }
 }

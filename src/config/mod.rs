@@ -152,6 +152,11 @@ pub struct LimitsConfig {
     pub concurrency: NonZeroUsize,
     /// Share of `rpm` and `tpm` actually used, leaving room for clock skew between you and the server.
     pub headroom: f64,
+    /// How the provider counts `rpm`: `second` (a minute's limit metered in one-second slices) or `minute` (a
+    /// sliding minute). Under a sliding minute the request pace may catch up time it lost to late wake-ups (a
+    /// burst of a tenth of a second's requests at most, never past `rpm` in any minute); under per-second slices it
+    /// may not, since a burst would overrun a second's share.
+    pub window: RateWindow,
     /// Follow `rpm` × latency; shrink on 429s and on latency rising against its recent level, grow back on
     /// successes.
     pub adaptive: bool,
@@ -182,6 +187,10 @@ impl Default for LimitsConfig {
             tpm: NonZeroU32::MIN.saturating_add(199_999),
             concurrency: nz(512),
             headroom: 0.99,
+            // OpenAI and Anthropic state their limits per minute but say they may enforce them over shorter
+            // intervals (60,000 RPM as 1,000 requests a second): a pace that bursts to catch up could then draw
+            // 429s, so only a user who knows the server counts a whole minute turns the catch-up on.
+            window: RateWindow::Second,
             adaptive: true,
             max_retries: 8,
             max_tokens_cap: NonZeroU32::MIN.saturating_add(4095),
@@ -193,6 +202,18 @@ impl Default for LimitsConfig {
             conversation_deadline_secs: None,
         }
     }
+}
+
+/// How a provider counts its requests-per-minute limit (`limits.window`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RateWindow {
+    /// Over any sliding (or fixed) minute: requests may bunch up within the minute, so the pace may catch up a
+    /// late wake-up with a short burst.
+    Minute,
+    /// In one-second slices of the minute's limit (what OpenAI and Anthropic say they may do): the pace never
+    /// bursts.
+    Second,
 }
 
 /// Conversation settings: the manager's state machine, the simulated user's patience, simulated latency.

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod gate;
 pub mod ledger;
 pub mod meter;
+pub mod pace;
 pub mod routes;
 pub mod structured;
 
@@ -19,7 +20,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 
 pub use cache::Cache;
 pub use clock::TurnClock;
@@ -75,23 +76,17 @@ impl Manager {
         prices: BTreeMap<String, ModelPrice>,
     ) -> Self {
         let headroom = cfg.headroom.clamp(0.5, 1.0);
-        let rpm = ((f64::from(cfg.rpm.get()) * headroom).floor() as u32).max(1);
-        let tpm = ((f64::from(cfg.tpm.get()) * headroom).floor() as u32).max(1);
-        // Requests are paced evenly (no burst): providers often enforce a minute's limit in per-second slices, so a
-        // pace that caught up lost time would overrun a second's share (tested against a server counting per second).
-        // Tokens may burst by one request's worth (at least 8,192) or half a second of the budget.
-        let rpm_burst = 1;
+        let rpm = pace::paced_rpm(cfg.rpm, headroom);
+        let tpm = pace::paced_rpm(cfg.tpm, headroom);
+        // Requests are paced evenly; under a sliding minute (`limits.window`) the pace may catch up time lost to
+        // late wake-ups, under per-second slices it may not (`pace`). Tokens may burst by one request's worth (at
+        // least 8,192) or half a second of the budget.
         let tpm_burst = (tpm / 120).max(8192).min(tpm);
-        let quota = |per_minute: u32, burst: u32| {
-            Quota::with_period(Duration::from_secs_f64(60.0 / f64::from(per_minute)))
-                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
-        };
         Manager {
             backend,
             routes: BTreeMap::new(),
-            rpm: RateLimiter::direct(quota(rpm, rpm_burst)),
-            tpm: RateLimiter::direct(quota(tpm, tpm_burst)),
+            rpm: RateLimiter::direct(pace::request_quota(cfg.rpm, headroom, cfg.window)),
+            tpm: RateLimiter::direct(pace::per_minute(tpm, tpm_burst)),
             tpm_burst,
             gate: Gate::new(cfg.concurrency.get(), cfg.adaptive, f64::from(rpm) / 60.0),
             meter: Meter::default(),
@@ -145,8 +140,12 @@ impl Manager {
             .max_cost_usd
             .map_or_else(|| "none".to_string(), |usd| format!("${usd:.2}"));
         tracing::info!(
-            "limits: rpm {}, tpm {} (headroom {:.2}), concurrency {} ({}), max retries {}, budget {budget}, cache {}",
+            "limits: rpm {} (counted per {}), tpm {} (headroom {:.2}), concurrency {} ({}), max retries {}, budget {budget}, cache {}",
             c.rpm,
+            match c.window {
+                crate::config::RateWindow::Minute => "minute",
+                crate::config::RateWindow::Second => "second",
+            },
             c.tpm,
             c.headroom.clamp(0.5, 1.0),
             c.concurrency,

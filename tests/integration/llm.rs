@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use musegen::config::{LimitsConfig, RoleName};
+use musegen::config::{LimitsConfig, RateWindow, RoleName};
 use musegen::llm::fake::{FakeConfig, FakeServer, Faults};
 use musegen::llm::openai::OpenAiBackend;
 use musegen::llm::{ApiRole, ChatMessage, ChatRequest, LlmError, Secret};
@@ -203,7 +203,8 @@ async fn an_exhausted_quota_stops_instead_of_retrying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_is_honoured_without_a_single_429() {
-    // 40 requests per second on the server; the client is told 2,300 RPM (a little under, as a user would set it).
+    // 40 requests per second on the server; the client is told 2,300 RPM (a little under, as a user would set it),
+    // counted in per-second slices (the default), so its pace never bursts.
     let server = FakeServer::start(
         FakeConfig {
             rpm: Some(40),
@@ -214,7 +215,12 @@ async fn the_rate_limit_is_honoured_without_a_single_429() {
     )
     .await
     .unwrap();
-    let m = manager(&server, "k", limits(2_300, 32, 5.0), None, BTreeMap::new());
+    let cfg = LimitsConfig {
+        window: RateWindow::Second,
+        ..limits(2_300, 32, 5.0)
+    };
+    assert_eq!(cfg, limits(2_300, 32, 5.0), "per second is the default");
+    let m = manager(&server, "k", cfg, None, BTreeMap::new());
     let started = Instant::now();
     let results = run_all(&m, 0..100).await;
     assert!(results.iter().all(|r| r.is_ok()));
