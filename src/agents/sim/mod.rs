@@ -2,6 +2,7 @@
 //! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
 
 pub mod phrases;
+pub mod realise;
 mod system;
 mod user;
 

@@ -8,6 +8,8 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
+use super::realise::Wording;
+use crate::catalog::Noun;
 use crate::data::{self, SIM_PHRASES};
 use crate::model::{Formality, Persona, Verbosity};
 use crate::rng::Rng;
@@ -167,6 +169,10 @@ pub struct UserContext {
     pub style: String,
     /// Persona city.
     pub city: String,
+    /// The head noun of the item in question (the target's category, or the item in hand), which templates
+    /// reach as `{{ item.is }}` (agreement) and `{{ category.a }}` ("a scarf").
+    #[serde(skip)]
+    pub noun: Option<Noun>,
 }
 
 /// What system templates may refer to.
@@ -263,9 +269,37 @@ impl PhraseBank {
         })
     }
 
+    /// A template of `group` rendered with `ctx`. A template that asks for a form a value lacks (an undefined
+    /// field, a feature printed bare) cannot be realised for this fill, so another one is drawn from the same
+    /// stream; when none of [`ATTEMPTS`] draws can be realised the error is returned.
     fn pick(&self, group: &str, ctx: &Value, rng: &mut Rng) -> Result<String> {
-        let i = rng.below(self.bank.len(group));
-        self.bank.render(group, i, ctx)
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let i = rng.below(self.bank.len(group));
+            match self.bank.render(group, i, ctx) {
+                Ok(text) => return Ok(text),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Run(format!("no template in {group}"))))
+    }
+
+    /// The user context as templates see it: its fields, with `item` and `category` as values that carry their
+    /// forms when the head noun is known.
+    fn user_value(ctx: &UserContext) -> Value {
+        let base = Value::from(minijinja::value::Serde(ctx));
+        match &ctx.noun {
+            Some(noun) => {
+                let item = Wording::word(ctx.item.clone())
+                    .with("is", if noun.is_plural() { "are" } else { "is" })
+                    .value();
+                let category = Wording::word(ctx.category.clone())
+                    .with("a", noun.indefinite())
+                    .value();
+                minijinja::context! { item => item, category => category, ..base }
+            }
+            None => base,
+        }
     }
 
     /// A user turn for `act`, in the persona's style.
@@ -282,7 +316,7 @@ impl PhraseBank {
             Formality::Neutral => "neutral",
             Formality::Formal => "formal",
         };
-        let value = Value::from(minijinja::value::Serde(ctx));
+        let value = Self::user_value(ctx);
         let group = format!("user.{}.{formality}", act.key());
         let mut text = self.pick(&group, &value, rng)?;
         match persona.verbosity {
@@ -340,12 +374,14 @@ impl PhraseBank {
         self.pick("reason.none", &minijinja::context! {}, rng)
     }
 
-    /// One reject clause for a difference in `attribute` (`wanted` vs `got`).
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms). When no clause of
+    /// the attribute's kind can be realised with these values, the generic ones are tried, then a clause naming no
+    /// value.
     pub fn reason(
         &self,
         attribute: &str,
-        wanted: &str,
-        got: &str,
+        wanted: Wording,
+        got: Wording,
         rng: &mut Rng,
     ) -> Result<String> {
         let key = if REASON_KEYS.contains(&attribute) && attribute != "none" {
@@ -354,11 +390,17 @@ impl PhraseBank {
             "other"
         };
         let ctx = minijinja::context! {
-            wanted => wanted,
-            got => got,
+            wanted => wanted.value(),
+            got => got.value(),
             attribute => attribute.replace('_', " "),
         };
-        self.pick(&format!("reason.{key}"), &ctx, rng)
+        match self.pick(&format!("reason.{key}"), &ctx, rng) {
+            Ok(text) => Ok(text),
+            Err(_) if key != "other" && key != "feature" => self
+                .pick("reason.other", &ctx, rng)
+                .or_else(|_| self.vague_reason(rng)),
+            Err(_) => self.vague_reason(rng),
+        }
     }
 
     /// A system turn for `act` (one of [`SYSTEM_ACTS`]).
@@ -392,6 +434,9 @@ fn code_mix(text: &str, mix: &CodeMix, rng: &mut Rng) -> String {
     }
     out
 }
+
+/// Draws of a template before a fill is given up as unrealisable.
+const ATTEMPTS: usize = 8;
 
 /// Chance that a user turn opens with a discourse marker.
 const MARKER_RATE: f64 = 0.3;
@@ -491,7 +536,7 @@ mod tests {
         for key in REASON_KEYS {
             assert!(
                 !bank
-                    .reason(key, "navy", "black", &mut rng)
+                    .reason(key, Wording::word("navy"), Wording::word("black"), &mut rng)
                     .unwrap()
                     .is_empty()
             );
