@@ -624,17 +624,25 @@ impl Rules {
                 let lower = word.to_lowercase();
                 let names_itself = lower
                     .split([' ', '-'])
-                    .any(|w| label.split(' ').any(|l| l == w))
-                    || matches!(head, "style" | "type" | "design" | "shape" | "length");
+                    .any(|w| label.split(' ').any(|l| l == w));
+                // "Bohemian" style, "Sleeveless" sleeve length: an adjective of the item, with no noun phrase
+                // ("a bohemian" is not English); said as "something bohemian".
+                if !names_itself && matches!(head, "style" | "type" | "design" | "shape" | "length") {
+                    return ValueForm {
+                        kind,
+                        word,
+                        np: None,
+                    };
+                }
                 let phrase = if names_itself || label.is_empty() {
                     word.clone()
                 } else {
                     format!("{word} {label}")
                 };
-                let np = if looks_plural(last_word(&phrase)) && !names_itself {
-                    phrase
-                } else if looks_plural(last_word(&lower)) {
+                let np = if looks_plural(last_word(&lower)) {
                     word.clone()
+                } else if looks_plural(last_word(&phrase)) {
+                    phrase
                 } else {
                     with_article(&phrase)
                 };

@@ -154,9 +154,11 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
                 ValueKind::Size => {
                     needs.push(f.np.clone().unwrap_or_else(|| format!("size {}", f.word)))
                 }
-                ValueKind::Noun | ValueKind::Descriptor => {
-                    nps.push(f.np.clone().unwrap_or_else(|| f.word.clone()))
-                }
+                ValueKind::Noun | ValueKind::Descriptor => nps.push(
+                    f.np
+                        .clone()
+                        .unwrap_or_else(|| format!("something {}", f.word)),
+                ),
                 ValueKind::Measure => nps.push(format!(
                     "{} {} of {}",
                     crate::catalog::lexicon::article(&attribute_noun(key)),
@@ -234,10 +236,10 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 let np = f.np.clone().unwrap_or_else(|| f.word.clone());
                 pick(&[np.clone(), format!("something like {np}")])
             }
-            ValueKind::Descriptor => {
-                let np = f.np.clone().unwrap_or_else(|| f.word.clone());
-                pick(&[format!("with {np}"), format!("something with {np}")])
-            }
+            ValueKind::Descriptor => match &f.np {
+                Some(np) => pick(&[format!("with {np}"), format!("something with {np}")]),
+                None => pick(&[format!("something {}", f.word), format!("one that's {}", f.word)]),
+            },
             ValueKind::Measure => {
                 let attr = attribute_noun(key);
                 pick(&[

@@ -202,6 +202,12 @@ fn values_take_their_grammatical_form() {
         r.value("connector type", "USB-C to USB-C").word,
         "USB-C to USB-C"
     );
+    assert_eq!(r.value("sleeve length", "Sleeveless").np, None);
+    assert_eq!(r.value("style", "Bohemian").np, None);
+    assert_eq!(
+        r.value("sleeve length", "Long Sleeve").np.as_deref(),
+        Some("a long sleeve")
+    );
     let v = r.value("heel height", "3 Inch");
     assert_eq!((v.kind, v.word.as_str()), (ValueKind::Measure, "3 inches"));
     assert_eq!(r.value("care", "Machine Wash Cold").kind, ValueKind::Care);
