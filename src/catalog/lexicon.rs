@@ -21,6 +21,14 @@ pub const META_KEY: &str = "lexicon";
 /// Features longer than this are never spoken by the offline agents, so the lexicon leaves them out.
 const FEATURE_MAX_CHARS: usize = 80;
 
+/// The key of a category path in [`Lexicon::nouns`]: its segments joined with " > ".
+pub fn noun_key(path: &[String]) -> String {
+    path.iter()
+        .map(|s| s.trim())
+        .collect::<Vec<_>>()
+        .join(" > ")
+}
+
 /// How a head noun is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,7 +214,7 @@ fn join3(a: &str, b: &str, c: &str) -> String {
 /// The lexicon of one catalog.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lexicon {
-    /// Head noun per category path (`|A|B|C|`, as the index keys paths).
+    /// Head noun per category path ([`noun_key`]: `A > B > C`).
     pub nouns: BTreeMap<String, Noun>,
     /// Value forms per detail label (lowercase), then per value (lowercase).
     pub values: BTreeMap<String, BTreeMap<String, ValueForm>>,
@@ -239,7 +247,7 @@ impl Lexicon {
 
     /// The head noun of the category `path` (root first).
     pub fn noun(&self, path: &[String]) -> Option<&Noun> {
-        self.nouns.get(&super::index::path_key(path))
+        self.nouns.get(&noun_key(path))
     }
 }
 
@@ -260,7 +268,7 @@ impl LexiconBuilder {
 
     /// Add the words of one item.
     pub fn add(&mut self, item: &Item) {
-        let key = super::index::path_key(&item.categories);
+        let key = noun_key(&item.categories);
         if !self.lexicon.nouns.contains_key(&key) && !item.categories.is_empty() {
             let noun = self.rules.noun(&item.categories);
             self.lexicon.nouns.insert(key, noun);
@@ -627,7 +635,8 @@ impl Rules {
                     .any(|w| label.split(' ').any(|l| l == w));
                 // "Bohemian" style, "Sleeveless" sleeve length: an adjective of the item, with no noun phrase
                 // ("a bohemian" is not English); said as "something bohemian".
-                if !names_itself && matches!(head, "style" | "type" | "design" | "shape" | "length") {
+                if !names_itself && matches!(head, "style" | "type" | "design" | "shape" | "length")
+                {
                     return ValueForm {
                         kind,
                         word,
@@ -784,8 +793,13 @@ impl Rules {
                 };
             }
         }
-        // Adjectival features ("Machine washable", "Water-resistant") are said with "is".
-        if lower.len() <= 4 && lower.last().is_some_and(|w| is_adjective(w)) {
+        // Adjectival features ("Machine washable", "Nickel-free and hypoallergenic") are said with "is".
+        let head_at = lower
+            .iter()
+            .position(|w| BOUNDARIES.contains(&w.as_str()))
+            .unwrap_or(lower.len())
+            .max(1);
+        if lower.len() <= 5 && lower.get(head_at - 1).is_some_and(|w| is_adjective(w)) {
             return FeatureForm::Clause {
                 subject: None,
                 verb: "is".into(),
@@ -793,11 +807,6 @@ impl Rules {
             };
         }
         let phrase = rest(0);
-        let head_at = lower
-            .iter()
-            .position(|w| BOUNDARIES.contains(&w.as_str()))
-            .unwrap_or(lower.len())
-            .max(1);
         let head = lower[head_at - 1].trim_matches(|c: char| !c.is_alphanumeric());
         let first = lower.first().map(String::as_str).unwrap_or("");
         let np = if matches!(first, "a" | "an" | "the") {

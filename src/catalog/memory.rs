@@ -161,7 +161,7 @@ impl MemoryCatalog {
                 .iter()
                 .map(|c| cat.path_names.intern(c.trim()))
                 .collect();
-            let key = super::index::path_key(&item.categories);
+            let key = lexicon::noun_key(&item.categories);
             let noun = *paths.entry(key).or_insert_with(|| {
                 path_of_noun.push(item.categories.clone());
                 path_of_noun.len() as u32 - 1

@@ -148,15 +148,16 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
     for fact in facts {
         match fact {
             Fact::Value(key, f) => match f.kind {
-                ValueKind::Colour | ValueKind::Material => premods.push(f.word.clone()),
+                // Colours go before materials: "tan vegan leather".
+                ValueKind::Colour => premods.insert(0, f.word.clone()),
+                ValueKind::Material => premods.push(f.word.clone()),
                 ValueKind::Brand => after.push(("from", f.word.clone())),
                 ValueKind::Name => after.push(("by", f.word.clone())),
                 ValueKind::Size => {
                     needs.push(f.np.clone().unwrap_or_else(|| format!("size {}", f.word)))
                 }
                 ValueKind::Noun | ValueKind::Descriptor => nps.push(
-                    f.np
-                        .clone()
+                    f.np.clone()
                         .unwrap_or_else(|| format!("something {}", f.word)),
                 ),
                 ValueKind::Measure => nps.push(format!(
@@ -238,7 +239,10 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
             }
             ValueKind::Descriptor => match &f.np {
                 Some(np) => pick(&[format!("with {np}"), format!("something with {np}")]),
-                None => pick(&[format!("something {}", f.word), format!("one that's {}", f.word)]),
+                None => pick(&[
+                    format!("something {}", f.word),
+                    format!("one that's {}", f.word),
+                ]),
             },
             ValueKind::Measure => {
                 let attr = attribute_noun(key);
@@ -418,6 +422,11 @@ mod tests {
             w,
             ["you'd prefer black from Norra Basics", "you need a US 9"]
         );
+        let w = wishes(&[
+            value("material", "material", "Vegan Leather"),
+            value("color", "color", "Tan"),
+        ]);
+        assert_eq!(w, ["you'd prefer tan vegan leather"]);
         let w = wishes(&[feature("Includes a protective case")]);
         assert_eq!(w, ["you need one that includes a protective case"]);
     }
