@@ -280,9 +280,9 @@ impl LexiconBuilder {
                 continue;
             }
             let by_label = self.lexicon.values.entry(label.clone()).or_default();
-            if !by_label.contains_key(&lower) {
-                by_label.insert(lower, self.rules.value(&label, value));
-            }
+            by_label
+                .entry(lower)
+                .or_insert_with(|| self.rules.value(&label, value));
         }
         for f in &item.features {
             let lower = f.trim().to_lowercase();

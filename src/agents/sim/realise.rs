@@ -55,10 +55,10 @@ fn attribute_noun(key: &str) -> String {
 /// in a US 9 and their sole resists slips", "it's an urban fantasy by Ada Moss".
 pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
     let plural = noun.is_plural();
-    let (it, its, be, has, come) = if plural {
-        ("they", "their", "they're", "they have", "they come")
+    let (its, be, has, come) = if plural {
+        ("their", "they're", "they have", "they come")
     } else {
-        ("it", "its", "it's", "it has", "it comes")
+        ("its", "it's", "it has", "it comes")
     };
     let mut colours = Vec::new();
     let mut materials = Vec::new();
@@ -78,12 +78,9 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
                     "{come} in {}",
                     f.np.clone().unwrap_or_else(|| f.word.clone())
                 )),
-                ValueKind::Measure => clauses.push(format!(
-                    "{its} {} {} {}",
-                    attribute_noun(key),
-                    if plural { "is" } else { "is" },
-                    f.word
-                )),
+                ValueKind::Measure => {
+                    clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word))
+                }
                 ValueKind::Care => clauses.push(format!("{its} care label says {}", f.word)),
                 ValueKind::Descriptor => match &f.np {
                     Some(np) => with.push(np.clone()),
@@ -134,7 +131,6 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         parts.push(first);
     }
     parts.extend(clauses);
-    let _ = it;
     list(&parts)
 }
 
