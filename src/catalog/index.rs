@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::lexicon::{self, Lexicon, LexiconBuilder};
 use crate::io::temp_path;
 use crate::model::Item;
 use crate::{Error, Result};
@@ -141,10 +142,25 @@ impl IndexWriter {
         Ok(())
     }
 
-    /// Finish: commit, optimise the full-text index, and rename into place.
+    /// Finish: build and store the lexicon (from every item, so an appended index gets one for the whole
+    /// catalog), commit, optimise the full-text index, and rename into place.
     pub fn commit(mut self) -> Result<()> {
         let temp = self.temp.clone();
         let idx = |e| Error::index(&temp, e);
+        let lexicon = {
+            let conn = self.conn()?;
+            let mut builder = LexiconBuilder::new()?;
+            let mut stmt = conn
+                .prepare("SELECT json FROM items ORDER BY rowid")
+                .map_err(idx)?;
+            let mut rows = stmt.query([]).map_err(idx)?;
+            while let Some(row) = rows.next().map_err(idx)? {
+                let json: String = row.get(0).map_err(idx)?;
+                builder.add(&decode(&temp, &json)?);
+            }
+            builder.finish()
+        };
+        self.set_meta(lexicon::META_KEY, &lexicon.to_json()?)?;
         if let Some(conn) = self.conn.take() {
             conn.execute_batch(
                 "COMMIT; CREATE INDEX IF NOT EXISTS items_price ON items(price);
@@ -274,6 +290,20 @@ impl Index {
             f(decode(&self.path, &json)?)?;
         }
         Ok(())
+    }
+
+    /// The lexicon stored when the index was built; an index built before lexicons were stored gets one built
+    /// from its items now (not written back: the index is opened read-only).
+    pub fn lexicon(&self) -> Result<Lexicon> {
+        if let Some(json) = self.meta(lexicon::META_KEY)? {
+            return Lexicon::from_json(&json);
+        }
+        let mut builder = LexiconBuilder::new()?;
+        self.for_each(|item| {
+            builder.add(&item);
+            Ok(())
+        })?;
+        Ok(builder.finish())
     }
 
     /// A metadata value recorded when the index was built.

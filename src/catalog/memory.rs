@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::Index;
+use super::lexicon::{self, FeatureForm, LexiconBuilder, Noun, Rules, ValueForm};
 use crate::Result;
 
 /// Interned strings: each distinct text stored once, referred to by a `u32`.
@@ -59,6 +60,8 @@ pub struct MemItem {
     features: Vec<u32>,
     /// First image reference.
     pub image: Option<String>,
+    /// Its category's head noun (index into the catalog's nouns).
+    noun: u32,
 }
 
 /// Maps detail labels ("Colour", "Fabric Type") to attribute keys ("color", "material").
@@ -73,6 +76,16 @@ pub struct MemoryCatalog {
     by_id: HashMap<String, u32>,
     by_leaf: HashMap<u32, Vec<u32>>,
     postings: HashMap<(u32, u32, u32), Vec<u32>>,
+    /// Head nouns of the category paths.
+    nouns: Vec<Noun>,
+    /// The noun most items of a leaf category take (leaf id → noun).
+    leaf_nouns: HashMap<u32, u32>,
+    /// Value forms per (attribute key id, lowercase value id).
+    forms: HashMap<(u32, u32), ValueForm>,
+    /// Feature forms per lowercase feature id.
+    feature_forms: HashMap<u32, FeatureForm>,
+    /// The lexicon's rules, for features the stored lexicon leaves out.
+    rules: Rules,
 }
 
 impl MemoryCatalog {
@@ -93,8 +106,30 @@ impl MemoryCatalog {
             by_id: HashMap::new(),
             by_leaf: HashMap::new(),
             postings: HashMap::new(),
+            nouns: Vec::new(),
+            leaf_nouns: HashMap::new(),
+            forms: HashMap::new(),
+            feature_forms: HashMap::new(),
+            rules: Rules::embedded()?,
         };
+        // An index built before lexicons were stored gets one built from the same pass over its items.
+        let stored = index
+            .meta(lexicon::META_KEY)?
+            .map(|json| lexicon::Lexicon::from_json(&json))
+            .transpose()?;
+        let mut builder = match stored {
+            Some(_) => None,
+            None => Some(LexiconBuilder::new()?),
+        };
+        let mut details: Vec<(u32, u32, String, String)> = Vec::new();
+        let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
+        let mut paths: HashMap<String, u32> = HashMap::new();
+        let mut path_of_noun: Vec<Vec<String>> = Vec::new();
+        let mut leaf_counts: HashMap<(u32, u32), usize> = HashMap::new();
         index.for_each(|item| {
+            if let Some(b) = builder.as_mut() {
+                b.add(&item);
+            }
             let leaf = cat
                 .strings
                 .intern(&item.leaf_category().unwrap_or("").to_lowercase());
@@ -109,6 +144,9 @@ impl MemoryCatalog {
                 let v = cat.strings.intern(&value.to_lowercase());
                 let shown = cat.strings.intern(value.trim());
                 triples.push((k, v, shown));
+                if seen.insert((k, v)) {
+                    details.push((k, v, label.clone(), value.clone()));
+                }
             }
             triples.sort_unstable();
             let attributes: Vec<(u32, u32)> = triples.iter().map(|(k, v, _)| (*k, *v)).collect();
@@ -123,6 +161,12 @@ impl MemoryCatalog {
                 .iter()
                 .map(|c| cat.path_names.intern(c.trim()))
                 .collect();
+            let key = lexicon::noun_key(&item.categories);
+            let noun = *paths.entry(key).or_insert_with(|| {
+                path_of_noun.push(item.categories.clone());
+                path_of_noun.len() as u32 - 1
+            });
+            *leaf_counts.entry((leaf, noun)).or_insert(0) += 1;
             let idx = cat.items.len() as u32;
             for &(k, v) in &attributes {
                 cat.postings.entry((leaf, k, v)).or_default().push(idx);
@@ -140,9 +184,40 @@ impl MemoryCatalog {
                 shown_values,
                 features,
                 image: item.images.into_iter().next(),
+                noun,
             });
             Ok(())
         })?;
+        let lexicon = match builder {
+            Some(b) => b.finish(),
+            None => index.lexicon()?,
+        };
+        cat.nouns = path_of_noun
+            .iter()
+            .map(|p| {
+                lexicon
+                    .noun(p)
+                    .cloned()
+                    .unwrap_or_else(|| cat.rules.noun(p))
+            })
+            .collect();
+        let mut best: Vec<((u32, u32), usize)> = leaf_counts.into_iter().collect();
+        best.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for ((leaf, noun), _) in best {
+            cat.leaf_nouns.entry(leaf).or_insert(noun);
+        }
+        for (k, v, label, value) in details {
+            let form = lexicon
+                .value(&label, &value)
+                .cloned()
+                .unwrap_or_else(|| cat.rules.value(&label.to_lowercase(), &value));
+            cat.forms.insert((k, v), form);
+        }
+        for (text, form) in lexicon.features {
+            if let Some(id) = cat.strings.get(&text) {
+                cat.feature_forms.insert(id, form);
+            }
+        }
         let items = &cat.items;
         for list in cat.by_leaf.values_mut() {
             list.sort_by(|&a, &b| {
@@ -216,6 +291,39 @@ impl MemoryCatalog {
         } else {
             self.strings.text(item.attributes[at].1)
         })
+    }
+
+    /// The head noun of the item's category ("scarf", "road running shoes").
+    pub fn noun(&self, idx: u32) -> &Noun {
+        &self.nouns[self.item(idx).noun as usize]
+    }
+
+    /// The head noun most items of leaf category `leaf` (lowercase) take.
+    pub fn leaf_noun(&self, leaf: &str) -> Option<&Noun> {
+        let l = self.strings.get(leaf)?;
+        self.leaf_nouns.get(&l).map(|&n| &self.nouns[n as usize])
+    }
+
+    /// The form of the item's value of attribute `key`.
+    pub fn form(&self, idx: u32, key: &str) -> Option<&ValueForm> {
+        let value = self.value(idx, key)?;
+        self.value_form(key, value)
+    }
+
+    /// The form of `value` (lowercase) of attribute `key`, if the catalog has it.
+    pub fn value_form(&self, key: &str, value: &str) -> Option<&ValueForm> {
+        let k = self.strings.get(key)?;
+        let v = self.strings.get(value)?;
+        self.forms.get(&(k, v))
+    }
+
+    /// The form of a feature (lowercase): from the lexicon, or derived now for one it leaves out.
+    pub fn feature_form(&self, feature: &str) -> FeatureForm {
+        self.strings
+            .get(feature)
+            .and_then(|f| self.feature_forms.get(&f))
+            .cloned()
+            .unwrap_or_else(|| self.rules.feature(feature))
     }
 
     /// The id of an interned text (attribute key, lowercase value or feature), if the catalog has it.

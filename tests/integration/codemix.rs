@@ -328,12 +328,25 @@ fn personas_mix_whole_lines_in_their_share_of_turns_and_mixes_that_are_off_never
             "catalog.db",
         ],
     );
+    // Only the personas moved to en-de are looked at: a Spanglish line can hold German-looking words ("es").
+    let moved: BTreeSet<String> = jsonl(&d.join("off.jsonl"))
+        .into_iter()
+        .filter(|p| p["persona"]["language_mix"] == "en-de")
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut looked = 0;
     for c in jsonl(&d.join(path)) {
+        if !moved.contains(c["profile_id"].as_str().unwrap()) {
+            continue;
+        }
         for t in c["turns"].as_array().unwrap() {
             let text = t["text"].as_str().unwrap();
+            looked += 1;
             assert!(lexicon.foreign_words("en-de", text) < 2, "{text}");
+            assert!(lexicon.foreign_words("en-hi", text) < 2, "{text}");
         }
     }
+    assert!(looked > 100, "{looked} turns of moved personas");
 
     // Turned on, the small banks speak too.
     ok(

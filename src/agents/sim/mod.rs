@@ -3,6 +3,7 @@
 
 mod codemix;
 pub mod phrases;
+pub mod realise;
 mod system;
 mod user;
 

@@ -9,6 +9,8 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
 use super::codemix::CodeMixes;
+use super::realise::Wording;
+use crate::catalog::Noun;
 use crate::data::{self, SIM_PHRASES};
 use crate::model::{Formality, Persona, Verbosity};
 use crate::rng::Rng;
@@ -158,6 +160,10 @@ pub struct UserContext {
     pub style: String,
     /// Persona city.
     pub city: String,
+    /// The head noun of the item in question (the target's category, or the item in hand), which templates
+    /// reach as `{{ item.is }}` (agreement) and `{{ category.a }}` ("a scarf").
+    #[serde(skip)]
+    pub noun: Option<Noun>,
 }
 
 /// What system templates may refer to.
@@ -258,9 +264,37 @@ impl PhraseBank {
         })
     }
 
+    /// A template of `group` rendered with `ctx`. A template that asks for a form a value lacks (an undefined
+    /// field, a feature printed bare) cannot be realised for this fill, so another one is drawn from the same
+    /// stream; when none of [`ATTEMPTS`] draws can be realised the error is returned.
     fn pick(&self, group: &str, ctx: &Value, rng: &mut Rng) -> Result<String> {
-        let i = rng.below(self.bank.len(group));
-        self.bank.render(group, i, ctx)
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let i = rng.below(self.bank.len(group));
+            match self.bank.render(group, i, ctx) {
+                Ok(text) => return Ok(text),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Run(format!("no template in {group}"))))
+    }
+
+    /// The user context as templates see it: its fields, with `item` and `category` as values that carry their
+    /// forms when the head noun is known.
+    fn user_value(ctx: &UserContext) -> Value {
+        let base = Value::from(minijinja::value::Serde(ctx));
+        match &ctx.noun {
+            Some(noun) => {
+                let item = Wording::word(ctx.item.clone())
+                    .with("is", if noun.is_plural() { "are" } else { "is" })
+                    .value();
+                let category = Wording::word(ctx.category.clone())
+                    .with("a", noun.indefinite())
+                    .value();
+                minijinja::context! { item => item, category => category, ..base }
+            }
+            None => base,
+        }
     }
 
     /// A user turn for `act`, in the persona's style: for a code-mixing persona, a share of its turns comes whole
@@ -278,7 +312,7 @@ impl PhraseBank {
             Formality::Neutral => "neutral",
             Formality::Formal => "formal",
         };
-        let value = Value::from(minijinja::value::Serde(ctx));
+        let value = Self::user_value(ctx);
         let mixed = self
             .mixes
             .pick_group(act.key(), persona, code_mix_rate, rng);
@@ -338,12 +372,14 @@ impl PhraseBank {
         self.pick("reason.none", &minijinja::context! {}, rng)
     }
 
-    /// One reject clause for a difference in `attribute` (`wanted` vs `got`).
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms). When no clause of
+    /// the attribute's kind can be realised with these values, the generic ones are tried, then a clause naming no
+    /// value.
     pub fn reason(
         &self,
         attribute: &str,
-        wanted: &str,
-        got: &str,
+        wanted: Wording,
+        got: Wording,
         rng: &mut Rng,
     ) -> Result<String> {
         let key = if REASON_KEYS.contains(&attribute) && attribute != "none" {
@@ -352,11 +388,17 @@ impl PhraseBank {
             "other"
         };
         let ctx = minijinja::context! {
-            wanted => wanted,
-            got => got,
+            wanted => wanted.value(),
+            got => got.value(),
             attribute => attribute.replace('_', " "),
         };
-        self.pick(&format!("reason.{key}"), &ctx, rng)
+        match self.pick(&format!("reason.{key}"), &ctx, rng) {
+            Ok(text) => Ok(text),
+            Err(_) if key != "other" && key != "feature" => self
+                .pick("reason.other", &ctx, rng)
+                .or_else(|_| self.vague_reason(rng)),
+            Err(_) => self.vague_reason(rng),
+        }
     }
 
     /// A system turn for `act` (one of [`SYSTEM_ACTS`]).
@@ -368,6 +410,9 @@ impl PhraseBank {
         )
     }
 }
+
+/// Draws of a template before a fill is given up as unrealisable.
+const ATTEMPTS: usize = 8;
 
 /// Chance that a user turn opens with a discourse marker.
 const MARKER_RATE: f64 = 0.3;
@@ -423,7 +468,7 @@ mod tests {
         for key in REASON_KEYS {
             assert!(
                 !bank
-                    .reason(key, "navy", "black", &mut rng)
+                    .reason(key, Wording::word("navy"), Wording::word("black"), &mut rng)
                     .unwrap()
                     .is_empty()
             );

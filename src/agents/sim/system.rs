@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::SimWorld;
 use super::phrases::{PhraseBank, SystemContext};
+use super::realise::{self, Fact};
 use super::{latency, money};
 use crate::Result;
 use crate::agents::{SystemAct, SystemAgent};
@@ -106,6 +107,7 @@ impl<'a> SimSystem<'a> {
             .filter(|t| t.role == Role::User)
         {
             let mut feedback = Vec::new();
+            let mut facts = Vec::new();
             for s in &turn.slots {
                 let n = &mut self.needs;
                 match (s.attribute.as_str(), s.negative) {
@@ -126,22 +128,30 @@ impl<'a> SimSystem<'a> {
                     }
                 }
                 if !s.negative && turn.action == Action::Reject {
-                    feedback.push(match s.attribute.as_str() {
-                        "budget" => format!(
+                    match s.attribute.as_str() {
+                        "budget" => feedback.push(format!(
                             "you'd like to stay under {}",
                             money(s.value.parse().unwrap_or(0.0))
-                        ),
-                        "category" => format!("you're after {}", s.value),
-                        "feature" => format!("you need {}", s.value),
-                        _ => format!("you'd prefer {}", s.value),
-                    });
+                        )),
+                        "category" => feedback.push(format!(
+                            "you're after {}",
+                            self.cat
+                                .leaf_noun(&s.value)
+                                .map_or(s.value.as_str(), |n| n.plural.as_str())
+                        )),
+                        key => match Fact::of_value(self.cat, key, &s.value) {
+                            Some(fact) => facts.push(fact),
+                            None => feedback.push(format!("you'd prefer {}", s.value)),
+                        },
+                    }
                 }
             }
+            feedback.extend(realise::wishes(&facts));
             if turn.action == Action::Reject {
                 self.needs.feedback = if feedback.is_empty() {
                     "that one wasn't quite right".into()
                 } else {
-                    feedback.join(" and ")
+                    realise::list(&feedback)
                 };
             }
         }
@@ -173,11 +183,13 @@ impl<'a> SimSystem<'a> {
 
     fn context(&self) -> SystemContext {
         SystemContext {
-            category: self
-                .needs
-                .category
-                .clone()
-                .unwrap_or_else(|| "options".into()),
+            category: match &self.needs.category {
+                Some(leaf) => self
+                    .cat
+                    .leaf_noun(leaf)
+                    .map_or_else(|| leaf.clone(), |n| n.plural.clone()),
+                None => "options".into(),
+            },
             occasion: if self.needs.occasion.is_empty() {
                 "the occasion".into()
             } else {
@@ -444,27 +456,25 @@ impl<'a> SimSystem<'a> {
             + 0.1 * self.cat.item(i).rating
     }
 
+    /// Why item `i` fits: the wanted values and features it has, said as one clause ("it's black leather, with a
+    /// padded collar").
     fn highlights(&self, i: u32) -> String {
-        let mut parts = Vec::new();
+        let mut facts = Vec::new();
         for (k, v) in &self.needs.wanted {
             if self.cat.value(i, k) == Some(v.as_str()) {
-                let v = self.cat.display_value(i, k).unwrap_or(v);
-                parts.push(match k.as_str() {
-                    "color" => format!("it's {v}"),
-                    "material" => format!("it's made of {v}"),
-                    key => format!("its {} is {v}", key.replace('_', " ")),
-                });
+                facts.extend(Fact::of_item(self.cat, i, k));
             }
         }
         for f in &self.needs.features {
             if self.cat.has_feature(i, f) {
-                parts.push(format!("it has {f}"));
+                facts.push(Fact::Feature(self.cat.feature_form(f)));
             }
         }
-        if parts.is_empty() {
-            format!("it's one of our best-rated {}", self.cat.leaf(i))
+        let text = realise::describe(self.cat.noun(i), &facts);
+        if text.is_empty() {
+            format!("it's one of our best-rated {}", self.cat.noun(i).plural)
         } else {
-            parts.join(" and ")
+            text
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::SimWorld;
 use super::phrases::{PhraseBank, UserAct, UserContext};
+use super::realise::{self, Fact, Wording};
 use super::{latency, money};
 use crate::agents::UserAgent;
 use crate::agents::compare::{differences, satisfies};
@@ -61,11 +62,9 @@ impl<'a> SimUser<'a> {
         agenda.reverse();
         let s = &profile.scenario;
         let p = &profile.persona;
+        let noun = cat.noun(target).clone();
         let base = UserContext {
-            need: s
-                .need
-                .clone()
-                .unwrap_or_else(|| format!("some {}", cat.leaf(target))),
+            need: s.need.clone().unwrap_or_else(|| noun.indefinite()),
             occasion: s
                 .occasion
                 .clone()
@@ -82,7 +81,8 @@ impl<'a> SimUser<'a> {
                 })
                 .unwrap_or_else(|| "something coming up".into()),
             recipient: s.recipient.as_deref().map(first_person).unwrap_or_default(),
-            category: cat.leaf(target).to_string(),
+            category: noun.plural.clone(),
+            noun: Some(noun),
             budget: s.budget.as_ref().map(|b| money(b.max)).unwrap_or_default(),
             style: p.style.clone().unwrap_or_else(|| "everyday".into()),
             city: p
@@ -181,7 +181,7 @@ impl<'a> SimUser<'a> {
         let mut ctx = self.base.clone();
         match asked {
             "category" => {
-                let slots = vec![slot("category", &ctx.category)];
+                let slots = vec![slot("category", self.cat.leaf(self.target))];
                 self.say(
                     UserAct::InformCategory,
                     Action::Answer,
@@ -203,7 +203,7 @@ impl<'a> SimUser<'a> {
             _ => match self.agenda.pop() {
                 Some(i) => {
                     let r = &self.profile.scenario.requirements[i];
-                    ctx.requirement = r.text.clone();
+                    ctx.requirement = self.requirement_text(r);
                     let slots = vec![slot(&r.attribute, &r.value.to_lowercase())];
                     self.say(
                         UserAct::AnswerPreference,
@@ -255,8 +255,9 @@ impl<'a> SimUser<'a> {
             self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
         if fits && (item == self.target || takes_equivalent) {
             let ctx = UserContext {
-                item: short_name(self.cat.leaf(item)),
+                item: self.cat.noun(item).definite(),
                 liked: self.liked(item),
+                noun: Some(self.cat.noun(item).clone()),
                 ..self.base.clone()
             };
             return self.say(
@@ -299,19 +300,10 @@ impl<'a> SimUser<'a> {
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
         for d in &chosen {
-            let wanted = self
-                .cat
-                .display_value(self.target, &d.attribute)
-                .unwrap_or(&d.wanted)
-                .to_string();
-            let got = self
-                .cat
-                .display_value(item, &d.attribute)
-                .unwrap_or(&d.got)
-                .to_string();
+            let (wanted, got) = self.reason_slots(d, item);
             clauses.push(
                 self.phrases
-                    .reason(&d.attribute, &wanted, &got, &mut self.rng)?,
+                    .reason(&d.attribute, wanted, got, &mut self.rng)?,
             );
             match d.attribute.as_str() {
                 "price_high" => slots.push(slot(
@@ -353,7 +345,8 @@ impl<'a> SimUser<'a> {
         }
         let ctx = UserContext {
             reasons: clauses.join(" and "),
-            item: short_name(self.cat.leaf(item)),
+            item: self.cat.noun(item).definite(),
+            noun: Some(self.cat.noun(item).clone()),
             ..self.base.clone()
         };
         self.say(
@@ -420,34 +413,74 @@ impl<'a> SimUser<'a> {
         }
     }
 
-    /// What the user likes about an accepted item: the requirements it meets.
+    /// What the user likes about an accepted item: the requirements it meets, said as one clause.
     fn liked(&self, item: u32) -> String {
-        let mut values = Vec::new();
-        let mut features = Vec::new();
+        let mut facts = Vec::new();
         for r in &self.profile.scenario.requirements {
             match r.attribute.as_str() {
-                "feature" if self.cat.has_feature(item, &r.value.to_lowercase()) => {
-                    features.push(r.value.to_lowercase())
-                }
+                "feature" if self.cat.has_feature(item, &r.value.to_lowercase()) => facts.push(
+                    Fact::Feature(self.cat.feature_form(&r.value.to_lowercase())),
+                ),
                 "feature" | "text" => {}
-                key => {
-                    if let Some(v) = self.cat.display_value(item, key) {
-                        values.push(v.to_string());
-                    }
-                }
+                key => facts.extend(Fact::of_item(self.cat, item, key)),
             }
         }
-        let mut parts = Vec::new();
-        if !values.is_empty() {
-            parts.push(format!("it's {}", values.join(" and ")));
+        let noun = self.cat.noun(item);
+        match realise::describe(noun, &facts) {
+            text if text.is_empty() && noun.is_plural() => "they're exactly what I pictured".into(),
+            text if text.is_empty() => "it's exactly what I pictured".into(),
+            text => text,
         }
-        if !features.is_empty() {
-            parts.push(format!("it has {}", features.join(" and ")));
+    }
+
+    /// A requirement as the shopper states it: realised from the target's value of the attribute (so a genre is
+    /// "an urban fantasy", a size "a US 9"), or the profile's own words for free-text requirements.
+    fn requirement_text(&mut self, r: &crate::model::Requirement) -> String {
+        let fact = match r.attribute.as_str() {
+            "text" => None,
+            "feature" => Some(Fact::Feature(
+                self.cat.feature_form(&r.value.to_lowercase()),
+            )),
+            key => Fact::of_item(self.cat, self.target, key),
+        };
+        match fact {
+            Some(f) => {
+                let variant = self.rng.below(3);
+                realise::requirement(&r.attribute, &f, variant)
+            }
+            None => r.text.clone(),
         }
-        if parts.is_empty() {
-            "it's exactly what I pictured".into()
-        } else {
-            parts.join(" and ")
+    }
+
+    /// The wanted and offered values of a difference, with their forms.
+    fn reason_slots(
+        &self,
+        d: &crate::agents::compare::Difference,
+        item: u32,
+    ) -> (Wording, Wording) {
+        let plural = self.cat.noun(item).is_plural();
+        match d.attribute.as_str() {
+            "category" => (
+                Wording::word(self.cat.noun(self.target).plural.clone()),
+                Wording::word(self.cat.noun(item).plural.clone()),
+            ),
+            "price_high" => (
+                Wording::word(d.wanted.clone()),
+                Wording::word(d.got.clone()),
+            ),
+            "feature" => (
+                Wording::of_fact(&Fact::Feature(self.cat.feature_form(&d.wanted)), plural),
+                Wording::default(),
+            ),
+            key => {
+                let wanted = Fact::of_item(self.cat, self.target, key)
+                    .map(|f| Wording::of_fact(&f, plural))
+                    .unwrap_or_else(|| Wording::word(d.wanted.clone()));
+                let got = Fact::of_item(self.cat, item, key)
+                    .map(|f| Wording::of_fact(&f, plural))
+                    .unwrap_or_default();
+                (wanted, got)
+            }
         }
     }
 }
@@ -516,39 +549,6 @@ fn slot(attribute: &str, value: &str) -> Slot {
     }
 }
 
-/// "the hiking boot" from the leaf category "hiking boots"; words that are plural by nature stay as they are.
-pub fn short_name(leaf: &str) -> String {
-    const PLURAL_ONLY: [&str; 12] = [
-        "jeans",
-        "pants",
-        "shorts",
-        "leggings",
-        "sunglasses",
-        "headphones",
-        "earbuds",
-        "trousers",
-        "pajamas",
-        "tights",
-        "glasses",
-        "overalls",
-    ];
-    let last = leaf.rsplit(' ').next().unwrap_or(leaf);
-    let singular = if PLURAL_ONLY.contains(&last) || !leaf.ends_with('s') || leaf.ends_with("ss") {
-        leaf.to_string()
-    } else if let Some(stem) = leaf.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if leaf.ends_with("ches")
-        || leaf.ends_with("shes")
-        || leaf.ends_with("xes")
-        || leaf.ends_with("sses")
-    {
-        leaf[..leaf.len() - 2].to_string()
-    } else {
-        leaf[..leaf.len() - 1].to_string()
-    };
-    format!("the {singular}")
-}
-
 /// A recipient as the shopper says it: the scenario is written about them ("his father"), the shopper speaks of
 /// "my father".
 fn first_person(recipient: &str) -> String {
@@ -563,26 +563,12 @@ fn first_person(recipient: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{first_person, short_name};
+    use super::first_person;
 
     #[test]
     fn the_shopper_speaks_of_the_recipient_in_the_first_person() {
         assert_eq!(first_person("his father"), "my father");
         assert_eq!(first_person("their older sister"), "my older sister");
         assert_eq!(first_person("a childhood friend"), "a childhood friend");
-    }
-
-    #[test]
-    fn short_names_are_singular() {
-        assert_eq!(short_name("hiking boots"), "the hiking boot");
-        assert_eq!(short_name("jeans"), "the jeans");
-        assert_eq!(short_name("watches"), "the watch");
-        assert_eq!(short_name("bodysuits"), "the bodysuit");
-        assert_eq!(short_name("dress"), "the dress");
-        assert_eq!(short_name("casual dresses"), "the casual dress");
-        assert_eq!(
-            short_name("activity & fitness trackers"),
-            "the activity & fitness tracker"
-        );
     }
 }

@@ -79,7 +79,12 @@ mod tests {
         assert!(department(ds, ["Electronics"], "Arcwave Tracker").is_none());
         let boys = department(ds, ["Boys"], "Tee").unwrap();
         assert!(department(ds, ["Electronics"], "Kids-Friendly Touchscreen Tablet").is_none());
-        assert_eq!(department(ds, ["Electronics"], "Kids' Tablet").unwrap().name, "kids");
+        assert_eq!(
+            department(ds, ["Electronics"], "Kids' Tablet")
+                .unwrap()
+                .name,
+            "kids"
+        );
         assert!(differ(women, men));
         assert!(differ(men, boys), "same gender, another age group");
         let unisex = department(ds, ["Clothing"], "Unisex Cap").unwrap();

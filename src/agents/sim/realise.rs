@@ -1,0 +1,464 @@
+//! The realiser of the offline agents: turns what a turn is about (an item's facts, a wish, a difference) into
+//! grammatical English from the catalog's lexicon — head nouns with their articles and agreement, values in the
+//! slot of their form (a clause feature never after "with"), brands and sizes with their capitals, lists joined
+//! once ("black leather, with a padded collar"). Templates reach the forms as fields of a value
+//! (`{{ wanted.np }}`, `{{ wanted.that }}`); a field a value lacks is undefined, and the template is not used.
+
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::Value;
+use minijinja::value::Object;
+
+use crate::catalog::{FeatureForm, MemoryCatalog, Noun, ValueForm, ValueKind};
+
+/// One thing said about an item: an attribute's value or a feature.
+#[derive(Debug, Clone)]
+pub enum Fact {
+    /// Attribute `key` ("color", "heel_height") has this value.
+    Value(String, ValueForm),
+    /// The item has this feature.
+    Feature(FeatureForm),
+}
+
+impl Fact {
+    /// The fact of item `i`'s value of `key`, if the item has one.
+    pub fn of_item(cat: &MemoryCatalog, i: u32, key: &str) -> Option<Fact> {
+        cat.form(i, key)
+            .map(|f| Fact::Value(key.to_string(), f.clone()))
+    }
+
+    /// The fact of `value` (lowercase) of `key`, or of the feature `value` when `key` is "feature".
+    pub fn of_value(cat: &MemoryCatalog, key: &str, value: &str) -> Option<Fact> {
+        if key == "feature" {
+            return Some(Fact::Feature(cat.feature_form(value)));
+        }
+        cat.value_form(key, value)
+            .map(|f| Fact::Value(key.to_string(), f.clone()))
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn list(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn attribute_noun(key: &str) -> String {
+    key.replace('_', " ")
+}
+
+/// Facts said of an item as one clause with its pronoun: "it's black leather, with a padded collar", "they come
+/// in a US 9 and their sole resists slips", "it's an urban fantasy by Ada Moss".
+pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
+    let plural = noun.is_plural();
+    let (its, be, has, come) = if plural {
+        ("their", "they're", "they have", "they come")
+    } else {
+        ("its", "it's", "it has", "it comes")
+    };
+    let mut colours = Vec::new();
+    let mut materials = Vec::new();
+    let mut after = Vec::new();
+    let mut nouns = Vec::new();
+    let mut with = Vec::new();
+    let mut clauses = Vec::new();
+    for fact in facts {
+        match fact {
+            Fact::Value(key, f) => match f.kind {
+                ValueKind::Colour => colours.push(f.word.clone()),
+                ValueKind::Material => materials.push(f.word.clone()),
+                ValueKind::Brand => after.push(format!("from {}", f.word)),
+                ValueKind::Name => after.push(format!("by {}", f.word)),
+                ValueKind::Noun => nouns.push(f.np.clone().unwrap_or_else(|| f.word.clone())),
+                ValueKind::Size => clauses.push(format!(
+                    "{come} in {}",
+                    f.np.clone().unwrap_or_else(|| f.word.clone())
+                )),
+                ValueKind::Measure => {
+                    clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word))
+                }
+                ValueKind::Care => clauses.push(format!("{its} care label says {}", f.word)),
+                ValueKind::Descriptor => match &f.np {
+                    Some(np) => with.push(np.clone()),
+                    None => clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word)),
+                },
+            },
+            Fact::Feature(form) => match form.noun_phrase() {
+                Some(np) => with.push(np.to_string()),
+                None => clauses.push(form.clause(plural)),
+            },
+        }
+    }
+    let mut first = String::new();
+    let premods: Vec<String> = colours
+        .into_iter()
+        .chain(materials.iter().cloned())
+        .collect();
+    if !premods.is_empty() || !nouns.is_empty() || !after.is_empty() {
+        let mut head = Vec::new();
+        if !premods.is_empty() {
+            let only_material = premods.len() == materials.len() && after.is_empty();
+            head.push(if only_material {
+                format!("made of {}", list(&materials))
+            } else {
+                premods.join(" ")
+            });
+        }
+        if !nouns.is_empty() {
+            head.push(list(&nouns));
+        }
+        let mut phrase = head.join(", ");
+        for a in &after {
+            if phrase.is_empty() {
+                phrase = a.clone();
+            } else {
+                phrase = format!("{phrase} {a}");
+            }
+        }
+        first = format!("{be} {phrase}");
+        if !with.is_empty() {
+            first = format!("{first}, with {}", list(&with));
+        }
+    } else if !with.is_empty() {
+        first = format!("{has} {}", list(&with));
+    }
+    let mut parts = Vec::new();
+    if !first.is_empty() {
+        parts.push(first);
+    }
+    parts.extend(clauses);
+    list(&parts)
+}
+
+/// What the shopper asked for, as the recommender restates it: "you'd prefer black leather from Maplecrest",
+/// "you need a US 9", "you need one that includes a case".
+pub fn wishes(facts: &[Fact]) -> Vec<String> {
+    let mut premods = Vec::new();
+    let mut after = Vec::new();
+    let mut nps = Vec::new();
+    let mut needs = Vec::new();
+    for fact in facts {
+        match fact {
+            Fact::Value(key, f) => match f.kind {
+                // Colours go before materials: "tan vegan leather".
+                ValueKind::Colour => premods.insert(0, f.word.clone()),
+                ValueKind::Material => premods.push(f.word.clone()),
+                ValueKind::Brand => after.push(("from", f.word.clone())),
+                ValueKind::Name => after.push(("by", f.word.clone())),
+                ValueKind::Size => {
+                    needs.push(f.np.clone().unwrap_or_else(|| format!("size {}", f.word)))
+                }
+                ValueKind::Noun | ValueKind::Descriptor => nps.push(
+                    f.np.clone()
+                        .unwrap_or_else(|| format!("something {}", f.word)),
+                ),
+                ValueKind::Measure => nps.push(format!(
+                    "{} {} of {}",
+                    crate::catalog::lexicon::article(&attribute_noun(key)),
+                    attribute_noun(key),
+                    f.word
+                )),
+                ValueKind::Care => nps.push(format!("one labelled {}", f.word)),
+            },
+            Fact::Feature(form) => needs.push(match form.noun_phrase() {
+                Some(np) => np.to_string(),
+                None => format!("one {}", form.relative()),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    let mut preferred = premods.join(" ");
+    for (prep, word) in &after {
+        if preferred.is_empty() {
+            preferred = word.clone();
+        } else {
+            preferred = format!("{preferred} {prep} {word}");
+        }
+    }
+    if !preferred.is_empty() {
+        out.push(format!("you'd prefer {preferred}"));
+    }
+    if !nps.is_empty() {
+        out.push(format!("you'd like {}", list(&nps)));
+    }
+    if !needs.is_empty() {
+        out.push(format!("you need {}", list(&needs)));
+    }
+    out
+}
+
+/// A wish as the shopper states it, a phrase that reads after "Ideally" or a colon: "in black", "made of
+/// leather", "in a US 9", "from Maplecrest", "with a lace-up closure", "an urban fantasy", "one that includes a
+/// case". `variant` picks among the phrasings of a kind.
+pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
+    let pick = |options: &[String]| options[variant % options.len()].clone();
+    match fact {
+        Fact::Feature(form) => match form.noun_phrase() {
+            Some(np) => pick(&[
+                format!("with {np}"),
+                format!("something with {np}"),
+                np.to_string(),
+            ]),
+            None => pick(&[
+                format!("one {}", form.relative()),
+                format!("something {}", form.relative()),
+            ]),
+        },
+        Fact::Value(_, f) => match f.kind {
+            ValueKind::Colour => pick(&[
+                format!("in {}", f.word),
+                format!("something {}", f.word),
+                format!("{} in colour", f.word),
+            ]),
+            ValueKind::Material => pick(&[
+                format!("made of {}", f.word),
+                format!("in {}", f.word),
+                format!("something in {}", f.word),
+            ]),
+            ValueKind::Size => {
+                let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
+                pick(&[format!("in {np}"), format!("available in {np}")])
+            }
+            ValueKind::Brand => {
+                pick(&[format!("from {}", f.word), format!("ideally by {}", f.word)])
+            }
+            ValueKind::Name => {
+                pick(&[format!("by {}", f.word), format!("something by {}", f.word)])
+            }
+            ValueKind::Noun => {
+                let np = f.np.clone().unwrap_or_else(|| f.word.clone());
+                pick(&[np.clone(), format!("something like {np}")])
+            }
+            ValueKind::Descriptor => match &f.np {
+                Some(np) => pick(&[format!("with {np}"), format!("something with {np}")]),
+                None => pick(&[
+                    format!("something {}", f.word),
+                    format!("one that's {}", f.word),
+                ]),
+            },
+            ValueKind::Measure => {
+                let attr = attribute_noun(key);
+                pick(&[
+                    format!(
+                        "with {} {attr} of {}",
+                        crate::catalog::lexicon::article(&attr),
+                        f.word
+                    ),
+                    format!(
+                        "something with {} {attr} of {}",
+                        crate::catalog::lexicon::article(&attr),
+                        f.word
+                    ),
+                ])
+            }
+            ValueKind::Care => pick(&[format!("labelled {}", f.word)]),
+        },
+    }
+}
+
+/// A value as a template sees it: printed, its word; its other forms as fields (`np`, `that`, `clause`, `pre`,
+/// `is`). A field the value lacks is undefined, so a template that needs it is not used for this value.
+#[derive(Debug, Default)]
+pub struct Wording {
+    word: Option<String>,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Wording {
+    /// A slot printed as `word`, with no other forms.
+    pub fn word(word: impl Into<String>) -> Self {
+        Wording {
+            word: Some(word.into()),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Add a form.
+    pub fn with(mut self, name: &'static str, text: impl Into<String>) -> Self {
+        self.fields.push((name, text.into()));
+        self
+    }
+
+    /// The slot of a fact said of an item whose noun is `noun`.
+    pub fn of_fact(fact: &Fact, plural_item: bool) -> Self {
+        match fact {
+            Fact::Feature(form) => {
+                let mut s = Wording::default()
+                    .with("that", form.relative())
+                    .with("clause", form.clause(plural_item));
+                if let Some(np) = form.noun_phrase() {
+                    s = s.with("np", np);
+                }
+                s
+            }
+            Fact::Value(_, f) => {
+                let mut s = Wording::word(f.word.clone());
+                if let Some(np) = &f.np {
+                    s = s.with("np", np.clone());
+                }
+                if matches!(
+                    f.kind,
+                    ValueKind::Colour | ValueKind::Material | ValueKind::Descriptor
+                ) {
+                    s = s.with("pre", f.word.clone());
+                }
+                s
+            }
+        }
+    }
+
+    /// The slot of a category noun: printed, its plural ("scarves"); `a` the indefinite ("a scarf"), `the` the
+    /// definite ("the scarf", "the sneakers").
+    pub fn of_noun(noun: &Noun) -> Self {
+        Wording::word(noun.plural.clone())
+            .with("a", noun.indefinite())
+            .with("the", noun.definite())
+            .with("is", if noun.is_plural() { "are" } else { "is" })
+    }
+
+    /// As a template value.
+    pub fn value(self) -> Value {
+        Value::from_object(self)
+    }
+}
+
+impl Object for Wording {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        if key == "word" {
+            return self.word.clone().map(Value::from);
+        }
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| Value::from(v.clone()))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.word {
+            Some(w) => f.write_str(w),
+            // A value with no plain word (a feature) cannot be printed bare.
+            None => Err(fmt::Error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::lexicon::Rules;
+
+    fn value(label: &str, key: &str, v: &str) -> Fact {
+        Fact::Value(key.into(), Rules::embedded().unwrap().value(label, v))
+    }
+
+    fn feature(text: &str) -> Fact {
+        Fact::Feature(Rules::embedded().unwrap().feature(text))
+    }
+
+    fn noun(path: &[&str]) -> Noun {
+        let p: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        Rules::embedded().unwrap().noun(&p)
+    }
+
+    #[test]
+    fn descriptions_join_values_once_and_agree() {
+        let sneakers = noun(&["Men", "Shoes", "Fashion Sneakers"]);
+        let scarf = noun(&["Women", "Accessories", "Scarves & Wraps"]);
+        let facts = [
+            value("color", "color", "Black"),
+            value("material", "material", "Leather"),
+            feature("Padded collar and tongue"),
+        ];
+        assert_eq!(
+            describe(&sneakers, &facts),
+            "they're black leather, with a padded collar and tongue"
+        );
+        assert_eq!(
+            describe(
+                &scarf,
+                &[
+                    value("color", "color", "Ivory"),
+                    value("care", "care", "Machine Wash Cold")
+                ]
+            ),
+            "it's ivory and its care label says machine wash cold"
+        );
+        assert_eq!(
+            describe(
+                &scarf,
+                &[
+                    value("size", "size", "6"),
+                    value("brand", "brand", "Maplecrest")
+                ]
+            ),
+            "it's from Maplecrest and it comes in size 6"
+        );
+        assert_eq!(
+            describe(
+                &scarf,
+                &[feature("Includes a protective case and cleaning cloth")]
+            ),
+            "it includes a protective case and cleaning cloth"
+        );
+    }
+
+    #[test]
+    fn wishes_are_one_phrase_per_kind() {
+        let w = wishes(&[
+            value("color", "color", "Black"),
+            value("brand", "brand", "Norra Basics"),
+            value("size", "size", "US 9"),
+        ]);
+        assert_eq!(
+            w,
+            ["you'd prefer black from Norra Basics", "you need a US 9"]
+        );
+        let w = wishes(&[
+            value("material", "material", "Vegan Leather"),
+            value("color", "color", "Tan"),
+        ]);
+        assert_eq!(w, ["you'd prefer tan vegan leather"]);
+        let w = wishes(&[feature("Includes a protective case")]);
+        assert_eq!(w, ["you need one that includes a protective case"]);
+    }
+
+    #[test]
+    fn requirements_read_after_ideally() {
+        assert_eq!(
+            requirement("genre", &value("genre", "genre", "Urban Fantasy"), 0),
+            "an urban fantasy"
+        );
+        assert_eq!(
+            requirement("size", &value("size", "size", "M"), 0),
+            "in a medium"
+        );
+        assert_eq!(
+            requirement(
+                "feature",
+                &feature("Responsive foam midsole returns energy"),
+                0
+            ),
+            "one whose responsive foam midsole returns energy"
+        );
+    }
+
+    #[test]
+    fn a_template_cannot_print_a_form_the_value_lacks() {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template("np", "with {{ v.np }}").unwrap();
+        env.add_template("that", "one {{ v.that }}").unwrap();
+        let clause = Wording::of_fact(&feature("Includes a case"), false).value();
+        let ctx = minijinja::context! { v => clause };
+        assert!(env.get_template("np").unwrap().render(&ctx).is_err());
+        assert_eq!(
+            env.get_template("that").unwrap().render(&ctx).unwrap(),
+            "one that includes a case"
+        );
+    }
+}
