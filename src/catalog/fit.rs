@@ -18,6 +18,8 @@ pub enum Constraint {
     Avoids(String, String),
     /// A feature wanted.
     Feature(String),
+    /// The department named ("women's"): an item of another one does not fit (a unisex one does).
+    Department(String),
 }
 
 /// The constraints a user turn reveals, from its slots.
@@ -34,6 +36,7 @@ pub fn constraints(turn: &Turn) -> Vec<Constraint> {
                 ("category", false) => Constraint::Category(value),
                 ("budget", false) => Constraint::Budget(value.parse().ok()?),
                 ("feature", false) => Constraint::Feature(value),
+                ("department", false) => Constraint::Department(value),
                 (key, true) => Constraint::Avoids(key.to_string(), value),
                 (key, false) => Constraint::Wants(key.to_string(), value),
             })
@@ -49,6 +52,16 @@ pub fn meets(cat: &MemoryCatalog, item: u32, c: &Constraint) -> bool {
         Constraint::Wants(key, value) => cat.value(item, key) == Some(value.as_str()),
         Constraint::Avoids(key, value) => cat.value(item, key) != Some(value.as_str()),
         Constraint::Feature(f) => cat.has_feature(item, f),
+        Constraint::Department(named) => {
+            let all = crate::catalog::department::embedded();
+            match (
+                crate::catalog::department::named(all, named),
+                cat.department(item),
+            ) {
+                (Some(d), Some(x)) => !crate::catalog::department::differ(d, x),
+                _ => true,
+            }
+        }
     }
 }
 
@@ -69,6 +82,9 @@ fn reveal(in_force: &mut Vec<Constraint>, new: Vec<Constraint>) {
             }
             Constraint::Category(_) => in_force.retain(|x| !matches!(x, Constraint::Category(_))),
             Constraint::Budget(_) => in_force.retain(|x| !matches!(x, Constraint::Budget(_))),
+            Constraint::Department(_) => {
+                in_force.retain(|x| !matches!(x, Constraint::Department(_)));
+            }
             _ => {}
         }
         if !in_force.contains(&c) {

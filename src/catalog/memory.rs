@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::Index;
+use super::department::{self, Department};
 use super::lexicon::{self, FeatureForm, LexiconBuilder, Noun, Rules, ValueForm};
 use crate::Result;
 
@@ -86,6 +87,8 @@ pub struct MemoryCatalog {
     feature_forms: HashMap<u32, FeatureForm>,
     /// The lexicon's rules, for features the stored lexicon leaves out.
     rules: Rules,
+    /// Each item's department (an index into [`department::embedded`], `u8::MAX` for none), read on first use.
+    departments: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl MemoryCatalog {
@@ -111,6 +114,7 @@ impl MemoryCatalog {
             forms: HashMap::new(),
             feature_forms: HashMap::new(),
             rules: Rules::embedded()?,
+            departments: std::sync::OnceLock::new(),
         };
         // An index built before lexicons were stored gets one built from the same pass over its items.
         let stored = index
@@ -256,6 +260,21 @@ impl MemoryCatalog {
     /// The item's full category path, root first, as written in the catalog.
     pub fn path(&self, idx: u32) -> impl Iterator<Item = &str> {
         self.item(idx).path.iter().map(|c| self.path_names.text(*c))
+    }
+
+    /// The item's department (from its category path, else its title), if either names one.
+    pub fn department(&self, idx: u32) -> Option<&'static Department> {
+        let all = department::embedded();
+        let ids = self.departments.get_or_init(|| {
+            (0..self.items.len() as u32)
+                .map(|i| {
+                    department::department(all, self.path(i), &self.item(i).title)
+                        .and_then(|d| all.iter().position(|x| std::ptr::eq(x, d)))
+                        .map_or(u8::MAX, |p| p as u8)
+                })
+                .collect()
+        });
+        all.get(usize::from(*ids.get(idx as usize)?))
     }
 
     /// The item's value for attribute `key`, lowercase.

@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod categories;
+pub mod department;
 pub mod fit;
 pub mod import;
 pub mod index;

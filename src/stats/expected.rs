@@ -272,9 +272,6 @@ impl<'a> PersonaModel<'a> {
         for (s, p) in t.styles.0.iter().zip(t.styles.1.probabilities()) {
             add("persona.style", s.clone(), p);
         }
-        for (f, p) in t.formality.0.iter().zip(t.formality.1.probabilities()) {
-            add("persona.formality", formality_label(*f).into(), p);
-        }
         for (v, p) in t.verbosity.0.iter().zip(t.verbosity.1.probabilities()) {
             add("persona.verbosity", verbosity_label(*v).into(), p);
         }
@@ -292,6 +289,24 @@ impl<'a> PersonaModel<'a> {
         let kept = self.kept_by_age();
         let accepted: f64 = self.age.iter().zip(&kept).map(|(p, k)| p * k).sum();
         let accepted = if accepted > 0.0 { accepted } else { 1.0 };
+        // The register drawn steps down for the young (`formality_min_age`), so its mix follows the ages kept.
+        let registers: Vec<(Formality, f64)> = t
+            .formality
+            .0
+            .iter()
+            .copied()
+            .zip(t.formality.1.probabilities())
+            .collect();
+        for (a, &raw) in self.age.iter().enumerate() {
+            let q = raw * kept[a] / accepted;
+            if q <= 0.0 {
+                continue;
+            }
+            for &(f, p) in &registers {
+                let said = t.register_for(f, a as u32);
+                add("persona.formality", formality_label(said).into(), q * p);
+            }
+        }
         // Ages with no eligible reason are redrawn (the draw is rejected), so the reason mix is renormalised.
         let reason_mass: f64 = (0..=MAX_AGE)
             .filter(|&a| t.reasons.iter().any(|r| r.min_age <= a && r.weight > 0.0))

@@ -109,7 +109,7 @@ fn the_log_file_names_the_resume_point_the_limits_and_the_routes_and_never_the_k
     let has = |text: &str| {
         assert!(log.contains(text), "the log lacks {text:?}:\n{log}");
     };
-    has("limits: rpm 60000, tpm 100000000");
+    has("limits: rpm 60000 (counted per second), tpm 100000000");
     has("concurrency 16");
     has("route: user_agent -> openai model gpt-4o-mini");
     has("route: system_agent -> openai model gpt-4o-mini");

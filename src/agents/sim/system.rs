@@ -22,6 +22,8 @@ use crate::rng::Rng;
 #[derive(Default)]
 struct Needs {
     category: Option<String>,
+    /// The department the shopper named ("women's"), kept to once heard.
+    department: Option<&'static crate::catalog::department::Department>,
     budget: Option<f64>,
     wanted: Vec<(String, String)>,
     unwanted: Vec<(String, String)>,
@@ -112,6 +114,13 @@ impl<'a> SimSystem<'a> {
                 let n = &mut self.needs;
                 match (s.attribute.as_str(), s.negative) {
                     ("category", false) => n.category = Some(s.value.to_lowercase()),
+                    ("department", false) => {
+                        n.department = crate::catalog::department::named(
+                            crate::catalog::department::embedded(),
+                            &s.value,
+                        )
+                        .or(n.department);
+                    }
                     ("budget", false) => n.budget = s.value.parse().ok().or(n.budget),
                     ("need", false) => n.need = s.value.clone(),
                     ("occasion", false) => n.occasion = s.value.clone(),
@@ -369,11 +378,20 @@ impl<'a> SimSystem<'a> {
         let budget = self.needs.budget;
         let affordable =
             |i: u32| budget.is_none_or(|b| self.cat.item(i).price.is_none_or(|p| p <= b));
+        // Once the shopper named a department, items of another one are left out (unisex ones stay).
+        let department = self.needs.department;
+        let in_department = |i: u32| {
+            department.is_none_or(|d| {
+                self.cat
+                    .department(i)
+                    .is_none_or(|x| !crate::catalog::department::differ(x, d))
+            })
+        };
         // Retrieve: items matching the most wanted values (affordable ones when there are any), then the
         // category's best rated; keep a shortlist for the rerank.
         let mut hits: Vec<(u32, u32)> = retrieved
             .iter()
-            .filter(|(i, _)| !self.shown.contains(i))
+            .filter(|(i, _)| !self.shown.contains(i) && in_department(**i))
             .map(|(i, c)| (*c, *i))
             .collect();
         if hits.iter().any(|(_, i)| affordable(*i)) {
@@ -383,7 +401,9 @@ impl<'a> SimSystem<'a> {
         hits.truncate(k * 20);
         let mut pool: Vec<u32> = hits.into_iter().map(|(_, i)| i).collect();
         if pool.len() < k {
-            let fresh = |i: &&u32| !self.shown.contains(i) && !retrieved.contains_key(i);
+            let fresh = |i: &&u32| {
+                !self.shown.contains(i) && !retrieved.contains_key(i) && in_department(**i)
+            };
             let mut extra: Vec<u32> = self
                 .cat
                 .in_leaf(&leaf)

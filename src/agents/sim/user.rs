@@ -148,7 +148,7 @@ impl<'a> SimUser<'a> {
                     .filter(|s| {
                         !matches!(
                             s.attribute.as_str(),
-                            "need" | "occasion" | "reason" | "recipient"
+                            "need" | "occasion" | "reason" | "recipient" | "department"
                         ) || said.contains(&s.value.to_lowercase())
                     })
                     .collect();
@@ -181,7 +181,17 @@ impl<'a> SimUser<'a> {
         let mut ctx = self.base.clone();
         match asked {
             "category" => {
-                let slots = vec![slot("category", self.cat.leaf(self.target))];
+                let mut slots = vec![slot("category", self.cat.leaf(self.target))];
+                // The shopper names the department with the category ("women's jeans"), as people do, so the
+                // recommender keeps to it.
+                if let Some(said) = self
+                    .cat
+                    .department(self.target)
+                    .and_then(|d| d.said.as_deref())
+                {
+                    ctx.category = format!("{said} {}", ctx.category);
+                    slots.push(slot("department", said));
+                }
                 self.say(
                     UserAct::InformCategory,
                     Action::Answer,

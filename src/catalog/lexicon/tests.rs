@@ -234,6 +234,10 @@ fn features_are_noun_phrases_or_clauses() {
         f.relative(),
         "that includes a protective case and cleaning cloth"
     );
+    // Read in the quickstart: "one with a stacks easily with other bracelets" until "stacks" was a verb.
+    let f = r.feature("Stacks easily with other bracelets");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(f.relative(), "that stacks easily with other bracelets");
     let f = r.feature("Responsive foam midsole returns energy with every stride");
     assert_eq!(
         f.clause(false),

@@ -14,45 +14,7 @@ const REALISM: &str = include_str!("../../../evaluation/realism.toml");
 /// The embedded `profiles/occasion_fit.toml`.
 const OCCASION_FIT: &str = include_str!("../../../profiles/occasion_fit.toml");
 
-/// A gender a department is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DepartmentGender {
-    /// Women's and girls' departments.
-    Female,
-    /// Men's and boys' departments.
-    Male,
-    /// Any gender (unisex, kids, baby).
-    Any,
-}
-
-/// An age group a department is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AgeGroup {
-    /// Grown-ups.
-    Adult,
-    /// Children.
-    Child,
-    /// Babies.
-    Baby,
-    /// Any age.
-    Any,
-}
-
-/// One department and the words that name it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Department {
-    /// Name (`women`, `boys` …).
-    pub name: String,
-    /// Gender it is for.
-    pub gender: DepartmentGender,
-    /// Age group it is for.
-    pub age: AgeGroup,
-    /// Lowercase words: a whole category segment, or a whole word of a title.
-    pub words: Vec<String>,
-}
+pub use crate::catalog::department::{AgeGroup, Department, DepartmentGender};
 
 /// Reference patterns by kind.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -106,7 +68,6 @@ pub struct VarietySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RealismText {
-    departments: Vec<Department>,
     objections: Vec<String>,
     references: ReferenceText,
     broken_fills: Vec<FillText>,
@@ -233,7 +194,7 @@ impl RealismData {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(RealismData {
-            departments: text.departments,
+            departments: crate::catalog::department::embedded().to_vec(),
             objections: compile(&text.objections, &origin, "objections")?,
             references,
             fills,

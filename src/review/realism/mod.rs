@@ -6,7 +6,6 @@
 //! skeletons per act) in bounded memory. Definitions: `docs/review.md`, "Realism".
 
 pub mod data;
-pub mod department;
 mod fills;
 mod said;
 pub mod summary;
@@ -169,12 +168,12 @@ impl Walk<'_, '_> {
         if let Some(p) = self.ctx.profile
             && p.scenario.recipient.is_none()
             && p.scenario.purchase_reason.as_deref() != Some("gift")
-            && let Some(d) = department::department(
+            && let Some(d) = crate::catalog::department::department(
                 &self.ctx.data.departments,
                 cat.path(item),
                 &cat.item(item).title,
             )
-            && department::contradicts(&p.persona, d)
+            && crate::catalog::department::contradicts(&p.persona, d)
         {
             self.out.self_purchase_mismatch = true;
             self.flag(
@@ -202,12 +201,13 @@ impl Walk<'_, '_> {
             return;
         }
         let ds = &self.ctx.data.departments;
-        let wanted = department::department(ds, cat.path(target), &cat.item(target).title);
-        let got = department::department(ds, cat.path(item), &cat.item(item).title);
+        let wanted =
+            crate::catalog::department::department(ds, cat.path(target), &cat.item(target).title);
+        let got = crate::catalog::department::department(ds, cat.path(item), &cat.item(item).title);
         let (Some(wanted), Some(got)) = (wanted, got) else {
             return;
         };
-        if !department::differ(wanted, got) {
+        if !crate::catalog::department::differ(wanted, got) {
             return;
         }
         self.out.other_department += 1;

@@ -1,8 +1,81 @@
 //! Departments (gender and age group) of items, read from the full category path and the title with the words of
-//! `evaluation/realism.toml`, and of personas; whether two of them differ.
+//! `catalog/departments.toml`, and of personas; whether two of them differ. The simulated shopper names its target's
+//! department when it names the category ("women's jeans"), the recommender keeps to it, and the review measures
+//! recommendations from another department, all with these words.
 
-use super::data::{AgeGroup, Department, DepartmentGender};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
 use crate::model::{Gender, Persona};
+
+/// The embedded `catalog/departments.toml`.
+const DEPARTMENTS: &str = include_str!("../../catalog/departments.toml");
+
+/// A gender a department is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepartmentGender {
+    /// Women's and girls' departments.
+    Female,
+    /// Men's and boys' departments.
+    Male,
+    /// Any gender (unisex, kids, baby).
+    Any,
+}
+
+/// An age group a department is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgeGroup {
+    /// Grown-ups.
+    Adult,
+    /// Children.
+    Child,
+    /// Babies.
+    Baby,
+    /// Any age.
+    Any,
+}
+
+/// One department and the words that name it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    /// Name (`women`, `boys` …).
+    pub name: String,
+    /// Gender it is for.
+    pub gender: DepartmentGender,
+    /// Age group it is for.
+    pub age: AgeGroup,
+    /// Lowercase words: a whole category segment, or a whole word of a title.
+    pub words: Vec<String>,
+    /// How a shopper says it before a category ("women's jeans"); none for a department nobody names (unisex).
+    #[serde(default)]
+    pub said: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentsFile {
+    departments: Vec<Department>,
+}
+
+/// The embedded departments (checked by a unit test, so parsing cannot fail in a build that passed it).
+pub fn embedded() -> &'static [Department] {
+    static LIST: OnceLock<Vec<Department>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        toml::from_str::<DepartmentsFile>(DEPARTMENTS)
+            .map(|f| f.departments)
+            .unwrap_or_default()
+    })
+}
+
+/// The department whose words hold `word` (lowercase, as a shopper said it: "women's", "mens").
+pub fn named<'d>(departments: &'d [Department], word: &str) -> Option<&'d Department> {
+    let word = word.trim().to_lowercase();
+    departments.iter().find(|d| d.words.contains(&word))
+}
 
 /// The department a category path or, failing that, a title names (`None` when neither names one).
 pub fn department<'d, 'p>(
@@ -66,12 +139,11 @@ pub fn contradicts(persona: &Persona, d: &Department) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::review::realism::RealismData;
 
     #[test]
     fn path_first_then_title() {
-        let data = RealismData::embedded().unwrap();
-        let ds = &data.departments;
+        let ds = embedded();
+        assert!(ds.len() >= 6, "the embedded departments parse");
         let women = department(ds, ["Footwear", "Women", "Shoes"], "Trail Shoe").unwrap();
         assert_eq!(women.name, "women");
         let men = department(ds, ["Clothing"], "Larkin Men's Pocket Tee").unwrap();
