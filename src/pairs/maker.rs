@@ -58,13 +58,14 @@ impl PairMaker<'_> {
                 counts.unsound += 1;
                 continue;
             }
-            if c.turns[t]
+            // The shopper goes on to turn this item down: it is never the chosen side of a pair (no hard negative
+            // against it; a judge pair stands only when the judge prefers the other reply).
+            let rejected_later = c.turns[t]
                 .items
                 .first()
-                .is_some_and(|id| rejected.iter().any(|(at, x)| *at > t && x == id))
-            {
+                .is_some_and(|id| rejected.iter().any(|(at, x)| *at > t && x == id));
+            if rejected_later {
                 counts.rejected_later += 1;
-                continue;
             }
             let history = &c.turns[..t];
             if !ends_with_shopper(history) {
@@ -83,7 +84,7 @@ impl PairMaker<'_> {
                 system.replay(history);
                 system
             };
-            if self.cfg.sources.contains(&negative_source) {
+            if !rejected_later && self.cfg.sources.contains(&negative_source) {
                 let mut made = 0;
                 for &kind in &self.cfg.kinds {
                     if made == self.cfg.negatives_per_turn {
@@ -147,6 +148,9 @@ impl PairMaker<'_> {
                         continue;
                     }
                     let alt_item = alt.items.first().cloned();
+                    if preference.score > 0.0 && rejected_later {
+                        continue;
+                    }
                     let ((chosen, chosen_item), (rejected, rejected_item)) =
                         if preference.score > 0.0 {
                             ((chosen.clone(), chosen_item.clone()), (text, alt_item))
