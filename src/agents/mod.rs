@@ -22,6 +22,8 @@ pub enum SystemAct {
     ChitChat,
     /// Recommend an item; the agent may first ask a clarifying question, or close when nothing is left to show.
     Recommend,
+    /// Answer the user's question about the item shown (the last turn).
+    AnswerQuestion,
     /// Close after the user accepted.
     CloseAccepted,
     /// Close after the user gave up or the rounds ran out.

@@ -238,6 +238,9 @@ pub struct DialogueConfig {
     pub accept_equivalent: bool,
     /// Chance that such an equivalent item is accepted when offered; otherwise the user holds out for the exact item they picture.
     pub equivalent_accept_rate: f64,
+    /// Chance that the user, shown an item, first asks whether it meets a wish not stated yet; a user who has
+    /// stated none always asks rather than accept blind.
+    pub ask_rate: f64,
     /// Chance that the recommender overlooks one learnt preference when it searches (an imperfect recommender, as real ones are).
     pub system_slip: f64,
     /// Rejections a user tolerates before giving up: normal(mean, sd), at least `patience_min`, shifted by verbosity.
@@ -275,6 +278,7 @@ impl Default for DialogueConfig {
             reject_reasons: nz(2),
             accept_equivalent: true,
             equivalent_accept_rate: 0.5,
+            ask_rate: 0.2,
             system_slip: 0.15,
             patience_mean: 3.0,
             patience_sd: 1.5,
@@ -536,6 +540,7 @@ impl Config {
             ("dialogue.clarify", g.clarify),
             ("dialogue.code_mix_rate", g.code_mix_rate),
             ("dialogue.equivalent_accept_rate", g.equivalent_accept_rate),
+            ("dialogue.ask_rate", g.ask_rate),
             ("dialogue.system_slip", g.system_slip),
         ] {
             if !(0.0..=1.0).contains(&p) {

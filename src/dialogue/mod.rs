@@ -51,7 +51,13 @@ pub fn converse(
                 ending = Some((Outcome::Abandoned, EndReason::NoCandidates));
                 break;
             }
-            let reply = user.reply(&turns)?;
+            let mut reply = user.reply(&turns)?;
+            // A question about the item shown is answered before the user decides (once per item).
+            if reply.action == Action::Ask {
+                turns.push(reply);
+                turns.push(system.next(SystemAct::AnswerQuestion, &turns)?);
+                reply = user.reply(&turns)?;
+            }
             let answer = reply.action;
             turns.push(reply);
             if action == Action::Clarify && asked < MAX_CLARIFY {

@@ -14,6 +14,7 @@ pub mod meter;
 pub mod pace;
 pub mod routes;
 pub mod structured;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -293,13 +294,14 @@ impl Manager {
         } else {
             CL100K.get_or_init(|| tiktoken_rs::cl100k_base().ok())
         };
+        let o200k = uses_o200k(&request.model);
         let prompt: usize = request
             .messages
             .iter()
             .map(|m| {
                 4 + 765 * m.images.len()
                     + match bpe {
-                        Some(b) => b.encode_with_special_tokens(&m.content).len(),
+                        Some(b) => tokens::count(b, o200k, &m.content),
                         None => m.content.len() / 4 + 1,
                     }
             })

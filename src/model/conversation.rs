@@ -26,8 +26,10 @@ pub enum Action {
     Recommend,
     /// User: volunteers need or context.
     Inform,
-    /// User: answers a clarifying question.
+    /// User: answers a clarifying question. System: answers the user's question about the item shown.
     Answer,
+    /// User: asks whether the item shown meets a wish, before deciding.
+    Ask,
     /// User: turns a recommendation down, with reasons.
     Reject,
     /// User: takes the recommended item.

@@ -145,7 +145,9 @@ impl Observed {
         let mut after_recommend = false;
         for t in turns {
             if t.role == Role::System {
-                after_recommend = t.action == Action::Recommend;
+                // The answer to a question about the item shown keeps the offer open.
+                after_recommend = matches!(t.action, Action::Recommend)
+                    || (after_recommend && t.action == Action::Answer);
                 continue;
             }
             if t.action == Action::Reject {
@@ -245,6 +247,8 @@ fn units(c: &Conversation) -> Option<Vec<Unit>> {
     for (i, t) in body {
         match t.action {
             Action::ChitChat if start.is_none() => units.push(Unit::Chat),
+            // The answer to a question about the item shown belongs to its recommendation.
+            Action::Answer => {}
             Action::Clarify => {
                 start.get_or_insert(*i);
                 topics.push(

@@ -1,7 +1,9 @@
 //! Each recommendation judged again against the catalog, as the simulated user judges it: whether the item fits
 //! (the target, or an item meeting every requirement, in category and budget, that honours what the user said), and
-//! how many true differences it has — so the accept rule, `dialogue.equivalent_accept_rate` and the number of
-//! reasons per rejection (`min(dialogue.reject_reasons, differences)`) can be checked exactly.
+//! which true differences the user could raise — so the accept rule, `dialogue.equivalent_accept_rate` and the
+//! number of reasons per rejection can be checked exactly. A rejection raises the differences in wishes the user had
+//! said (the category and a said budget among them), up to `dialogue.reject_reasons`, then at most one wish of the
+//! profile not said yet; a difference outside the profile's wishes is a matter of taste, which names no wish.
 
 use crate::agents::compare::{differences, satisfies};
 use crate::catalog::MemoryCatalog;
@@ -18,7 +20,7 @@ pub struct Replayed {
     pub other: (u64, u64),
     /// Rejections judged (item and profile known).
     pub rejections: u64,
-    /// Of those, with a number of reasons other than min(reject_reasons, differences).
+    /// Of those, with a number of wishes named other than the rule gives.
     pub reason_mismatches: u64,
     /// Recommendations left out (item or target not in the catalog, or no profile).
     pub skipped: u64,
@@ -59,13 +61,34 @@ impl<'a> Replay<'a> {
         let reqs = &profile.scenario.requirements;
         // What the user said when rejecting: (key, lowercase value, not wanted).
         let mut stated: Vec<(String, String, bool)> = Vec::new();
+        // Every wish the user had said (attribute, lowercase value), and whether it had said a budget.
+        let mut said: Vec<(String, String)> = Vec::new();
+        let mut said_budget = false;
         let mut offered: Option<Option<u32>> = None;
         for t in &c.turns {
             if t.role == Role::System {
-                offered = (t.action == Action::Recommend)
-                    .then(|| t.items.first().and_then(|id| self.cat.position(id)));
+                // The answer to a question about the item shown keeps the offer open.
+                if t.action != Action::Answer {
+                    offered = (t.action == Action::Recommend)
+                        .then(|| t.items.first().and_then(|id| self.cat.position(id)));
+                }
                 continue;
             }
+            let before = (said.clone(), said_budget);
+            for s in t.slots.iter().filter(|s| !s.negative) {
+                match s.attribute.as_str() {
+                    "budget" => said_budget = true,
+                    "need" | "occasion" | "reason" | "recipient" | "category" | "department" => {}
+                    key => said.push((key.to_string(), s.value.to_lowercase())),
+                }
+            }
+            if t.action == Action::Ask {
+                for s in t.slots.iter().filter(|s| s.attribute != "budget") {
+                    stated.push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
+                }
+                continue;
+            }
+            let (said_before, budget_before) = before;
             let Some(item) = offered.take() else {
                 continue;
             };
@@ -93,10 +116,27 @@ impl<'a> Replay<'a> {
             cell.0 += 1;
             cell.1 += accepted;
             if t.action == Action::Reject {
-                let found = differences(self.cat, target, item, budget, reqs).len();
+                let (mut known, mut new) = (0usize, 0usize);
+                for d in differences(self.cat, target, item, budget, reqs) {
+                    let was_said = match d.attribute.as_str() {
+                        "category" => true,
+                        "price_high" => budget_before,
+                        _ if !d.required => continue,
+                        key => said_before
+                            .iter()
+                            .any(|(k, v)| k == key && (key != "feature" || *v == d.wanted)),
+                    };
+                    if was_said {
+                        known += 1;
+                    } else {
+                        new += 1;
+                    }
+                }
+                let named = known.min(self.reasons);
+                let expected = named + usize::from(named < self.reasons && new > 0);
                 let given = t.slots.iter().filter(|s| !s.negative).count();
                 self.counts.rejections += 1;
-                if given != found.min(self.reasons) {
+                if given != expected {
                     self.counts.reason_mismatches += 1;
                 }
                 for s in &t.slots {

@@ -147,10 +147,11 @@ fn every_mixed_line_mixes_whole_clauses_with_its_acts_slots() {
         "need": "a new pair of shoes", "occasion": "a friend's wedding", "reason": "attending an event",
         "recipient": "my sister", "category": "sneakers", "budget": "$85", "requirement": "in navy",
         "reasons": "the price is too high when I'm trying to stay around $85", "item": "the sneaker",
-        "liked": "it's navy", "style": "minimalist", "city": "Mumbai",
+        "liked": "it's navy", "style": "minimalist", "city": "Mumbai", "later": true,
     });
     let mut alone = full.clone();
     alone["recipient"] = Value::from("");
+    alone["later"] = Value::from(false);
     let mut lines = 0;
     let mut bad = Vec::new();
     for (mix, table) in bank["mixes"].as_table().unwrap() {

@@ -132,13 +132,108 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
                 );
             }
         }
+        let requirements = profile["scenario"]["requirements"].as_array().unwrap();
+        let is_requirement = |key: &str, value: &str| {
+            requirements.iter().any(|r| {
+                r["attribute"] == key
+                    && (key != "feature" || r["value"].as_str().unwrap().to_lowercase() == value)
+            })
+        };
+        // The wishes the user has said so far (attribute, value).
+        let mut said: BTreeSet<(String, String)> = BTreeSet::new();
         for (i, t) in turns.iter().enumerate() {
             let action = t["action"].as_str().unwrap();
+            let positives: Vec<(String, String)> = t["slots"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["negative"] != true)
+                .map(|s| {
+                    let key = s["attribute"].as_str().unwrap().to_string();
+                    (key, s["value"].as_str().unwrap().to_lowercase())
+                })
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "need"
+                            | "occasion"
+                            | "reason"
+                            | "recipient"
+                            | "budget"
+                            | "category"
+                            | "department"
+                    )
+                })
+                .collect();
+            if t["role"] == "user" {
+                // A user names only wishes of its profile, and at most one new wish a turn.
+                for (k, v) in &positives {
+                    assert!(
+                        is_requirement(k, v),
+                        "{}: turn {i} names {k} {v}, no wish of the profile",
+                        c["id"]
+                    );
+                }
+                let new = positives.iter().filter(|p| !said.contains(*p)).count();
+                assert!(
+                    new <= 1 || action == "answer",
+                    "{}: turn {i} names {new} new wishes",
+                    c["id"]
+                );
+            }
+            if action == "ask" {
+                // A question about the item shown names one wish not said before; the recommender answers about
+                // the same item, then the user decides.
+                assert_eq!(positives.len(), 1, "{}: turn {i}", c["id"]);
+                assert!(
+                    !said.contains(&positives[0]),
+                    "{}: asks again about {:?}",
+                    c["id"],
+                    positives[0]
+                );
+                assert_eq!(turns[i - 1]["action"], "recommend");
+                assert_eq!(turns[i + 1]["action"], "answer");
+                assert_eq!(turns[i + 1]["items"], turns[i - 1]["items"]);
+                assert!(matches!(
+                    turns[i + 2]["action"].as_str().unwrap(),
+                    "accept" | "reject" | "abandon"
+                ));
+            }
+            if t["role"] == "user" {
+                said.extend(positives);
+            }
             if action != "accept" && action != "reject" {
                 continue;
             }
             let shown = &items[turns[i - 1]["items"][0].as_str().unwrap()];
-            assert_eq!(turns[i - 1]["action"], "recommend");
+            assert!(
+                turns[i - 1]["action"] == "recommend" || turns[i - 1]["action"] == "answer",
+                "{}: turn {i}",
+                c["id"]
+            );
+            if action == "accept" && !requirements.is_empty() {
+                // Never blind: the user has said a wish before taking an item.
+                let before: BTreeSet<_> = turns[..i]
+                    .iter()
+                    .filter(|x| x["role"] == "user")
+                    .flat_map(|x| x["slots"].as_array().into_iter().flatten())
+                    .filter(|s| s["negative"] != true)
+                    .filter_map(|s| s["attribute"].as_str())
+                    .filter(|k| {
+                        !matches!(
+                            *k,
+                            "need"
+                                | "occasion"
+                                | "reason"
+                                | "recipient"
+                                | "budget"
+                                | "category"
+                                | "department"
+                        )
+                    })
+                    .collect();
+                assert!(!before.is_empty(), "{}: a blind accept", c["id"]);
+            }
             if action == "accept" {
                 // Accept only the target, or an item meeting every requirement in the category and budget.
                 assert_eq!(c["accepted_item"], shown["id"]);

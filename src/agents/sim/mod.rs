@@ -2,6 +2,7 @@
 //! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
 
 mod codemix;
+mod memory;
 pub mod phrases;
 pub mod realise;
 mod system;
@@ -10,7 +11,7 @@ mod user;
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;
 pub use codemix::CodeMixes;
-pub use phrases::{PhraseBank, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
+pub use phrases::{PhraseBank, ReasonKind, SYSTEM_ACTS, SystemContext, UserAct, UserContext};
 pub use system::SimSystem;
 pub use user::SimUser;
 

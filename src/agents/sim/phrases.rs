@@ -38,13 +38,15 @@ pub enum UserAct {
     Reject,
     /// Takes an item.
     Accept,
+    /// Asks whether the item shown meets a wish not stated yet, before deciding.
+    Ask,
     /// Gives up.
     Abandon,
 }
 
 impl UserAct {
     /// Every act.
-    pub const ALL: [UserAct; 10] = [
+    pub const ALL: [UserAct; 11] = [
         UserAct::Open,
         UserAct::Context,
         UserAct::InformCategory,
@@ -54,6 +56,7 @@ impl UserAct {
         UserAct::ChitChat,
         UserAct::Reject,
         UserAct::Accept,
+        UserAct::Ask,
         UserAct::Abandon,
     ];
 
@@ -69,13 +72,14 @@ impl UserAct {
             UserAct::ChitChat => "chit_chat",
             UserAct::Reject => "reject",
             UserAct::Accept => "accept",
+            UserAct::Ask => "ask",
             UserAct::Abandon => "abandon",
         }
     }
 }
 
 /// The system acts with a phrase bank.
-pub const SYSTEM_ACTS: [&str; 10] = [
+pub const SYSTEM_ACTS: [&str; 12] = [
     "greet",
     "ask_category",
     "clarify_budget",
@@ -84,6 +88,8 @@ pub const SYSTEM_ACTS: [&str; 10] = [
     "chit_chat_after_reject",
     "recommend",
     "recommend_again",
+    "answer_yes",
+    "answer_no",
     "close_accept",
     "close_abandon",
 ];
@@ -104,11 +110,26 @@ const REASON_KEYS: [&str; 12] = [
     "other",
 ];
 
+/// How a reject clause speaks of a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonKind {
+    /// A wish the user names for the first time (clauses of `[reasons]`, which never presuppose it was said).
+    New,
+    /// A wish the user stated earlier (`[reasons_said]` may say so, "like I said", or a clause of `[reasons]`).
+    Said,
+    /// A matter of taste about what the item visibly is, naming no wish (`[dislikes]`).
+    Dislike,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserFile {
     acts: BTreeMap<String, ByFormality>,
     reasons: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    reasons_said: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    dislikes: BTreeMap<String, Vec<String>>,
     markers: ByFormality,
     verbosity: VerbosityFile,
 }
@@ -160,6 +181,8 @@ pub struct UserContext {
     pub style: String,
     /// Persona city.
     pub city: String,
+    /// The user has turned an item down before (an accept may say "finally").
+    pub later: bool,
     /// The head noun of the item in question (the target's category, or the item in hand), which templates
     /// reach as `{{ item.is }}` (agreement) and `{{ category.a }}` ("a scarf").
     #[serde(skip)]
@@ -241,6 +264,23 @@ impl PhraseBank {
                 })?;
             bank.add_group(&format!("reason.{key}"), list, &user_file.origin)?;
         }
+        for (table, map) in [
+            ("reasons_said", &user.reasons_said),
+            ("dislikes", &user.dislikes),
+        ] {
+            for (key, list) in map {
+                if !REASON_KEYS.contains(&key.as_str()) || key == "none" {
+                    return Err(Error::data(
+                        &user_file.origin,
+                        format!(
+                            "{table}.{key}: not a reason kind (one of {})",
+                            REASON_KEYS[1..].join(", ")
+                        ),
+                    ));
+                }
+                bank.add_group(&format!("{table}.{key}"), list, &user_file.origin)?;
+            }
+        }
         bank.add_group("aside", &user.verbosity.chatty, &user_file.origin)?;
         for act in SYSTEM_ACTS {
             let list = system
@@ -298,13 +338,15 @@ impl PhraseBank {
     }
 
     /// A user turn for `act`, in the persona's style: for a code-mixing persona, a share of its turns comes whole
-    /// from its mix's lines (`code_mix_rate` times the share of its formality).
+    /// from its mix's lines (`code_mix_rate` times the share of its formality). `asides` holds the asides this user
+    /// has made in the conversation: none is made twice.
     pub fn user(
         &self,
         act: UserAct,
         persona: &Persona,
         ctx: &UserContext,
         code_mix_rate: f64,
+        asides: &mut Vec<usize>,
         rng: &mut Rng,
     ) -> Result<String> {
         let formality = match persona.formality {
@@ -345,8 +387,9 @@ impl PhraseBank {
                     _ if chatty => 0.5,
                     _ => 0.0,
                 };
-                if rng.chance(p) {
-                    let aside = self.pick("aside", &value, rng)?;
+                if rng.chance(p)
+                    && let Some(aside) = self.fresh_aside(&value, asides, rng)
+                {
                     text = format!("{text} {aside}");
                 }
             }
@@ -367,6 +410,25 @@ impl PhraseBank {
         Ok(text)
     }
 
+    /// An aside not in `used` (which it joins), or none when a few draws find only used ones.
+    fn fresh_aside(&self, value: &Value, used: &mut Vec<usize>, rng: &mut Rng) -> Option<String> {
+        let n = self.bank.len("aside");
+        if n == 0 {
+            return None;
+        }
+        for _ in 0..ATTEMPTS {
+            let i = rng.below(n);
+            if used.contains(&i) {
+                continue;
+            }
+            if let Ok(text) = self.bank.render("aside", i, value) {
+                used.push(i);
+                return Some(text);
+            }
+        }
+        None
+    }
+
     /// A reject clause naming no difference (the item is not the one pictured, for no stated reason).
     pub fn vague_reason(&self, rng: &mut Rng) -> Result<String> {
         self.pick("reason.none", &minijinja::context! {}, rng)
@@ -378,6 +440,7 @@ impl PhraseBank {
     pub fn reason(
         &self,
         attribute: &str,
+        kind: ReasonKind,
         wanted: Wording,
         got: Wording,
         rng: &mut Rng,
@@ -392,6 +455,23 @@ impl PhraseBank {
             got => got.value(),
             attribute => attribute.replace('_', " "),
         };
+        // A kind's own clauses for this attribute, when the bank has some.
+        let own = |table: &str, rng: &mut Rng| {
+            let group = format!("{table}.{key}");
+            if self.bank.len(&group) == 0 {
+                return Err(Error::Run(format!("no template in {group}")));
+            }
+            self.pick(&group, &ctx, rng)
+        };
+        match kind {
+            ReasonKind::Dislike => return own("dislikes", rng).or_else(|_| self.vague_reason(rng)),
+            ReasonKind::Said if rng.chance(SAID_RATE) => {
+                if let Ok(text) = own("reasons_said", rng) {
+                    return Ok(text);
+                }
+            }
+            _ => {}
+        }
         match self.pick(&format!("reason.{key}"), &ctx, rng) {
             Ok(text) => Ok(text),
             Err(_) if key != "other" && key != "feature" => self
@@ -410,6 +490,9 @@ impl PhraseBank {
         )
     }
 }
+
+/// Share of the reject clauses about a wish stated earlier that say so ("like I said").
+const SAID_RATE: f64 = 0.5;
 
 /// Draws of a template before a fill is given up as unrealisable.
 const ATTEMPTS: usize = 8;
@@ -468,7 +551,13 @@ mod tests {
         for key in REASON_KEYS {
             assert!(
                 !bank
-                    .reason(key, Wording::word("navy"), Wording::word("black"), &mut rng)
+                    .reason(
+                        key,
+                        ReasonKind::New,
+                        Wording::word("navy"),
+                        Wording::word("black"),
+                        &mut rng
+                    )
                     .unwrap()
                     .is_empty()
             );
@@ -509,7 +598,10 @@ mod tests {
         let mut rng = Rng::from_u64(3);
         (0..200)
             .flat_map(|_| UserAct::ALL)
-            .map(|act| bank.user(act, persona, &ctx, rate, &mut rng).unwrap())
+            .map(|act| {
+                bank.user(act, persona, &ctx, rate, &mut Vec::new(), &mut rng)
+                    .unwrap()
+            })
             .collect()
     }
 

@@ -476,6 +476,52 @@ impl<'a> SimSystem<'a> {
             + 0.1 * self.cat.item(i).rating
     }
 
+    /// The answer to the user's question (the last turn) about the item shown: whether it has the value asked
+    /// about, with what it has.
+    fn answer(&mut self, history: &[Turn]) -> Result<Turn> {
+        let question = history.last().filter(|t| t.action == Action::Ask);
+        let item = question
+            .and_then(|t| t.items.first())
+            .and_then(|id| self.cat.position(id))
+            .or_else(|| self.shown.last().copied());
+        let asked = question.and_then(|t| t.slots.first());
+        let (Some(item), Some(asked)) = (item, asked) else {
+            let text = self.speak("chit_chat", &self.context())?;
+            return Ok(self.turn(Action::ChitChat, text, Vec::new()));
+        };
+        let key = asked.attribute.as_str();
+        let value = asked.value.to_lowercase();
+        let (has, fact) = if key == "feature" {
+            let has = self.cat.has_feature(item, &value);
+            (
+                has,
+                has.then(|| Fact::Feature(self.cat.feature_form(&value))),
+            )
+        } else {
+            let has = self.cat.value(item, key) == Some(value.as_str());
+            (has, Fact::of_item(self.cat, item, key))
+        };
+        let mut ctx = self.context();
+        ctx.title = self.cat.item(item).title.clone();
+        ctx.highlights = fact
+            .map(|f| realise::describe(self.cat.noun(item), &[f]))
+            .unwrap_or_default();
+        let act = if has { "answer_yes" } else { "answer_no" };
+        let id = self.cat.item(item).id.clone();
+        let text = self.speak(act, &ctx)?;
+        let slots = match self.cat.value(item, key) {
+            Some(v) if key != "feature" => vec![Slot {
+                attribute: key.to_string(),
+                value: v.to_string(),
+                negative: false,
+            }],
+            _ => Vec::new(),
+        };
+        let mut turn = self.turn(Action::Answer, text, slots);
+        turn.items = vec![id];
+        Ok(turn)
+    }
+
     /// Why item `i` fits: the wanted values and features it has, said as one clause ("it's black leather, with a
     /// padded collar").
     fn highlights(&self, i: u32) -> String {
@@ -523,6 +569,7 @@ impl SystemAgent for SimSystem<'_> {
                 Ok(self.turn(Action::ChitChat, text, Vec::new()))
             }
             SystemAct::Recommend => self.recommend(),
+            SystemAct::AnswerQuestion => self.answer(history),
             SystemAct::CloseAccepted => {
                 let mut ctx = self.context();
                 ctx.title = self

@@ -3,11 +3,12 @@
 //! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
 
 use super::SimWorld;
-use super::phrases::{PhraseBank, UserAct, UserContext};
+use super::memory::Memory;
+use super::phrases::{PhraseBank, ReasonKind, UserAct, UserContext};
 use super::realise::{self, Fact, Wording};
 use super::{latency, money};
 use crate::agents::UserAgent;
-use crate::agents::compare::{differences, satisfies};
+use crate::agents::compare::{Difference, differences, satisfies};
 use crate::agents::llm::{DifferenceCard, ItemCard};
 use crate::catalog::MemoryCatalog;
 use crate::config::DialogueConfig;
@@ -30,6 +31,14 @@ pub struct SimUser<'a> {
     gave_context: bool,
     /// What the user said about attributes when rejecting: (key, lowercase value, not wanted).
     stated: Vec<(String, String, bool)>,
+    /// The budget has been said.
+    said_budget: bool,
+    /// Items the user asked about before deciding.
+    asked: Vec<u32>,
+    /// The asides made so far (indices in the bank), none made twice.
+    asides: Vec<usize>,
+    /// The phrases said so far.
+    memory: Memory,
     base: UserContext,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     conversation: crate::agents::llm::Talk,
@@ -104,6 +113,10 @@ impl<'a> SimUser<'a> {
             rejections: 0,
             gave_context: false,
             stated: Vec::new(),
+            said_budget: false,
+            asked: Vec::new(),
+            asides: Vec::new(),
+            memory: Memory::default(),
             base,
             voice: world.user_voice,
             conversation: crate::agents::llm::Talk {
@@ -133,13 +146,28 @@ impl<'a> SimUser<'a> {
                 slots,
             ),
             None => {
-                let text = self.phrases.user(
-                    act,
-                    &self.profile.persona,
-                    ctx,
-                    self.cfg.code_mix_rate,
-                    &mut self.rng,
-                )?;
+                // A wording that repeats a phrase the user said earlier in the dialogue is drawn again; after
+                // a few draws the one with the fewest repeats is kept.
+                let mut best: Option<(usize, String)> = None;
+                for _ in 0..REDRAWS {
+                    let text = self.phrases.user(
+                        act,
+                        &self.profile.persona,
+                        ctx,
+                        self.cfg.code_mix_rate,
+                        &mut self.asides,
+                        &mut self.rng,
+                    )?;
+                    let repeats = self.memory.repeats(&text);
+                    if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                        best = Some((repeats, text));
+                    }
+                    if repeats == 0 {
+                        break;
+                    }
+                }
+                let text = best.map(|(_, t)| t).unwrap_or_default();
+                self.memory.remember(&text);
                 // Context the phrasing left out was not said: the recommender must not learn it (or it would
                 // bring up an occasion the shopper never mentioned).
                 let said = text.to_lowercase();
@@ -202,6 +230,7 @@ impl<'a> SimUser<'a> {
             }
             "budget" if self.budget().is_some() => {
                 let b = self.budget().unwrap_or_default();
+                self.said_budget = true;
                 self.say(
                     UserAct::AnswerBudget,
                     Action::Answer,
@@ -234,6 +263,72 @@ impl<'a> SimUser<'a> {
         }
     }
 
+    /// Whether requirement `i` of the profile has been said (answered, asked about, or named in a reject).
+    fn revealed(&self, i: usize) -> bool {
+        !self.agenda.contains(&i)
+    }
+
+    /// Whether the user has said any wish beyond the category and the budget.
+    fn stated_a_wish(&self) -> bool {
+        let reqs = &self.profile.scenario.requirements;
+        (0..reqs.len()).any(|i| self.revealed(i))
+            || self.stated.iter().any(|(_, _, negative)| !negative)
+    }
+
+    /// How a reject would speak of difference `d`: a wish said before, one named now, or (for an attribute that
+    /// is none of the profile's wishes) a matter of taste about the item.
+    fn reason_kind(&self, d: &Difference) -> ReasonKind {
+        let reqs = &self.profile.scenario.requirements;
+        match d.attribute.as_str() {
+            "category" => ReasonKind::Said,
+            "price_high" if self.said_budget => ReasonKind::Said,
+            "price_high" => ReasonKind::New,
+            _ if !d.required => ReasonKind::Dislike,
+            key => {
+                let said = (0..reqs.len()).any(|i| {
+                    self.revealed(i)
+                        && reqs[i].attribute == key
+                        && (key != "feature" || reqs[i].value.to_lowercase() == d.wanted)
+                }) || self
+                    .stated
+                    .iter()
+                    .any(|(k, v, negative)| !negative && k == key && *v == d.wanted);
+                if said {
+                    ReasonKind::Said
+                } else {
+                    ReasonKind::New
+                }
+            }
+        }
+    }
+
+    /// Ask whether `item` meets requirement `i` (said for the first time) before deciding.
+    fn ask(&mut self, item: u32, i: usize) -> Result<Turn> {
+        self.asked.push(item);
+        self.agenda.retain(|&j| j != i);
+        let r = &self.profile.scenario.requirements[i];
+        let mut ctx = UserContext {
+            item: self.cat.noun(item).definite(),
+            noun: Some(self.cat.noun(item).clone()),
+            ..self.base.clone()
+        };
+        ctx.requirement = self.requirement_text(r);
+        let slots = vec![slot(&r.attribute, &r.value.to_lowercase())];
+        if r.attribute != "budget" && r.attribute != "category" {
+            self.stated
+                .push((r.attribute.clone(), r.value.to_lowercase(), false));
+        }
+        self.say(
+            UserAct::Ask,
+            Action::Ask,
+            &ctx,
+            slots,
+            vec![self.cat.item(item).id.clone()],
+        )
+    }
+
+    /// The user's decision on the item of `turn` (a recommendation, or the answer to a question about it): take it,
+    /// ask about it first, turn it down with reasons, or give up.
     fn judge(&mut self, turn: &Turn) -> Result<Turn> {
         let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
             let ctx = UserContext {
@@ -263,11 +358,22 @@ impl<'a> SimUser<'a> {
             && (item == self.target || honours_words);
         let takes_equivalent =
             self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
-        if fits && (item == self.target || takes_equivalent) {
+        let takes = fits && (item == self.target || takes_equivalent);
+        // Before deciding, the user may ask whether the item meets a wish not said yet; one who has said none asks
+        // rather than take an item blind. (Drawn for every item, so the later draws do not depend on the answer.)
+        let curious = self.rng.chance(self.cfg.ask_rate);
+        if !self.asked.contains(&item)
+            && let Some(&next) = self.agenda.last()
+            && ((takes && !self.stated_a_wish()) || curious)
+        {
+            return self.ask(item, next);
+        }
+        if takes {
             let ctx = UserContext {
                 item: self.cat.noun(item).definite(),
                 liked: self.liked(item),
                 noun: Some(self.cat.noun(item).clone()),
+                later: self.rejections > 0,
                 ..self.base.clone()
             };
             return self.say(
@@ -289,37 +395,45 @@ impl<'a> SimUser<'a> {
                 Vec::new(),
             );
         }
-        let diffs = differences(self.cat, self.target, item, budget, reqs);
-        let (mut required, mut hints): (Vec<_>, Vec<_>) =
-            diffs.into_iter().partition(|d| d.required);
-        // Hints are raised in a varied order; requirements and hard constraints come first.
-        for i in (1..hints.len()).rev() {
-            let j = self.rng.below(i + 1);
-            hints.swap(i, j);
-        }
-        required.extend(hints);
-        let count = self.cfg.reject_reasons.get();
-        let chosen: Vec<_> = match self.voice.filter(|v| v.decides()) {
-            // The model picks which true differences to raise (there is a choice only when there are more).
-            Some(voice) if required.len() > count => {
-                let picks = self.pick_reasons(voice, item, &required, count)?;
-                picks.into_iter().map(|i| required[i].clone()).collect()
-            }
-            _ => required.into_iter().take(count).collect(),
-        };
+        let chosen = self.reasons(item)?;
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
-        for d in &chosen {
-            let (wanted, got) = self.reason_slots(d, item);
-            clauses.push(
-                self.phrases
-                    .reason(&d.attribute, wanted, got, &mut self.rng)?,
-            );
+        for (d, kind) in &chosen {
+            // A clause that repeats an earlier phrase of the user is drawn again (the fewest repeats wins).
+            let mut best: Option<(usize, String)> = None;
+            for _ in 0..REDRAWS {
+                let (wanted, got) = self.reason_slots(d, item);
+                let clause =
+                    self.phrases
+                        .reason(&d.attribute, *kind, wanted, got, &mut self.rng)?;
+                let repeats = self.memory.repeats(&clause);
+                if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                    best = Some((repeats, clause));
+                }
+                if repeats == 0 {
+                    break;
+                }
+            }
+            clauses.extend(best.map(|(_, c)| c));
+            if *kind == ReasonKind::Dislike {
+                // Taste names what the item is, not what the user wants.
+                if !d.got.is_empty() {
+                    slots.push(Slot {
+                        attribute: d.attribute.clone(),
+                        value: d.got.clone(),
+                        negative: true,
+                    });
+                }
+                continue;
+            }
             match d.attribute.as_str() {
-                "price_high" => slots.push(slot(
-                    "budget",
-                    &budget.map(|b| format!("{b}")).unwrap_or_default(),
-                )),
+                "price_high" => {
+                    self.said_budget = true;
+                    slots.push(slot(
+                        "budget",
+                        &budget.map(|b| format!("{b}")).unwrap_or_default(),
+                    ))
+                }
                 "feature" => slots.push(slot("feature", &d.wanted)),
                 key => {
                     slots.push(slot(key, &d.wanted));
@@ -366,6 +480,67 @@ impl<'a> SimUser<'a> {
             slots,
             vec![self.cat.item(item).id.clone()],
         )
+    }
+
+    /// The differences a reject of `item` raises, with how each is said: what the user said before that the item
+    /// misses (the category first), then at most one wish of the profile named for the first time; only when there
+    /// is neither, one matter of taste about what the item visibly is. Never a wish the profile does not hold.
+    fn reasons(&mut self, item: u32) -> Result<Vec<(Difference, ReasonKind)>> {
+        let reqs = &self.profile.scenario.requirements;
+        let diffs = differences(self.cat, self.target, item, self.budget(), reqs);
+        let mut said = Vec::new();
+        let mut new = Vec::new();
+        let mut taste = Vec::new();
+        for d in diffs {
+            match self.reason_kind(&d) {
+                ReasonKind::Said => said.push(d),
+                ReasonKind::New => new.push(d),
+                ReasonKind::Dislike => taste.push(d),
+            }
+        }
+        // Which new wish comes up, and which taste, varies.
+        for list in [&mut new, &mut taste] {
+            for i in (1..list.len()).rev() {
+                let j = self.rng.below(i + 1);
+                list.swap(i, j);
+            }
+        }
+        let count = self.cfg.reject_reasons.get();
+        let mut chosen: Vec<(Difference, ReasonKind)> = said
+            .into_iter()
+            .take(count)
+            .map(|d| (d, ReasonKind::Said))
+            .collect();
+        if chosen.len() < count && !new.is_empty() {
+            let candidates = std::mem::take(&mut new);
+            // The model picks which true difference to raise, when there is a choice.
+            let pick = match self.voice.filter(|v| v.decides()) {
+                Some(voice) if candidates.len() > 1 => self
+                    .pick_reasons(voice, item, &candidates, 1)?
+                    .first()
+                    .copied()
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            if let Some(d) = candidates.into_iter().nth(pick) {
+                chosen.push((d, ReasonKind::New));
+            }
+        }
+        if chosen.is_empty() && !taste.is_empty() {
+            // The model picks which visible difference the shopper minds, when there is a choice.
+            let pick = match self.voice.filter(|v| v.decides()) {
+                Some(voice) if taste.len() > 1 => self
+                    .pick_reasons(voice, item, &taste, 1)?
+                    .first()
+                    .copied()
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            if let Some(d) = taste.into_iter().nth(pick) {
+                chosen.push((d, ReasonKind::Dislike));
+            }
+        }
+        Ok(chosen)
     }
 
     /// Ask the model which of `differences` (true differences of `item` from the target) to raise.
@@ -423,10 +598,15 @@ impl<'a> SimUser<'a> {
         }
     }
 
-    /// What the user likes about an accepted item: the requirements it meets, said as one clause.
+    /// What the user likes about an accepted item: the wishes it meets that the user has said, as one clause
+    /// (never a value the user did not ask for).
     fn liked(&self, item: u32) -> String {
         let mut facts = Vec::new();
-        for r in &self.profile.scenario.requirements {
+        let reqs = &self.profile.scenario.requirements;
+        for r in (0..reqs.len())
+            .filter(|&i| self.revealed(i))
+            .map(|i| &reqs[i])
+        {
             match r.attribute.as_str() {
                 "feature" if self.cat.has_feature(item, &r.value.to_lowercase()) => facts.push(
                     Fact::Feature(self.cat.feature_form(&r.value.to_lowercase())),
@@ -529,7 +709,8 @@ impl UserAgent for SimUser<'_> {
                     .unwrap_or_default();
                 self.answer(&asked)
             }
-            Action::Recommend => {
+            // A recommendation, or the recommender's answer to a question about the item shown.
+            Action::Recommend | Action::Answer => {
                 let last = last.clone();
                 self.judge(&last)
             }
@@ -550,6 +731,9 @@ impl UserAgent for SimUser<'_> {
         self.voice.map_or_else(|| "sim".into(), |v| v.name())
     }
 }
+
+/// Draws of a user turn's wording before one that repeats an earlier phrase is kept.
+const REDRAWS: usize = 6;
 
 fn slot(attribute: &str, value: &str) -> Slot {
     Slot {

@@ -18,13 +18,14 @@ use crate::model::{Action, Item, Persona};
 pub type Table = (TableSpec, Vec<Vec<Value>>);
 
 /// Every dialogue act, so `dim_action` is the same whatever the input holds.
-const ACTIONS: [Action; 11] = [
+const ACTIONS: [Action; 12] = [
     Action::Greet,
     Action::Clarify,
     Action::ChitChat,
     Action::Recommend,
     Action::Inform,
     Action::Answer,
+    Action::Ask,
     Action::Reject,
     Action::Accept,
     Action::Abandon,

@@ -97,7 +97,8 @@ impl Walk<'_, '_> {
         if self.ctx.profile.is_some() {
             let outside: Vec<String> = cited
                 .iter()
-                .filter(|s| !matches!(s.attribute.as_str(), "budget" | "category"))
+                // The department goes with the category: naming it is no preference.
+                .filter(|s| !matches!(s.attribute.as_str(), "budget" | "category" | "department"))
                 .filter(|s| !self.is_requirement(&s.attribute, &s.value))
                 .map(|s| format!("{} {}", s.attribute, s.value))
                 .collect();
@@ -310,6 +311,13 @@ impl Walk<'_, '_> {
                 .iter()
                 .find_map(|p| p.find(&t.text).map(|m| m.as_str().to_string()))
         };
+        // A turn that states the occasion or recipient itself ("the recipient is my sister") is founded; budget
+        // references all presuppose an earlier statement ("when I said").
+        let states = |keys: &[&str]| {
+            t.slots
+                .iter()
+                .any(|s| !s.negative && keys.contains(&s.attribute.as_str()))
+        };
         if !self.said.budget
             && let Some(m) = first(&refs.budget)
         {
@@ -317,11 +325,13 @@ impl Walk<'_, '_> {
         }
         if self.said.structured {
             if !self.said.occasion
+                && !states(&["occasion", "reason"])
                 && let Some(m) = first(&refs.occasion)
             {
                 found.push((RealismFlag::UnfoundedOccasion, m));
             }
             if !self.said.recipient
+                && !states(&["recipient"])
                 && let Some(m) = first(&refs.recipient)
             {
                 found.push((RealismFlag::UnfoundedRecipient, m));
