@@ -24,18 +24,31 @@ impl Memory {
     }
 }
 
-/// The hashed word 4-grams of `text`: words are lowercase runs of letters, digits and apostrophes.
+/// The hashed word 4-grams of `text`: words are lowercase runs of letters, digits and apostrophes. Each word is
+/// hashed once and a gram's hash combines its four words' (no string is built per gram: this runs on every draw of
+/// every user turn).
 fn grams(text: &str) -> impl Iterator<Item = u64> {
     let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
+    let mut ring = [0u64; N];
+    let mut seen = 0usize;
+    let mut out = Vec::new();
+    for word in lower
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
         .filter(|w| !w.is_empty())
-        .collect();
-    let hashes: Vec<u64> = words
-        .windows(N)
-        .map(|w| xxhash_rust::xxh3::xxh3_64(w.join(" ").as_bytes()))
-        .collect();
-    hashes.into_iter()
+    {
+        ring[seen % N] = xxhash_rust::xxh3::xxh3_64(word.as_bytes());
+        seen += 1;
+        if seen >= N {
+            let mut h = 0x9e37_79b9_7f4a_7c15u64;
+            for k in 0..N {
+                h = (h ^ ring[(seen + k) % N])
+                    .wrapping_mul(0x0100_0000_01b3)
+                    .rotate_left(23);
+            }
+            out.push(h);
+        }
+    }
+    out.into_iter()
 }
 
 #[cfg(test)]
