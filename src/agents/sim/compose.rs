@@ -296,6 +296,12 @@ impl SystemBank {
                 })?;
             let mut alternatives = Vec::with_capacity(list.len());
             for (i, source) in list.iter().enumerate() {
+                if let Some(j) = list[..i].iter().position(|x| x == source) {
+                    return Err(Error::data(
+                        at(file, table, key),
+                        format!("{table}.{key}[{i}] repeats [{j}]: each alternative once"),
+                    ));
+                }
                 let alt = parse(source, part).map_err(|why| {
                     Error::data(at(file, table, key), format!("{table}.{key}[{i}]: {why}"))
                 })?;

@@ -82,6 +82,8 @@ pub struct SimSystem<'a> {
     asked_context: bool,
     /// Whether this recommender asks for preferences before the budget (drawn per conversation).
     preference_first: bool,
+    /// Whether it has said the shopper's need back to them (it does so once).
+    need_acknowledged: bool,
 }
 
 /// Share of conversations in which the recommender asks for preferences before the budget.
@@ -112,6 +114,7 @@ impl<'a> SimSystem<'a> {
             memory: Memory::default(),
             asked_context: false,
             preference_first,
+            need_acknowledged: false,
         }
     }
 

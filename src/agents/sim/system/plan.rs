@@ -17,7 +17,7 @@ use Part::*;
 
 /// Chances of the optional parts.
 const OPENER: f64 = 0.5;
-const WELCOME: f64 = 0.5;
+const WELCOME: f64 = 0.7;
 const INVITE_FIRST: f64 = 0.7;
 const INVITE_AGAIN: f64 = 0.55;
 const BUDGET_FIRST: f64 = 0.35;
@@ -82,12 +82,13 @@ impl SimSystem<'_> {
 
     /// The plan of a turn about no item in particular.
     pub(super) fn plan(&mut self, say: Say) -> (Vec<Part>, Fill) {
-        let fill = self.base_fill();
+        let mut fill = self.base_fill();
         let n = &self.needs;
         let (occasion, recipient, need, category, budget) = (
             !n.occasion.is_empty(),
             !n.recipient.is_empty(),
-            !n.need.is_empty(),
+            // The need is said back once.
+            !n.need.is_empty() && !self.need_acknowledged,
             n.category.is_some(),
             n.budget.is_some(),
         );
@@ -133,9 +134,8 @@ impl SimSystem<'_> {
                 let ack = if wishes.is_empty() {
                     BudgetAck
                 } else {
-                    let mut fill = fill.clone();
                     fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
-                    return self.finish(build(&CLARIFY_BUDGET, |i| Some([BudgetAckWish, BudgetAsk][i])), fill);
+                    BudgetAckWish
                 };
                 build(&CLARIFY_BUDGET, |i| Some([ack, BudgetAsk][i]))
             }
@@ -170,6 +170,9 @@ impl SimSystem<'_> {
                 build(shape, |i| if i == 0 { None } else { parting })
             }
         };
+        if plan.contains(&OpeningNeed) || plan.contains(&CategoryAckNeed) {
+            self.need_acknowledged = true;
+        }
         self.finish(plan, fill)
     }
 
@@ -276,18 +279,14 @@ impl SimSystem<'_> {
         let wanted = self.wanted_facts(pick, last);
         let (contrast, rest): (Vec<_>, Vec<_>) = wanted.iter().cloned().partition(|(d, _)| *d);
         // A fact whose wording was said before (for another item) is not said again in the same words.
-        let fresh = |f: &Fact| {
-            let text = realise::describe(&noun, std::slice::from_ref(f));
-            self.memory.clashes(&grams(&self.memory.mask(&text))) == 0
-        };
-        let contrast: Vec<Fact> = contrast
-            .into_iter()
-            .map(|(_, f)| f)
-            .filter(fresh)
-            .collect();
-        let rest: Vec<Fact> = rest.into_iter().map(|(_, f)| f).filter(fresh).collect();
-        let visible: Vec<Fact> = if wanted.is_empty() {
-            self.visible_facts(pick).into_iter().filter(fresh).collect()
+        let contrast = self.fresh(contrast.into_iter().map(|(_, f)| f).collect(), |f| {
+            realise::describe(&noun, f)
+        });
+        let rest = self.fresh(rest.into_iter().map(|(_, f)| f).collect(), |f| {
+            realise::describe(&noun, f)
+        });
+        let visible = if wanted.is_empty() {
+            self.fresh(self.visible_facts(pick), |f| realise::describe(&noun, f))
         } else {
             Vec::new()
         };
@@ -312,13 +311,9 @@ impl SimSystem<'_> {
             );
         }
         let plan = if first {
-            let all: Vec<Fact> = self.asked_facts();
-            let opener = if !all.is_empty() && self.rng.chance(OPENER) {
-                fill.set(
-                    Var::Feedback,
-                    realise::list(&realise::wishes(&all)),
-                    &self.memory,
-                );
+            let wishes = self.fresh(realise::wishes(&self.asked_facts()), |w| realise::list(w));
+            let opener = if !wishes.is_empty() && self.rng.chance(OPENER) {
+                fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
                 Some(RecommendOpenerWish)
             } else {
                 self.rng.chance(OPENER).then_some(RecommendOpener)
@@ -333,11 +328,11 @@ impl SimSystem<'_> {
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
-            let clauses = &self.needs.objection.clauses;
+            let clauses = self.fresh(self.needs.objection.clauses.clone(), |c| realise::list(c));
             let ack = if clauses.is_empty() {
                 AgainAck
             } else {
-                fill.set(Var::Feedback, realise::list(clauses), &self.memory);
+                fill.set(Var::Feedback, realise::list(&clauses), &self.memory);
                 AgainAckFeedback
             };
             let budget = affordable
@@ -354,6 +349,20 @@ impl SimSystem<'_> {
             })
         };
         (plan, fill)
+    }
+
+    /// Those of `items` that can be said without repeating a phrase of an earlier turn, in order: each is kept when
+    /// the wording of the ones kept so far with it (`say`) repeats none.
+    fn fresh<T: Clone>(&self, items: Vec<T>, say: impl Fn(&[T]) -> String) -> Vec<T> {
+        let mut kept: Vec<T> = Vec::with_capacity(items.len());
+        for item in items {
+            kept.push(item);
+            let text = say(&kept);
+            if self.memory.clashes(&grams(&self.memory.mask(&text))) > 0 {
+                kept.pop();
+            }
+        }
+        kept
     }
 
     /// Every wish the shopper stated that the catalog can word, in the order stated.
