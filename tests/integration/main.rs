@@ -18,6 +18,7 @@ mod llm_run;
 mod lock;
 mod pairs;
 mod profiles;
+mod recommender_voice;
 mod review;
 mod run;
 mod scenario_writer;

@@ -2,11 +2,12 @@
 //! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
 
 mod codemix;
-mod memory;
+pub mod compose;
 pub mod phrases;
 pub mod realise;
 mod system;
 mod user;
+pub mod variety;
 
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;

@@ -9,6 +9,7 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
 use super::codemix::CodeMixes;
+use super::compose::SystemBank;
 use super::realise::Wording;
 use crate::catalog::Noun;
 use crate::data::{self, SIM_PHRASES};
@@ -78,7 +79,8 @@ impl UserAct {
     }
 }
 
-/// The system acts with a phrase bank.
+/// The system acts, as the language-model voice names them (`prompts/llm/system.toml`); the offline recommender
+/// composes the same turns from the parts of `prompts/sim/system.toml`.
 pub const SYSTEM_ACTS: [&str; 12] = [
     "greet",
     "ask_category",
@@ -148,12 +150,6 @@ struct VerbosityFile {
     chatty: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SystemFile {
-    acts: BTreeMap<String, Vec<String>>,
-}
-
 /// What user templates may refer to.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UserContext {
@@ -215,6 +211,7 @@ pub struct PhraseBank {
     bank: TemplateBank,
     markers: ByFormality,
     mixes: CodeMixes,
+    system: SystemBank,
 }
 
 impl PhraseBank {
@@ -228,7 +225,9 @@ impl PhraseBank {
         let system_file = data::find(&files, "system.toml")?;
         let codemix_file = data::find(&files, "codemix.toml")?;
         let user: UserFile = data::parse(user_file)?;
-        let system: SystemFile = data::parse(system_file)?;
+        let system = SystemBank::load(system_file)?;
+        super::compose::shapes::check(&system)
+            .map_err(|why| Error::data(&system_file.origin, why))?;
         let mut bank = TemplateBank::new(true);
         for act in UserAct::ALL {
             let Some(by) = user.acts.get(act.key()) else {
@@ -282,25 +281,13 @@ impl PhraseBank {
             }
         }
         bank.add_group("aside", &user.verbosity.chatty, &user_file.origin)?;
-        for act in SYSTEM_ACTS {
-            let list = system
-                .acts
-                .get(act)
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    Error::data(
-                        &system_file.origin,
-                        format!("acts.{act} is missing or empty"),
-                    )
-                })?;
-            bank.add_group(&format!("system.{act}"), list, &system_file.origin)?;
-        }
         let acts = UserAct::ALL.map(UserAct::key);
         let mixes = CodeMixes::load(codemix_file, language_mixes, &acts, &mut bank)?;
         Ok(PhraseBank {
             bank,
             markers: user.markers,
             mixes,
+            system,
         })
     }
 
@@ -481,13 +468,9 @@ impl PhraseBank {
         }
     }
 
-    /// A system turn for `act` (one of [`SYSTEM_ACTS`]).
-    pub fn system(&self, act: &str, ctx: &SystemContext, rng: &mut Rng) -> Result<String> {
-        self.pick(
-            &format!("system.{act}"),
-            &Value::from(minijinja::value::Serde(ctx)),
-            rng,
-        )
+    /// The recommender's bank of parts (`system.toml`), which its turns are composed from.
+    pub fn system_bank(&self) -> &SystemBank {
+        &self.system
     }
 }
 
@@ -535,19 +518,6 @@ mod tests {
     fn embedded_banks_load_and_render_every_act() {
         let bank = PhraseBank::load(None, &[]).unwrap();
         let mut rng = Rng::from_u64(1);
-        let ctx = SystemContext {
-            title: "Trail Boot".into(),
-            price: "$90".into(),
-            ..Default::default()
-        };
-        for act in SYSTEM_ACTS {
-            assert!(!bank.system(act, &ctx, &mut rng).unwrap().is_empty());
-        }
-        let text = bank.system("recommend", &ctx, &mut rng).unwrap();
-        assert!(
-            text.contains("Trail Boot") && text.contains("$90"),
-            "{text}"
-        );
         for key in REASON_KEYS {
             assert!(
                 !bank

@@ -3,13 +3,20 @@
 //! a query, retrieve candidates from the catalog (excluding items already shown), rerank by the constraints, phrase.
 //! The best match wins; ties are broken by the seeded RNG.
 
+mod answer;
 mod counterfactual;
+mod plan;
+mod say;
+
+use say::Say;
 
 use std::collections::HashMap;
 
 use super::SimWorld;
+use super::compose::{Fill, Part};
 use super::phrases::{PhraseBank, SystemContext};
 use super::realise::{self, Fact};
+use super::variety::Memory;
 use super::{latency, money};
 use crate::Result;
 use crate::agents::{SystemAct, SystemAgent};
@@ -30,7 +37,22 @@ struct Needs {
     features: Vec<String>,
     occasion: String,
     need: String,
+    /// Who the shopper buys for, as the recommender says it ("your sister"), when they said so.
+    recipient: String,
+    /// Whether the shopper named someone they buy for (said in any form).
+    recipient_named: bool,
     feedback: String,
+    /// What the last turn-down said, as the recommender acknowledges it.
+    objection: Objection,
+}
+
+/// What the shopper's last turn-down asked for.
+#[derive(Default)]
+struct Objection {
+    /// Restated wishes, as clauses addressed to the shopper ("you'd prefer black", "you're after scarves").
+    clauses: Vec<String>,
+    /// The price was too high.
+    budget: bool,
 }
 
 /// The needs resolved to catalog ids, for fast scoring.
@@ -56,11 +78,23 @@ pub struct SimSystem<'a> {
     chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
+    /// What this recommender has said in the dialogue (parts and phrases), so that it says other things.
+    memory: Memory,
+    /// Whether it asked what the purchase is for (once, before the first recommendation).
+    asked_context: bool,
+    /// Whether this recommender asks for preferences before the budget (drawn per conversation).
+    preference_first: bool,
+    /// Whether it has said the shopper's need back to them (it does so once).
+    need_acknowledged: bool,
 }
+
+/// Share of conversations in which the recommender asks for preferences before the budget.
+const PREFERENCE_FIRST: f64 = 0.4;
 
 impl<'a> SimSystem<'a> {
     /// A recommender over `cat`.
-    pub fn new(world: &SimWorld<'a>, conversation: &str, rng: Rng) -> Self {
+    pub fn new(world: &SimWorld<'a>, conversation: &str, mut rng: Rng) -> Self {
+        let preference_first = rng.chance(PREFERENCE_FIRST);
         SimSystem {
             cat: world.catalog,
             phrases: world.phrases,
@@ -79,26 +113,33 @@ impl<'a> SimSystem<'a> {
                 clock: Default::default(),
             },
             history: Vec::new(),
+            memory: Memory::default(),
+            asked_context: false,
+            preference_first,
+            need_acknowledged: false,
         }
     }
 
-    /// The text of `act`: from the phrase bank, or from the language model when this role has one (which, with
-    /// vision, sees `shown`: the images of the item the turn is about).
-    fn speak_showing(
+    /// The text of `act`: from the language model when this role has one (which, with vision, sees `shown`: the
+    /// images of the item the turn is about, and gets `ctx`), else composed from the phrase bank along the `plan`.
+    fn speak(
         &mut self,
         act: &str,
-        ctx: &SystemContext,
+        ctx: impl FnOnce(&Self) -> SystemContext,
         shown: &[String],
+        plan: impl FnOnce(&mut Self) -> (Vec<Part>, Fill),
     ) -> Result<String> {
         match self.voice {
-            Some(voice) => voice.system(&self.conversation, act, ctx, &self.history, shown),
-            None => self.phrases.system(act, ctx, &mut self.rng),
+            Some(voice) => {
+                let ctx = ctx(self);
+                voice.system(&self.conversation, act, &ctx, &self.history, shown)
+            }
+            None => {
+                let (parts, fill) = plan(self);
+                let bank = self.phrases.system_bank();
+                bank.compose(&parts, &fill, &mut self.memory, &mut self.rng)
+            }
         }
-    }
-
-    /// The text of `act`, about no item in particular.
-    fn speak(&mut self, act: &str, ctx: &SystemContext) -> Result<String> {
-        self.speak_showing(act, ctx, &[])
     }
 
     /// Learn from the user turns not read yet.
@@ -110,7 +151,11 @@ impl<'a> SimSystem<'a> {
         {
             let mut feedback = Vec::new();
             let mut facts = Vec::new();
+            let mut objection = Objection::default();
             for s in &turn.slots {
+                if s.value != "?" {
+                    self.memory.add_value(&s.value);
+                }
                 let n = &mut self.needs;
                 match (s.attribute.as_str(), s.negative) {
                     ("category", false) => n.category = Some(s.value.to_lowercase()),
@@ -124,6 +169,13 @@ impl<'a> SimSystem<'a> {
                     ("budget", false) => n.budget = s.value.parse().ok().or(n.budget),
                     ("need", false) => n.need = s.value.clone(),
                     ("occasion", false) => n.occasion = s.value.clone(),
+                    ("recipient", false) => {
+                        n.recipient_named = true;
+                        // Said back in the second person ("my sister" -> "your sister"); other forms are not.
+                        if let Some(rest) = s.value.strip_prefix("my ") {
+                            n.recipient = format!("your {rest}");
+                        }
+                    }
                     ("reason" | "recipient", _) => {}
                     ("feature", false) => {
                         if !n.features.contains(&s.value) {
@@ -138,30 +190,44 @@ impl<'a> SimSystem<'a> {
                 }
                 if !s.negative && turn.action == Action::Reject {
                     match s.attribute.as_str() {
-                        "budget" => feedback.push(format!(
-                            "you'd like to stay under {}",
-                            money(s.value.parse().unwrap_or(0.0))
-                        )),
-                        "category" => feedback.push(format!(
-                            "you're after {}",
-                            self.cat
-                                .leaf_noun(&s.value)
-                                .map_or(s.value.as_str(), |n| n.plural.as_str())
-                        )),
+                        "budget" => {
+                            objection.budget = true;
+                            feedback.push(format!(
+                                "you'd like to stay under {}",
+                                money(s.value.parse().unwrap_or(0.0))
+                            ))
+                        }
+                        "category" => {
+                            let said = format!(
+                                "you're after {}",
+                                self.cat
+                                    .leaf_noun(&s.value)
+                                    .map_or(s.value.as_str(), |n| n.plural.as_str())
+                            );
+                            objection.clauses.push(said.clone());
+                            feedback.push(said);
+                        }
                         key => match Fact::of_value(self.cat, key, &s.value) {
                             Some(fact) => facts.push(fact),
-                            None => feedback.push(format!("you'd prefer {}", s.value)),
+                            None => {
+                                let said = format!("you'd prefer {}", s.value);
+                                objection.clauses.push(said.clone());
+                                feedback.push(said);
+                            }
                         },
                     }
                 }
             }
-            feedback.extend(realise::wishes(&facts));
+            let wishes = realise::wishes(&facts);
+            objection.clauses.extend(wishes.iter().cloned());
+            feedback.extend(wishes);
             if turn.action == Action::Reject {
                 self.needs.feedback = if feedback.is_empty() {
                     "that one wasn't quite right".into()
                 } else {
                     realise::list(&feedback)
                 };
+                self.needs.objection = objection;
             }
         }
         self.read = history.len();
@@ -227,7 +293,7 @@ impl<'a> SimSystem<'a> {
 
     fn clarify(&mut self, topic: &'static str, act: &str) -> Result<Turn> {
         self.asked.push(topic);
-        let text = self.speak(act, &self.context())?;
+        let text = self.speak(act, Self::context, &[], |s| s.plan(Say::Clarify(topic)))?;
         let slots = vec![Slot {
             attribute: topic.to_string(),
             value: "?".into(),
@@ -244,15 +310,26 @@ impl<'a> SimSystem<'a> {
         if self.needs.category.is_none() && !self.asked.contains(&"category") {
             return self.clarify("category", "ask_category");
         }
-        if first && self.needs.budget.is_none() && self.decide("budget") {
-            return self.clarify("budget", "clarify_budget");
-        }
-        if first && self.decide("preference") {
-            return self.clarify("preference", "clarify_preference");
+        if first {
+            let order = if self.preference_first {
+                ["preference", "budget"]
+            } else {
+                ["budget", "preference"]
+            };
+            for topic in order {
+                if topic == "budget" && self.needs.budget.is_none() && self.decide("budget") {
+                    return self.clarify("budget", "clarify_budget");
+                }
+                if topic == "preference" && self.decide("preference") {
+                    return self.clarify("preference", "clarify_preference");
+                }
+            }
         }
         let query = self.query();
         let Some(best) = self.best() else {
-            let text = self.speak("close_abandon", &self.context())?;
+            let text = self.speak("close_abandon", Self::context, &[], |s| {
+                s.plan(Say::CloseEmpty)
+            })?;
             return Ok(self.turn(Action::Close, text, Vec::new()));
         };
         let turn = self.phrase_recommendation(best, first, query)?;
@@ -264,13 +341,6 @@ impl<'a> SimSystem<'a> {
     /// what the user asked for that it has, showing its picture.
     fn phrase_recommendation(&mut self, pick: u32, first: bool, query: String) -> Result<Turn> {
         let item = self.cat.item(pick);
-        let mut ctx = self.context();
-        ctx.title = item.title.clone();
-        ctx.price = item
-            .price
-            .map(money)
-            .unwrap_or_else(|| "a fair price".into());
-        ctx.highlights = self.highlights(pick);
         let act = if first {
             "recommend"
         } else {
@@ -278,7 +348,19 @@ impl<'a> SimSystem<'a> {
         };
         let images: Vec<String> = item.image.clone().into_iter().collect();
         let id = item.id.clone();
-        let text = self.speak_showing(act, &ctx, &images)?;
+        let context = |s: &Self| {
+            let mut ctx = s.context();
+            ctx.title = item.title.clone();
+            ctx.price = item
+                .price
+                .map(money)
+                .unwrap_or_else(|| "a fair price".into());
+            ctx.highlights = s.highlights(pick);
+            ctx
+        };
+        let text = self.speak(act, context, &images, |s| {
+            s.plan_recommendation(pick, first)
+        })?;
         let mut turn = self.turn(Action::Recommend, text, Vec::new());
         turn.items = vec![id];
         turn.images = images;
@@ -314,7 +396,9 @@ impl<'a> SimSystem<'a> {
             .map(|&i| self.cat.item(i).id.clone())
             .collect();
         let Some(pick) = chain.pick(&self.conversation, &self.history, &needs, &exclude)? else {
-            let text = self.speak("close_abandon", &self.context())?;
+            let text = self.speak("close_abandon", Self::context, &[], |s| {
+                s.plan(Say::CloseEmpty)
+            })?;
             return Ok(self.turn(Action::Close, text, Vec::new()));
         };
         let position = self.cat.position(&pick.item.id).ok_or_else(|| {
@@ -476,52 +560,6 @@ impl<'a> SimSystem<'a> {
             + 0.1 * self.cat.item(i).rating
     }
 
-    /// The answer to the user's question (the last turn) about the item shown: whether it has the value asked
-    /// about, with what it has.
-    fn answer(&mut self, history: &[Turn]) -> Result<Turn> {
-        let question = history.last().filter(|t| t.action == Action::Ask);
-        let item = question
-            .and_then(|t| t.items.first())
-            .and_then(|id| self.cat.position(id))
-            .or_else(|| self.shown.last().copied());
-        let asked = question.and_then(|t| t.slots.first());
-        let (Some(item), Some(asked)) = (item, asked) else {
-            let text = self.speak("chit_chat", &self.context())?;
-            return Ok(self.turn(Action::ChitChat, text, Vec::new()));
-        };
-        let key = asked.attribute.as_str();
-        let value = asked.value.to_lowercase();
-        let (has, fact) = if key == "feature" {
-            let has = self.cat.has_feature(item, &value);
-            (
-                has,
-                has.then(|| Fact::Feature(self.cat.feature_form(&value))),
-            )
-        } else {
-            let has = self.cat.value(item, key) == Some(value.as_str());
-            (has, Fact::of_item(self.cat, item, key))
-        };
-        let mut ctx = self.context();
-        ctx.title = self.cat.item(item).title.clone();
-        ctx.highlights = fact
-            .map(|f| realise::describe(self.cat.noun(item), &[f]))
-            .unwrap_or_default();
-        let act = if has { "answer_yes" } else { "answer_no" };
-        let id = self.cat.item(item).id.clone();
-        let text = self.speak(act, &ctx)?;
-        let slots = match self.cat.value(item, key) {
-            Some(v) if key != "feature" => vec![Slot {
-                attribute: key.to_string(),
-                value: v.to_string(),
-                negative: false,
-            }],
-            _ => Vec::new(),
-        };
-        let mut turn = self.turn(Action::Answer, text, slots);
-        turn.items = vec![id];
-        Ok(turn)
-    }
-
     /// Why item `i` fits: the wanted values and features it has, said as one clause ("it's black leather, with a
     /// padded collar").
     fn highlights(&self, i: u32) -> String {
@@ -553,7 +591,7 @@ impl SystemAgent for SimSystem<'_> {
         }
         match act {
             SystemAct::Greet => {
-                let text = self.speak("greet", &self.context())?;
+                let text = self.speak("greet", Self::context, &[], |s| s.plan(Say::Greet))?;
                 Ok(self.turn(Action::Greet, text, Vec::new()))
             }
             SystemAct::OpeningChat | SystemAct::ChitChat => {
@@ -565,23 +603,31 @@ impl SystemAgent for SimSystem<'_> {
                 } else {
                     "chit_chat"
                 };
-                let text = self.speak(act, &self.context())?;
+                let text = self.speak(act, Self::context, &[], |s| {
+                    s.plan(Say::Chat { after_reject })
+                })?;
                 Ok(self.turn(Action::ChitChat, text, Vec::new()))
             }
             SystemAct::Recommend => self.recommend(),
             SystemAct::AnswerQuestion => self.answer(history),
             SystemAct::CloseAccepted => {
-                let mut ctx = self.context();
-                ctx.title = self
-                    .shown
-                    .last()
-                    .map(|&i| self.cat.item(i).title.clone())
-                    .unwrap_or_default();
-                let text = self.speak("close_accept", &ctx)?;
+                let context = |s: &Self| {
+                    let mut ctx = s.context();
+                    ctx.title = s
+                        .shown
+                        .last()
+                        .map(|&i| s.cat.item(i).title.clone())
+                        .unwrap_or_default();
+                    ctx
+                };
+                let text =
+                    self.speak("close_accept", context, &[], |s| s.plan(Say::CloseAccepted))?;
                 Ok(self.turn(Action::Close, text, Vec::new()))
             }
             SystemAct::CloseAbandoned => {
-                let text = self.speak("close_abandon", &self.context())?;
+                let text = self.speak("close_abandon", Self::context, &[], |s| {
+                    s.plan(Say::CloseAbandoned)
+                })?;
                 Ok(self.turn(Action::Close, text, Vec::new()))
             }
         }

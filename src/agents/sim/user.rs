@@ -3,9 +3,9 @@
 //! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
 
 use super::SimWorld;
-use super::memory::Memory;
 use super::phrases::{PhraseBank, ReasonKind, UserAct, UserContext};
 use super::realise::{self, Fact, Wording};
+use super::variety::{Memory, grams};
 use super::{latency, money};
 use crate::agents::UserAgent;
 use crate::agents::compare::{Difference, differences, satisfies};
@@ -158,7 +158,7 @@ impl<'a> SimUser<'a> {
                         &mut self.asides,
                         &mut self.rng,
                     )?;
-                    let repeats = self.memory.repeats(&text);
+                    let repeats = self.memory.clashes(&grams(&text));
                     if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                         best = Some((repeats, text));
                     }
@@ -167,7 +167,7 @@ impl<'a> SimUser<'a> {
                     }
                 }
                 let text = best.map(|(_, t)| t).unwrap_or_default();
-                self.memory.remember(&text);
+                self.memory.remember(&grams(&text));
                 // Context the phrasing left out was not said: the recommender must not learn it (or it would
                 // bring up an occasion the shopper never mentioned).
                 let said = text.to_lowercase();
@@ -406,7 +406,7 @@ impl<'a> SimUser<'a> {
                 let clause =
                     self.phrases
                         .reason(&d.attribute, *kind, wanted, got, &mut self.rng)?;
-                let repeats = self.memory.repeats(&clause);
+                let repeats = self.memory.clashes(&grams(&clause));
                 if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                     best = Some((repeats, clause));
                 }
