@@ -209,7 +209,8 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
 /// `chosen` (the reply recommending `chosen_item`) with `negative` in its place: the title, the price, and each
 /// attribute value of the chosen item the reply cites that no shopper turn of `history` holds (a fact of the item,
 /// not a wish said back), replaced by the negative item's. `None` when the reply does not name its item by title,
-/// or cites a fact of it the negative item has no value for.
+/// cites a fact of it the negative item has no value for (or a feature it lacks), or names a wish the chosen item meets and the negative
+/// does not (the reply may state it as a fact of the item, which the swap would make false).
 fn swapped(
     cat: &MemoryCatalog,
     chosen: &str,
@@ -233,6 +234,14 @@ fn swapped(
         .map(|t| t.text.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n");
+    // A feature of the chosen item the reply cites and the negative item lacks cannot be swapped truthfully.
+    let lower_text = text.to_lowercase();
+    if cat
+        .features(a)
+        .any(|f| lower_text.contains(&f.to_lowercase()) && !cat.has_feature(b, &f.to_lowercase()))
+    {
+        return None;
+    }
     let keys: Vec<&str> = cat.attributes(a).map(|(k, _)| k).collect();
     for key in keys {
         let Some(value) = cat.display_value(a, key) else {
@@ -240,13 +249,18 @@ fn swapped(
         };
         let lower = value.to_lowercase();
         // A one-letter value (size S) is too easily a part of other words to swap by its text.
-        if lower.chars().count() < 2
-            || find_word(&text.to_lowercase(), &lower).is_none()
-            || find_word(&said, &lower).is_some()
-        {
+        if lower.chars().count() < 2 || find_word(&text.to_lowercase(), &lower).is_none() {
             continue;
         }
         let other = cat.display_value(b, key)?;
+        if find_word(&said, &lower).is_some() {
+            // A wish said back stays as it is; but when the negative item lacks it, the reply may also cite it as a
+            // fact of the item ("they're made of suede"), which would be false of the negative: no swap.
+            if !other.eq_ignore_ascii_case(value) {
+                return None;
+            }
+            continue;
+        }
         text = replace_words(&text, &lower, other);
     }
     Some(text)
