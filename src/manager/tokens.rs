@@ -41,7 +41,8 @@ mod tests {
     fn a_remembered_count_is_the_encoders_count_for_either_encoding() {
         let cl = tiktoken_rs::cl100k_base().unwrap();
         let o2 = tiktoken_rs::o200k_base().unwrap();
-        let text = "You are a shopper looking for a pair of waterproof hiking boots for a trip next month.";
+        let text =
+            "0123456789 abcdefghij klmnopqrst uvwxyz, 0123456789 abcdefghij klmnopqrst uvwxyz.";
         for _ in 0..2 {
             assert_eq!(
                 count(&cl, false, text),

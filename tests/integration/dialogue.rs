@@ -66,6 +66,17 @@ fn has_feature(item: &Value, f: &str) -> bool {
         .any(|x| x.as_str().unwrap().to_lowercase() == f)
 }
 
+/// Slot attributes that carry context or constraints, not a wish of the profile.
+const NOT_WISHES: [&str; 7] = [
+    "need",
+    "occasion",
+    "reason",
+    "recipient",
+    "budget",
+    "category",
+    "department",
+];
+
 #[test]
 fn conversations_obey_the_state_machine_and_stay_grounded() {
     let dir = world("1500", "200");
@@ -152,18 +163,7 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
                     let key = s["attribute"].as_str().unwrap().to_string();
                     (key, s["value"].as_str().unwrap().to_lowercase())
                 })
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "need"
-                            | "occasion"
-                            | "reason"
-                            | "recipient"
-                            | "budget"
-                            | "category"
-                            | "department"
-                    )
-                })
+                .filter(|(k, _)| !NOT_WISHES.contains(&k.as_str()))
                 .collect();
             if t["role"] == "user" {
                 // A user names only wishes of its profile, and at most one new wish a turn.
@@ -219,18 +219,7 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
                     .flat_map(|x| x["slots"].as_array().into_iter().flatten())
                     .filter(|s| s["negative"] != true)
                     .filter_map(|s| s["attribute"].as_str())
-                    .filter(|k| {
-                        !matches!(
-                            *k,
-                            "need"
-                                | "occasion"
-                                | "reason"
-                                | "recipient"
-                                | "budget"
-                                | "category"
-                                | "department"
-                        )
-                    })
+                    .filter(|k| !NOT_WISHES.contains(k))
                     .collect();
                 assert!(!before.is_empty(), "{}: a blind accept", c["id"]);
             }

@@ -2,14 +2,15 @@
 //! budget, each requirement); the system's acts pop it (a clarifying question is answered from the top of the agenda)
 //! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
 
+mod reasons;
+
 use super::SimWorld;
 use super::phrases::{PhraseBank, ReasonKind, UserAct, UserContext};
-use super::realise::{self, Fact, Wording};
+use super::realise::{self, Fact};
 use super::variety::{Memory, grams};
 use super::{latency, money};
 use crate::agents::UserAgent;
-use crate::agents::compare::{Difference, differences, satisfies};
-use crate::agents::llm::{DifferenceCard, ItemCard};
+use crate::agents::compare::satisfies;
 use crate::catalog::MemoryCatalog;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
@@ -275,33 +276,6 @@ impl<'a> SimUser<'a> {
             || self.stated.iter().any(|(_, _, negative)| !negative)
     }
 
-    /// How a reject would speak of difference `d`: a wish said before, one named now, or (for an attribute that
-    /// is none of the profile's wishes) a matter of taste about the item.
-    fn reason_kind(&self, d: &Difference) -> ReasonKind {
-        let reqs = &self.profile.scenario.requirements;
-        match d.attribute.as_str() {
-            "category" => ReasonKind::Said,
-            "price_high" if self.said_budget => ReasonKind::Said,
-            "price_high" => ReasonKind::New,
-            _ if !d.required => ReasonKind::Dislike,
-            key => {
-                let said = (0..reqs.len()).any(|i| {
-                    self.revealed(i)
-                        && reqs[i].attribute == key
-                        && (key != "feature" || reqs[i].value.to_lowercase() == d.wanted)
-                }) || self
-                    .stated
-                    .iter()
-                    .any(|(k, v, negative)| !negative && k == key && *v == d.wanted);
-                if said {
-                    ReasonKind::Said
-                } else {
-                    ReasonKind::New
-                }
-            }
-        }
-    }
-
     /// Ask whether `item` meets requirement `i` (said for the first time) before deciding.
     fn ask(&mut self, item: u32, i: usize) -> Result<Turn> {
         self.asked.push(item);
@@ -482,122 +456,6 @@ impl<'a> SimUser<'a> {
         )
     }
 
-    /// The differences a reject of `item` raises, with how each is said: what the user said before that the item
-    /// misses (the category first), then at most one wish of the profile named for the first time; only when there
-    /// is neither, one matter of taste about what the item visibly is. Never a wish the profile does not hold.
-    fn reasons(&mut self, item: u32) -> Result<Vec<(Difference, ReasonKind)>> {
-        let reqs = &self.profile.scenario.requirements;
-        let diffs = differences(self.cat, self.target, item, self.budget(), reqs);
-        let mut said = Vec::new();
-        let mut new = Vec::new();
-        let mut taste = Vec::new();
-        for d in diffs {
-            match self.reason_kind(&d) {
-                ReasonKind::Said => said.push(d),
-                ReasonKind::New => new.push(d),
-                ReasonKind::Dislike => taste.push(d),
-            }
-        }
-        // Which new wish comes up, and which taste, varies.
-        for list in [&mut new, &mut taste] {
-            for i in (1..list.len()).rev() {
-                let j = self.rng.below(i + 1);
-                list.swap(i, j);
-            }
-        }
-        let count = self.cfg.reject_reasons.get();
-        let mut chosen: Vec<(Difference, ReasonKind)> = said
-            .into_iter()
-            .take(count)
-            .map(|d| (d, ReasonKind::Said))
-            .collect();
-        if chosen.len() < count && !new.is_empty() {
-            let candidates = std::mem::take(&mut new);
-            // The model picks which true difference to raise, when there is a choice.
-            let pick = match self.voice.filter(|v| v.decides()) {
-                Some(voice) if candidates.len() > 1 => self
-                    .pick_reasons(voice, item, &candidates, 1)?
-                    .first()
-                    .copied()
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            if let Some(d) = candidates.into_iter().nth(pick) {
-                chosen.push((d, ReasonKind::New));
-            }
-        }
-        if chosen.is_empty() && !taste.is_empty() {
-            // The model picks which visible difference the shopper minds, when there is a choice.
-            let pick = match self.voice.filter(|v| v.decides()) {
-                Some(voice) if taste.len() > 1 => self
-                    .pick_reasons(voice, item, &taste, 1)?
-                    .first()
-                    .copied()
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            if let Some(d) = taste.into_iter().nth(pick) {
-                chosen.push((d, ReasonKind::Dislike));
-            }
-        }
-        Ok(chosen)
-    }
-
-    /// Ask the model which of `differences` (true differences of `item` from the target) to raise.
-    fn pick_reasons(
-        &self,
-        voice: &crate::agents::llm::LlmVoice,
-        item: u32,
-        differences: &[crate::agents::compare::Difference],
-        count: usize,
-    ) -> Result<Vec<usize>> {
-        let cards: Vec<DifferenceCard> = differences
-            .iter()
-            .map(|d| DifferenceCard {
-                attribute: d.attribute.replace('_', " "),
-                wanted: self
-                    .cat
-                    .display_value(self.target, &d.attribute)
-                    .unwrap_or(&d.wanted)
-                    .to_string(),
-                got: self
-                    .cat
-                    .display_value(item, &d.attribute)
-                    .unwrap_or(&d.got)
-                    .to_string(),
-            })
-            .collect();
-        voice.pick_reasons(
-            &self.conversation,
-            self.profile,
-            &self.card(self.target),
-            &self.card(item),
-            &cards,
-            count,
-        )
-    }
-
-    /// Item `i` as a decision prompt shows it.
-    fn card(&self, i: u32) -> ItemCard {
-        let m = self.cat.item(i);
-        let mut attributes: Vec<String> = self
-            .cat
-            .attributes(i)
-            .map(|(k, _)| {
-                let shown = self.cat.display_value(i, k).unwrap_or("");
-                format!("{}: {shown}", k.replace('_', " "))
-            })
-            .collect();
-        attributes.extend(self.cat.features(i).map(str::to_string));
-        ItemCard {
-            title: m.title.clone(),
-            price: m.price.map(money).unwrap_or_default(),
-            category: self.cat.leaf(i).to_string(),
-            attributes: attributes.join("; "),
-            images: m.image.clone().into_iter().collect(),
-        }
-    }
-
     /// What the user likes about an accepted item: the wishes it meets that the user has said, as one clause
     /// (never a value the user did not ask for).
     fn liked(&self, item: u32) -> String {
@@ -639,38 +497,6 @@ impl<'a> SimUser<'a> {
                 realise::requirement(&r.attribute, &f, variant)
             }
             None => r.text.clone(),
-        }
-    }
-
-    /// The wanted and offered values of a difference, with their forms.
-    fn reason_slots(
-        &self,
-        d: &crate::agents::compare::Difference,
-        item: u32,
-    ) -> (Wording, Wording) {
-        let plural = self.cat.noun(item).is_plural();
-        match d.attribute.as_str() {
-            "category" => (
-                Wording::word(self.cat.noun(self.target).plural.clone()),
-                Wording::word(self.cat.noun(item).plural.clone()),
-            ),
-            "price_high" => (
-                Wording::word(d.wanted.clone()),
-                Wording::word(d.got.clone()),
-            ),
-            "feature" => (
-                Wording::of_fact(&Fact::Feature(self.cat.feature_form(&d.wanted)), plural),
-                Wording::default(),
-            ),
-            key => {
-                let wanted = Fact::of_item(self.cat, self.target, key)
-                    .map(|f| Wording::of_fact(&f, plural))
-                    .unwrap_or_else(|| Wording::word(d.wanted.clone()));
-                let got = Fact::of_item(self.cat, item, key)
-                    .map(|f| Wording::of_fact(&f, plural))
-                    .unwrap_or_default();
-                (wanted, got)
-            }
         }
     }
 }
