@@ -66,6 +66,11 @@ fn the_recommender_repeats_no_phrase_of_its_own_within_a_dialogue() {
             }
         }
     }
-    assert!(repeats.is_empty(), "{} repeats: {:#?}", repeats.len(), &repeats[..repeats.len().min(10)]);
+    assert!(
+        repeats.is_empty(),
+        "{} repeats: {:#?}",
+        repeats.len(),
+        &repeats[..repeats.len().min(10)]
+    );
     assert!(opening_questions > 20, "{opening_questions}");
 }

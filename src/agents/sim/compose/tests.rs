@@ -159,13 +159,19 @@ fn loading_errors_name_the_file_the_line_and_the_key() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("my/system.toml:") && err.contains("greet.welcom"), "{err}");
+    assert!(
+        err.contains("my/system.toml:") && err.contains("greet.welcom"),
+        "{err}"
+    );
     // A variable the part is not given.
     let err = with(&text.replace("\"Hi there!\",", "\"Hi there, {{ title }}!\","))
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("greet.hello[0]") && err.contains("title"), "{err}");
+    assert!(
+        err.contains("greet.hello[0]") && err.contains("title"),
+        "{err}"
+    );
     // A sentence opening with a lowercase variable.
     let err = with(&text.replace(
         "\"Oh, {{ need }}, nice.\",",
@@ -174,17 +180,22 @@ fn loading_errors_name_the_file_the_line_and_the_key() {
     .err()
     .unwrap()
     .to_string();
-    assert!(err.contains("opening.react_need[0]") && err.contains("opens with"), "{err}");
+    assert!(
+        err.contains("opening.react_need[0]") && err.contains("opens with"),
+        "{err}"
+    );
     // An article before a variable, and control flow.
-    assert!(with(&text.replace("\"Oh, {{ need }}, nice.\",", "\"Oh, a {{ need }}.\","))
-        .is_err());
+    assert!(with(&text.replace("\"Oh, {{ need }}, nice.\",", "\"Oh, a {{ need }}.\",")).is_err());
     assert!(with(&text.replace("\"Hi there!\",", "\"{% if x %}Hi!{% endif %}\",")).is_err());
     // A missing part.
     let err = with(&text.replace("[close_empty]", "[close_emptied]"))
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("close_empty") || err.contains("close_emptied"), "{err}");
+    assert!(
+        err.contains("close_empty") || err.contains("close_emptied"),
+        "{err}"
+    );
 }
 
 #[test]

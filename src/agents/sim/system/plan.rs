@@ -140,10 +140,10 @@ impl SimSystem<'_> {
                 build(&CLARIFY_BUDGET, |i| Some([ack, BudgetAsk][i]))
             }
             Say::Clarify(_) => build(&CLARIFY_PREFERENCE, |i| match i {
-                    0 if budget => Some(PreferenceAckBudget),
-                    0 => Some(PreferenceAck),
-                    _ => Some(PreferenceAsk),
-                }),
+                0 if budget => Some(PreferenceAckBudget),
+                0 => Some(PreferenceAck),
+                _ => Some(PreferenceAsk),
+            }),
             Say::CloseAccepted => {
                 let done = self.rng.chance(DONE) && !self.shown.is_empty();
                 let wish = self.any_of(&[
@@ -205,7 +205,7 @@ impl SimSystem<'_> {
     }
 
     /// Item `i`'s values become values of the dialogue: phrases holding them are not the recommender's own.
-    fn learn_item(&mut self, i: u32) {
+    pub(super) fn learn_item(&mut self, i: u32) {
         let item = self.cat.item(i);
         self.memory.add_value(&item.title);
         let leaf = self.cat.leaf(i).to_string();
@@ -267,7 +267,9 @@ impl SimSystem<'_> {
         fill.set(Var::Title, item.title.clone(), &self.memory);
         fill.set(
             Var::Price,
-            item.price.map(money).unwrap_or_else(|| "a fair price".into()),
+            item.price
+                .map(money)
+                .unwrap_or_else(|| "a fair price".into()),
             &self.memory,
         );
         let affordable = match (self.needs.budget, item.price) {
@@ -275,7 +277,11 @@ impl SimSystem<'_> {
             _ => false,
         };
         // What it has of what the shopper asked for, and where the last item shown lacked it.
-        let last = if first { None } else { self.shown.last().copied() };
+        let last = if first {
+            None
+        } else {
+            self.shown.last().copied()
+        };
         let wanted = self.wanted_facts(pick, last);
         let (contrast, rest): (Vec<_>, Vec<_>) = wanted.iter().cloned().partition(|(d, _)| *d);
         // A fact whose wording was said before (for another item) is not said again in the same words.
@@ -311,8 +317,10 @@ impl SimSystem<'_> {
             );
         }
         let plan = if first {
-            let wishes = self.fresh(realise::wishes(&self.asked_facts()), |w| realise::list(w));
-            let opener = if !wishes.is_empty() && self.rng.chance(OPENER) {
+            let wishes = self.reworded(realise::wishes(&self.asked_facts()));
+            let wishes = self.fresh(wishes, realise::list);
+            // The wishes are said back only when the item meets one of them.
+            let opener = if !wishes.is_empty() && !wanted.is_empty() && self.rng.chance(OPENER) {
                 fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
                 Some(RecommendOpenerWish)
             } else {
@@ -328,15 +336,16 @@ impl SimSystem<'_> {
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
-            let clauses = self.fresh(self.needs.objection.clauses.clone(), |c| realise::list(c));
+            let clauses = self.reworded(self.needs.objection.clauses.clone());
+            let clauses = self.fresh(clauses, realise::list);
             let ack = if clauses.is_empty() {
                 AgainAck
             } else {
                 fill.set(Var::Feedback, realise::list(&clauses), &self.memory);
                 AgainAckFeedback
             };
-            let budget = affordable
-                && (self.needs.objection.budget || self.rng.chance(BUDGET_AGAIN));
+            let budget =
+                affordable && (self.needs.objection.budget || self.rng.chance(BUDGET_AGAIN));
             let invite = self.rng.chance(INVITE_AGAIN);
             let has_contrast = !contrast.is_empty();
             build(&RECOMMEND_AGAIN, |i| match i {
@@ -363,6 +372,15 @@ impl SimSystem<'_> {
             }
         }
         kept
+    }
+
+    /// Restated wishes, each opened in one of the bank's ways.
+    fn reworded(&mut self, clauses: Vec<String>) -> Vec<String> {
+        let bank = self.phrases.system_bank();
+        clauses
+            .iter()
+            .map(|c| bank.reword_wish(c, &mut self.rng))
+            .collect()
     }
 
     /// Every wish the shopper stated that the catalog can word, in the order stated.
