@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::variety::{MAX_ALTERNATIVES, Memory, grams};
+use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::collapse_whitespace;
@@ -256,9 +256,6 @@ pub struct Fill {
     masked: [Option<String>; VARS],
 }
 
-/// The character that stands for a value in masked text.
-pub const MASK: char = '\u{1}';
-
 impl Fill {
     /// Set `var` to `text`; wording (a realised clause) is masked where it holds one of the memory's values.
     pub fn set(&mut self, var: Var, text: impl Into<String>, memory: &Memory) -> &mut Self {
@@ -301,7 +298,8 @@ const ATTEMPTS: usize = 8;
 
 impl SystemBank {
     /// The bank of `file` (`system.toml`): every part present and non-empty, no unknown part, every alternative
-    /// within the writing rules; errors name the file, line and key.
+    /// within the writing rules; errors name the file, line and key. (The cap on a line's share is checked by
+    /// `shapes::check`, which the phrase bank runs on loading.)
     pub fn load(file: &DataFile) -> Result<Self> {
         let mut tables: BTreeMap<String, BTreeMap<String, Vec<String>>> = crate::data::parse(file)?;
         let wish_heads = wish_heads(file, tables.remove("wish").unwrap_or_default())?;
@@ -357,13 +355,11 @@ impl SystemBank {
                 }
             }
         }
-        let bank = SystemBank {
+        Ok(SystemBank {
             groups,
             by_gram,
             wish_heads,
-        };
-        shapes::check(&bank).map_err(|why| Error::data(&file.origin, why))?;
-        Ok(bank)
+        })
     }
 
     /// A restated wish ("you'd prefer black") opened by one of the bank's heads for its frame ("you're keen on

@@ -203,6 +203,8 @@ impl PhraseBank {
         let codemix_file = data::find(&files, "codemix.toml")?;
         let user: UserFile = data::parse(user_file)?;
         let system = SystemBank::load(system_file)?;
+        super::compose::shapes::check(&system)
+            .map_err(|why| Error::data(&system_file.origin, why))?;
         let mut bank = TemplateBank::new(true);
         for act in UserAct::ALL {
             let Some(by) = user.acts.get(act.key()) else {

@@ -7,8 +7,6 @@ mod counterfactual;
 mod plan;
 mod rank;
 
-use plan::Say;
-
 use super::SimWorld;
 use super::compose::{Fill, Part};
 use super::phrases::{PhraseBank, SystemContext};
@@ -21,6 +19,26 @@ use crate::catalog::MemoryCatalog;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Role, Slot, Turn};
 use crate::rng::Rng;
+
+/// Which plan a system turn follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Say {
+    /// The greeting.
+    Greet,
+    /// Small talk (after a turn-down, or the opening question when nothing is known of the purchase yet).
+    Chat {
+        /// The shopper's last turn turned an item down.
+        after_reject: bool,
+    },
+    /// A clarifying question on `topic` ("category", "budget", "preference").
+    Clarify(&'static str),
+    /// Closing after an accept.
+    CloseAccepted,
+    /// Closing after the shopper gave up.
+    CloseAbandoned,
+    /// Closing with nothing left to show.
+    CloseEmpty,
+}
 
 /// What the recommender has learnt so far.
 #[derive(Default)]

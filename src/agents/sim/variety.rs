@@ -3,7 +3,8 @@
 //! turn draws other words. One per conversation, owned by its agent: no state is shared between conversations, so
 //! output does not depend on the thread count.
 
-use super::compose::MASK;
+/// The character that stands for a value in masked text.
+pub const MASK: char = '\u{1}';
 
 /// One speaker's memory within one dialogue.
 #[derive(Debug, Default, Clone)]

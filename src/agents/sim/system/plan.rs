@@ -6,7 +6,7 @@
 //!
 //! Every plan follows one of the composer's shapes (`compose::shapes`), which bound any one line's share.
 
-use super::SimSystem;
+use super::{Say, SimSystem};
 use crate::agents::sim::compose::shapes::*;
 use crate::agents::sim::compose::{Fill, Part, Var};
 use crate::agents::sim::money;
@@ -14,6 +14,11 @@ use crate::agents::sim::realise::{self, Fact};
 use crate::agents::sim::variety::grams;
 use crate::catalog::ValueKind;
 use Part::*;
+
+/// Whether a recommendation cites what can be seen of the item (its colour and material) when it has none of the
+/// facts asked for. Off: a sim preference pair's rejected reply is the chosen one with the item's cited values
+/// swapped, and values the shopper never named (several words each) make those replies differ beyond the item.
+const CITE_VISIBLE: bool = false;
 
 /// Chances of the optional parts.
 const OPENER: f64 = 0.5;
@@ -25,26 +30,6 @@ const BUDGET_AGAIN: f64 = 0.15;
 const JUSTIFY_BESIDE_CONTRAST: f64 = 0.4;
 const DONE: f64 = 0.75;
 const COLOUR_REFERENCE: f64 = 0.6;
-
-/// Which plan a system turn follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Say {
-    /// The greeting.
-    Greet,
-    /// Small talk (after a turn-down, or the opening question when nothing is known of the purchase yet).
-    Chat {
-        /// The shopper's last turn turned an item down.
-        after_reject: bool,
-    },
-    /// A clarifying question on `topic` ("category", "budget", "preference").
-    Clarify(&'static str),
-    /// Closing after an accept.
-    CloseAccepted,
-    /// Closing after the shopper gave up.
-    CloseAbandoned,
-    /// Closing with nothing left to show.
-    CloseEmpty,
-}
 
 impl SimSystem<'_> {
     /// The values every turn can use: what the shopper said (only what they said).
@@ -291,7 +276,7 @@ impl SimSystem<'_> {
         let rest = self.fresh(rest.into_iter().map(|(_, f)| f).collect(), |f| {
             realise::describe(&noun, f)
         });
-        let visible = if wanted.is_empty() {
+        let visible = if CITE_VISIBLE && wanted.is_empty() {
             self.fresh(self.visible_facts(pick), |f| realise::describe(&noun, f))
         } else {
             Vec::new()
