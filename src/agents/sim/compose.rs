@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::variety::{MASK, Memory, grams};
+use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::collapse_whitespace;
@@ -242,6 +242,24 @@ struct Alternative {
     pieces: Vec<Piece>,
 }
 
+impl Alternative {
+    /// Its own phrases: the 4-grams of its text, variables left out.
+    fn grams(&self) -> Vec<u64> {
+        let mut masked = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => masked.push_str(t),
+                Piece::Var(_) => {
+                    masked.push(' ');
+                    masked.push(MASK);
+                    masked.push(' ');
+                }
+            }
+        }
+        grams(&masked)
+    }
+}
+
 /// The values of one turn's variables: the text said, and the same with what the review counts as values masked
 /// (for phrase memory).
 #[derive(Debug, Default, Clone)]
@@ -273,16 +291,30 @@ impl Fill {
 /// The recommender's phrase bank: the alternatives of every part.
 pub struct SystemBank {
     groups: Vec<Vec<Alternative>>,
+    /// For each phrase of the bank's own text, the alternatives (part, index) that hold it: once said, they are
+    /// not drawn again in the dialogue while others are left.
+    by_gram: std::collections::HashMap<u64, Vec<(u16, u16)>>,
+    /// Ways to open a restated wish, by the frame the realiser opens it with (`[wish]` in the file).
+    wish_heads: Vec<(&'static str, Vec<String>)>,
 }
+
+/// The realiser's wish frames (`realise::wishes`) and their keys in `[wish]`.
+const WISH_FRAMES: [(&str, &str); 3] = [
+    ("prefer", "you'd prefer "),
+    ("like", "you'd like "),
+    ("need", "you need "),
+];
 
 /// Whole-turn draws before a turn that repeats a phrase is kept anyway.
 const ATTEMPTS: usize = 8;
 
 impl SystemBank {
     /// The bank of `file` (`system.toml`): every part present and non-empty, no unknown part, every alternative
-    /// within the writing rules; errors name the file, line and key.
+    /// within the writing rules; errors name the file, line and key. (The cap on a line's share is checked by
+    /// `shapes::check`, which the phrase bank runs on loading.)
     pub fn load(file: &DataFile) -> Result<Self> {
-        let tables: BTreeMap<String, BTreeMap<String, Vec<String>>> = crate::data::parse(file)?;
+        let mut tables: BTreeMap<String, BTreeMap<String, Vec<String>>> = crate::data::parse(file)?;
+        let wish_heads = wish_heads(file, tables.remove("wish").unwrap_or_default())?;
         for (table, keys) in &tables {
             for key in keys.keys() {
                 if !Part::ALL.iter().any(|p| p.key() == (table, key)) {
@@ -303,6 +335,15 @@ impl SystemBank {
                 .ok_or_else(|| {
                     Error::data(&file.origin, format!("{table}.{key} is missing or empty"))
                 })?;
+            if list.len() > MAX_ALTERNATIVES {
+                return Err(Error::data(
+                    at(file, table, key),
+                    format!(
+                        "{table}.{key} has {} alternatives; a part has at most {MAX_ALTERNATIVES}",
+                        list.len()
+                    ),
+                ));
+            }
             let mut alternatives = Vec::with_capacity(list.len());
             for (i, source) in list.iter().enumerate() {
                 if let Some(j) = list[..i].iter().position(|x| x == source) {
@@ -318,7 +359,32 @@ impl SystemBank {
             }
             groups.push(alternatives);
         }
-        Ok(SystemBank { groups })
+        let mut by_gram: std::collections::HashMap<u64, Vec<(u16, u16)>> = Default::default();
+        for (p, group) in groups.iter().enumerate() {
+            for (i, alt) in group.iter().enumerate() {
+                for g in alt.grams() {
+                    by_gram.entry(g).or_default().push((p as u16, i as u16));
+                }
+            }
+        }
+        Ok(SystemBank {
+            groups,
+            by_gram,
+            wish_heads,
+        })
+    }
+
+    /// A restated wish ("you'd prefer black") opened by one of the bank's heads for its frame ("you're keen on
+    /// black"), drawn evenly; a clause of another frame is returned as it is.
+    pub fn reword_wish(&self, clause: &str, rng: &mut Rng) -> String {
+        for ((_, frame), (_, heads)) in WISH_FRAMES.iter().zip(&self.wish_heads) {
+            if let Some(rest) = clause.strip_prefix(frame)
+                && let Some(head) = rng.choose(heads)
+            {
+                return format!("{head} {rest}");
+            }
+        }
+        clause.to_string()
     }
 
     /// How many alternatives `part` has.
@@ -377,7 +443,14 @@ impl SystemBank {
         for (&part, &i) in plan.iter().zip(&picks) {
             memory.use_part(part as u16, i as u16);
         }
-        memory.remember(&grams(&masked));
+        let said = grams(&masked);
+        // Alternatives that hold a phrase just said are spent too.
+        for g in &said {
+            for &(p, i) in self.by_gram.get(g).into_iter().flatten() {
+                memory.use_part(p, i);
+            }
+        }
+        memory.remember(&said);
         Ok(text)
     }
 
@@ -441,6 +514,42 @@ impl SystemBank {
             .map(|&p| 1.0 / (self.len(p).saturating_sub(used).max(1) as f64))
             .product()
     }
+}
+
+/// The heads of restated wishes (`[wish]`: `prefer`, `like`, `need`, each a list of lowercase phrases taking a
+/// noun phrase), in the order of [`WISH_FRAMES`].
+fn wish_heads(
+    file: &DataFile,
+    mut table: BTreeMap<String, Vec<String>>,
+) -> Result<Vec<(&'static str, Vec<String>)>> {
+    let mut out = Vec::new();
+    for (key, _) in WISH_FRAMES {
+        let heads = table
+            .remove(key)
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| Error::data(&file.origin, format!("wish.{key} is missing or empty")))?;
+        for (i, h) in heads.iter().enumerate() {
+            let bad = h.contains(['{', '}', '.', '?', '!'])
+                || h.trim() != h
+                || !h.starts_with(|c: char| c.is_lowercase());
+            if bad {
+                return Err(Error::data(
+                    at(file, "wish", key),
+                    format!(
+                        "wish.{key}[{i}]: a head is a lowercase phrase with no slot and no end mark"
+                    ),
+                ));
+            }
+        }
+        out.push((key, heads));
+    }
+    if let Some(key) = table.keys().next() {
+        return Err(Error::data(
+            at(file, "wish", key),
+            format!("wish.{key} is not a wish frame (prefer, like, need)"),
+        ));
+    }
+    Ok(out)
 }
 
 /// The file's origin with the line of `key` in `[table]`, when it can be found.

@@ -9,37 +9,52 @@ pub const MASK: char = '\u{1}';
 /// One speaker's memory within one dialogue.
 #[derive(Debug, Default, Clone)]
 pub struct Memory {
-    /// (part, alternative) pairs used.
-    parts: Vec<(u16, u16)>,
-    /// Hashes of the phrases used.
+    /// Per part, a bit per alternative used.
+    parts: Vec<u128>,
+    /// Hashes of the phrases used, sorted.
     grams: Vec<u64>,
-    /// Values the dialogue has named (lowercase, longest first): left out of phrases.
+    /// Values the dialogue has named (lowercase).
     values: Vec<String>,
+    /// The first word of each value, with the value's index, sorted by word: the values a text can hold are
+    /// looked up by its words.
+    first_words: Vec<(String, usize)>,
 }
+
+/// Most alternatives a part may have (a bit each in the memory).
+pub const MAX_ALTERNATIVES: usize = 128;
 
 impl Memory {
     /// Whether alternative `index` of `part` was used.
     pub fn used(&self, part: u16, index: u16) -> bool {
-        self.parts.contains(&(part, index))
+        self.parts
+            .get(usize::from(part))
+            .is_some_and(|bits| index < 128 && bits & (1u128 << index) != 0)
     }
 
     /// Record that alternative `index` of `part` was used.
     pub fn use_part(&mut self, part: u16, index: u16) {
-        if !self.used(part, index) {
-            self.parts.push((part, index));
+        let p = usize::from(part);
+        if self.parts.len() <= p {
+            self.parts.resize(p + 1, 0);
+        }
+        if index < 128 {
+            self.parts[p] |= 1u128 << index;
         }
     }
 
     /// How many of `grams` were used before.
     pub fn clashes(&self, grams: &[u64]) -> usize {
-        grams.iter().filter(|g| self.grams.contains(g)).count()
+        grams
+            .iter()
+            .filter(|g| self.grams.binary_search(g).is_ok())
+            .count()
     }
 
     /// Record phrases as used.
     pub fn remember(&mut self, grams: &[u64]) {
         for g in grams {
-            if !self.grams.contains(g) {
-                self.grams.push(*g);
+            if let Err(at) = self.grams.binary_search(g) {
+                self.grams.insert(at, *g);
             }
         }
     }
@@ -48,28 +63,56 @@ impl Memory {
     /// holding it are not phrases of the speaker's own.
     pub fn add_value(&mut self, value: &str) {
         let v = value.trim().to_lowercase();
-        if v.chars().any(char::is_alphanumeric) && !self.values.contains(&v) {
-            let at = self
-                .values
-                .iter()
-                .position(|x| x.len() < v.len() || (x.len() == v.len() && *x > v))
-                .unwrap_or(self.values.len());
-            self.values.insert(at, v);
+        if !v.chars().any(char::is_alphanumeric) || self.values.contains(&v) {
+            return;
         }
+        let word = first_word(&v).to_string();
+        let at = self.first_words.partition_point(|(w, _)| *w < word);
+        self.first_words.insert(at, (word, self.values.len()));
+        self.values.push(v);
     }
 
-    /// `text` lowercased, with every whole-word occurrence of a known value replaced by [`MASK`].
+    /// `text` lowercased, with every whole-word occurrence of a known value replaced by [`MASK`] (at each word, the
+    /// longest value starting there).
     pub fn mask(&self, text: &str) -> String {
-        let mut lower = text.to_lowercase();
-        for v in &self.values {
-            let mut from = 0;
-            while let Some(at) = find_words(&lower, v, from) {
-                let replacement = format!(" {MASK} ");
-                lower.replace_range(at..at + v.len(), &replacement);
-                from = at + replacement.len();
-            }
+        let lower = text.to_lowercase();
+        if self.values.is_empty() {
+            return lower;
         }
-        lower
+        let mut out = String::with_capacity(lower.len() + 8);
+        let mut i = 0;
+        while i < lower.len() {
+            let starts_word = lower[i..].chars().next().is_some_and(is_word)
+                && lower[..i].chars().next_back().is_none_or(|c| !is_word(c));
+            if starts_word && let Some(len) = self.value_at(&lower[i..]) {
+                out.push(' ');
+                out.push(MASK);
+                out.push(' ');
+                i += len;
+                continue;
+            }
+            let step = lower[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&lower[i..i + step]);
+            i += step;
+        }
+        out
+    }
+
+    /// The length of the longest known value `rest` opens with, ending at a word boundary.
+    fn value_at(&self, rest: &str) -> Option<usize> {
+        let word = first_word(rest);
+        let from = self.first_words.partition_point(|(w, _)| w.as_str() < word);
+        self.first_words[from..]
+            .iter()
+            .take_while(|(w, _)| w == word)
+            .map(|(_, i)| &self.values[*i])
+            .filter(|v| {
+                rest.starts_with(v.as_str())
+                    && (!v.ends_with(is_word)
+                        || rest[v.len()..].chars().next().is_none_or(|c| !is_word(c)))
+            })
+            .map(String::len)
+            .max()
     }
 }
 
@@ -78,54 +121,68 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric()
 }
 
-/// The byte offset of the first whole-word occurrence of `needle` in `hay` at or after `from`.
-fn find_words(hay: &str, needle: &str, from: usize) -> Option<usize> {
-    let mut start = from;
-    while let Some(at) = hay.get(start..).and_then(|h| h.find(needle)) {
-        let at = start + at;
-        let end = at + needle.len();
-        let before = hay[..at].chars().next_back();
-        let after = hay[end..].chars().next();
-        let bounded_before = before.is_none_or(|c| !is_word(c)) || !needle.starts_with(is_word);
-        let bounded_after = after.is_none_or(|c| !is_word(c)) || !needle.ends_with(is_word);
-        if bounded_before && bounded_after {
-            return Some(at);
-        }
-        start = at + needle.chars().next().map_or(1, char::len_utf8);
-    }
-    None
+/// The leading run of word characters of `text`.
+fn first_word(text: &str) -> &str {
+    let end = text.find(|c: char| !is_word(c)).unwrap_or(text.len());
+    &text[..end]
 }
 
 /// The phrases of a masked text: hashes of its 4-grams of tokens (lowercased `[a-z0-9']` runs) that hold no value
 /// and no number, each once.
 pub fn grams(masked: &str) -> Vec<u64> {
-    let lower = masked.to_lowercase();
-    // `None` stands for a value or a number.
-    let mut tokens: Vec<Option<&str>> = Vec::new();
-    for (n, piece) in lower.split(MASK).enumerate() {
-        if n > 0 {
+    // `None` stands for a value or a number; tokens as hashes.
+    let mut tokens: Vec<Option<u64>> = Vec::with_capacity(32);
+    let mut token: Vec<u8> = Vec::with_capacity(24);
+    let flush = |token: &mut Vec<u8>, tokens: &mut Vec<Option<u64>>| {
+        let t = trim_quotes(token);
+        if !t.is_empty() {
+            let number = t.iter().any(u8::is_ascii_digit);
+            tokens.push((!number).then(|| xxhash_rust::xxh3::xxh3_64(t)));
+        }
+        token.clear();
+    };
+    for c in masked.chars() {
+        if c == MASK {
+            flush(&mut token, &mut tokens);
             tokens.push(None);
-        }
-        for t in piece
-            .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\''))
-            .map(|w| w.trim_matches('\''))
-            .filter(|w| !w.is_empty())
-        {
-            tokens.push((!t.chars().any(|c| c.is_ascii_digit())).then_some(t));
-        }
-    }
-    let mut out: Vec<u64> = Vec::new();
-    for w in tokens.windows(4) {
-        if w.iter().any(Option::is_none) {
             continue;
         }
-        let joined = w.iter().flatten().copied().collect::<Vec<_>>().join(" ");
-        let h = xxhash_rust::xxh3::xxh3_64(joined.as_bytes());
-        if !out.contains(&h) {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' {
+            token.push(c as u8);
+        } else {
+            flush(&mut token, &mut tokens);
+        }
+    }
+    flush(&mut token, &mut tokens);
+    let mut out: Vec<u64> = Vec::new();
+    for w in tokens.windows(4) {
+        let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut whole = true;
+        for t in w {
+            match t {
+                Some(t) => h = (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29),
+                None => whole = false,
+            }
+        }
+        if whole && !out.contains(&h) {
             out.push(h);
         }
     }
     out
+}
+
+/// `token` without leading and trailing apostrophes.
+fn trim_quotes(token: &[u8]) -> &[u8] {
+    let start = token
+        .iter()
+        .position(|&b| b != b'\'')
+        .unwrap_or(token.len());
+    let end = token
+        .iter()
+        .rposition(|&b| b != b'\'')
+        .map_or(start, |e| e + 1);
+    &token[start..end.max(start)]
 }
 
 #[cfg(test)]

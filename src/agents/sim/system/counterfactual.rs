@@ -36,6 +36,14 @@ impl SimSystem<'_> {
         }
         // At a recommendation, the optional questions were settled before it.
         self.decided = vec!["budget", "preference"];
+        // What it said before is in its memory, so that a reply phrased here does not repeat it.
+        for &i in &self.shown.clone() {
+            self.learn_item(i);
+        }
+        for t in history.iter().filter(|t| t.role == Role::System) {
+            let said = crate::agents::sim::variety::grams(&self.memory.mask(&t.text));
+            self.memory.remember(&said);
+        }
         if self.voice.is_some() {
             self.history = history.to_vec();
         }

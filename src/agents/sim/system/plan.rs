@@ -16,6 +16,11 @@ use crate::agents::sim::variety::grams;
 use crate::catalog::ValueKind;
 use Part::*;
 
+/// Whether a recommendation cites what can be seen of the item (its colour and material) when it has none of the
+/// facts asked for. Off: a sim preference pair's rejected reply is the chosen one with the item's cited values
+/// swapped, and values the shopper never named (several words each) make those replies differ beyond the item.
+const CITE_VISIBLE: bool = false;
+
 /// Chances of the optional parts.
 const OPENER: f64 = 0.5;
 const OFFER: f64 = 0.5;
@@ -211,7 +216,7 @@ impl SimSystem<'_> {
     }
 
     /// Item `i`'s values become values of the dialogue: phrases holding them are not the recommender's own.
-    fn learn_item(&mut self, i: u32) {
+    pub(super) fn learn_item(&mut self, i: u32) {
         let item = self.cat.item(i);
         self.memory.add_value(&item.title);
         let leaf = self.cat.leaf(i).to_string();
@@ -297,7 +302,7 @@ impl SimSystem<'_> {
         let rest = self.fresh(rest.into_iter().map(|(_, f)| f).collect(), |f| {
             realise::describe(&noun, f)
         });
-        let visible = if wanted.is_empty() {
+        let visible = if CITE_VISIBLE && wanted.is_empty() {
             self.fresh(self.visible_facts(pick), |f| realise::describe(&noun, f))
         } else {
             Vec::new()
@@ -323,8 +328,10 @@ impl SimSystem<'_> {
             );
         }
         let plan = if first {
-            let wishes = self.fresh(realise::wishes(&self.asked_facts()), realise::list);
-            let opener = if !wishes.is_empty() && self.rng.chance(OPENER) {
+            let wishes = self.reworded(realise::wishes(&self.asked_facts()));
+            let wishes = self.fresh(wishes, realise::list);
+            // The wishes are said back only when the item meets one of them.
+            let opener = if !wishes.is_empty() && !wanted.is_empty() && self.rng.chance(OPENER) {
                 fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
                 Some(RecommendOpenerWish)
             } else {
@@ -340,7 +347,8 @@ impl SimSystem<'_> {
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
-            let clauses = self.fresh(self.needs.objection.clauses.clone(), realise::list);
+            let clauses = self.reworded(self.needs.objection.clauses.clone());
+            let clauses = self.fresh(clauses, realise::list);
             let ack = if clauses.is_empty() {
                 AgainAck
             } else {
@@ -375,6 +383,15 @@ impl SimSystem<'_> {
             }
         }
         kept
+    }
+
+    /// Restated wishes, each opened in one of the bank's ways.
+    fn reworded(&mut self, clauses: Vec<String>) -> Vec<String> {
+        let bank = self.phrases.system_bank();
+        clauses
+            .iter()
+            .map(|c| bank.reword_wish(c, &mut self.rng))
+            .collect()
     }
 
     /// Every wish the shopper stated that the catalog can word, in the order stated.
