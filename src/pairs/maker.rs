@@ -5,11 +5,12 @@
 //! pairwise judge ranks against the real one in both orders (the better of the two is chosen, when the judge's
 //! preference reaches the margin).
 //!
-//! A sim negative is the chosen reply's own wording with the item swapped (its title, its price and the facts of
-//! it the reply cites that the shopper never stated), so that a model learns the item, not the wording; the
-//! recommender's own phrasing of the negative is the fallback when the swap cannot be made cleanly. Pairs from the
-//! judge, or phrased by a model, keep their own wording. A recommendation the shopper goes on to turn down is
-//! never chosen.
+//! A sim pair is one plan worded for both items (the same parts, the same alternatives, each reply citing its own
+//! item's values of what the shopper asked about, no claim that could be false of the negative), so that a model
+//! learns the item, not the wording; its chosen reply is the recommender's wording of the dialogue's item at that
+//! turn. A pair that would still differ beyond the item falls back to the negative in the recommender's own
+//! wording, counted as reworded. Pairs from the judge, or phrased by a model, keep their own wording. A
+//! recommendation the shopper goes on to turn down is never chosen.
 
 use super::record::{Pair, PairCounts};
 use crate::Result;
@@ -90,24 +91,28 @@ impl PairMaker<'_> {
                     if made == self.cfg.negatives_per_turn {
                         break;
                     }
-                    let Some(neg) = replay(kind.key()).negative(kind, history)? else {
-                        continue;
+                    let sim = negative_source == PairSource::Sim;
+                    let pair = match chosen_item.as_deref() {
+                        Some(id) if sim => replay(kind.key()).negative_pair(kind, history, id)?,
+                        _ => None,
                     };
-                    let own = (negative_source == PairSource::Sim)
-                        .then(|| {
-                            swapped(
-                                cat,
-                                &chosen,
-                                chosen_item.as_deref(),
-                                neg.items.first(),
-                                history,
-                            )
-                        })
-                        .flatten();
-                    if negative_source == PairSource::Sim && own.is_none() {
-                        counts.reworded += 1;
-                    }
-                    let text = own.unwrap_or_else(|| neg.text.trim().to_string());
+                    let (chosen, text, rejected_item) = match (pair, chosen_item.as_deref()) {
+                        (Some((a, b, other)), Some(id))
+                            if same_frame(cat, (&a, id), (&b, &other)) =>
+                        {
+                            (a, b, Some(other))
+                        }
+                        _ => {
+                            let Some(neg) = replay(kind.key()).negative(kind, history)? else {
+                                continue;
+                            };
+                            if sim {
+                                counts.reworded += 1;
+                            }
+                            let item = neg.items.first().cloned();
+                            (chosen.clone(), neg.text.trim().to_string(), item)
+                        }
+                    };
                     if text.is_empty() || text == chosen {
                         continue;
                     }
@@ -115,14 +120,14 @@ impl PairMaker<'_> {
                     out.push(Pair {
                         conversation_id: c.id.clone(),
                         turn: t,
-                        chosen: chosen.clone(),
+                        chosen,
                         rejected: text,
                         source: negative_source,
                         kind: Some(kind),
                         resample: 0,
                         margin: None,
                         chosen_item: chosen_item.clone(),
-                        rejected_item: neg.items.first().cloned(),
+                        rejected_item,
                     });
                 }
                 if made == 0 {
@@ -206,101 +211,65 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
     out
 }
 
-/// `chosen` (the reply recommending `chosen_item`) with `negative` in its place: the title, the price, and each
-/// attribute value of the chosen item the reply cites that no shopper turn of `history` holds (a fact of the item,
-/// not a wish said back), replaced by the negative item's. `None` when the reply does not name its item by title,
-/// cites a fact of it the negative item has no value for (or a feature it lacks), or names a wish the chosen item meets and the negative
-/// does not (the reply may state it as a fact of the item, which the swap would make false).
-fn swapped(
-    cat: &MemoryCatalog,
-    chosen: &str,
-    chosen_item: Option<&str>,
-    negative: Option<&String>,
-    history: &[Turn],
-) -> Option<String> {
-    let a = cat.position(chosen_item?)?;
-    let b = cat.position(negative?)?;
-    let (from, to) = (cat.item(a), cat.item(b));
-    if from.title.is_empty() || !chosen.contains(from.title.as_str()) {
-        return None;
-    }
-    let mut text = chosen.replace(from.title.as_str(), &to.title);
-    if let (Some(p), Some(q)) = (from.price, to.price) {
-        text = text.replace(&money(p), &money(q));
-    }
-    let said: String = history
-        .iter()
-        .filter(|t| t.role == Role::User)
-        .map(|t| t.text.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
-    // A feature of the chosen item the reply cites and the negative item lacks cannot be swapped truthfully.
-    let lower_text = text.to_lowercase();
-    if cat
-        .features(a)
-        .any(|f| lower_text.contains(&f.to_lowercase()) && !cat.has_feature(b, &f.to_lowercase()))
-    {
-        return None;
-    }
-    let keys: Vec<&str> = cat.attributes(a).map(|(k, _)| k).collect();
-    for key in keys {
-        let Some(value) = cat.display_value(a, key) else {
-            continue;
-        };
-        let lower = value.to_lowercase();
-        // A one-letter value (size S) is too easily a part of other words to swap by its text.
-        if lower.chars().count() < 2 || find_word(&text.to_lowercase(), &lower).is_none() {
-            continue;
-        }
-        let other = cat.display_value(b, key)?;
-        if find_word(&said, &lower).is_some() {
-            // A wish said back stays as it is; but when the negative item lacks it, the reply may also cite it as a
-            // fact of the item ("they're made of suede"), which would be false of the negative: no swap.
-            if !other.eq_ignore_ascii_case(value) {
-                return None;
-            }
-            continue;
-        }
-        text = replace_words(&text, &lower, other);
-    }
-    Some(text)
-}
-
-/// The byte offset of the first whole-word occurrence of `needle` in `hay` (an apostrophe joins a word: the "s" of
-/// "Here's" is no word).
-fn find_word(hay: &str, needle: &str) -> Option<usize> {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
-    let mut from = 0;
-    while let Some(at) = hay
-        .get(from..)
-        .and_then(|h| h.find(needle))
-        .map(|i| i + from)
-    {
-        let end = at + needle.len();
-        if !word(hay[..at].chars().next_back()) && !word(hay[end..].chars().next()) {
-            return Some(at);
-        }
-        from = at + needle.len().max(1);
-    }
-    None
-}
-
-/// `text` with every whole-word occurrence of `lower` (matched without regard to case) replaced by `with`. Text
-/// whose lowercase form changes length (a few non-ASCII letters) is matched as written.
-fn replace_words(text: &str, lower: &str, with: &str) -> String {
-    let folded = text.to_lowercase();
-    let hay = if folded.len() == text.len() {
-        folded
-    } else {
-        text.to_string()
+/// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
+/// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
+/// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
+fn same_frame(cat: &MemoryCatalog, a: (&str, &str), b: (&str, &str)) -> bool {
+    let (Some(x), Some(y)) = (cat.position(a.1), cat.position(b.1)) else {
+        return false;
     };
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    while let Some(at) = find_word(&hay[from..], lower).map(|i| i + from) {
-        out.push_str(&text[from..at]);
-        out.push_str(with);
-        from = at + lower.len();
+    let mut phrases: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    for i in [x, y] {
+        let item = cat.item(i);
+        phrases.push(item.title.clone());
+        phrases.extend(item.price.map(money));
+        phrases.extend(cat.features(i).map(str::to_lowercase));
+        let keys: Vec<&str> = cat.attributes(i).map(|(k, _)| k).collect();
+        for k in keys {
+            let form = cat.form(i, k);
+            let said = [cat.value(i, k), cat.display_value(i, k)]
+                .into_iter()
+                .chain(form.map(|f| Some(f.word.as_str())))
+                .chain(form.map(|f| f.np.as_deref()))
+                .flatten();
+            for v in said {
+                values.extend(v.split(apart).map(word));
+            }
+        }
     }
-    out.push_str(&text[from..]);
-    out
+    // Longer phrases first, so that a title holding another is taken out whole.
+    phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let frame = |text: &str| -> Vec<String> {
+        let mut text = text.to_string();
+        for p in &phrases {
+            text = text.replace(p.as_str(), " ");
+        }
+        let mut text = text.to_lowercase();
+        for p in &phrases {
+            text = text.replace(&p.to_lowercase(), " ");
+        }
+        text.split(apart)
+            .map(word)
+            .filter(|w| !w.is_empty() && !values.contains(w) && !AGREEING.contains(&w.as_str()))
+            .collect()
+    };
+    frame(a.0) == frame(b.0)
+}
+
+/// Words that follow the item: articles, and those agreeing with its number.
+const AGREEING: [&str; 16] = [
+    "a", "an", "it", "it's", "its", "is", "has", "comes", "they", "they're", "their", "are",
+    "have", "come", "one", "pair",
+];
+
+/// Where text is cut into words: anything but a letter, a digit or an apostrophe.
+fn apart(c: char) -> bool {
+    !c.is_alphanumeric() && c != '\''
+}
+
+/// A word as compared: lowercase, without the punctuation around it.
+fn word(w: &str) -> String {
+    w.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
 }

@@ -112,7 +112,12 @@ pub const RECOMMEND: Shape = Shape {
     steps: &[
         maybe(&[RecommendOpener, RecommendOpenerWish]),
         one(&[RecommendPresent]),
-        one(&[RecommendJustify, RecommendVisible, RecommendGeneral]),
+        one(&[
+            RecommendJustify,
+            RecommendVisible,
+            RecommendGeneral,
+            RecommendFacts,
+        ]),
         maybe(&[RecommendBudget]),
         maybe(&[RecommendInvite]),
     ],
@@ -124,7 +129,12 @@ pub const RECOMMEND_AGAIN: Shape = Shape {
         one(&[AgainAckFeedback, AgainAck]),
         one(&[AgainPresent]),
         maybe(&[AgainContrast]),
-        maybe(&[RecommendJustify, RecommendVisible, RecommendGeneral]),
+        maybe(&[
+            RecommendJustify,
+            RecommendVisible,
+            RecommendGeneral,
+            RecommendFacts,
+        ]),
         maybe(&[AgainBudget]),
         maybe(&[AgainInvite]),
     ],

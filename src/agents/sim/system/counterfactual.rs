@@ -67,6 +67,30 @@ impl SimSystem<'_> {
         Ok(Some(turn))
     }
 
+    /// A sim preference pair at the replayed point, for the recommendation of `chosen` (an item id): the
+    /// recommendation of `chosen` and of the negative of `kind`, worded alike (one plan, the same alternatives),
+    /// each citing its own item's facts, with the negative's id. `None` when the context allows no negative of
+    /// `kind`, the chosen item is not in the catalog, or a language model voices this recommender.
+    pub fn negative_pair(
+        &mut self,
+        kind: NegativeKind,
+        history: &[Turn],
+        chosen: &str,
+    ) -> Result<Option<(String, String, String)>> {
+        if self.voice.is_some() {
+            return Ok(None);
+        }
+        let (Some(chosen), Some(other)) =
+            (self.cat.position(chosen), self.negative_item(kind, history))
+        else {
+            return Ok(None);
+        };
+        let (plan, a, b) = self.plan_pair(chosen, other);
+        let bank = self.phrases.system_bank();
+        let (a, b) = bank.compose_pair(&plan, &a, &b, &mut self.memory, &mut self.rng)?;
+        Ok(Some((a, b, self.cat.item(other).id.clone())))
+    }
+
     /// The catalog position of the negative of `kind`: the best-scoring item of the category that is wrong in
     /// exactly that way (ties broken by the seeded RNG).
     fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
