@@ -1,6 +1,7 @@
 //! The TOML config: every modelling assumption with its documented default, loading with file:line errors, `--set` overrides and the JSON Schema.
 
 mod analytics;
+mod dialogue;
 mod dpo;
 mod load;
 mod prices;
@@ -14,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::{AnalyticsConfig, Date};
+pub use dialogue::{DialogueConfig, UserGoal};
 pub use dpo::{DpoConfig, NegativeKind, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
 pub use prices::ModelPrice;
@@ -214,84 +216,6 @@ pub enum RateWindow {
     /// In one-second slices of the minute's limit (what OpenAI and Anthropic say they may do): the pace never
     /// bursts.
     Second,
-}
-
-/// Conversation settings: the manager's state machine, the simulated user's patience, simulated latency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct DialogueConfig {
-    /// Conversations to generate; 0 means one per profile. Profiles are reused round-robin when there are more sessions than profiles.
-    pub sessions: usize,
-    /// Rounds after the opening; each round the system recommends or chit-chats (MUSE used 6).
-    pub max_rounds: NonZeroU32,
-    /// Chance of chit-chat instead of a recommendation in round 1, 2, …; later rounds use the last value. Never two chit-chats in a row (MUSE: 0.5/0.4/0.3/0.3/0).
-    pub chit_chat: Vec<f64>,
-    /// The first round always recommends (as in MUSE).
-    pub first_round_recommends: bool,
-    /// Opening exchanges before the rounds, drawn uniformly from [min, max] (MUSE used 2).
-    pub opening_exchanges: [u32; 2],
-    /// Before the first recommendation, the chance the system asks about the budget, and about preferences.
-    pub clarify: f64,
-    /// Differences the user names when rejecting (MUSE used 2).
-    pub reject_reasons: NonZeroUsize,
-    /// The user also accepts an item that meets every requirement, in the target's category and within budget.
-    pub accept_equivalent: bool,
-    /// Chance that such an equivalent item is accepted when offered; otherwise the user holds out for the exact item they picture.
-    pub equivalent_accept_rate: f64,
-    /// Chance that the user, shown an item, first asks whether it meets a wish not stated yet; a user who has
-    /// stated none always asks rather than accept blind.
-    pub ask_rate: f64,
-    /// Chance that the recommender overlooks one learnt preference when it searches (an imperfect recommender, as real ones are).
-    pub system_slip: f64,
-    /// Rejections a user tolerates before giving up: normal(mean, sd), at least `patience_min`, shifted by verbosity.
-    pub patience_mean: f64,
-    /// Spread of the patience.
-    pub patience_sd: f64,
-    /// Smallest patience.
-    pub patience_min: u32,
-    /// Patience added for terse, normal and chatty users.
-    pub patience_by_verbosity: [f64; 3],
-    /// Candidates the recommender retrieves before reranking.
-    pub candidates: NonZeroUsize,
-    /// Simulated user typing time per turn: lognormal median in ms.
-    pub user_latency_ms: f64,
-    /// Simulated system response time per turn: lognormal median in ms.
-    pub system_latency_ms: f64,
-    /// Spread (sigma of the log) of both latencies.
-    pub latency_sigma: f64,
-    /// Share of a casual code-mixing user's turns (Hinglish …) spoken from the mixed lines of
-    /// `prompts/sim/codemix.toml`; neutral and formal users mix less (the file's `[share]`).
-    pub code_mix_rate: f64,
-    /// Conversations sampled for the diversity figures (distinct-n, verbatim share) of the summary.
-    pub diversity_sample: usize,
-}
-
-impl Default for DialogueConfig {
-    fn default() -> Self {
-        DialogueConfig {
-            sessions: 0,
-            max_rounds: NonZeroU32::MIN.saturating_add(5),
-            chit_chat: vec![0.5, 0.4, 0.3, 0.3, 0.0, 0.0],
-            first_round_recommends: true,
-            opening_exchanges: [1, 2],
-            clarify: 0.5,
-            reject_reasons: nz(2),
-            accept_equivalent: true,
-            equivalent_accept_rate: 0.5,
-            ask_rate: 0.2,
-            system_slip: 0.15,
-            patience_mean: 3.0,
-            patience_sd: 1.5,
-            patience_min: 1,
-            patience_by_verbosity: [-1.0, 0.0, 1.0],
-            candidates: nz(10),
-            user_latency_ms: 6000.0,
-            system_latency_ms: 1500.0,
-            latency_sigma: 0.5,
-            code_mix_rate: 0.6,
-            diversity_sample: 2000,
-        }
-    }
 }
 
 /// Which labels of a category path count as categories for `catalog categories`.

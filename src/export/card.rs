@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::layout;
-use crate::config::{AgentKind, Config};
+use crate::config::{AgentKind, Config, UserGoal};
 use crate::io::AtomicFile;
 use crate::io::names;
 use crate::{Error, Result};
@@ -363,6 +363,16 @@ fn body(
          reviewed by [musegen](https://github.com/) — every recommendation is a catalog item, and the review \
          checks it against what the shopper had said.\n\n",
     );
+    s.push_str(match config.dialogue.user_goal {
+        UserGoal::Target => {
+            "The shopper pictures a hidden target item and takes it (or, now and then, an item meeting every \
+             requirement it holds); items it turns down may meet everything it said (a matter of taste).\n\n"
+        }
+        UserGoal::Preferences => {
+            "The shopper has no hidden target (`dialogue.user_goal = \"preferences\"`): it takes the first item \
+             meeting its requirements and budget.\n\n"
+        }
+    });
     s.push_str("## Files\n\n| config | split | rows | path |\n| --- | --- | --- | --- |\n");
     for c in configs {
         for (split, path, rows) in &c.splits {
@@ -373,7 +383,8 @@ fn body(
         "\n`sft_*`: one sample per conversation (the recommender is the assistant). `dpo_*`: preference pairs per \
          sound recommendation, the prompt being the whole conversation before it; `dpo_meta` says, line by line, \
          where each pair comes from (`sim` and `hard_negative`: a real catalog item that breaks a wish the shopper \
-         revealed, over the budget, or turned down before, phrased by the same recommender; `judge`: a fresh reply \
+         revealed, over the budget, or turned down before, phrased by the same recommender; a `sim` pair's two \
+         replies are the same words about two items; `judge`: a fresh reply \
          ranked by the pairwise judge in both orders). The split is a hash of the conversation id.\n\n",
     );
     s.push_str(

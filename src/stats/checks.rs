@@ -11,7 +11,7 @@ use super::fit::{self, Rate};
 use super::observe::Observed;
 use super::replay::Replayed;
 use super::{Agents, Fit, Section, Test, Verdict};
-use crate::config::Config;
+use crate::config::{Config, UserGoal};
 use crate::model::{Profile, Verbosity};
 
 /// What every check needs.
@@ -315,10 +315,10 @@ fn replayed_answers(ctx: &Context, r: &Replayed, fits: &mut Vec<Fit>) {
         user_sim,
         None,
     ));
-    let equivalent_rate = if d.accept_equivalent {
-        d.equivalent_accept_rate
-    } else {
-        0.0
+    let equivalent_rate = match d.user_goal {
+        UserGoal::Preferences => 1.0,
+        UserGoal::Target if d.accept_equivalent => d.equivalent_accept_rate,
+        UserGoal::Target => 0.0,
     };
     let cells = vec![
         Rate {
@@ -344,8 +344,8 @@ fn replayed_answers(ctx: &Context, r: &Replayed, fits: &mut Vec<Fit>) {
         ctx,
         "dialogue.accept",
         "accepts per offer, by whether the item fits (replayed against the catalog), vs \
-         dialogue.equivalent_accept_rate (and accept_equivalent); the target is always taken, an item \
-         that does not fit never"
+         dialogue.equivalent_accept_rate (and accept_equivalent; every fitting item when dialogue.user_goal \
+         is preferences); the target is always taken, an item that does not fit never"
             .into(),
         cells,
         user_sim,

@@ -245,3 +245,52 @@ fn a_broken_conversation_line_exits_2_naming_file_and_line() {
     let out = musegen(d, &["stats", "--alpha", "2"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+/// A user with no hidden target (`dialogue.user_goal = "preferences"`) takes every item that meets its preferences
+/// and budget, and nothing else; on the same profiles, a user after a target turns some of those same items down
+/// (a matter of taste), so the two goals differ where they should and nowhere else.
+#[test]
+fn a_target_free_user_takes_whatever_fits_and_a_target_user_holds_out_for_some() {
+    let offers = |goal: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let config = quickstart();
+        let goal = format!("dialogue.user_goal=\"{goal}\"");
+        let sets = [
+            "--set",
+            "dialogue.sessions=600",
+            "--set",
+            "profiles.count=600",
+            "--set",
+            goal.as_str(),
+        ];
+        let mut run = vec!["run", "--config", config.as_str(), "-q"];
+        run.extend_from_slice(&sets);
+        ok(d, &run);
+        let report = stats_json(d, &sets);
+        assert_eq!(verdict(&report, "dialogue.accept"), "pass");
+        let cells = fit(&report, "dialogue.accept")["test"]["rates"].clone();
+        let cell = |label: &str| {
+            let c = cells
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["label"] == label)
+                .unwrap();
+            (
+                c["trials"].as_u64().unwrap(),
+                c["successes"].as_u64().unwrap(),
+            )
+        };
+        (cell("equivalent item offered"), cell("other item offered"))
+    };
+    let ((fitting, taken), (other, other_taken)) = offers("preferences");
+    assert!(fitting > 20, "{fitting} fitting offers");
+    assert_eq!(taken, fitting, "every fitting item is taken");
+    assert_eq!(other_taken, 0, "of {other} that do not fit, none is taken");
+    let ((fitting, taken), _) = offers("target");
+    assert!(
+        taken < fitting,
+        "a target user takes {taken} of {fitting} fitting items"
+    );
+}

@@ -12,7 +12,7 @@ use super::{latency, money};
 use crate::agents::UserAgent;
 use crate::agents::compare::satisfies;
 use crate::catalog::MemoryCatalog;
-use crate::config::DialogueConfig;
+use crate::config::{DialogueConfig, UserGoal};
 use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -332,7 +332,11 @@ impl<'a> SimUser<'a> {
             && (item == self.target || honours_words);
         let takes_equivalent =
             self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
-        let takes = fits && (item == self.target || takes_equivalent);
+        // Without a hidden target, whatever fits is taken.
+        let takes = fits
+            && (item == self.target
+                || takes_equivalent
+                || self.cfg.user_goal == UserGoal::Preferences);
         // Before deciding, the user may ask whether the item meets a wish not said yet; one who has said none asks
         // rather than take an item blind. (Drawn for every item, so the later draws do not depend on the answer.)
         let curious = self.rng.chance(self.cfg.ask_rate);
