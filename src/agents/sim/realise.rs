@@ -38,6 +38,18 @@ impl Fact {
     }
 }
 
+/// A noun phrase the shopper said with an indefinite article, as the one who heard it refers back to it: "a
+/// graduation ceremony" -> "the graduation ceremony"; a phrase naming someone ("a friend's wedding"), or any other
+/// ("Diwali", "the school reunion"), as it is (who the friend is was not said).
+pub fn definite(np: &str) -> String {
+    match np.strip_prefix("a ").or_else(|| np.strip_prefix("an ")) {
+        Some(rest) if !rest.split(' ').next().is_some_and(|w| w.ends_with("'s")) => {
+            format!("the {rest}")
+        }
+        _ => np.to_string(),
+    }
+}
+
 /// "a", "a and b", "a, b and c".
 pub fn list(parts: &[String]) -> String {
     match parts {
@@ -460,5 +472,14 @@ mod tests {
             env.get_template("that").unwrap().render(&ctx).unwrap(),
             "one that includes a case"
         );
+    }
+
+    #[test]
+    fn an_occasion_said_back_is_definite() {
+        assert_eq!(definite("a graduation ceremony"), "the graduation ceremony");
+        assert_eq!(definite("an opening night"), "the opening night");
+        assert_eq!(definite("a friend's wedding"), "a friend's wedding");
+        assert_eq!(definite("Diwali"), "Diwali");
+        assert_eq!(definite("apple picking"), "apple picking");
     }
 }

@@ -190,12 +190,7 @@ impl<'a> SimSystem<'a> {
                             ))
                         }
                         "category" => {
-                            let said = format!(
-                                "you're after {}",
-                                self.cat
-                                    .leaf_noun(&s.value)
-                                    .map_or(s.value.as_str(), |n| n.plural.as_str())
-                            );
+                            let said = format!("you're after {}", self.category_noun(&s.value));
                             objection.clauses.push(said.clone());
                             feedback.push(said);
                         }
@@ -251,10 +246,7 @@ impl<'a> SimSystem<'a> {
     fn context(&self) -> SystemContext {
         SystemContext {
             category: match &self.needs.category {
-                Some(leaf) => self
-                    .cat
-                    .leaf_noun(leaf)
-                    .map_or_else(|| leaf.clone(), |n| n.plural.clone()),
+                Some(leaf) => self.category_noun(leaf),
                 None => "options".into(),
             },
             occasion: if self.needs.occasion.is_empty() {

@@ -61,8 +61,16 @@ pub fn mask_phrases(
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: &str| {
         let s = s.trim().to_lowercase();
-        if s.chars().any(char::is_alphanumeric) && !out.contains(&s) {
-            out.push(s);
+        // A value said back under another article ("a graduation ceremony" -> "the graduation ceremony") is still
+        // the value: its rest is masked too.
+        let bare = ["a ", "an ", "the "]
+            .iter()
+            .find_map(|a| s.strip_prefix(a))
+            .map(str::to_string);
+        for s in std::iter::once(s).chain(bare) {
+            if s.chars().any(char::is_alphanumeric) && !out.contains(&s) {
+                out.push(s);
+            }
         }
     };
     if let Some(cat) = cat {

@@ -120,7 +120,7 @@ impl SimSystem<'_> {
             .in_leaf(&leaf)
             .iter()
             .copied()
-            .filter(|i| !self.shown.contains(i) && wrong(*i))
+            .filter(|i| !self.shown.contains(i) && wrong(*i) && self.in_department(*i))
             .map(|i| (self.score(&r, i), i))
             .collect();
         self.pick_best(scored, usize::MAX)

@@ -35,10 +35,7 @@ impl SimSystem<'_> {
         let mut fill = Fill::default();
         let m = &self.memory;
         let category = match &self.needs.category {
-            Some(leaf) => self
-                .cat
-                .leaf_noun(leaf)
-                .map_or_else(|| leaf.clone(), |n| n.plural.clone()),
+            Some(leaf) => self.category_noun(leaf),
             None => "options".into(),
         };
         fill.set(Var::Category, category, m);
@@ -46,7 +43,7 @@ impl SimSystem<'_> {
             fill.set(Var::Need, self.needs.need.clone(), m);
         }
         if !self.needs.occasion.is_empty() {
-            fill.set(Var::Occasion, self.needs.occasion.clone(), m);
+            fill.set(Var::Occasion, realise::definite(&self.needs.occasion), m);
         }
         if let Some(b) = self.needs.budget {
             fill.set(Var::Budget, money(b), m);

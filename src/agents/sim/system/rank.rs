@@ -50,6 +50,30 @@ impl SimSystem<'_> {
         best
     }
 
+    /// Whether item `i` is of the department the shopper named (any, before one was named; unisex items are of
+    /// every department).
+    pub(super) fn in_department(&self, i: u32) -> bool {
+        self.needs.department.is_none_or(|d| {
+            self.cat
+                .department(i)
+                .is_none_or(|x| !crate::catalog::department::differ(x, d))
+        })
+    }
+
+    /// How the items of category `leaf` are called, in the plural ("casual pants"): the noun of its items of the
+    /// shopper's department, since one leaf name can stand for several categories ("Casual" under men's pants and
+    /// under women's dresses); the leaf's own noun, or the leaf, when none is known.
+    pub(super) fn category_noun(&self, leaf: &str) -> String {
+        let items = self.cat.in_leaf(leaf);
+        match items.iter().find(|&&i| self.in_department(i)) {
+            Some(&i) if self.needs.department.is_some() => self.cat.noun(i).plural.clone(),
+            _ => self
+                .cat
+                .leaf_noun(leaf)
+                .map_or_else(|| leaf.to_string(), |n| n.plural.clone()),
+        }
+    }
+
     fn rank(&mut self, leaf: &str) -> Option<u32> {
         let leaf = leaf.to_string();
         let mut retrieved: HashMap<u32, u32> = HashMap::new();
@@ -63,14 +87,7 @@ impl SimSystem<'_> {
         let affordable =
             |i: u32| budget.is_none_or(|b| self.cat.item(i).price.is_none_or(|p| p <= b));
         // Once the shopper named a department, items of another one are left out (unisex ones stay).
-        let department = self.needs.department;
-        let in_department = |i: u32| {
-            department.is_none_or(|d| {
-                self.cat
-                    .department(i)
-                    .is_none_or(|x| !crate::catalog::department::differ(x, d))
-            })
-        };
+        let in_department = |i: u32| self.in_department(i);
         // Retrieve: items matching the most wanted values (affordable ones when there are any), then the
         // category's best rated; keep a shortlist for the rerank.
         let mut hits: Vec<(u32, u32)> = retrieved
