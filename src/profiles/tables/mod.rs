@@ -424,4 +424,25 @@ mod tests {
         let err = Tables::load(Some(dir.path())).err().unwrap().to_string();
         assert!(err.contains("persona.toml:2"), "{err}");
     }
+
+    #[test]
+    fn a_misspelt_field_of_an_occasion_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = PROFILE_TABLES
+            .iter()
+            .find(|(name, _)| *name == "reasons.toml")
+            .map(|(_, text)| *text)
+            .unwrap();
+        // An occasion written as a table, with a misspelt bound (was silently dropped when read as an untagged enum).
+        let at = embedded
+            .find(", min_age = 16 }")
+            .expect("an occasion with ages")
+            + 2;
+        let line = embedded[..at].lines().count();
+        let broken = format!("{}min_agee{}", &embedded[..at], &embedded[at + 7..]);
+        std::fs::write(dir.path().join("reasons.toml"), broken).unwrap();
+        let err = Tables::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(err.contains(&format!("reasons.toml:{line}")), "{err}");
+        assert!(err.contains("min_agee"), "{err}");
+    }
 }

@@ -158,8 +158,7 @@ pub struct ReasonRow {
 
 /// An occasion of a reason: its text, or its text with the ages it suits (`{ text = "a school reunion", min_age =
 /// 22 }`: a child has no school reunion).
-#[derive(Deserialize, Debug, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum OccasionRow {
     /// Any age.
     Plain(String),
@@ -168,16 +167,54 @@ pub enum OccasionRow {
         /// The occasion.
         text: String,
         /// Youngest persona it suits.
-        #[serde(default)]
         min_age: u32,
         /// Oldest persona it suits.
-        #[serde(default = "no_max_age")]
         max_age: u32,
     },
 }
 
 fn no_max_age() -> u32 {
     u32::MAX
+}
+
+/// An occasion written as a table, as read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgedRow {
+    text: String,
+    #[serde(default)]
+    min_age: u32,
+    #[serde(default = "no_max_age")]
+    max_age: u32,
+}
+
+/// A string or a table, read by hand so that a wrong field of the table is named with its line (serde's untagged
+/// enums only say that no form matched).
+impl<'de> Deserialize<'de> for OccasionRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Row;
+        impl<'de> serde::de::Visitor<'de> for Row {
+            type Value = OccasionRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an occasion: a string, or a table with text, min_age and max_age")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OccasionRow, E> {
+                Ok(OccasionRow::Plain(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<OccasionRow, A::Error> {
+                let row = AgedRow::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(OccasionRow::Aged {
+                    text: row.text,
+                    min_age: row.min_age,
+                    max_age: row.max_age,
+                })
+            }
+        }
+        d.deserialize_any(Row)
+    }
 }
 
 impl OccasionRow {
