@@ -2,6 +2,7 @@
 //! budget, each requirement); the system's acts pop it (a clarifying question is answered from the top of the agenda)
 //! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
 
+mod plan;
 mod reasons;
 
 use super::SimWorld;
@@ -40,6 +41,8 @@ pub struct SimUser<'a> {
     asides: Vec<usize>,
     /// The phrases said so far.
     memory: Memory,
+    /// The mixed lines said so far (act, index in its group), none said twice.
+    mixed_said: Vec<(UserAct, u16)>,
     base: UserContext,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     conversation: crate::agents::llm::Talk,
@@ -118,6 +121,7 @@ impl<'a> SimUser<'a> {
             asked: Vec::new(),
             asides: Vec::new(),
             memory: Memory::default(),
+            mixed_said: Vec::new(),
             base,
             voice: world.user_voice,
             conversation: crate::agents::llm::Talk {
@@ -147,28 +151,7 @@ impl<'a> SimUser<'a> {
                 slots,
             ),
             None => {
-                // A wording that repeats a phrase the user said earlier in the dialogue is drawn again; after
-                // a few draws the one with the fewest repeats is kept.
-                let mut best: Option<(usize, String)> = None;
-                for _ in 0..REDRAWS {
-                    let text = self.phrases.user(
-                        act,
-                        &self.profile.persona,
-                        ctx,
-                        self.cfg.code_mix_rate,
-                        &mut self.asides,
-                        &mut self.rng,
-                    )?;
-                    let repeats = self.memory.clashes(&grams(&text));
-                    if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
-                        best = Some((repeats, text));
-                    }
-                    if repeats == 0 {
-                        break;
-                    }
-                }
-                let text = best.map(|(_, t)| t).unwrap_or_default();
-                self.memory.remember(&grams(&text));
+                let text = self.word(act, ctx)?;
                 // Context the phrasing left out was not said: the recommender must not learn it (or it would
                 // bring up an occasion the shopper never mentioned).
                 let said = text.to_lowercase();
@@ -204,6 +187,58 @@ impl<'a> SimUser<'a> {
             latency_ms,
             first_token_ms,
         })
+    }
+
+    /// The English or code-mixed wording of `act` with `ctx`: a turn composed from the register's parts (the
+    /// composer keeps it clear of the phrases said before), or for a code-mixing persona now and then a whole mixed
+    /// line, one not said before in the dialogue and, within a few draws, repeating no phrase; a chatty persona may
+    /// add an aside.
+    fn word(&mut self, act: UserAct, ctx: &UserContext) -> Result<String> {
+        let persona = &self.profile.persona;
+        let mixed = self
+            .phrases
+            .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.rng);
+        let mut text = match mixed {
+            Some(group) => {
+                // A line said before counts as many repeats as any phrase can.
+                let mut best: Option<(usize, (UserAct, u16), String)> = None;
+                for _ in 0..REDRAWS {
+                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.rng)?;
+                    let key = (act, i as u16);
+                    let repeats = self.memory.clashes(&grams(&line))
+                        + usize::from(self.mixed_said.contains(&key)) * 1000;
+                    if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
+                        best = Some((repeats, key, line));
+                    }
+                    if repeats == 0 {
+                        break;
+                    }
+                }
+                let Some((_, key, line)) = best else {
+                    return Err(Error::Run("no mixed line".into()));
+                };
+                self.mixed_said.push(key);
+                self.memory.remember(&grams(&line));
+                line
+            }
+            None => {
+                let (plan, fill) = self.plan(act, ctx);
+                self.phrases
+                    .user_parts(self.profile.persona.formality)
+                    .compose(&plan, &fill, &mut self.memory, &mut self.rng)?
+            }
+        };
+        if let Some(aside) = self.phrases.aside(
+            act,
+            self.profile.persona.verbosity,
+            ctx,
+            &mut self.asides,
+            &mut self.rng,
+        ) {
+            self.memory.remember(&grams(&aside));
+            text = format!("{text} {aside}");
+        }
+        Ok(text)
     }
 
     fn answer(&mut self, asked: &str) -> Result<Turn> {
