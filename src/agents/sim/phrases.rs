@@ -506,7 +506,8 @@ mod tests {
         }
     }
 
-    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> Vec<String> {
+    /// The mixed lines of 200 turns of every act (`None` for an English turn), and a draw after them.
+    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> (Vec<Option<String>>, usize) {
         let ctx = UserContext {
             need: "a new dress".into(),
             occasion: "a wedding".into(),
@@ -519,13 +520,14 @@ mod tests {
             ..Default::default()
         };
         let mut rng = Rng::from_u64(3);
-        (0..200)
+        let lines = (0..200)
             .flat_map(|_| UserAct::ALL)
             .map(|act| {
-                bank.user(act, persona, &ctx, rate, &mut Vec::new(), &mut rng)
-                    .unwrap()
+                bank.mixed_group(act, persona, rate, &mut rng)
+                    .map(|group| bank.mixed_line(&group, &ctx, &mut rng).unwrap().1)
             })
-            .collect()
+            .collect();
+        (lines, rng.below(1_000_000))
     }
 
     #[test]
@@ -533,17 +535,19 @@ mod tests {
         let on = vec!["en-hi".to_string()];
         let bank = PhraseBank::load(None, &on).unwrap();
         let english = turns(&bank, &persona("en", Formality::Casual), 1.0);
-        // Spanglish is off here: the same turns, draw for draw, as a plain-English speaker's.
+        assert!(english.0.iter().all(Option::is_none));
+        // Spanglish is off here: no turn mixed and no draw made, as for a plain-English speaker.
         assert_eq!(
             turns(&bank, &persona("en-es", Formality::Casual), 1.0),
             english
         );
-        // Hinglish at rate 1: every turn is one of the mixed lines, never an English line.
-        let mixed = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
-        assert!(mixed.iter().all(|t| !english.contains(t)));
+        // Hinglish at rate 1: every turn is one of the mixed lines.
+        let (mixed, _) = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
+        assert!(mixed.iter().all(Option::is_some));
         assert!(
             mixed
                 .iter()
+                .flatten()
                 .filter(|t| t.contains("hai") || t.contains("yaar"))
                 .count()
                 > 500

@@ -235,8 +235,12 @@ impl<'a> SimUser<'a> {
             &mut self.asides,
             &mut self.rng,
         ) {
-            self.memory.remember(&grams(&aside));
-            text = format!("{text} {aside}");
+            // An aside repeating a phrase said before is left out.
+            let said = grams(&aside);
+            if self.memory.clashes(&said) == 0 {
+                self.memory.remember(&said);
+                text = format!("{text} {aside}");
+            }
         }
         Ok(text)
     }
@@ -341,7 +345,7 @@ impl<'a> SimUser<'a> {
     fn judge(&mut self, turn: &Turn) -> Result<Turn> {
         let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
             let ctx = UserContext {
-                reasons: self.phrases.vague_reason(&mut self.rng)?,
+                reasons: self.vague_reason()?,
                 ..self.base.clone()
             };
             return self.say(
@@ -468,7 +472,7 @@ impl<'a> SimUser<'a> {
             self.agenda.retain(|i| !revealed.contains(i));
         }
         if clauses.is_empty() {
-            clauses.push(self.phrases.vague_reason(&mut self.rng)?);
+            clauses.push(self.vague_reason()?);
         }
         for s in &slots {
             if !matches!(s.attribute.as_str(), "budget" | "category") {
@@ -489,6 +493,22 @@ impl<'a> SimUser<'a> {
             slots,
             vec![self.cat.item(item).id.clone()],
         )
+    }
+
+    /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.
+    fn vague_reason(&mut self) -> Result<String> {
+        let mut best: Option<(usize, String)> = None;
+        for _ in 0..REDRAWS {
+            let clause = self.phrases.vague_reason(&mut self.rng)?;
+            let repeats = self.memory.clashes(&grams(&clause));
+            if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                best = Some((repeats, clause));
+            }
+            if repeats == 0 {
+                break;
+            }
+        }
+        Ok(best.map(|(_, c)| c).unwrap_or_default())
     }
 
     /// What the user likes about an accepted item: the wishes it meets that the user has said, as one clause

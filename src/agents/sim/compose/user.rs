@@ -226,3 +226,30 @@ pub fn check(bank: &UserBank, register: &str) -> std::result::Result<(), String>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Formality;
+
+    /// The bound holds for the embedded bank in every register, and would fail for a register whose parts were cut.
+    #[test]
+    fn no_shopper_line_can_exceed_half_a_percent_of_its_turns() {
+        let bank = crate::agents::sim::PhraseBank::load(None, &[]).unwrap();
+        for (formality, name) in [
+            (Formality::Casual, "casual"),
+            (Formality::Neutral, "neutral"),
+            (Formality::Formal, "formal"),
+        ] {
+            let parts = bank.user_parts(formality);
+            assert!(check(parts, name).is_ok(), "{name}");
+            for (shape, used) in SHAPES {
+                assert!(shape.max_line_probability(parts, used) <= MAX_LINE_SHARE);
+            }
+            // With every part's alternatives but ten used, the reject could repeat: the check would say so.
+            assert!(
+                REJECT.max_line_probability(parts, parts.len(RejectLead) - 10) > MAX_LINE_SHARE
+            );
+        }
+    }
+}

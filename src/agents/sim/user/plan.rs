@@ -12,13 +12,13 @@ use crate::model::Verbosity;
 
 /// Chances of the optional parts, for a persona of normal verbosity (a chatty one has half as much again, a terse
 /// one none).
-const OPEN_TAIL: f64 = 0.3;
-const ANSWER_TAIL: f64 = 0.25;
-const NO_PREFERENCE_TAIL: f64 = 0.4;
-const REJECT_NEXT: f64 = 0.3;
-const ABANDON_THANKS: f64 = 0.5;
+const OPEN_TAIL: f64 = 0.15;
+const ANSWER_TAIL: f64 = 0.15;
+const NO_PREFERENCE_TAIL: f64 = 0.3;
+const REJECT_NEXT: f64 = 0.2;
+const ABANDON_THANKS: f64 = 0.4;
 /// Chance that an accept says what the shopper likes (always chatty or not: the accept's reason).
-const LIKED: f64 = 0.7;
+const LIKED: f64 = 0.6;
 /// Chance that an accept after a miss says so ("finally"), and that one at the first item says that was quick.
 const FINALLY: f64 = 0.5;
 const QUICK: f64 = 0.3;
