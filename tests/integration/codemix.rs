@@ -103,6 +103,9 @@ impl Lexicon {
     /// defect: "Things are accha!", "My upper limit is $130 oder?", "Yaar, I need size 9").
     fn lone_words(&self, mix: &str, text: &str) -> Vec<String> {
         let foreign = &self.foreign[mix];
+        // A decimal point ("0.4 l") ends no sentence.
+        static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d)\.(\d)").unwrap());
+        let text = DECIMAL.replace_all(text, "$1,$2");
         text.split(['.', '!', '?', '…'])
             .filter(|sentence| {
                 let w = words(sentence);

@@ -28,6 +28,8 @@ parts! {
     ContextRecipient => "context"."recipient" [Recipient],
     /// Who it is for: the shopper.
     ContextSelf => "context"."self" [],
+    /// Where the shopper lives.
+    ContextCity => "context"."city" [City],
     /// A lead-in to an answer to a clarifying question.
     AnswerLead => "answer"."lead" [],
     /// The category.
@@ -86,6 +88,8 @@ parts! {
     AskCheckItem => "ask"."check_item" [Item, Is],
     /// A first word of giving up.
     AbandonLead => "abandon"."lead" [],
+    /// Nothing found within the budget.
+    AbandonBudget => "abandon"."budget" [Budget],
     /// Leaving it.
     AbandonLeave => "abandon"."leave" [],
     /// Leaving it, with the category.
@@ -113,6 +117,7 @@ pub const CONTEXT: Shape<UserPart> = Shape {
     steps: &[
         one(&[ContextOccasion, ContextReason, ContextBoth]),
         one(&[ContextRecipient, ContextSelf]),
+        maybe(&[ContextCity]),
     ],
 };
 /// The shape of the answer naming the category.
@@ -187,6 +192,7 @@ pub const ABANDON: Shape<UserPart> = Shape {
     name: "abandon",
     steps: &[
         one(&[AbandonLead]),
+        maybe(&[AbandonBudget]),
         one(&[AbandonLeave, AbandonLeaveCategory]),
         maybe(&[AbandonThanks]),
     ],

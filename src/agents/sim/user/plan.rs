@@ -17,11 +17,14 @@ const ANSWER_TAIL: f64 = 0.15;
 const NO_PREFERENCE_TAIL: f64 = 0.3;
 const REJECT_NEXT: f64 = 0.2;
 const ABANDON_THANKS: f64 = 0.4;
+const ABANDON_BUDGET: f64 = 0.15;
 /// Chance that an accept says what the shopper likes (always chatty or not: the accept's reason).
 const LIKED: f64 = 0.6;
 /// Chance that an accept after a miss says so ("finally"), and that one at the first item says that was quick.
 const FINALLY: f64 = 0.5;
 const QUICK: f64 = 0.3;
+/// Chance that the turn saying what the purchase is for says where the shopper lives.
+const CITY: f64 = 0.15;
 /// Chance that the first turn names the occasion.
 const OCCASION: f64 = 0.5;
 
@@ -56,7 +59,12 @@ impl SimUser<'_> {
                 } else {
                     ContextRecipient
                 };
-                build(&CONTEXT, |i| Some([why, who][i]))
+                let city = !ctx.city.is_empty() && self.optional(CITY);
+                build(&CONTEXT, |i| match i {
+                    0 => Some(why),
+                    1 => Some(who),
+                    _ => city.then_some(ContextCity),
+                })
             }
             UserAct::InformCategory => self.answer_plan(&CATEGORY, CategoryCore, CategoryTail),
             UserAct::AnswerBudget => self.answer_plan(&BUDGET, BudgetCore, BudgetTail),
@@ -65,7 +73,7 @@ impl SimUser<'_> {
             }
             UserAct::NoPreference => {
                 let tail = self.optional(NO_PREFERENCE_TAIL).then(|| {
-                    if self.rng.chance(0.5) {
+                    if self.rng.chance(0.5) || ctx.budget.is_empty() {
                         NoPreferenceTail
                     } else {
                         NoPreferenceBudget
@@ -125,10 +133,12 @@ impl SimUser<'_> {
                 } else {
                     AbandonLeaveCategory
                 };
+                let budget = !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
-                    1 => Some(leave),
+                    1 => budget.then_some(AbandonBudget),
+                    2 => Some(leave),
                     _ => thanks.then_some(AbandonThanks),
                 })
             }
