@@ -369,9 +369,9 @@ impl PhraseBank {
         let chatty = verbosity == Verbosity::Chatty;
         let p = match (act, verbosity) {
             (_, Verbosity::Terse) | (UserAct::Accept, _) => 0.0,
-            (UserAct::ChitChat | UserAct::Context, _) if chatty => 0.8,
-            (UserAct::ChitChat | UserAct::Context, _) => 0.5,
-            _ if chatty => 0.5,
+            (UserAct::ChitChat | UserAct::Context, _) if chatty => 0.5,
+            (UserAct::ChitChat | UserAct::Context, _) => 0.25,
+            _ if chatty => 0.3,
             _ => 0.0,
         };
         if !rng.chance(p) {
