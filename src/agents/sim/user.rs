@@ -24,7 +24,10 @@ pub struct SimUser<'a> {
     cat: &'a MemoryCatalog,
     phrases: &'a PhraseBank,
     cfg: &'a DialogueConfig,
+    /// The draws of the shopper's decisions.
     rng: Rng,
+    /// The draws of its wording (kept apart, so that how a turn is worded never changes what is decided later).
+    wording: Rng,
     target: u32,
     /// Requirement indices still to reveal; the next one is at the end.
     agenda: Vec<usize>,
@@ -71,6 +74,7 @@ impl<'a> SimUser<'a> {
         }];
         let drawn = cfg.patience_mean + cfg.patience_sd * rng.normal() + shift;
         let patience = (drawn.round().max(0.0) as u32).max(cfg.patience_min);
+        let wording = Rng::from_u64(rng.next_u64());
         let mut agenda: Vec<usize> = (0..profile.scenario.requirements.len()).collect();
         agenda.reverse();
         let s = &profile.scenario;
@@ -111,6 +115,7 @@ impl<'a> SimUser<'a> {
             phrases,
             cfg,
             rng,
+            wording,
             target,
             agenda,
             patience,
@@ -195,15 +200,15 @@ impl<'a> SimUser<'a> {
     /// add an aside.
     fn word(&mut self, act: UserAct, ctx: &UserContext) -> Result<String> {
         let persona = &self.profile.persona;
-        let mixed = self
-            .phrases
-            .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.rng);
+        let mixed =
+            self.phrases
+                .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
         let mut text = match mixed {
             Some(group) => {
                 // A line said before counts as many repeats as any phrase can.
                 let mut best: Option<(usize, (UserAct, u16), String)> = None;
                 for _ in 0..REDRAWS {
-                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.rng)?;
+                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
                     let key = (act, i as u16);
                     let repeats = self.memory.clashes(&grams(&line))
                         + usize::from(self.mixed_said.contains(&key)) * 1000;
@@ -225,7 +230,7 @@ impl<'a> SimUser<'a> {
                 let (plan, fill) = self.plan(act, ctx);
                 self.phrases
                     .user_parts(self.profile.persona.formality)
-                    .compose(&plan, &fill, &mut self.memory, &mut self.rng)?
+                    .compose(&plan, &fill, &mut self.memory, &mut self.wording)?
             }
         };
         if let Some(aside) = self.phrases.aside(
@@ -233,7 +238,7 @@ impl<'a> SimUser<'a> {
             self.profile.persona.verbosity,
             ctx,
             &mut self.asides,
-            &mut self.rng,
+            &mut self.wording,
         ) {
             // An aside repeating a phrase said before is left out.
             let said = grams(&aside);
@@ -418,7 +423,7 @@ impl<'a> SimUser<'a> {
                 let (wanted, got) = self.reason_slots(d, item);
                 let clause =
                     self.phrases
-                        .reason(&d.attribute, *kind, wanted, got, &mut self.rng)?;
+                        .reason(&d.attribute, *kind, wanted, got, &mut self.wording)?;
                 let repeats = self.memory.clashes(&grams(&clause));
                 if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                     best = Some((repeats, clause));
@@ -499,7 +504,7 @@ impl<'a> SimUser<'a> {
     fn vague_reason(&mut self) -> Result<String> {
         let mut best: Option<(usize, String)> = None;
         for _ in 0..REDRAWS {
-            let clause = self.phrases.vague_reason(&mut self.rng)?;
+            let clause = self.phrases.vague_reason(&mut self.wording)?;
             let repeats = self.memory.clashes(&grams(&clause));
             if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                 best = Some((repeats, clause));

@@ -36,7 +36,7 @@ impl SimUser<'_> {
             Verbosity::Normal => p,
             Verbosity::Chatty => (p * 1.5).min(1.0),
         };
-        self.rng.chance(p)
+        self.wording.chance(p)
     }
 
     /// The plan of the English turn for `act` with `ctx`, and its fill.
@@ -44,7 +44,7 @@ impl SimUser<'_> {
         let fill = self.fill(ctx);
         let plan = match act {
             UserAct::Open => {
-                let occasion = !ctx.occasion.is_empty() && self.rng.chance(OCCASION);
+                let occasion = !ctx.occasion.is_empty() && self.wording.chance(OCCASION);
                 let tail = self.optional(OPEN_TAIL);
                 build(&OPEN, |i| match i {
                     0 => Some(OpenHello),
@@ -53,7 +53,9 @@ impl SimUser<'_> {
                 })
             }
             UserAct::Context => {
-                let why = [ContextOccasion, ContextReason, ContextBoth][self.rng.below(3)];
+                // The reason is one of a few labels ("attending an event"): said in half the turns.
+                let why = [ContextOccasion, ContextOccasion, ContextReason, ContextBoth]
+                    [self.wording.below(4)];
                 let who = if ctx.recipient.is_empty() {
                     ContextSelf
                 } else {
@@ -73,7 +75,7 @@ impl SimUser<'_> {
             }
             UserAct::NoPreference => {
                 let tail = self.optional(NO_PREFERENCE_TAIL).then(|| {
-                    if self.rng.chance(0.5) || ctx.budget.is_empty() {
+                    if self.wording.chance(0.5) || ctx.budget.is_empty() {
                         NoPreferenceTail
                     } else {
                         NoPreferenceBudget
@@ -90,7 +92,7 @@ impl SimUser<'_> {
                 if !ctx.city.is_empty() {
                     topics.push(ChatCity);
                 }
-                let topic = topics[self.rng.below(topics.len())];
+                let topic = topics[self.wording.below(topics.len())];
                 build(&CHAT, |i| Some([ChatReact, topic][i]))
             }
             UserAct::Reject => {
@@ -103,12 +105,12 @@ impl SimUser<'_> {
             }
             UserAct::Accept => {
                 let lead = match ctx.later {
-                    true if self.rng.chance(FINALLY) => AcceptFinally,
-                    false if self.rng.chance(QUICK) => AcceptQuick,
+                    true if self.wording.chance(FINALLY) => AcceptFinally,
+                    false if self.wording.chance(QUICK) => AcceptQuick,
                     _ => AcceptLead,
                 };
-                let liked = !ctx.liked.is_empty() && self.rng.chance(LIKED);
-                let take = if self.rng.chance(0.5) {
+                let liked = !ctx.liked.is_empty() && self.wording.chance(LIKED);
+                let take = if self.wording.chance(0.5) {
                     AcceptTake
                 } else {
                     AcceptTakeIt
@@ -120,7 +122,7 @@ impl SimUser<'_> {
                 })
             }
             UserAct::Ask => {
-                let check = if self.rng.chance(0.5) {
+                let check = if self.wording.chance(0.5) {
                     AskCheck
                 } else {
                     AskCheckItem
@@ -128,7 +130,7 @@ impl SimUser<'_> {
                 build(&ASK, |i| Some([AskLead, AskWish, check][i]))
             }
             UserAct::Abandon => {
-                let leave = if self.rng.chance(0.5) {
+                let leave = if self.wording.chance(0.5) {
                     AbandonLeave
                 } else {
                     AbandonLeaveCategory
