@@ -61,6 +61,7 @@ impl<'a> SimUser<'a> {
         mut rng: Rng,
     ) -> Result<Self> {
         let (cat, phrases, cfg) = (world.catalog, world.phrases, world.config);
+        let wording = rng.fork(WORDING_STREAM);
         let target = cat.position(&profile.target_item_id).ok_or_else(|| {
             Error::Run(format!(
                 "profile {}: target item {} is not in the catalog",
@@ -74,7 +75,6 @@ impl<'a> SimUser<'a> {
         }];
         let drawn = cfg.patience_mean + cfg.patience_sd * rng.normal() + shift;
         let patience = (drawn.round().max(0.0) as u32).max(cfg.patience_min);
-        let wording = Rng::from_u64(rng.next_u64());
         let mut agenda: Vec<usize> = (0..profile.scenario.requirements.len()).collect();
         agenda.reverse();
         let s = &profile.scenario;
@@ -240,8 +240,13 @@ impl<'a> SimUser<'a> {
             &mut self.asides,
             &mut self.wording,
         ) {
-            // An aside repeating a phrase said before is left out.
-            let said = grams(&aside);
+            // An aside repeating a phrase said before, alone or with the turn's last words, is left out.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let joined = format!(
+                "{} {aside}",
+                words[words.len().saturating_sub(3)..].join(" ")
+            );
+            let said = grams(&joined);
             if self.memory.clashes(&said) == 0 {
                 self.memory.remember(&said);
                 text = format!("{text} {aside}");
@@ -617,6 +622,9 @@ impl UserAgent for SimUser<'_> {
         self.voice.map_or_else(|| "sim".into(), |v| v.name())
     }
 }
+
+/// The ChaCha stream of the shopper's wording (its decisions draw from the conversation's own, stream 0).
+const WORDING_STREAM: u64 = 1;
 
 /// Draws of a user turn's wording before one that repeats an earlier phrase is kept.
 const REDRAWS: usize = 6;

@@ -50,6 +50,8 @@ parts! {
     NoPreferenceTail => "no_preference"."tail" [],
     /// A word after it, with the budget.
     NoPreferenceBudget => "no_preference"."budget" [Budget],
+    /// A word after it, with the category.
+    NoPreferenceCategory => "no_preference"."category" [Category],
     /// A reaction to the recommender's small talk.
     ChatReact => "chit_chat"."react" [],
     /// Small talk about the shopper's city.
@@ -149,7 +151,7 @@ pub const NO_PREFERENCE: Shape<UserPart> = Shape {
     steps: &[
         one(&[AnswerLead]),
         one(&[NoPreferenceCore]),
-        maybe(&[NoPreferenceTail, NoPreferenceBudget]),
+        maybe(&[NoPreferenceTail, NoPreferenceBudget, NoPreferenceCategory]),
     ],
 };
 /// The shape of small talk.

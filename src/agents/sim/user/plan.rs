@@ -74,13 +74,13 @@ impl SimUser<'_> {
                 self.answer_plan(&PREFERENCE, PreferenceCore, PreferenceTail)
             }
             UserAct::NoPreference => {
-                let tail = self.optional(NO_PREFERENCE_TAIL).then(|| {
-                    if self.wording.chance(0.5) || ctx.budget.is_empty() {
-                        NoPreferenceTail
-                    } else {
-                        NoPreferenceBudget
-                    }
-                });
+                let tail = self
+                    .optional(NO_PREFERENCE_TAIL)
+                    .then(|| match self.wording.below(3) {
+                        1 if !ctx.budget.is_empty() => NoPreferenceBudget,
+                        2 => NoPreferenceCategory,
+                        _ => NoPreferenceTail,
+                    });
                 build(&NO_PREFERENCE, |i| match i {
                     0 => Some(AnswerLead),
                     1 => Some(NoPreferenceCore),
