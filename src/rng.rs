@@ -58,6 +58,13 @@ impl Rng {
         }
     }
 
+    /// An independent source beside this one (the same key, another of ChaCha's streams), drawing nothing from it.
+    pub fn fork(&self, stream: u64) -> Self {
+        let mut inner = self.inner.clone();
+        inner.set_stream(stream);
+        Rng { inner }
+    }
+
     /// A uniformly random 64-bit value.
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()

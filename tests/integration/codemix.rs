@@ -103,6 +103,9 @@ impl Lexicon {
     /// defect: "Things are accha!", "My upper limit is $130 oder?", "Yaar, I need size 9").
     fn lone_words(&self, mix: &str, text: &str) -> Vec<String> {
         let foreign = &self.foreign[mix];
+        // A decimal point ("0.4 l") ends no sentence.
+        static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d)\.(\d)").unwrap());
+        let text = DECIMAL.replace_all(text, "$1,$2");
         text.split(['.', '!', '?', '…'])
             .filter(|sentence| {
                 let w = words(sentence);
@@ -136,6 +139,16 @@ fn slots(template: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The tables of `user.toml` an act's English turn is composed from.
+fn english_tables(act: &str) -> Vec<&str> {
+    match act {
+        "inform_category" | "answer_budget" | "answer_preference" | "no_preference" => {
+            vec!["answer", act]
+        }
+        _ => vec![act],
+    }
+}
+
 #[test]
 fn every_mixed_line_mixes_whole_clauses_with_its_acts_slots() {
     let lexicon = Lexicon::load();
@@ -156,9 +169,17 @@ fn every_mixed_line_mixes_whole_clauses_with_its_acts_slots() {
     let mut bad = Vec::new();
     for (mix, table) in bank["mixes"].as_table().unwrap() {
         for (act, registers) in table["acts"].as_table().unwrap() {
+            // The English turn's parts in every register, and the flags its plan decides by.
             let mut english = Vec::new();
-            strings(&user["acts"][act.as_str()], &mut english);
-            let allowed: BTreeSet<String> = english.iter().flat_map(|t| slots(t)).collect();
+            for register in ["casual", "neutral", "formal"] {
+                for table in english_tables(act) {
+                    strings(&user[register][table], &mut english);
+                }
+            }
+            let mut allowed: BTreeSet<String> = english.iter().flat_map(|t| slots(t)).collect();
+            if act == "accept" {
+                allowed.insert("later".into());
+            }
             let mut mixed = Vec::new();
             strings(registers, &mut mixed);
             for line in &mixed {

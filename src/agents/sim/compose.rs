@@ -1,6 +1,7 @@
-//! The recommender's composer: a turn is planned as a sequence of parts (an acknowledgement, the item presented, why
-//! it fits, an invitation …), each part drawn from its group of alternatives in `prompts/sim/system.toml` and filled
-//! with typed variables. The dialogue's [`Memory`] keeps an alternative, or a phrase (a 4-gram outside values), from
+//! The composer: a turn is planned as a sequence of parts (for the recommender an acknowledgement, the item
+//! presented, why it fits, an invitation …; for the shopper a lead-in, what it says, a closing word), each part drawn
+//! from its group of alternatives in `prompts/sim/system.toml` or `prompts/sim/user.toml` and filled with typed
+//! variables. The dialogue's [`Memory`] keeps an alternative, or a phrase (a 4-gram outside values), from
 //! being used twice in one dialogue.
 //!
 //! Parts are plain sentences with `{{ variable }}` slots and no control flow: what is said is the plan's decision
@@ -16,10 +17,11 @@ use crate::rng::Rng;
 use crate::template::collapse_whitespace;
 use crate::{Error, Result};
 
+#[macro_use]
 mod parts;
 
 use parts::VARS;
-pub use parts::{Part, Var};
+pub use parts::{Part, Parts, Var};
 
 /// One piece of a part: text, or a variable.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ enum Piece {
 #[derive(Debug, Clone)]
 struct Alternative {
     pieces: Vec<Piece>,
+    /// Its first word, lowercased and hashed (0 when it opens with a variable).
+    opening: u64,
 }
 
 impl Alternative {
@@ -80,15 +84,24 @@ impl Fill {
     }
 }
 
-/// The recommender's phrase bank: the alternatives of every part.
-pub struct SystemBank {
+/// A speaker's phrase bank: the alternatives of every part of `P`.
+pub struct Bank<P: Parts> {
     groups: Vec<Vec<Alternative>>,
     /// For each phrase of the bank's own text, the alternatives (part, index) that hold it: once said, they are
     /// not drawn again in the dialogue while others are left.
     by_gram: std::collections::HashMap<u64, Vec<(u16, u16)>>,
-    /// Ways to open a restated wish, by the frame the realiser opens it with (`[wish]` in the file).
+    /// Ways to open a restated wish, by the frame the realiser opens it with (`[wish]` in the recommender's file).
     wish_heads: Vec<(&'static str, Vec<String>)>,
+    /// Whether two parts of one turn may not open with the same word ("Hmm." then "Hmm, ...").
+    distinct_openings: bool,
+    parts: std::marker::PhantomData<P>,
 }
+
+/// The recommender's phrase bank (`system.toml`).
+pub type SystemBank = Bank<Part>;
+
+/// The parts of a file as written: table, key, alternatives.
+pub type Tables = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
 /// The realiser's wish frames (`realise::wishes`) and their keys in `[wish]`.
 const WISH_FRAMES: [(&str, &str); 3] = [
@@ -105,31 +118,46 @@ impl SystemBank {
     /// within the writing rules; errors name the file, line and key. (The cap on a line's share is checked by
     /// `shapes::check`, which the phrase bank runs on loading.)
     pub fn load(file: &DataFile) -> Result<Self> {
-        let mut tables: BTreeMap<String, BTreeMap<String, Vec<String>>> = crate::data::parse(file)?;
+        let mut tables: Tables = crate::data::parse(file)?;
         let wish_heads = wish_heads(file, tables.remove("wish").unwrap_or_default())?;
+        let mut bank = Self::from_tables(file, "", tables)?;
+        bank.wish_heads = wish_heads;
+        Ok(bank)
+    }
+}
+
+impl<P: Parts> Bank<P> {
+    /// The bank of `tables` read from `file`, whose table names there are `prefix` + the part's table: every part
+    /// present and non-empty, no unknown part, every alternative within the writing rules; errors name the file,
+    /// line and key.
+    pub fn from_tables(file: &DataFile, prefix: &str, tables: Tables) -> Result<Self> {
         for (table, keys) in &tables {
             for key in keys.keys() {
-                if !Part::ALL.iter().any(|p| p.key() == (table, key)) {
+                if !P::ALL.iter().any(|p| p.key() == (table, key)) {
                     return Err(Error::data(
-                        at(file, table, key),
-                        format!("{table}.{key} is not a part the recommender plans with"),
+                        at(file, &format!("{prefix}{table}"), key),
+                        format!("{prefix}{table}.{key} is not a part a plan is made of"),
                     ));
                 }
             }
         }
-        let mut groups = Vec::with_capacity(Part::ALL.len());
-        for &part in Part::ALL {
+        let mut groups = Vec::with_capacity(P::ALL.len());
+        for &part in P::ALL {
             let (table, key) = part.key();
             let list = tables
                 .get(table)
                 .and_then(|t| t.get(key))
                 .filter(|l| !l.is_empty())
                 .ok_or_else(|| {
-                    Error::data(&file.origin, format!("{table}.{key} is missing or empty"))
+                    Error::data(
+                        &file.origin,
+                        format!("{prefix}{table}.{key} is missing or empty"),
+                    )
                 })?;
+            let table = format!("{prefix}{table}");
             if list.len() > MAX_ALTERNATIVES {
                 return Err(Error::data(
-                    at(file, table, key),
+                    at(file, &table, key),
                     format!(
                         "{table}.{key} has {} alternatives; a part has at most {MAX_ALTERNATIVES}",
                         list.len()
@@ -140,12 +168,12 @@ impl SystemBank {
             for (i, source) in list.iter().enumerate() {
                 if let Some(j) = list[..i].iter().position(|x| x == source) {
                     return Err(Error::data(
-                        at(file, table, key),
+                        at(file, &table, key),
                         format!("{table}.{key}[{i}] repeats [{j}]: each alternative once"),
                     ));
                 }
-                let alt = parse(source, part).map_err(|why| {
-                    Error::data(at(file, table, key), format!("{table}.{key}[{i}]: {why}"))
+                let alt = parse(source, part.vars()).map_err(|why| {
+                    Error::data(at(file, &table, key), format!("{table}.{key}[{i}]: {why}"))
                 })?;
                 alternatives.push(alt);
             }
@@ -159,11 +187,34 @@ impl SystemBank {
                 }
             }
         }
-        Ok(SystemBank {
+        Ok(Bank {
             groups,
             by_gram,
-            wish_heads,
+            wish_heads: Vec::new(),
+            distinct_openings: false,
+            parts: std::marker::PhantomData,
         })
+    }
+
+    /// The same bank, drawing again a turn two of whose parts open with the same word.
+    pub fn with_distinct_openings(mut self) -> Self {
+        self.distinct_openings = true;
+        self
+    }
+
+    /// How many parts of `picks` open with the word an earlier part opened with (0 unless the bank asks).
+    fn same_openings(&self, plan: &[P], picks: &[usize]) -> usize {
+        if !self.distinct_openings {
+            return 0;
+        }
+        let words: Vec<u64> = plan
+            .iter()
+            .zip(picks)
+            .map(|(p, &i)| self.groups[p.index()][i].opening)
+            .collect();
+        (1..words.len())
+            .filter(|&j| words[j] != 0 && words[..j].contains(&words[j]))
+            .count()
     }
 
     /// A restated wish ("you'd prefer black") opened by one of the bank's heads for its frame ("you're keen on
@@ -180,8 +231,8 @@ impl SystemBank {
     }
 
     /// How many alternatives `part` has.
-    pub fn len(&self, part: Part) -> usize {
-        self.groups[part as usize].len()
+    pub fn len(&self, part: P) -> usize {
+        self.groups[part.index()].len()
     }
 
     /// Whether the bank has no parts (never, once loaded).
@@ -194,7 +245,7 @@ impl SystemBank {
     /// alternatives and phrases used are then remembered.
     pub fn compose(
         &self,
-        plan: &[Part],
+        plan: &[P],
         fill: &Fill,
         memory: &mut Memory,
         rng: &mut Rng,
@@ -208,7 +259,7 @@ impl SystemBank {
     /// for `fill`; the dialogue's memory learns the first.
     pub fn compose_pair(
         &self,
-        plan: &[Part],
+        plan: &[P],
         fill: &Fill,
         other: &Fill,
         memory: &mut Memory,
@@ -221,19 +272,13 @@ impl SystemBank {
 
     /// The alternatives of `plan`'s parts for `fill`: drawn among those not used yet, and again (up to a few times)
     /// while the turn would repeat a phrase of the dialogue; the draw with the fewest repeats.
-    fn pick(
-        &self,
-        plan: &[Part],
-        fill: &Fill,
-        memory: &Memory,
-        rng: &mut Rng,
-    ) -> Result<Vec<usize>> {
+    fn pick(&self, plan: &[P], fill: &Fill, memory: &Memory, rng: &mut Rng) -> Result<Vec<usize>> {
         let mut picks: Vec<usize> = plan.iter().map(|&p| self.draw(p, memory, rng)).collect();
         let mut best: Option<(usize, Vec<usize>)> = None;
         for attempt in 0..ATTEMPTS {
             let (_, masked) = self.render(plan, &picks, fill)?;
             let turn_grams = grams(&masked);
-            let clashes = memory.clashes(&turn_grams);
+            let clashes = memory.clashes(&turn_grams) + self.same_openings(plan, &picks);
             if clashes == 0 {
                 best = Some((0, picks));
                 break;
@@ -264,16 +309,10 @@ impl SystemBank {
 
     /// The turn of `plan` in alternatives `picks` with `fill`, remembered: the alternatives are spent, and so is
     /// every alternative holding a phrase the turn says.
-    fn say(
-        &self,
-        plan: &[Part],
-        picks: &[usize],
-        fill: &Fill,
-        memory: &mut Memory,
-    ) -> Result<String> {
+    fn say(&self, plan: &[P], picks: &[usize], fill: &Fill, memory: &mut Memory) -> Result<String> {
         let (text, masked) = self.render(plan, picks, fill)?;
         for (&part, &i) in plan.iter().zip(picks) {
-            memory.use_part(part as u16, i as u16);
+            memory.use_part(part.index() as u16, i as u16);
         }
         let said = grams(&masked);
         // Alternatives that hold a phrase just said are spent too.
@@ -287,17 +326,17 @@ impl SystemBank {
     }
 
     /// An alternative of `part` not used yet in this dialogue, evenly among those left (any, when all were used).
-    fn draw(&self, part: Part, memory: &Memory, rng: &mut Rng) -> usize {
+    fn draw(&self, part: P, memory: &Memory, rng: &mut Rng) -> usize {
         let n = self.len(part);
         let left = (0..n)
-            .filter(|&i| !memory.used(part as u16, i as u16))
+            .filter(|&i| !memory.used(part.index() as u16, i as u16))
             .count();
         if left == 0 {
             return rng.below(n);
         }
         let mut k = rng.below(left);
         for i in 0..n {
-            if memory.used(part as u16, i as u16) {
+            if memory.used(part.index() as u16, i as u16) {
                 continue;
             }
             if k == 0 {
@@ -309,11 +348,11 @@ impl SystemBank {
     }
 
     /// The text of `picks` (one alternative per part of `plan`) and its masked twin.
-    fn render(&self, plan: &[Part], picks: &[usize], fill: &Fill) -> Result<(String, String)> {
+    fn render(&self, plan: &[P], picks: &[usize], fill: &Fill) -> Result<(String, String)> {
         let mut text = String::new();
         let mut masked = String::new();
         for (&part, &i) in plan.iter().zip(picks) {
-            let alt = &self.groups[part as usize][i];
+            let alt = &self.groups[part.index()][i];
             text.push(' ');
             masked.push(' ');
             for piece in &alt.pieces {
@@ -326,7 +365,7 @@ impl SystemBank {
                         let (said, m) = fill.get(*v).ok_or_else(|| {
                             let (table, key) = part.key();
                             Error::Run(format!(
-                                "system part {table}.{key} was planned without {{{{ {} }}}}",
+                                "part {table}.{key} was planned without {{{{ {} }}}}",
                                 v.name()
                             ))
                         })?;
@@ -341,7 +380,7 @@ impl SystemBank {
 
     /// The largest probability of any one whole line of `plan`, drawn evenly among the alternatives left after
     /// `used` earlier draws of each part in the dialogue: the product over parts of 1 / (alternatives − used).
-    pub fn max_line_probability(&self, plan: &[Part], used: usize) -> f64 {
+    pub fn max_line_probability(&self, plan: &[P], used: usize) -> f64 {
         plan.iter()
             .map(|&p| 1.0 / (self.len(p).saturating_sub(used).max(1) as f64))
             .product()
@@ -403,8 +442,8 @@ fn at(file: &DataFile, table: &str, key: &str) -> String {
     file.origin.clone()
 }
 
-/// One alternative of `part`, checked against the writing rules.
-fn parse(source: &str, part: Part) -> std::result::Result<Alternative, String> {
+/// One alternative of a part given `vars`, checked against the writing rules.
+fn parse(source: &str, vars: &[Var]) -> std::result::Result<Alternative, String> {
     if source.contains("{%") || source.contains("{#") {
         return Err(
             "parts hold no control flow ({% %}, {# #}): the plan decides what is said".into(),
@@ -422,8 +461,8 @@ fn parse(source: &str, part: Part) -> std::result::Result<Alternative, String> {
             .into_iter()
             .find(|v| v.name() == name)
             .ok_or_else(|| format!("unknown variable {{{{ {name} }}}}"))?;
-        if !part.vars().contains(&var) {
-            let allowed: Vec<&str> = part.vars().iter().map(|v| v.name()).collect();
+        if !vars.contains(&var) {
+            let allowed: Vec<&str> = vars.iter().map(|v| v.name()).collect();
             return Err(format!(
                 "{{{{ {name} }}}} is not given to this part (it has: {})",
                 if allowed.is_empty() {
@@ -463,14 +502,27 @@ fn parse(source: &str, part: Part) -> std::result::Result<Alternative, String> {
     if first.is_some_and(|c| c.is_lowercase()) {
         return Err("a part is a sentence and opens with a capital".into());
     }
+    let opening = match pieces.first() {
+        Some(Piece::Text(t)) => {
+            let word: String = t
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '\'')
+                .flat_map(char::to_lowercase)
+                .collect();
+            xxhash_rust::xxh3::xxh3_64(word.as_bytes())
+        }
+        _ => 0,
+    };
     let last = source.trim_end().chars().last();
     if !last.is_some_and(|c| matches!(c, '.' | '!' | '?')) {
         return Err("a part is a sentence and ends with . ! or ?".into());
     }
-    Ok(Alternative { pieces })
+    Ok(Alternative { pieces, opening })
 }
 
 pub mod shapes;
+pub mod user;
 
 #[cfg(test)]
 mod tests;

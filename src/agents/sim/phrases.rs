@@ -1,6 +1,7 @@
-//! The simulator's phrase banks (`prompts/sim/user.toml`, `prompts/sim/system.toml`): MiniJinja templates per dialogue
-//! act, realised in the persona's style — formality picks the bank, verbosity trims or adds an aside, and a code-mixed
-//! language mix (Hinglish, Spanglish …) speaks some turns from the mixed lines of `prompts/sim/codemix.toml`.
+//! The simulator's phrase banks (`prompts/sim/user.toml`, `prompts/sim/system.toml`): the parts both speakers' turns
+//! are composed from (the shopper's one set per register: formality picks the set), the shopper's reason clauses and
+//! asides (MiniJinja templates), and for a code-mixed language mix (Hinglish, Spanglish …) the whole mixed lines of
+//! `prompts/sim/codemix.toml` some of its turns are spoken in.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +10,8 @@ use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
 use super::codemix::CodeMixes;
-use super::compose::SystemBank;
+use super::compose::user::UserBank;
+use super::compose::{SystemBank, Tables};
 use super::realise::Wording;
 use crate::catalog::Noun;
 use crate::data::{self, SIM_PHRASES};
@@ -126,22 +128,15 @@ pub enum ReasonKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserFile {
-    acts: BTreeMap<String, ByFormality>,
+    casual: Tables,
+    neutral: Tables,
+    formal: Tables,
     reasons: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     reasons_said: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
-    markers: ByFormality,
     verbosity: VerbosityFile,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ByFormality {
-    casual: Vec<String>,
-    neutral: Vec<String>,
-    formal: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -209,9 +204,10 @@ pub struct SystemContext {
 /// The compiled phrase banks.
 pub struct PhraseBank {
     bank: TemplateBank,
-    markers: ByFormality,
     mixes: CodeMixes,
     system: SystemBank,
+    /// The shopper's parts, casual, neutral and formal.
+    user: [UserBank; 3],
 }
 
 impl PhraseBank {
@@ -228,28 +224,22 @@ impl PhraseBank {
         let system = SystemBank::load(system_file)?;
         super::compose::shapes::check(&system)
             .map_err(|why| Error::data(&system_file.origin, why))?;
-        let mut bank = TemplateBank::new(true);
-        for act in UserAct::ALL {
-            let Some(by) = user.acts.get(act.key()) else {
-                return Err(Error::data(
-                    &user_file.origin,
-                    format!("missing [acts.{}]", act.key()),
-                ));
-            };
-            for (f, list) in [
-                ("casual", &by.casual),
-                ("neutral", &by.neutral),
-                ("formal", &by.formal),
-            ] {
-                if list.is_empty() {
-                    return Err(Error::data(
-                        &user_file.origin,
-                        format!("acts.{}.{f} is empty", act.key()),
-                    ));
-                }
-                bank.add_group(&format!("user.{}.{f}", act.key()), list, &user_file.origin)?;
-            }
+        let mut user_banks = Vec::with_capacity(3);
+        for (register, tables) in [
+            ("casual", user.casual),
+            ("neutral", user.neutral),
+            ("formal", user.formal),
+        ] {
+            let bank = UserBank::from_tables(user_file, &format!("{register}."), tables)?
+                .with_distinct_openings();
+            super::compose::user::check(&bank, register)
+                .map_err(|why| Error::data(&user_file.origin, why))?;
+            user_banks.push(bank);
         }
+        let user_parts: [UserBank; 3] = user_banks
+            .try_into()
+            .map_err(|_| Error::Run("three registers".into()))?;
+        let mut bank = TemplateBank::new(true);
         for key in REASON_KEYS {
             let list = user
                 .reasons
@@ -285,9 +275,9 @@ impl PhraseBank {
         let mixes = CodeMixes::load(codemix_file, language_mixes, &acts, &mut bank)?;
         Ok(PhraseBank {
             bank,
-            markers: user.markers,
             mixes,
             system,
+            user: user_parts,
         })
     }
 
@@ -324,77 +314,70 @@ impl PhraseBank {
         }
     }
 
-    /// A user turn for `act`, in the persona's style: for a code-mixing persona, a share of its turns comes whole
-    /// from its mix's lines (`code_mix_rate` times the share of its formality). `asides` holds the asides this user
-    /// has made in the conversation: none is made twice.
-    pub fn user(
+    /// The shopper's parts in `formality`'s register.
+    pub fn user_parts(&self, formality: Formality) -> &UserBank {
+        &self.user[match formality {
+            Formality::Casual => 0,
+            Formality::Neutral => 1,
+            Formality::Formal => 2,
+        }]
+    }
+
+    /// Whether this turn of `persona` for `act` is code-mixed: for a code-mixing persona, a share of its turns
+    /// (`code_mix_rate` times the share of its formality) comes whole from its mix's lines. The line's template
+    /// group, or `None` for an English turn (draws nothing unless the persona's mix is on).
+    pub fn mixed_group(
         &self,
         act: UserAct,
         persona: &Persona,
-        ctx: &UserContext,
         code_mix_rate: f64,
+        rng: &mut Rng,
+    ) -> Option<String> {
+        self.mixes
+            .pick_group(act.key(), persona, code_mix_rate, rng)
+    }
+
+    /// A line of the mixed `group` drawn evenly, rendered with `ctx`, and its index in the group.
+    pub fn mixed_line(
+        &self,
+        group: &str,
+        ctx: &UserContext,
+        rng: &mut Rng,
+    ) -> Result<(usize, String)> {
+        let value = Self::user_value(ctx);
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let i = rng.below(self.bank.len(group));
+            match self.bank.render(group, i, &value) {
+                Ok(text) => return Ok((i, text)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Run(format!("no template in {group}"))))
+    }
+
+    /// An aside a persona of `verbosity` adds to its turn for `act` now and then (small talk invites one from anyone
+    /// but the terse; chatty users add them elsewhere too, never to an accept), not in `asides` (which it joins).
+    pub fn aside(
+        &self,
+        act: UserAct,
+        verbosity: Verbosity,
+        ctx: &UserContext,
         asides: &mut Vec<usize>,
         rng: &mut Rng,
-    ) -> Result<String> {
-        let formality = match persona.formality {
-            Formality::Casual => "casual",
-            Formality::Neutral => "neutral",
-            Formality::Formal => "formal",
+    ) -> Option<String> {
+        let chatty = verbosity == Verbosity::Chatty;
+        let p = match (act, verbosity) {
+            (_, Verbosity::Terse) | (UserAct::Accept, _) => 0.0,
+            (UserAct::ChitChat | UserAct::Context, _) if chatty => 0.5,
+            (UserAct::ChitChat | UserAct::Context, _) => 0.25,
+            _ if chatty => 0.3,
+            _ => 0.0,
         };
-        let value = Self::user_value(ctx);
-        let mixed = self
-            .mixes
-            .pick_group(act.key(), persona, code_mix_rate, rng);
-        let group = mixed
-            .clone()
-            .unwrap_or_else(|| format!("user.{}.{formality}", act.key()));
-        let mut text = self.pick(&group, &value, rng)?;
-        match persona.verbosity {
-            // A terse user picks the shorter of two phrasings (every phrasing carries the act's information).
-            Verbosity::Terse => {
-                for _ in 0..1 {
-                    let other = self.pick(&group, &value, rng)?;
-                    if other.len() < text.len() {
-                        text = other;
-                    }
-                }
-            }
-            _ => {
-                // Small talk invites an aside from anyone but the terse; chatty users add them elsewhere too.
-                let chatty = persona.verbosity == Verbosity::Chatty;
-                let p = match act {
-                    UserAct::ChitChat | UserAct::Context => {
-                        if chatty {
-                            0.8
-                        } else {
-                            0.5
-                        }
-                    }
-                    UserAct::Accept => 0.0,
-                    _ if chatty => 0.5,
-                    _ => 0.0,
-                };
-                if rng.chance(p)
-                    && let Some(aside) = self.fresh_aside(&value, asides, rng)
-                {
-                    text = format!("{text} {aside}");
-                }
-            }
+        if !rng.chance(p) {
+            return None;
         }
-        let markers = match persona.formality {
-            Formality::Casual => &self.markers.casual,
-            Formality::Neutral => &self.markers.neutral,
-            Formality::Formal => &self.markers.formal,
-        };
-        // English discourse markers open English lines only (a mixed line carries its own).
-        if act != UserAct::Open
-            && mixed.is_none()
-            && rng.chance(MARKER_RATE)
-            && let Some(marker) = rng.choose(markers)
-        {
-            text = prefix(marker, &text);
-        }
-        Ok(text)
+        self.fresh_aside(&Self::user_value(ctx), asides, rng)
     }
 
     /// An aside not in `used` (which it joins), or none when a few draws find only used ones.
@@ -480,39 +463,9 @@ const SAID_RATE: f64 = 0.5;
 /// Draws of a template before a fill is given up as unrealisable.
 const ATTEMPTS: usize = 8;
 
-/// Chance that a user turn opens with a discourse marker.
-const MARKER_RATE: f64 = 0.3;
-
-/// `opener` + `text`, lowering the text's first letter after an opener that does not end a sentence
-/// (but never "I").
-fn prefix(opener: &str, text: &str) -> String {
-    let ends_sentence = opener.trim_end().ends_with(['.', '!', '?']);
-    let keep = ends_sentence || text.starts_with("I ") || text.starts_with("I'");
-    let mut chars = text.chars();
-    let rest: String = match chars.next() {
-        Some(c) if !keep => c.to_lowercase().chain(chars).collect(),
-        Some(c) => std::iter::once(c).chain(chars).collect(),
-        None => String::new(),
-    };
-    format!("{opener}{rest}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markers_keep_or_lower_the_next_capital() {
-        assert_eq!(
-            prefix("Hmm, ", "Ideally t-shirts."),
-            "Hmm, ideally t-shirts."
-        );
-        assert_eq!(
-            prefix("Let me see. ", "Ideally t-shirts."),
-            "Let me see. Ideally t-shirts."
-        );
-        assert_eq!(prefix("Well, ", "I'd like navy."), "Well, I'd like navy.");
-    }
 
     #[test]
     fn embedded_banks_load_and_render_every_act() {
@@ -553,7 +506,8 @@ mod tests {
         }
     }
 
-    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> Vec<String> {
+    /// The mixed lines of 200 turns of every act (`None` for an English turn), and a draw after them.
+    fn turns(bank: &PhraseBank, persona: &Persona, rate: f64) -> (Vec<Option<String>>, usize) {
         let ctx = UserContext {
             need: "a new dress".into(),
             occasion: "a wedding".into(),
@@ -566,13 +520,14 @@ mod tests {
             ..Default::default()
         };
         let mut rng = Rng::from_u64(3);
-        (0..200)
+        let lines = (0..200)
             .flat_map(|_| UserAct::ALL)
             .map(|act| {
-                bank.user(act, persona, &ctx, rate, &mut Vec::new(), &mut rng)
-                    .unwrap()
+                bank.mixed_group(act, persona, rate, &mut rng)
+                    .map(|group| bank.mixed_line(&group, &ctx, &mut rng).unwrap().1)
             })
-            .collect()
+            .collect();
+        (lines, rng.below(1_000_000))
     }
 
     #[test]
@@ -580,17 +535,19 @@ mod tests {
         let on = vec!["en-hi".to_string()];
         let bank = PhraseBank::load(None, &on).unwrap();
         let english = turns(&bank, &persona("en", Formality::Casual), 1.0);
-        // Spanglish is off here: the same turns, draw for draw, as a plain-English speaker's.
+        assert!(english.0.iter().all(Option::is_none));
+        // Spanglish is off here: no turn mixed and no draw made, as for a plain-English speaker.
         assert_eq!(
             turns(&bank, &persona("en-es", Formality::Casual), 1.0),
             english
         );
-        // Hinglish at rate 1: every turn is one of the mixed lines, never an English line.
-        let mixed = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
-        assert!(mixed.iter().all(|t| !english.contains(t)));
+        // Hinglish at rate 1: every turn is one of the mixed lines.
+        let (mixed, _) = turns(&bank, &persona("en-hi", Formality::Casual), 1.0);
+        assert!(mixed.iter().all(Option::is_some));
         assert!(
             mixed
                 .iter()
+                .flatten()
                 .filter(|t| t.contains("hai") || t.contains("yaar"))
                 .count()
                 > 500

@@ -235,9 +235,7 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
                 pick(&[format!("in {np}"), format!("available in {np}")])
             }
-            ValueKind::Brand => {
-                pick(&[format!("from {}", f.word), format!("ideally by {}", f.word)])
-            }
+            ValueKind::Brand => pick(&[format!("from {}", f.word), format!("made by {}", f.word)]),
             ValueKind::Name => {
                 pick(&[format!("by {}", f.word), format!("something by {}", f.word)])
             }

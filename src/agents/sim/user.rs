@@ -2,6 +2,7 @@
 //! budget, each requirement); the system's acts pop it (a clarifying question is answered from the top of the agenda)
 //! or push onto it (a recommendation is judged against the target and rejected with grounded reasons, or accepted).
 
+mod plan;
 mod reasons;
 
 use super::SimWorld;
@@ -23,7 +24,10 @@ pub struct SimUser<'a> {
     cat: &'a MemoryCatalog,
     phrases: &'a PhraseBank,
     cfg: &'a DialogueConfig,
+    /// The draws of the shopper's decisions.
     rng: Rng,
+    /// The draws of its wording (kept apart, so that how a turn is worded never changes what is decided later).
+    wording: Rng,
     target: u32,
     /// Requirement indices still to reveal; the next one is at the end.
     agenda: Vec<usize>,
@@ -40,6 +44,8 @@ pub struct SimUser<'a> {
     asides: Vec<usize>,
     /// The phrases said so far.
     memory: Memory,
+    /// The mixed lines said so far (act, index in its group), none said twice.
+    mixed_said: Vec<(UserAct, u16)>,
     base: UserContext,
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     conversation: crate::agents::llm::Talk,
@@ -55,6 +61,7 @@ impl<'a> SimUser<'a> {
         mut rng: Rng,
     ) -> Result<Self> {
         let (cat, phrases, cfg) = (world.catalog, world.phrases, world.config);
+        let wording = rng.fork(WORDING_STREAM);
         let target = cat.position(&profile.target_item_id).ok_or_else(|| {
             Error::Run(format!(
                 "profile {}: target item {} is not in the catalog",
@@ -108,6 +115,7 @@ impl<'a> SimUser<'a> {
             phrases,
             cfg,
             rng,
+            wording,
             target,
             agenda,
             patience,
@@ -118,6 +126,7 @@ impl<'a> SimUser<'a> {
             asked: Vec::new(),
             asides: Vec::new(),
             memory: Memory::default(),
+            mixed_said: Vec::new(),
             base,
             voice: world.user_voice,
             conversation: crate::agents::llm::Talk {
@@ -147,28 +156,7 @@ impl<'a> SimUser<'a> {
                 slots,
             ),
             None => {
-                // A wording that repeats a phrase the user said earlier in the dialogue is drawn again; after
-                // a few draws the one with the fewest repeats is kept.
-                let mut best: Option<(usize, String)> = None;
-                for _ in 0..REDRAWS {
-                    let text = self.phrases.user(
-                        act,
-                        &self.profile.persona,
-                        ctx,
-                        self.cfg.code_mix_rate,
-                        &mut self.asides,
-                        &mut self.rng,
-                    )?;
-                    let repeats = self.memory.clashes(&grams(&text));
-                    if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
-                        best = Some((repeats, text));
-                    }
-                    if repeats == 0 {
-                        break;
-                    }
-                }
-                let text = best.map(|(_, t)| t).unwrap_or_default();
-                self.memory.remember(&grams(&text));
+                let text = self.word(act, ctx)?;
                 // Context the phrasing left out was not said: the recommender must not learn it (or it would
                 // bring up an occasion the shopper never mentioned).
                 let said = text.to_lowercase();
@@ -204,6 +192,67 @@ impl<'a> SimUser<'a> {
             latency_ms,
             first_token_ms,
         })
+    }
+
+    /// The English or code-mixed wording of `act` with `ctx`: a turn composed from the register's parts (the
+    /// composer keeps it clear of the phrases said before), or for a code-mixing persona now and then a whole mixed
+    /// line, one not said before in the dialogue and, within a few draws, repeating no phrase; a chatty persona may
+    /// add an aside.
+    fn word(&mut self, act: UserAct, ctx: &UserContext) -> Result<String> {
+        let persona = &self.profile.persona;
+        let mixed =
+            self.phrases
+                .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
+        let mut text = match mixed {
+            Some(group) => {
+                // A line said before counts as many repeats as any phrase can.
+                let mut best: Option<(usize, (UserAct, u16), String)> = None;
+                for _ in 0..REDRAWS {
+                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
+                    let key = (act, i as u16);
+                    let repeats = self.memory.clashes(&grams(&line))
+                        + usize::from(self.mixed_said.contains(&key)) * 1000;
+                    if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
+                        best = Some((repeats, key, line));
+                    }
+                    if repeats == 0 {
+                        break;
+                    }
+                }
+                let Some((_, key, line)) = best else {
+                    return Err(Error::Run("no mixed line".into()));
+                };
+                self.mixed_said.push(key);
+                self.memory.remember(&grams(&line));
+                line
+            }
+            None => {
+                let (plan, fill) = self.plan(act, ctx);
+                self.phrases
+                    .user_parts(self.profile.persona.formality)
+                    .compose(&plan, &fill, &mut self.memory, &mut self.wording)?
+            }
+        };
+        if let Some(aside) = self.phrases.aside(
+            act,
+            self.profile.persona.verbosity,
+            ctx,
+            &mut self.asides,
+            &mut self.wording,
+        ) {
+            // An aside repeating a phrase said before, alone or with the turn's last words, is left out.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let joined = format!(
+                "{} {aside}",
+                words[words.len().saturating_sub(3)..].join(" ")
+            );
+            let said = grams(&joined);
+            if self.memory.clashes(&said) == 0 {
+                self.memory.remember(&said);
+                text = format!("{text} {aside}");
+            }
+        }
+        Ok(text)
     }
 
     fn answer(&mut self, asked: &str) -> Result<Turn> {
@@ -306,7 +355,7 @@ impl<'a> SimUser<'a> {
     fn judge(&mut self, turn: &Turn) -> Result<Turn> {
         let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
             let ctx = UserContext {
-                reasons: self.phrases.vague_reason(&mut self.rng)?,
+                reasons: self.vague_reason()?,
                 ..self.base.clone()
             };
             return self.say(
@@ -383,7 +432,7 @@ impl<'a> SimUser<'a> {
                 let (wanted, got) = self.reason_slots(d, item);
                 let clause =
                     self.phrases
-                        .reason(&d.attribute, *kind, wanted, got, &mut self.rng)?;
+                        .reason(&d.attribute, *kind, wanted, got, &mut self.wording)?;
                 let repeats = self.memory.clashes(&grams(&clause));
                 if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                     best = Some((repeats, clause));
@@ -437,7 +486,7 @@ impl<'a> SimUser<'a> {
             self.agenda.retain(|i| !revealed.contains(i));
         }
         if clauses.is_empty() {
-            clauses.push(self.phrases.vague_reason(&mut self.rng)?);
+            clauses.push(self.vague_reason()?);
         }
         for s in &slots {
             if !matches!(s.attribute.as_str(), "budget" | "category") {
@@ -458,6 +507,22 @@ impl<'a> SimUser<'a> {
             slots,
             vec![self.cat.item(item).id.clone()],
         )
+    }
+
+    /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.
+    fn vague_reason(&mut self) -> Result<String> {
+        let mut best: Option<(usize, String)> = None;
+        for _ in 0..REDRAWS {
+            let clause = self.phrases.vague_reason(&mut self.wording)?;
+            let repeats = self.memory.clashes(&grams(&clause));
+            if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                best = Some((repeats, clause));
+            }
+            if repeats == 0 {
+                break;
+            }
+        }
+        Ok(best.map(|(_, c)| c).unwrap_or_default())
     }
 
     /// What the user likes about an accepted item: the wishes it meets that the user has said, as one clause
@@ -561,6 +626,9 @@ impl UserAgent for SimUser<'_> {
         self.voice.map_or_else(|| "sim".into(), |v| v.name())
     }
 }
+
+/// The ChaCha stream of the shopper's wording (its decisions draw from the conversation's own, stream 0).
+const WORDING_STREAM: u64 = 1;
 
 /// Draws of a user turn's wording before one that repeats an earlier phrase is kept.
 const REDRAWS: usize = 6;

@@ -1,5 +1,5 @@
-//! The vocabulary of the composer: the variables a part may hold and the parts of a recommender's turn, each one
-//! group of alternatives in `prompts/sim/system.toml`.
+//! The vocabulary of the composer: the variables a part may hold, what a set of parts is ([`Parts`]), the macro that
+//! declares one, and the parts of a recommender's turn (`prompts/sim/system.toml`).
 
 /// A variable a part may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +26,26 @@ pub enum Var {
     Contrast,
     /// A later mention of the item ("the black scarf", "the sneakers").
     Ref,
+    /// The shopper's purchase reason ("attending an event").
+    Reason,
+    /// A wish as the shopper states it ("in navy", "with a padded collar").
+    Requirement,
+    /// The shopper's reasons for turning an item down, as clauses ("I was picturing navy, not black").
+    Reasons,
+    /// The item in the shopper's hand, with its article ("the scarf", "the sneakers").
+    Item,
+    /// The verb that agrees with the item ("is", "are").
+    Is,
+    /// What the shopper likes about an item, as a clause with its subject ("they're black leather").
+    Liked,
+    /// The shopper's style, before a noun ("minimalist").
+    Style,
+    /// The shopper's city.
+    City,
 }
 
 /// Number of variables.
-pub(super) const VARS: usize = 11;
+pub(super) const VARS: usize = 19;
 
 impl Var {
     pub(super) const ALL: [Var; VARS] = [
@@ -44,6 +60,14 @@ impl Var {
         Var::Facts,
         Var::Contrast,
         Var::Ref,
+        Var::Reason,
+        Var::Requirement,
+        Var::Reasons,
+        Var::Item,
+        Var::Is,
+        Var::Liked,
+        Var::Style,
+        Var::City,
     ];
 
     /// The name templates use.
@@ -60,6 +84,14 @@ impl Var {
             Var::Facts => "facts",
             Var::Contrast => "contrast",
             Var::Ref => "ref",
+            Var::Reason => "reason",
+            Var::Requirement => "requirement",
+            Var::Reasons => "reasons",
+            Var::Item => "item",
+            Var::Is => "is",
+            Var::Liked => "liked",
+            Var::Style => "style",
+            Var::City => "city",
         }
     }
 
@@ -68,39 +100,54 @@ impl Var {
     pub(super) fn is_value(self) -> bool {
         matches!(
             self,
-            Var::Title | Var::Price | Var::Need | Var::Occasion | Var::Budget
+            Var::Title | Var::Price | Var::Need | Var::Occasion | Var::Budget | Var::City
         )
     }
 
-    /// Whether a sentence may open with it (only the title carries its own capital).
+    /// Whether a sentence may open with it (the title and the city carry their own capital, a budget its sign).
     pub(super) fn capitalised(self) -> bool {
-        self == Var::Title
+        matches!(self, Var::Title | Var::City | Var::Budget)
     }
 }
 
+/// A set of parts a speaker's turns are composed from: one group of alternatives each (`[table] key = [...]`).
+pub trait Parts: Copy + Eq + std::fmt::Debug + 'static {
+    /// Every part, in file order.
+    const ALL: &'static [Self];
+    /// Its position in [`Parts::ALL`] (its group in the bank and in the memory).
+    fn index(self) -> usize;
+    /// Its table and key in the file.
+    fn key(self) -> (&'static str, &'static str);
+    /// The variables a plan gives this part (its alternatives may use these and no others).
+    fn vars(self) -> &'static [Var];
+}
+
+/// Declares an enum of parts with their table, key and variables, and its [`Parts`] implementation.
 macro_rules! parts {
-    ($( $(#[$doc:meta])* $variant:ident => $table:literal . $key:literal [$($var:ident),*], )*) => {
-        /// A part of a system turn: one group of alternatives in `system.toml` (`[table] key = [...]`).
+    ($(#[$edoc:meta])* $name:ident { $( $(#[$doc:meta])* $variant:ident => $table:literal . $key:literal [$($var:ident),*], )* }) => {
+        $(#[$edoc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Part {
+        pub enum $name {
             $( $(#[$doc])* $variant, )*
         }
 
-        impl Part {
-            /// Every part, in file order.
-            pub const ALL: &'static [Part] = &[$(Part::$variant,)*];
+        impl $crate::agents::sim::compose::Parts for $name {
+            const ALL: &'static [$name] = &[$($name::$variant,)*];
 
-            /// Its table and key in `system.toml`.
-            pub fn key(self) -> (&'static str, &'static str) {
+            fn index(self) -> usize {
+                self as usize
+            }
+
+            fn key(self) -> (&'static str, &'static str) {
                 match self {
-                    $( Part::$variant => ($table, $key), )*
+                    $( $name::$variant => ($table, $key), )*
                 }
             }
 
-            /// The variables the plan gives this part (its alternatives may use these and no others).
-            pub fn vars(self) -> &'static [Var] {
+            fn vars(self) -> &'static [$crate::agents::sim::compose::Var] {
+                use $crate::agents::sim::compose::Var;
                 match self {
-                    $( Part::$variant => &[$(Var::$var),*], )*
+                    $( $name::$variant => &[$(Var::$var),*], )*
                 }
             }
         }
@@ -108,6 +155,8 @@ macro_rules! parts {
 }
 
 parts! {
+    /// A part of a system turn: one group of alternatives in `system.toml`.
+    Part {
     /// A greeting.
     GreetHello => "greet"."hello" [],
     /// A welcome after the greeting.
@@ -215,4 +264,5 @@ parts! {
     AbandonPartingOccasion => "close_abandon"."parting_occasion" [Occasion],
     /// Nothing left to show.
     EmptyRegret => "close_empty"."regret" [Category],
+    }
 }

@@ -2,7 +2,7 @@
 //! by what is known) or none when optional. The steps a shape always has bound the chance of any one whole line, by
 //! construction: the product of their alternatives, which loading checks against [`MAX_LINE_SHARE`].
 
-use super::{Part, SystemBank};
+use super::{Bank, Part, Parts, SystemBank};
 use Part::*;
 
 /// The largest share of its kind of turn any one whole line may take.
@@ -13,15 +13,15 @@ pub const MAX_LINE_SHARE: f64 = 0.005;
 pub const REUSE: usize = 6;
 
 /// One step of a plan: one of `options` (the plan picks by what is known), or none when `optional`.
-pub struct Step {
+pub struct Step<P: 'static = Part> {
     /// The parts that can fill the step.
-    pub options: &'static [Part],
+    pub options: &'static [P],
     /// Whether the step may be left out.
     pub optional: bool,
 }
 
 /// A step the shape always has.
-pub const fn one(options: &'static [Part]) -> Step {
+pub const fn one<P>(options: &'static [P]) -> Step<P> {
     Step {
         options,
         optional: false,
@@ -29,7 +29,7 @@ pub const fn one(options: &'static [Part]) -> Step {
 }
 
 /// A step that may be left out.
-pub const fn maybe(options: &'static [Part]) -> Step {
+pub const fn maybe<P>(options: &'static [P]) -> Step<P> {
     Step {
         options,
         optional: true,
@@ -37,18 +37,18 @@ pub const fn maybe(options: &'static [Part]) -> Step {
 }
 
 /// The steps of one kind of turn, in order.
-pub struct Shape {
+pub struct Shape<P: 'static = Part> {
     /// The kind of turn.
     pub name: &'static str,
     /// Its steps.
-    pub steps: &'static [Step],
+    pub steps: &'static [Step<P>],
 }
 
-impl Shape {
+impl<P: Parts> Shape<P> {
     /// The largest probability of any one whole line of this shape, when each part left `used` of its alternatives
     /// out (used earlier in the dialogue): the product, over the steps it always has, of the largest chance of one
     /// alternative of any part the step may take. Optional steps and values (titles, prices) only divide it further.
-    pub fn max_line_probability(&self, bank: &SystemBank, used: usize) -> f64 {
+    pub fn max_line_probability(&self, bank: &Bank<P>, used: usize) -> f64 {
         self.steps
             .iter()
             .filter(|s| !s.optional)
@@ -194,7 +194,7 @@ pub const SHAPES: [&Shape; 13] = [
 /// A plan of `shape`, with `pick(step)` choosing each step's part (`None` leaves an optional step out); a choice
 /// outside the step's options, or none for a step the shape always has, takes the step's first option, so a plan
 /// always has its shape.
-pub fn build(shape: &Shape, mut pick: impl FnMut(usize) -> Option<Part>) -> Vec<Part> {
+pub fn build<P: Parts>(shape: &Shape<P>, mut pick: impl FnMut(usize) -> Option<P>) -> Vec<P> {
     let mut plan = Vec::with_capacity(shape.steps.len());
     for (i, step) in shape.steps.iter().enumerate() {
         match pick(i).filter(|p| step.options.contains(p)) {
