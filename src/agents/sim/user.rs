@@ -389,8 +389,15 @@ impl<'a> SimUser<'a> {
         // Before deciding, the user may ask whether the item meets a wish not said yet; one who has said none asks
         // rather than take an item blind. (Drawn for every item, so the later draws do not depend on the answer.)
         let curious = self.rng.chance(self.cfg.ask_rate);
+        // The wish asked about is one the recommender's turn did not already answer ("they're full-grain leather"),
+        // when there is one.
+        let said = turn.text.to_lowercase();
+        let unanswered = self.agenda.iter().rev().copied().find(|&j| {
+            let v = self.profile.scenario.requirements[j].value.to_lowercase();
+            !reasons::mentions(&said, &v)
+        });
         if !self.asked.contains(&item)
-            && let Some(&next) = self.agenda.last()
+            && let Some(next) = unanswered.or_else(|| self.agenda.last().copied())
             && ((takes && !self.stated_a_wish()) || curious)
         {
             return self.ask(item, next);
