@@ -394,7 +394,7 @@ impl<'a> SimUser<'a> {
         let said = turn.text.to_lowercase();
         let unanswered = self.agenda.iter().rev().copied().find(|&j| {
             let v = self.profile.scenario.requirements[j].value.to_lowercase();
-            !reasons::mentions(&said, &v)
+            !mentions(&said, &v)
         });
         if !self.asked.contains(&item)
             && let Some(next) = unanswered.or_else(|| self.agenda.last().copied())
@@ -658,6 +658,15 @@ fn first_person(recipient: &str) -> String {
         }
     }
     r.to_string()
+}
+
+/// Whether `text` holds `value` as whole words (both lowercase): "full-grain leather" in "they're full-grain leather",
+/// not "tan" in "tangerine".
+fn mentions(text: &str, value: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(value).any(|(at, _)| {
+        !word(text[..at].chars().next_back()) && !word(text[at + value.len()..].chars().next())
+    })
 }
 
 #[cfg(test)]

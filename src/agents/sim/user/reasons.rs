@@ -182,12 +182,3 @@ impl SimUser<'_> {
         })
     }
 }
-
-/// Whether `text` holds `value` as whole words (both lowercase): "full-grain leather" in "they're full-grain leather",
-/// not "tan" in "tangerine".
-pub(super) fn mentions(text: &str, value: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    text.match_indices(value).any(|(at, _)| {
-        !word(text[..at].chars().next_back()) && !word(text[at + value.len()..].chars().next())
-    })
-}
