@@ -27,46 +27,10 @@ use tokio::sync::Mutex;
 use crate::rng::Rng;
 
 mod answer;
+mod faults;
+
 use answer::{Answer, anthropic_events, content_for, count_images, event_stream, openai_events};
-
-/// Share of requests that get each fault.
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    /// HTTP 500.
-    pub server_error: f64,
-    /// HTTP 503.
-    pub unavailable: f64,
-    /// Connection closed without an answer.
-    pub reset: f64,
-    /// No answer for a long time (the client's timeout fires).
-    pub hang: f64,
-    /// A 200 whose body is not JSON.
-    pub malformed: f64,
-    /// A 200 with empty content.
-    pub empty: f64,
-    /// A 200 cut at max_tokens.
-    pub length: f64,
-    /// A streamed answer that breaks off with an error event (OpenAI's `data: {"error": …}`, Anthropic's
-    /// `event: error`); unstreamed requests get their answer.
-    pub stream_error: f64,
-}
-
-impl Faults {
-    /// The same rate for every fault kind, `total` in all.
-    pub fn spread(total: f64) -> Self {
-        let each = total / 7.0;
-        Faults {
-            server_error: each,
-            unavailable: each,
-            reset: each,
-            hang: each,
-            malformed: each,
-            empty: each,
-            length: each,
-            stream_error: 0.0,
-        }
-    }
-}
+pub use faults::Faults;
 
 /// How the fake server behaves.
 #[derive(Debug, Clone)]
@@ -406,7 +370,7 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
         let latency = (cfg.latency_ms.max(0.01).ln() + cfg.latency_sigma * rng.normal()).exp();
         (
             Duration::from_secs_f64(latency / 1000.0),
-            draw_fault(&cfg.faults, &mut rng),
+            cfg.faults.draw(&mut rng),
         )
     };
     tokio::time::sleep(latency).await;
@@ -581,26 +545,5 @@ async fn admit(state: &State, tokens: u64) -> Option<Answer> {
         ));
     }
     window.push_back((now, tokens));
-    None
-}
-
-fn draw_fault(f: &Faults, rng: &mut Rng) -> Option<&'static str> {
-    let x = rng.unit();
-    let mut acc = 0.0;
-    for (rate, name) in [
-        (f.server_error, "server_error"),
-        (f.unavailable, "unavailable"),
-        (f.reset, "reset"),
-        (f.hang, "hang"),
-        (f.malformed, "malformed"),
-        (f.empty, "empty"),
-        (f.length, "length"),
-        (f.stream_error, "stream_error"),
-    ] {
-        acc += rate;
-        if x < acc {
-            return Some(name);
-        }
-    }
     None
 }

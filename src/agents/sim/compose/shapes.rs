@@ -206,15 +206,26 @@ pub fn build<P: Parts>(shape: &Shape<P>, mut pick: impl FnMut(usize) -> Option<P
     plan
 }
 
-/// Check that no whole line of any shape can take more than [`MAX_LINE_SHARE`] of its kind of turn with `bank`:
-/// the name of the first shape that can, with its bound.
+/// Check that no whole line of the recommender's shapes can take more than [`MAX_LINE_SHARE`] of its kind of turn
+/// with `bank`, each part having lost [`REUSE`] alternatives.
 pub fn check(bank: &SystemBank) -> std::result::Result<(), String> {
-    for shape in SHAPES {
-        let p = shape.max_line_probability(bank, REUSE);
+    check_shapes(bank, SHAPES.iter().map(|&s| (s, REUSE)), "")
+}
+
+/// Check `shapes` (each with how many of its parts' alternatives a dialogue can use before it) against `bank`: no
+/// whole line may take more than [`MAX_LINE_SHARE`] of its kind of turn; `who` ("formal ", …) names the bank in the
+/// message.
+pub fn check_shapes<'s, P: Parts + 's>(
+    bank: &Bank<P>,
+    shapes: impl IntoIterator<Item = (&'s Shape<P>, usize)>,
+    who: &str,
+) -> std::result::Result<(), String> {
+    for (shape, used) in shapes {
+        let p = shape.max_line_probability(bank, used);
         if p > MAX_LINE_SHARE {
             return Err(format!(
-                "the {} turn has too few alternatives: one whole line could be {:.2} % of them (at most {:.1} %); \
-                 add alternatives to its parts",
+                "the {who}{} turn has too few alternatives: one whole line could be {:.2} % of them (at most \
+                 {:.1} %); add alternatives to its parts",
                 shape.name,
                 p * 100.0,
                 MAX_LINE_SHARE * 100.0

@@ -1,10 +1,10 @@
 //! The shopper's parts (`prompts/sim/user.toml`, one set per register: `[casual.*]`, `[neutral.*]`, `[formal.*]`)
 //! and the shapes of its turns. What the shopper says (which wish, which reasons, whether "finally" may be said) is
 //! decided in `user.rs`; a plan only picks which parts word it. As for the recommender, the steps a shape always has
-//! bound the chance of any one whole line, which loading checks against [`MAX_LINE_SHARE`].
+//! bound the chance of any one whole line, which loading checks against [`MAX_LINE_SHARE`](super::shapes::MAX_LINE_SHARE).
 
 use super::Bank;
-use super::shapes::{MAX_LINE_SHARE, Shape, maybe, one};
+use super::shapes::{Shape, check_shapes, maybe, one};
 use UserPart::*;
 
 parts! {
@@ -217,27 +217,16 @@ pub const SHAPES: [(&Shape<UserPart>, usize); 11] = [
     (&ABANDON, 0),
 ];
 
-/// Check that no whole line of any shape can take more than [`MAX_LINE_SHARE`] of its kind of turn with `bank`
+/// Check that no whole line of any shape can take more than [`MAX_LINE_SHARE`](super::shapes::MAX_LINE_SHARE) of its kind of turn with `bank`
 /// (`register` names it in the message).
 pub fn check(bank: &UserBank, register: &str) -> std::result::Result<(), String> {
-    for (shape, used) in SHAPES {
-        let p = shape.max_line_probability(bank, used);
-        if p > MAX_LINE_SHARE {
-            return Err(format!(
-                "the {register} {} turn has too few alternatives: one whole line could be {:.2} % of them \
-                 (at most {:.1} %); add alternatives to its parts",
-                shape.name,
-                p * 100.0,
-                MAX_LINE_SHARE * 100.0
-            ));
-        }
-    }
-    Ok(())
+    check_shapes(bank, SHAPES, &format!("{register} "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::sim::compose::shapes::MAX_LINE_SHARE;
     use crate::model::Formality;
 
     /// The bound holds for the embedded bank in every register, and would fail for a register whose parts were cut.

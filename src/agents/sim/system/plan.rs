@@ -268,14 +268,7 @@ impl SimSystem<'_> {
         let mut fill = self.base_fill();
         let item = self.cat.item(pick);
         let noun = self.cat.noun(pick).clone();
-        fill.set(Var::Title, item.title.clone(), &self.memory);
-        fill.set(
-            Var::Price,
-            item.price
-                .map(money)
-                .unwrap_or_else(|| "a fair price".into()),
-            &self.memory,
-        );
+        self.fill_item(&mut fill, pick);
         let affordable = match (self.needs.budget, item.price) {
             (Some(b), Some(p)) => p <= b,
             _ => false,
@@ -320,40 +313,28 @@ impl SimSystem<'_> {
                 &self.memory,
             );
         }
+        // The wishes are said back only when the item meets one of them.
+        let (lead, feedback) = self.lead(first, !wanted.is_empty());
+        if let Some(text) = feedback {
+            fill.set(Var::Feedback, text, &self.memory);
+        }
         let plan = if first {
-            let wishes = self.reworded(realise::wishes(&self.asked_facts()));
-            let wishes = self.fresh(wishes, realise::list);
-            // The wishes are said back only when the item meets one of them.
-            let opener = if !wishes.is_empty() && !wanted.is_empty() && self.rng.chance(OPENER) {
-                fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
-                Some(RecommendOpenerWish)
-            } else {
-                self.rng.chance(OPENER).then_some(RecommendOpener)
-            };
             let budget = affordable && self.rng.chance(BUDGET_FIRST);
             let invite = self.rng.chance(INVITE_FIRST);
             build(&RECOMMEND, |i| match i {
-                0 => opener,
+                0 => lead,
                 1 => Some(RecommendPresent),
                 2 => justify,
                 3 => budget.then_some(RecommendBudget),
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
-            let clauses = self.reworded(self.needs.objection.clauses.clone());
-            let clauses = self.fresh(clauses, realise::list);
-            let ack = if clauses.is_empty() {
-                AgainAck
-            } else {
-                fill.set(Var::Feedback, realise::list(&clauses), &self.memory);
-                AgainAckFeedback
-            };
             let budget =
                 affordable && (self.needs.objection.budget || self.rng.chance(BUDGET_AGAIN));
             let invite = self.rng.chance(INVITE_AGAIN);
             let has_contrast = !contrast.is_empty();
             build(&RECOMMEND_AGAIN, |i| match i {
-                0 => Some(ack),
+                0 => lead,
                 1 => Some(AgainPresent),
                 2 => has_contrast.then_some(AgainContrast),
                 3 => justify,
@@ -394,14 +375,7 @@ impl SimSystem<'_> {
             .iter_mut()
             .zip([(chosen, &facts_a), (other, &facts_b)])
         {
-            let item = self.cat.item(i);
-            fill.set(Var::Title, item.title.clone(), &self.memory);
-            let price = item.price.map(money);
-            fill.set(
-                Var::Price,
-                price.unwrap_or_else(|| "a fair price".into()),
-                &self.memory,
-            );
+            self.fill_item(fill, i);
             if !facts.is_empty() {
                 let noun = self.cat.noun(i);
                 fill.set(Var::Facts, realise::describe(noun, facts), &self.memory);
@@ -412,40 +386,26 @@ impl SimSystem<'_> {
         } else {
             RecommendFacts
         };
+        let (lead, feedback) = self.lead(first, true);
+        if let Some(text) = feedback {
+            for fill in &mut fills {
+                fill.set(Var::Feedback, text.clone(), &self.memory);
+            }
+        }
         let invite;
         let plan = if first {
-            let wishes = self.reworded(realise::wishes(&self.asked_facts()));
-            let wishes = self.fresh(wishes, realise::list);
-            let opener = if !wishes.is_empty() && self.rng.chance(OPENER) {
-                for fill in &mut fills {
-                    fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
-                }
-                Some(RecommendOpenerWish)
-            } else {
-                self.rng.chance(OPENER).then_some(RecommendOpener)
-            };
             invite = self.rng.chance(INVITE_FIRST);
             build(&RECOMMEND, |i| match i {
-                0 => opener,
+                0 => lead,
                 1 => Some(RecommendPresent),
                 2 => Some(justify),
                 3 => None,
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
-            let clauses = self.reworded(self.needs.objection.clauses.clone());
-            let clauses = self.fresh(clauses, realise::list);
-            let ack = if clauses.is_empty() {
-                AgainAck
-            } else {
-                for fill in &mut fills {
-                    fill.set(Var::Feedback, realise::list(&clauses), &self.memory);
-                }
-                AgainAckFeedback
-            };
             invite = self.rng.chance(INVITE_AGAIN);
             build(&RECOMMEND_AGAIN, |i| match i {
-                0 => Some(ack),
+                0 => lead,
                 1 => Some(AgainPresent),
                 3 => Some(justify),
                 5 => invite.then_some(AgainInvite),
@@ -454,6 +414,41 @@ impl SimSystem<'_> {
         };
         let [a, b] = fills;
         (plan, a, b)
+    }
+
+    /// The title and the price of item `i` in `fill`.
+    fn fill_item(&self, fill: &mut Fill, i: u32) {
+        let item = self.cat.item(i);
+        fill.set(Var::Title, item.title.clone(), &self.memory);
+        let price = item.price.map(money);
+        fill.set(
+            Var::Price,
+            price.unwrap_or_else(|| "a fair price".into()),
+            &self.memory,
+        );
+    }
+
+    /// How a recommendation opens, and the feedback it says back: the dialogue's first may open (now and then) by
+    /// saying the shopper's wishes back, when `meets_wish` (the item meets one of them), else with a plain opener
+    /// or none; a later one acknowledges the turn-down, with the shopper's reasons when they can be said afresh.
+    fn lead(&mut self, first: bool, meets_wish: bool) -> (Option<Part>, Option<String>) {
+        if first {
+            let wishes = self.reworded(realise::wishes(&self.asked_facts()));
+            let wishes = self.fresh(wishes, realise::list);
+            if !wishes.is_empty() && meets_wish && self.rng.chance(OPENER) {
+                (Some(RecommendOpenerWish), Some(realise::list(&wishes)))
+            } else {
+                (self.rng.chance(OPENER).then_some(RecommendOpener), None)
+            }
+        } else {
+            let clauses = self.reworded(self.needs.objection.clauses.clone());
+            let clauses = self.fresh(clauses, realise::list);
+            if clauses.is_empty() {
+                (Some(AgainAck), None)
+            } else {
+                (Some(AgainAckFeedback), Some(realise::list(&clauses)))
+            }
+        }
     }
 
     /// Those of `items` that can be said without repeating a phrase of an earlier turn, in order: each is kept when

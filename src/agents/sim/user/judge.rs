@@ -1,0 +1,220 @@
+//! The shopper's decision on an item shown: take it, ask about it first, turn it down with reasons, or give up;
+//! and what it says it likes about an item it takes.
+
+use super::{REDRAWS, SimUser, mentions, slot};
+use crate::Result;
+use crate::agents::compare::satisfies;
+use crate::agents::sim::phrases::{ReasonKind, UserAct, UserContext};
+use crate::agents::sim::realise::{self, Fact};
+use crate::agents::sim::variety::grams;
+use crate::config::UserGoal;
+use crate::model::{Action, Slot, Turn};
+
+impl SimUser<'_> {
+    /// The user's decision on the item of `turn` (a recommendation, or the answer to a question about it): take it,
+    /// ask about it first, turn it down with reasons, or give up.
+    pub(super) fn judge(&mut self, turn: &Turn) -> Result<Turn> {
+        let Some(item) = turn.items.first().and_then(|id| self.cat.position(id)) else {
+            let ctx = UserContext {
+                reasons: self.vague_reason()?,
+                ..self.base.clone()
+            };
+            return self.say(
+                UserAct::Reject,
+                Action::Reject,
+                &ctx,
+                Vec::new(),
+                turn.items.clone(),
+            );
+        };
+        let reqs = &self.profile.scenario.requirements;
+        let budget = self.budget();
+        // An equivalent must also honour what the user said when rejecting (a colour they asked for, one they
+        // turned down): accepting against one's own words is a contradiction the reviewer flags.
+        let honours_words = self.stated.iter().all(|(key, value, negative)| {
+            let has = match key.as_str() {
+                "feature" => self.cat.has_feature(item, value),
+                key => self.cat.value(item, key) == Some(value.as_str()),
+            };
+            has != *negative
+        });
+        let fits = satisfies(self.cat, self.target, item, budget, reqs)
+            && (item == self.target || honours_words);
+        let takes_equivalent =
+            self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
+        // Without a hidden target, whatever fits is taken.
+        let takes = fits
+            && (item == self.target
+                || takes_equivalent
+                || self.cfg.user_goal == UserGoal::Preferences);
+        // Before deciding, the user may ask whether the item meets a wish not said yet; one who has said none asks
+        // rather than take an item blind. (Drawn for every item, so the later draws do not depend on the answer.)
+        let curious = self.rng.chance(self.cfg.ask_rate);
+        // The wish asked about is one the recommender's turn did not already answer ("they're full-grain leather"),
+        // when there is one.
+        let said = turn.text.to_lowercase();
+        let unanswered = self.agenda.iter().rev().copied().find(|&j| {
+            let v = self.profile.scenario.requirements[j].value.to_lowercase();
+            !mentions(&said, &v)
+        });
+        if !self.asked.contains(&item)
+            && let Some(next) = unanswered.or_else(|| self.agenda.last().copied())
+            && ((takes && !self.stated_a_wish()) || curious)
+        {
+            return self.ask(item, next);
+        }
+        if takes {
+            let ctx = UserContext {
+                item: self.cat.noun(item).definite(),
+                liked: self.liked(item),
+                noun: Some(self.cat.noun(item).clone()),
+                later: self.rejections > 0,
+                ..self.base.clone()
+            };
+            return self.say(
+                UserAct::Accept,
+                Action::Accept,
+                &ctx,
+                Vec::new(),
+                vec![self.cat.item(item).id.clone()],
+            );
+        }
+        self.rejections += 1;
+        if self.rejections > self.patience {
+            let ctx = self.base.clone();
+            return self.say(
+                UserAct::Abandon,
+                Action::Abandon,
+                &ctx,
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+        let chosen = self.reasons(item)?;
+        let mut clauses = Vec::new();
+        let mut slots = Vec::new();
+        for (d, kind) in &chosen {
+            // A clause that repeats an earlier phrase of the user is drawn again (the fewest repeats wins).
+            let mut best: Option<(usize, String)> = None;
+            for _ in 0..REDRAWS {
+                let (wanted, got) = self.reason_slots(d, item);
+                let clause =
+                    self.phrases
+                        .reason(&d.attribute, *kind, wanted, got, &mut self.wording)?;
+                let repeats = self.memory.clashes(&grams(&clause));
+                if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                    best = Some((repeats, clause));
+                }
+                if repeats == 0 {
+                    break;
+                }
+            }
+            clauses.extend(best.map(|(_, c)| c));
+            if *kind == ReasonKind::Dislike {
+                // Taste names what the item is, not what the user wants.
+                if !d.got.is_empty() {
+                    slots.push(Slot {
+                        attribute: d.attribute.clone(),
+                        value: d.got.clone(),
+                        negative: true,
+                    });
+                }
+                continue;
+            }
+            match d.attribute.as_str() {
+                "price_high" => {
+                    self.said_budget = true;
+                    slots.push(slot(
+                        "budget",
+                        &budget.map(|b| format!("{b}")).unwrap_or_default(),
+                    ))
+                }
+                "feature" => slots.push(slot("feature", &d.wanted)),
+                key => {
+                    slots.push(slot(key, &d.wanted));
+                    if !d.got.is_empty() {
+                        slots.push(Slot {
+                            attribute: key.to_string(),
+                            value: d.got.clone(),
+                            negative: true,
+                        });
+                    }
+                }
+            }
+            // A requirement named in a rejection is revealed: drop it from the agenda.
+            let revealed: Vec<usize> = self
+                .agenda
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    reqs[i].attribute == d.attribute
+                        && (d.attribute != "feature" || reqs[i].value.to_lowercase() == d.wanted)
+                })
+                .collect();
+            self.agenda.retain(|i| !revealed.contains(i));
+        }
+        if clauses.is_empty() {
+            clauses.push(self.vague_reason()?);
+        }
+        for s in &slots {
+            if !matches!(s.attribute.as_str(), "budget" | "category") {
+                self.stated
+                    .push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
+            }
+        }
+        let ctx = UserContext {
+            reasons: clauses.join(" and "),
+            item: self.cat.noun(item).definite(),
+            noun: Some(self.cat.noun(item).clone()),
+            ..self.base.clone()
+        };
+        self.say(
+            UserAct::Reject,
+            Action::Reject,
+            &ctx,
+            slots,
+            vec![self.cat.item(item).id.clone()],
+        )
+    }
+
+    /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.
+    pub(super) fn vague_reason(&mut self) -> Result<String> {
+        let mut best: Option<(usize, String)> = None;
+        for _ in 0..REDRAWS {
+            let clause = self.phrases.vague_reason(&mut self.wording)?;
+            let repeats = self.memory.clashes(&grams(&clause));
+            if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                best = Some((repeats, clause));
+            }
+            if repeats == 0 {
+                break;
+            }
+        }
+        Ok(best.map(|(_, c)| c).unwrap_or_default())
+    }
+
+    /// What the user likes about an accepted item: the wishes it meets that the user has said, as one clause
+    /// (never a value the user did not ask for).
+    pub(super) fn liked(&self, item: u32) -> String {
+        let mut facts = Vec::new();
+        let reqs = &self.profile.scenario.requirements;
+        for r in (0..reqs.len())
+            .filter(|&i| self.revealed(i))
+            .map(|i| &reqs[i])
+        {
+            match r.attribute.as_str() {
+                "feature" if self.cat.has_feature(item, &r.value.to_lowercase()) => facts.push(
+                    Fact::Feature(self.cat.feature_form(&r.value.to_lowercase())),
+                ),
+                "feature" | "text" => {}
+                key => facts.extend(Fact::of_item(self.cat, item, key)),
+            }
+        }
+        let noun = self.cat.noun(item);
+        match realise::describe(noun, &facts) {
+            text if text.is_empty() && noun.is_plural() => "they're exactly what I pictured".into(),
+            text if text.is_empty() => "it's exactly what I pictured".into(),
+            text => text,
+        }
+    }
+}
