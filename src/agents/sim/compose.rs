@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams};
+use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams, grams_into};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::collapse_whitespace;
@@ -56,31 +56,41 @@ impl Alternative {
     }
 }
 
-/// The values of one turn's variables: the text said, and the same with what the review counts as values masked
-/// (for phrase memory).
+/// The values of one turn's variables: the text said, and (worked out when a draft is first checked) the same with
+/// what the review counts as values masked, for phrase memory. The masking uses the memory of the turn being
+/// composed: a speaker learns the dialogue's values before it plans a turn, never between planning and saying it.
 #[derive(Debug, Default, Clone)]
 pub struct Fill {
     said: [Option<String>; VARS],
-    masked: [Option<String>; VARS],
+    masked: [std::cell::OnceCell<String>; VARS],
 }
 
 impl Fill {
-    /// Set `var` to `text`; wording (a realised clause) is masked where it holds one of the memory's values.
-    pub fn set(&mut self, var: Var, text: impl Into<String>, memory: &Memory) -> &mut Self {
-        let text = text.into();
+    /// Set `var` to `text`.
+    pub fn set(&mut self, var: Var, text: impl Into<String>) -> &mut Self {
         let i = var as usize;
-        self.masked[i] = Some(if var.is_value() {
-            format!(" {MASK} ")
-        } else {
-            memory.mask(&text)
-        });
-        self.said[i] = Some(text);
+        self.said[i] = Some(text.into());
+        self.masked[i] = std::cell::OnceCell::new();
         self
     }
 
-    fn get(&self, var: Var) -> Option<(&str, &str)> {
+    /// The text of `var`.
+    fn said(&self, var: Var) -> Option<&str> {
+        self.said[var as usize].as_deref()
+    }
+
+    /// The masked twin of `var`'s text: a value wholly masked; wording masked where it holds one of `memory`'s
+    /// values.
+    fn masked(&self, var: Var, memory: &Memory) -> Option<&str> {
         let i = var as usize;
-        Some((self.said[i].as_deref()?, self.masked[i].as_deref()?))
+        let said = self.said[i].as_deref()?;
+        Some(self.masked[i].get_or_init(|| {
+            if var.is_value() {
+                format!(" {MASK} ")
+            } else {
+                memory.mask(said)
+            }
+        }))
     }
 }
 
@@ -250,8 +260,10 @@ impl<P: Parts> Bank<P> {
         memory: &mut Memory,
         rng: &mut Rng,
     ) -> Result<String> {
-        let picks = self.pick(plan, fill, memory, rng)?;
-        self.say(plan, &picks, fill, memory)
+        let (picks, said) = self.pick(plan, fill, memory, rng)?;
+        let text = self.render(plan, &picks, fill)?;
+        self.remember(plan, &picks, &said, memory);
+        Ok(text)
     }
 
     /// The same turn said twice, with `fill` and with `other` (the same variables, another item's values), in the
@@ -265,26 +277,37 @@ impl<P: Parts> Bank<P> {
         memory: &mut Memory,
         rng: &mut Rng,
     ) -> Result<(String, String)> {
-        let picks = self.pick(plan, fill, memory, rng)?;
-        let (second, _) = self.render(plan, &picks, other)?;
-        Ok((self.say(plan, &picks, fill, memory)?, second))
+        let (picks, said) = self.pick(plan, fill, memory, rng)?;
+        let second = self.render(plan, &picks, other)?;
+        let first = self.render(plan, &picks, fill)?;
+        self.remember(plan, &picks, &said, memory);
+        Ok((first, second))
     }
 
-    /// The alternatives of `plan`'s parts for `fill`: drawn among those not used yet, and again (up to a few times)
-    /// while the turn would repeat a phrase of the dialogue; the draw with the fewest repeats.
-    fn pick(&self, plan: &[P], fill: &Fill, memory: &Memory, rng: &mut Rng) -> Result<Vec<usize>> {
+    /// The alternatives of `plan`'s parts for `fill`, with the phrases the turn would say: drawn among those not
+    /// used yet, and again (up to a few times) while the turn would repeat a phrase of the dialogue; the draw with
+    /// the fewest repeats. (Drafts are checked in their masked form only: the text is rendered once, when kept.)
+    fn pick(
+        &self,
+        plan: &[P],
+        fill: &Fill,
+        memory: &Memory,
+        rng: &mut Rng,
+    ) -> Result<(Vec<usize>, Vec<u64>)> {
         let mut picks: Vec<usize> = plan.iter().map(|&p| self.draw(p, memory, rng)).collect();
-        let mut best: Option<(usize, Vec<usize>)> = None;
+        let mut best: Option<(usize, Vec<usize>, Vec<u64>)> = None;
+        let mut masked = String::with_capacity(160);
+        let mut turn_grams: Vec<u64> = Vec::with_capacity(32);
         for attempt in 0..ATTEMPTS {
-            let (_, masked) = self.render(plan, &picks, fill)?;
-            let turn_grams = grams(&masked);
+            self.render_masked(plan, &picks, fill, memory, &mut masked)?;
+            grams_into(&masked, &mut turn_grams);
             let clashes = memory.clashes(&turn_grams) + self.same_openings(plan, &picks);
             if clashes == 0 {
-                best = Some((0, picks));
+                best = Some((0, picks, turn_grams));
                 break;
             }
-            if best.as_ref().is_none_or(|(c, _)| clashes < *c) {
-                best = Some((clashes, picks.clone()));
+            if best.as_ref().is_none_or(|(c, _, _)| clashes < *c) {
+                best = Some((clashes, picks.clone(), turn_grams.clone()));
             }
             if attempt + 1 == ATTEMPTS {
                 break;
@@ -292,8 +315,9 @@ impl<P: Parts> Bank<P> {
             // Draw again the parts that clash alone, or all of them when only their joins do.
             let mut redrawn = false;
             for (j, &part) in plan.iter().enumerate() {
-                let (_, alone) = self.render(&[part], &picks[j..=j], fill)?;
-                if memory.clashes(&grams(&alone)) > 0 {
+                self.render_masked(&[part], &picks[j..=j], fill, memory, &mut masked)?;
+                grams_into(&masked, &mut turn_grams);
+                if memory.clashes(&turn_grams) > 0 {
                     picks[j] = self.draw(part, memory, rng);
                     redrawn = true;
                 }
@@ -304,25 +328,22 @@ impl<P: Parts> Bank<P> {
                 }
             }
         }
-        Ok(best.map(|(_, p)| p).unwrap_or_default())
+        Ok(best.map(|(_, p, g)| (p, g)).unwrap_or_default())
     }
 
-    /// The turn of `plan` in alternatives `picks` with `fill`, remembered: the alternatives are spent, and so is
-    /// every alternative holding a phrase the turn says.
-    fn say(&self, plan: &[P], picks: &[usize], fill: &Fill, memory: &mut Memory) -> Result<String> {
-        let (text, masked) = self.render(plan, picks, fill)?;
+    /// Remember the turn of `plan` in alternatives `picks`, which says the phrases `said`: the alternatives are
+    /// spent, and so is every alternative holding a phrase the turn says.
+    fn remember(&self, plan: &[P], picks: &[usize], said: &[u64], memory: &mut Memory) {
         for (&part, &i) in plan.iter().zip(picks) {
             memory.use_part(part.index() as u16, i as u16);
         }
-        let said = grams(&masked);
         // Alternatives that hold a phrase just said are spent too.
-        for g in &said {
+        for g in said {
             for &(p, i) in self.by_gram.get(g).into_iter().flatten() {
                 memory.use_part(p, i);
             }
         }
-        memory.remember(&said);
-        Ok(text)
+        memory.remember(said);
     }
 
     /// An alternative of `part` not used yet in this dialogue, evenly among those left (any, when all were used).
@@ -347,35 +368,58 @@ impl<P: Parts> Bank<P> {
         n - 1
     }
 
-    /// The text of `picks` (one alternative per part of `plan`) and its masked twin.
-    fn render(&self, plan: &[P], picks: &[usize], fill: &Fill) -> Result<(String, String)> {
-        let mut text = String::new();
-        let mut masked = String::new();
+    /// The text of `picks` (one alternative per part of `plan`) with `fill`'s values.
+    fn render(&self, plan: &[P], picks: &[usize], fill: &Fill) -> Result<String> {
+        let mut text = String::with_capacity(160);
+        self.render_into(plan, picks, fill, None, &mut text)?;
+        Ok(collapse_whitespace(&text))
+    }
+
+    /// The masked twin of the text of `picks` into `out` (cleared first): what the review counts as values masked.
+    fn render_masked(
+        &self,
+        plan: &[P],
+        picks: &[usize],
+        fill: &Fill,
+        memory: &Memory,
+        out: &mut String,
+    ) -> Result<()> {
+        out.clear();
+        self.render_into(plan, picks, fill, Some(memory), out)
+    }
+
+    fn render_into(
+        &self,
+        plan: &[P],
+        picks: &[usize],
+        fill: &Fill,
+        masked: Option<&Memory>,
+        out: &mut String,
+    ) -> Result<()> {
         for (&part, &i) in plan.iter().zip(picks) {
             let alt = &self.groups[part.index()][i];
-            text.push(' ');
-            masked.push(' ');
+            out.push(' ');
             for piece in &alt.pieces {
                 match piece {
-                    Piece::Text(t) => {
-                        text.push_str(t);
-                        masked.push_str(t);
-                    }
+                    Piece::Text(t) => out.push_str(t),
                     Piece::Var(v) => {
-                        let (said, m) = fill.get(*v).ok_or_else(|| {
+                        let text = match masked {
+                            Some(memory) => fill.masked(*v, memory),
+                            None => fill.said(*v),
+                        };
+                        let text = text.ok_or_else(|| {
                             let (table, key) = part.key();
                             Error::Run(format!(
                                 "part {table}.{key} was planned without {{{{ {} }}}}",
                                 v.name()
                             ))
                         })?;
-                        text.push_str(said);
-                        masked.push_str(m);
+                        out.push_str(text);
                     }
                 }
             }
         }
-        Ok((collapse_whitespace(&text), masked))
+        Ok(())
     }
 
     /// The largest probability of any one whole line of `plan`, drawn evenly among the alternatives left after

@@ -130,59 +130,111 @@ fn first_word(text: &str) -> &str {
 /// The phrases of a masked text: hashes of its 4-grams of tokens (lowercased `[a-z0-9']` runs) that hold no value
 /// and no number, each once.
 pub fn grams(masked: &str) -> Vec<u64> {
-    // `None` stands for a value or a number; tokens as hashes.
-    let mut tokens: Vec<Option<u64>> = Vec::with_capacity(32);
-    let mut token: Vec<u8> = Vec::with_capacity(24);
-    let flush = |token: &mut Vec<u8>, tokens: &mut Vec<Option<u64>>| {
-        let t = trim_quotes(token);
-        if !t.is_empty() {
-            let number = t.iter().any(u8::is_ascii_digit);
-            tokens.push((!number).then(|| xxhash_rust::xxh3::xxh3_64(t)));
-        }
-        token.clear();
-    };
+    let mut out = Vec::new();
+    grams_into(masked, &mut out);
+    out
+}
+
+/// [`grams`] into `out` (cleared first), so that a caller checking many drafts reuses one buffer. Tokens are hashed
+/// as they are read, and only the last four are kept: no allocation beyond `out`.
+pub fn grams_into(masked: &str, out: &mut Vec<u64>) {
+    out.clear();
+    let mut window = Window::default();
+    let mut token = Token::new();
     for c in masked.chars() {
         if c == MASK {
-            flush(&mut token, &mut tokens);
-            tokens.push(None);
+            window.push_token(&mut token, out);
+            window.push(None, out);
             continue;
         }
         let c = c.to_ascii_lowercase();
         if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' {
-            token.push(c as u8);
+            token.add(c as u8);
         } else {
-            flush(&mut token, &mut tokens);
+            window.push_token(&mut token, out);
         }
     }
-    flush(&mut token, &mut tokens);
-    let mut out: Vec<u64> = Vec::new();
-    for w in tokens.windows(4) {
+    window.push_token(&mut token, out);
+}
+
+/// A token being read: its hash so far (FNV-1a over its bytes, leading and trailing apostrophes left out).
+struct Token {
+    hash: u64,
+    len: usize,
+    /// Apostrophes read since the last other character (kept only if another character follows).
+    quotes: usize,
+    number: bool,
+}
+
+impl Token {
+    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+    fn new() -> Self {
+        Token {
+            hash: Self::SEED,
+            len: 0,
+            quotes: 0,
+            number: false,
+        }
+    }
+
+    fn feed(&mut self, b: u8) {
+        self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    fn add(&mut self, b: u8) {
+        if b == b'\'' {
+            if self.len > 0 {
+                self.quotes += 1;
+            }
+            return;
+        }
+        for _ in 0..self.quotes {
+            self.feed(b'\'');
+        }
+        self.quotes = 0;
+        self.feed(b);
+        self.len += 1;
+        self.number |= b.is_ascii_digit();
+    }
+}
+
+/// The last four tokens read (`None` for a value or a number).
+#[derive(Default)]
+struct Window {
+    last: [Option<u64>; 4],
+    seen: usize,
+}
+
+impl Window {
+    /// Push the token read, if any, and start a new one.
+    fn push_token(&mut self, token: &mut Token, out: &mut Vec<u64>) {
+        if token.len > 0 {
+            let t = (!token.number).then_some(token.hash);
+            self.push(t, out);
+        }
+        *token = Token::new();
+    }
+
+    /// Push a token; when the last four hold no value or number, their phrase joins `out` (once).
+    fn push(&mut self, t: Option<u64>, out: &mut Vec<u64>) {
+        self.last.rotate_left(1);
+        self.last[3] = t;
+        self.seen += 1;
+        if self.seen < 4 {
+            return;
+        }
         let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut whole = true;
-        for t in w {
+        for t in self.last {
             match t {
                 Some(t) => h = (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29),
-                None => whole = false,
+                None => return,
             }
         }
-        if whole && !out.contains(&h) {
+        if !out.contains(&h) {
             out.push(h);
         }
     }
-    out
-}
-
-/// `token` without leading and trailing apostrophes.
-fn trim_quotes(token: &[u8]) -> &[u8] {
-    let start = token
-        .iter()
-        .position(|&b| b != b'\'')
-        .unwrap_or(token.len());
-    let end = token
-        .iter()
-        .rposition(|&b| b != b'\'')
-        .map_or(start, |e| e + 1);
-    &token[start..end.max(start)]
 }
 
 #[cfg(test)]

@@ -33,23 +33,22 @@ impl SimSystem<'_> {
     /// The values every turn can use: what the shopper said (only what they said).
     fn base_fill(&self) -> Fill {
         let mut fill = Fill::default();
-        let m = &self.memory;
         let category = match &self.needs.category {
             Some(leaf) => self.category_noun(leaf),
             None => "options".into(),
         };
-        fill.set(Var::Category, category, m);
+        fill.set(Var::Category, category);
         if !self.needs.need.is_empty() {
-            fill.set(Var::Need, self.needs.need.clone(), m);
+            fill.set(Var::Need, self.needs.need.clone());
         }
         if !self.needs.occasion.is_empty() {
-            fill.set(Var::Occasion, realise::definite(&self.needs.occasion), m);
+            fill.set(Var::Occasion, realise::definite(&self.needs.occasion));
         }
         if let Some(b) = self.needs.budget {
-            fill.set(Var::Budget, money(b), m);
+            fill.set(Var::Budget, money(b));
         }
         if !self.needs.recipient.is_empty() {
-            fill.set(Var::Recipient, self.needs.recipient.clone(), m);
+            fill.set(Var::Recipient, self.needs.recipient.clone());
         }
         fill
     }
@@ -67,7 +66,7 @@ impl SimSystem<'_> {
         let mut fill = self.base_fill();
         let cite = !facts.is_empty();
         if cite {
-            fill.set(Var::Facts, facts.to_string(), &self.memory);
+            fill.set(Var::Facts, facts.to_string());
         }
         let verdict = match (has, cite) {
             (true, true) => AnswerYes,
@@ -138,7 +137,7 @@ impl SimSystem<'_> {
                 let ack = if wishes.is_empty() {
                     BudgetAck
                 } else {
-                    fill.set(Var::Feedback, realise::list(&wishes), &self.memory);
+                    fill.set(Var::Feedback, realise::list(&wishes));
                     BudgetAckWish
                 };
                 build(&CLARIFY_BUDGET, |i| Some([ack, BudgetAsk][i]))
@@ -184,7 +183,7 @@ impl SimSystem<'_> {
     fn finish(&mut self, plan: Vec<Part>, mut fill: Fill) -> (Vec<Part>, Fill) {
         if let Some(&last) = self.shown.last() {
             let reference = self.reference(last);
-            fill.set(Var::Ref, reference, &self.memory);
+            fill.set(Var::Ref, reference);
         }
         (plan, fill)
     }
@@ -296,27 +295,23 @@ impl SimSystem<'_> {
         let justify = if !rest.is_empty()
             && (contrast.is_empty() || self.rng.chance(JUSTIFY_BESIDE_CONTRAST))
         {
-            fill.set(Var::Facts, realise::describe(&noun, &rest), &self.memory);
+            fill.set(Var::Facts, realise::describe(&noun, &rest));
             Some(RecommendJustify)
         } else if !contrast.is_empty() {
             None
         } else if !visible.is_empty() {
-            fill.set(Var::Facts, realise::describe(&noun, &visible), &self.memory);
+            fill.set(Var::Facts, realise::describe(&noun, &visible));
             Some(RecommendVisible)
         } else {
             Some(RecommendGeneral)
         };
         if !contrast.is_empty() {
-            fill.set(
-                Var::Contrast,
-                realise::describe(&noun, &contrast),
-                &self.memory,
-            );
+            fill.set(Var::Contrast, realise::describe(&noun, &contrast));
         }
         // The wishes are said back only when the item meets one of them.
         let (lead, feedback) = self.lead(first, !wanted.is_empty());
         if let Some(text) = feedback {
-            fill.set(Var::Feedback, text, &self.memory);
+            fill.set(Var::Feedback, text);
         }
         let plan = if first {
             let budget = affordable && self.rng.chance(BUDGET_FIRST);
@@ -378,7 +373,7 @@ impl SimSystem<'_> {
             self.fill_item(fill, i);
             if !facts.is_empty() {
                 let noun = self.cat.noun(i);
-                fill.set(Var::Facts, realise::describe(noun, facts), &self.memory);
+                fill.set(Var::Facts, realise::describe(noun, facts));
             }
         }
         let justify = if facts_a.is_empty() {
@@ -389,7 +384,7 @@ impl SimSystem<'_> {
         let (lead, feedback) = self.lead(first, true);
         if let Some(text) = feedback {
             for fill in &mut fills {
-                fill.set(Var::Feedback, text.clone(), &self.memory);
+                fill.set(Var::Feedback, text.clone());
             }
         }
         let invite;
@@ -419,13 +414,9 @@ impl SimSystem<'_> {
     /// The title and the price of item `i` in `fill`.
     fn fill_item(&self, fill: &mut Fill, i: u32) {
         let item = self.cat.item(i);
-        fill.set(Var::Title, item.title.clone(), &self.memory);
+        fill.set(Var::Title, item.title.clone());
         let price = item.price.map(money);
-        fill.set(
-            Var::Price,
-            price.unwrap_or_else(|| "a fair price".into()),
-            &self.memory,
-        );
+        fill.set(Var::Price, price.unwrap_or_else(|| "a fair price".into()));
     }
 
     /// How a recommendation opens, and the feedback it says back: the dialogue's first may open (now and then) by

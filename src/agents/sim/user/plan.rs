@@ -166,7 +166,6 @@ impl SimUser<'_> {
     /// The values of `ctx` the parts may use (those it has).
     fn fill(&self, ctx: &UserContext) -> Fill {
         let mut fill = Fill::default();
-        let m = &self.memory;
         let is = match &ctx.noun {
             Some(n) if n.is_plural() => "are",
             _ => "is",
@@ -187,7 +186,7 @@ impl SimUser<'_> {
             (Var::City, &ctx.city),
         ] {
             if !value.is_empty() {
-                fill.set(var, value, m);
+                fill.set(var, value);
             }
         }
         fill
