@@ -189,24 +189,29 @@ pub fn diversity(texts: &[String]) -> Diversity {
     if texts.is_empty() {
         return Diversity::default();
     }
-    let mut unigrams = HashSet::new();
-    let mut bigrams = HashSet::new();
+    // Words and word pairs as hashes of their lowercased text (distinct counts only; no string is kept).
+    let mut unigrams: HashSet<u64> = HashSet::new();
+    let mut bigrams: HashSet<u64> = HashSet::new();
     let (mut n1, mut n2) = (0usize, 0usize);
     let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut lower = String::new();
     for t in texts {
         *counts.entry(t.as_str()).or_insert(0) += 1;
-        let words: Vec<String> = t
+        let mut previous: Option<u64> = None;
+        for w in t
             .split(|c: char| !c.is_alphanumeric() && c != '\'')
             .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
-        n1 += words.len();
-        for w in &words {
-            unigrams.insert(w.clone());
-        }
-        for pair in words.windows(2) {
-            n2 += 1;
-            bigrams.insert(format!("{} {}", pair[0], pair[1]));
+        {
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            let h = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
+            n1 += 1;
+            unigrams.insert(h);
+            if let Some(p) = previous {
+                n2 += 1;
+                bigrams.insert(xxhash_rust::xxh3::xxh3_64_with_seed(&h.to_le_bytes(), p));
+            }
+            previous = Some(h);
         }
     }
     let repeated: usize = counts.values().filter(|&&c| c > 1).sum();

@@ -97,9 +97,9 @@ impl Fill {
 /// A speaker's phrase bank: the alternatives of every part of `P`.
 pub struct Bank<P: Parts> {
     groups: Vec<Vec<Alternative>>,
-    /// For each phrase of the bank's own text, the alternatives (part, index) that hold it: once said, they are
-    /// not drawn again in the dialogue while others are left.
-    by_gram: std::collections::HashMap<u64, Vec<(u16, u16)>>,
+    /// Each phrase of the bank's own text with an alternative (part, index) that holds it, sorted: once said,
+    /// those alternatives are not drawn again in the dialogue while others are left.
+    by_gram: Vec<(u64, u16, u16)>,
     /// Ways to open a restated wish, by the frame the realiser opens it with (`[wish]` in the recommender's file).
     wish_heads: Vec<(&'static str, Vec<String>)>,
     /// Whether two parts of one turn may not open with the same word ("Hmm." then "Hmm, ...").
@@ -189,14 +189,13 @@ impl<P: Parts> Bank<P> {
             }
             groups.push(alternatives);
         }
-        let mut by_gram: std::collections::HashMap<u64, Vec<(u16, u16)>> = Default::default();
+        let mut by_gram: Vec<(u64, u16, u16)> = Vec::new();
         for (p, group) in groups.iter().enumerate() {
             for (i, alt) in group.iter().enumerate() {
-                for g in alt.grams() {
-                    by_gram.entry(g).or_default().push((p as u16, i as u16));
-                }
+                by_gram.extend(alt.grams().into_iter().map(|g| (g, p as u16, i as u16)));
             }
         }
+        by_gram.sort_unstable();
         Ok(Bank {
             groups,
             by_gram,
@@ -338,8 +337,9 @@ impl<P: Parts> Bank<P> {
             memory.use_part(part.index() as u16, i as u16);
         }
         // Alternatives that hold a phrase just said are spent too.
-        for g in said {
-            for &(p, i) in self.by_gram.get(g).into_iter().flatten() {
+        for &g in said {
+            let from = self.by_gram.partition_point(|&(h, _, _)| h < g);
+            for &(_, p, i) in self.by_gram[from..].iter().take_while(|&&(h, _, _)| h == g) {
                 memory.use_part(p, i);
             }
         }
