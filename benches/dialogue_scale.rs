@@ -39,8 +39,10 @@ fn main() {
         failures: dir.path().join("failures.jsonl"),
     };
     let t = Instant::now();
+    let cpu_before = common::cpu_seconds("/proc/self/stat");
     let report = generate::generate(&config, &paths, false, true).unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = common::cpu_seconds("/proc/self/stat") - cpu_before;
     let bytes = std::fs::metadata(&paths.out).map(|m| m.len()).unwrap_or(0);
     println!(
         "generate: {} conversations from {count} profiles over {items} items in {secs:.1}s ({:.0}/s), {} threads, {:.2} GB written",
@@ -48,6 +50,13 @@ fn main() {
         report.this_run.written as f64 / secs,
         config.effective_threads(),
         bytes as f64 / 1e9
+    );
+    // CPU time is what load beside the run does not change much: the rate two free cores would give.
+    println!(
+        "CPU {cpu:.1} s for the conversations: {:.0} conversations per CPU-second, about {:.0}/s on {} free cores",
+        report.this_run.written as f64 / cpu,
+        report.this_run.written as f64 / cpu * config.effective_threads() as f64,
+        config.effective_threads()
     );
     println!(
         "peak RSS {:.0} MiB (catalog and profiles set-up alone: {setup_rss:.0} MiB)",
