@@ -112,8 +112,27 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
                     c["id"]
                 );
             }
+            // A value ending in a full stop ("Dovetail & Co.") does not double the sentence's.
+            assert!(
+                !text.replace("...", "").contains(".."),
+                "{}: {text:?}",
+                c["id"]
+            );
         }
         assert_eq!(turns[0]["action"], "greet");
+        // An occasion the first turn named is not given again as news when the shopper says what it is for.
+        let occasion = turns[1]["slots"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["attribute"] == "occasion")
+            .and_then(|s| s["value"].as_str());
+        if let (Some(occasion), Some(context)) = (occasion, turns.get(3)) {
+            if context["action"] == "inform" {
+                let text = context["text"].as_str().unwrap();
+                assert!(!text.contains(occasion), "{}: {text:?}", c["id"]);
+            }
+        }
         let outcome = c["outcome"].as_str().unwrap();
         outcomes.insert(outcome.to_string());
         let reason = c["end_reason"].as_str().unwrap();

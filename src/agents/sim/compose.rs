@@ -15,6 +15,7 @@ use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::collapse_whitespace;
+use super::realise::single_stops;
 use crate::{Error, Result};
 
 #[macro_use]
@@ -375,7 +376,7 @@ impl<P: Parts> Bank<P> {
                 }
             }
         }
-        Ok((collapse_whitespace(&text), masked))
+        Ok((single_stops(collapse_whitespace(&text)), masked))
     }
 
     /// The largest probability of any one whole line of `plan`, drawn evenly among the alternatives left after

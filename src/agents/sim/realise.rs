@@ -59,6 +59,28 @@ pub fn list(parts: &[String]) -> String {
     }
 }
 
+/// `text` with no full stop doubled where a value ending in one meets the sentence's own ("made by Dovetail & Co.."
+/// -> "made by Dovetail & Co."); an ellipsis ("Hmm...") stays as written.
+pub fn single_stops(text: String) -> String {
+    if !text.contains("..") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c == '.' {
+            run += 1;
+            continue;
+        }
+        out.extend(std::iter::repeat_n('.', if run == 2 { 1 } else { run }));
+        run = 0;
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn attribute_noun(key: &str) -> String {
     key.replace('_', " ")
 }
@@ -94,6 +116,7 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
                     clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word))
                 }
                 ValueKind::Care => clauses.push(format!("{its} care label says {}", f.word)),
+                ValueKind::Language => clauses.push(format!("{be} in {}", f.word)),
                 ValueKind::Descriptor => match &f.np {
                     Some(np) => with.push(np.clone()),
                     None => clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word)),
@@ -175,6 +198,7 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
                     f.word
                 )),
                 ValueKind::Care => nps.push(format!("one labelled {}", f.word)),
+                ValueKind::Language => nps.push(format!("one in {}", f.word)),
             },
             Fact::Feature(form) => needs.push(match form.noun_phrase() {
                 Some(np) => np.to_string(),
@@ -266,6 +290,11 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 ])
             }
             ValueKind::Care => pick(&[format!("labelled {}", f.word)]),
+            ValueKind::Language => pick(&[
+                format!("in {}", f.word),
+                format!("one in {}", f.word),
+                format!("something in {}", f.word),
+            ]),
         },
     }
 }
@@ -470,6 +499,33 @@ mod tests {
             env.get_template("that").unwrap().render(&ctx).unwrap(),
             "one that includes a case"
         );
+    }
+
+    #[test]
+    fn a_language_is_said_in_it() {
+        let spanish = value("language", "language", "Spanish");
+        assert_eq!(
+            describe(&noun(&["Books", "Self-Help"]), &[spanish.clone()]),
+            "it's in Spanish"
+        );
+        assert_eq!(wishes(&[spanish.clone()]), ["you'd like one in Spanish"]);
+        for variant in 0..3 {
+            let said = requirement("language", &spanish, variant);
+            assert!(said.ends_with("in Spanish"), "{said}");
+        }
+        let w = Wording::of_fact(&spanish, false);
+        assert!(w.fields.iter().all(|(k, _)| *k != "np"));
+    }
+
+    #[test]
+    fn a_value_ending_in_a_stop_does_not_double_the_sentences() {
+        assert_eq!(
+            single_stops("It's made by Dovetail & Co.. Want it?".into()),
+            "It's made by Dovetail & Co. Want it?"
+        );
+        assert_eq!(single_stops("Hmm... maybe.".into()), "Hmm... maybe.");
+        assert_eq!(single_stops("From Larkin & Co.?".into()), "From Larkin & Co.?");
+        assert_eq!(single_stops("Plain.".into()), "Plain.");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct SimUser<'a> {
     patience: u32,
     rejections: u32,
     gave_context: bool,
+    /// The first turn named the occasion (the turn saying what the purchase is for does not say it again).
+    pub(super) occasion_said: bool,
     /// What the user said about attributes when rejecting: (key, lowercase value, not wanted).
     stated: Vec<(String, String, bool)>,
     /// The budget has been said.
@@ -121,6 +123,7 @@ impl<'a> SimUser<'a> {
             patience,
             rejections: 0,
             gave_context: false,
+            occasion_said: false,
             stated: Vec::new(),
             said_budget: false,
             asked: Vec::new(),
@@ -283,7 +286,9 @@ impl UserAgent for SimUser<'_> {
             Action::Greet => {
                 let ctx = self.base.clone();
                 let slots = vec![slot("need", &ctx.need), slot("occasion", &ctx.occasion)];
-                self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())
+                let turn = self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())?;
+                self.occasion_said = turn.slots.iter().any(|s| s.attribute == "occasion");
+                Ok(turn)
             }
             Action::ChitChat if !recommended_before && !self.gave_context => {
                 self.gave_context = true;

@@ -141,6 +141,8 @@ pub(super) fn measure(text: &str) -> String {
             "inch" if after_number => "inches".into(),
             "foot" if after_number => "feet".into(),
             "hour" if after_number => "hours".into(),
+            // Litres are a capital L ("20 L"): a lone "l" after a number reads as a one.
+            "l" if after_number => "L".into(),
             other => other.to_string(),
         });
     }
