@@ -206,29 +206,37 @@ impl<'a> SimUser<'a> {
         let mixed =
             self.phrases
                 .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
-        let mut text = match mixed {
-            Some(group) => {
-                // A line said before counts as many repeats as any phrase can.
-                let mut best: Option<(usize, (UserAct, u16), String)> = None;
-                for _ in 0..REDRAWS {
-                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
-                    let key = (act, i as u16);
-                    let repeats = self.memory.clashes(&grams(&line))
-                        + usize::from(self.mixed_said.contains(&key)) * 1000;
-                    if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
-                        best = Some((repeats, key, line));
-                    }
-                    if repeats == 0 {
-                        break;
-                    }
+        // An occasion the first turn named is not told again as news when saying what the purchase is for.
+        let said_occasion = act == UserAct::Context && self.occasion_said;
+        let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());
+        let mut mixed_line = None;
+        if let Some(group) = mixed {
+            // A line said before counts as many repeats as any phrase can.
+            let mut best: Option<(usize, (UserAct, u16), String)> = None;
+            for _ in 0..REDRAWS {
+                let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
+                let key = (act, i as u16);
+                if restates(&line) {
+                    continue;
                 }
-                let Some((_, key, line)) = best else {
-                    return Err(Error::Run("no mixed line".into()));
-                };
+                let repeats = self.memory.clashes(&grams(&line))
+                    + usize::from(self.mixed_said.contains(&key)) * 1000;
+                if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
+                    best = Some((repeats, key, line));
+                }
+                if repeats == 0 {
+                    break;
+                }
+            }
+            // With no mixed line that leaves the occasion out, the turn is said in English.
+            if let Some((_, key, line)) = best {
                 self.mixed_said.push(key);
                 self.memory.remember(&grams(&line));
-                line
+                mixed_line = Some(line);
             }
+        }
+        let mut text = match mixed_line {
+            Some(line) => line,
             None => {
                 let (plan, fill) = self.plan(act, ctx);
                 self.phrases
@@ -250,7 +258,7 @@ impl<'a> SimUser<'a> {
                 words[words.len().saturating_sub(3)..].join(" ")
             );
             let said = grams(&joined);
-            if self.memory.clashes(&said) == 0 {
+            if self.memory.clashes(&said) == 0 && !restates(&aside) {
                 self.memory.remember(&said);
                 text = format!("{text} {aside}");
             }
