@@ -229,7 +229,8 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
 
 /// A wish as the shopper states it, a phrase that reads after "Ideally" or a colon: "in black", "made of
 /// leather", "in a US 9", "from Maplecrest", "with a lace-up closure", "an urban fantasy", "one that includes a
-/// case". `variant` picks among the phrasings of a kind.
+/// case". `variant` picks among the phrasings of a kind (two, three, four or six of them: a variant drawn below 12
+/// picks each evenly).
 pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
     let pick = |options: &[String]| options[variant % options.len()].clone();
     match fact {
@@ -238,6 +239,7 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 format!("with {np}"),
                 format!("something with {np}"),
                 np.to_string(),
+                format!("one with {np}"),
             ]),
             None => pick(&[
                 format!("one {}", form.relative()),
@@ -249,26 +251,42 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 format!("in {}", f.word),
                 format!("something {}", f.word),
                 format!("{} in colour", f.word),
+                format!(
+                    "{} {} one",
+                    crate::catalog::lexicon::article(&f.word),
+                    f.word
+                ),
             ]),
             ValueKind::Material => pick(&[
                 format!("made of {}", f.word),
                 format!("in {}", f.word),
                 format!("something in {}", f.word),
+                format!("one made of {}", f.word),
             ]),
             ValueKind::Size => {
                 let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
-                pick(&[format!("in {np}"), format!("available in {np}")])
+                pick(&[format!("in {np}"), format!("available in {np}"), np])
             }
-            ValueKind::Brand => pick(&[format!("from {}", f.word), format!("made by {}", f.word)]),
-            ValueKind::Name => {
-                pick(&[format!("by {}", f.word), format!("something by {}", f.word)])
-            }
+            ValueKind::Brand => pick(&[
+                format!("from {}", f.word),
+                format!("made by {}", f.word),
+                format!("one from {}", f.word),
+            ]),
+            ValueKind::Name => pick(&[
+                format!("by {}", f.word),
+                format!("something by {}", f.word),
+                format!("one by {}", f.word),
+            ]),
             ValueKind::Noun => {
                 let np = f.np.clone().unwrap_or_else(|| f.word.clone());
                 pick(&[np.clone(), format!("something like {np}")])
             }
             ValueKind::Descriptor => match &f.np {
-                Some(np) => pick(&[format!("with {np}"), format!("something with {np}")]),
+                Some(np) => pick(&[
+                    format!("with {np}"),
+                    format!("something with {np}"),
+                    format!("one with {np}"),
+                ]),
                 None => pick(&[
                     format!("something {}", f.word),
                     format!("one that's {}", f.word),
@@ -483,6 +501,22 @@ mod tests {
                 0
             ),
             "one whose responsive foam midsole returns energy"
+        );
+        // Each kind has its phrasings, all distinct and none with a broken article.
+        let black = value("color", "color", "Orange");
+        let said: Vec<String> = (0..4).map(|v| requirement("color", &black, v)).collect();
+        assert_eq!(
+            said,
+            ["in orange", "something orange", "orange in colour", "an orange one"]
+        );
+        let collar = feature("Padded collar");
+        assert_eq!(
+            requirement("feature", &collar, 3),
+            "one with a padded collar"
+        );
+        assert_eq!(
+            requirement("size", &value("size", "size", "M"), 2),
+            "a medium"
         );
     }
 
