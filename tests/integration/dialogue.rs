@@ -127,11 +127,11 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
             .flatten()
             .find(|s| s["attribute"] == "occasion")
             .and_then(|s| s["value"].as_str());
-        if let (Some(occasion), Some(context)) = (occasion, turns.get(3)) {
-            if context["action"] == "inform" {
-                let text = context["text"].as_str().unwrap();
-                assert!(!text.contains(occasion), "{}: {text:?}", c["id"]);
-            }
+        if let (Some(occasion), Some(context)) = (occasion, turns.get(3))
+            && context["action"] == "inform"
+        {
+            let text = context["text"].as_str().unwrap();
+            assert!(!text.contains(occasion), "{}: {text:?}", c["id"]);
         }
         let outcome = c["outcome"].as_str().unwrap();
         outcomes.insert(outcome.to_string());

@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use super::realise::single_stops;
 use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::collapse_whitespace;
-use super::realise::single_stops;
 use crate::{Error, Result};
 
 #[macro_use]

@@ -507,7 +507,12 @@ mod tests {
         let said: Vec<String> = (0..4).map(|v| requirement("color", &black, v)).collect();
         assert_eq!(
             said,
-            ["in orange", "something orange", "orange in colour", "an orange one"]
+            [
+                "in orange",
+                "something orange",
+                "orange in colour",
+                "an orange one"
+            ]
         );
         let collar = feature("Padded collar");
         assert_eq!(
@@ -539,10 +544,16 @@ mod tests {
     fn a_language_is_said_in_it() {
         let spanish = value("language", "language", "Spanish");
         assert_eq!(
-            describe(&noun(&["Books", "Self-Help"]), &[spanish.clone()]),
+            describe(
+                &noun(&["Books", "Self-Help"]),
+                std::slice::from_ref(&spanish)
+            ),
             "it's in Spanish"
         );
-        assert_eq!(wishes(&[spanish.clone()]), ["you'd like one in Spanish"]);
+        assert_eq!(
+            wishes(std::slice::from_ref(&spanish)),
+            ["you'd like one in Spanish"]
+        );
         for variant in 0..3 {
             let said = requirement("language", &spanish, variant);
             assert!(said.ends_with("in Spanish"), "{said}");
@@ -558,7 +569,10 @@ mod tests {
             "It's made by Dovetail & Co. Want it?"
         );
         assert_eq!(single_stops("Hmm... maybe.".into()), "Hmm... maybe.");
-        assert_eq!(single_stops("From Larkin & Co.?".into()), "From Larkin & Co.?");
+        assert_eq!(
+            single_stops("From Larkin & Co.?".into()),
+            "From Larkin & Co.?"
+        );
         assert_eq!(single_stops("Plain.".into()), "Plain.");
     }
 

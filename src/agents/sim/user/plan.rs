@@ -57,7 +57,11 @@ impl SimUser<'_> {
                 // them when the first turn named the occasion (said again, it would read as news).
                 let why = [ContextOccasion, ContextOccasion, ContextReason, ContextBoth]
                     [self.wording.below(4)];
-                let why = if self.occasion_said { ContextReason } else { why };
+                let why = if self.occasion_said {
+                    ContextReason
+                } else {
+                    why
+                };
                 let who = if ctx.recipient.is_empty() {
                     ContextSelf
                 } else {
