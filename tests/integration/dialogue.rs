@@ -93,6 +93,7 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
     assert_eq!(conversations.len(), 400);
     let mut outcomes = BTreeSet::new();
     let (mut checked_rejects, mut equivalents) = (0, 0);
+    let (mut contexts_after_occasion, mut restated) = (0usize, 0usize);
     for c in &conversations {
         let turns = c["turns"].as_array().unwrap();
         let profile = &profiles[c["profile_id"].as_str().unwrap()];
@@ -130,8 +131,8 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
         if let (Some(occasion), Some(context)) = (occasion, turns.get(3))
             && context["action"] == "inform"
         {
-            let text = context["text"].as_str().unwrap();
-            assert!(!text.contains(occasion), "{}: {text:?}", c["id"]);
+            contexts_after_occasion += 1;
+            restated += usize::from(context["text"].as_str().unwrap().contains(occasion));
         }
         let outcome = c["outcome"].as_str().unwrap();
         outcomes.insert(outcome.to_string());
@@ -316,6 +317,11 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
         }
     }
     assert!(checked_rejects > 100, "{checked_rejects}");
+    // Only a mixed line can still restate it, when every mixed line drawn does (was 377 of 512 on quickstart).
+    assert!(
+        contexts_after_occasion > 20 && restated * 10 <= contexts_after_occasion,
+        "{restated} of {contexts_after_occasion}"
+    );
     assert!(equivalents > 0);
     assert!(
         outcomes.contains("accepted") && outcomes.len() >= 2,

@@ -211,16 +211,15 @@ impl<'a> SimUser<'a> {
         let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());
         let mut mixed_line = None;
         if let Some(group) = mixed {
-            // A line said before counts as many repeats as any phrase can.
+            // A line said before counts as many repeats as any phrase can, one restating the occasion more (kept only
+            // when every draw does: a mixing persona's turn stays mixed).
             let mut best: Option<(usize, (UserAct, u16), String)> = None;
             for _ in 0..REDRAWS {
                 let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
                 let key = (act, i as u16);
-                if restates(&line) {
-                    continue;
-                }
                 let repeats = self.memory.clashes(&grams(&line))
-                    + usize::from(self.mixed_said.contains(&key)) * 1000;
+                    + usize::from(self.mixed_said.contains(&key)) * 1000
+                    + usize::from(restates(&line)) * 2000;
                 if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
                     best = Some((repeats, key, line));
                 }
@@ -228,7 +227,6 @@ impl<'a> SimUser<'a> {
                     break;
                 }
             }
-            // With no mixed line that leaves the occasion out, the turn is said in English.
             if let Some((_, key, line)) = best {
                 self.mixed_said.push(key);
                 self.memory.remember(&grams(&line));
