@@ -105,6 +105,8 @@ pub enum ValueKind {
     Noun,
     /// A care instruction: "machine wash cold".
     Care,
+    /// A language a book or a product is in: "Spanish" ("in Spanish", never "a Spanish language").
+    Language,
 }
 
 /// How one attribute value is worded.

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use super::realise::single_stops;
 use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams, grams_into};
 use crate::data::DataFile;
 use crate::rng::Rng;
@@ -372,7 +373,7 @@ impl<P: Parts> Bank<P> {
     fn render(&self, plan: &[P], picks: &[usize], fill: &Fill) -> Result<String> {
         let mut text = String::with_capacity(160);
         self.render_into(plan, picks, fill, None, &mut text)?;
-        Ok(collapse_whitespace(&text))
+        Ok(single_stops(collapse_whitespace(&text)))
     }
 
     /// The masked twin of the text of `picks` into `out` (cleared first): what the review counts as values masked.

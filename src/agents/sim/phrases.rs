@@ -349,7 +349,7 @@ impl PhraseBank {
         for _ in 0..ATTEMPTS {
             let i = rng.below(self.bank.len(group));
             match self.bank.render(group, i, &value) {
-                Ok(text) => return Ok((i, text)),
+                Ok(text) => return Ok((i, super::realise::single_stops(text))),
                 Err(e) => last = Some(e),
             }
         }

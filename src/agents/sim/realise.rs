@@ -59,6 +59,28 @@ pub fn list(parts: &[String]) -> String {
     }
 }
 
+/// `text` with no full stop doubled where a value ending in one meets the sentence's own ("made by Dovetail & Co.."
+/// -> "made by Dovetail & Co."); an ellipsis ("Hmm...") stays as written.
+pub fn single_stops(text: String) -> String {
+    if !text.contains("..") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c == '.' {
+            run += 1;
+            continue;
+        }
+        out.extend(std::iter::repeat_n('.', if run == 2 { 1 } else { run }));
+        run = 0;
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn attribute_noun(key: &str) -> String {
     key.replace('_', " ")
 }
@@ -94,6 +116,7 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
                     clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word))
                 }
                 ValueKind::Care => clauses.push(format!("{its} care label says {}", f.word)),
+                ValueKind::Language => clauses.push(format!("{be} in {}", f.word)),
                 ValueKind::Descriptor => match &f.np {
                     Some(np) => with.push(np.clone()),
                     None => clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word)),
@@ -175,6 +198,7 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
                     f.word
                 )),
                 ValueKind::Care => nps.push(format!("one labelled {}", f.word)),
+                ValueKind::Language => nps.push(format!("one in {}", f.word)),
             },
             Fact::Feature(form) => needs.push(match form.noun_phrase() {
                 Some(np) => np.to_string(),
@@ -205,7 +229,8 @@ pub fn wishes(facts: &[Fact]) -> Vec<String> {
 
 /// A wish as the shopper states it, a phrase that reads after "Ideally" or a colon: "in black", "made of
 /// leather", "in a US 9", "from Maplecrest", "with a lace-up closure", "an urban fantasy", "one that includes a
-/// case". `variant` picks among the phrasings of a kind.
+/// case". `variant` picks among the phrasings of a kind (two, three, four or six of them: a variant drawn below 12
+/// picks each evenly).
 pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
     let pick = |options: &[String]| options[variant % options.len()].clone();
     match fact {
@@ -214,6 +239,7 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 format!("with {np}"),
                 format!("something with {np}"),
                 np.to_string(),
+                format!("one with {np}"),
             ]),
             None => pick(&[
                 format!("one {}", form.relative()),
@@ -225,26 +251,42 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 format!("in {}", f.word),
                 format!("something {}", f.word),
                 format!("{} in colour", f.word),
+                format!(
+                    "{} {} one",
+                    crate::catalog::lexicon::article(&f.word),
+                    f.word
+                ),
             ]),
             ValueKind::Material => pick(&[
                 format!("made of {}", f.word),
                 format!("in {}", f.word),
                 format!("something in {}", f.word),
+                format!("one made of {}", f.word),
             ]),
             ValueKind::Size => {
                 let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
-                pick(&[format!("in {np}"), format!("available in {np}")])
+                pick(&[format!("in {np}"), format!("available in {np}"), np])
             }
-            ValueKind::Brand => pick(&[format!("from {}", f.word), format!("made by {}", f.word)]),
-            ValueKind::Name => {
-                pick(&[format!("by {}", f.word), format!("something by {}", f.word)])
-            }
+            ValueKind::Brand => pick(&[
+                format!("from {}", f.word),
+                format!("made by {}", f.word),
+                format!("one from {}", f.word),
+            ]),
+            ValueKind::Name => pick(&[
+                format!("by {}", f.word),
+                format!("something by {}", f.word),
+                format!("one by {}", f.word),
+            ]),
             ValueKind::Noun => {
                 let np = f.np.clone().unwrap_or_else(|| f.word.clone());
                 pick(&[np.clone(), format!("something like {np}")])
             }
             ValueKind::Descriptor => match &f.np {
-                Some(np) => pick(&[format!("with {np}"), format!("something with {np}")]),
+                Some(np) => pick(&[
+                    format!("with {np}"),
+                    format!("something with {np}"),
+                    format!("one with {np}"),
+                ]),
                 None => pick(&[
                     format!("something {}", f.word),
                     format!("one that's {}", f.word),
@@ -266,6 +308,11 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                 ])
             }
             ValueKind::Care => pick(&[format!("labelled {}", f.word)]),
+            ValueKind::Language => pick(&[
+                format!("in {}", f.word),
+                format!("one in {}", f.word),
+                format!("something in {}", f.word),
+            ]),
         },
     }
 }
@@ -455,6 +502,27 @@ mod tests {
             ),
             "one whose responsive foam midsole returns energy"
         );
+        // Each kind has its phrasings, all distinct and none with a broken article.
+        let black = value("color", "color", "Orange");
+        let said: Vec<String> = (0..4).map(|v| requirement("color", &black, v)).collect();
+        assert_eq!(
+            said,
+            [
+                "in orange",
+                "something orange",
+                "orange in colour",
+                "an orange one"
+            ]
+        );
+        let collar = feature("Padded collar");
+        assert_eq!(
+            requirement("feature", &collar, 3),
+            "one with a padded collar"
+        );
+        assert_eq!(
+            requirement("size", &value("size", "size", "M"), 2),
+            "a medium"
+        );
     }
 
     #[test]
@@ -470,6 +538,42 @@ mod tests {
             env.get_template("that").unwrap().render(&ctx).unwrap(),
             "one that includes a case"
         );
+    }
+
+    #[test]
+    fn a_language_is_said_in_it() {
+        let spanish = value("language", "language", "Spanish");
+        assert_eq!(
+            describe(
+                &noun(&["Books", "Self-Help"]),
+                std::slice::from_ref(&spanish)
+            ),
+            "it's in Spanish"
+        );
+        assert_eq!(
+            wishes(std::slice::from_ref(&spanish)),
+            ["you'd like one in Spanish"]
+        );
+        for variant in 0..3 {
+            let said = requirement("language", &spanish, variant);
+            assert!(said.ends_with("in Spanish"), "{said}");
+        }
+        let w = Wording::of_fact(&spanish, false);
+        assert!(w.fields.iter().all(|(k, _)| *k != "np"));
+    }
+
+    #[test]
+    fn a_value_ending_in_a_stop_does_not_double_the_sentences() {
+        assert_eq!(
+            single_stops("It's made by Dovetail & Co.. Want it?".into()),
+            "It's made by Dovetail & Co. Want it?"
+        );
+        assert_eq!(single_stops("Hmm... maybe.".into()), "Hmm... maybe.");
+        assert_eq!(
+            single_stops("From Larkin & Co.?".into()),
+            "From Larkin & Co.?"
+        );
+        assert_eq!(single_stops("Plain.".into()), "Plain.");
     }
 
     #[test]

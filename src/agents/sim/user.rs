@@ -34,6 +34,8 @@ pub struct SimUser<'a> {
     patience: u32,
     rejections: u32,
     gave_context: bool,
+    /// The first turn named the occasion (the turn saying what the purchase is for does not say it again).
+    pub(super) occasion_said: bool,
     /// What the user said about attributes when rejecting: (key, lowercase value, not wanted).
     stated: Vec<(String, String, bool)>,
     /// The budget has been said.
@@ -121,6 +123,7 @@ impl<'a> SimUser<'a> {
             patience,
             rejections: 0,
             gave_context: false,
+            occasion_said: false,
             stated: Vec::new(),
             said_budget: false,
             asked: Vec::new(),
@@ -203,29 +206,35 @@ impl<'a> SimUser<'a> {
         let mixed =
             self.phrases
                 .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
-        let mut text = match mixed {
-            Some(group) => {
-                // A line said before counts as many repeats as any phrase can.
-                let mut best: Option<(usize, (UserAct, u16), String)> = None;
-                for _ in 0..REDRAWS {
-                    let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
-                    let key = (act, i as u16);
-                    let repeats = self.memory.clashes(&grams(&line))
-                        + usize::from(self.mixed_said.contains(&key)) * 1000;
-                    if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
-                        best = Some((repeats, key, line));
-                    }
-                    if repeats == 0 {
-                        break;
-                    }
+        // An occasion the first turn named is not told again as news when saying what the purchase is for.
+        let said_occasion = act == UserAct::Context && self.occasion_said;
+        let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());
+        let mut mixed_line = None;
+        if let Some(group) = mixed {
+            // A line said before counts as many repeats as any phrase can, one restating the occasion more (kept only
+            // when every draw does: a mixing persona's turn stays mixed).
+            let mut best: Option<(usize, (UserAct, u16), String)> = None;
+            for _ in 0..REDRAWS {
+                let (i, line) = self.phrases.mixed_line(&group, ctx, &mut self.wording)?;
+                let key = (act, i as u16);
+                let repeats = self.memory.clashes(&grams(&line))
+                    + usize::from(self.mixed_said.contains(&key)) * 1000
+                    + usize::from(restates(&line)) * 2000;
+                if best.as_ref().is_none_or(|(r, _, _)| repeats < *r) {
+                    best = Some((repeats, key, line));
                 }
-                let Some((_, key, line)) = best else {
-                    return Err(Error::Run("no mixed line".into()));
-                };
+                if repeats == 0 {
+                    break;
+                }
+            }
+            if let Some((_, key, line)) = best {
                 self.mixed_said.push(key);
                 self.memory.remember(&grams(&line));
-                line
+                mixed_line = Some(line);
             }
+        }
+        let mut text = match mixed_line {
+            Some(line) => line,
             None => {
                 let (plan, fill) = self.plan(act, ctx);
                 self.phrases
@@ -247,7 +256,7 @@ impl<'a> SimUser<'a> {
                 words[words.len().saturating_sub(3)..].join(" ")
             );
             let said = grams(&joined);
-            if self.memory.clashes(&said) == 0 {
+            if self.memory.clashes(&said) == 0 && !restates(&aside) {
                 self.memory.remember(&said);
                 text = format!("{text} {aside}");
             }
@@ -283,7 +292,9 @@ impl UserAgent for SimUser<'_> {
             Action::Greet => {
                 let ctx = self.base.clone();
                 let slots = vec![slot("need", &ctx.need), slot("occasion", &ctx.occasion)];
-                self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())
+                let turn = self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())?;
+                self.occasion_said = turn.slots.iter().any(|s| s.attribute == "occasion");
+                Ok(turn)
             }
             Action::ChitChat if !recommended_before && !self.gave_context => {
                 self.gave_context = true;

@@ -47,6 +47,7 @@ enum ValueKindName {
     Descriptor,
     Noun,
     Care,
+    Language,
 }
 
 impl From<ValueKindName> for ValueKind {
@@ -61,6 +62,7 @@ impl From<ValueKindName> for ValueKind {
             ValueKindName::Descriptor => ValueKind::Descriptor,
             ValueKindName::Noun => ValueKind::Noun,
             ValueKindName::Care => ValueKind::Care,
+            ValueKindName::Language => ValueKind::Language,
         }
     }
 }
@@ -287,6 +289,8 @@ impl Rules {
             ValueKind::Size
         } else if label.contains("author") {
             ValueKind::Name
+        } else if label.contains("language") {
+            ValueKind::Language
         } else if value.trim().starts_with(|c: char| c.is_ascii_digit()) {
             ValueKind::Measure
         } else {
@@ -299,6 +303,12 @@ impl Rules {
         let value = value.trim();
         let kind = self.kind_of(label, value);
         match kind {
+            // A language is a proper name: "Spanish", "English".
+            ValueKind::Language => ValueForm {
+                kind,
+                word: capitalised(value),
+                np: None,
+            },
             ValueKind::Brand | ValueKind::Name => ValueForm {
                 kind,
                 word: value.to_string(),
@@ -524,5 +534,15 @@ impl Rules {
             with_article(&phrase)
         };
         FeatureForm::Noun { np }
+    }
+}
+
+/// `value` with a capital first letter and the rest lowercase: "SPANISH", "spanish" -> "Spanish".
+fn capitalised(value: &str) -> String {
+    let lower = value.to_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

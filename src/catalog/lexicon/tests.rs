@@ -214,6 +214,23 @@ fn values_take_their_grammatical_form() {
 }
 
 #[test]
+fn litres_keep_their_capital_and_a_language_is_not_a_noun_phrase() {
+    let r = rules();
+    // "20 l" reads as "20 1"; the unit keeps its capital, other units their words.
+    let v = r.value("capacity", "20 L");
+    assert_eq!((v.kind, v.word.as_str()), (ValueKind::Measure, "20 L"));
+    assert_eq!(r.value("capacity", "1.5 l").word, "1.5 L");
+    assert_eq!(r.value("cable length", "10 ft").word, "10 ft");
+    assert_eq!(r.value("power", "20 W").word, "20 W");
+    // A language is a name, said "in Spanish": no "a Spanish language".
+    let v = r.value("language", "spanish");
+    assert_eq!(
+        (v.kind, v.word.as_str(), v.np),
+        (ValueKind::Language, "Spanish", None)
+    );
+}
+
+#[test]
 fn features_are_noun_phrases_or_clauses() {
     let r = rules();
     let f = r.feature("Padded collar and tongue");

@@ -141,6 +141,9 @@ pub(super) fn measure(text: &str) -> String {
             "inch" if after_number => "inches".into(),
             "foot" if after_number => "feet".into(),
             "hour" if after_number => "hours".into(),
+            // Litres and watts are capitals ("20 L", "20 W"): a lone "l" after a number reads as a one.
+            "l" if after_number => "L".into(),
+            "w" if after_number => "W".into(),
             other => other.to_string(),
         });
     }

@@ -103,7 +103,7 @@ impl SimUser<'_> {
         };
         match fact {
             Some(f) => {
-                let variant = self.rng.below(3);
+                let variant = self.rng.below(12);
                 realise::requirement(&r.attribute, &f, variant)
             }
             None => r.text.clone(),

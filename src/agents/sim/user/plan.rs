@@ -53,9 +53,15 @@ impl SimUser<'_> {
                 })
             }
             UserAct::Context => {
-                // The reason is one of a few labels ("attending an event"): said in half the turns.
+                // The reason is one of a few labels ("attending an event"): said in half the turns, and in all of
+                // them when the first turn named the occasion (said again, it would read as news).
                 let why = [ContextOccasion, ContextOccasion, ContextReason, ContextBoth]
                     [self.wording.below(4)];
+                let why = if self.occasion_said {
+                    ContextReason
+                } else {
+                    why
+                };
                 let who = if ctx.recipient.is_empty() {
                     ContextSelf
                 } else {
