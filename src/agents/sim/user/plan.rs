@@ -27,6 +27,9 @@ const QUICK: f64 = 0.3;
 const CITY: f64 = 0.15;
 /// Chance that the first turn names the occasion.
 const OCCASION: f64 = 0.5;
+/// Chance that a goodbye after nothing was taken thanks the recommender for their time (only when the shopper did
+/// not give up in its last turn, which thanks often enough on its own).
+const FAREWELL_THANKS: f64 = 0.5;
 
 impl SimUser<'_> {
     /// Whether an optional part of base chance `p` is said.
@@ -142,6 +145,17 @@ impl SimUser<'_> {
                     1 => budget.then_some(AbandonBudget),
                     2 => Some(leave),
                     _ => thanks.then_some(AbandonThanks),
+                })
+            }
+            UserAct::FarewellAccepted => build(&FAREWELL_ACCEPTED, |i| {
+                Some([FarewellPleased, FarewellBye][i])
+            }),
+            UserAct::FarewellAbandoned => {
+                let thanks = !self.gave_up && self.optional(FAREWELL_THANKS);
+                build(&FAREWELL_ABANDONED, |i| match i {
+                    0 => Some(FarewellOkay),
+                    1 => thanks.then_some(FarewellThanks),
+                    _ => Some(FarewellBye),
                 })
             }
         };
