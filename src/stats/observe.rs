@@ -452,4 +452,57 @@ mod tests {
         assert_eq!(o.missing_profiles, 1);
         assert!(o.opening.is_empty());
     }
+
+    #[test]
+    fn endings_read_back_goodbyes_shoppers_who_left_and_wrong_orders() {
+        use Action::*;
+        use Role::{System as S, User as U};
+        let cfg = DialogueConfig::default();
+        let opening = || {
+            vec![
+                turn(S, Greet, &[]),
+                turn(U, Inform, &[]),
+                turn(S, Recommend, &[]),
+            ]
+        };
+        let mut o = Observed::default();
+        // Accepted, closed, and a goodbye after the closing.
+        let mut goodbye = opening();
+        goodbye.extend([
+            turn(U, Accept, &[]),
+            turn(S, Close, &[]),
+            turn(U, Close, &[]),
+        ]);
+        o.add(
+            &conversation(goodbye.clone(), 1),
+            Some(Verbosity::Chatty),
+            &cfg,
+        );
+        // Gave up and left unanswered.
+        let mut left = conversation(opening(), 1);
+        left.turns.push(turn(U, Abandon, &[]));
+        left.outcome = crate::model::Outcome::Abandoned;
+        left.end_reason = EndReason::OutOfPatience;
+        o.add(&left, Some(Verbosity::Terse), &cfg);
+        assert_eq!(o.unparsed, 0, "both read as the manager's structure");
+        assert_eq!(o.farewells, [(0, 0), (0, 0), (1, 1)]);
+        assert_eq!(o.left_unanswered, (1, 1));
+        assert_eq!(o.bad_endings, 0);
+        // Wrong: the system speaks after a goodbye; a goodbye before the closing; leaving without giving up.
+        let mut after = goodbye.clone();
+        after.push(turn(S, Close, &[]));
+        let mut before = opening();
+        before.extend([
+            turn(U, Accept, &[]),
+            turn(U, Close, &[]),
+            turn(S, Close, &[]),
+        ]);
+        let mut early = conversation(opening(), 1);
+        early.turns.push(turn(U, Abandon, &[]));
+        for c in [conversation(after, 1), conversation(before, 1), early] {
+            o.add(&c, Some(Verbosity::Normal), &cfg);
+        }
+        assert_eq!(o.bad_endings, 3);
+        assert_eq!(o.farewells[1], (0, 0));
+    }
 }

@@ -138,7 +138,10 @@ impl SimUser<'_> {
                 } else {
                     AbandonLeaveCategory
                 };
-                let budget = !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
+                // Only a budget the shopper has said ("Remaining within $120 has proved difficult" reads wrong
+                // when the recommender never heard of $120).
+                let budget =
+                    self.said_budget && !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
