@@ -100,6 +100,8 @@ parts! {
     AbandonThanks => "abandon"."thanks" [],
     /// Warm thanks answering the recommender's closing after an item was taken.
     FarewellPleased => "farewell_accepted"."pleased" [],
+    /// What the shopper does next, after an item was taken (checking out, coming back).
+    FarewellNext => "farewell_accepted"."next" [],
     /// A calm word answering the recommender's closing when nothing was taken (no praise, no thanks).
     FarewellOkay => "farewell_abandoned"."okay" [],
     /// Thanks for the recommender's time, when nothing was taken and the shopper did not thank on leaving.
@@ -211,7 +213,11 @@ pub const ABANDON: Shape<UserPart> = Shape {
 /// The shape of the shopper's goodbye after taking an item.
 pub const FAREWELL_ACCEPTED: Shape<UserPart> = Shape {
     name: "farewell_accepted",
-    steps: &[one(&[FarewellPleased]), one(&[FarewellBye])],
+    steps: &[
+        one(&[FarewellPleased]),
+        maybe(&[FarewellNext]),
+        one(&[FarewellBye]),
+    ],
 };
 /// The shape of the shopper's goodbye when nothing was taken.
 pub const FAREWELL_ABANDONED: Shape<UserPart> = Shape {

@@ -30,6 +30,8 @@ const OCCASION: f64 = 0.5;
 /// Chance that a goodbye after nothing was taken thanks the recommender for their time (only when the shopper did
 /// not give up in its last turn, which thanks often enough on its own).
 const FAREWELL_THANKS: f64 = 0.5;
+/// Chance that a goodbye after taking an item says what the shopper does next ("Off to check out now.").
+const FAREWELL_NEXT: f64 = 0.4;
 
 impl SimUser<'_> {
     /// Whether an optional part of base chance `p` is said.
@@ -150,9 +152,14 @@ impl SimUser<'_> {
                     _ => thanks.then_some(AbandonThanks),
                 })
             }
-            UserAct::FarewellAccepted => build(&FAREWELL_ACCEPTED, |i| {
-                Some([FarewellPleased, FarewellBye][i])
-            }),
+            UserAct::FarewellAccepted => {
+                let next = self.optional(FAREWELL_NEXT);
+                build(&FAREWELL_ACCEPTED, |i| match i {
+                    0 => Some(FarewellPleased),
+                    1 => next.then_some(FarewellNext),
+                    _ => Some(FarewellBye),
+                })
+            }
             UserAct::FarewellAbandoned => {
                 let thanks = !self.gave_up && self.optional(FAREWELL_THANKS);
                 build(&FAREWELL_ABANDONED, |i| match i {
