@@ -55,6 +55,13 @@ pub struct DialogueConfig {
     pub patience_min: u32,
     /// Patience added for terse, normal and chatty users.
     pub patience_by_verbosity: [f64; 3],
+    /// Chance that the shopper answers the recommender's closing turn with a goodbye of its own ("Thanks so much,
+    /// bye!" after taking an item, "Okay, take care." otherwise), for terse, normal and chatty users: the shopper
+    /// then has the last word, as it often does in human recommendation dialogues.
+    pub farewell_by_verbosity: [f64; 3],
+    /// Chance that a shopper who gives up leaves without the recommender answering: its giving up ("I'll keep
+    /// looking, thanks anyway") is the dialogue's last turn.
+    pub leave_unanswered: f64,
     /// Candidates the recommender retrieves before reranking.
     pub candidates: NonZeroUsize,
     /// Simulated user typing time per turn: lognormal median in ms.
@@ -89,6 +96,8 @@ impl Default for DialogueConfig {
             patience_sd: 1.5,
             patience_min: 1,
             patience_by_verbosity: [-1.0, 0.0, 1.0],
+            farewell_by_verbosity: [0.2, 0.4, 0.55],
+            leave_unanswered: 0.3,
             candidates: NonZeroUsize::MIN.saturating_add(9),
             user_latency_ms: 6000.0,
             system_latency_ms: 1500.0,

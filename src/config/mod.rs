@@ -466,10 +466,20 @@ impl Config {
             ("dialogue.equivalent_accept_rate", g.equivalent_accept_rate),
             ("dialogue.ask_rate", g.ask_rate),
             ("dialogue.system_slip", g.system_slip),
+            ("dialogue.leave_unanswered", g.leave_unanswered),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(key, "is a probability: it must be in [0, 1]");
             }
+        }
+        if g.farewell_by_verbosity
+            .iter()
+            .any(|p| !(0.0..=1.0).contains(p))
+        {
+            return bad(
+                "dialogue.farewell_by_verbosity",
+                "holds probabilities: each must be in [0, 1]",
+            );
         }
         if g.opening_exchanges[0] > g.opening_exchanges[1] || g.opening_exchanges[1] > 4 {
             return bad(

@@ -1,12 +1,13 @@
 //! The conversation manager: an action state machine over the user and system agents — an opening, then rounds in
 //! which the system recommends or chit-chats (never twice in a row), the user accepts or rejects, until an accept,
-//! the user's patience, or the round limit ends it with a recorded outcome and reason.
+//! the user's patience, or the round limit ends it with a recorded outcome and reason. Then the closing: the system
+//! closes (unless a shopper who gave up leaves unanswered), and the shopper may answer with a goodbye of its own.
 
 use crate::Result;
 use crate::agents::{SystemAct, SystemAgent, UserAgent};
 use crate::config::DialogueConfig;
 use crate::model::{
-    Action, Conversation, EndReason, GenerationMeta, Outcome, Profile, Turn, Usage,
+    Action, Conversation, EndReason, GenerationMeta, Outcome, Profile, Turn, Usage, Verbosity,
 };
 use crate::rng::Rng;
 
@@ -79,14 +80,7 @@ pub fn converse(
     if accepted_item.as_deref() == Some(profile.target_item_id.as_str()) {
         end_reason = EndReason::AcceptedTarget;
     }
-    if end_reason != EndReason::NoCandidates {
-        let close = if outcome == Outcome::Accepted {
-            SystemAct::CloseAccepted
-        } else {
-            SystemAct::CloseAbandoned
-        };
-        turns.push(system.next(close, &turns)?);
-    }
+    close(user, system, cfg, profile, end_reason, rng, &mut turns)?;
     let mentioned_items: Vec<String> = turns
         .iter()
         .filter(|t| t.action == Action::Recommend)
@@ -109,6 +103,44 @@ pub fn converse(
         usage,
         meta,
     })
+}
+
+/// The closing turns after the outcome: the system's closing (none when it closed for want of candidates, which was
+/// its closing, nor, at chance `leave_unanswered`, after a shopper gave up: it left), then at the chance of the
+/// persona's verbosity the shopper's goodbye, which is always the last turn. Every draw is the manager's own.
+fn close(
+    user: &mut dyn UserAgent,
+    system: &mut dyn SystemAgent,
+    cfg: &DialogueConfig,
+    profile: &Profile,
+    end_reason: EndReason,
+    rng: &mut Rng,
+    turns: &mut Vec<Turn>,
+) -> Result<()> {
+    let act = match end_reason {
+        EndReason::NoCandidates => None,
+        EndReason::OutOfPatience if rng.chance(cfg.leave_unanswered) => return Ok(()),
+        EndReason::AcceptedTarget | EndReason::AcceptedEquivalent => Some(SystemAct::CloseAccepted),
+        _ => Some(SystemAct::CloseAbandoned),
+    };
+    if let Some(act) = act {
+        let turn = system.next(act, turns)?;
+        turns.push(turn);
+    }
+    if rng.chance(farewell_probability(cfg, profile.persona.verbosity)) {
+        let reply = user.reply(turns)?;
+        turns.push(reply);
+    }
+    Ok(())
+}
+
+/// The chance that a shopper of `verbosity` answers the recommender's closing with a goodbye.
+pub fn farewell_probability(cfg: &DialogueConfig, verbosity: Verbosity) -> f64 {
+    cfg.farewell_by_verbosity[match verbosity {
+        Verbosity::Terse => 0,
+        Verbosity::Normal => 1,
+        Verbosity::Chatty => 2,
+    }]
 }
 
 /// One system turn for `act` and the user's reply.

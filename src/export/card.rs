@@ -380,7 +380,9 @@ fn body(
         }
     }
     s.push_str(
-        "\n`sft_*`: one sample per conversation (the recommender is the assistant). `dpo_*`: preference pairs per \
+        "\n`sft_*`: one sample per conversation (the recommender is the assistant; a dialogue may end on the \
+         shopper's goodbye after the recommender's closing, or on a shopper who gave up and left, and such a \
+         trailing shopper turn is left out, so every sample ends on the assistant). `dpo_*`: preference pairs per \
          sound recommendation, the prompt being the whole conversation before it; `dpo_meta` says, line by line, \
          where each pair comes from (`sim` and `hard_negative`: a real catalog item that breaks a wish the shopper \
          revealed, over the budget, or turned down before, phrased by the same recommender; a `sim` pair's two \

@@ -34,9 +34,10 @@ pub enum Action {
     Reject,
     /// User: takes the recommended item.
     Accept,
-    /// User: gives up.
+    /// User: gives up (and may leave: then it is the last turn, the system not answering).
     Abandon,
-    /// System: closes the conversation.
+    /// Either side: closes the conversation. System: its closing after the outcome (or for want of items to show).
+    /// User: a goodbye answering the system's closing, always the last turn.
     Close,
     /// Either side: an utterance whose act is not known (conversations imported from elsewhere).
     Message,

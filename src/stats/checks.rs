@@ -171,6 +171,7 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
     clarify(ctx, o, &mut fits);
     answers(ctx, o, replayed, &mut fits);
     patience(ctx, o, &mut fits);
+    closing(ctx, o, &mut fits);
     fits
 }
 
@@ -427,6 +428,55 @@ fn patience(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
                 String::new()
             }
         )),
+    ));
+}
+
+/// How the conversations end: the shopper's goodbye after the system's closing per verbosity, the shopper who gives
+/// up leaving unanswered, and the order of the closing turns.
+fn closing(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
+    let mut rates: Vec<Rate> = [Verbosity::Terse, Verbosity::Normal, Verbosity::Chatty]
+        .iter()
+        .zip(o.farewells)
+        .map(|(&v, (trials, successes))| Rate {
+            label: format!(
+                "{}, goodbye after the closing",
+                expected::verbosity_label(v)
+            ),
+            trials,
+            successes,
+            expected_rate: crate::dialogue::farewell_probability(d, v),
+        })
+        .collect();
+    rates.push(Rate {
+        label: "gave up, left unanswered".into(),
+        trials: o.left_unanswered.0,
+        successes: o.left_unanswered.1,
+        expected_rate: d.leave_unanswered,
+    });
+    fits.push(rates_fit(
+        ctx,
+        "dialogue.closing",
+        "the shopper's goodbye after the system's closing, per verbosity, vs dialogue.farewell_by_verbosity; \
+         shoppers who gave up leaving unanswered vs dialogue.leave_unanswered"
+            .into(),
+        rates,
+        true,
+        Some(format!(
+            "the shopper has the last word in {} of {} conversations",
+            o.farewells.iter().map(|f| f.1).sum::<u64>() + o.left_unanswered.1,
+            o.conversations
+        )),
+    ));
+    fits.push(rule_fit(
+        ctx,
+        "dialogue.closing.order",
+        "conversations",
+        "a conversation ends on the system's closing, on the shopper's goodbye right after it, or on the giving up \
+         of a shopper who left",
+        (o.conversations, o.bad_endings),
+        true,
+        None,
     ));
 }
 

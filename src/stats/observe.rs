@@ -79,6 +79,14 @@ pub struct Observed {
     pub user_latency: Vec<u32>,
     /// System turn latencies (ms).
     pub system_latency: Vec<u32>,
+    /// Per verbosity (terse, normal, chatty): conversations the system closed, and those the shopper then answered
+    /// with a goodbye.
+    pub farewells: [(u64, u64); 3],
+    /// Conversations the shopper gave up, and those it left unanswered (its giving up the last turn).
+    pub left_unanswered: (u64, u64),
+    /// Conversations whose ending breaks the manager's order (a shopper's goodbye not right after the system's
+    /// closing or not last, a dialogue ending on the shopper without its having given up, or no closing at all).
+    pub bad_endings: u64,
     /// Profile ids in order of first use.
     pub profile_ids: Vec<String>,
     seen_profiles: BTreeSet<String>,
@@ -124,6 +132,7 @@ impl Observed {
             }
         }
         self.answers(&c.turns, verbosity);
+        self.ending(c, verbosity);
         match units(c) {
             Some(units) => self.structure(c, &units, cfg),
             None => self.unparsed += 1,
@@ -168,6 +177,31 @@ impl Observed {
                     cell.1 += 1;
                 }
             }
+        }
+    }
+
+    /// How the conversation ends: the system's closing (or a shopper who gave up and left) and the shopper's
+    /// optional goodbye after it; imported conversations (no known end reason) are not counted.
+    fn ending(&mut self, c: &Conversation, verbosity: Option<Verbosity>) {
+        if c.end_reason == EndReason::Unknown {
+            return;
+        }
+        let Some(end) = ending(&c.turns) else {
+            self.bad_endings += 1;
+            return;
+        };
+        let gave_up = c.end_reason == EndReason::OutOfPatience;
+        if gave_up {
+            self.left_unanswered.0 += 1;
+            self.left_unanswered.1 += u64::from(end == Ending::Left);
+        } else if end == Ending::Left {
+            self.bad_endings += 1;
+            return;
+        }
+        if let (Some(v), Ending::Closed { farewell }) = (verbosity, end) {
+            let cell = &mut self.farewells[verbosity_index(v)];
+            cell.0 += 1;
+            cell.1 += u64::from(farewell);
         }
     }
 
@@ -216,6 +250,34 @@ impl Observed {
     }
 }
 
+/// How a conversation ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ending {
+    /// The system's closing, and whether the shopper answered it with a goodbye (the last turn).
+    Closed { farewell: bool },
+    /// The shopper gave up and left: its giving up is the last turn.
+    Left,
+}
+
+/// The ending of `turns`, or `None` when it breaks the manager's order: a shopper's goodbye anywhere but right after
+/// the system's closing as the last turn, or a last turn neither a closing nor the shopper's giving up.
+fn ending(turns: &[Turn]) -> Option<Ending> {
+    let goodbyes = turns
+        .iter()
+        .filter(|t| t.role == Role::User && t.action == Action::Close)
+        .count();
+    let (last, before) = turns.split_last()?;
+    let closed = |t: &Turn| t.role == Role::System && t.action == Action::Close;
+    match (last.role, last.action) {
+        (Role::User, Action::Close) if goodbyes == 1 && before.last().is_some_and(closed) => {
+            Some(Ending::Closed { farewell: true })
+        }
+        (Role::System, Action::Close) if goodbyes == 0 => Some(Ending::Closed { farewell: false }),
+        (Role::User, Action::Abandon) if goodbyes == 0 => Some(Ending::Left),
+        _ => None,
+    }
+}
+
 /// The conversation's opening exchanges and rounds after the greeting, or `None` when its system turns do not
 /// follow the manager's structure (greeting; chit-chat exchanges; clarifying questions and a recommendation; a
 /// closing).
@@ -231,8 +293,10 @@ fn units(c: &Conversation) -> Option<Vec<Unit>> {
         return None;
     }
     let no_candidates = c.end_reason == EndReason::NoCandidates;
-    // The closing after the outcome is not a round (with nothing left to show, the closing is the last attempt).
-    let body = if no_candidates {
+    let left = ending(&c.turns) == Some(Ending::Left);
+    // The closing after the outcome is not a round (with nothing left to show, the closing is the last attempt; a
+    // shopper who gave up and left had none).
+    let body = if no_candidates || left {
         rest
     } else {
         let (last, body) = rest.split_last()?;
@@ -387,5 +451,58 @@ mod tests {
         assert_eq!(o.unparsed, 1);
         assert_eq!(o.missing_profiles, 1);
         assert!(o.opening.is_empty());
+    }
+
+    #[test]
+    fn endings_read_back_goodbyes_shoppers_who_left_and_wrong_orders() {
+        use Action::*;
+        use Role::{System as S, User as U};
+        let cfg = DialogueConfig::default();
+        let opening = || {
+            vec![
+                turn(S, Greet, &[]),
+                turn(U, Inform, &[]),
+                turn(S, Recommend, &[]),
+            ]
+        };
+        let mut o = Observed::default();
+        // Accepted, closed, and a goodbye after the closing.
+        let mut goodbye = opening();
+        goodbye.extend([
+            turn(U, Accept, &[]),
+            turn(S, Close, &[]),
+            turn(U, Close, &[]),
+        ]);
+        o.add(
+            &conversation(goodbye.clone(), 1),
+            Some(Verbosity::Chatty),
+            &cfg,
+        );
+        // Gave up and left unanswered.
+        let mut left = conversation(opening(), 1);
+        left.turns.push(turn(U, Abandon, &[]));
+        left.outcome = crate::model::Outcome::Abandoned;
+        left.end_reason = EndReason::OutOfPatience;
+        o.add(&left, Some(Verbosity::Terse), &cfg);
+        assert_eq!(o.unparsed, 0, "both read as the manager's structure");
+        assert_eq!(o.farewells, [(0, 0), (0, 0), (1, 1)]);
+        assert_eq!(o.left_unanswered, (1, 1));
+        assert_eq!(o.bad_endings, 0);
+        // Wrong: the system speaks after a goodbye; a goodbye before the closing; leaving without giving up.
+        let mut after = goodbye.clone();
+        after.push(turn(S, Close, &[]));
+        let mut before = opening();
+        before.extend([
+            turn(U, Accept, &[]),
+            turn(U, Close, &[]),
+            turn(S, Close, &[]),
+        ]);
+        let mut early = conversation(opening(), 1);
+        early.turns.push(turn(U, Abandon, &[]));
+        for c in [conversation(after, 1), conversation(before, 1), early] {
+            o.add(&c, Some(Verbosity::Normal), &cfg);
+        }
+        assert_eq!(o.bad_endings, 3);
+        assert_eq!(o.farewells[1], (0, 0));
     }
 }

@@ -145,6 +145,7 @@ fn english_tables(act: &str) -> Vec<&str> {
         "inform_category" | "answer_budget" | "answer_preference" | "no_preference" => {
             vec!["answer", act]
         }
+        "farewell_accepted" | "farewell_abandoned" => vec![act, "farewell"],
         _ => vec![act],
     }
 }

@@ -99,7 +99,7 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
         let profile = &profiles[c["profile_id"].as_str().unwrap()];
         let target = &items[c["target_item_id"].as_str().unwrap()];
         let budget = profile["scenario"]["budget"]["max"].as_f64();
-        // Roles alternate, the system opens and closes.
+        // Roles alternate from the system's opening.
         for (i, t) in turns.iter().enumerate() {
             let want = if i % 2 == 0 { "system" } else { "user" };
             assert_eq!(t["role"], want, "{}: turn {i}", c["id"]);
@@ -134,6 +134,13 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
             contexts_after_occasion += 1;
             restated += usize::from(context["text"].as_str().unwrap().contains(occasion));
         }
+        // The system closes, the shopper may answer with a goodbye (the last turn), or a shopper who gave up leaves.
+        let acts: Vec<(&str, &str)> = turns
+            .iter()
+            .map(|t| (t["role"].as_str().unwrap(), t["action"].as_str().unwrap()))
+            .collect();
+        let ending = crate::closing::bad_ending(&acts, c["end_reason"].as_str().unwrap());
+        assert_eq!(ending, None, "{}", c["id"]);
         let outcome = c["outcome"].as_str().unwrap();
         outcomes.insert(outcome.to_string());
         let reason = c["end_reason"].as_str().unwrap();

@@ -4,6 +4,7 @@
 mod analytics;
 mod bad_input;
 mod catalog;
+mod closing;
 mod codemix;
 mod config;
 mod decisions;

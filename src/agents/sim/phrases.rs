@@ -45,11 +45,15 @@ pub enum UserAct {
     Ask,
     /// Gives up.
     Abandon,
+    /// Answers the recommender's closing after taking an item: warm thanks and a goodbye.
+    FarewellAccepted,
+    /// Answers the recommender's closing when nothing was taken: a polite or curt goodbye (no praise).
+    FarewellAbandoned,
 }
 
 impl UserAct {
     /// Every act.
-    pub const ALL: [UserAct; 11] = [
+    pub const ALL: [UserAct; 13] = [
         UserAct::Open,
         UserAct::Context,
         UserAct::InformCategory,
@@ -61,6 +65,8 @@ impl UserAct {
         UserAct::Accept,
         UserAct::Ask,
         UserAct::Abandon,
+        UserAct::FarewellAccepted,
+        UserAct::FarewellAbandoned,
     ];
 
     /// The act's key in the banks (`open`, `reject` …).
@@ -77,6 +83,8 @@ impl UserAct {
             UserAct::Accept => "accept",
             UserAct::Ask => "ask",
             UserAct::Abandon => "abandon",
+            UserAct::FarewellAccepted => "farewell_accepted",
+            UserAct::FarewellAbandoned => "farewell_abandoned",
         }
     }
 }
@@ -357,7 +365,8 @@ impl PhraseBank {
     }
 
     /// An aside a persona of `verbosity` adds to its turn for `act` now and then (small talk invites one from anyone
-    /// but the terse; chatty users add them elsewhere too, never to an accept), not in `asides` (which it joins).
+    /// but the terse; chatty users add them elsewhere too, never to an accept or a farewell), not in `asides` (which
+    /// it joins).
     pub fn aside(
         &self,
         act: UserAct,
@@ -368,7 +377,8 @@ impl PhraseBank {
     ) -> Option<String> {
         let chatty = verbosity == Verbosity::Chatty;
         let p = match (act, verbosity) {
-            (_, Verbosity::Terse) | (UserAct::Accept, _) => 0.0,
+            (_, Verbosity::Terse)
+            | (UserAct::Accept | UserAct::FarewellAccepted | UserAct::FarewellAbandoned, _) => 0.0,
             (UserAct::ChitChat | UserAct::Context, _) if chatty => 0.5,
             (UserAct::ChitChat | UserAct::Context, _) => 0.25,
             _ if chatty => 0.3,

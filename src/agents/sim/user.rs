@@ -42,6 +42,8 @@ pub struct SimUser<'a> {
     said_budget: bool,
     /// Items the user asked about before deciding.
     asked: Vec<u32>,
+    /// The shopper's last act was giving up (its goodbye then does not thank again).
+    gave_up: bool,
     /// The asides made so far (indices in the bank), none made twice.
     asides: Vec<usize>,
     /// The phrases said so far.
@@ -127,6 +129,7 @@ impl<'a> SimUser<'a> {
             stated: Vec::new(),
             said_budget: false,
             asked: Vec::new(),
+            gave_up: false,
             asides: Vec::new(),
             memory: Memory::default(),
             mixed_said: Vec::new(),
@@ -264,6 +267,26 @@ impl<'a> SimUser<'a> {
         Ok(text)
     }
 
+    /// The shopper's goodbye answering the recommender's closing: warm thanks after taking an item, a calm or curt
+    /// word otherwise (never praise for an item not taken).
+    fn farewell(&mut self, history: &[Turn]) -> Result<Turn> {
+        let took = history
+            .iter()
+            .any(|t| t.role == Role::User && t.action == Action::Accept);
+        self.gave_up = history
+            .iter()
+            .rev()
+            .find(|t| t.role == Role::User)
+            .is_some_and(|t| t.action == Action::Abandon);
+        let act = if took {
+            UserAct::FarewellAccepted
+        } else {
+            UserAct::FarewellAbandoned
+        };
+        let ctx = self.base.clone();
+        self.say(act, Action::Close, &ctx, Vec::new(), Vec::new())
+    }
+
     /// Whether requirement `i` of the profile has been said (answered, asked about, or named in a reject).
     fn revealed(&self, i: usize) -> bool {
         !self.agenda.contains(&i)
@@ -318,6 +341,7 @@ impl UserAgent for SimUser<'_> {
                 let last = last.clone();
                 self.judge(&last)
             }
+            Action::Close => self.farewell(history),
             _ => {
                 let ctx = self.base.clone();
                 self.say(

@@ -593,3 +593,49 @@ fn realism_fields_can_be_used_in_keep_rules() {
         (false, vec!["realism.target_leaks == 0".to_string()])
     );
 }
+
+/// The shopper's goodbye after the closing is no reject, accept or reference: a clean dialogue ending on any
+/// goodbye part of any register (`prompts/sim/user.toml`) still scores 0 on every flag.
+#[test]
+fn a_shoppers_goodbye_raises_no_flag() {
+    let user: toml::Value = toml::from_str(include_str!("../../../prompts/sim/user.toml")).unwrap();
+    let mut lines = Vec::new();
+    for register in ["casual", "neutral", "formal"] {
+        for (table, key) in [
+            ("farewell_accepted", "pleased"),
+            ("farewell_accepted", "next"),
+            ("farewell_abandoned", "okay"),
+            ("farewell_abandoned", "thanks"),
+            ("farewell", "bye"),
+        ] {
+            for v in user[register][table][key].as_array().unwrap() {
+                lines.push(v.as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert!(lines.len() > 250, "{}", lines.len());
+    let cat = catalog();
+    let data = RealismData::embedded().unwrap();
+    let p = profile("weekend errands");
+    let ctx = RealismContext {
+        catalog: Some(&cat),
+        profile: Some(&p),
+        data: &data,
+    };
+    for line in &lines {
+        let mut t = clean();
+        t.push(turn(U, Close, line, &[], vec![]));
+        let r = measure(&conversation(t), &ctx);
+        assert_eq!(r.findings, vec![], "{line}: {:#?}", r.findings);
+        assert_eq!(
+            (r.rejects, r.accepts, r.recommendations),
+            (1, 1, 2),
+            "{line}"
+        );
+    }
+    // The check can fail: a goodbye presupposing a question nobody asked is flagged.
+    let mut t = clean();
+    t.push(turn(U, Close, "Good question, thanks. Bye!", &[], vec![]));
+    let r = measure(&conversation(t), &ctx);
+    assert_eq!(flags(&r), vec![RealismFlag::UnfoundedQuestion]);
+}

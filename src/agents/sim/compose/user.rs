@@ -98,6 +98,16 @@ parts! {
     AbandonLeaveCategory => "abandon"."leave_category" [Category],
     /// Thanks on leaving.
     AbandonThanks => "abandon"."thanks" [],
+    /// Warm thanks answering the recommender's closing after an item was taken.
+    FarewellPleased => "farewell_accepted"."pleased" [],
+    /// What the shopper does next, after an item was taken (checking out, coming back).
+    FarewellNext => "farewell_accepted"."next" [],
+    /// A calm word answering the recommender's closing when nothing was taken (no praise, no thanks).
+    FarewellOkay => "farewell_abandoned"."okay" [],
+    /// Thanks for the recommender's time, when nothing was taken and the shopper did not thank on leaving.
+    FarewellThanks => "farewell_abandoned"."thanks" [],
+    /// A goodbye, whatever the outcome.
+    FarewellBye => "farewell"."bye" [],
     }
 }
 
@@ -200,10 +210,29 @@ pub const ABANDON: Shape<UserPart> = Shape {
     ],
 };
 
+/// The shape of the shopper's goodbye after taking an item.
+pub const FAREWELL_ACCEPTED: Shape<UserPart> = Shape {
+    name: "farewell_accepted",
+    steps: &[
+        one(&[FarewellPleased]),
+        maybe(&[FarewellNext]),
+        one(&[FarewellBye]),
+    ],
+};
+/// The shape of the shopper's goodbye when nothing was taken.
+pub const FAREWELL_ABANDONED: Shape<UserPart> = Shape {
+    name: "farewell_abandoned",
+    steps: &[
+        one(&[FarewellOkay]),
+        maybe(&[FarewellThanks]),
+        one(&[FarewellBye]),
+    ],
+};
+
 /// Every shape of the shopper's turns, with how often such a turn can come in one dialogue of the default six
 /// rounds (its parts' alternatives assumed used that often when the bound is checked; the answers share their
 /// lead-in).
-pub const SHAPES: [(&Shape<UserPart>, usize); 11] = [
+pub const SHAPES: [(&Shape<UserPart>, usize); 13] = [
     (&OPEN, 0),
     (&CONTEXT, 0),
     (&CATEGORY, 6),
@@ -215,6 +244,8 @@ pub const SHAPES: [(&Shape<UserPart>, usize); 11] = [
     (&ACCEPT, 0),
     (&ASK, 3),
     (&ABANDON, 0),
+    (&FAREWELL_ACCEPTED, 0),
+    (&FAREWELL_ABANDONED, 0),
 ];
 
 /// Check that no whole line of any shape can take more than [`MAX_LINE_SHARE`](super::shapes::MAX_LINE_SHARE) of its kind of turn with `bank`

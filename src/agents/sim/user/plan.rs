@@ -27,6 +27,11 @@ const QUICK: f64 = 0.3;
 const CITY: f64 = 0.15;
 /// Chance that the first turn names the occasion.
 const OCCASION: f64 = 0.5;
+/// Chance that a goodbye after nothing was taken thanks the recommender for their time (only when the shopper did
+/// not give up in its last turn, which thanks often enough on its own).
+const FAREWELL_THANKS: f64 = 0.5;
+/// Chance that a goodbye after taking an item says what the shopper does next ("Off to check out now.").
+const FAREWELL_NEXT: f64 = 0.4;
 
 impl SimUser<'_> {
     /// Whether an optional part of base chance `p` is said.
@@ -141,13 +146,32 @@ impl SimUser<'_> {
                 } else {
                     AbandonLeaveCategory
                 };
-                let budget = !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
+                // Only a budget the shopper has said ("Remaining within $120 has proved difficult" reads wrong
+                // when the recommender never heard of $120).
+                let budget =
+                    self.said_budget && !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
                     1 => budget.then_some(AbandonBudget),
                     2 => Some(leave),
                     _ => thanks.then_some(AbandonThanks),
+                })
+            }
+            UserAct::FarewellAccepted => {
+                let next = self.optional(FAREWELL_NEXT);
+                build(&FAREWELL_ACCEPTED, |i| match i {
+                    0 => Some(FarewellPleased),
+                    1 => next.then_some(FarewellNext),
+                    _ => Some(FarewellBye),
+                })
+            }
+            UserAct::FarewellAbandoned => {
+                let thanks = !self.gave_up && self.optional(FAREWELL_THANKS);
+                build(&FAREWELL_ABANDONED, |i| match i {
+                    0 => Some(FarewellOkay),
+                    1 => thanks.then_some(FarewellThanks),
+                    _ => Some(FarewellBye),
                 })
             }
         };
