@@ -11,8 +11,8 @@ pub const MASK: char = '\u{1}';
 pub struct Memory {
     /// Per part, a bit per alternative used.
     parts: Vec<u128>,
-    /// Hashes of the phrases used, sorted.
-    grams: Vec<u64>,
+    /// Hashes of the phrases used.
+    grams: std::collections::HashSet<u64, PassThrough>,
     /// Values the dialogue has named (lowercase).
     values: Vec<String>,
     /// The first word of each value, with the value's index, sorted by word: the values a text can hold are
@@ -44,19 +44,12 @@ impl Memory {
 
     /// How many of `grams` were used before.
     pub fn clashes(&self, grams: &[u64]) -> usize {
-        grams
-            .iter()
-            .filter(|g| self.grams.binary_search(g).is_ok())
-            .count()
+        grams.iter().filter(|g| self.grams.contains(g)).count()
     }
 
     /// Record phrases as used.
     pub fn remember(&mut self, grams: &[u64]) {
-        for g in grams {
-            if let Err(at) = self.grams.binary_search(g) {
-                self.grams.insert(at, *g);
-            }
-        }
+        self.grams.extend(grams.iter().copied());
     }
 
     /// A value of the dialogue (an item's title or attribute value, a feature, a word the shopper stated): phrases
@@ -113,6 +106,39 @@ impl Memory {
             })
             .map(String::len)
             .max()
+    }
+}
+
+/// Hashing for keys that are already hashes (the phrases' 4-gram hashes): the key is its own hash. Written here
+/// because the standard library's hasher would hash them again, and no crate is worth adding for one line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PassThrough;
+
+impl std::hash::BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+/// The hasher of [`PassThrough`]: keeps the last `u64` written.
+#[derive(Debug, Default)]
+pub struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 

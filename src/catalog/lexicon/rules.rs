@@ -133,13 +133,12 @@ impl Rules {
         if let Some(p) = self.proper.get(trimmed) {
             return lower.replace(trimmed, p);
         }
-        let upper = word.chars().filter(|c| c.is_uppercase()).count();
-        let lowers = word.chars().filter(|c| c.is_lowercase()).count();
+        // Acronyms and units keep the catalog's capitals ("USB-C", "GHz", "mAh"): a capital inside a run of letters
+        // and digits, not only at its start as in title case ("Full-Grain").
         let inner_capital = word
-            .chars()
-            .zip(word.chars().skip(1))
-            .any(|(a, b)| a.is_lowercase() && b.is_uppercase());
-        if (upper >= 2 && lowers == 0) || inner_capital {
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|run| run.chars().skip(1).any(char::is_uppercase));
+        if inner_capital {
             word.to_string()
         } else {
             lower

@@ -264,6 +264,17 @@ fn features_are_noun_phrases_or_clauses() {
         f.relative(),
         "whose responsive foam midsole returns energy with every stride"
     );
+    // A plural subject's verb ("spring hinges flex"), not a noun phrase ("a spring hinges flex for …").
+    assert_eq!(
+        r.feature("Spring hinges flex for a comfortable fit")
+            .clause(false),
+        "its spring hinges flex for a comfortable fit"
+    );
+    // Units and acronyms keep their capitals.
+    assert_eq!(
+        r.value("connectivity", "Bluetooth + 2.4 GHz").word,
+        "Bluetooth + 2.4 GHz"
+    );
     assert_eq!(
         r.feature("Arch-support insole is removable").clause(false),
         "its arch-support insole is removable"
