@@ -124,6 +124,26 @@ pub fn load_set(
     Ok(files)
 }
 
+/// The prompt files of `prompts/{sub}` (`sim` or `llm`): the embedded set, each file replaced by the one of the same
+/// name in `prompts_dir/{sub}/` when the user has that folder.
+pub fn prompt_set(prompts_dir: Option<&Path>, sub: PromptSet) -> Result<Vec<DataFile>> {
+    let (embedded, name, folder) = match sub {
+        PromptSet::Sim => (SIM_PHRASES, "prompts/sim", "sim"),
+        PromptSet::Llm => (LLM_PROMPTS, "prompts/llm", "llm"),
+    };
+    let dir = prompts_dir.map(|d| d.join(folder));
+    load_set(embedded, name, dir.as_deref().filter(|d| d.is_dir()), false)
+}
+
+/// The two sets of prompt files under `prompts/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptSet {
+    /// `prompts/sim`: the simulator's phrase banks.
+    Sim,
+    /// `prompts/llm`: the language-model prompts.
+    Llm,
+}
+
 /// Parse a data file, turning a TOML error into one naming the file, line and problem.
 pub fn parse<T: DeserializeOwned>(file: &DataFile) -> Result<T> {
     toml::from_str(&file.text).map_err(|e| {
@@ -142,13 +162,7 @@ pub fn llm_prompts<T: DeserializeOwned>(
     prompts_dir: Option<&Path>,
     name: &str,
 ) -> Result<(T, String)> {
-    let dir = prompts_dir.map(|d| d.join("llm"));
-    let files = load_set(
-        LLM_PROMPTS,
-        "prompts/llm",
-        dir.as_deref().filter(|d| d.is_dir()),
-        false,
-    )?;
+    let files = prompt_set(prompts_dir, PromptSet::Llm)?;
     let file = find(&files, name)?;
     Ok((parse(file)?, file.origin.clone()))
 }

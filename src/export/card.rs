@@ -261,13 +261,7 @@ fn mix_names(prompts_dir: Option<&Path>) -> Result<std::collections::BTreeMap<St
     struct Named {
         name: String,
     }
-    let dir = prompts_dir.map(|d| d.join("sim"));
-    let files = crate::data::load_set(
-        crate::data::SIM_PHRASES,
-        "prompts/sim",
-        dir.as_deref().filter(|d| d.is_dir()),
-        false,
-    )?;
+    let files = crate::data::prompt_set(prompts_dir, crate::data::PromptSet::Sim)?;
     let names: Names = crate::data::parse(crate::data::find(&files, "codemix.toml")?)?;
     Ok(names.mixes.into_iter().map(|(k, n)| (k, n.name)).collect())
 }

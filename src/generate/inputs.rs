@@ -73,20 +73,9 @@ pub fn dialogue_hash(config: &Config) -> Result<String> {
     let mixes = &config.profiles.language_mixes;
     let settings = serde_json::to_string(&(config.seed, &d, roles, mixes))
         .map_err(|e| Error::Run(e.to_string()))?;
-    let dir = config.prompts_dir.as_ref().map(|p| p.join("sim"));
-    let files = crate::data::load_set(
-        crate::data::SIM_PHRASES,
-        "prompts/sim",
-        dir.as_deref().filter(|d| d.is_dir()),
-        false,
-    )?;
-    let llm_dir = config.prompts_dir.as_ref().map(|p| p.join("llm"));
-    let llm_files = crate::data::load_set(
-        crate::data::LLM_PROMPTS,
-        "prompts/llm",
-        llm_dir.as_deref().filter(|d| d.is_dir()),
-        false,
-    )?;
+    use crate::data::{PromptSet, prompt_set};
+    let files = prompt_set(config.prompts_dir.as_deref(), PromptSet::Sim)?;
+    let llm_files = prompt_set(config.prompts_dir.as_deref(), PromptSet::Llm)?;
     let mut parts: Vec<&[u8]> = vec![settings.as_bytes()];
     parts.extend(files.iter().map(|f| f.text.as_bytes()));
     // The dialogue agents' prompts only (the scenario writer's shaped the profiles, which are hashed apart).

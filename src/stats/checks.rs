@@ -263,18 +263,8 @@ fn clarify(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
     let d = &ctx.config.dialogue;
     let system_sim = ctx.agents.system_is_sim();
     let clarify = vec![
-        Rate {
-            label: "budget asked".into(),
-            trials: o.budget.0,
-            successes: o.budget.1,
-            expected_rate: d.clarify,
-        },
-        Rate {
-            label: "preference asked".into(),
-            trials: o.preference.0,
-            successes: o.preference.1,
-            expected_rate: d.clarify,
-        },
+        Rate::new("budget asked", o.budget, d.clarify),
+        Rate::new("preference asked", o.preference, d.clarify),
     ];
     fits.push(rates_fit(
         ctx,
@@ -322,24 +312,9 @@ fn replayed_answers(ctx: &Context, r: &Replayed, fits: &mut Vec<Fit>) {
         UserGoal::Target => 0.0,
     };
     let cells = vec![
-        Rate {
-            label: "target offered".into(),
-            trials: r.target.0,
-            successes: r.target.1,
-            expected_rate: 1.0,
-        },
-        Rate {
-            label: "equivalent item offered".into(),
-            trials: r.equivalent.0,
-            successes: r.equivalent.1,
-            expected_rate: equivalent_rate,
-        },
-        Rate {
-            label: "other item offered".into(),
-            trials: r.other.0,
-            successes: r.other.1,
-            expected_rate: 0.0,
-        },
+        Rate::new("target offered", r.target, 1.0),
+        Rate::new("equivalent item offered", r.equivalent, equivalent_rate),
+        Rate::new("other item offered", r.other, 0.0),
     ];
     fits.push(rates_fit(
         ctx,
@@ -438,22 +413,22 @@ fn closing(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
     let mut rates: Vec<Rate> = [Verbosity::Terse, Verbosity::Normal, Verbosity::Chatty]
         .iter()
         .zip(o.farewells)
-        .map(|(&v, (trials, successes))| Rate {
-            label: format!(
-                "{}, goodbye after the closing",
-                expected::verbosity_label(v)
-            ),
-            trials,
-            successes,
-            expected_rate: crate::dialogue::farewell_probability(d, v),
+        .map(|(&v, counts)| {
+            Rate::new(
+                format!(
+                    "{}, goodbye after the closing",
+                    expected::verbosity_label(v)
+                ),
+                counts,
+                crate::dialogue::farewell_probability(d, v),
+            )
         })
         .collect();
-    rates.push(Rate {
-        label: "gave up, left unanswered".into(),
-        trials: o.left_unanswered.0,
-        successes: o.left_unanswered.1,
-        expected_rate: d.leave_unanswered,
-    });
+    rates.push(Rate::new(
+        "gave up, left unanswered",
+        o.left_unanswered,
+        d.leave_unanswered,
+    ));
     fits.push(rates_fit(
         ctx,
         "dialogue.closing",

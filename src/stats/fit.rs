@@ -146,6 +146,20 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// A cell from its `(trials, successes)` counts and the configured probability.
+    pub fn new(
+        label: impl Into<String>,
+        (trials, successes): (u64, u64),
+        expected_rate: f64,
+    ) -> Self {
+        Rate {
+            label: label.into(),
+            trials,
+            successes,
+            expected_rate,
+        }
+    }
+
     /// Observed rate (0 without trials).
     pub fn observed_rate(&self) -> f64 {
         if self.trials == 0 {

@@ -14,7 +14,7 @@ use super::compose::user::UserBank;
 use super::compose::{SystemBank, Tables};
 use super::realise::Wording;
 use crate::catalog::Noun;
-use crate::data::{self, SIM_PHRASES};
+use crate::data;
 use crate::model::{Formality, Persona, Verbosity};
 use crate::rng::Rng;
 use crate::template::TemplateBank;
@@ -222,9 +222,7 @@ impl PhraseBank {
     /// Load the embedded banks, with files of `prompts_dir/sim/` replacing them by name; of the code-mixed banks,
     /// the `language_mixes` ones are spoken (each must have a bank).
     pub fn load(prompts_dir: Option<&Path>, language_mixes: &[String]) -> Result<Self> {
-        let dir = prompts_dir.map(|d| d.join("sim"));
-        let dir = dir.as_deref().filter(|d| d.is_dir());
-        let files = data::load_set(SIM_PHRASES, "prompts/sim", dir, false)?;
+        let files = data::prompt_set(prompts_dir, data::PromptSet::Sim)?;
         let user_file = data::find(&files, "user.toml")?;
         let system_file = data::find(&files, "system.toml")?;
         let codemix_file = data::find(&files, "codemix.toml")?;
