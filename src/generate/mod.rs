@@ -124,13 +124,13 @@ fn generate_with(
     let (profile_count, profiles_hash) = scan_profiles(&paths.profiles)?;
     let catalog = plan.catalog_for(&paths.catalog)?;
     let phrases = &plan.phrases;
-    let reason_labels = plan.tables.reason_labels();
+    let reason_said = plan.tables.reason_said();
     let llm = LlmSetup::new(plan, config, paths, dry)?;
     let world = SimWorld {
         catalog: &catalog,
         phrases,
         config: &config.dialogue,
-        reason_labels: &reason_labels,
+        reason_said: &reason_said,
         user_voice: llm.as_ref().and_then(|l| l.user.as_ref()),
         system_voice: llm.as_ref().and_then(|l| l.system.as_ref()),
         system_chain: llm.as_ref().and_then(|l| l.chain.as_ref()),

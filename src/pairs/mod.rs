@@ -174,13 +174,13 @@ fn make(
 
     let catalog = plan.catalog_for(&catalog_path)?;
     let phrases = &plan.phrases;
-    let reason_labels = plan.tables.reason_labels();
+    let reason_said = plan.tables.reason_said();
     let usage = usage_path(out);
     let sim = SimWorld {
         catalog: &catalog,
         phrases,
         config: &config.dialogue,
-        reason_labels: &reason_labels,
+        reason_said: &reason_said,
         user_voice: None,
         system_voice: None,
         system_chain: None,

@@ -32,8 +32,8 @@ pub struct SimWorld<'a> {
     pub phrases: &'a PhraseBank,
     /// Dialogue settings.
     pub config: &'a DialogueConfig,
-    /// Reason id → label (`attend` → "attending an event").
-    pub reason_labels: &'a HashMap<String, String>,
+    /// Reason id → how shoppers say it (`attend` → "attending an event", "an event I'm going to" …).
+    pub reason_said: &'a HashMap<String, Vec<String>>,
     /// When set, a language model phrases the user's turns.
     pub user_voice: Option<&'a crate::agents::llm::LlmVoice>,
     /// When set, a language model phrases the recommender's turns.

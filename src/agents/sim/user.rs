@@ -94,9 +94,10 @@ impl<'a> SimUser<'a> {
                 .purchase_reason
                 .as_ref()
                 .map(|r| {
-                    world
-                        .reason_labels
-                        .get(r)
+                    // Drawn on a stream of its own, so the other choices of wording stay as they were.
+                    let said = world.reason_said.get(r).map(Vec::as_slice).unwrap_or(&[]);
+                    rng.fork(REASON_STREAM)
+                        .choose(said)
                         .cloned()
                         .unwrap_or_else(|| r.replace('_', " "))
                 })
@@ -362,6 +363,8 @@ impl UserAgent for SimUser<'_> {
 
 /// The ChaCha stream of the shopper's wording (its decisions draw from the conversation's own, stream 0).
 const WORDING_STREAM: u64 = 1;
+/// The stream the phrasing of the purchase reason is drawn from.
+const REASON_STREAM: u64 = 2;
 
 /// Draws of a user turn's wording before one that repeats an earlier phrase is kept.
 const REDRAWS: usize = 6;

@@ -433,6 +433,15 @@ impl Rules {
                 np: Some(format!("size {}", self.case_phrase(value))),
             };
         }
+        if is_waist_length(&lower) {
+            // Trousers by waist and inside leg: "a 34W x 30L", as "a 34 by 30" is said.
+            let word = lower.to_uppercase().replace(" X ", " x ");
+            return ValueForm {
+                kind,
+                np: Some(with_article(&word)),
+                word,
+            };
+        }
         if lower.contains(" x ") {
             let word = measure(&self.case_phrase(value));
             return ValueForm {
@@ -544,4 +553,14 @@ fn capitalised(value: &str) -> String {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Whether `size` (lowercase) is a waist-and-length size: "34w x 30l".
+fn is_waist_length(size: &str) -> bool {
+    let digits_then = |part: &str, unit: char| {
+        part.strip_suffix(unit)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    size.split_once(" x ")
+        .is_some_and(|(w, l)| digits_then(w, 'w') && digits_then(l, 'l'))
 }

@@ -166,6 +166,10 @@ fn values_take_their_grammatical_form() {
     assert_eq!(r.value("size", "XL").np.as_deref(), Some("an XL"));
     assert_eq!(r.value("size", "3XL").np.as_deref(), Some("a 3XL"));
     assert_eq!(r.value("size", "6").np.as_deref(), Some("size 6"));
+    assert_eq!(
+        r.value("size", "34W x 30L").np.as_deref(),
+        Some("a 34W x 30L")
+    );
     assert_eq!(r.value("size", "Queen").np.as_deref(), Some("queen size"));
     let v = r.value("brand", "Norra Basics");
     assert_eq!(

@@ -95,11 +95,18 @@ impl Tables {
         f
     }
 
-    /// Purchase reason id → label.
-    pub fn reason_labels(&self) -> std::collections::HashMap<String, String> {
+    /// Purchase reason id → how a shopper says it (the `said` phrases, or the label alone).
+    pub fn reason_said(&self) -> std::collections::HashMap<String, Vec<String>> {
         self.reasons
             .iter()
-            .map(|r| (r.id.clone(), r.label.clone()))
+            .map(|r| {
+                let said = if r.said.is_empty() {
+                    vec![r.label.clone()]
+                } else {
+                    r.said.clone()
+                };
+                (r.id.clone(), said)
+            })
             .collect()
     }
 }

@@ -133,6 +133,10 @@ pub struct ReasonRow {
     pub id: String,
     /// Human label.
     pub label: String,
+    /// How a shopper says the reason in conversation, as phrases that fit "It's about …" and "My reason is …"
+    /// (one is drawn per conversation); the label when empty.
+    #[serde(default)]
+    pub said: Vec<String>,
     /// Weight.
     pub weight: f64,
     /// Whether the purchase is for someone else.

@@ -51,7 +51,7 @@ pub fn find_words(hay: &str, needle: &str, from: usize) -> Option<usize> {
 }
 
 /// What to mask in one conversation's utterances: the names of the items it mentions (and the target), their
-/// category and values, the slot values and the profile's need, occasion and recipient; all lowercase, longest
+/// category, attribute names and values (also as the realiser says them), the slot values and the profile's need, occasion and recipient; all lowercase, longest
 /// first.
 pub fn mask_phrases(
     c: &Conversation,
@@ -93,8 +93,17 @@ pub fn mask_phrases(
             if let Some(stem) = leaf.strip_suffix('s') {
                 push(stem);
             }
-            for (_, v) in cat.attributes(i) {
+            for (k, v) in cat.attributes(i) {
+                // The attribute's name is the catalog's word too ("the heel height").
+                push(&k.replace('_', " "));
                 push(v);
+                // As the realiser says it ("s/m" is said "a small/medium").
+                if let Some(form) = cat.value_form(k, v) {
+                    push(&form.word);
+                    if let Some(np) = &form.np {
+                        push(np);
+                    }
+                }
             }
             for f in cat.features(i) {
                 push(f);

@@ -46,6 +46,7 @@ fn catalog() -> MemoryCatalog {
             ("Color", "Black"),
             ("Material", "Canvas"),
             ("Brand", "Kinlow"),
+            ("Size", "S/M"),
         ],
     ))
     .unwrap();
@@ -77,6 +78,7 @@ fn catalog() -> MemoryCatalog {
         ("color".to_string(), vec!["Color".to_string()]),
         ("material".to_string(), vec!["Material".to_string()]),
         ("brand".to_string(), vec!["Brand".to_string()]),
+        ("size".to_string(), vec!["Size".to_string()]),
     ];
     let cat = MemoryCatalog::load(&index, &labels).unwrap();
     std::fs::remove_dir_all(&dir).ok();

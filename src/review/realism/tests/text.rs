@@ -69,6 +69,22 @@ fn phrases_repeated_by_a_speaker_within_the_dialogue_are_counted() {
 }
 
 #[test]
+fn a_value_said_as_the_realiser_says_it_is_no_repeated_phrase() {
+    // The catalog's "S/M" is said "a small/medium": saying it twice repeats the value, not a phrase.
+    let mut t = clean();
+    t[3] = turn(U, Answer, "Ideally in a small/medium.", &[], vec![]);
+    t[5] = turn(
+        U,
+        Answer,
+        "They should come in a small/medium.",
+        &[],
+        vec![],
+    );
+    let r = measure_turns(t, "weekend errands");
+    assert_eq!(r.repeated_phrases, 0);
+}
+
+#[test]
 fn without_slots_stated_is_read_from_the_text() {
     // An imported dialogue: no slots. The budget is a money amount in an earlier user turn.
     let t = vec![
