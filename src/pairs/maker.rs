@@ -80,8 +80,15 @@ impl PairMaker<'_> {
             let chosen_item = c.turns[t].items.first().cloned();
             let replay = |what: &str| {
                 let talk = format!("{}#dpo.t{t}.{what}", c.id);
-                let mut system =
-                    SimSystem::new(world, &talk, Rng::for_record(seed, "export.dpo", &talk));
+                let money = profile
+                    .map(|p| world.currencies.for_profile(p))
+                    .unwrap_or_else(|| world.currencies.catalog());
+                let mut system = SimSystem::new(
+                    world,
+                    &talk,
+                    money,
+                    Rng::for_record(seed, "export.dpo", &talk),
+                );
                 system.replay(history);
                 system
             };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use musegen::catalog::import::item_from_object;
-use musegen::profiles::draw::nice_ceiling;
+use musegen::catalog::money::nice_ceiling;
 use musegen::profiles::muse::parse_persona;
 use musegen::profiles::tables::Tables;
 use musegen::profiles::targets::{audience_allows, audience_mask};
