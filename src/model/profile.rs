@@ -245,4 +245,22 @@ mod tests {
         assert_eq!(Gender::parse("unknown"), Some(Gender::Unknown));
         assert_eq!(Gender::parse("robot"), None);
     }
+
+    #[test]
+    fn budgets_without_a_currency_load_in_the_catalogs_and_local_ones_round_trip() {
+        let old: Budget = serde_json::from_str(r#"{"max": 80.0}"#).unwrap();
+        assert_eq!(old, Budget::catalog(80.0));
+        assert_eq!((old.in_catalog(), old.stated()), (80.0, 80.0));
+        // A catalog budget is written as before (no currency keys).
+        assert_eq!(serde_json::to_string(&old).unwrap(), r#"{"max":80.0}"#);
+        let local = Budget {
+            max: 8000.0 / 83.0,
+            currency: crate::model::CurrencyCode::parse("INR"),
+            amount: Some(8000.0),
+        };
+        let back: Budget = serde_json::from_str(&serde_json::to_string(&local).unwrap()).unwrap();
+        assert_eq!(back, local);
+        assert_eq!(back.stated(), 8000.0);
+        assert!((back.in_catalog() - 96.385).abs() < 0.001);
+    }
 }
