@@ -51,6 +51,7 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
         "requirements.toml",
         "rules.toml",
         "occasion_fit.toml",
+        "currencies.toml",
     ]
 );
 

@@ -17,6 +17,7 @@ use crate::Result;
 use crate::agents::sim::PhraseBank;
 use crate::catalog::labels::attribute_labels;
 use crate::catalog::memory::AttributeLabels;
+use crate::catalog::money::Currencies;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::{AgentKind, Config, RoleName};
 use crate::manager::{Cache, Engine, Routes};
@@ -32,6 +33,8 @@ pub struct Plan {
     pub labels: AttributeLabels,
     /// The sim agents' phrase banks (`prompts_dir` over the embedded ones).
     pub phrases: PhraseBank,
+    /// The currencies personas state budgets in (`profiles/currencies.toml` with `[currency]`'s rates).
+    pub currencies: Currencies,
     catalog: Option<PlannedCatalog>,
     engine: Mutex<Option<PlannedEngine>>,
 }
@@ -53,6 +56,7 @@ impl Plan {
     pub fn new(config: Config) -> Result<Plan> {
         let tables = Tables::for_config(&config.profiles)?;
         let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
+        let currencies = Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?;
         let phrases = PhraseBank::load(
             config.prompts_dir.as_deref(),
             &config.profiles.language_mixes,
@@ -62,6 +66,7 @@ impl Plan {
             tables,
             labels,
             phrases,
+            currencies,
             catalog: None,
             engine: Mutex::new(None),
         })

@@ -1,8 +1,8 @@
 //! How a recommended item differs from the target, and whether it meets the user's requirements: the ground truth
 //! the simulated user rejects and accepts on, and that grounding checks read later.
 
-use crate::agents::money::money;
 use crate::catalog::MemoryCatalog;
+use crate::catalog::money::Money;
 use crate::model::Requirement;
 
 /// One concrete difference: the target has `wanted` where the item has `got`.
@@ -35,13 +35,15 @@ const HINT_ORDER: [&str; 12] = [
 ];
 
 /// Every difference between `item` and `target`, in the order a user would raise them:
-/// category, price over budget, unmet requirements, then other attributes (hints at the target).
+/// category, price over budget, unmet requirements, then other attributes (hints at the target). `budget` is in the
+/// catalog's currency (the comparison is made there); a price difference is written in the shopper's `money`.
 pub fn differences(
     cat: &MemoryCatalog,
     target: u32,
     item: u32,
     budget: Option<f64>,
     requirements: &[Requirement],
+    money: Money<'_>,
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     if cat.leaf(target) != cat.leaf(item) {
@@ -57,8 +59,8 @@ pub fn differences(
     {
         out.push(Difference {
             attribute: "price_high".into(),
-            wanted: money(b),
-            got: money(p),
+            wanted: money.write(b),
+            got: money.write(p),
             required: true,
         });
     }

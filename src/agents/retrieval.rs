@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::llm::Talk;
 use crate::Result;
+use crate::catalog::money::Money;
 use crate::catalog::search::Query;
 use crate::catalog::{Hit, Index};
 use crate::config::{RoleConfig, RoleName};
@@ -112,10 +113,19 @@ impl RetrievalChain {
         })
     }
 
-    /// Read the needs from the conversation so far; `shown` are the titles of the items already recommended.
-    pub fn needs(&self, talk: &Talk, history: &[Turn], shown: &[String]) -> Result<Needs> {
-        let ctx =
-            minijinja::context! { shown => minijinja::Value::from(minijinja::value::Serde(shown)) };
+    /// Read the needs from the conversation so far; `shown` are the titles of the items already recommended. The
+    /// model reads the budget in the shopper's currency (`money`); it is converted back to the catalog's.
+    pub fn needs(
+        &self,
+        talk: &Talk,
+        history: &[Turn],
+        shown: &[String],
+        money: Money<'_>,
+    ) -> Result<Needs> {
+        let ctx = minijinja::context! {
+            shown => minijinja::Value::from(minijinja::value::Serde(shown)),
+            currency => money.code.as_str(),
+        };
         let instruction = format!(
             "{}\n\n{}",
             self.prompts.render_prompt("system", &ctx)?,
@@ -149,20 +159,22 @@ impl RetrievalChain {
         Ok(Needs {
             summary: text("summary"),
             category: text("category"),
-            max_price: answer["max_price"].as_f64().unwrap_or(0.0).max(0.0),
+            max_price: money.to_catalog(answer["max_price"].as_f64().unwrap_or(0.0).max(0.0)),
             wanted: words("wanted"),
             avoid: words("avoid"),
             query: text("query"),
         })
     }
 
-    /// Search, rerank and let the model pick; `None` when the catalog has nothing left to show.
+    /// Search, rerank and let the model pick; `None` when the catalog has nothing left to show. The candidates'
+    /// prices are shown in the shopper's currency (`money`).
     pub fn pick(
         &self,
         talk: &Talk,
         history: &[Turn],
         needs: &Needs,
         exclude: &[String],
+        money: Money<'_>,
     ) -> Result<Option<Pick>> {
         let query = if needs.query.is_empty() {
             format!("{} {}", needs.category, needs.wanted.join(" "))
@@ -174,7 +186,10 @@ impl RetrievalChain {
         if ranked.is_empty() {
             return Ok(None);
         }
-        let cards: Vec<Card> = ranked.iter().map(|h| Card::of(&h.item)).collect();
+        let cards: Vec<Card> = ranked
+            .iter()
+            .map(|h| Card::priced(&h.item, money))
+            .collect();
         // With vision, every card's picture, in order (or none, so that numbers and pictures never disagree).
         let pictures: Vec<String> = match &self.images {
             Some(loader) => {
@@ -232,7 +247,7 @@ impl RetrievalChain {
                 "You might like {}{}.",
                 item.title,
                 item.price
-                    .map(|p| format!(", at {}", super::money::money(p)))
+                    .map(|p| format!(", at {}", money.write(p)))
                     .unwrap_or_default()
             ),
         };

@@ -21,6 +21,11 @@ pub struct Card {
 impl Card {
     /// The card of `item`.
     pub fn of(item: &Item) -> Card {
+        Card::priced(item, super::money::Money::DOLLARS)
+    }
+
+    /// The card with its price written in `money` (the shopper's currency).
+    pub fn priced(item: &Item, money: super::money::Money<'_>) -> Card {
         let mut highlights: Vec<String> = item
             .details
             .iter()
@@ -33,7 +38,7 @@ impl Card {
             title: item.title.clone(),
             price: item
                 .price
-                .map(super::money::money)
+                .map(|p| money.write(p))
                 .unwrap_or_else(|| "price on request".into()),
             category: item.category_path(),
             highlights: highlights.join("; "),

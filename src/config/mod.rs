@@ -1,6 +1,7 @@
 //! The TOML config: every modelling assumption with its documented default, loading with file:line errors, `--set` overrides and the JSON Schema.
 
 mod analytics;
+mod currency;
 mod dialogue;
 mod dpo;
 mod load;
@@ -15,6 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::{AnalyticsConfig, Date};
+pub use currency::CurrencyConfig;
 pub use dialogue::{DialogueConfig, UserGoal};
 pub use dpo::{DpoConfig, NegativeKind, PairSource};
 pub use load::{LoadedConfig, apply_override, load, suggest};
@@ -48,6 +50,8 @@ pub struct Config {
     pub review: ReviewConfig,
     /// Training and analytics files.
     pub export: ExportConfig,
+    /// Budgets and prices in the persona's local currency.
+    pub currency: CurrencyConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
     pub prices: std::collections::BTreeMap<String, ModelPrice>,
 }
@@ -65,6 +69,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             review: ReviewConfig::default(),
             export: ExportConfig::default(),
+            currency: CurrencyConfig::default(),
             prices: std::collections::BTreeMap::new(),
         }
     }
@@ -397,6 +402,7 @@ impl Config {
             );
         }
         self.export.analytics.validate()?;
+        self.currency.validate()?;
         let dpo = &self.export.dpo;
         if dpo.sources.is_empty() {
             return bad(

@@ -494,6 +494,17 @@ fn body(
         let _ = writeln!(s, "\nOutcomes: {}.", list.join(", "));
     }
     s.push_str(&language_mixes(config, report, mix_names));
+    if config.currency.local {
+        let _ = writeln!(
+            s,
+            "\nBudgets and prices are said in the shopper's local currency (from the country of the persona: \
+             \"₹8,000\", \"£70\"), converted from the catalog's {} at fixed rates (`[currency]`, \
+             `profiles/currencies.toml`); every comparison of a budget with a price is made in {}. In \
+             `analytics/chats.csv`, `budget_max` is in {}, `budget_currency` and `budget_local` are the budget as \
+             the shopper stated it.",
+            config.currency.catalog, config.currency.catalog, config.currency.catalog
+        );
+    }
     s.push_str(
         "\n## Limitations\n\nThe dialogues are simulated: the shopper and (with `sim` agents) the recommender speak from \
          phrase banks or language-model prompts, so the language is less varied than real chat logs, and the \

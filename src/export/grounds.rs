@@ -1,16 +1,18 @@
 //! What training samples can be grounded with: the catalog (item cards, the soundness of each recommendation for
 //! loss weights and preference pairs) and the item pictures (image parts), loaded once per export.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::chat::ChatFormat;
 use crate::Result;
 use crate::catalog::card::Card;
+use crate::catalog::money::Currencies;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
 use crate::io::Sources;
 use crate::io::images::{ImageLoader, is_remote};
-use crate::model::Conversation;
+use crate::model::{Conversation, CurrencyCode};
 
 /// The catalog and pictures of an export (each absent when the run folder lacks it).
 pub struct Grounds {
@@ -20,6 +22,9 @@ pub struct Grounds {
     pub memory: Option<MemoryCatalog>,
     images: ImageLoader,
     images_dir: Option<PathBuf>,
+    /// The currencies shoppers count in, and the currency of each profile's budget (cards quote prices in it).
+    currencies: Currencies,
+    currency_of: HashMap<String, CurrencyCode>,
 }
 
 impl Grounds {
@@ -37,7 +42,15 @@ impl Grounds {
             _ => None,
         };
         let dir = config.catalog.images_dir.clone();
+        let currencies = Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?;
+        let currency_of = sources
+            .profiles()?
+            .into_iter()
+            .filter_map(|(id, p)| Some((id, p.scenario.budget?.currency?)))
+            .collect();
         Ok(Grounds {
+            currencies,
+            currency_of,
             index,
             memory,
             images: ImageLoader::new(dir.as_deref()),
@@ -48,11 +61,19 @@ impl Grounds {
     /// The cards of the items `c` mentions, one `- id: card` line each, in an order that does not give away which
     /// was accepted (by a hash of the id); `None` without a catalog or items.
     pub fn cards(&self, c: &Conversation) -> Result<Option<String>> {
-        self.cards_of(c.mentioned_items.iter())
+        self.cards_of(c, c.mentioned_items.iter())
     }
 
-    /// The cards of `ids`, as [`Grounds::cards`] writes them.
-    pub fn cards_of<'a>(&self, ids: impl Iterator<Item = &'a String>) -> Result<Option<String>> {
+    /// The cards of `ids`, as [`Grounds::cards`] writes them, with prices in the currency of `c`'s shopper (the one
+    /// the dialogue quotes).
+    pub fn cards_of<'a>(
+        &self,
+        c: &Conversation,
+        ids: impl Iterator<Item = &'a String>,
+    ) -> Result<Option<String>> {
+        let money = self
+            .currencies
+            .by_code(self.currency_of.get(&c.profile_id).copied());
         let Some(index) = &self.index else {
             return Ok(None);
         };
@@ -62,7 +83,7 @@ impl Grounds {
         let mut lines = Vec::new();
         for id in ids {
             if let Some(item) = index.get(id)? {
-                lines.push(format!("- {id}: {}", Card::of(&item).line()));
+                lines.push(format!("- {id}: {}", Card::priced(&item, money).line()));
             }
         }
         Ok((!lines.is_empty()).then(|| lines.join("\n")))

@@ -71,7 +71,8 @@ pub fn dialogue_hash(config: &Config) -> Result<String> {
     // The mixes the user speaks are the profiles' setting, but they shape the dialogues too.
     let roles = (&config.roles.user_agent, &config.roles.system_agent);
     let mixes = &config.profiles.language_mixes;
-    let settings = serde_json::to_string(&(config.seed, &d, roles, mixes))
+    // Prices are quoted in the shopper's currency at the configured rates.
+    let settings = serde_json::to_string(&(config.seed, &d, roles, mixes, &config.currency))
         .map_err(|e| Error::Run(e.to_string()))?;
     use crate::data::{PromptSet, prompt_set};
     let files = prompt_set(config.prompts_dir.as_deref(), PromptSet::Sim)?;

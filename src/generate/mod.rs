@@ -127,6 +127,7 @@ fn generate_with(
     let reason_said = plan.tables.reason_said();
     let llm = LlmSetup::new(plan, config, paths, dry)?;
     let world = SimWorld {
+        currencies: &plan.currencies,
         catalog: &catalog,
         phrases,
         config: &config.dialogue,
@@ -481,7 +482,12 @@ fn play(
         id,
         Rng::for_record(seed, "dialogue.user", id),
     )?;
-    let mut system = SimSystem::new(world, id, Rng::for_record(seed, "dialogue.system", id));
+    let mut system = SimSystem::new(
+        world,
+        id,
+        world.currencies.for_profile(profile),
+        Rng::for_record(seed, "dialogue.system", id),
+    );
     let mut rng = Rng::for_record(seed, "dialogue.manager", id);
     dialogue::converse(
         id,

@@ -2,6 +2,7 @@
 //! their reviews.
 
 mod conversation;
+mod currency;
 mod failure;
 mod item;
 pub mod keep;
@@ -12,6 +13,7 @@ mod usage;
 pub use conversation::{
     Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
 };
+pub use currency::CurrencyCode;
 pub use failure::Failure;
 pub use item::Item;
 pub use profile::{

@@ -112,11 +112,40 @@ pub struct Requirement {
     pub text: String,
 }
 
-/// The most the user will spend.
+/// The most the user will spend: in the catalog's currency (what every comparison with a price uses) and, for a
+/// persona who lives where another currency is used, the amount as they state it in theirs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Budget {
-    /// Upper bound, in the catalog's currency.
+    /// Upper bound, in the catalog's currency (the local amount converted back exactly).
     pub max: f64,
+    /// The currency the persona states the budget in; absent: the catalog's (profiles written before local
+    /// currencies load as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<super::CurrencyCode>,
+    /// The budget as stated, in `currency` (a round figure: ₹8,000, £70); absent with `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+}
+
+impl Budget {
+    /// A budget of `max` in the catalog's currency.
+    pub fn catalog(max: f64) -> Self {
+        Budget {
+            max,
+            currency: None,
+            amount: None,
+        }
+    }
+
+    /// The upper bound in the catalog's currency, for comparisons with prices.
+    pub fn in_catalog(&self) -> f64 {
+        self.max
+    }
+
+    /// The amount as the persona states it (in `currency`, else the catalog's).
+    pub fn stated(&self) -> f64 {
+        self.amount.unwrap_or(self.max)
+    }
 }
 
 /// Why and for what the persona shops.
@@ -196,7 +225,7 @@ mod tests {
                     value: "red".into(),
                     text: "in red".into(),
                 }],
-                budget: Some(Budget { max: 80.0 }),
+                budget: Some(Budget::catalog(80.0)),
                 category: vec!["Clothing".into(), "Dresses".into()],
                 written_by: None,
             },
@@ -215,5 +244,23 @@ mod tests {
         assert_eq!(Gender::parse("male"), Some(Gender::Male));
         assert_eq!(Gender::parse("unknown"), Some(Gender::Unknown));
         assert_eq!(Gender::parse("robot"), None);
+    }
+
+    #[test]
+    fn budgets_without_a_currency_load_in_the_catalogs_and_local_ones_round_trip() {
+        let old: Budget = serde_json::from_str(r#"{"max": 80.0}"#).unwrap();
+        assert_eq!(old, Budget::catalog(80.0));
+        assert_eq!((old.in_catalog(), old.stated()), (80.0, 80.0));
+        // A catalog budget is written as before (no currency keys).
+        assert_eq!(serde_json::to_string(&old).unwrap(), r#"{"max":80.0}"#);
+        let local = Budget {
+            max: 8000.0 / 83.0,
+            currency: crate::model::CurrencyCode::parse("INR"),
+            amount: Some(8000.0),
+        };
+        let back: Budget = serde_json::from_str(&serde_json::to_string(&local).unwrap()).unwrap();
+        assert_eq!(back, local);
+        assert_eq!(back.stated(), 8000.0);
+        assert!((back.in_catalog() - 96.385).abs() < 0.001);
     }
 }

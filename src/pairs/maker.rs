@@ -16,7 +16,7 @@ use super::record::{Pair, PairCounts};
 use crate::Result;
 use crate::agents::sim::{SimSystem, SimWorld};
 use crate::catalog::MemoryCatalog;
-use crate::catalog::money::money;
+use crate::catalog::money::Money;
 use crate::config::{DpoConfig, PairSource};
 use crate::model::{Action, Conversation, Profile, Role, Turn};
 use crate::review::judge::Judge;
@@ -78,10 +78,18 @@ impl PairMaker<'_> {
             };
             let chosen = c.turns[t].text.trim().to_string();
             let chosen_item = c.turns[t].items.first().cloned();
+            // The shopper's currency: the replayed recommender quotes prices in it, as the dialogue did.
+            let money = profile
+                .map(|p| world.currencies.for_profile(p))
+                .unwrap_or_else(|| world.currencies.catalog());
             let replay = |what: &str| {
                 let talk = format!("{}#dpo.t{t}.{what}", c.id);
-                let mut system =
-                    SimSystem::new(world, &talk, Rng::for_record(seed, "export.dpo", &talk));
+                let mut system = SimSystem::new(
+                    world,
+                    &talk,
+                    money,
+                    Rng::for_record(seed, "export.dpo", &talk),
+                );
                 system.replay(history);
                 system
             };
@@ -98,7 +106,7 @@ impl PairMaker<'_> {
                     };
                     let (chosen, text, rejected_item) = match (pair, chosen_item.as_deref()) {
                         (Some((a, b, other)), Some(id))
-                            if same_frame(cat, (&a, id), (&b, &other)) =>
+                            if same_frame(cat, money, (&a, id), (&b, &other)) =>
                         {
                             (a, b, Some(other))
                         }
@@ -214,7 +222,7 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
 /// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
 /// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
 /// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
-fn same_frame(cat: &MemoryCatalog, a: (&str, &str), b: (&str, &str)) -> bool {
+fn same_frame(cat: &MemoryCatalog, money: Money<'_>, a: (&str, &str), b: (&str, &str)) -> bool {
     let (Some(x), Some(y)) = (cat.position(a.1), cat.position(b.1)) else {
         return false;
     };
@@ -223,7 +231,7 @@ fn same_frame(cat: &MemoryCatalog, a: (&str, &str), b: (&str, &str)) -> bool {
     for i in [x, y] {
         let item = cat.item(i);
         phrases.push(item.title.clone());
-        phrases.extend(item.price.map(money));
+        phrases.extend(item.price.map(|p| money.write(p)));
         phrases.extend(cat.features(i).map(str::to_lowercase));
         let keys: Vec<&str> = cat.attributes(i).map(|(k, _)| k).collect();
         for k in keys {

@@ -185,6 +185,7 @@ fn make(
         system_voice: None,
         system_chain: None,
         config_deadline: None,
+        currencies: &plan.currencies,
     };
     let llm_world = models.llm.as_ref().map(|l| SimWorld {
         system_voice: l.system.as_ref(),

@@ -6,6 +6,7 @@ use super::tables::RecipientKind;
 use super::tables::{Band, Tables};
 use super::targets::{Targets, allows, audience_allows, is_for_the_young};
 use crate::catalog::Index;
+use crate::catalog::money::{Currencies, nice_ceiling};
 use crate::config::ProfilesConfig;
 use crate::model::{Budget, Gender, Item, Location, Persona, Profile, Requirement, Scenario};
 use crate::rng::{Rng, Weighted};
@@ -56,6 +57,8 @@ pub struct Drawer<'a> {
     targets: &'a Targets,
     cfg: &'a ProfilesConfig,
     seed: u64,
+    /// The currencies personas state budgets in.
+    currencies: &'a Currencies,
     /// `suits[reason][path]`: the reason fits targets under that path.
     suits: Vec<Vec<bool>>,
 }
@@ -67,6 +70,7 @@ impl<'a> Drawer<'a> {
         targets: &'a Targets,
         cfg: &'a ProfilesConfig,
         seed: u64,
+        currencies: &'a Currencies,
     ) -> Self {
         let suits = tables
             .reasons
@@ -78,6 +82,7 @@ impl<'a> Drawer<'a> {
             targets,
             cfg,
             seed,
+            currencies,
             suits,
         }
     }
@@ -206,6 +211,7 @@ impl Drawer<'_> {
         }
         let narrative = self.narrative(&ctx, &reason.id, &mut rng)?;
         let recipient = (!ctx.recipient.is_empty()).then(|| ctx.recipient.clone());
+        let budget = self.local_budget(&persona, budget);
         Ok(Ok(Profile {
             id,
             persona,
@@ -216,12 +222,28 @@ impl Drawer<'_> {
                 need: Some(need.clone()),
                 narrative,
                 requirements,
-                budget: Some(Budget { max: budget }),
+                budget: Some(budget),
                 category: path.clone(),
                 written_by: None,
             },
             target_item_id: candidate.id.clone(),
         }))
+    }
+
+    /// `max` (in the catalog's currency) as the persona states it: in their country's currency, a round figure
+    /// there (never below `max`), converted back exactly for comparisons.
+    fn local_budget(&self, persona: &Persona, max: f64) -> Budget {
+        let country = persona.location.as_ref().map(|l| l.country.as_str());
+        let money = self.currencies.for_country(country);
+        if money.code == self.currencies.catalog().code {
+            return Budget::catalog(max);
+        }
+        let amount = money.round_budget(max);
+        Budget {
+            max: money.to_catalog(amount),
+            currency: Some(money.code),
+            amount: Some(amount),
+        }
     }
 
     fn persona(&self, rng: &mut Rng) -> Persona {
@@ -407,20 +429,6 @@ fn budget(band: &Band, price: Option<f64>, rng: &mut Rng) -> Option<f64> {
         }
         None => Some(band.typical_budget),
     }
-}
-
-/// Round a budget up to a figure a person would say: whole units below 20, then 5s, 10s, 50s.
-pub fn nice_ceiling(x: f64) -> f64 {
-    let step = if x < 20.0 {
-        1.0
-    } else if x < 100.0 {
-        5.0
-    } else if x < 1000.0 {
-        10.0
-    } else {
-        50.0
-    };
-    (x / step).ceil() * step
 }
 
 #[cfg(test)]

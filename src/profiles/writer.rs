@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::Result;
 use crate::agents::llm::{Talk, wait_for};
+use crate::catalog::money::Currencies;
 use crate::config::{Config, RoleConfig, RoleName};
 use crate::data;
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
@@ -89,6 +90,8 @@ pub struct ScenarioWriter {
     prompts: TemplateBank,
     structured: StructuredPrompts,
     requirements: usize,
+    /// The currencies a persona's budget and the target's price are written in.
+    currencies: Currencies,
 }
 
 impl ScenarioWriter {
@@ -132,6 +135,7 @@ impl ScenarioWriter {
             prompts,
             structured: StructuredPrompts::load(config.prompts_dir.as_deref())?,
             requirements: config.profiles.requirements.get(),
+            currencies: Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?,
         })
     }
 
@@ -242,7 +246,9 @@ impl ScenarioWriter {
         if let Some(style) = &p.style {
             persona.push_str(&format!(", {style} style"));
         }
-        let money = |x: Option<f64>| x.map(crate::agents::money::money).unwrap_or_default();
+        // In the persona's currency: the budget as they state it, the price converted.
+        let local = self.currencies.for_profile(profile);
+        let money = |x: Option<f64>| x.map(|x| local.write(x)).unwrap_or_default();
         WriteContext {
             persona,
             reason: s.purchase_reason.as_deref().unwrap_or(""),
@@ -372,7 +378,7 @@ mod tests {
                     value: "Black".into(),
                     text: "Black, please.".into(),
                 }],
-                budget: Some(Budget { max: 60.0 }),
+                budget: Some(Budget::catalog(60.0)),
                 category: item.categories.clone(),
                 written_by: None,
             },

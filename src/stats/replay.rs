@@ -7,6 +7,7 @@
 
 use crate::agents::compare::{differences, satisfies};
 use crate::catalog::MemoryCatalog;
+use crate::catalog::money::Money;
 use crate::model::{Action, Conversation, Profile, Role};
 
 /// What the replay counted.
@@ -117,7 +118,7 @@ impl<'a> Replay<'a> {
             cell.1 += accepted;
             if t.action == Action::Reject {
                 let (mut known, mut new) = (0usize, 0usize);
-                for d in differences(self.cat, target, item, budget, reqs) {
+                for d in differences(self.cat, target, item, budget, reqs, Money::DOLLARS) {
                     let was_said = match d.attribute.as_str() {
                         "category" => true,
                         "price_high" => budget_before,

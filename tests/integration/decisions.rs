@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use musegen::agents::llm::Talk;
 use musegen::agents::retrieval::RetrievalChain;
+use musegen::catalog::money::Money;
 use musegen::config::{AgentKind, Decider, LimitsConfig, RoleConfig};
 use musegen::llm::{
     ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
@@ -163,7 +164,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
         deadline: None,
         clock: Default::default(),
     };
-    let needs = chain.needs(&talk, &history, &[]).unwrap();
+    let needs = chain.needs(&talk, &history, &[], Money::DOLLARS).unwrap();
     assert_eq!(needs.category, "Fashion Sneakers");
     assert_eq!(needs.max_price, 80.0);
     assert_eq!(needs.wanted, ["black"]);
@@ -179,7 +180,10 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
         assert!(seen[0].json_schema.is_some());
     }
 
-    let first = chain.pick(&talk, &history, &needs, &[]).unwrap().unwrap();
+    let first = chain
+        .pick(&talk, &history, &needs, &[], Money::DOLLARS)
+        .unwrap()
+        .unwrap();
     let (prompt, pictures) = {
         let seen = scripted.seen.lock().unwrap();
         let m = &seen[1].messages;
@@ -219,6 +223,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
             &history,
             &needs,
             std::slice::from_ref(&first.item.id),
+            Money::DOLLARS,
         )
         .unwrap()
         .unwrap();
@@ -354,7 +359,7 @@ fn a_prompts_dir_overrides_the_chain_prompts_file_by_file_and_a_broken_one_is_na
         clock: Default::default(),
     };
     let history = [turn(Role::User, Action::Inform, "Black sneakers, please.")];
-    chain.needs(&talk, &history, &[]).unwrap();
+    chain.needs(&talk, &history, &[], Money::DOLLARS).unwrap();
     let instruction = scripted.seen.lock().unwrap()[0].messages[0].content.clone();
     assert!(instruction.contains("HOUSE STYLE."), "{instruction}");
     // The other files stay the shipped ones; a broken override names its file and line.

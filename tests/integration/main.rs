@@ -7,6 +7,7 @@ mod catalog;
 mod closing;
 mod codemix;
 mod config;
+mod currency;
 mod decisions;
 mod dialogue;
 mod dpo;

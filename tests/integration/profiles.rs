@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use musegen::catalog::import::item_from_object;
-use musegen::profiles::draw::nice_ceiling;
+use musegen::catalog::money::{Currencies, nice_ceiling};
+use musegen::config::CurrencyConfig;
+use musegen::model::CurrencyCode;
 use musegen::profiles::muse::parse_persona;
 use musegen::profiles::tables::Tables;
 use musegen::profiles::targets::{audience_allows, audience_mask};
@@ -32,6 +34,7 @@ fn generated_profiles_are_complete_plausible_and_grounded_in_their_target() {
     assert_eq!(profiles.len(), 400);
     let items = items_by_id(d);
     let bands = Tables::load(None).unwrap().bands;
+    let currencies = Currencies::load(None, &CurrencyConfig::default()).unwrap();
     let mut reasons = BTreeMap::new();
     for p in &profiles {
         let persona = &p["persona"];
@@ -142,9 +145,18 @@ fn generated_profiles_are_complete_plausible_and_grounded_in_their_target() {
             "{price} beyond the {} band",
             band.name
         );
+        // The band's highest budget, as the persona would state it in their currency (rounded there).
+        let money = currencies.by_code(
+            scenario["budget"]["currency"]
+                .as_str()
+                .and_then(CurrencyCode::parse),
+        );
+        let bound = nice_ceiling(price * band.budget_slack[1]);
+        let stated = scenario["budget"]["amount"].as_f64().unwrap_or(budget);
         assert!(
-            budget <= nice_ceiling(price * band.budget_slack[1]),
-            "budget {budget} beyond the {} band's slack for {price}",
+            stated <= money.round_budget(bound) + 1e-9,
+            "budget {stated} {} beyond the {} band's slack for {price}",
+            money.code,
             band.name
         );
         let reqs = scenario["requirements"].as_array().unwrap();

@@ -185,7 +185,17 @@ fn a_run_under_other_settings_fails_the_matching_rows() {
     let mut right = base.to_vec();
     right.extend_from_slice(&["--set", "dialogue.clarify=0.9", "--set", &tables_set]);
     let report = stats_json(d, &right);
-    let mut strict = vec!["stats", "--config", config.as_str(), "--strict"];
+    // --strict passes data that matches its config. Over some 25 fits at 0.01 such data still fails one fit in
+    // about one run of five, so the whole-report check is held at the Bonferroni level (0.01 / 25); the rows this
+    // test is about are checked at the default level just above and below.
+    let mut strict = vec![
+        "stats",
+        "--config",
+        config.as_str(),
+        "--strict",
+        "--alpha",
+        "0.0004",
+    ];
     strict.extend_from_slice(&right);
     ok(d, &strict);
     assert_eq!(verdict(&report, "dialogue.clarify"), "pass");

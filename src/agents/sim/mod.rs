@@ -42,6 +42,8 @@ pub struct SimWorld<'a> {
     pub system_chain: Option<&'a crate::agents::retrieval::RetrievalChain>,
     /// How long one conversation may take in all (LLM agents only).
     pub config_deadline: Option<std::time::Duration>,
+    /// The currencies shoppers count in.
+    pub currencies: &'a crate::catalog::money::Currencies,
 }
 
 /// A simulated latency in milliseconds: lognormal with the given median and sigma of the log.

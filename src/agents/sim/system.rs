@@ -13,13 +13,14 @@ use say::Say;
 
 use super::SimWorld;
 use super::compose::{Fill, Part};
+use super::latency;
 use super::phrases::{PhraseBank, SystemContext};
 use super::realise::{self, Fact};
 use super::variety::Memory;
-use super::{latency, money};
 use crate::Result;
 use crate::agents::{SystemAct, SystemAgent};
 use crate::catalog::MemoryCatalog;
+use crate::catalog::money::Money;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Role, Slot, Turn};
 use crate::rng::Rng;
@@ -78,14 +79,16 @@ pub struct SimSystem<'a> {
     preference_first: bool,
     /// Whether it has said the shopper's need back to them (it does so once).
     need_acknowledged: bool,
+    /// The shopper's currency: prices and budgets are said in it (decided in the catalog's).
+    money: Money<'a>,
 }
 
 /// Share of conversations in which the recommender asks for preferences before the budget.
 const PREFERENCE_FIRST: f64 = 0.4;
 
 impl<'a> SimSystem<'a> {
-    /// A recommender over `cat`.
-    pub fn new(world: &SimWorld<'a>, conversation: &str, mut rng: Rng) -> Self {
+    /// A recommender over `cat`, speaking to a shopper who counts in `money` (the storefront's currency for them).
+    pub fn new(world: &SimWorld<'a>, conversation: &str, money: Money<'a>, mut rng: Rng) -> Self {
         let preference_first = rng.chance(PREFERENCE_FIRST);
         SimSystem {
             cat: world.catalog,
@@ -109,6 +112,7 @@ impl<'a> SimSystem<'a> {
             asked_context: false,
             preference_first,
             need_acknowledged: false,
+            money,
         }
     }
 
@@ -186,7 +190,7 @@ impl<'a> SimSystem<'a> {
                             objection.budget = true;
                             feedback.push(format!(
                                 "you'd like to stay under {}",
-                                money(s.value.parse().unwrap_or(0.0))
+                                self.money.write(s.value.parse().unwrap_or(0.0))
                             ))
                         }
                         "category" => {
@@ -259,7 +263,11 @@ impl<'a> SimSystem<'a> {
             } else {
                 self.needs.need.clone()
             },
-            budget: self.needs.budget.map(money).unwrap_or_default(),
+            budget: self
+                .needs
+                .budget
+                .map(|b| self.money.write(b))
+                .unwrap_or_default(),
             feedback: self.needs.feedback.clone(),
             ..SystemContext::default()
         }
@@ -337,7 +345,7 @@ impl<'a> SimSystem<'a> {
             ctx.title = item.title.clone();
             ctx.price = item
                 .price
-                .map(money)
+                .map(|p| s.money.write(p))
                 .unwrap_or_else(|| "a fair price".into());
             ctx.highlights = s.highlights(pick);
             ctx
@@ -364,7 +372,7 @@ impl<'a> SimSystem<'a> {
             .iter()
             .map(|&i| self.cat.item(i).title.clone())
             .collect();
-        let needs = chain.needs(&self.conversation, &self.history, &shown)?;
+        let needs = chain.needs(&self.conversation, &self.history, &shown, self.money)?;
         if needs.category.is_empty() && !self.asked.contains(&"category") {
             return self.clarify("category", "ask_category");
         }
@@ -379,7 +387,14 @@ impl<'a> SimSystem<'a> {
             .iter()
             .map(|&i| self.cat.item(i).id.clone())
             .collect();
-        let Some(pick) = chain.pick(&self.conversation, &self.history, &needs, &exclude)? else {
+        let Some(pick) = chain.pick(
+            &self.conversation,
+            &self.history,
+            &needs,
+            &exclude,
+            self.money,
+        )?
+        else {
             let text = self.speak("close_abandon", Self::context, &[], |s| {
                 s.plan(Say::CloseEmpty)
             })?;

@@ -8,11 +8,12 @@ mod plan;
 mod reasons;
 
 use super::SimWorld;
+use super::latency;
 use super::phrases::{PhraseBank, UserAct, UserContext};
 use super::variety::{Memory, grams};
-use super::{latency, money};
 use crate::agents::UserAgent;
 use crate::catalog::MemoryCatalog;
+use crate::catalog::money::Money;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
 use crate::rng::Rng;
@@ -54,6 +55,8 @@ pub struct SimUser<'a> {
     voice: Option<&'a crate::agents::llm::LlmVoice>,
     conversation: crate::agents::llm::Talk,
     history: Vec<Turn>,
+    /// The currency the shopper counts in (budgets and prices are said in it, compared in the catalog's).
+    money: Money<'a>,
 }
 
 impl<'a> SimUser<'a> {
@@ -83,6 +86,7 @@ impl<'a> SimUser<'a> {
         agenda.reverse();
         let s = &profile.scenario;
         let p = &profile.persona;
+        let money = world.currencies.for_profile(profile);
         let noun = cat.noun(target).clone();
         let base = UserContext {
             need: s.need.clone().unwrap_or_else(|| noun.indefinite()),
@@ -105,7 +109,11 @@ impl<'a> SimUser<'a> {
             recipient: s.recipient.as_deref().map(first_person).unwrap_or_default(),
             category: noun.plural.clone(),
             noun: Some(noun),
-            budget: s.budget.as_ref().map(|b| money(b.max)).unwrap_or_default(),
+            budget: s
+                .budget
+                .as_ref()
+                .map(|b| money.write_local(b.stated()))
+                .unwrap_or_default(),
             style: p.style.clone().unwrap_or_else(|| "everyday".into()),
             city: p
                 .location
@@ -142,11 +150,16 @@ impl<'a> SimUser<'a> {
                 clock: Default::default(),
             },
             history: Vec::new(),
+            money,
         })
     }
 
     fn budget(&self) -> Option<f64> {
-        self.profile.scenario.budget.as_ref().map(|b| b.max)
+        self.profile
+            .scenario
+            .budget
+            .as_ref()
+            .map(|b| b.in_catalog())
     }
 
     fn say(

@@ -33,6 +33,8 @@ pub struct Inputs {
     pub clock: Clock,
     /// StoryBot: the recommender's screen name.
     pub bot_name: String,
+    /// The catalog's currency (a budget without a currency of its own is in it).
+    pub catalog_currency: crate::model::CurrencyCode,
     items: RefCell<HashMap<String, Option<Item>>>,
     /// Token counts by input line, counted on the first pass that needs them and reused by the others.
     tokens: RefCell<HashMap<usize, Vec<u32>>>,
@@ -61,6 +63,8 @@ pub struct Chat<'a> {
     pub words: Vec<u32>,
     /// The target's category path: the scenario's, else the catalog's, else empty.
     pub target_category: Vec<String>,
+    /// The catalog's currency.
+    pub catalog_currency: crate::model::CurrencyCode,
 }
 
 impl Chat<'_> {
@@ -116,6 +120,7 @@ impl Inputs {
             split: config.export.split,
             clock: Clock::new(&config.export.analytics)?,
             bot_name: config.export.analytics.storybot_bot_name.clone(),
+            catalog_currency: config.currency.catalog,
             items: RefCell::new(HashMap::new()),
             tokens: RefCell::new(HashMap::new()),
         })
@@ -153,6 +158,7 @@ impl Inputs {
             conversation: c,
             line,
             profile,
+            catalog_currency: self.catalog_currency,
             review: self.reviews.get(&c.id),
             split: split_of(&c.id, self.split),
             start_ms,

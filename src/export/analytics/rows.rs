@@ -63,6 +63,8 @@ pub const CHAT_COLUMNS: &[&str] = &[
     "start_weekday",
     "user_agent",
     "system_agent",
+    "budget_currency",
+    "budget_local",
 ];
 
 /// The turn's own columns of `messages.csv`, before the repeated chat columns.
@@ -192,6 +194,12 @@ pub fn chat_values(chat: &Chat<'_>) -> Vec<Value> {
         json!(iso_weekday(chat.start_ms)),
         json!(c.meta.user_agent),
         json!(c.meta.system_agent),
+        // `budget_max` stays in the catalog's currency (what prices compare with); the budget as the persona stated it:
+        s.and_then(|s| s.budget.as_ref()).map_or(Value::Null, |b| {
+            json!(b.currency.unwrap_or(chat.catalog_currency).as_str())
+        }),
+        s.and_then(|s| s.budget.as_ref())
+            .map_or(Value::Null, |b| json!(b.stated())),
     ]
 }
 

@@ -191,7 +191,7 @@ fn render(
             .flat_map(|t| t.items.iter())
             .chain(&pair.chosen_item)
             .chain(&pair.rejected_item);
-        with_cards(opts.system.as_deref(), grounds.cards_of(shown)?)
+        with_cards(opts.system.as_deref(), grounds.cards_of(c, shown)?)
     } else {
         opts.system.clone()
     };

@@ -6,6 +6,9 @@ use crate::model::{Role, Turn};
 
 use super::text::contains_words;
 
+/// Signs that mark a money amount in any of the currencies personas state budgets in.
+const CURRENCY_SIGNS: [char; 8] = ['$', '₹', '£', '€', '¥', '₩', '₦', '₵'];
+
 /// Slot attributes that carry context, not a preference.
 pub const CONTEXT: [&str; 4] = ["need", "occasion", "reason", "recipient"];
 
@@ -90,8 +93,10 @@ impl Said {
                 }
             }
         } else {
-            // Without slots, a money amount is a budget (occasions and recipients are not read from text).
-            self.budget |= lower.contains('$') && lower.chars().any(|c| c.is_ascii_digit());
+            // Without slots, a money amount is a budget (occasions and recipients are not read from text), in
+            // whichever currency it is written ("$85", "₹8,000", "£70", "850 kr").
+            self.budget |= (lower.contains(CURRENCY_SIGNS) || lower.contains(" kr"))
+                && lower.chars().any(|c| c.is_ascii_digit());
         }
     }
 }

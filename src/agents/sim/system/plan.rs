@@ -10,7 +10,6 @@ use super::SimSystem;
 use super::say::Say;
 use crate::agents::sim::compose::shapes::*;
 use crate::agents::sim::compose::{Fill, Part, Var};
-use crate::agents::sim::money;
 use crate::agents::sim::realise::{self, Fact};
 use crate::agents::sim::variety::grams;
 use crate::catalog::ValueKind;
@@ -45,7 +44,7 @@ impl SimSystem<'_> {
             fill.set(Var::Occasion, realise::definite(&self.needs.occasion));
         }
         if let Some(b) = self.needs.budget {
-            fill.set(Var::Budget, money(b));
+            fill.set(Var::Budget, self.money.write(b));
         }
         if !self.needs.recipient.is_empty() {
             fill.set(Var::Recipient, self.needs.recipient.clone());
@@ -415,7 +414,7 @@ impl SimSystem<'_> {
     fn fill_item(&self, fill: &mut Fill, i: u32) {
         let item = self.cat.item(i);
         fill.set(Var::Title, item.title.clone());
-        let price = item.price.map(money);
+        let price = item.price.map(|p| self.money.write(p));
         fill.set(Var::Price, price.unwrap_or_else(|| "a fair price".into()));
     }
 

@@ -6,7 +6,6 @@ use super::SimUser;
 use crate::Result;
 use crate::agents::compare::{Difference, differences};
 use crate::agents::llm::{DifferenceCard, ItemCard};
-use crate::agents::sim::money;
 use crate::agents::sim::phrases::ReasonKind;
 use crate::agents::sim::realise::{Fact, Wording};
 
@@ -43,7 +42,7 @@ impl SimUser<'_> {
     /// is neither, one matter of taste about what the item visibly is. Never a wish the profile does not hold.
     pub(super) fn reasons(&mut self, item: u32) -> Result<Vec<(Difference, ReasonKind)>> {
         let reqs = &self.profile.scenario.requirements;
-        let diffs = differences(self.cat, self.target, item, self.budget(), reqs);
+        let diffs = differences(self.cat, self.target, item, self.budget(), reqs, self.money);
         let mut said = Vec::new();
         let mut new = Vec::new();
         let mut taste = Vec::new();
@@ -131,7 +130,7 @@ impl SimUser<'_> {
         attributes.extend(self.cat.features(i).map(str::to_string));
         ItemCard {
             title: m.title.clone(),
-            price: m.price.map(money).unwrap_or_default(),
+            price: m.price.map(|p| self.money.write(p)).unwrap_or_default(),
             category: self.cat.leaf(i).to_string(),
             attributes: attributes.join("; "),
             images: m.image.clone().into_iter().collect(),

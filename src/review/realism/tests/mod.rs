@@ -111,7 +111,7 @@ fn profile(occasion: &str) -> Profile {
                 value: "Canvas".into(),
                 text: "canvas".into(),
             }],
-            budget: Some(Budget { max: 80.0 }),
+            budget: Some(Budget::catalog(80.0)),
             category: vec!["Footwear".into(), "Women".into()],
             written_by: None,
         },
