@@ -16,9 +16,16 @@ impl SimSystem<'_> {
         self.shown = history
             .iter()
             .filter(|t| t.role == Role::System && t.action == Action::Recommend)
-            .filter_map(|t| t.items.first())
+            .flat_map(|t| t.items.iter())
             .filter_map(|id| self.cat.position(id))
             .collect();
+        self.last_several = history
+            .iter()
+            .rev()
+            .find(|t| t.role == Role::System && t.action == Action::Recommend)
+            .is_some_and(|t| t.items.len() > 1);
+        // Its replies stand beside a one-item turn: one item each.
+        self.single = true;
         for t in history
             .iter()
             .filter(|t| t.role == Role::System && t.action == Action::Clarify)

@@ -108,7 +108,13 @@ impl SimUser<'_> {
             }
             UserAct::Reject => {
                 let next = self.optional(REJECT_NEXT);
-                build(&REJECT, |i| match i {
+                let shape = if ctx.several {
+                    &REJECT_SEVERAL
+                } else {
+                    &REJECT
+                };
+                build(shape, |i| match i {
+                    0 if ctx.several => Some(RejectSeveral),
                     0 => Some(RejectLead),
                     1 => Some(RejectReasons),
                     _ => next.then_some(RejectNext),
@@ -121,7 +127,8 @@ impl SimUser<'_> {
                     _ => AcceptLead,
                 };
                 let liked = !ctx.liked.is_empty() && self.wording.chance(LIKED);
-                let take = if self.wording.chance(0.5) {
+                // Of several items shown, the user says which it takes.
+                let take = if self.wording.chance(0.5) || ctx.several {
                     AcceptTake
                 } else {
                     AcceptTakeIt
@@ -133,7 +140,8 @@ impl SimUser<'_> {
                 })
             }
             UserAct::Ask => {
-                let check = if self.wording.chance(0.5) {
+                // Of several items shown, the user says which it asks about.
+                let check = if self.wording.chance(0.5) && !ctx.several {
                     AskCheck
                 } else {
                     AskCheckItem
