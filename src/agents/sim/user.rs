@@ -342,10 +342,11 @@ impl UserAgent for SimUser<'_> {
             // A recommendation, or the recommender's answer to a question about the item shown.
             Action::Recommend | Action::Answer => {
                 // The items of the recommendation (an answer is about one of them).
-                let shown: Vec<u32> = history
+                let offer = history
                     .iter()
                     .rev()
-                    .find(|t| t.role == Role::System && t.action == Action::Recommend)
+                    .find(|t| t.role == Role::System && t.action == Action::Recommend);
+                let shown: Vec<u32> = offer
                     .map(|t| {
                         t.items
                             .iter()
@@ -355,7 +356,8 @@ impl UserAgent for SimUser<'_> {
                     .unwrap_or_default();
                 let last = last.clone();
                 if shown.len() > 1 {
-                    self.judge_several(&shown, &last.text)
+                    let offer = offer.map(|t| t.text.clone()).unwrap_or_default();
+                    self.judge_several(&shown, &offer, &last.text)
                 } else {
                     self.judge(&last)
                 }

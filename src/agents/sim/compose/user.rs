@@ -201,6 +201,15 @@ pub const ACCEPT: Shape<UserPart> = Shape {
         one(&[AcceptTake, AcceptTakeIt]),
     ],
 };
+/// The shape of taking one of several items shown at once: which one, then (now and then) what the shopper likes.
+pub const ACCEPT_SEVERAL: Shape<UserPart> = Shape {
+    name: "accept_several",
+    steps: &[
+        one(&[AcceptLead, AcceptFinally, AcceptQuick]),
+        one(&[AcceptTake]),
+        maybe(&[AcceptLiked]),
+    ],
+};
 /// The shape of a question about the item shown.
 pub const ASK: Shape<UserPart> = Shape {
     name: "ask",
@@ -243,7 +252,7 @@ pub const FAREWELL_ABANDONED: Shape<UserPart> = Shape {
 /// Every shape of the shopper's turns, with how often such a turn can come in one dialogue of the default six
 /// rounds (its parts' alternatives assumed used that often when the bound is checked; the answers share their
 /// lead-in).
-pub const SHAPES: [(&Shape<UserPart>, usize); 14] = [
+pub const SHAPES: [(&Shape<UserPart>, usize); 15] = [
     (&OPEN, 0),
     (&CONTEXT, 0),
     (&CATEGORY, 6),
@@ -254,6 +263,7 @@ pub const SHAPES: [(&Shape<UserPart>, usize); 14] = [
     (&REJECT, 6),
     (&REJECT_SEVERAL, 3),
     (&ACCEPT, 0),
+    (&ACCEPT_SEVERAL, 0),
     (&ASK, 3),
     (&ABANDON, 0),
     (&FAREWELL_ACCEPTED, 0),

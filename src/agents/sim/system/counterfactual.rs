@@ -103,8 +103,14 @@ impl SimSystem<'_> {
     fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
         if kind == NegativeKind::RepeatRejected {
             return history.windows(2).rev().find_map(|w| {
+                // The item the turn-down is about (of several shown, the one it names first).
                 (w[0].action == Action::Recommend && w[1].action == Action::Reject)
-                    .then(|| w[0].items.first().and_then(|id| self.cat.position(id)))
+                    .then(|| {
+                        w[1].items
+                            .first()
+                            .or(w[0].items.first())
+                            .and_then(|id| self.cat.position(id))
+                    })
                     .flatten()
             });
         }

@@ -127,17 +127,25 @@ impl SimUser<'_> {
                     _ => AcceptLead,
                 };
                 let liked = !ctx.liked.is_empty() && self.wording.chance(LIKED);
-                // Of several items shown, the user says which it takes.
-                let take = if self.wording.chance(0.5) || ctx.several {
+                let take = if self.wording.chance(0.5) {
                     AcceptTake
                 } else {
                     AcceptTakeIt
                 };
-                build(&ACCEPT, |i| match i {
-                    0 => Some(lead),
-                    1 => liked.then_some(AcceptLiked),
-                    _ => Some(take),
-                })
+                // Of several items shown, the user first says which it takes, then what it likes about it.
+                if ctx.several {
+                    build(&ACCEPT_SEVERAL, |i| match i {
+                        0 => Some(lead),
+                        1 => Some(AcceptTake),
+                        _ => liked.then_some(AcceptLiked),
+                    })
+                } else {
+                    build(&ACCEPT, |i| match i {
+                        0 => Some(lead),
+                        1 => liked.then_some(AcceptLiked),
+                        _ => Some(take),
+                    })
+                }
             }
             UserAct::Ask => {
                 // Of several items shown, the user says which it asks about.

@@ -19,8 +19,9 @@ const BY_COLOUR: f64 = 0.5;
 const ORDINALS: [&str; 3] = ["the first one", "the second one", "the third one"];
 
 impl SimUser<'_> {
-    /// The decision on `items` (catalog positions, as shown), after the recommender's turn `said`.
-    pub(super) fn judge_several(&mut self, items: &[u32], said: &str) -> Result<Turn> {
+    /// The decision on `items` (catalog positions, as shown in the recommendation `offer`), after the recommender's
+    /// turn `said` (the recommendation, or its answer to a question).
+    pub(super) fn judge_several(&mut self, items: &[u32], offer: &str, said: &str) -> Result<Turn> {
         let takes: Vec<bool> = items
             .iter()
             .map(|&i| {
@@ -50,13 +51,14 @@ impl SimUser<'_> {
             && let Some(next) = unanswered.or_else(|| self.agenda.last().copied())
             && ((pick.is_some() && !self.stated_a_wish()) || curious)
         {
-            let reference = self.refer(items, closest);
+            let reference = self.refer(items, closest, offer);
             return self.ask_about(items[closest], next, Some(reference));
         }
         if let Some(n) = pick {
             let item = items[n];
             let ctx = UserContext {
-                item: self.refer(items, n),
+                item: self.refer(items, n, offer),
+                liked: self.liked(item),
                 later: self.rejections > 0,
                 several: true,
                 noun: None,
@@ -82,7 +84,7 @@ impl SimUser<'_> {
                 .filter(|&(n, _)| n != closest)
                 .map(|(_, &i)| self.cat.item(i).id.clone()),
         );
-        let reference = self.refer(items, closest);
+        let reference = self.refer(items, closest, offer);
         self.turn_down(items[closest], Some((reference, ids)))
     }
 
@@ -104,9 +106,10 @@ impl SimUser<'_> {
         best.1
     }
 
-    /// How the user refers to the `n`-th of `items`: by its colour when no other item shown has it (now and then),
+    /// How the user refers to the `n`-th of `items`: by its colour when the recommender's `offer` said it and no
+    /// other item shown has it (now and then; a colour never said would be a value the user brings up unasked),
     /// else by its place ("the second one").
-    fn refer(&mut self, items: &[u32], n: usize) -> String {
+    fn refer(&mut self, items: &[u32], n: usize, offer: &str) -> String {
         let colour = |i: u32| {
             self.cat.attributes(i).find_map(|(k, _)| {
                 self.cat
@@ -116,11 +119,13 @@ impl SimUser<'_> {
             })
         };
         let own = colour(items[n]);
+        let offer = offer.to_lowercase();
         let unique = own.as_ref().is_some_and(|c| {
-            items
-                .iter()
-                .enumerate()
-                .all(|(m, &i)| m == n || colour(i).as_ref() != Some(c))
+            mentions(&offer, c)
+                && items
+                    .iter()
+                    .enumerate()
+                    .all(|(m, &i)| m == n || colour(i).as_ref() != Some(c))
         });
         match own {
             Some(c) if unique && self.wording.chance(BY_COLOUR) => format!("the {c} one"),
