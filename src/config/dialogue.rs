@@ -113,9 +113,17 @@ impl Default for DialogueConfig {
 }
 
 impl DialogueConfig {
-    /// Whether a recommendation may show more than one item (more than one weight of `items_per_turn` is non-zero).
-    /// Only then does the recommender draw how many to show, so a one-item setting keeps its draws as before.
-    pub fn several_items(&self) -> bool {
+    /// Whether the number of items a recommendation shows is drawn (more than one weight of `items_per_turn` is
+    /// non-zero). Otherwise it is fixed, with no draw, so a one-item setting keeps its draws as before.
+    pub fn items_drawn(&self) -> bool {
         self.items_per_turn.iter().filter(|&&w| w > 0.0).count() > 1
+    }
+
+    /// The number of items a recommendation shows when it is not drawn: the one with a non-zero weight.
+    pub fn items_fixed(&self) -> usize {
+        self.items_per_turn
+            .iter()
+            .position(|&w| w > 0.0)
+            .map_or(1, |i| i + 1)
     }
 }

@@ -454,7 +454,8 @@ fn items_per_turn(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
         note: note_for(
             system_sim,
             Some(
-                "a turn drawn to show several shows fewer when fewer fitting items are left (or the best has no                  fact to cite), which shifts a little weight to fewer items"
+                "a turn drawn to show several shows fewer when fewer fitting items are left (or the best has no \
+                 fact to cite), which shifts a little weight to fewer items"
                     .into(),
             ),
         ),

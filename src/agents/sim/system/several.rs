@@ -25,11 +25,14 @@ const ITEM_VARS: [(Var, Var, Var); 3] = [
 ];
 
 impl SimSystem<'_> {
-    /// How many items this recommendation shows: drawn from `dialogue.items_per_turn` when it allows more than
-    /// one and the simulator phrases the turn itself; else one (with no draw).
+    /// How many items this recommendation shows: drawn from `dialogue.items_per_turn` when it gives more than one
+    /// number a weight, else that number (with no draw); one when a language model phrases the turn.
     pub(super) fn items_to_show(&mut self) -> usize {
-        if self.single || self.voice.is_some() || !self.cfg.several_items() {
+        if self.single || self.voice.is_some() {
             return 1;
+        }
+        if !self.cfg.items_drawn() {
+            return self.cfg.items_fixed();
         }
         Weighted::new(self.cfg.items_per_turn).map_or(1, |w| w.sample(&mut self.rng) + 1)
     }
