@@ -258,6 +258,10 @@ parts! {
     RecommendBudget => "recommend"."budget" [Budget],
     /// An invitation to react.
     RecommendInvite => "recommend"."invite" [],
+    /// Leading in to several items with what the shopper asked for (the first recommendation).
+    SeveralOpenerWish => "recommend_several"."opener_wish" [Feedback],
+    /// Acknowledging a turn-down before several items, or of several items.
+    SeveralAck => "recommend_several"."ack" [],
     /// Leading in to two items shown at once.
     SeveralIntroTwo => "recommend_several"."intro_two" [],
     /// Leading in to three items shown at once.

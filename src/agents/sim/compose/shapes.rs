@@ -126,7 +126,7 @@ pub const RECOMMEND: Shape = Shape {
 pub const RECOMMEND_AGAIN: Shape = Shape {
     name: "recommend_again",
     steps: &[
-        one(&[AgainAckFeedback, AgainAck]),
+        one(&[AgainAckFeedback, AgainAck, SeveralAck]),
         one(&[AgainPresent]),
         maybe(&[AgainContrast]),
         maybe(&[
@@ -144,7 +144,7 @@ pub const RECOMMEND_AGAIN: Shape = Shape {
 pub const RECOMMEND_SEVERAL: Shape = Shape {
     name: "recommend_several",
     steps: &[
-        maybe(&[RecommendOpenerWish, AgainAckFeedback, AgainAck]),
+        maybe(&[SeveralOpenerWish, AgainAckFeedback, SeveralAck]),
         one(&[SeveralIntroTwo, SeveralIntroThree]),
         one(&[SeveralFirst]),
         one(&[SeveralSecond]),

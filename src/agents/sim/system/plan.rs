@@ -437,7 +437,13 @@ impl SimSystem<'_> {
             let clauses = self.reworded(self.needs.objection.clauses.clone());
             let clauses = self.fresh(clauses, realise::list);
             if clauses.is_empty() {
-                (Some(AgainAck), None)
+                // After several items were turned down, no "not that one".
+                let ack = if self.last_several {
+                    SeveralAck
+                } else {
+                    AgainAck
+                };
+                (Some(ack), None)
             } else {
                 (Some(AgainAckFeedback), Some(realise::list(&clauses)))
             }

@@ -80,7 +80,13 @@ impl SimSystem<'_> {
             said.push(fact.clone());
             fill.set(facts, fact);
         }
-        let (lead, feedback) = self.lead(first, meets_wish);
+        // Leads that speak of one item are left for ones that speak of several.
+        let (lead, feedback) = match self.lead(first, meets_wish) {
+            (Some(RecommendOpenerWish), feedback) => (Some(SeveralOpenerWish), feedback),
+            (Some(AgainAck), feedback) => (Some(SeveralAck), feedback),
+            (Some(RecommendOpener), _) => (None, None),
+            other => other,
+        };
         if let Some(text) = feedback {
             fill.set(Var::Feedback, text);
         }

@@ -40,7 +40,9 @@ impl SimUser<'_> {
             .position(|&i| i == self.target)
             .filter(|&n| takes[n])
             .or_else(|| takes.iter().position(|&t| t));
-        let closest = pick.unwrap_or_else(|| self.closest(items));
+        // The one it leans to, else the one it asked about (its answer decided it), else the closest.
+        let asked = items.iter().position(|i| self.asked.contains(i));
+        let closest = pick.or(asked).unwrap_or_else(|| self.closest(items));
         let said = said.to_lowercase();
         let unanswered = self.agenda.iter().rev().copied().find(|&j| {
             let v = self.profile.scenario.requirements[j].value.to_lowercase();
