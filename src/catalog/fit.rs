@@ -104,23 +104,29 @@ pub fn walk<'c>(c: &'c Conversation, mut f: impl FnMut(usize, &'c Turn, &[Constr
     }
 }
 
-/// For every recommendation of `c` of a catalog item: its turn index, and whether the item meets every
+/// For every recommendation of `c` of catalog items: its turn index, and whether every item it shows meets every
 /// constraint revealed before it and was not turned down earlier (a sound recommendation to learn from).
 pub fn sound_recommendations(c: &Conversation, cat: &MemoryCatalog) -> Vec<(usize, bool)> {
     let mut out = Vec::new();
     let mut rejected: Vec<&str> = Vec::new();
-    let mut last: Option<&str> = None;
+    let mut last: Vec<&str> = Vec::new();
     walk(c, |i, t, in_force| match (t.role, t.action) {
         (Role::System, Action::Recommend) => {
-            if let Some(id) = t.items.first()
-                && let Some(item) = cat.position(id)
-            {
-                let fresh = !rejected.contains(&id.as_str());
-                out.push((i, fresh && fit(cat, item, in_force) >= 1.0));
-                last = Some(id);
+            let items: Vec<(&str, Option<u32>)> = t
+                .items
+                .iter()
+                .map(|id| (id.as_str(), cat.position(id)))
+                .collect();
+            if !items.is_empty() && items.iter().all(|(_, p)| p.is_some()) {
+                let sound = items.iter().all(|(id, p)| {
+                    !rejected.contains(id) && p.is_some_and(|p| fit(cat, p, in_force) >= 1.0)
+                });
+                out.push((i, sound));
+                last = items.iter().map(|(id, _)| *id).collect();
             }
         }
-        (Role::User, Action::Reject) => rejected.extend(last.take()),
+        // A turn-down of several items turns them all down.
+        (Role::User, Action::Reject) => rejected.append(&mut last),
         _ => {}
     });
     out

@@ -62,6 +62,9 @@ pub struct DialogueConfig {
     /// Chance that a shopper who gives up leaves without the recommender answering: its giving up ("I'll keep
     /// looking, thanks anyway") is the dialogue's last turn.
     pub leave_unanswered: f64,
+    /// Weights of showing one, two or three items in a recommendation turn ("Two options: …"); the shopper then
+    /// takes the one that fits, or turns them all down. `[1, 0, 0]` (the default, as in MUSE) shows one item a turn.
+    pub items_per_turn: [f64; 3],
     /// Candidates the recommender retrieves before reranking.
     pub candidates: NonZeroUsize,
     /// Simulated user typing time per turn: lognormal median in ms.
@@ -98,6 +101,7 @@ impl Default for DialogueConfig {
             patience_by_verbosity: [-1.0, 0.0, 1.0],
             farewell_by_verbosity: [0.2, 0.4, 0.55],
             leave_unanswered: 0.3,
+            items_per_turn: [1.0, 0.0, 0.0],
             candidates: NonZeroUsize::MIN.saturating_add(9),
             user_latency_ms: 6000.0,
             system_latency_ms: 1500.0,
@@ -105,5 +109,21 @@ impl Default for DialogueConfig {
             code_mix_rate: 0.6,
             diversity_sample: 2000,
         }
+    }
+}
+
+impl DialogueConfig {
+    /// Whether the number of items a recommendation shows is drawn (more than one weight of `items_per_turn` is
+    /// non-zero). Otherwise it is fixed, with no draw, so a one-item setting keeps its draws as before.
+    pub fn items_drawn(&self) -> bool {
+        self.items_per_turn.iter().filter(|&&w| w > 0.0).count() > 1
+    }
+
+    /// The number of items a recommendation shows when it is not drawn: the one with a non-zero weight.
+    pub fn items_fixed(&self) -> usize {
+        self.items_per_turn
+            .iter()
+            .position(|&w| w > 0.0)
+            .map_or(1, |i| i + 1)
     }
 }

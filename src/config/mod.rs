@@ -487,6 +487,16 @@ impl Config {
                 "holds probabilities: each must be in [0, 1]",
             );
         }
+        if g.items_per_turn
+            .iter()
+            .any(|w| !(w.is_finite() && *w >= 0.0))
+            || g.items_per_turn.iter().all(|&w| w == 0.0)
+        {
+            return bad(
+                "dialogue.items_per_turn",
+                "holds the weights of showing 1, 2 or 3 items a turn: three finite numbers >= 0, not all 0",
+            );
+        }
         if g.opening_exchanges[0] > g.opening_exchanges[1] || g.opening_exchanges[1] > 4 {
             return bad(
                 "dialogue.opening_exchanges",

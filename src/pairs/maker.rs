@@ -63,10 +63,14 @@ impl PairMaker<'_> {
             // against it; a judge pair stands only when the judge prefers the other reply).
             let rejected_later = c.turns[t]
                 .items
-                .first()
-                .is_some_and(|id| rejected.iter().any(|(at, x)| *at > t && x == id));
+                .iter()
+                .any(|id| rejected.iter().any(|(at, x)| *at > t && x == id));
             if rejected_later {
                 counts.rejected_later += 1;
+            }
+            if c.turns[t].items.len() > 1 {
+                counts.several_items += 1;
+                continue;
             }
             let history = &c.turns[..t];
             if !ends_with_shopper(history) {
@@ -200,18 +204,17 @@ fn ends_with_shopper(history: &[Turn]) -> bool {
         .is_some_and(|t| t.role == Role::User)
 }
 
-/// The items the shopper turned down, with the turn of each reject (the item a reject names, or else the last one
-/// recommended before it).
+/// The items the shopper turned down, with the turn of each reject (the items a reject names — every one of several
+/// shown — or else those of the last recommendation before it).
 fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    let mut last: Option<&String> = None;
+    let mut last: &[String] = &[];
     for (i, t) in c.turns.iter().enumerate() {
         match (t.role, t.action) {
-            (Role::System, Action::Recommend) => last = t.items.first().or(last),
+            (Role::System, Action::Recommend) if !t.items.is_empty() => last = &t.items,
             (Role::User, Action::Reject) => {
-                if let Some(id) = t.items.first().or(last) {
-                    out.push((i, id.clone()));
-                }
+                let items = if t.items.is_empty() { last } else { &t.items };
+                out.extend(items.iter().map(|id| (i, id.clone())));
             }
             _ => {}
         }

@@ -63,6 +63,10 @@ pub struct PairCounts {
     /// Sound recommendations the shopper went on to turn down (never a chosen reply: hindsight says it was not).
     #[serde(default)]
     pub rejected_later: usize,
+    /// Sound recommendations of several items at once: they give no pair (a pair is one reply against another that
+    /// differs in its item only).
+    #[serde(default)]
+    pub several_items: usize,
     /// Sim negatives phrased by the recommender in words of its own, because the chosen reply's item could not be
     /// swapped in its wording (it does not name its item by title, or cites a fact the negative item lacks).
     #[serde(default)]
@@ -78,6 +82,7 @@ impl PairCounts {
         self.judge_ties += other.judge_ties;
         self.no_llm_voice += other.no_llm_voice;
         self.rejected_later += other.rejected_later;
+        self.several_items += other.several_items;
         self.reworded += other.reworded;
     }
 }

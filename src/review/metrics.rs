@@ -122,10 +122,14 @@ fn grounding(c: &Conversation, ctx: &Context) -> Grounding {
     walk(c, |_, t, in_force| {
         let item = t.items.first().and_then(|id| cat.position(id));
         match (t.role, t.action) {
+            // Every item a recommendation shows (several in one turn each count).
             (Role::System, Action::Recommend) => {
-                if let Some(i) = item {
-                    fits.push(fit(cat, i, in_force));
-                }
+                fits.extend(
+                    t.items
+                        .iter()
+                        .filter_map(|id| cat.position(id))
+                        .map(|i| fit(cat, i, in_force)),
+                );
             }
             (Role::User, Action::Reject) => {
                 if let Some(i) = item {

@@ -170,6 +170,7 @@ pub fn dialogue(ctx: &Context, o: &Observed, replayed: Option<&Replayed>) -> Vec
     chit_chat(ctx, o, &mut fits);
     clarify(ctx, o, &mut fits);
     answers(ctx, o, replayed, &mut fits);
+    items_per_turn(ctx, o, &mut fits);
     patience(ctx, o, &mut fits);
     closing(ctx, o, &mut fits);
     fits
@@ -403,6 +404,50 @@ fn patience(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
                 String::new()
             }
         )),
+    ));
+}
+
+/// Items per recommendation against the weights of `dialogue.items_per_turn`, and no item shown twice.
+fn items_per_turn(ctx: &Context, o: &Observed, fits: &mut Vec<Fit>) {
+    let d = &ctx.config.dialogue;
+    let system_sim = ctx.agents.system_is_sim();
+    let rows: Vec<(String, u64, f64)> = ["1 item", "2 items", "3 items"]
+        .iter()
+        .zip(o.items_per_recommend)
+        .zip(d.items_per_turn)
+        .map(|((label, n), w)| (label.to_string(), n, w))
+        .collect();
+    let bins = fit::bins(&rows);
+    let chi = fit::chi_square(&bins);
+    let n: u64 = o.items_per_recommend.iter().sum();
+    fits.push(Fit {
+        name: "dialogue.items_per_turn".into(),
+        section: Section::Dialogue,
+        description: "items shown per recommendation vs the weights of dialogue.items_per_turn".into(),
+        n,
+        verdict: ctx.judge(n, chi.p_value, chi.outside_support, system_sim),
+        note: note_for(
+            system_sim,
+            Some(
+                "a turn drawn to show several shows fewer when fewer fitting items are left (or the best has no \
+                 fact to cite), which shifts a little weight to fewer items"
+                    .into(),
+            ),
+        ),
+        test: Test::Categorical {
+            total_variation: fit::total_variation(&bins),
+            bins,
+            chi_square: chi,
+        },
+    });
+    fits.push(rule_fit(
+        ctx,
+        "dialogue.items_per_turn.distinct",
+        "items shown",
+        "no item is shown twice in a dialogue",
+        o.items_shown,
+        true,
+        None,
     ));
 }
 

@@ -87,6 +87,10 @@ pub struct Observed {
     /// Conversations whose ending breaks the manager's order (a shopper's goodbye not right after the system's
     /// closing or not last, a dialogue ending on the shopper without its having given up, or no closing at all).
     pub bad_endings: u64,
+    /// Recommendations showing one, two and three items (more are counted with three).
+    pub items_per_recommend: [u64; 3],
+    /// Items shown, and those shown again in a dialogue that had shown them before.
+    pub items_shown: (u64, u64),
     /// Profile ids in order of first use.
     pub profile_ids: Vec<String>,
     seen_profiles: BTreeSet<String>,
@@ -132,10 +136,29 @@ impl Observed {
             }
         }
         self.answers(&c.turns, verbosity);
+        self.shown(&c.turns);
         self.ending(c, verbosity);
         match units(c) {
             Some(units) => self.structure(c, &units, cfg),
             None => self.unparsed += 1,
+        }
+    }
+
+    /// The items the recommendations show: how many a turn, and any shown twice.
+    fn shown(&mut self, turns: &[Turn]) {
+        let mut seen: Vec<&str> = Vec::new();
+        for t in turns.iter().filter(|t| {
+            t.role == Role::System && t.action == Action::Recommend && !t.items.is_empty()
+        }) {
+            self.items_per_recommend[t.items.len().min(3) - 1] += 1;
+            for id in &t.items {
+                self.items_shown.0 += 1;
+                if seen.contains(&id.as_str()) {
+                    self.items_shown.1 += 1;
+                } else {
+                    seen.push(id);
+                }
+            }
         }
     }
 

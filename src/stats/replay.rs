@@ -65,13 +65,15 @@ impl<'a> Replay<'a> {
         // Every wish the user had said (attribute, lowercase value), and whether it had said a budget.
         let mut said: Vec<(String, String)> = Vec::new();
         let mut said_budget = false;
-        let mut offered: Option<Option<u32>> = None;
+        // The items of the recommendation the user answers (several when it showed several), `None` for one not
+        // in the catalog.
+        let mut offered: Option<Vec<Option<u32>>> = None;
         for t in &c.turns {
             if t.role == Role::System {
                 // The answer to a question about the item shown keeps the offer open.
                 if t.action != Action::Answer {
                     offered = (t.action == Action::Recommend)
-                        .then(|| t.items.first().and_then(|id| self.cat.position(id)));
+                        .then(|| t.items.iter().map(|id| self.cat.position(id)).collect());
                 }
                 continue;
             }
@@ -90,32 +92,64 @@ impl<'a> Replay<'a> {
                 continue;
             }
             let (said_before, budget_before) = before;
-            let Some(item) = offered.take() else {
+            let Some(items) = offered.take() else {
                 continue;
             };
-            let Some(item) = item else {
+            let Some(items) = items.into_iter().collect::<Option<Vec<u32>>>() else {
                 self.counts.skipped += 1;
                 continue;
             };
-            let honours = stated.iter().all(|(key, value, negative)| {
-                let has = match key.as_str() {
-                    "feature" => self.cat.has_feature(item, value),
-                    key => self.cat.value(item, key) == Some(value.as_str()),
-                };
-                has != *negative
-            });
-            let fits =
-                satisfies(self.cat, target, item, budget, reqs) && (item == target || honours);
-            let accepted = u64::from(t.action == Action::Accept);
-            let cell = if item == target && fits {
-                &mut self.counts.target
-            } else if fits {
-                &mut self.counts.equivalent
-            } else {
-                &mut self.counts.other
+            let Some(&first) = items.first() else {
+                self.counts.skipped += 1;
+                continue;
             };
-            cell.0 += 1;
-            cell.1 += accepted;
+            let fits = |item: u32| {
+                let honours = stated.iter().all(|(key, value, negative)| {
+                    let has = match key.as_str() {
+                        "feature" => self.cat.has_feature(item, value),
+                        key => self.cat.value(item, key) == Some(value.as_str()),
+                    };
+                    has != *negative
+                });
+                satisfies(self.cat, target, item, budget, reqs) && (item == target || honours)
+            };
+            let taken = (t.action == Action::Accept)
+                .then(|| t.items.first().and_then(|id| self.cat.position(id)))
+                .flatten();
+            // Of several items, the user takes the target when shown, else the first it would take: the items
+            // judged are the target alone, or those up to the one taken (each equivalent is its own draw), or all.
+            let judged: &[u32] = if items.contains(&target) && fits(target) {
+                std::slice::from_ref(&target)
+            } else {
+                match taken.and_then(|x| items.iter().position(|&i| i == x)) {
+                    Some(n) => &items[..=n],
+                    None => &items,
+                }
+            };
+            for &item in judged {
+                let fits = fits(item);
+                let accepted = u64::from(
+                    taken == Some(item) || (items.len() == 1 && t.action == Action::Accept),
+                );
+                let cell = if item == target && fits {
+                    &mut self.counts.target
+                } else if fits {
+                    &mut self.counts.equivalent
+                } else {
+                    &mut self.counts.other
+                };
+                cell.0 += 1;
+                cell.1 += accepted;
+            }
+            // The reasons of a turn-down of several are about the one it names first.
+            let item = if items.len() > 1 {
+                t.items
+                    .first()
+                    .and_then(|id| self.cat.position(id))
+                    .unwrap_or(first)
+            } else {
+                first
+            };
             if t.action == Action::Reject {
                 let (mut known, mut new) = (0usize, 0usize);
                 for d in differences(self.cat, target, item, budget, reqs, Money::DOLLARS) {

@@ -25,6 +25,7 @@ mod review;
 mod run;
 mod scenario_writer;
 mod secrets;
+mod several;
 mod stats;
 mod util;
 mod view;

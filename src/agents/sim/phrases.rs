@@ -182,6 +182,8 @@ pub struct UserContext {
     pub city: String,
     /// The user has turned an item down before (an accept may say "finally").
     pub later: bool,
+    /// The turn answers a recommendation of several items: `item` says which one ("the second one").
+    pub several: bool,
     /// The head noun of the item in question (the target's category, or the item in hand), which templates
     /// reach as `{{ item.is }}` (agreement) and `{{ category.a }}` ("a scarf").
     #[serde(skip)]

@@ -8,6 +8,7 @@ mod counterfactual;
 mod plan;
 mod rank;
 mod say;
+mod several;
 
 use say::Say;
 
@@ -81,6 +82,13 @@ pub struct SimSystem<'a> {
     need_acknowledged: bool,
     /// The shopper's currency: prices and budgets are said in it (decided in the catalog's).
     money: Money<'a>,
+    /// The item the shopper took, once it took one.
+    taken: Option<u32>,
+    /// Whether the last recommendation showed several items.
+    last_several: bool,
+    /// Whether it shows one item a turn whatever `dialogue.items_per_turn` says (a replayed recommender, whose
+    /// replies stand beside a one-item turn).
+    single: bool,
 }
 
 /// Share of conversations in which the recommender asks for preferences before the budget.
@@ -113,6 +121,9 @@ impl<'a> SimSystem<'a> {
             preference_first,
             need_acknowledged: false,
             money,
+            taken: None,
+            last_several: false,
+            single: false,
         }
     }
 
@@ -145,6 +156,9 @@ impl<'a> SimSystem<'a> {
             .skip(self.read)
             .filter(|t| t.role == Role::User)
         {
+            if turn.action == Action::Accept {
+                self.taken = turn.items.first().and_then(|id| self.cat.position(id));
+            }
             let mut feedback = Vec::new();
             let mut facts = Vec::new();
             let mut objection = Objection::default();
@@ -318,14 +332,21 @@ impl<'a> SimSystem<'a> {
             }
         }
         let query = self.query();
-        let Some(best) = self.best() else {
+        let count = self.items_to_show();
+        let picks = self.best(count);
+        let Some(&best) = picks.first() else {
             let text = self.speak("close_abandon", Self::context, &[], |s| {
                 s.plan(Say::CloseEmpty)
             })?;
             return Ok(self.turn(Action::Close, text, Vec::new()));
         };
-        let turn = self.phrase_recommendation(best, first, query)?;
-        self.shown.push(best);
+        let turn = if picks.len() > 1 {
+            self.phrase_several(&picks, first, query)?
+        } else {
+            self.phrase_recommendation(best, first, query)?
+        };
+        self.shown.extend_from_slice(&picks);
+        self.last_several = picks.len() > 1;
         Ok(turn)
     }
 

@@ -6,6 +6,7 @@ mod answer;
 mod judge;
 mod plan;
 mod reasons;
+mod several;
 
 use super::SimWorld;
 use super::latency;
@@ -223,6 +224,8 @@ impl<'a> SimUser<'a> {
         let mixed =
             self.phrases
                 .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
+        // A whole mixed line cannot say which of several items shown the turn is about.
+        let mixed = mixed.filter(|_| !ctx.several);
         // An occasion the first turn named is not told again as news when saying what the purchase is for.
         let said_occasion = act == UserAct::Context && self.occasion_said;
         let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());
@@ -352,8 +355,26 @@ impl UserAgent for SimUser<'_> {
             }
             // A recommendation, or the recommender's answer to a question about the item shown.
             Action::Recommend | Action::Answer => {
+                // The items of the recommendation (an answer is about one of them).
+                let offer = history
+                    .iter()
+                    .rev()
+                    .find(|t| t.role == Role::System && t.action == Action::Recommend);
+                let shown: Vec<u32> = offer
+                    .map(|t| {
+                        t.items
+                            .iter()
+                            .filter_map(|id| self.cat.position(id))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let last = last.clone();
-                self.judge(&last)
+                if shown.len() > 1 {
+                    let offer = offer.map(|t| t.text.clone()).unwrap_or_default();
+                    self.judge_several(&shown, &offer, &last.text)
+                } else {
+                    self.judge(&last)
+                }
             }
             Action::Close => self.farewell(history),
             _ => {

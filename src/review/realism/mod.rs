@@ -143,15 +143,17 @@ impl Walk<'_, '_> {
             .and_then(|id| cat.position(id));
         let Some(item) = item else { return };
         let text = t.text.to_lowercase();
-        // The recommendation of the accepted item shows what it is (its title, a highlight): praise of that is
-        // founded.
+        // The recommendation of the accepted item shows what it is (its title, a highlight): praise of that, or a
+        // reference by it ("the navy one"), is founded.
         let id = &cat.item(item).id;
+        // Every system turn about it counts: the recommendation (one of several items, perhaps) and the answer to a
+        // question about it.
         let offer = self.c.turns[..i]
             .iter()
-            .rev()
-            .find(|x| x.role == Role::System && x.items.first() == Some(id))
+            .filter(|x| x.role == Role::System && x.items.contains(id))
             .map(|x| x.text.to_lowercase())
-            .unwrap_or_default();
+            .collect::<Vec<_>>()
+            .join(" ");
         let values = cat
             .attributes(item)
             .map(|(_, v)| v)
@@ -190,12 +192,22 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// A recommendation: each item it shows (several in one turn count one each) checked for its department.
     fn recommend(&mut self, i: usize, t: &Turn) {
-        self.out.recommendations += 1;
+        if t.items.is_empty() {
+            self.out.recommendations += 1;
+        }
+        for id in &t.items {
+            self.out.recommendations += 1;
+            self.recommend_item(i, id);
+        }
+    }
+
+    fn recommend_item(&mut self, i: usize, id: &str) {
         let (Some(cat), Some(target)) = (self.ctx.catalog, self.target) else {
             return;
         };
-        let Some(item) = t.items.first().and_then(|id| cat.position(id)) else {
+        let Some(item) = cat.position(id) else {
             return;
         };
         if item == target {
@@ -378,7 +390,7 @@ pub fn measure(c: &Conversation, ctx: &RealismContext) -> Realism {
         w.references(i, t);
         if t.role == Role::System
             && t.action == Action::Recommend
-            && t.items.first() == Some(&c.target_item_id)
+            && t.items.contains(&c.target_item_id)
         {
             w.target_shown = true;
         }

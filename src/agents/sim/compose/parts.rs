@@ -42,10 +42,22 @@ pub enum Var {
     Style,
     /// The shopper's city.
     City,
+    /// The second item's title, in a turn showing several ("Women's Wool Coat").
+    Title2,
+    /// The second item's price.
+    Price2,
+    /// A fact of the second item, as one clause with its pronoun.
+    Facts2,
+    /// The third item's title, in a turn showing three.
+    Title3,
+    /// The third item's price.
+    Price3,
+    /// A fact of the third item, as one clause with its pronoun.
+    Facts3,
 }
 
 /// Number of variables.
-pub(super) const VARS: usize = 19;
+pub(super) const VARS: usize = 25;
 
 impl Var {
     pub(super) const ALL: [Var; VARS] = [
@@ -68,6 +80,12 @@ impl Var {
         Var::Liked,
         Var::Style,
         Var::City,
+        Var::Title2,
+        Var::Price2,
+        Var::Facts2,
+        Var::Title3,
+        Var::Price3,
+        Var::Facts3,
     ];
 
     /// The name templates use.
@@ -92,6 +110,12 @@ impl Var {
             Var::Liked => "liked",
             Var::Style => "style",
             Var::City => "city",
+            Var::Title2 => "title2",
+            Var::Price2 => "price2",
+            Var::Facts2 => "facts2",
+            Var::Title3 => "title3",
+            Var::Price3 => "price3",
+            Var::Facts3 => "facts3",
         }
     }
 
@@ -100,13 +124,25 @@ impl Var {
     pub(super) fn is_value(self) -> bool {
         matches!(
             self,
-            Var::Title | Var::Price | Var::Need | Var::Occasion | Var::Budget | Var::City
+            Var::Title
+                | Var::Price
+                | Var::Need
+                | Var::Occasion
+                | Var::Budget
+                | Var::City
+                | Var::Title2
+                | Var::Price2
+                | Var::Title3
+                | Var::Price3
         )
     }
 
     /// Whether a sentence may open with it (the title and the city carry their own capital, a budget its sign).
     pub(super) fn capitalised(self) -> bool {
-        matches!(self, Var::Title | Var::City | Var::Budget)
+        matches!(
+            self,
+            Var::Title | Var::City | Var::Budget | Var::Title2 | Var::Title3
+        )
     }
 }
 
@@ -222,6 +258,24 @@ parts! {
     RecommendBudget => "recommend"."budget" [Budget],
     /// An invitation to react.
     RecommendInvite => "recommend"."invite" [],
+    /// Leading in to several items with what the shopper asked for (the first recommendation).
+    SeveralOpenerWish => "recommend_several"."opener_wish" [Feedback],
+    /// Acknowledging a turn-down before several items, or of several items.
+    SeveralAck => "recommend_several"."ack" [],
+    /// Leading in to two items shown at once.
+    SeveralIntroTwo => "recommend_several"."intro_two" [],
+    /// Leading in to three items shown at once.
+    SeveralIntroThree => "recommend_several"."intro_three" [],
+    /// The first of several items, with its title, price and one fact.
+    SeveralFirst => "recommend_several"."first" [Title, Price, Facts],
+    /// The second of several items.
+    SeveralSecond => "recommend_several"."second" [Title2, Price2, Facts2],
+    /// The third of three items.
+    SeveralThird => "recommend_several"."third" [Title3, Price3, Facts3],
+    /// An invitation to pick one of two.
+    SeveralInviteTwo => "recommend_several"."invite_two" [],
+    /// An invitation to pick one of three.
+    SeveralInviteThree => "recommend_several"."invite_three" [],
     /// Acknowledging a turn-down, restating its reasons.
     AgainAckFeedback => "recommend_again"."ack_feedback" [Feedback],
     /// Acknowledging a turn-down that gave no reason.

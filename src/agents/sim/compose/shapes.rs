@@ -126,7 +126,7 @@ pub const RECOMMEND: Shape = Shape {
 pub const RECOMMEND_AGAIN: Shape = Shape {
     name: "recommend_again",
     steps: &[
-        one(&[AgainAckFeedback, AgainAck]),
+        one(&[AgainAckFeedback, AgainAck, SeveralAck]),
         one(&[AgainPresent]),
         maybe(&[AgainContrast]),
         maybe(&[
@@ -137,6 +137,19 @@ pub const RECOMMEND_AGAIN: Shape = Shape {
         ]),
         maybe(&[AgainBudget]),
         maybe(&[AgainInvite]),
+    ],
+};
+/// The shape of recommend turns showing two or three items: a lead (as the first recommendation's, or the
+/// acknowledgement of a turn-down), an intro, each item with one fact, an invitation to pick.
+pub const RECOMMEND_SEVERAL: Shape = Shape {
+    name: "recommend_several",
+    steps: &[
+        maybe(&[SeveralOpenerWish, AgainAckFeedback, SeveralAck]),
+        one(&[SeveralIntroTwo, SeveralIntroThree]),
+        one(&[SeveralFirst]),
+        one(&[SeveralSecond]),
+        maybe(&[SeveralThird]),
+        maybe(&[SeveralInviteTwo, SeveralInviteThree]),
     ],
 };
 /// The shape of answers to the shopper's question about the item shown.
@@ -175,7 +188,7 @@ pub const CLOSE_EMPTY: Shape = Shape {
 };
 
 /// Every shape a plan can take.
-pub const SHAPES: [&Shape; 13] = [
+pub const SHAPES: [&Shape; 14] = [
     &GREET,
     &OPENING,
     &CHAT,
@@ -185,6 +198,7 @@ pub const SHAPES: [&Shape; 13] = [
     &CLARIFY_PREFERENCE,
     &RECOMMEND,
     &RECOMMEND_AGAIN,
+    &RECOMMEND_SEVERAL,
     &ANSWER,
     &CLOSE_ACCEPT,
     &CLOSE_ABANDON,

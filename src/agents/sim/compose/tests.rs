@@ -33,7 +33,13 @@ fn fill() -> Fill {
         .set(Var::Contrast, "they're waterproof")
         .set(Var::Feedback, "you'd prefer black")
         .set(Var::Budget, "$120")
-        .set(Var::Ref, "the black boots");
+        .set(Var::Ref, "the black boots")
+        .set(Var::Title2, "Summit Boot")
+        .set(Var::Price2, "$120")
+        .set(Var::Facts2, "they're suede")
+        .set(Var::Title3, "Ridge Boot")
+        .set(Var::Price3, "$75")
+        .set(Var::Facts3, "they have a padded collar");
     f
 }
 
@@ -140,6 +146,8 @@ fn every_alternative_renders_with_the_values_its_part_is_given() {
                     | Part::AgainInvite
                     | Part::RecommendPresent
                     | Part::AgainPresent
+                    | Part::SeveralInviteTwo
+                    | Part::SeveralInviteThree
             );
             assert!(asks || !text.contains('?'), "{part:?}: {text}");
         }

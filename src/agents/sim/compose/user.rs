@@ -68,6 +68,8 @@ parts! {
     RejectReasons => "reject"."reasons" [Reasons],
     /// A request for something else.
     RejectNext => "reject"."next" [],
+    /// Turning down several items shown at once, naming the closest (the reasons follow about it).
+    RejectSeveral => "reject"."several" [Item],
     /// Pleasure at an item taken.
     AcceptLead => "accept"."lead" [],
     /// The same after an item was turned down ("finally").
@@ -181,6 +183,15 @@ pub const REJECT: Shape<UserPart> = Shape {
         maybe(&[RejectNext]),
     ],
 };
+/// The shape of turning down several items shown at once.
+pub const REJECT_SEVERAL: Shape<UserPart> = Shape {
+    name: "reject_several",
+    steps: &[
+        one(&[RejectSeveral]),
+        one(&[RejectReasons]),
+        maybe(&[RejectNext]),
+    ],
+};
 /// The shape of taking an item.
 pub const ACCEPT: Shape<UserPart> = Shape {
     name: "accept",
@@ -188,6 +199,15 @@ pub const ACCEPT: Shape<UserPart> = Shape {
         one(&[AcceptLead, AcceptFinally, AcceptQuick]),
         maybe(&[AcceptLiked]),
         one(&[AcceptTake, AcceptTakeIt]),
+    ],
+};
+/// The shape of taking one of several items shown at once: which one, then (now and then) what the shopper likes.
+pub const ACCEPT_SEVERAL: Shape<UserPart> = Shape {
+    name: "accept_several",
+    steps: &[
+        one(&[AcceptLead, AcceptFinally, AcceptQuick]),
+        one(&[AcceptTake]),
+        maybe(&[AcceptLiked]),
     ],
 };
 /// The shape of a question about the item shown.
@@ -232,7 +252,7 @@ pub const FAREWELL_ABANDONED: Shape<UserPart> = Shape {
 /// Every shape of the shopper's turns, with how often such a turn can come in one dialogue of the default six
 /// rounds (its parts' alternatives assumed used that often when the bound is checked; the answers share their
 /// lead-in).
-pub const SHAPES: [(&Shape<UserPart>, usize); 13] = [
+pub const SHAPES: [(&Shape<UserPart>, usize); 15] = [
     (&OPEN, 0),
     (&CONTEXT, 0),
     (&CATEGORY, 6),
@@ -241,7 +261,9 @@ pub const SHAPES: [(&Shape<UserPart>, usize); 13] = [
     (&NO_PREFERENCE, 6),
     (&CHAT, 4),
     (&REJECT, 6),
+    (&REJECT_SEVERAL, 3),
     (&ACCEPT, 0),
+    (&ACCEPT_SEVERAL, 0),
     (&ASK, 3),
     (&ABANDON, 0),
     (&FAREWELL_ACCEPTED, 0),

@@ -16,9 +16,16 @@ impl SimSystem<'_> {
         self.shown = history
             .iter()
             .filter(|t| t.role == Role::System && t.action == Action::Recommend)
-            .filter_map(|t| t.items.first())
+            .flat_map(|t| t.items.iter())
             .filter_map(|id| self.cat.position(id))
             .collect();
+        self.last_several = history
+            .iter()
+            .rev()
+            .find(|t| t.role == Role::System && t.action == Action::Recommend)
+            .is_some_and(|t| t.items.len() > 1);
+        // Its replies stand beside a one-item turn: one item each.
+        self.single = true;
         for t in history
             .iter()
             .filter(|t| t.role == Role::System && t.action == Action::Clarify)
@@ -96,8 +103,14 @@ impl SimSystem<'_> {
     fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
         if kind == NegativeKind::RepeatRejected {
             return history.windows(2).rev().find_map(|w| {
+                // The item the turn-down is about (of several shown, the one it names first).
                 (w[0].action == Action::Recommend && w[1].action == Action::Reject)
-                    .then(|| w[0].items.first().and_then(|id| self.cat.position(id)))
+                    .then(|| {
+                        w[1].items
+                            .first()
+                            .or(w[0].items.first())
+                            .and_then(|id| self.cat.position(id))
+                    })
                     .flatten()
             });
         }

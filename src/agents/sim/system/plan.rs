@@ -30,7 +30,7 @@ const COLOUR_REFERENCE: f64 = 0.6;
 
 impl SimSystem<'_> {
     /// The values every turn can use: what the shopper said (only what they said).
-    fn base_fill(&self) -> Fill {
+    pub(super) fn base_fill(&self) -> Fill {
         let mut fill = Fill::default();
         let category = match &self.needs.category {
             Some(leaf) => self.category_noun(leaf),
@@ -180,7 +180,8 @@ impl SimSystem<'_> {
 
     /// A plan with its fill, and the reference to the last item shown when there is one.
     fn finish(&mut self, plan: Vec<Part>, mut fill: Fill) -> (Vec<Part>, Fill) {
-        if let Some(&last) = self.shown.last() {
+        // The item taken, once the shopper took one (of several shown, not always the last).
+        if let Some(last) = self.taken.or_else(|| self.shown.last().copied()) {
             let reference = self.reference(last);
             fill.set(Var::Ref, reference);
         }
@@ -228,7 +229,7 @@ impl SimSystem<'_> {
 
     /// The facts the shopper asked for that item `i` has, in the order they were asked, each with whether item
     /// `other` lacks it.
-    fn wanted_facts(&self, i: u32, other: Option<u32>) -> Vec<(bool, Fact)> {
+    pub(super) fn wanted_facts(&self, i: u32, other: Option<u32>) -> Vec<(bool, Fact)> {
         let mut facts = Vec::new();
         for (k, v) in &self.needs.wanted {
             if self.cat.value(i, k) == Some(v.as_str())
@@ -248,7 +249,7 @@ impl SimSystem<'_> {
     }
 
     /// What can be seen of item `i`: its colour and material.
-    fn visible_facts(&self, i: u32) -> Vec<Fact> {
+    pub(super) fn visible_facts(&self, i: u32) -> Vec<Fact> {
         self.cat
             .attributes(i)
             .filter_map(|(k, _)| {
@@ -272,7 +273,8 @@ impl SimSystem<'_> {
             _ => false,
         };
         // What it has of what the shopper asked for, and where the last item shown lacked it.
-        let last = if first {
+        // No contrast with "the last one" after several were shown at once (which one would it be?).
+        let last = if first || self.last_several {
             None
         } else {
             self.shown.last().copied()
@@ -421,7 +423,7 @@ impl SimSystem<'_> {
     /// How a recommendation opens, and the feedback it says back: the dialogue's first may open (now and then) by
     /// saying the shopper's wishes back, when `meets_wish` (the item meets one of them), else with a plain opener
     /// or none; a later one acknowledges the turn-down, with the shopper's reasons when they can be said afresh.
-    fn lead(&mut self, first: bool, meets_wish: bool) -> (Option<Part>, Option<String>) {
+    pub(super) fn lead(&mut self, first: bool, meets_wish: bool) -> (Option<Part>, Option<String>) {
         if first {
             let wishes = self.reworded(realise::wishes(&self.asked_facts()));
             let wishes = self.fresh(wishes, realise::list);
@@ -434,7 +436,13 @@ impl SimSystem<'_> {
             let clauses = self.reworded(self.needs.objection.clauses.clone());
             let clauses = self.fresh(clauses, realise::list);
             if clauses.is_empty() {
-                (Some(AgainAck), None)
+                // After several items were turned down, no "not that one".
+                let ack = if self.last_several {
+                    SeveralAck
+                } else {
+                    AgainAck
+                };
+                (Some(ack), None)
             } else {
                 (Some(AgainAckFeedback), Some(realise::list(&clauses)))
             }
@@ -443,7 +451,7 @@ impl SimSystem<'_> {
 
     /// Those of `items` that can be said without repeating a phrase of an earlier turn, in order: each is kept when
     /// the wording of the ones kept so far with it (`say`) repeats none.
-    fn fresh<T: Clone>(&self, items: Vec<T>, say: impl Fn(&[T]) -> String) -> Vec<T> {
+    pub(super) fn fresh<T: Clone>(&self, items: Vec<T>, say: impl Fn(&[T]) -> String) -> Vec<T> {
         let mut kept: Vec<T> = Vec::with_capacity(items.len());
         for item in items {
             kept.push(item);

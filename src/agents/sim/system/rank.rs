@@ -33,9 +33,12 @@ impl SimSystem<'_> {
         q
     }
 
-    /// Retrieve candidates in the category (by wanted values, else best rated), drop those shown, rerank.
-    pub(super) fn best(&mut self) -> Option<u32> {
-        let leaf = self.needs.category.clone()?;
+    /// Retrieve candidates in the category (by wanted values, else best rated), drop those shown, rerank: the best
+    /// `count` (distinct titles, each with a fact to cite when more than one), the best first; empty when none is left.
+    pub(super) fn best(&mut self, count: usize) -> Vec<u32> {
+        let Some(leaf) = self.needs.category.clone() else {
+            return Vec::new();
+        };
         // An imperfect recommender: now and then one learnt preference is overlooked for this search.
         let slipped = (!self.needs.wanted.is_empty() && self.rng.chance(self.cfg.system_slip))
             .then(|| {
@@ -43,7 +46,7 @@ impl SimSystem<'_> {
                     .wanted
                     .remove(self.rng.below(self.needs.wanted.len()))
             });
-        let best = self.rank(&leaf);
+        let best = self.rank(&leaf, count);
         if let Some(w) = slipped {
             self.needs.wanted.push(w);
         }
@@ -74,7 +77,7 @@ impl SimSystem<'_> {
         }
     }
 
-    fn rank(&mut self, leaf: &str) -> Option<u32> {
+    fn rank(&mut self, leaf: &str, count: usize) -> Vec<u32> {
         let leaf = leaf.to_string();
         let mut retrieved: HashMap<u32, u32> = HashMap::new();
         for (k, v) in &self.needs.wanted {
@@ -119,14 +122,46 @@ impl SimSystem<'_> {
             pool.extend(extra);
         }
         if pool.is_empty() {
-            return None;
+            return Vec::new();
         }
         let resolved = self.resolved();
         let scored: Vec<(f64, u32)> = pool
             .into_iter()
             .map(|i| (self.score(&resolved, i), i))
             .collect();
-        self.pick_best(scored, k)
+        self.pick_top(scored, k, count)
+    }
+
+    /// The `count` best of the `limit` best of `scored`: the best as [`Self::pick_best`] picks it, then the next best
+    /// in score order, skipping a title already picked and an item with no fact to cite (a one-item turn when the
+    /// best has none).
+    fn pick_top(&mut self, mut scored: Vec<(f64, u32)>, limit: usize, count: usize) -> Vec<u32> {
+        if count <= 1 {
+            return self.pick_best(scored, limit).into_iter().collect();
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(limit);
+        let Some(best) = self.pick_best(scored.clone(), limit) else {
+            return Vec::new();
+        };
+        let mut picks = vec![best];
+        if !self.citable(best) {
+            return picks;
+        }
+        for &(_, i) in &scored {
+            if picks.len() == count {
+                break;
+            }
+            let title = &self.cat.item(i).title;
+            if picks.contains(&i)
+                || picks.iter().any(|&p| self.cat.item(p).title == *title)
+                || !self.citable(i)
+            {
+                continue;
+            }
+            picks.push(i);
+        }
+        picks
     }
 
     /// The best-scoring of the `limit` best of `scored` (score, catalog position), ties broken by the seeded RNG.

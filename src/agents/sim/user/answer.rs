@@ -68,12 +68,25 @@ impl SimUser<'_> {
 
     /// Ask whether `item` meets requirement `i` (said for the first time) before deciding.
     pub(super) fn ask(&mut self, item: u32, i: usize) -> Result<Turn> {
+        self.ask_about(item, i, None)
+    }
+
+    /// Ask whether `item` meets requirement `i`, referring to it as `reference` ("the second one") when several
+    /// items were shown, else by its noun ("the scarf").
+    pub(super) fn ask_about(
+        &mut self,
+        item: u32,
+        i: usize,
+        reference: Option<String>,
+    ) -> Result<Turn> {
         self.asked.push(item);
         self.agenda.retain(|&j| j != i);
         let r = &self.profile.scenario.requirements[i];
+        let several = reference.is_some();
         let mut ctx = UserContext {
-            item: self.cat.noun(item).definite(),
-            noun: Some(self.cat.noun(item).clone()),
+            item: reference.unwrap_or_else(|| self.cat.noun(item).definite()),
+            noun: (!several).then(|| self.cat.noun(item).clone()),
+            several,
             ..self.base.clone()
         };
         ctx.requirement = self.requirement_text(r);

@@ -27,19 +27,7 @@ impl SimUser<'_> {
                 turn.items.clone(),
             );
         };
-        let reqs = &self.profile.scenario.requirements;
-        let budget = self.budget();
-        // An equivalent must also honour what the user said when rejecting (a colour they asked for, one they
-        // turned down): accepting against one's own words is a contradiction the reviewer flags.
-        let honours_words = self.stated.iter().all(|(key, value, negative)| {
-            let has = match key.as_str() {
-                "feature" => self.cat.has_feature(item, value),
-                key => self.cat.value(item, key) == Some(value.as_str()),
-            };
-            has != *negative
-        });
-        let fits = satisfies(self.cat, self.target, item, budget, reqs)
-            && (item == self.target || honours_words);
+        let fits = self.fits(item);
         let takes_equivalent =
             self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
         // Without a hidden target, whatever fits is taken.
@@ -79,17 +67,56 @@ impl SimUser<'_> {
                 vec![self.cat.item(item).id.clone()],
             );
         }
+        if let Some(turn) = self.give_up()? {
+            return Ok(turn);
+        }
+        self.turn_down(item, None)
+    }
+
+    /// Whether item `i` fits: the target, or an item meeting every requirement, in category and budget, that
+    /// honours what the user said when rejecting (a colour they asked for, one they turned down): accepting
+    /// against one's own words is a contradiction the reviewer flags.
+    pub(super) fn fits(&self, item: u32) -> bool {
+        let reqs = &self.profile.scenario.requirements;
+        let honours_words = self.stated.iter().all(|(key, value, negative)| {
+            let has = match key.as_str() {
+                "feature" => self.cat.has_feature(item, value),
+                key => self.cat.value(item, key) == Some(value.as_str()),
+            };
+            has != *negative
+        });
+        satisfies(self.cat, self.target, item, self.budget(), reqs)
+            && (item == self.target || honours_words)
+    }
+
+    /// One more turn-down: the user gives up (its turn) once they outnumber its patience.
+    pub(super) fn give_up(&mut self) -> Result<Option<Turn>> {
         self.rejections += 1;
         if self.rejections > self.patience {
             let ctx = self.base.clone();
-            return self.say(
-                UserAct::Abandon,
-                Action::Abandon,
-                &ctx,
-                Vec::new(),
-                Vec::new(),
-            );
+            return self
+                .say(
+                    UserAct::Abandon,
+                    Action::Abandon,
+                    &ctx,
+                    Vec::new(),
+                    Vec::new(),
+                )
+                .map(Some);
         }
+        Ok(None)
+    }
+
+    /// Turn `item` down with reasons: what the user said before, at most one wish named for the first time, else a
+    /// matter of taste. With `several` (how the user refers to `item`, and every item shown, `item` first) the turn
+    /// turns them all down, with the reasons about `item`, the closest.
+    pub(super) fn turn_down(
+        &mut self,
+        item: u32,
+        several: Option<(String, Vec<String>)>,
+    ) -> Result<Turn> {
+        let reqs = &self.profile.scenario.requirements;
+        let budget = self.budget();
         let chosen = self.reasons(item)?;
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
@@ -162,19 +189,22 @@ impl SimUser<'_> {
                     .push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
             }
         }
+        let (item_said, items, several) = match several {
+            Some((said, items)) => (said, items, true),
+            None => (
+                self.cat.noun(item).definite(),
+                vec![self.cat.item(item).id.clone()],
+                false,
+            ),
+        };
         let ctx = UserContext {
             reasons: clauses.join(" and "),
-            item: self.cat.noun(item).definite(),
-            noun: Some(self.cat.noun(item).clone()),
+            item: item_said,
+            noun: (!several).then(|| self.cat.noun(item).clone()),
+            several,
             ..self.base.clone()
         };
-        self.say(
-            UserAct::Reject,
-            Action::Reject,
-            &ctx,
-            slots,
-            vec![self.cat.item(item).id.clone()],
-        )
+        self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)
     }
 
     /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.

@@ -108,7 +108,13 @@ impl SimUser<'_> {
             }
             UserAct::Reject => {
                 let next = self.optional(REJECT_NEXT);
-                build(&REJECT, |i| match i {
+                let shape = if ctx.several {
+                    &REJECT_SEVERAL
+                } else {
+                    &REJECT
+                };
+                build(shape, |i| match i {
+                    0 if ctx.several => Some(RejectSeveral),
                     0 => Some(RejectLead),
                     1 => Some(RejectReasons),
                     _ => next.then_some(RejectNext),
@@ -126,14 +132,24 @@ impl SimUser<'_> {
                 } else {
                     AcceptTakeIt
                 };
-                build(&ACCEPT, |i| match i {
-                    0 => Some(lead),
-                    1 => liked.then_some(AcceptLiked),
-                    _ => Some(take),
-                })
+                // Of several items shown, the user first says which it takes, then what it likes about it.
+                if ctx.several {
+                    build(&ACCEPT_SEVERAL, |i| match i {
+                        0 => Some(lead),
+                        1 => Some(AcceptTake),
+                        _ => liked.then_some(AcceptLiked),
+                    })
+                } else {
+                    build(&ACCEPT, |i| match i {
+                        0 => Some(lead),
+                        1 => liked.then_some(AcceptLiked),
+                        _ => Some(take),
+                    })
+                }
             }
             UserAct::Ask => {
-                let check = if self.wording.chance(0.5) {
+                // Of several items shown, the user says which it asks about.
+                let check = if self.wording.chance(0.5) && !ctx.several {
                     AskCheck
                 } else {
                     AskCheckItem
