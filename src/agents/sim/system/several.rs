@@ -7,7 +7,6 @@ use super::SimSystem;
 use crate::Result;
 use crate::agents::sim::compose::shapes::{RECOMMEND_SEVERAL, build};
 use crate::agents::sim::compose::{Fill, Part, Var};
-use crate::agents::sim::money;
 use crate::agents::sim::realise::{self, Fact};
 use crate::model::{Action, Turn};
 use crate::rng::Weighted;
@@ -74,7 +73,7 @@ impl SimSystem<'_> {
         for (&i, &(title, price, facts)) in picks.iter().zip(ITEM_VARS.iter()) {
             let item = self.cat.item(i);
             fill.set(title, item.title.clone());
-            let price_text = item.price.map(money);
+            let price_text = item.price.map(|p| self.money.write(p));
             fill.set(price, price_text.unwrap_or_else(|| "a fair price".into()));
             let fact = self.justifying_fact(i, &said, &mut meets_wish);
             said.push(fact.clone());
