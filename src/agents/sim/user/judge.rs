@@ -7,6 +7,7 @@ use crate::agents::compare::satisfies;
 use crate::agents::sim::phrases::{ReasonKind, UserAct, UserContext};
 use crate::agents::sim::realise::{self, Fact};
 use crate::agents::sim::variety::grams;
+use crate::catalog::Noun;
 use crate::config::UserGoal;
 use crate::model::{Action, Slot, Turn};
 
@@ -52,25 +53,40 @@ impl SimUser<'_> {
             return self.ask(item, next);
         }
         if takes {
-            let ctx = UserContext {
-                item: self.cat.noun(item).definite(),
-                liked: self.liked(item),
-                noun: Some(self.cat.noun(item).clone()),
-                later: self.rejections > 0,
-                ..self.base.clone()
-            };
-            return self.say(
-                UserAct::Accept,
-                Action::Accept,
-                &ctx,
-                Vec::new(),
-                vec![self.cat.item(item).id.clone()],
-            );
+            let reference = self.cat.noun(item).definite();
+            let noun = Some(self.cat.noun(item).clone());
+            return self.take(item, reference, noun, false);
         }
         if let Some(turn) = self.give_up()? {
             return Ok(turn);
         }
         self.turn_down(item, None)
+    }
+
+    /// The accept of `item`, named by `reference` ("the running shoes", "the second one"): what the shopper likes
+    /// about it, and whether it turned others down first; `several` when it was one of several shown.
+    pub(super) fn take(
+        &mut self,
+        item: u32,
+        reference: String,
+        noun: Option<Noun>,
+        several: bool,
+    ) -> Result<Turn> {
+        let ctx = UserContext {
+            item: reference,
+            liked: self.liked(item),
+            noun,
+            later: self.rejections > 0,
+            several,
+            ..self.base.clone()
+        };
+        self.say(
+            UserAct::Accept,
+            Action::Accept,
+            &ctx,
+            Vec::new(),
+            vec![self.cat.item(item).id.clone()],
+        )
     }
 
     /// Whether item `i` fits: the target, or an item meeting every requirement, in category and budget, that

@@ -7,10 +7,10 @@
 use super::{SimUser, mentions};
 use crate::Result;
 use crate::agents::compare::differences;
-use crate::agents::sim::phrases::{UserAct, UserContext};
+
 use crate::catalog::ValueKind;
 use crate::config::UserGoal;
-use crate::model::{Action, Turn};
+use crate::model::Turn;
 
 /// Chance that the user refers to an item by its colour ("the navy one") when that tells it apart.
 const BY_COLOUR: f64 = 0.5;
@@ -57,22 +57,8 @@ impl SimUser<'_> {
             return self.ask_about(items[closest], next, Some(reference));
         }
         if let Some(n) = pick {
-            let item = items[n];
-            let ctx = UserContext {
-                item: self.refer(items, n, offer),
-                liked: self.liked(item),
-                later: self.rejections > 0,
-                several: true,
-                noun: None,
-                ..self.base.clone()
-            };
-            return self.say(
-                UserAct::Accept,
-                Action::Accept,
-                &ctx,
-                Vec::new(),
-                vec![self.cat.item(item).id.clone()],
-            );
+            let reference = self.refer(items, n, offer);
+            return self.take(items[n], reference, None, true);
         }
         if let Some(turn) = self.give_up()? {
             return Ok(turn);
