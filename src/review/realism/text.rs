@@ -134,6 +134,13 @@ pub fn mask_phrases(
 /// `text` lowercased with every whole-word occurrence of `phrases` replaced by [`MASK`], then as tokens with every
 /// number (a token holding a digit) replaced by [`NUMBER`].
 pub fn masked_tokens(text: &str, phrases: &[String]) -> Vec<String> {
+    // A price in a currency written with letters ("ARS 21,591", "CA$59.83", "850 kr") is one number: its letters
+    // are not words of the phrase.
+    static CODE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:[A-Z]{2,3}\$?|CN¥) ?([0-9])|([0-9]) kr\b")
+            .unwrap_or_else(|_| unreachable!())
+    });
+    let text = CODE.replace_all(text, "${1}${2}");
     let mut lower = text.to_lowercase();
     for p in phrases {
         let mut from = 0;
@@ -168,6 +175,21 @@ mod tests {
             tokens("I'd like $85, NOT 'that' one!"),
             ["i'd", "like", "85", "not", "that", "one"]
         );
+    }
+
+    #[test]
+    fn a_price_in_letters_is_one_number() {
+        let masked = |t: &str| masked_tokens(t, &[]).join(" ");
+        assert_eq!(
+            masked("It goes for ARS 21,591."),
+            masked("It goes for $21,591.")
+        );
+        assert_eq!(
+            masked("The price is CA$59.83"),
+            masked("The price is $59.83")
+        );
+        assert_eq!(masked("It's 1,050 kr, sadly"), masked("It's $1,050, sadly"));
+        assert_eq!(masked("I need a US 9"), masked("I need a 9"));
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn broken_fills_of_each_kind_are_found() {
     for fine in [
         "It's a useful one-piece, a USB cable and a one-off.",
         "Among our scarves & wraps, this is Arcwave's best.",
+        "Catch is, it's 1,050 kr, and I was hoping to stay under 850 kr.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
