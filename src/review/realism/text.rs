@@ -137,7 +137,7 @@ pub fn masked_tokens(text: &str, phrases: &[String]) -> Vec<String> {
     // A price in a currency written with letters ("ARS 21,591", "CA$59.83", "850 kr") is one number: its letters
     // are not words of the phrase.
     static CODE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\b(?:[A-Z]{2,3}\$?|CN¥) ?([0-9])|([0-9]) kr\b")
+        regex::Regex::new(r"\b(?:[A-Z]{2,3}(?:\$| )|CN¥ ?)([0-9])|([0-9]) kr\b")
             .unwrap_or_else(|_| unreachable!())
     });
     let text = CODE.replace_all(text, "${1}${2}");
@@ -190,6 +190,9 @@ mod tests {
         );
         assert_eq!(masked("It's 1,050 kr, sadly"), masked("It's $1,050, sadly"));
         assert_eq!(masked("I need a US 9"), masked("I need a 9"));
+        // A code written into a word stays a word: "UV400 protection".
+        let feature = vec!["uv400 protection".to_string()];
+        assert_eq!(masked_tokens("UV400 protection", &feature), [MASK]);
     }
 
     #[test]
