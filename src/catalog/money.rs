@@ -107,6 +107,40 @@ impl Money<'_> {
     }
 }
 
+/// `text` with every amount written with a currency's letters ("ARS 21,591", "CA$59.83", "850 kr") written with its
+/// bare number instead, so a measure of repeated words does not count a currency code as one. The marks are those of
+/// the embedded `profiles/currencies.toml`; a mark made only of symbols ("$", "₹") is left alone. Only the table's own
+/// marks count, so a feature like "UV400 protection" or a size like "US 9" is never read as money.
+pub fn bare_amounts(text: &str) -> std::borrow::Cow<'_, str> {
+    static MARKS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        let (_, file) = PROFILE_TABLES
+            .iter()
+            .find(|(name, _)| *name == "currencies.toml")?;
+        let parsed: CurrenciesFile = toml::from_str(file).ok()?;
+        let lettered = |m: &str| m.chars().any(char::is_alphabetic);
+        let mut alternatives = Vec::new();
+        for r in &parsed.currencies {
+            if lettered(&r.prefix) {
+                alternatives.push(format!(r"\b{}([0-9])", regex::escape(&r.prefix)));
+            }
+            if lettered(&r.suffix) {
+                alternatives.push(format!(r"([0-9]){}\b", regex::escape(&r.suffix)));
+            }
+        }
+        regex::Regex::new(&alternatives.join("|")).ok()
+    });
+    match MARKS.as_ref() {
+        Some(marks) => marks.replace_all(text, |c: &regex::Captures| {
+            c.iter()
+                .skip(1)
+                .flatten()
+                .map(|m| m.as_str())
+                .collect::<String>()
+        }),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// Round up to a figure a person would say: whole units below 20, then 5s, 10s, 50s.
 pub fn nice_ceiling(x: f64) -> f64 {
     let step = if x < 20.0 {
@@ -290,6 +324,24 @@ mod tests {
 
     fn table() -> Currencies {
         Currencies::load(None, &CurrencyConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn every_amount_written_with_letters_has_a_bare_number() {
+        let t = table();
+        for i in 0..t.rows.len() {
+            let written = t.money(i).write_local(21591.0);
+            let bare = bare_amounts(&written);
+            assert!(
+                !bare.chars().any(char::is_alphabetic),
+                "{written} -> {bare}"
+            );
+        }
+        assert_eq!(bare_amounts("ARS 21,591 or 850 kr"), "21,591 or 850");
+        assert_eq!(
+            bare_amounts("UV400 protection, a US 9"),
+            "UV400 protection, a US 9"
+        );
     }
 
     #[test]

@@ -134,13 +134,8 @@ pub fn mask_phrases(
 /// `text` lowercased with every whole-word occurrence of `phrases` replaced by [`MASK`], then as tokens with every
 /// number (a token holding a digit) replaced by [`NUMBER`].
 pub fn masked_tokens(text: &str, phrases: &[String]) -> Vec<String> {
-    // A price in a currency written with letters ("ARS 21,591", "CA$59.83", "850 kr") is one number: its letters
-    // are not words of the phrase.
-    static CODE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\b(?:[A-Z]{2,3}(?:\$| )|CN¥ ?)([0-9])|([0-9]) kr\b")
-            .unwrap_or_else(|_| unreachable!())
-    });
-    let text = CODE.replace_all(text, "${1}${2}");
+    // A price in a currency written with letters ("ARS 21,591", "850 kr") is one number: its letters are not words.
+    let text = crate::catalog::money::bare_amounts(text);
     let mut lower = text.to_lowercase();
     for p in phrases {
         let mut from = 0;
@@ -189,8 +184,8 @@ mod tests {
             masked("The price is $59.83")
         );
         assert_eq!(masked("It's 1,050 kr, sadly"), masked("It's $1,050, sadly"));
-        assert_eq!(masked("I need a US 9"), masked("I need a 9"));
-        // A code written into a word stays a word: "UV400 protection".
+        // Only the currency table's marks are money: a size system or a code written into a word stays words.
+        assert_ne!(masked("I need a US 9"), masked("I need a 9"));
         let feature = vec!["uv400 protection".to_string()];
         assert_eq!(masked_tokens("UV400 protection", &feature), [MASK]);
     }
