@@ -206,7 +206,7 @@ fn persona_model<'a>(
     let model =
         expected::PersonaModel::with_affordability(tables, affordable.clone().unwrap_or_default());
     let budget = affordable.map(|affordable| BudgetModel {
-        affordable,
+        affordable: affordable.by_band,
         predicted_rejected_share: model.rejected_share(),
         recorded_rejected_share: recorded_budget_share(manifest),
     });

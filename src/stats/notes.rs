@@ -42,7 +42,8 @@ pub fn notes(
                 "The profiles step redraws a persona whose target costs more than its income band allows, so \
                  accepted personas lean away from low bands. The persona expectations allow for it: each band \
                  keeps the share of target draws it can afford ({}), computed from the catalog's prices and \
-                 category weights (ignoring that the category choice also depends on the persona). This predicts \
+                 category weights for each purchase reason among the categories it suits (ignoring that the \
+                 category choice also depends on the persona's gender and age). This predicts \
                  {:.2} % of draws rejected for their budget{}. Other rejections (audience, near-duplicates) are \
                  not modelled.",
                 bands.join(", "),

@@ -337,6 +337,39 @@ fn conversations_obey_the_state_machine_and_stay_grounded() {
     assert!(report["user_diversity"]["distinct_2"].as_f64().unwrap() > 0.05);
 }
 
+/// With `dialogue.ask_rate` = 0 a user asks about an item only when it leans to take it and has said no wish yet;
+/// its lean is drawn once per item, so after an answer that fits it takes the item it asked about (a second draw
+/// would turn half of those down and pull the accept rate of equivalent items below its setting).
+#[test]
+fn a_user_who_asks_because_it_leans_to_an_item_then_takes_it() {
+    let dir = world("1500", "300");
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "generate",
+            "--sessions",
+            "300",
+            "--set",
+            "dialogue.ask_rate=0",
+        ],
+    );
+    let mut asks = 0;
+    for c in jsonl(&d.join("conversations.jsonl")) {
+        let turns = c["turns"].as_array().unwrap();
+        for (i, t) in turns.iter().enumerate() {
+            if t["action"] != "ask" {
+                continue;
+            }
+            asks += 1;
+            let decision = &turns[i + 2];
+            assert_eq!(decision["action"], "accept", "{}: turn {}", c["id"], i + 2);
+            assert_eq!(decision["items"], turns[i - 1]["items"], "{}", c["id"]);
+        }
+    }
+    assert!(asks >= 20, "only {asks} questions: the test says nothing");
+}
+
 #[test]
 fn conversations_are_byte_identical_across_thread_counts() {
     let dir = world("800", "100");

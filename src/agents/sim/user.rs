@@ -44,6 +44,9 @@ pub struct SimUser<'a> {
     said_budget: bool,
     /// Items the user asked about before deciding.
     asked: Vec<u32>,
+    /// Whether the user would take each item shown so far that fits without being the target (its
+    /// `dialogue.equivalent_accept_rate` draw), kept so that asking about an item first does not draw again.
+    leanings: Vec<(u32, bool)>,
     /// The shopper's last act was giving up (its goodbye then does not thank again).
     gave_up: bool,
     /// The asides made so far (indices in the bank), none made twice.
@@ -139,6 +142,7 @@ impl<'a> SimUser<'a> {
             stated: Vec::new(),
             said_budget: false,
             asked: Vec::new(),
+            leanings: Vec::new(),
             gave_up: false,
             asides: Vec::new(),
             memory: Memory::default(),

@@ -29,8 +29,7 @@ impl SimUser<'_> {
             );
         };
         let fits = self.fits(item);
-        let takes_equivalent =
-            self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
+        let takes_equivalent = self.leans_to(item);
         // Without a hidden target, whatever fits is taken.
         let takes = fits
             && (item == self.target
@@ -103,6 +102,21 @@ impl SimUser<'_> {
         });
         satisfies(self.cat, self.target, item, self.budget(), reqs)
             && (item == self.target || honours_words)
+    }
+
+    /// Whether the user would take `item` were it an equivalent of the target: one `dialogue.equivalent_accept_rate`
+    /// draw per item shown, remembered, so a question about the item before deciding does not draw again (a user
+    /// who leans to an item and asks to be sure still takes it when the answer fits).
+    pub(super) fn leans_to(&mut self, item: u32) -> bool {
+        if !self.cfg.accept_equivalent {
+            return false;
+        }
+        if let Some(&(_, lean)) = self.leanings.iter().find(|(i, _)| *i == item) {
+            return lean;
+        }
+        let lean = self.rng.chance(self.cfg.equivalent_accept_rate);
+        self.leanings.push((item, lean));
+        lean
     }
 
     /// One more turn-down: the user gives up (its turn) once they outnumber its patience.

@@ -26,8 +26,7 @@ impl SimUser<'_> {
             .iter()
             .map(|&i| {
                 let fits = self.fits(i);
-                let equivalent =
-                    self.cfg.accept_equivalent && self.rng.chance(self.cfg.equivalent_accept_rate);
+                let equivalent = self.leans_to(i);
                 fits && (i == self.target
                     || equivalent
                     || self.cfg.user_goal == UserGoal::Preferences)
