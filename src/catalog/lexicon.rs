@@ -169,12 +169,20 @@ impl FeatureForm {
                 verb,
                 rest,
             } => {
-                let verb = if plural_item {
-                    base_form(verb)
-                } else {
-                    verb.clone()
-                };
-                join3(pronoun, &verb, rest)
+                if !plural_item {
+                    return join3(pronoun, verb, rest);
+                }
+                // The item is its subject: "they hold their shape", not "they hold its shape".
+                let rest = rest
+                    .split(' ')
+                    .map(|w| match w {
+                        "its" => "their",
+                        "itself" => "themselves",
+                        w => w,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                join3(pronoun, &base_form(verb), &rest)
             }
         }
     }

@@ -171,6 +171,11 @@ fn values_take_their_grammatical_form() {
         Some("a 34W x 30L")
     );
     assert_eq!(r.value("size", "Queen").np.as_deref(), Some("queen size"));
+    // Read in the quickstart: "you must have california king size".
+    assert_eq!(
+        r.value("size", "California King").np.as_deref(),
+        Some("California king size")
+    );
     let v = r.value("brand", "Norra Basics");
     assert_eq!(
         (v.kind, v.word.as_str()),
@@ -255,6 +260,10 @@ fn features_are_noun_phrases_or_clauses() {
         f.relative(),
         "that includes a protective case and cleaning cloth"
     );
+    // Read in the quickstart: "they hold its shape".
+    let f = r.feature("Holds its shape wash after wash");
+    assert_eq!(f.clause(false), "it holds its shape wash after wash");
+    assert_eq!(f.clause(true), "they hold their shape wash after wash");
     // Read in the quickstart: "one with a stacks easily with other bracelets" until "stacks" was a verb.
     let f = r.feature("Stacks easily with other bracelets");
     assert_eq!(f.noun_phrase(), None);

@@ -92,6 +92,11 @@ mod tests {
         assert!(!fit.misfit("a charity gala", "Pumps"));
         assert!(!fit.misfit("a music festival", "Graphic T-Shirts"));
         assert!(fit.misfit("a hiking trip in the mountains", "Oxfords"));
+        // A look people are seen wearing is no reason to buy a candle or a charger; a trend's colours can be.
+        assert!(fit.misfit("a style friends have started wearing", "Jar Candles"));
+        assert!(fit.misfit("a viral styling video", "Wall Chargers"));
+        assert!(!fit.misfit("a style friends have started wearing", "Jeans"));
+        assert!(!fit.misfit("this season's trending colors", "Jar Candles"));
         // Whole words only: "ties" is formal, "utilities" is not a tie.
         assert_eq!(
             fit.category_class("Neckties & Bow Ties").unwrap().class,

@@ -114,7 +114,8 @@ impl SimSystem<'_> {
 
     /// The one fact that justifies item `i` among several: a wish it meets (setting `meets_wish`), else its colour
     /// or material; the first worded unlike the facts `said` of the items before it and repeating no phrase of an
-    /// earlier turn, else the first.
+    /// earlier turn, else the first worded unlike them, else the first said again with "too" ("it has a secure
+    /// clasp too": two items sharing the wish they meet).
     fn justifying_fact(&self, i: u32, said: &[String], meets_wish: &mut bool) -> String {
         let noun = self.cat.noun(i);
         let wanted: Vec<Fact> = self
@@ -123,21 +124,26 @@ impl SimSystem<'_> {
             .map(|(_, f)| f)
             .collect();
         *meets_wish |= !wanted.is_empty();
-        let mut fallback = None;
+        let (mut unsaid, mut again) = (None, None);
         for fact in wanted.into_iter().chain(self.visible_facts(i)) {
             let text = realise::describe(noun, std::slice::from_ref(&fact));
             if text.is_empty() {
                 continue;
             }
-            let fresh = !said.contains(&text)
-                && !self
-                    .fresh(vec![fact], |f| realise::describe(noun, f))
-                    .is_empty();
-            if fresh {
+            if said.contains(&text) {
+                again.get_or_insert(text);
+                continue;
+            }
+            if !self
+                .fresh(vec![fact], |f| realise::describe(noun, f))
+                .is_empty()
+            {
                 return text;
             }
-            fallback.get_or_insert(text);
+            unsaid.get_or_insert(text);
         }
-        fallback.unwrap_or_else(|| format!("it's one of our best-rated {}", noun.plural))
+        unsaid
+            .or_else(|| again.map(|t| format!("{t} too")))
+            .unwrap_or_else(|| format!("it's one of our best-rated {}", noun.plural))
     }
 }
