@@ -519,7 +519,12 @@ impl Rules {
             .position(|w| BOUNDARIES.contains(&w.as_str()))
             .unwrap_or(lower.len())
             .max(1);
-        if lower.len() <= 5 && lower.get(head_at - 1).is_some_and(|w| is_adjective(w)) {
+        // So are those that open with a participle and go straight on to a preposition ("Tested for harmful
+        // substances", "Based on archival research"): "it's tested for …", never "a tested for …".
+        let participle = head_at == 1 && lower.len() > 1 && is_participle(&lower[0]);
+        if participle
+            || (lower.len() <= 5 && lower.get(head_at - 1).is_some_and(|w| is_adjective(w)))
+        {
             return FeatureForm::Clause {
                 subject: None,
                 verb: "is".into(),
@@ -543,6 +548,16 @@ impl Rules {
         };
         FeatureForm::Noun { np }
     }
+}
+
+/// Whether `word` (lowercase) is a past participle that can follow "it's": regular ("tested", "based") or one of
+/// the irregular ones catalogs open features with ("made", "drawn", "built").
+fn is_participle(word: &str) -> bool {
+    const IRREGULAR: [&str; 12] = [
+        "made", "built", "drawn", "sewn", "woven", "knit", "spun", "grown", "written", "shown",
+        "worn", "cut",
+    ];
+    (word.len() > 4 && word.ends_with("ed")) || IRREGULAR.contains(&word)
 }
 
 /// `value` with a capital first letter and the rest lowercase: "SPANISH", "spanish" -> "Spanish".

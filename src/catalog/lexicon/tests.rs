@@ -260,6 +260,21 @@ fn features_are_noun_phrases_or_clauses() {
         f.relative(),
         "that includes a protective case and cleaning cloth"
     );
+    // Read in the quickstart: "it has a tested for harmful substances".
+    let f = r.feature("Tested for harmful substances");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(f.clause(false), "it is tested for harmful substances");
+    assert_eq!(f.relative(), "that is tested for harmful substances");
+    assert_eq!(
+        r.feature("Drawn from hundreds of interviews").clause(true),
+        "they are drawn from hundreds of interviews"
+    );
+    // A participle before its noun is no predicate: "a cushioned footbed".
+    assert_eq!(
+        r.feature("Cushioned footbed for all-day wear")
+            .noun_phrase(),
+        Some("a cushioned footbed for all-day wear")
+    );
     // Read in the quickstart: "they hold its shape".
     let f = r.feature("Holds its shape wash after wash");
     assert_eq!(f.clause(false), "it holds its shape wash after wash");

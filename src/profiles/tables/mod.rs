@@ -51,6 +51,9 @@ pub struct Tables {
     /// The youngest age of each register (a drawn register a persona is too young for steps down: a child talks
     /// casually).
     pub formality_min_age: Vec<(Formality, u32)>,
+    /// The oldest age of each register (a drawn register a persona is too old for steps up: an eighty-year-old
+    /// does not write "Fair q").
+    pub formality_max_age: Vec<(Formality, u32)>,
     /// Which targets suit which occasions.
     pub occasion_fit: fit::OccasionFit,
     /// Verbosity.
@@ -74,23 +77,27 @@ pub struct Tables {
 
 impl Tables {
     /// The register a persona of `age` speaks in when `drawn` was drawn: `drawn`, or the next less formal one its
-    /// age allows (`formality_min_age`).
+    /// age allows (`formality_min_age`), or the next more formal one (`formality_max_age`).
     pub fn register_for(&self, drawn: Formality, age: u32) -> Formality {
-        let min_age = |f: Formality| {
-            self.formality_min_age
-                .iter()
-                .find(|(g, _)| *g == f)
-                .map_or(0, |(_, a)| *a)
+        let bound = |table: &[(Formality, u32)], f: Formality| {
+            table.iter().find(|(g, _)| *g == f).map(|(_, a)| *a)
         };
         let mut f = drawn;
-        while age < min_age(f) {
+        while f != Formality::Casual
+            && bound(&self.formality_min_age, f).is_some_and(|min| age < min)
+        {
             f = match f {
                 Formality::Formal => Formality::Neutral,
                 Formality::Neutral | Formality::Casual => Formality::Casual,
             };
-            if f == Formality::Casual {
-                break;
-            }
+        }
+        while f != Formality::Formal
+            && bound(&self.formality_max_age, f).is_some_and(|max| age > max)
+        {
+            f = match f {
+                Formality::Casual => Formality::Neutral,
+                Formality::Neutral | Formality::Formal => Formality::Formal,
+            };
         }
         f
     }
@@ -291,6 +298,16 @@ impl Tables {
             })?;
             formality_min_age.push((f, *age));
         }
+        let mut formality_max_age = Vec::new();
+        for (k, age) in &persona.formality_max_age {
+            let f = register(k).ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: formality_max_age: unknown register {k:?} (casual, neutral, formal)",
+                    persona_file.origin
+                ))
+            })?;
+            formality_max_age.push((f, *age));
+        }
         let occasion_fit: fit::OccasionFit = data::parse(get("occasion_fit.toml")?)?;
         let verbosity = keyed(
             &persona.verbosity,
@@ -361,6 +378,7 @@ impl Tables {
             styles,
             formality,
             formality_min_age,
+            formality_max_age,
             occasion_fit,
             verbosity,
             reasons: reasons.reasons,
@@ -397,6 +415,16 @@ fn keyed<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_register_steps_down_for_the_young_and_up_for_the_old() {
+        let t = Tables::load(None).unwrap();
+        assert_eq!(t.register_for(Formality::Formal, 10), Formality::Casual);
+        assert_eq!(t.register_for(Formality::Formal, 15), Formality::Neutral);
+        assert_eq!(t.register_for(Formality::Casual, 40), Formality::Casual);
+        assert_eq!(t.register_for(Formality::Casual, 80), Formality::Neutral);
+        assert_eq!(t.register_for(Formality::Formal, 80), Formality::Formal);
+    }
 
     #[test]
     fn embedded_tables_load_and_cover_every_age() {

@@ -116,6 +116,8 @@ pub(super) struct PersonaFile {
     pub(super) formality: BTreeMap<String, f64>,
     #[serde(default)]
     pub(super) formality_min_age: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub(super) formality_max_age: BTreeMap<String, u32>,
     pub(super) verbosity: BTreeMap<String, f64>,
 }
 

@@ -15,6 +15,10 @@ fn broken_fills_of_each_kind_are_found() {
             "I need something with includes a protective case.",
             "clause_in_noun_slot",
         ),
+        (
+            "It has a tested for harmful substances.",
+            "clause_in_noun_slot",
+        ),
         ("I'd like something XL.", "size_or_brand_as_adjective"),
         ("It is a epic read.", "article_before_vowel"),
         ("So you'd prefer arcwave, then.", "lowercased_name"),
@@ -36,6 +40,7 @@ fn broken_fills_of_each_kind_are_found() {
         "It's a useful one-piece, a USB cable and a one-off.",
         "Among our scarves & wraps, this is Arcwave's best.",
         "Catch is, it's 1,050 kr, and I was hoping to stay under 850 kr.",
+        "It's tested for harmful substances and made in Portugal.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
