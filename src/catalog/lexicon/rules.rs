@@ -361,7 +361,10 @@ impl Rules {
                 };
                 let np = if looks_plural(last_word(&lower)) {
                     word.clone()
-                } else if looks_plural(last_word(&phrase)) {
+                } else if looks_plural(last_word(&phrase))
+                    || self.mass.contains(&last_word(&phrase).to_lowercase())
+                {
+                    // "Bluetooth 5.2 connectivity", not "a Bluetooth 5.2 connectivity".
                     phrase
                 } else {
                     with_article(&phrase)

@@ -171,6 +171,11 @@ fn values_take_their_grammatical_form() {
         Some("a 34W x 30L")
     );
     assert_eq!(r.value("size", "Queen").np.as_deref(), Some("queen size"));
+    // Read in the quickstart: "they have a Bluetooth 5.2 connectivity".
+    assert_eq!(
+        r.value("connectivity", "Bluetooth 5.2").np.as_deref(),
+        Some("Bluetooth 5.2 connectivity")
+    );
     // Read in the quickstart: "you must have california king size".
     assert_eq!(
         r.value("size", "California King").np.as_deref(),
