@@ -288,26 +288,23 @@ impl Tables {
             "formality",
             register,
         )?;
-        let mut formality_min_age = Vec::new();
-        for (k, age) in &persona.formality_min_age {
-            let f = register(k).ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: formality_min_age: unknown register {k:?} (casual, neutral, formal)",
-                    persona_file.origin
-                ))
-            })?;
-            formality_min_age.push((f, *age));
-        }
-        let mut formality_max_age = Vec::new();
-        for (k, age) in &persona.formality_max_age {
-            let f = register(k).ok_or_else(|| {
-                Error::Config(format!(
-                    "{}: formality_max_age: unknown register {k:?} (casual, neutral, formal)",
-                    persona_file.origin
-                ))
-            })?;
-            formality_max_age.push((f, *age));
-        }
+        // Age bounds per register: `formality_min_age`, `formality_max_age`.
+        let age_bounds = |table: &BTreeMap<String, u32>, key: &str| {
+            table
+                .iter()
+                .map(|(k, age)| {
+                    let f = register(k).ok_or_else(|| {
+                        Error::Config(format!(
+                            "{}: {key}: unknown register {k:?} (casual, neutral, formal)",
+                            persona_file.origin
+                        ))
+                    })?;
+                    Ok((f, *age))
+                })
+                .collect::<Result<Vec<_>>>()
+        };
+        let formality_min_age = age_bounds(&persona.formality_min_age, "formality_min_age")?;
+        let formality_max_age = age_bounds(&persona.formality_max_age, "formality_max_age")?;
         let occasion_fit: fit::OccasionFit = data::parse(get("occasion_fit.toml")?)?;
         let verbosity = keyed(
             &persona.verbosity,
