@@ -73,8 +73,7 @@ impl SimSystem<'_> {
         for (&i, &(title, price, facts)) in picks.iter().zip(ITEM_VARS.iter()) {
             let item = self.cat.item(i);
             fill.set(title, item.title.clone());
-            let price_text = item.price.map(|p| self.money.write(p));
-            fill.set(price, price_text.unwrap_or_else(|| "a fair price".into()));
+            fill.set(price, self.price_said(i));
             let fact = self.justifying_fact(i, &said, &mut meets_wish);
             said.push(fact.clone());
             fill.set(facts, fact);
@@ -138,6 +137,121 @@ impl SimSystem<'_> {
             }
             fallback.get_or_insert(text);
         }
-        fallback.unwrap_or_else(|| format!("it's one of our best-rated {}", noun.plural))
+        fallback.unwrap_or_else(|| self.best_rated(i))
+    }
+}
+
+impl SimSystem<'_> {
+    /// The rejected replies of a sim preference pair at a recommendation of several items, replayed to just before
+    /// it: `said` (the turn as the recommender said it, showing `items`, catalog ids in their order) with the item the
+    /// shopper went on to take, `taken`, swapped for the negative of `kind` — its title, its price and the fact cited
+    /// for it replaced by the negative's — the other items and every other word unchanged. The negative's id and
+    /// the replies, one per fact of the negative that could stand in (one of the same attribute first); `None` when
+    /// the context allows no negative of `kind`, or the taken item's title, price and fact cannot be told apart in
+    /// `said` (its title said once, then its price, then the fact, before the next item's title).
+    pub fn swap_taken(
+        &mut self,
+        kind: crate::config::NegativeKind,
+        history: &[Turn],
+        said: &str,
+        items: &[String],
+        taken: &str,
+    ) -> Option<(String, Vec<String>)> {
+        let picks: Vec<u32> = items
+            .iter()
+            .map(|id| self.cat.position(id))
+            .collect::<Option<_>>()?;
+        let place = items.iter().position(|id| id == taken)?;
+        let a = picks[place];
+        // The negative is none of the items the turn shows.
+        for &i in &picks {
+            if !self.shown.contains(&i) {
+                self.shown.push(i);
+            }
+        }
+        let n = self.negative_item(kind, history)?;
+        if picks.contains(&n) {
+            return None;
+        }
+        // Where the taken item's part of the turn lies: from its title to the next item's title.
+        let title = self.cat.item(a).title.as_str();
+        if title.is_empty() || said.matches(title).count() != 1 {
+            return None;
+        }
+        let start = said.find(title)?;
+        let end = picks
+            .get(place + 1)
+            .and_then(|&next| said[start..].find(self.cat.item(next).title.as_str()))
+            .map_or(said.len(), |at| start + at);
+        let part = &said[start..end];
+        let price = self.price_said(a);
+        let price_at = title.len() + part[title.len()..].find(price.as_str())?;
+        let after_price = price_at + price.len();
+        // The fact cited for it: of the facts it could be justified by, the one said first after its price.
+        let noun = self.cat.noun(a);
+        let (fact_at, (fact, fact_text)) = self
+            .wanted_facts(a, None)
+            .into_iter()
+            .map(|(_, f)| f)
+            .chain(self.visible_facts(a))
+            .map(|f| {
+                let text = realise::describe(noun, std::slice::from_ref(&f));
+                (Some(f), text)
+            })
+            .chain(std::iter::once((None, self.best_rated(a))))
+            .filter(|(_, text)| !text.is_empty())
+            .filter_map(|f| part[after_price..].find(f.1.as_str()).map(|at| (at, f)))
+            .min_by_key(|(at, f)| (*at, std::cmp::Reverse(f.1.len())))?;
+        let fact_at = after_price + fact_at;
+        // The negative's facts that could stand in: its value of the same attribute first, then a wish it meets, then
+        // what can be seen of it, then the general praise.
+        let same = match &fact {
+            Some(Fact::Value(key, _)) => Fact::of_item(self.cat, n, key),
+            _ => None,
+        };
+        let noun = self.cat.noun(n);
+        let mut facts: Vec<String> = Vec::new();
+        for f in same
+            .into_iter()
+            .chain(self.wanted_facts(n, None).into_iter().map(|(_, f)| f))
+            .chain(self.visible_facts(n))
+        {
+            let text = realise::describe(noun, std::slice::from_ref(&f));
+            if !text.is_empty() && !facts.contains(&text) {
+                facts.push(text);
+            }
+        }
+        facts.push(self.best_rated(n));
+        let (head, tail) = (&said[..start], &said[end..]);
+        let item = self.cat.item(n);
+        let replies = facts
+            .iter()
+            .map(|f| {
+                format!(
+                    "{head}{}{}{}{}{f}{}{tail}",
+                    item.title,
+                    &part[title.len()..price_at],
+                    self.price_said(n),
+                    &part[after_price..fact_at],
+                    &part[fact_at + fact_text.len()..],
+                )
+            })
+            .filter(|r| r != said)
+            .collect();
+        Some((item.id.clone(), replies))
+    }
+
+    /// Item `i`'s price as said to the shopper.
+    fn price_said(&self, i: u32) -> String {
+        self.cat
+            .item(i)
+            .price
+            .map(|p| self.money.write(p))
+            .unwrap_or_else(|| "a fair price".into())
+    }
+
+    /// The praise said of an item among several when no fact of it can be cited.
+    fn best_rated(&self, i: u32) -> String {
+        format!("it's one of our best-rated {}", self.cat.noun(i).plural)
     }
 }
