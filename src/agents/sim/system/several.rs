@@ -7,6 +7,7 @@ use super::SimSystem;
 use crate::Result;
 use crate::agents::sim::compose::shapes::{RECOMMEND_SEVERAL, build};
 use crate::agents::sim::compose::{Fill, Part, Var};
+use crate::agents::sim::phrases::ShownItem;
 use crate::agents::sim::realise::{self, Fact};
 use crate::model::{Action, Turn};
 use crate::rng::Weighted;
@@ -25,9 +26,10 @@ const ITEM_VARS: [(Var, Var, Var); 3] = [
 
 impl SimSystem<'_> {
     /// How many items this recommendation shows: drawn from `dialogue.items_per_turn` when it gives more than one
-    /// number a weight, else that number (with no draw); one when a language model phrases the turn.
+    /// number a weight, else that number (with no draw); one for a replayed recommender. (A language model that
+    /// decides, `decide = "llm"`, picks one item a turn through its retrieval chain and never comes here.)
     pub(super) fn items_to_show(&mut self) -> usize {
-        if self.single || self.voice.is_some() {
+        if self.single {
             return 1;
         }
         if !self.cfg.items_drawn() {
@@ -41,22 +43,42 @@ impl SimSystem<'_> {
         !self.wanted_facts(i, None).is_empty() || !self.visible_facts(i).is_empty()
     }
 
-    /// The recommendation turn showing `picks` (two or three catalog items, best first), with their pictures.
+    /// The recommendation turn showing `picks` (two or three catalog items, best first), with their pictures: composed
+    /// from the phrase bank, or phrased by the language model from every item's title, price and justifying fact.
     pub(super) fn phrase_several(
         &mut self,
         picks: &[u32],
         first: bool,
         query: String,
     ) -> Result<Turn> {
-        let (parts, fill) = self.plan_several(picks, first);
-        let bank = self.phrases.system_bank();
-        let text = bank.compose(&parts, &fill, &mut self.memory, &mut self.rng)?;
-        let mut turn = self.turn(Action::Recommend, text, Vec::new());
-        turn.items = picks.iter().map(|&i| self.cat.item(i).id.clone()).collect();
-        turn.images = picks
+        let act = if first {
+            "recommend_several"
+        } else {
+            "recommend_several_again"
+        };
+        let images: Vec<String> = picks
             .iter()
             .filter_map(|&i| self.cat.item(i).image.clone())
             .collect();
+        let context = |s: &Self| {
+            let mut ctx = s.context();
+            let mut said: Vec<String> = Vec::with_capacity(picks.len());
+            let mut meets_wish = false;
+            for &i in picks {
+                let fact = s.justifying_fact(i, &said, &mut meets_wish);
+                said.push(fact.clone());
+                ctx.items.push(ShownItem {
+                    title: s.cat.item(i).title.clone(),
+                    price: s.price_said(i),
+                    fact,
+                });
+            }
+            ctx
+        };
+        let text = self.speak(act, context, &images, |s| s.plan_several(picks, first))?;
+        let mut turn = self.turn(Action::Recommend, text, Vec::new());
+        turn.items = picks.iter().map(|&i| self.cat.item(i).id.clone()).collect();
+        turn.images = images;
         turn.query = Some(query);
         Ok(turn)
     }

@@ -78,6 +78,7 @@ impl SimUser<'_> {
             noun,
             later: self.rejections > 0,
             several,
+            title: self.several_title(item, several),
             ..self.base.clone()
         };
         self.say(
@@ -218,6 +219,7 @@ impl SimUser<'_> {
             item: item_said,
             noun: (!several).then(|| self.cat.noun(item).clone()),
             several,
+            title: self.several_title(item, several),
             ..self.base.clone()
         };
         self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)
