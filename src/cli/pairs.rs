@@ -86,6 +86,11 @@ fn print(r: &PairsReport, as_json: bool) -> Result<()> {
         "          {} recommendations: {} unsound (not used), {} without an applicable negative, {} judge ties",
         c.recommendations, c.unsound, c.no_negative, c.judge_ties
     );
+    println!(
+        "          {} later turned down (never chosen), {} of several items paired on the item taken, {} of several \
+         items without a pair, {} sim negatives reworded",
+        c.rejected_later, c.several_paired, c.several_items, c.reworded
+    );
     if let Some(u) = &r.usage {
         println!(
             "          LLM: {} requests ({} cached), {} prompt + {} completion tokens, ${:.4}",

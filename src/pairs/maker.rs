@@ -11,6 +11,11 @@
 //! turn. A pair that would still differ beyond the item falls back to the negative in the recommender's own
 //! wording, counted as reworded. Pairs from the judge, or phrased by a model, keep their own wording. A
 //! recommendation the shopper goes on to turn down is never chosen.
+//!
+//! A recommendation of several items gives sim pairs only when the item the shopper finally took is among them: the
+//! chosen reply is the turn as said, the rejected reply the same words with the taken item (its title, its price
+//! and the fact cited for it) swapped for a hard negative, the other items unchanged. Other turns of several items
+//! give no pair (counted as `several_items`), nor do those of conversations a model played.
 
 use super::record::{Pair, PairCounts};
 use crate::Result;
@@ -53,6 +58,13 @@ impl PairMaker<'_> {
         let seed = c.meta.seed;
         let cat = self.sim.catalog;
         let rejected = rejected_at(c);
+        // The item the shopper finally took, if any.
+        let taken = c
+            .turns
+            .iter()
+            .rev()
+            .find(|t| t.role == Role::User && t.action == Action::Accept)
+            .and_then(|t| t.items.first().cloned());
         for (t, sound) in crate::catalog::fit::sound_recommendations(c, cat) {
             counts.recommendations += 1;
             if !sound {
@@ -68,11 +80,28 @@ impl PairMaker<'_> {
             if rejected_later {
                 counts.rejected_later += 1;
             }
+            let history = &c.turns[..t];
             if c.turns[t].items.len() > 1 {
-                counts.several_items += 1;
+                // Of several items shown, the one the shopper took is the chosen side: sim pairs swap it alone.
+                let taken = taken
+                    .as_deref()
+                    .filter(|id| c.turns[t].items.iter().any(|x| x == id));
+                let made = match taken {
+                    Some(id) if !llm_played && ends_with_shopper(history) => {
+                        let money = profile
+                            .map(|p| self.sim.currencies.for_profile(p))
+                            .unwrap_or_else(|| self.sim.currencies.catalog());
+                        self.several_pairs(c, t, id, money, &mut out)?
+                    }
+                    _ => 0,
+                };
+                if made == 0 {
+                    counts.several_items += 1;
+                } else {
+                    counts.several_paired += 1;
+                }
                 continue;
             }
-            let history = &c.turns[..t];
             if !ends_with_shopper(history) {
                 continue;
             }
@@ -190,6 +219,68 @@ impl PairMaker<'_> {
             }
         }
         Ok((out, counts))
+    }
+}
+
+impl PairMaker<'_> {
+    /// The sim pairs of turn `t` of `c`, a recommendation of several items among which is `taken`, the item the
+    /// shopper went on to take (in `money`, the shopper's currency), pushed onto `out`; how many. The chosen reply is
+    /// the turn as said; each rejected reply is the same words with the taken item (its title, price and the fact
+    /// cited for it) swapped for a hard negative of a configured kind, the other items left as they were.
+    fn several_pairs(
+        &self,
+        c: &Conversation,
+        t: usize,
+        taken: &str,
+        money: Money<'_>,
+        out: &mut Vec<Pair>,
+    ) -> Result<usize> {
+        if !self.cfg.sources.contains(&PairSource::Sim) {
+            return Ok(0);
+        }
+        let history = &c.turns[..t];
+        let turn = &c.turns[t];
+        let chosen = turn.text.trim();
+        let mut made = 0;
+        for &kind in &self.cfg.kinds {
+            if made == self.cfg.negatives_per_turn {
+                break;
+            }
+            let talk = format!("{}#dpo.t{t}.{}", c.id, kind.key());
+            let mut system = SimSystem::new(
+                self.sim,
+                &talk,
+                money,
+                Rng::for_record(c.meta.seed, "export.dpo", &talk),
+            );
+            system.replay(history);
+            let Some((other, replies)) =
+                system.swap_taken(kind, history, chosen, &turn.items, taken)
+            else {
+                continue;
+            };
+            // The first that differs from the turn in the swapped item only.
+            let Some(rejected) = replies
+                .into_iter()
+                .find(|r| same_frame(self.sim.catalog, money, (chosen, taken), (r, &other)))
+            else {
+                continue;
+            };
+            made += 1;
+            out.push(Pair {
+                conversation_id: c.id.clone(),
+                turn: t,
+                chosen: chosen.to_string(),
+                rejected,
+                source: PairSource::Sim,
+                kind: Some(kind),
+                resample: 0,
+                margin: None,
+                chosen_item: Some(taken.to_string()),
+                rejected_item: Some(other),
+            });
+        }
+        Ok(made)
     }
 }
 

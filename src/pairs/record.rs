@@ -63,10 +63,14 @@ pub struct PairCounts {
     /// Sound recommendations the shopper went on to turn down (never a chosen reply: hindsight says it was not).
     #[serde(default)]
     pub rejected_later: usize,
-    /// Sound recommendations of several items at once: they give no pair (a pair is one reply against another that
-    /// differs in its item only).
+    /// Sound recommendations of several items at once that gave no pair: none of their items was the one the
+    /// shopper took (or a model played the conversation, or no negative could be swapped in).
     #[serde(default)]
     pub several_items: usize,
+    /// Sound recommendations of several items at once that gave pairs: the item the shopper took among them, swapped
+    /// for a hard negative in the turn's own words.
+    #[serde(default)]
+    pub several_paired: usize,
     /// Sim negatives phrased by the recommender in words of its own, because the chosen reply's item could not be
     /// swapped in its wording (it does not name its item by title, or cites a fact the negative item lacks).
     #[serde(default)]
@@ -83,6 +87,7 @@ impl PairCounts {
         self.no_llm_voice += other.no_llm_voice;
         self.rejected_later += other.rejected_later;
         self.several_items += other.several_items;
+        self.several_paired += other.several_paired;
         self.reworded += other.reworded;
     }
 }

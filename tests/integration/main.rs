@@ -17,6 +17,7 @@ mod imports;
 mod layers;
 mod llm;
 mod llm_run;
+mod llm_several;
 mod lock;
 mod pairs;
 mod profiles;

@@ -1,7 +1,7 @@
 //! Several items in one recommendation (`dialogue.items_per_turn`): the recommender shows two or three distinct
 //! items, never one shown before; the shopper takes one of them and says which (by its place or by a colour the
 //! recommender said, never by title), or turns them all down about the closest, citing only what it may; the review,
-//! `musegen stats`, the pairs, the analytics bridge and the MUSE export read such turns. `[1, 0, 0]` shows one item
+//! `musegen stats`, the pairs (the item taken swapped for a hard negative in the turn's own words), the analytics bridge and the MUSE export read such turns. `[1, 0, 0]` shows one item
 //! a turn.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -236,16 +236,123 @@ fn several_items_a_turn_are_shown_judged_reviewed_and_exported() {
     let accept = fit("dialogue.accept");
     assert!(!accept.to_string().contains("forbidden\":1"), "{accept}");
 
-    // Pairs: a turn showing several items gives none, and no chosen item is one the shopper turns down later.
+    // Pairs: a turn showing several items gives a pair only when it holds the item the shopper took; the chosen reply
+    // is the turn as said, the rejected one the same words with that item's title, price and fact swapped for a
+    // hard negative, the other items as they were; no chosen item is one the shopper turns down later.
+    let by_id: BTreeMap<&str, &Value> = conversations
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c))
+        .collect();
+    let title = |id: &str| {
+        serde_json::from_str::<Value>(&items[id]).unwrap()["title"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut several_pairs: BTreeMap<String, Value> = BTreeMap::new();
     for row in jsonl(&run.join("pairs.jsonl")) {
         for p in row["pairs"].as_array().unwrap() {
-            let key = (
-                p["conversation_id"].as_str().unwrap().to_string(),
-                p["turn"].as_u64().unwrap() as usize,
+            let id = p["conversation_id"].as_str().unwrap();
+            let t = p["turn"].as_u64().unwrap() as usize;
+            let c = by_id[id];
+            let turns = c["turns"].as_array().unwrap();
+            let chosen_item = p["chosen_item"].as_str().unwrap();
+            // Never an item the shopper turns down after this turn.
+            for later in &turns[t + 1..] {
+                if later["action"] == "reject" {
+                    assert!(
+                        !strs(&later["items"]).iter().any(|x| x == chosen_item),
+                        "{p}"
+                    );
+                }
+            }
+            if !several_turns.contains(&(id.to_string(), t)) {
+                continue;
+            }
+            let shown = strs(&turns[t]["items"]);
+            assert_eq!(p["source"], "sim", "{p}");
+            assert_eq!(p["chosen"], turns[t]["text"], "the turn as said: {p}");
+            assert_eq!(c["accepted_item"].as_str(), Some(chosen_item), "{p}");
+            assert!(shown.iter().any(|x| x == chosen_item), "{p}");
+            let other = p["rejected_item"].as_str().unwrap();
+            assert!(!shown.iter().any(|x| x == other), "{p}");
+            // (Compared in lowercase, as the catalog's items are held here.)
+            let (chosen, rejected) = (
+                p["chosen"].as_str().unwrap().to_lowercase(),
+                p["rejected"].as_str().unwrap().to_lowercase(),
             );
-            assert!(!several_turns.contains(&key), "{p}");
+            // The other items stand as they were; the taken one is gone, the negative in its place.
+            for s in shown.iter().filter(|s| *s != chosen_item) {
+                assert!(rejected.contains(&title(s)), "{p}");
+            }
+            assert!(!rejected.contains(&title(chosen_item)), "{p}");
+            let place = chosen.find(&title(chosen_item)).unwrap();
+            assert_eq!(rejected.find(&title(other)), Some(place), "{p}");
+            // They differ within that item's part of the turn only (its title, price and fact): before its title
+            // and from the next item's title on, the replies are the same.
+            let same_head = chosen
+                .chars()
+                .zip(rejected.chars())
+                .take_while(|(x, y)| x == y)
+                .map(|(x, _)| x.len_utf8())
+                .sum::<usize>();
+            let same_tail = chosen
+                .chars()
+                .rev()
+                .zip(rejected.chars().rev())
+                .take_while(|(x, y)| x == y)
+                .map(|(x, _)| x.len_utf8())
+                .sum::<usize>();
+            assert!(same_head >= place, "{p}");
+            let n = shown.iter().position(|x| x == chosen_item).unwrap();
+            if let Some(next) = shown.get(n + 1) {
+                let next_at = chosen.find(&title(next)).unwrap();
+                assert!(chosen.len() - same_tail <= next_at, "{p}");
+            }
+            // What differs is one clause of a few words: the title, the price and the fact.
+            let part = chosen[place..chosen.len() - same_tail].replacen(&title(chosen_item), "", 1);
+            assert!(part.split_whitespace().count() <= 16, "{part}: {p}");
+            assert!(!part.contains(". "), "{part}: {p}");
+            several_pairs.insert(
+                format!("{id}:t{t}:{}", p["kind"].as_str().unwrap()),
+                p.clone(),
+            );
         }
     }
+    assert!(
+        several_pairs.len() > 20,
+        "{} pairs of several items",
+        several_pairs.len()
+    );
+    // Their DPO rows read in TRL's conversational format: the prompt alternates from the user on and ends with the
+    // shopper; chosen and rejected are one assistant message each, the pair's replies.
+    let mut exported = 0;
+    for split in ["train", "validation", "test"] {
+        let trl = jsonl(&run.join(format!("dpo/trl_{split}.jsonl")));
+        let meta = jsonl(&run.join(format!("dpo/meta_{split}.jsonl")));
+        assert_eq!(trl.len(), meta.len());
+        for (t, m) in trl.iter().zip(&meta) {
+            let Some(p) = several_pairs.get(m["pair_id"].as_str().unwrap()) else {
+                continue;
+            };
+            exported += 1;
+            assert_eq!(m["chosen_item"], p["chosen_item"]);
+            assert_eq!(m["rejected_item"], p["rejected_item"]);
+            let prompt = t["prompt"].as_array().unwrap();
+            assert_eq!(prompt[0]["role"], "system");
+            for (i, msg) in prompt[1..].iter().enumerate() {
+                assert_eq!(msg["role"], if i % 2 == 0 { "user" } else { "assistant" });
+            }
+            assert_eq!(prompt.last().unwrap()["role"], "user");
+            for side in ["chosen", "rejected"] {
+                let reply = t[side].as_array().unwrap();
+                assert_eq!(reply.len(), 1);
+                assert_eq!(reply[0]["role"], "assistant");
+                assert_eq!(reply[0]["content"], p[side]);
+            }
+        }
+    }
+    assert_eq!(exported, several_pairs.len());
 
     // The analytics bridge holds one row per item shown, at its place.
     let bridge = std::fs::read_to_string(run.join("star/bridge_turn_item.csv")).unwrap();

@@ -91,7 +91,7 @@ impl UserAct {
 
 /// The system acts, as the language-model voice names them (`prompts/llm/system.toml`); the offline recommender
 /// composes the same turns from the parts of `prompts/sim/system.toml`.
-pub const SYSTEM_ACTS: [&str; 12] = [
+pub const SYSTEM_ACTS: [&str; 14] = [
     "greet",
     "ask_category",
     "clarify_budget",
@@ -100,6 +100,8 @@ pub const SYSTEM_ACTS: [&str; 12] = [
     "chit_chat_after_reject",
     "recommend",
     "recommend_again",
+    "recommend_several",
+    "recommend_several_again",
     "answer_yes",
     "answer_no",
     "close_accept",
@@ -184,6 +186,9 @@ pub struct UserContext {
     pub later: bool,
     /// The turn answers a recommendation of several items: `item` says which one ("the second one").
     pub several: bool,
+    /// Of several items shown, the title of the one the turn is about (taken, asked about, or whose reasons a
+    /// turn-down of them all gives), so that a language model voicing the shopper knows which it is.
+    pub title: String,
     /// The head noun of the item in question (the target's category, or the item in hand), which templates
     /// reach as `{{ item.is }}` (agreement) and `{{ category.a }}` ("a scarf").
     #[serde(skip)]
@@ -209,6 +214,20 @@ pub struct SystemContext {
     pub need: String,
     /// The budget as written.
     pub budget: String,
+    /// The items a recommendation of several shows, in their order (empty for one item: `title`, `price` and
+    /// `highlights` say it).
+    pub items: Vec<ShownItem>,
+}
+
+/// One of the items a recommendation of several shows, as the recommender's prompt names it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShownItem {
+    /// Title.
+    pub title: String,
+    /// Price as written in the shopper's currency.
+    pub price: String,
+    /// The one fact that justifies it (a wish it meets, else what can be seen of it).
+    pub fact: String,
 }
 
 /// The compiled phrase banks.

@@ -488,10 +488,11 @@ impl SystemAgent for SimSystem<'_> {
             SystemAct::CloseAccepted => {
                 let context = |s: &Self| {
                     let mut ctx = s.context();
+                    // The item taken: of several shown, the one the shopper picked.
                     ctx.title = s
-                        .shown
-                        .last()
-                        .map(|&i| s.cat.item(i).title.clone())
+                        .taken
+                        .or_else(|| s.shown.last().copied())
+                        .map(|i| s.cat.item(i).title.clone())
                         .unwrap_or_default();
                     ctx
                 };

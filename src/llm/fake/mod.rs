@@ -71,6 +71,9 @@ pub struct FakeConfig {
     /// Tokens every answer needs: a request whose `max_tokens` is below it is answered cut at its budget
     /// (`finish_reason: length`, Anthropic `stop_reason: max_tokens`), as a real model's long answer would be.
     pub answer_tokens: Option<u64>,
+    /// Keep the body of every well-formed request, for a test to read the prompts it sent ([`FakeServer::requests`]);
+    /// off by default, so a long-running server holds no growing log.
+    pub record_requests: bool,
 }
 
 impl Default for FakeConfig {
@@ -92,6 +95,7 @@ impl Default for FakeConfig {
             stream_gap: Duration::ZERO,
             close_reused: false,
             answer_tokens: None,
+            record_requests: false,
         }
     }
 }
@@ -131,6 +135,8 @@ struct State {
     in_flight: AtomicU64,
     /// When each answer went out (since the start) and its status, for rates over time.
     log: std::sync::Mutex<Vec<(Duration, u16)>>,
+    /// The request bodies received, when `record_requests`.
+    requests: std::sync::Mutex<Vec<Value>>,
     started: Instant,
 }
 
@@ -154,6 +160,7 @@ impl FakeServer {
             answered: Mutex::new(HashMap::new()),
             in_flight: AtomicU64::new(0),
             log: std::sync::Mutex::new(Vec::new()),
+            requests: std::sync::Mutex::new(Vec::new()),
             started: Instant::now(),
         });
         let shared = state.clone();
@@ -199,6 +206,16 @@ impl FakeServer {
     /// When the server started.
     pub fn started(&self) -> Instant {
         self.state.started
+    }
+
+    /// The bodies of the well-formed requests received so far, in the order they arrived (empty unless
+    /// `record_requests`).
+    pub fn requests(&self) -> Vec<Value> {
+        self.state
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// A snapshot of the counters.
@@ -318,6 +335,11 @@ async fn answer(req: Request<Incoming>, state: &State) -> Answer {
             &[],
         );
     };
+    if cfg.record_requests
+        && let Ok(mut kept) = state.requests.lock()
+    {
+        kept.push(request.clone());
+    }
     {
         let mut s = state.stats.lock().await;
         for field in request.as_object().into_iter().flat_map(|o| o.keys()) {

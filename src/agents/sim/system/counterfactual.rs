@@ -100,7 +100,7 @@ impl SimSystem<'_> {
 
     /// The catalog position of the negative of `kind`: the best-scoring item of the category that is wrong in
     /// exactly that way (ties broken by the seeded RNG).
-    fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
+    pub(super) fn negative_item(&mut self, kind: NegativeKind, history: &[Turn]) -> Option<u32> {
         if kind == NegativeKind::RepeatRejected {
             return history.windows(2).rev().find_map(|w| {
                 // The item the turn-down is about (of several shown, the one it names first).

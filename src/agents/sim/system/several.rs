@@ -7,6 +7,7 @@ use super::SimSystem;
 use crate::Result;
 use crate::agents::sim::compose::shapes::{RECOMMEND_SEVERAL, build};
 use crate::agents::sim::compose::{Fill, Part, Var};
+use crate::agents::sim::phrases::ShownItem;
 use crate::agents::sim::realise::{self, Fact};
 use crate::model::{Action, Turn};
 use crate::rng::Weighted;
@@ -25,9 +26,10 @@ const ITEM_VARS: [(Var, Var, Var); 3] = [
 
 impl SimSystem<'_> {
     /// How many items this recommendation shows: drawn from `dialogue.items_per_turn` when it gives more than one
-    /// number a weight, else that number (with no draw); one when a language model phrases the turn.
+    /// number a weight, else that number (with no draw); one for a replayed recommender. (A language model that
+    /// decides, `decide = "llm"`, picks one item a turn through its retrieval chain and never comes here.)
     pub(super) fn items_to_show(&mut self) -> usize {
-        if self.single || self.voice.is_some() {
+        if self.single {
             return 1;
         }
         if !self.cfg.items_drawn() {
@@ -41,22 +43,42 @@ impl SimSystem<'_> {
         !self.wanted_facts(i, None).is_empty() || !self.visible_facts(i).is_empty()
     }
 
-    /// The recommendation turn showing `picks` (two or three catalog items, best first), with their pictures.
+    /// The recommendation turn showing `picks` (two or three catalog items, best first), with their pictures: composed
+    /// from the phrase bank, or phrased by the language model from every item's title, price and justifying fact.
     pub(super) fn phrase_several(
         &mut self,
         picks: &[u32],
         first: bool,
         query: String,
     ) -> Result<Turn> {
-        let (parts, fill) = self.plan_several(picks, first);
-        let bank = self.phrases.system_bank();
-        let text = bank.compose(&parts, &fill, &mut self.memory, &mut self.rng)?;
-        let mut turn = self.turn(Action::Recommend, text, Vec::new());
-        turn.items = picks.iter().map(|&i| self.cat.item(i).id.clone()).collect();
-        turn.images = picks
+        let act = if first {
+            "recommend_several"
+        } else {
+            "recommend_several_again"
+        };
+        let images: Vec<String> = picks
             .iter()
             .filter_map(|&i| self.cat.item(i).image.clone())
             .collect();
+        let context = |s: &Self| {
+            let mut ctx = s.context();
+            let mut said: Vec<String> = Vec::with_capacity(picks.len());
+            let mut meets_wish = false;
+            for &i in picks {
+                let fact = s.justifying_fact(i, &said, &mut meets_wish);
+                said.push(fact.clone());
+                ctx.items.push(ShownItem {
+                    title: s.cat.item(i).title.clone(),
+                    price: s.price_said(i),
+                    fact,
+                });
+            }
+            ctx
+        };
+        let text = self.speak(act, context, &images, |s| s.plan_several(picks, first))?;
+        let mut turn = self.turn(Action::Recommend, text, Vec::new());
+        turn.items = picks.iter().map(|&i| self.cat.item(i).id.clone()).collect();
+        turn.images = images;
         turn.query = Some(query);
         Ok(turn)
     }
@@ -73,8 +95,7 @@ impl SimSystem<'_> {
         for (&i, &(title, price, facts)) in picks.iter().zip(ITEM_VARS.iter()) {
             let item = self.cat.item(i);
             fill.set(title, item.title.clone());
-            let price_text = item.price.map(|p| self.money.write(p));
-            fill.set(price, price_text.unwrap_or_else(|| "a fair price".into()));
+            fill.set(price, self.price_said(i));
             let fact = self.justifying_fact(i, &said, &mut meets_wish);
             said.push(fact.clone());
             fill.set(facts, fact);
@@ -144,6 +165,124 @@ impl SimSystem<'_> {
         }
         unsaid
             .or_else(|| again.map(|t| format!("{t} too")))
-            .unwrap_or_else(|| format!("it's one of our best-rated {}", noun.plural))
+            .unwrap_or_else(|| self.best_rated(i))
+    }
+}
+
+impl SimSystem<'_> {
+    /// The rejected replies of a sim preference pair at a recommendation of several items, replayed to just before
+    /// it: `said` (the turn as the recommender said it, showing `items`, catalog ids in their order) with the item the
+    /// shopper went on to take, `taken`, swapped for the negative of `kind` — its title, its price and the fact cited
+    /// for it replaced by the negative's — the other items and every other word unchanged. The negative's id and
+    /// the replies, one per fact of the negative that could stand in (one of the same attribute first); `None` when
+    /// the context allows no negative of `kind`, or the taken item's title, price and fact cannot be told apart in
+    /// `said` (its title said once, then its price, then the fact, before the next item's title).
+    pub fn swap_taken(
+        &mut self,
+        kind: crate::config::NegativeKind,
+        history: &[Turn],
+        said: &str,
+        items: &[String],
+        taken: &str,
+    ) -> Option<(String, Vec<String>)> {
+        let picks: Vec<u32> = items
+            .iter()
+            .map(|id| self.cat.position(id))
+            .collect::<Option<_>>()?;
+        let place = items.iter().position(|id| id == taken)?;
+        let a = picks[place];
+        // The negative is none of the items the turn shows.
+        for &i in &picks {
+            if !self.shown.contains(&i) {
+                self.shown.push(i);
+            }
+        }
+        let n = self.negative_item(kind, history)?;
+        if picks.contains(&n) {
+            return None;
+        }
+        // Where the taken item's part of the turn lies: from its title to the next item's title.
+        let title = self.cat.item(a).title.as_str();
+        if title.is_empty() || said.matches(title).count() != 1 {
+            return None;
+        }
+        let start = said.find(title)?;
+        let end = picks
+            .get(place + 1)
+            .and_then(|&next| said[start..].find(self.cat.item(next).title.as_str()))
+            .map_or(said.len(), |at| start + at);
+        let part = &said[start..end];
+        let price = self.price_said(a);
+        let price_at = title.len() + part[title.len()..].find(price.as_str())?;
+        let after_price = price_at + price.len();
+        // The fact cited for it: of the facts it could be justified by, the one said first after its price.
+        let noun = self.cat.noun(a);
+        let (fact_at, (fact, fact_text)) = self
+            .wanted_facts(a, None)
+            .into_iter()
+            .map(|(_, f)| f)
+            .chain(self.visible_facts(a))
+            .map(|f| {
+                let text = realise::describe(noun, std::slice::from_ref(&f));
+                (Some(f), text)
+            })
+            .chain(std::iter::once((None, self.best_rated(a))))
+            .filter(|(_, text)| !text.is_empty())
+            .filter_map(|f| part[after_price..].find(f.1.as_str()).map(|at| (at, f)))
+            .min_by_key(|(at, f)| (*at, std::cmp::Reverse(f.1.len())))?;
+        let fact_at = after_price + fact_at;
+        // The negative's facts that could stand in: its value of the same attribute first, then a wish it meets, then
+        // what can be seen of it, then the general praise.
+        let same = match &fact {
+            Some(Fact::Value(key, _)) => Fact::of_item(self.cat, n, key),
+            _ => None,
+        };
+        let noun = self.cat.noun(n);
+        let mut facts: Vec<String> = Vec::new();
+        for f in same
+            .into_iter()
+            .chain(self.wanted_facts(n, None).into_iter().map(|(_, f)| f))
+            .chain(self.visible_facts(n))
+        {
+            let text = realise::describe(noun, std::slice::from_ref(&f));
+            if !text.is_empty() && !facts.contains(&text) {
+                facts.push(text);
+            }
+        }
+        facts.push(self.best_rated(n));
+        let (head, tail) = (&said[..start], &said[end..]);
+        // A fact said again of the taken item ("it's navy too") is not said again of the negative's.
+        let after_fact = &part[fact_at + fact_text.len()..];
+        let after_fact = after_fact.strip_prefix(" too").unwrap_or(after_fact);
+        let item = self.cat.item(n);
+        let replies = facts
+            .iter()
+            .map(|f| {
+                format!(
+                    "{head}{}{}{}{}{f}{}{tail}",
+                    item.title,
+                    &part[title.len()..price_at],
+                    self.price_said(n),
+                    &part[after_price..fact_at],
+                    after_fact,
+                )
+            })
+            .filter(|r| r != said)
+            .collect();
+        Some((item.id.clone(), replies))
+    }
+
+    /// Item `i`'s price as said to the shopper.
+    fn price_said(&self, i: u32) -> String {
+        self.cat
+            .item(i)
+            .price
+            .map(|p| self.money.write(p))
+            .unwrap_or_else(|| "a fair price".into())
+    }
+
+    /// The praise said of an item among several when no fact of it can be cited.
+    fn best_rated(&self, i: u32) -> String {
+        format!("it's one of our best-rated {}", self.cat.noun(i).plural)
     }
 }

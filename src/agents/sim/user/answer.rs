@@ -87,6 +87,7 @@ impl SimUser<'_> {
             item: reference.unwrap_or_else(|| self.cat.noun(item).definite()),
             noun: (!several).then(|| self.cat.noun(item).clone()),
             several,
+            title: self.several_title(item, several),
             ..self.base.clone()
         };
         ctx.requirement = self.requirement_text(r);

@@ -77,6 +77,7 @@ impl SimUser<'_> {
             noun,
             later: self.rejections > 0,
             several,
+            title: self.several_title(item, several),
             ..self.base.clone()
         };
         self.say(
@@ -232,6 +233,7 @@ impl SimUser<'_> {
             item: item_said,
             noun: (!several).then(|| self.cat.noun(item).clone()),
             several,
+            title: self.several_title(item, several),
             ..self.base.clone()
         };
         self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)

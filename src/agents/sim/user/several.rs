@@ -93,6 +93,15 @@ impl SimUser<'_> {
         best.1
     }
 
+    /// The title of `item` when it is one of `several` shown (for a language model voicing the turn), else empty.
+    pub(super) fn several_title(&self, item: u32, several: bool) -> String {
+        if several {
+            self.cat.item(item).title.clone()
+        } else {
+            String::new()
+        }
+    }
+
     /// How the user refers to the `n`-th of `items`: by its colour when the recommender's `offer` said it and no
     /// other item shown has it (now and then; a colour never said would be a value the user brings up unasked),
     /// else by its place ("the second one").
