@@ -17,6 +17,7 @@ use crate::Result;
 use crate::agents::sim::{SimSystem, SimWorld};
 use crate::catalog::MemoryCatalog;
 use crate::catalog::money::Money;
+use crate::catalog::sizes::LocalSizes;
 use crate::config::{DpoConfig, PairSource};
 use crate::model::{Action, Conversation, Profile, Role, Turn};
 use crate::review::judge::Judge;
@@ -86,12 +87,16 @@ impl PairMaker<'_> {
             let money = profile
                 .map(|p| world.currencies.for_profile(p))
                 .unwrap_or_else(|| world.currencies.catalog());
+            let sizes = profile
+                .map(|p| world.sizes.for_profile(p))
+                .unwrap_or(LocalSizes::CATALOG);
             let replay = |what: &str| {
                 let talk = format!("{}#dpo.t{t}.{what}", c.id);
                 let mut system = SimSystem::new(
                     world,
                     &talk,
                     money,
+                    sizes,
                     Rng::for_record(seed, "export.dpo", &talk),
                 );
                 system.replay(history);
