@@ -44,8 +44,11 @@ fn system_of(country: &str) -> &'static str {
     }
 }
 
-/// The charts of the shipped `profiles/sizes.toml`: (chart path, catalog size) → size per system.
-struct Charts(Vec<(Vec<String>, Vec<BTreeMap<String, String>>)>);
+/// One row of a chart: system → size.
+type Row = BTreeMap<String, String>;
+
+/// The charts of the shipped `profiles/sizes.toml`: each chart's path and rows.
+struct Charts(Vec<(Vec<String>, Vec<Row>)>);
 
 impl Charts {
     fn load() -> Charts {
@@ -272,7 +275,10 @@ fn with_local_sizes_off_everyone_says_the_catalogs_sizes() {
 fn a_bad_size_table_or_an_unknown_sizes_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = musegen(d, &["profiles", "--count", "2", "--set", "sizes.locale=true"]);
+    let out = musegen(
+        d,
+        &["profiles", "--count", "2", "--set", "sizes.locale=true"],
+    );
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("locale"), "{}", out.stderr);
 
