@@ -52,6 +52,7 @@ pub const PROFILE_TABLES: &[(&str, &str)] = embed!(
         "rules.toml",
         "occasion_fit.toml",
         "currencies.toml",
+        "sizes.toml",
     ]
 );
 

@@ -18,6 +18,7 @@ use crate::agents::sim::PhraseBank;
 use crate::catalog::labels::attribute_labels;
 use crate::catalog::memory::AttributeLabels;
 use crate::catalog::money::Currencies;
+use crate::catalog::sizes::Sizes;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::{AgentKind, Config, RoleName};
 use crate::manager::{Cache, Engine, Routes};
@@ -35,6 +36,8 @@ pub struct Plan {
     pub phrases: PhraseBank,
     /// The currencies personas state budgets in (`profiles/currencies.toml` with `[currency]`'s rates).
     pub currencies: Currencies,
+    /// The size systems personas say sizes in (`profiles/sizes.toml`, on or off by `[sizes]`).
+    pub sizes: Sizes,
     catalog: Option<PlannedCatalog>,
     engine: Mutex<Option<PlannedEngine>>,
 }
@@ -57,6 +60,7 @@ impl Plan {
         let tables = Tables::for_config(&config.profiles)?;
         let labels = attribute_labels(config.profiles.tables_dir.as_deref())?;
         let currencies = Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?;
+        let sizes = Sizes::load(config.profiles.tables_dir.as_deref(), &config.sizes)?;
         let phrases = PhraseBank::load(
             config.prompts_dir.as_deref(),
             &config.profiles.language_mixes,
@@ -67,6 +71,7 @@ impl Plan {
             labels,
             phrases,
             currencies,
+            sizes,
             catalog: None,
             engine: Mutex::new(None),
         })

@@ -258,7 +258,7 @@ impl MemoryCatalog {
     }
 
     /// The item's full category path, root first, as written in the catalog.
-    pub fn path(&self, idx: u32) -> impl Iterator<Item = &str> {
+    pub fn path(&self, idx: u32) -> impl Iterator<Item = &str> + Clone {
         self.item(idx).path.iter().map(|c| self.path_names.text(*c))
     }
 

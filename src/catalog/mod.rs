@@ -13,6 +13,7 @@ pub mod memory;
 pub mod money;
 pub mod sample;
 pub mod search;
+pub mod sizes;
 pub mod stats;
 
 pub use categories::{CategoryCollector, CategoryCount, CategoryMap};

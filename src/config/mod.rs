@@ -8,6 +8,7 @@ mod load;
 mod prices;
 mod redact;
 mod roles;
+mod sizes;
 
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ pub use roles::{
     AgentKind, BackendKind, Decider, RESERVED_REQUEST_FIELDS, RoleConfig, RoleName, RolesConfig,
     TokenLimitField,
 };
+pub use sizes::SizesConfig;
 
 /// The whole configuration of a musegen run (`musegen.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -52,6 +54,8 @@ pub struct Config {
     pub export: ExportConfig,
     /// Budgets and prices in the persona's local currency.
     pub currency: CurrencyConfig,
+    /// Sizes in the persona's local system (UK, EU …) where the catalog writes a size with its system.
+    pub sizes: SizesConfig,
     /// Prices per model (USD per million tokens), for the cost ledger; unknown models cost 0.
     pub prices: std::collections::BTreeMap<String, ModelPrice>,
 }
@@ -70,6 +74,7 @@ impl Default for Config {
             review: ReviewConfig::default(),
             export: ExportConfig::default(),
             currency: CurrencyConfig::default(),
+            sizes: SizesConfig::default(),
             prices: std::collections::BTreeMap::new(),
         }
     }

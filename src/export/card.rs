@@ -505,6 +505,13 @@ fn body(
             config.currency.catalog, config.currency.catalog, config.currency.catalog
         );
     }
+    if config.sizes.local {
+        s.push_str(
+            "\nSizes the catalog writes with their system (\"US 9\") are said in the shopper's system where \
+             `profiles/sizes.toml` charts them (a shopper in London says \"UK 8\", one in Berlin \"EU 42.5\"); slots, \
+             item cards and every decision keep the catalog's value.\n",
+        );
+    }
     s.push_str(
         "\n## Limitations\n\nThe dialogues are simulated: the shopper and (with `sim` agents) the recommender speak from \
          phrase banks or language-model prompts, so the language is less varied than real chat logs, and the \

@@ -128,6 +128,7 @@ fn generate_with(
     let llm = LlmSetup::new(plan, config, paths, dry)?;
     let world = SimWorld {
         currencies: &plan.currencies,
+        sizes: &plan.sizes,
         catalog: &catalog,
         phrases,
         config: &config.dialogue,
@@ -486,6 +487,7 @@ fn play(
         world,
         id,
         world.currencies.for_profile(profile),
+        world.sizes.for_profile(profile),
         Rng::for_record(seed, "dialogue.system", id),
     );
     let mut rng = Rng::for_record(seed, "dialogue.manager", id);

@@ -22,6 +22,7 @@ use crate::Result;
 use crate::agents::sim::{SimSystem, SimWorld};
 use crate::catalog::MemoryCatalog;
 use crate::catalog::money::Money;
+use crate::catalog::sizes::LocalSizes;
 use crate::config::{DpoConfig, PairSource};
 use crate::model::{Action, Conversation, Profile, Role, Turn};
 use crate::review::judge::Judge;
@@ -91,7 +92,10 @@ impl PairMaker<'_> {
                         let money = profile
                             .map(|p| self.sim.currencies.for_profile(p))
                             .unwrap_or_else(|| self.sim.currencies.catalog());
-                        self.several_pairs(c, t, id, money, &mut out)?
+                        let sizes = profile
+                            .map(|p| self.sim.sizes.for_profile(p))
+                            .unwrap_or(LocalSizes::CATALOG);
+                        self.several_pairs(c, t, id, (money, sizes), &mut out)?
                     }
                     _ => 0,
                 };
@@ -115,12 +119,16 @@ impl PairMaker<'_> {
             let money = profile
                 .map(|p| world.currencies.for_profile(p))
                 .unwrap_or_else(|| world.currencies.catalog());
+            let sizes = profile
+                .map(|p| world.sizes.for_profile(p))
+                .unwrap_or(LocalSizes::CATALOG);
             let replay = |what: &str| {
                 let talk = format!("{}#dpo.t{t}.{what}", c.id);
                 let mut system = SimSystem::new(
                     world,
                     &talk,
                     money,
+                    sizes,
                     Rng::for_record(seed, "export.dpo", &talk),
                 );
                 system.replay(history);
@@ -224,7 +232,8 @@ impl PairMaker<'_> {
 
 impl PairMaker<'_> {
     /// The sim pairs of turn `t` of `c`, a recommendation of several items among which is `taken`, the item the
-    /// shopper went on to take (in `money`, the shopper's currency), pushed onto `out`; how many. The chosen reply is
+    /// shopper went on to take (in `money` and `sizes`, the shopper's currency and size system), pushed onto `out`;
+    /// how many. The chosen reply is
     /// the turn as said; each rejected reply is the same words with the taken item (its title, price and the fact
     /// cited for it) swapped for a hard negative of a configured kind, the other items left as they were.
     fn several_pairs(
@@ -232,7 +241,7 @@ impl PairMaker<'_> {
         c: &Conversation,
         t: usize,
         taken: &str,
-        money: Money<'_>,
+        (money, sizes): (Money<'_>, LocalSizes<'_>),
         out: &mut Vec<Pair>,
     ) -> Result<usize> {
         if !self.cfg.sources.contains(&PairSource::Sim) {
@@ -251,6 +260,7 @@ impl PairMaker<'_> {
                 self.sim,
                 &talk,
                 money,
+                sizes,
                 Rng::for_record(c.meta.seed, "export.dpo", &talk),
             );
             system.replay(history);

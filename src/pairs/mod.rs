@@ -186,6 +186,7 @@ fn make(
         system_chain: None,
         config_deadline: None,
         currencies: &plan.currencies,
+        sizes: &plan.sizes,
     };
     let llm_world = models.llm.as_ref().map(|l| SimWorld {
         system_voice: l.system.as_ref(),

@@ -27,6 +27,7 @@ mod run;
 mod scenario_writer;
 mod secrets;
 mod several;
+mod sizes;
 mod stats;
 mod util;
 mod view;

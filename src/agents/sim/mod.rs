@@ -44,6 +44,8 @@ pub struct SimWorld<'a> {
     pub config_deadline: Option<std::time::Duration>,
     /// The currencies shoppers count in.
     pub currencies: &'a crate::catalog::money::Currencies,
+    /// The size systems shoppers say sizes in.
+    pub sizes: &'a crate::catalog::sizes::Sizes,
 }
 
 /// A simulated latency in milliseconds: lognormal with the given median and sigma of the log.

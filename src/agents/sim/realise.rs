@@ -10,6 +10,8 @@ use std::sync::Arc;
 use minijinja::Value;
 use minijinja::value::Object;
 
+use crate::catalog::lexicon::with_article;
+use crate::catalog::sizes::LocalSizes;
 use crate::catalog::{FeatureForm, MemoryCatalog, Noun, ValueForm, ValueKind};
 
 /// One thing said about an item: an attribute's value or a feature.
@@ -35,6 +37,35 @@ impl Fact {
         }
         cat.value_form(key, value)
             .map(|f| Fact::Value(key.to_string(), f.clone()))
+    }
+
+    /// The fact of item `i`'s value of `key`, a size said in the shopper's system (`sizes`, by the item's chart).
+    pub fn of_item_in(
+        cat: &MemoryCatalog,
+        sizes: LocalSizes<'_>,
+        i: u32,
+        key: &str,
+    ) -> Option<Fact> {
+        Fact::of_item(cat, i, key).map(|f| f.sized(|v| sizes.for_path(cat.path(i), v)))
+    }
+
+    /// This fact with a size value said as `local` gives it ("US 9" -> "UK 8", "a UK 8"); any other fact, or a size
+    /// `local` does not convert, as it is.
+    pub fn sized<'s>(self, local: impl FnOnce(&str) -> Option<&'s str>) -> Fact {
+        match self {
+            Fact::Value(key, f) if f.kind == ValueKind::Size => match local(&f.word) {
+                Some(word) => Fact::Value(
+                    key,
+                    ValueForm {
+                        kind: ValueKind::Size,
+                        word: word.to_string(),
+                        np: Some(with_article(word)),
+                    },
+                ),
+                None => Fact::Value(key, f),
+            },
+            other => other,
+        }
     }
 }
 

@@ -22,6 +22,7 @@ use crate::Result;
 use crate::agents::{SystemAct, SystemAgent};
 use crate::catalog::MemoryCatalog;
 use crate::catalog::money::Money;
+use crate::catalog::sizes::LocalSizes;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Role, Slot, Turn};
 use crate::rng::Rng;
@@ -82,6 +83,8 @@ pub struct SimSystem<'a> {
     need_acknowledged: bool,
     /// The shopper's currency: prices and budgets are said in it (decided in the catalog's).
     money: Money<'a>,
+    /// The shopper's size system: sizes are said in it (decided in the catalog's).
+    sizes: LocalSizes<'a>,
     /// The item the shopper took, once it took one.
     taken: Option<u32>,
     /// Whether the last recommendation showed several items.
@@ -95,8 +98,15 @@ pub struct SimSystem<'a> {
 const PREFERENCE_FIRST: f64 = 0.4;
 
 impl<'a> SimSystem<'a> {
-    /// A recommender over `cat`, speaking to a shopper who counts in `money` (the storefront's currency for them).
-    pub fn new(world: &SimWorld<'a>, conversation: &str, money: Money<'a>, mut rng: Rng) -> Self {
+    /// A recommender over `cat`, speaking to a shopper who counts in `money` (the storefront's currency for them) and
+    /// says sizes in `sizes` (the storefront's size system for them).
+    pub fn new(
+        world: &SimWorld<'a>,
+        conversation: &str,
+        money: Money<'a>,
+        sizes: LocalSizes<'a>,
+        mut rng: Rng,
+    ) -> Self {
         let preference_first = rng.chance(PREFERENCE_FIRST);
         SimSystem {
             cat: world.catalog,
@@ -121,6 +131,7 @@ impl<'a> SimSystem<'a> {
             preference_first,
             need_acknowledged: false,
             money,
+            sizes,
             taken: None,
             last_several: false,
             single: false,
@@ -165,6 +176,10 @@ impl<'a> SimSystem<'a> {
             for s in &turn.slots {
                 if s.value != "?" {
                     self.memory.add_value(&s.value);
+                    // A size is said in the shopper's system: that form is the dialogue's value too.
+                    if let Some(local) = self.said_size(&s.value) {
+                        self.memory.add_value(local);
+                    }
                 }
                 let n = &mut self.needs;
                 match (s.attribute.as_str(), s.negative) {
@@ -212,7 +227,7 @@ impl<'a> SimSystem<'a> {
                             objection.clauses.push(said.clone());
                             feedback.push(said);
                         }
-                        key => match Fact::of_value(self.cat, key, &s.value) {
+                        key => match self.value_fact(key, &s.value) {
                             Some(fact) => facts.push(fact),
                             None => {
                                 let said = format!("you'd prefer {}", s.value);
@@ -441,7 +456,7 @@ impl<'a> SimSystem<'a> {
         let mut facts = Vec::new();
         for (k, v) in &self.needs.wanted {
             if self.cat.value(i, k) == Some(v.as_str()) {
-                facts.extend(Fact::of_item(self.cat, i, k));
+                facts.extend(Fact::of_item_in(self.cat, self.sizes, i, k));
             }
         }
         for f in &self.needs.features {

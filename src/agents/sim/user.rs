@@ -15,6 +15,7 @@ use super::variety::{Memory, grams};
 use crate::agents::UserAgent;
 use crate::catalog::MemoryCatalog;
 use crate::catalog::money::Money;
+use crate::catalog::sizes::LocalSizes;
 use crate::config::DialogueConfig;
 use crate::model::{Action, Profile, Role, Slot, Turn, Verbosity};
 use crate::rng::Rng;
@@ -61,6 +62,8 @@ pub struct SimUser<'a> {
     history: Vec<Turn>,
     /// The currency the shopper counts in (budgets and prices are said in it, compared in the catalog's).
     money: Money<'a>,
+    /// The size system the shopper says sizes in (decided in the catalog's).
+    sizes: LocalSizes<'a>,
 }
 
 impl<'a> SimUser<'a> {
@@ -91,6 +94,7 @@ impl<'a> SimUser<'a> {
         let s = &profile.scenario;
         let p = &profile.persona;
         let money = world.currencies.for_profile(profile);
+        let sizes = world.sizes.for_profile(profile);
         let noun = cat.noun(target).clone();
         let base = UserContext {
             need: s.need.clone().unwrap_or_else(|| noun.indefinite()),
@@ -156,6 +160,7 @@ impl<'a> SimUser<'a> {
             },
             history: Vec::new(),
             money,
+            sizes,
         })
     }
 

@@ -73,6 +73,7 @@ pub fn mask_phrases(
             }
         }
     };
+    let sizes = crate::catalog::sizes::Sizes::embedded();
     if let Some(cat) = cat {
         let ids = c
             .mentioned_items
@@ -103,6 +104,10 @@ pub fn mask_phrases(
                     if let Some(np) = &form.np {
                         push(np);
                     }
+                }
+                // A size as a shopper of any country says it ("UK 8" for "US 9"): the value too.
+                for local in sizes.iter().flat_map(|s| s.forms(cat.path(i), v)) {
+                    push(local);
                 }
             }
             for f in cat.features(i) {

@@ -36,7 +36,7 @@ impl SimSystem<'_> {
             )
         } else {
             let has = self.cat.value(item, key) == Some(value.as_str());
-            (has, Fact::of_item(self.cat, item, key))
+            (has, Fact::of_item_in(self.cat, self.sizes, item, key))
         };
         let facts = fact
             .map(|f| realise::describe(self.cat.noun(item), &[f]))

@@ -28,7 +28,7 @@ const JUSTIFY_BESIDE_CONTRAST: f64 = 0.25;
 const DONE: f64 = 0.75;
 const COLOUR_REFERENCE: f64 = 0.6;
 
-impl SimSystem<'_> {
+impl<'a> SimSystem<'a> {
     /// The values every turn can use: what the shopper said (only what they said).
     pub(super) fn base_fill(&self) -> Fill {
         let mut fill = Fill::default();
@@ -223,6 +223,9 @@ impl SimSystem<'_> {
             .chain(self.cat.features(i).map(str::to_string))
             .collect();
         for v in values {
+            if let Some(local) = self.sizes.for_path(self.cat.path(i), &v) {
+                self.memory.add_value(local);
+            }
             self.memory.add_value(&v);
         }
     }
@@ -233,7 +236,7 @@ impl SimSystem<'_> {
         let mut facts = Vec::new();
         for (k, v) in &self.needs.wanted {
             if self.cat.value(i, k) == Some(v.as_str())
-                && let Some(f) = Fact::of_item(self.cat, i, k)
+                && let Some(f) = Fact::of_item_in(self.cat, self.sizes, i, k)
             {
                 let differs = other.is_some_and(|o| self.cat.value(o, k) != Some(v.as_str()));
                 facts.push((differs, f));
@@ -357,8 +360,8 @@ impl SimSystem<'_> {
             }
             keys.push(k);
             if let (Some(a), Some(b)) = (
-                Fact::of_item(self.cat, chosen, k),
-                Fact::of_item(self.cat, other, k),
+                Fact::of_item_in(self.cat, self.sizes, chosen, k),
+                Fact::of_item_in(self.cat, self.sizes, other, k),
             ) && same_form(&a, &b)
             {
                 facts_a.push(a);
@@ -472,13 +475,28 @@ impl SimSystem<'_> {
             .collect()
     }
 
+    /// The fact of a value the shopper stated (lowercase) of `key`, a size said back in their system.
+    pub(super) fn value_fact(&self, key: &str, value: &str) -> Option<Fact> {
+        Fact::of_value(self.cat, key, value).map(|f| f.sized(|v| self.said_size(v)))
+    }
+
+    /// A catalog size the shopper stated, in their system: by the chart of the department they named, else of the
+    /// item last shown, else only when every chart agrees (`None`: said as the catalog writes it).
+    pub(super) fn said_size(&self, value: &str) -> Option<&'a str> {
+        match (self.needs.department, self.shown.last()) {
+            (Some(d), _) => self.sizes.for_department(Some(&d.name), value),
+            (None, Some(&i)) => self.sizes.for_path(self.cat.path(i), value),
+            (None, None) => self.sizes.for_department(None, value),
+        }
+    }
+
     /// Every wish the shopper stated that the catalog can word, in the order stated.
     fn asked_facts(&self) -> Vec<Fact> {
         let mut facts: Vec<Fact> = self
             .needs
             .wanted
             .iter()
-            .filter_map(|(k, v)| Fact::of_value(self.cat, k, v))
+            .filter_map(|(k, v)| self.value_fact(k, v))
             .collect();
         facts.extend(
             self.needs

@@ -234,7 +234,7 @@ impl SimSystem<'_> {
         // The negative's facts that could stand in: its value of the same attribute first, then a wish it meets, then
         // what can be seen of it, then the general praise.
         let same = match &fact {
-            Some(Fact::Value(key, _)) => Fact::of_item(self.cat, n, key),
+            Some(Fact::Value(key, _)) => Fact::of_item_in(self.cat, self.sizes, n, key),
             _ => None,
         };
         let noun = self.cat.noun(n);

@@ -106,14 +106,14 @@ impl SimUser<'_> {
     }
 
     /// A requirement as the shopper states it: realised from the target's value of the attribute (so a genre is
-    /// "an urban fantasy", a size "a US 9"), or the profile's own words for free-text requirements.
+    /// "an urban fantasy", a size "a US 9", or "a UK 8" as a shopper in London says it), or the profile's own words for free-text requirements.
     pub(super) fn requirement_text(&mut self, r: &Requirement) -> String {
         let fact = match r.attribute.as_str() {
             "text" => None,
             "feature" => Some(Fact::Feature(
                 self.cat.feature_form(&r.value.to_lowercase()),
             )),
-            key => Fact::of_item(self.cat, self.target, key),
+            key => Fact::of_item_in(self.cat, self.sizes, self.target, key),
         };
         match fact {
             Some(f) => {

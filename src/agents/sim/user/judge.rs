@@ -269,7 +269,7 @@ impl SimUser<'_> {
                     Fact::Feature(self.cat.feature_form(&r.value.to_lowercase())),
                 ),
                 "feature" | "text" => {}
-                key => facts.extend(Fact::of_item(self.cat, item, key)),
+                key => facts.extend(Fact::of_item_in(self.cat, self.sizes, item, key)),
             }
         }
         let noun = self.cat.noun(item);

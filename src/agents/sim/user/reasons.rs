@@ -158,10 +158,10 @@ impl SimUser<'_> {
                 Wording::default(),
             ),
             key => {
-                let wanted = Fact::of_item(self.cat, self.target, key)
+                let wanted = Fact::of_item_in(self.cat, self.sizes, self.target, key)
                     .map(|f| Wording::of_fact(&f, plural))
                     .unwrap_or_else(|| Wording::word(d.wanted.clone()));
-                let got = Fact::of_item(self.cat, item, key)
+                let got = Fact::of_item_in(self.cat, self.sizes, item, key)
                     .map(|f| Wording::of_fact(&f, plural))
                     .unwrap_or_default();
                 (wanted, got)

@@ -1,0 +1,328 @@
+//! Sizes as shoppers say them: the size system each persona's country uses and the charts that convert the catalog's
+//! sized values ("US 9") into it ("UK 8", "EU 42.5"), from `profiles/sizes.toml` (`[sizes] local` switches it).
+//!
+//! Like money, a size is decided in the catalog's value everywhere (slots, filters, the review, stats); a
+//! [`LocalSizes`] converts one into the shopper's system only to write it, and never guesses: a value no chart row
+//! lists, or one the charts that could apply disagree on, stays as the catalog writes it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::config::SizesConfig;
+use crate::data::{self, PROFILE_TABLES};
+use crate::{Error, Result};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SizesFile {
+    systems: Vec<String>,
+    #[serde(default)]
+    countries: HashMap<String, String>,
+    #[serde(default)]
+    charts: Vec<ChartRow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChartRow {
+    name: String,
+    path: Vec<String>,
+    #[serde(default)]
+    department: Option<String>,
+    systems: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// One conversion chart: the items it applies to and its sizes, one row per size, one column per system of the table
+/// (`None` where the chart gives no size in that system).
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Lowercase segments of the full category path of the items it applies to (consecutive, anywhere in the path).
+    path: Vec<String>,
+    /// The department (a name of `catalog/departments.toml`) a shopper names for these items.
+    department: Option<String>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl Chart {
+    /// Whether `path` (an item's full category path) holds the chart's path as consecutive segments: ["Men", "Shoes"]
+    /// holds ["Footwear", "Men", "Shoes", "Oxfords"] as it would an imported catalog's ["Clothing, Shoes & Jewelry",
+    /// "Men", "Shoes", "Boots"].
+    fn holds<'p>(&self, path: impl Iterator<Item = &'p str> + Clone) -> bool {
+        let mut rest = path;
+        loop {
+            let mut here = rest.clone();
+            if self
+                .path
+                .iter()
+                .all(|a| here.next().is_some_and(|b| a.eq_ignore_ascii_case(b)))
+            {
+                return true;
+            }
+            if rest.next().is_none() {
+                return false;
+            }
+        }
+    }
+}
+
+/// The size systems and charts of `profiles/sizes.toml`, and which system each country uses.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    systems: Vec<String>,
+    charts: Vec<Chart>,
+    countries: HashMap<String, u8>,
+    local: bool,
+}
+
+impl Sizes {
+    /// The table (`tables_dir/sizes.toml` over the embedded one), on or off by `cfg`; a malformed table is an error
+    /// naming the file and the field.
+    pub fn load(tables_dir: Option<&Path>, cfg: &SizesConfig) -> Result<Self> {
+        let files = data::load_set(PROFILE_TABLES, "profiles", tables_dir, false)?;
+        let file = data::find(&files, "sizes.toml")?;
+        let parsed: SizesFile = data::parse(file)?;
+        Self::from_file(parsed, cfg, &file.origin)
+    }
+
+    fn from_file(parsed: SizesFile, cfg: &SizesConfig, origin: &str) -> Result<Self> {
+        let bad = |field: String, why: String| Error::data(origin, format!("{field}: {why}"));
+        let systems = parsed.systems;
+        for (i, s) in systems.iter().enumerate() {
+            if s.is_empty() || !s.chars().all(|c| c.is_ascii_uppercase()) {
+                return Err(bad(
+                    format!("systems[{i}]"),
+                    format!("{s:?} is not a size system: write it in capitals, like \"UK\""),
+                ));
+            }
+            if systems[..i].contains(s) {
+                return Err(bad(format!("systems[{i}]"), format!("{s} is listed twice")));
+            }
+        }
+        if systems.len() > usize::from(u8::MAX) {
+            return Err(bad("systems".into(), "too many systems".into()));
+        }
+        let index = |s: &str| systems.iter().position(|x| x == s);
+        let listed = systems.join(", ");
+        let mut countries = HashMap::new();
+        for (country, system) in parsed.countries {
+            let Some(i) = index(&system) else {
+                return Err(bad(
+                    format!("countries.\"{country}\""),
+                    format!("{system} is not one of `systems` ({listed})"),
+                ));
+            };
+            countries.insert(country, i as u8);
+        }
+        let departments = crate::catalog::department::embedded();
+        let mut charts = Vec::with_capacity(parsed.charts.len());
+        for (c, chart) in parsed.charts.into_iter().enumerate() {
+            let at = |field: &str| format!("charts[{c}] ({}).{field}", chart.name);
+            if chart.path.is_empty() || chart.path.iter().any(|p| p.trim().is_empty()) {
+                return Err(bad(
+                    at("path"),
+                    "name the start of a category path, like [\"Men\", \"Shoes\"]".into(),
+                ));
+            }
+            if let Some(d) = &chart.department
+                && !departments.iter().any(|x| x.name == *d)
+            {
+                return Err(bad(
+                    at("department"),
+                    format!("{d:?} is not a department of catalog/departments.toml"),
+                ));
+            }
+            let mut columns = Vec::with_capacity(chart.systems.len());
+            for (j, s) in chart.systems.iter().enumerate() {
+                match index(s) {
+                    Some(i) if !columns.contains(&i) => columns.push(i),
+                    Some(_) => {
+                        return Err(bad(
+                            at(&format!("systems[{j}]")),
+                            format!("{s} is listed twice"),
+                        ));
+                    }
+                    None => {
+                        return Err(bad(
+                            at(&format!("systems[{j}]")),
+                            format!("{s} is not one of `systems` ({listed})"),
+                        ));
+                    }
+                }
+            }
+            let mut rows: Vec<Vec<Option<String>>> = Vec::with_capacity(chart.rows.len());
+            for (r, row) in chart.rows.iter().enumerate() {
+                let field = at(&format!("rows[{r}]"));
+                if row.len() != columns.len() {
+                    return Err(bad(
+                        field,
+                        format!("has {} sizes for {} systems", row.len(), columns.len()),
+                    ));
+                }
+                let mut out = vec![None; systems.len()];
+                for (cell, &i) in row.iter().zip(&columns) {
+                    let cell = cell.trim();
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    let system = &systems[i];
+                    let number = cell
+                        .strip_prefix(system.as_str())
+                        .and_then(|n| n.strip_prefix(' '));
+                    if !number
+                        .is_some_and(|n| n.parse::<f64>().is_ok_and(|x| x.is_finite() && x > 0.0))
+                    {
+                        return Err(bad(
+                            field,
+                            format!(
+                                "{cell:?} is not written \"{system} <number>\" (its column is {system})"
+                            ),
+                        ));
+                    }
+                    if rows
+                        .iter()
+                        .any(|earlier| earlier[i].as_deref() == Some(cell))
+                    {
+                        return Err(bad(
+                            field,
+                            format!("{cell} is in two rows: a shopper would hear two sizes as one"),
+                        ));
+                    }
+                    out[i] = Some(cell.to_string());
+                }
+                rows.push(out);
+            }
+            charts.push(Chart {
+                path: chart.path.iter().map(|p| p.trim().to_lowercase()).collect(),
+                department: chart.department,
+                rows,
+            });
+        }
+        Ok(Sizes {
+            systems,
+            charts,
+            countries,
+            local: cfg.local,
+        })
+    }
+
+    /// The embedded table (`profiles/sizes.toml` as built in), for readers of dialogues that have no config at hand
+    /// (the review's masks); `None` only if the embedded table were broken, which a unit test rules out.
+    pub fn embedded() -> Option<&'static Sizes> {
+        static EMBEDDED: std::sync::LazyLock<Option<Sizes>> =
+            std::sync::LazyLock::new(|| Sizes::load(None, &SizesConfig::default()).ok());
+        EMBEDDED.as_ref()
+    }
+
+    /// Every way a chart for an item at `path` writes the catalog size `value`, in any system ("US 9", "UK 8",
+    /// "EU 42.5", "JP 27"): the forms a dialogue may say it in, whoever the shopper.
+    pub fn forms<'p>(
+        &self,
+        path: impl Iterator<Item = &'p str> + Clone,
+        value: &str,
+    ) -> impl Iterator<Item = &str> {
+        let value = value.trim().to_string();
+        self.charts
+            .iter()
+            .filter(move |c| c.holds(path.clone()))
+            .flat_map(|c| &c.rows)
+            .filter(move |r| r.iter().flatten().any(|s| s.eq_ignore_ascii_case(&value)))
+            .flat_map(|r| r.iter().flatten().map(String::as_str))
+    }
+
+    /// The sizes of a persona living in `country`: its system when local sizes are on and the table lists the
+    /// country, else the catalog's (no conversion).
+    pub fn for_country(&self, country: Option<&str>) -> LocalSizes<'_> {
+        let system = country
+            .filter(|_| self.local)
+            .and_then(|c| self.countries.get(c).copied());
+        LocalSizes {
+            charts: &self.charts,
+            systems: &self.systems,
+            system,
+        }
+    }
+
+    /// The sizes the shopper of `profile` says, by the country they live in.
+    pub fn for_profile(&self, profile: &crate::model::Profile) -> LocalSizes<'_> {
+        self.for_country(
+            profile
+                .persona
+                .location
+                .as_ref()
+                .map(|l| l.country.as_str()),
+        )
+    }
+}
+
+/// How one shopper's sizes are written: the system of their country, with the charts to convert into it. Small and
+/// `Copy`, so a conversation carries it by value.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalSizes<'a> {
+    charts: &'a [Chart],
+    systems: &'a [String],
+    system: Option<u8>,
+}
+
+impl LocalSizes<'static> {
+    /// Sizes as the catalog writes them, as every size was written before local sizes.
+    pub const CATALOG: LocalSizes<'static> = LocalSizes {
+        charts: &[],
+        systems: &[],
+        system: None,
+    };
+}
+
+impl<'a> LocalSizes<'a> {
+    /// The system sizes are said in ("UK"), when it is not simply the catalog's writing.
+    pub fn system(&self) -> Option<&'a str> {
+        self.system
+            .and_then(|i| self.systems.get(usize::from(i)))
+            .map(String::as_str)
+    }
+
+    /// The catalog size `value` ("US 9") of an item whose full category path is `path`, in this system ("UK 8"),
+    /// when a chart for that path lists it and differs; `None` keeps the catalog's value.
+    pub fn for_path<'p>(
+        &self,
+        path: impl Iterator<Item = &'p str> + Clone,
+        value: &str,
+    ) -> Option<&'a str> {
+        self.convert(|c| c.holds(path.clone()), value)
+    }
+
+    /// The catalog size `value` said before any item is in view, for a shopper of `department` (a name of
+    /// `catalog/departments.toml`; `None`: not said): converted only when every chart that could apply agrees.
+    pub fn for_department(&self, department: Option<&str>, value: &str) -> Option<&'a str> {
+        self.convert(
+            |c| department.is_none_or(|d| c.department.as_deref() == Some(d)),
+            value,
+        )
+    }
+
+    fn convert(&self, applies: impl Fn(&Chart) -> bool, value: &str) -> Option<&'a str> {
+        let system = usize::from(self.system?);
+        let value = value.trim();
+        let mut found: Option<&'a str> = None;
+        for chart in self.charts.iter().filter(|c| applies(c)) {
+            let Some(row) = chart
+                .rows
+                .iter()
+                .find(|r| r.iter().flatten().any(|s| s.eq_ignore_ascii_case(value)))
+            else {
+                continue;
+            };
+            let local = row[system].as_deref()?;
+            match found {
+                Some(f) if f != local => return None,
+                _ => found = Some(local),
+            }
+        }
+        found.filter(|f| !f.eq_ignore_ascii_case(value))
+    }
+}
+
+#[cfg(test)]
+mod tests;
