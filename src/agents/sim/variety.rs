@@ -167,15 +167,17 @@ pub fn grams_into(masked: &str, out: &mut Vec<u64>) {
     out.clear();
     let mut window = Window::default();
     let mut token = Token::new();
-    for c in masked.chars() {
-        if c == MASK {
+    // Read by bytes: the mask is one byte, and every byte of a character outside ASCII ends a token as that
+    // character would (ending an empty token does nothing).
+    for b in masked.bytes() {
+        if b == MASK as u8 {
             window.push_token(&mut token, out);
             window.push(None, out);
             continue;
         }
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' {
-            token.add(c as u8);
+        let b = b.to_ascii_lowercase();
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' {
+            token.add(b);
         } else {
             window.push_token(&mut token, out);
         }
@@ -235,11 +237,12 @@ struct Window {
 impl Window {
     /// Push the token read, if any, and start a new one.
     fn push_token(&mut self, token: &mut Token, out: &mut Vec<u64>) {
+        // A token of no characters is as new (an apostrophe before any character is not kept).
         if token.len > 0 {
             let t = (!token.number).then_some(token.hash);
             self.push(t, out);
+            *token = Token::new();
         }
-        *token = Token::new();
     }
 
     /// Push a token; when the last four hold no value or number, their phrase joins `out` (once).
