@@ -216,14 +216,9 @@ impl SimSystem<'_> {
             self.memory.add_value(stem);
         }
         self.memory.add_value(&leaf);
-        let values: Vec<String> = self
-            .cat
-            .attributes(i)
-            .map(|(_, v)| v.to_string())
-            .chain(self.cat.features(i).map(str::to_string))
-            .collect();
-        for v in values {
-            self.memory.add_value(&v);
+        let cat = self.cat;
+        for v in cat.attributes(i).map(|(_, v)| v).chain(cat.features(i)) {
+            self.memory.add_value(v);
         }
     }
 
