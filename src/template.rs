@@ -93,6 +93,15 @@ impl TemplateBank {
 
 /// Collapse runs of whitespace to one space, drop spaces before punctuation, and trim.
 pub fn collapse_whitespace(text: &str) -> String {
+    if text.is_ascii() {
+        collapse_ascii(text)
+    } else {
+        collapse_words(text)
+    }
+}
+
+/// [`collapse_whitespace`] of any text, by its words.
+fn collapse_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         let glue = word.starts_with([',', '.', '!', '?', ';', ':', ')']);
@@ -100,6 +109,31 @@ pub fn collapse_whitespace(text: &str) -> String {
             out.push(' ');
         }
         out.push_str(word);
+    }
+    out
+}
+
+/// [`collapse_whitespace`] of an ASCII text, read by bytes (the same words: ASCII whitespace is tab to carriage
+/// return and the space, as for `char::is_whitespace`).
+fn collapse_ascii(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if space(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        let glue = matches!(bytes[start], b',' | b'.' | b'!' | b'?' | b';' | b':' | b')');
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(&text[start..i]);
     }
     out
 }
@@ -116,6 +150,24 @@ mod tests {
         let ctx = minijinja::context! { a => "x", b => "y" };
         assert_eq!(bank.render("t", 0, &ctx).unwrap(), "x, y");
         assert_eq!(bank.len("t"), 1);
+    }
+
+    #[test]
+    fn ascii_texts_collapse_by_bytes_as_by_words() {
+        for text in [
+            "  a\t b\n\n c , d .e\x0b f\x0c g\r h ) i  ",
+            "Hi!  ;x :y  ?z\x1c w",
+            "",
+            " \t ",
+            ". leading glue",
+        ] {
+            assert_eq!(collapse_ascii(text), collapse_words(text), "{text:?}");
+        }
+        assert_eq!(
+            collapse_whitespace(" a\t b\n\n c , d .e\x0b f\x0c g\r h ) i "),
+            "a b c, d.e f g h) i"
+        );
+        assert_eq!(collapse_whitespace("\u{a0}a  b ,\u{2003}c"), "a b, c");
     }
 
     #[test]

@@ -55,7 +55,12 @@ impl Memory {
     /// A value of the dialogue (an item's title or attribute value, a feature, a word the shopper stated): phrases
     /// holding it are not phrases of the speaker's own.
     pub fn add_value(&mut self, value: &str) {
-        let v = value.trim().to_lowercase();
+        let v = value.trim();
+        let v = if v.is_ascii() {
+            v.to_ascii_lowercase()
+        } else {
+            v.to_lowercase()
+        };
         if !v.chars().any(char::is_alphanumeric) || self.values.contains(&v) {
             return;
         }
@@ -68,7 +73,11 @@ impl Memory {
     /// `text` lowercased, with every whole-word occurrence of a known value replaced by [`MASK`] (at each word, the
     /// longest value starting there).
     pub fn mask(&self, text: &str) -> String {
-        let lower = text.to_lowercase();
+        let lower = if text.is_ascii() {
+            text.to_ascii_lowercase()
+        } else {
+            text.to_lowercase()
+        };
         if self.values.is_empty() {
             return lower;
         }
@@ -167,15 +176,17 @@ pub fn grams_into(masked: &str, out: &mut Vec<u64>) {
     out.clear();
     let mut window = Window::default();
     let mut token = Token::new();
-    for c in masked.chars() {
-        if c == MASK {
+    // Read by bytes: the mask is one byte, and every byte of a character outside ASCII ends a token as that
+    // character would (ending an empty token does nothing).
+    for b in masked.bytes() {
+        if b == MASK as u8 {
             window.push_token(&mut token, out);
             window.push(None, out);
             continue;
         }
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' {
-            token.add(c as u8);
+        let b = b.to_ascii_lowercase();
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' {
+            token.add(b);
         } else {
             window.push_token(&mut token, out);
         }
@@ -225,37 +236,40 @@ impl Token {
     }
 }
 
-/// The last four tokens read (`None` for a value or a number).
+/// The last four tokens read: `run` counts the words read since the last value or number (or the start), and
+/// `last` holds the hashes of the latest of them, the newest at `run % 4`.
 #[derive(Default)]
 struct Window {
-    last: [Option<u64>; 4],
-    seen: usize,
+    last: [u64; 4],
+    run: usize,
 }
 
 impl Window {
     /// Push the token read, if any, and start a new one.
     fn push_token(&mut self, token: &mut Token, out: &mut Vec<u64>) {
+        // A token of no characters is as new (an apostrophe before any character is not kept).
         if token.len > 0 {
             let t = (!token.number).then_some(token.hash);
             self.push(t, out);
+            *token = Token::new();
         }
-        *token = Token::new();
     }
 
     /// Push a token; when the last four hold no value or number, their phrase joins `out` (once).
     fn push(&mut self, t: Option<u64>, out: &mut Vec<u64>) {
-        self.last.rotate_left(1);
-        self.last[3] = t;
-        self.seen += 1;
-        if self.seen < 4 {
+        let Some(t) = t else {
+            self.run = 0;
+            return;
+        };
+        self.run += 1;
+        self.last[self.run % 4] = t;
+        if self.run < 4 {
             return;
         }
         let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
-        for t in self.last {
-            match t {
-                Some(t) => h = (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29),
-                None => return,
-            }
+        for k in 1..=4 {
+            let t = self.last[(self.run + k) % 4];
+            h = (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
         }
         if !out.contains(&h) {
             out.push(h);

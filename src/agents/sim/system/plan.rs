@@ -216,17 +216,13 @@ impl<'a> SimSystem<'a> {
             self.memory.add_value(stem);
         }
         self.memory.add_value(&leaf);
-        let values: Vec<String> = self
-            .cat
-            .attributes(i)
-            .map(|(_, v)| v.to_string())
-            .chain(self.cat.features(i).map(str::to_string))
-            .collect();
-        for v in values {
-            if let Some(local) = self.sizes.for_path(self.cat.path(i), &v) {
+        let cat = self.cat;
+        let sizes = self.sizes;
+        for v in cat.attributes(i).map(|(_, v)| v).chain(cat.features(i)) {
+            if let Some(local) = sizes.for_path(cat.path(i), v) {
                 self.memory.add_value(local);
             }
-            self.memory.add_value(&v);
+            self.memory.add_value(v);
         }
     }
 

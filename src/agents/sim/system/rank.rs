@@ -2,8 +2,6 @@
 //! category (by wanted values, else best rated; items shown and items of another department left out), reranked by
 //! wanted and unwanted values, features and rating, the best picked with ties broken by the seeded RNG.
 
-use std::collections::HashMap;
-
 use super::SimSystem;
 use crate::agents::sim::money;
 
@@ -79,12 +77,21 @@ impl SimSystem<'_> {
 
     fn rank(&mut self, leaf: &str, count: usize) -> Vec<u32> {
         let leaf = leaf.to_string();
-        let mut retrieved: HashMap<u32, u32> = HashMap::new();
+        // Items holding a wanted value, each with how many it holds: the postings joined and counted in sorted
+        // order (no hash map built per turn).
+        let mut postings: Vec<u32> = Vec::new();
         for (k, v) in &self.needs.wanted {
-            for &i in self.cat.with_value(&leaf, k, v) {
-                *retrieved.entry(i).or_insert(0) += 1;
+            postings.extend_from_slice(self.cat.with_value(&leaf, k, v));
+        }
+        postings.sort_unstable();
+        let mut retrieved: Vec<(u32, u32)> = Vec::new();
+        for i in postings {
+            match retrieved.last_mut() {
+                Some((last, c)) if *last == i => *c += 1,
+                _ => retrieved.push((i, 1)),
             }
         }
+        let was_retrieved = |i: u32| retrieved.binary_search_by_key(&i, |&(j, _)| j).is_ok();
         let k = self.cfg.candidates.get();
         let budget = self.needs.budget;
         let affordable =
@@ -95,8 +102,8 @@ impl SimSystem<'_> {
         // category's best rated; keep a shortlist for the rerank.
         let mut hits: Vec<(u32, u32)> = retrieved
             .iter()
-            .filter(|(i, _)| !self.shown.contains(i) && in_department(**i))
-            .map(|(i, c)| (*c, *i))
+            .filter(|(i, _)| !self.shown.contains(i) && in_department(*i))
+            .map(|&(i, c)| (c, i))
             .collect();
         if hits.iter().any(|(_, i)| affordable(*i)) {
             hits.retain(|(_, i)| affordable(*i));
@@ -105,9 +112,8 @@ impl SimSystem<'_> {
         hits.truncate(k * 20);
         let mut pool: Vec<u32> = hits.into_iter().map(|(_, i)| i).collect();
         if pool.len() < k {
-            let fresh = |i: &&u32| {
-                !self.shown.contains(i) && !retrieved.contains_key(i) && in_department(**i)
-            };
+            let fresh =
+                |i: &&u32| !self.shown.contains(i) && !was_retrieved(**i) && in_department(**i);
             let mut extra: Vec<u32> = self
                 .cat
                 .in_leaf(&leaf)
