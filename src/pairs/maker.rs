@@ -147,7 +147,7 @@ impl PairMaker<'_> {
                     };
                     let (chosen, text, rejected_item) = match (pair, chosen_item.as_deref()) {
                         (Some((a, b, other)), Some(id))
-                            if same_frame(cat, money, (&a, id), (&b, &other)) =>
+                            if same_frame(cat, (money, sizes), (&a, id), (&b, &other)) =>
                         {
                             (a, b, Some(other))
                         }
@@ -270,10 +270,14 @@ impl PairMaker<'_> {
                 continue;
             };
             // The first that differs from the turn in the swapped item only.
-            let Some(rejected) = replies
-                .into_iter()
-                .find(|r| same_frame(self.sim.catalog, money, (chosen, taken), (r, &other)))
-            else {
+            let Some(rejected) = replies.into_iter().find(|r| {
+                same_frame(
+                    self.sim.catalog,
+                    (money, sizes),
+                    (chosen, taken),
+                    (r, &other),
+                )
+            }) else {
                 continue;
             };
             made += 1;
@@ -326,7 +330,12 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
 /// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
 /// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
 /// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
-fn same_frame(cat: &MemoryCatalog, money: Money<'_>, a: (&str, &str), b: (&str, &str)) -> bool {
+fn same_frame(
+    cat: &MemoryCatalog,
+    (money, sizes): (Money<'_>, LocalSizes<'_>),
+    a: (&str, &str),
+    b: (&str, &str),
+) -> bool {
     let (Some(x), Some(y)) = (cat.position(a.1), cat.position(b.1)) else {
         return false;
     };
@@ -345,7 +354,9 @@ fn same_frame(cat: &MemoryCatalog, money: Money<'_>, a: (&str, &str), b: (&str, 
                 .chain(form.map(|f| Some(f.word.as_str())))
                 .chain(form.map(|f| f.np.as_deref()))
                 .flatten();
-            for v in said {
+            // A size is said in the shopper's system ("a UK 8").
+            let local = cat.value(i, k).and_then(|v| sizes.for_path(cat.path(i), v));
+            for v in said.chain(local) {
                 values.extend(v.split(apart).map(word));
             }
         }

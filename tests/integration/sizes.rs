@@ -247,6 +247,12 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
             assert_eq!(realism[measure], 0, "{} {measure}: {realism}", r["id"]);
         }
     }
+    // A sim preference pair swaps the item only, a size said in the shopper's system included.
+    let reworded: u64 = jsonl(&out.join("pairs.jsonl"))
+        .iter()
+        .map(|line| line["counts"]["reworded"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reworded, 0, "sim pairs reworded beyond the item");
 }
 
 #[test]
