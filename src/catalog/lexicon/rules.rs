@@ -525,7 +525,10 @@ impl Rules {
         // So are those that open with a participle and go straight on to a preposition ("Tested for harmful
         // substances", "Based on archival research"): "it's tested for …", never "a tested for …".
         let participle = head_at == 1 && lower.len() > 1 && is_participle(&lower[0]);
+        // "Soft enough for movie nights", "Lightweight enough to wear while driving": an adjective with "enough".
+        let enough = lower.len() > 2 && lower[1] == "enough";
         if participle
+            || enough
             || (lower.len() <= 5 && lower.get(head_at - 1).is_some_and(|w| is_adjective(w)))
         {
             return FeatureForm::Clause {

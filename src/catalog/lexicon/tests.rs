@@ -274,6 +274,13 @@ fn features_are_noun_phrases_or_clauses() {
         r.feature("Drawn from hundreds of interviews").clause(true),
         "they are drawn from hundreds of interviews"
     );
+    // Read in the quickstart: "it has a soft enough for movie nights on the couch".
+    let f = r.feature("Soft enough for movie nights on the couch");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(
+        f.clause(true),
+        "they are soft enough for movie nights on the couch"
+    );
     // A participle before its noun is no predicate: "a cushioned footbed".
     assert_eq!(
         r.feature("Cushioned footbed for all-day wear")

@@ -19,6 +19,10 @@ fn broken_fills_of_each_kind_are_found() {
             "It has a tested for harmful substances.",
             "clause_in_noun_slot",
         ),
+        (
+            "You need a lightweight enough to wear while driving.",
+            "clause_in_noun_slot",
+        ),
         ("I'd like something XL.", "size_or_brand_as_adjective"),
         ("It is a epic read.", "article_before_vowel"),
         ("So you'd prefer arcwave, then.", "lowercased_name"),
@@ -41,6 +45,7 @@ fn broken_fills_of_each_kind_are_found() {
         "Among our scarves & wraps, this is Arcwave's best.",
         "Catch is, it's 1,050 kr, and I was hoping to stay under 850 kr.",
         "It's tested for harmful substances and made in Portugal.",
+        "They're lightweight enough to wear while driving.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
