@@ -91,6 +91,12 @@ fn print(r: &PairsReport, as_json: bool) -> Result<()> {
          items without a pair, {} sim negatives reworded",
         c.rejected_later, c.several_paired, c.several_items, c.reworded
     );
+    if c.failed > 0 {
+        println!(
+            "          {} resamples or judge comparisons left out: the model's answer failed after its retries",
+            c.failed
+        );
+    }
     if let Some(u) = &r.usage {
         println!(
             "          LLM: {} requests ({} cached), {} prompt + {} completion tokens, ${:.4}",

@@ -188,15 +188,26 @@ impl PairMaker<'_> {
                 .filter(|_| self.cfg.sources.contains(&PairSource::Judge))
             {
                 for k in 0..self.cfg.resamples {
-                    let Some(alt) = replay(&format!("resample{k}")).resample()? else {
-                        continue;
+                    let alt = match replay(&format!("resample{k}")).resample() {
+                        Ok(Some(alt)) => alt,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            left_out(e, &c.id, &mut counts)?;
+                            continue;
+                        }
                     };
                     let text = alt.text.trim().to_string();
                     if text.is_empty() || text == chosen {
                         continue;
                     }
                     let talk = format!("{}#dpo.t{t}.judge{k}", c.id);
-                    let preference = judge.compare(&talk, history, &chosen, &text, profile)?;
+                    let preference = match judge.compare(&talk, history, &chosen, &text, profile) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            left_out(e, &c.id, &mut counts)?;
+                            continue;
+                        }
+                    };
                     if preference.score.abs() < self.cfg.min_margin {
                         counts.judge_ties += 1;
                         continue;
@@ -330,6 +341,20 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
 /// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
 /// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
 /// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
+/// A resample or judge comparison whose request failed: a failure of one record (a model answer unusable after its
+/// retries) is counted and left out, as a failed conversation is; anything that stops the run (a refused key, an
+/// exhausted budget, a write error) is returned.
+fn left_out(e: crate::Error, id: &str, counts: &mut PairCounts) -> Result<()> {
+    match e {
+        crate::Error::Run(why) => {
+            tracing::warn!("{id}: a resample left out: {why}");
+            counts.failed += 1;
+            Ok(())
+        }
+        e => Err(e),
+    }
+}
+
 fn same_frame(
     cat: &MemoryCatalog,
     (money, sizes): (Money<'_>, LocalSizes<'_>),

@@ -75,6 +75,14 @@ pub struct PairCounts {
     /// swapped in its wording (it does not name its item by title, or cites a fact the negative item lacks).
     #[serde(default)]
     pub reworded: usize,
+    /// Resamples or judge comparisons left out because the model's answer failed after its retries (unusable
+    /// after a re-ask, cut at the token cap): one record's misfortune, not the run's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl PairCounts {
@@ -89,6 +97,7 @@ impl PairCounts {
         self.several_items += other.several_items;
         self.several_paired += other.several_paired;
         self.reworded += other.reworded;
+        self.failed += other.failed;
     }
 }
 
