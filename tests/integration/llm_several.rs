@@ -8,19 +8,7 @@ use std::collections::BTreeMap;
 use musegen::llm::fake::FakeConfig;
 use serde_json::Value;
 
-use crate::util::{jsonl, ok, repo};
-
-const ORDINALS: [&str; 3] = ["the first one", "the second one", "the third one"];
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::util::{ORDINALS, jsonl, ok, repo, strs};
 
 /// The instruction of a request (its system message) and the chat after it (the other messages' texts, without the
 /// opening placeholder).

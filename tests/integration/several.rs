@@ -9,19 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{jsonl, musegen, ok, repo};
-
-const ORDINALS: [&str; 3] = ["the first one", "the second one", "the third one"];
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::util::{ORDINALS, jsonl, musegen, ok, repo, strs};
 
 /// The catalog's items by id (title and details, lowercase).
 fn items(d: &Path) -> BTreeMap<String, String> {

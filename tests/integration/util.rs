@@ -105,6 +105,20 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// How a shopper refers to the n-th of several items shown.
+pub const ORDINALS: [&str; 3] = ["the first one", "the second one", "the third one"];
+
+/// The strings of a JSON array (none when it is not one).
+pub fn strs(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every line of a JSONL file, parsed.
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
