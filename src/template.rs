@@ -138,9 +138,97 @@ fn collapse_ascii(text: &str) -> String {
     out
 }
 
+/// [`collapse_whitespace`] written as the text is built, piece by piece, into one string: the same text as
+/// collapsing the pieces joined, without building them joined first.
+#[derive(Debug)]
+pub struct Collapsed {
+    out: String,
+    /// Whether whitespace was read since the last character kept (a word starts at the next one).
+    space: bool,
+}
+
+impl Collapsed {
+    /// An empty text with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Collapsed {
+            out: String::with_capacity(capacity),
+            space: true,
+        }
+    }
+
+    /// Append `piece`.
+    pub fn push(&mut self, piece: &str) {
+        if piece.is_ascii() {
+            let bytes = piece.as_bytes();
+            let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+            let mut i = 0;
+            while i < bytes.len() {
+                if space(bytes[i]) {
+                    self.space = true;
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < bytes.len() && !space(bytes[i]) {
+                    i += 1;
+                }
+                self.word_start(char::from(bytes[start]));
+                self.out.push_str(&piece[start..i]);
+            }
+        } else {
+            for c in piece.chars() {
+                if c.is_whitespace() {
+                    self.space = true;
+                } else {
+                    self.word_start(c);
+                    self.out.push(c);
+                }
+            }
+        }
+    }
+
+    /// Before character `c`: a space when it opens a word that is not punctuation glued to the last.
+    fn word_start(&mut self, c: char) {
+        if self.space {
+            let glue = matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | ')');
+            if !self.out.is_empty() && !glue {
+                self.out.push(' ');
+            }
+            self.space = false;
+        }
+    }
+
+    /// The text.
+    pub fn into_string(self) -> String {
+        self.out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapsed_piece_by_piece_is_collapsed_whole() {
+        let cases: [&[&str]; 5] = [
+            &[" Oh ,", " the  black", "\tpair . ", "Nice!"],
+            &["", "  ", "a", "b ", ", c"],
+            &[" Café  ", "crème", " ,brûlée\u{a0}\u{a0}ok", " )"],
+            &["x", ")", " (", "y"],
+            &["   ", " . "],
+        ];
+        for pieces in cases {
+            let mut c = Collapsed::with_capacity(8);
+            for p in pieces {
+                c.push(p);
+            }
+            assert_eq!(
+                c.into_string(),
+                collapse_whitespace(&pieces.concat()),
+                "{pieces:?}"
+            );
+        }
+    }
 
     #[test]
     fn renders_and_collapses() {

@@ -277,34 +277,46 @@ fn generate_with(
             outcome?;
             writer.stop()?;
         }
-        // Sim: CPU-bound, made on every core in large chunks and written in id order (byte-identical output
-        // whatever the thread count).
+        // Sim: CPU-bound, played on every core and written in id order (byte-identical output whatever the thread
+        // count). The same continuous pool: profiles are read and conversations written while the workers play,
+        // never in turns with them, and at most a window of conversations is held.
         None => {
             let threads = config.effective_threads();
-            let chunk = 1024 * threads;
-            let mut start = 0;
-            while start < total {
-                let end = (start + chunk).min(total);
-                let mut jobs = Vec::new();
-                for i in start..end {
-                    let profile = cycle.next_profile()?;
-                    if !done.contains(i) {
-                        jobs.push((i, profile));
+            let mut next = 0usize;
+            let done = &done;
+            let jobs = std::iter::from_fn(move || {
+                while next < total {
+                    let i = next;
+                    next += 1;
+                    match cycle.next_profile() {
+                        Err(e) => return Some(Err(e)),
+                        Ok(profile) if !done.contains(i) => return Some(Ok((i, profile))),
+                        Ok(_) => {}
                     }
                 }
-                let results = parallel::map_jobs(
-                    jobs,
-                    threads,
-                    || (),
-                    |_, (i, profile)| play_one(i, profile),
-                );
-                for played in results {
+                None
+            });
+            let outcome = parallel::continuous(
+                jobs,
+                || threads,
+                parallel::Order::Taken {
+                    window: SIM_WINDOW * threads,
+                },
+                || (),
+                |_, (i, profile)| play_one(i, profile),
+                |played| {
                     writer.take(played)?;
-                }
-                writer.flush()?;
-                writer.stop()?;
-                start = end;
-            }
+                    writer.flush_often()?;
+                    Ok(if writer.stopped.is_some() {
+                        parallel::Flow::Stop
+                    } else {
+                        parallel::Flow::Go
+                    })
+                },
+            );
+            writer.flush()?;
+            outcome?;
+            writer.stop()?;
         }
     }
     drop(writer);
@@ -314,6 +326,10 @@ fn generate_with(
     report.dry_run = dry;
     Ok(report)
 }
+
+/// Sim conversations played ahead of the one being written, per thread: enough that no worker waits on a slow
+/// conversation, few enough that memory stays flat.
+const SIM_WINDOW: usize = 256;
 
 /// Conversations to keep open for `in_flight` requests: each has at most one request out at a time, and a few more
 /// cover the moments a conversation spends between requests (its own turns, being written).

@@ -12,10 +12,10 @@
 use std::collections::BTreeMap;
 
 use super::realise::single_stops;
-use super::variety::{MASK, MAX_ALTERNATIVES, Memory, grams, grams_into};
+use super::variety::{MASK, MAX_ALTERNATIVES, Memory, gram_spans_into, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
-use crate::template::collapse_whitespace;
+use crate::template::Collapsed;
 use crate::{Error, Result};
 
 #[macro_use]
@@ -298,10 +298,44 @@ impl<P: Parts> Bank<P> {
         let mut best: Option<(usize, Vec<usize>, Vec<u64>)> = None;
         let mut masked = String::with_capacity(160);
         let mut turn_grams: Vec<u64> = Vec::with_capacity(32);
+        let mut spans: Vec<(u64, usize, usize)> = Vec::with_capacity(48);
+        // Where each part's text starts in `masked`, and its end.
+        let mut bounds: Vec<usize> = Vec::with_capacity(plan.len() + 1);
+        // Whether a part repeats a phrase of the dialogue on its own (not only where it joins another).
+        let mut clashing: Vec<bool> = Vec::with_capacity(plan.len());
         for attempt in 0..ATTEMPTS {
-            self.render_masked(plan, &picks, fill, memory, &mut masked)?;
-            grams_into(&masked, &mut turn_grams);
-            let clashes = memory.clashes(&turn_grams) + self.same_openings(plan, &picks);
+            masked.clear();
+            bounds.clear();
+            for j in 0..plan.len() {
+                bounds.push(masked.len());
+                self.render_into(
+                    &plan[j..=j],
+                    &picks[j..=j],
+                    fill,
+                    Some(memory),
+                    &mut |piece| masked.push_str(piece),
+                )?;
+            }
+            bounds.push(masked.len());
+            gram_spans_into(&masked, &mut spans);
+            turn_grams.clear();
+            clashing.clear();
+            clashing.resize(plan.len(), false);
+            let mut clashes = 0;
+            for &(g, start, end) in &spans {
+                let said = memory.has_gram(g);
+                if !turn_grams.contains(&g) {
+                    turn_grams.push(g);
+                    clashes += usize::from(said);
+                }
+                // Each part opens with a space and closes with an end mark, outside any word: a phrase within
+                // its text is a phrase of the part read alone.
+                let j = bounds.partition_point(|&b| b <= start) - 1;
+                if said && end <= bounds[j + 1] {
+                    clashing[j] = true;
+                }
+            }
+            clashes += self.same_openings(plan, &picks);
             if clashes == 0 {
                 best = Some((0, picks, turn_grams));
                 break;
@@ -315,9 +349,7 @@ impl<P: Parts> Bank<P> {
             // Draw again the parts that clash alone, or all of them when only their joins do.
             let mut redrawn = false;
             for (j, &part) in plan.iter().enumerate() {
-                self.render_masked(&[part], &picks[j..=j], fill, memory, &mut masked)?;
-                grams_into(&masked, &mut turn_grams);
-                if memory.clashes(&turn_grams) > 0 {
+                if clashing[j] {
                     picks[j] = self.draw(part, memory, rng);
                     redrawn = true;
                 }
@@ -350,59 +382,46 @@ impl<P: Parts> Bank<P> {
     /// An alternative of `part` not used yet in this dialogue, evenly among those left (any, when all were used).
     fn draw(&self, part: P, memory: &Memory, rng: &mut Rng) -> usize {
         let n = self.len(part);
-        let left = (0..n)
-            .filter(|&i| !memory.used(part.index() as u16, i as u16))
-            .count();
+        let all = if n >= MAX_ALTERNATIVES {
+            u128::MAX
+        } else {
+            (1u128 << n) - 1
+        };
+        let mut free = !memory.used_bits(part.index() as u16) & all;
+        let left = free.count_ones() as usize;
         if left == 0 {
             return rng.below(n);
         }
-        let mut k = rng.below(left);
-        for i in 0..n {
-            if memory.used(part.index() as u16, i as u16) {
-                continue;
-            }
-            if k == 0 {
-                return i;
-            }
-            k -= 1;
+        // The k-th alternative left, in order: drop the k lowest bits still set.
+        for _ in 0..rng.below(left) {
+            free &= free - 1;
         }
-        n - 1
+        free.trailing_zeros() as usize
     }
 
     /// The text of `picks` (one alternative per part of `plan`) with `fill`'s values.
     fn render(&self, plan: &[P], picks: &[usize], fill: &Fill) -> Result<String> {
-        let mut text = String::with_capacity(160);
-        self.render_into(plan, picks, fill, None, &mut text)?;
-        Ok(single_stops(collapse_whitespace(&text)))
+        let mut text = Collapsed::with_capacity(160);
+        self.render_into(plan, picks, fill, None, &mut |piece| text.push(piece))?;
+        Ok(single_stops(text.into_string()))
     }
 
-    /// The masked twin of the text of `picks` into `out` (cleared first): what the review counts as values masked.
-    fn render_masked(
-        &self,
-        plan: &[P],
-        picks: &[usize],
-        fill: &Fill,
-        memory: &Memory,
-        out: &mut String,
-    ) -> Result<()> {
-        out.clear();
-        self.render_into(plan, picks, fill, Some(memory), out)
-    }
-
+    /// The text of `picks`, piece by piece, to `out`: with `fill`'s values, or with their masked twins when
+    /// `masked` gives the memory to mask them by.
     fn render_into(
         &self,
         plan: &[P],
         picks: &[usize],
         fill: &Fill,
         masked: Option<&Memory>,
-        out: &mut String,
+        out: &mut impl FnMut(&str),
     ) -> Result<()> {
         for (&part, &i) in plan.iter().zip(picks) {
             let alt = &self.groups[part.index()][i];
-            out.push(' ');
+            out(" ");
             for piece in &alt.pieces {
                 match piece {
-                    Piece::Text(t) => out.push_str(t),
+                    Piece::Text(t) => out(t),
                     Piece::Var(v) => {
                         let text = match masked {
                             Some(memory) => fill.masked(*v, memory),
@@ -415,7 +434,7 @@ impl<P: Parts> Bank<P> {
                                 v.name()
                             ))
                         })?;
-                        out.push_str(text);
+                        out(text);
                     }
                 }
             }

@@ -15,9 +15,9 @@ pub struct Memory {
     grams: std::collections::HashSet<u64, PassThrough>,
     /// Values the dialogue has named (lowercase).
     values: Vec<String>,
-    /// The first word of each value, with the value's index, sorted by word: the values a text can hold are
-    /// looked up by its words.
-    first_words: Vec<(String, usize)>,
+    /// The index of each value in `values` with the length of its first word, sorted by that word: the values a
+    /// text can hold are looked up by its words.
+    by_word: Vec<(u32, u32)>,
 }
 
 /// Most alternatives a part may have (a bit each in the memory).
@@ -52,6 +52,16 @@ impl Memory {
         self.grams.extend(grams.iter().copied());
     }
 
+    /// The alternatives of `part` used so far, a bit each.
+    pub fn used_bits(&self, part: u16) -> u128 {
+        self.parts.get(usize::from(part)).copied().unwrap_or(0)
+    }
+
+    /// Whether the phrase `gram` was used.
+    pub fn has_gram(&self, gram: u64) -> bool {
+        self.grams.contains(&gram)
+    }
+
     /// A value of the dialogue (an item's title or attribute value, a feature, a word the shopper stated): phrases
     /// holding it are not phrases of the speaker's own.
     pub fn add_value(&mut self, value: &str) {
@@ -61,13 +71,31 @@ impl Memory {
         } else {
             v.to_lowercase()
         };
-        if !v.chars().any(char::is_alphanumeric) || self.values.contains(&v) {
+        if !v.chars().any(char::is_alphanumeric) {
             return;
         }
-        let word = first_word(&v).to_string();
-        let at = self.first_words.partition_point(|(w, _)| *w < word);
-        self.first_words.insert(at, (word, self.values.len()));
+        let word = first_word(&v);
+        let at = self.first_at(word);
+        let known = self.by_word[at..]
+            .iter()
+            .take_while(|&&k| self.word_of(k) == word)
+            .any(|&(k, _)| self.values[k as usize] == v);
+        if known {
+            return;
+        }
+        let entry = (self.values.len() as u32, word.len() as u32);
+        self.by_word.insert(at, entry);
         self.values.push(v);
+    }
+
+    /// Where values whose first word is `word` start in `by_word`.
+    fn first_at(&self, word: &str) -> usize {
+        self.by_word.partition_point(|&k| self.word_of(k) < word)
+    }
+
+    /// The first word of the value of a `by_word` entry.
+    fn word_of(&self, (k, len): (u32, u32)) -> &str {
+        &self.values[k as usize][..len as usize]
     }
 
     /// `text` lowercased, with every whole-word occurrence of a known value replaced by [`MASK`] (at each word, the
@@ -81,39 +109,53 @@ impl Memory {
         if self.values.is_empty() {
             return lower;
         }
+        let bytes = lower.as_bytes();
         let mut out = String::with_capacity(lower.len() + 8);
+        // Text from `copied` on is not in `out` yet; it is copied in runs, up to each value masked.
+        let mut copied = 0;
         let mut i = 0;
-        while i < lower.len() {
-            let starts_word = lower[i..].chars().next().is_some_and(is_word)
-                && lower[..i].chars().next_back().is_none_or(|c| !is_word(c));
-            if starts_word && let Some(len) = self.value_at(&lower[i..]) {
+        let mut after_word = false;
+        while i < bytes.len() {
+            let (word, step) = if bytes[i].is_ascii() {
+                (bytes[i].is_ascii_alphanumeric(), 1)
+            } else {
+                let c = lower[i..].chars().next().unwrap_or(' ');
+                (is_word(c), c.len_utf8())
+            };
+            if word
+                && !after_word
+                && let Some(len) = self.value_at(&lower[i..])
+            {
+                out.push_str(&lower[copied..i]);
                 out.push(' ');
                 out.push(MASK);
                 out.push(' ');
                 i += len;
+                copied = i;
+                after_word = lower[..i].chars().next_back().is_some_and(is_word);
                 continue;
             }
-            let step = lower[i..].chars().next().map_or(1, char::len_utf8);
-            out.push_str(&lower[i..i + step]);
+            after_word = word;
             i += step;
         }
+        out.push_str(&lower[copied..]);
         out
     }
 
     /// The length of the longest known value `rest` opens with, ending at a word boundary.
     fn value_at(&self, rest: &str) -> Option<usize> {
         let word = first_word(rest);
-        let from = self.first_words.partition_point(|(w, _)| w.as_str() < word);
-        self.first_words[from..]
+        let from = self.first_at(word);
+        self.by_word[from..]
             .iter()
-            .take_while(|(w, _)| w == word)
-            .map(|(_, i)| &self.values[*i])
+            .take_while(|&&k| self.word_of(k) == word)
+            .map(|&(k, _)| self.values[k as usize].as_str())
             .filter(|v| {
-                rest.starts_with(v.as_str())
+                rest.starts_with(v)
                     && (!v.ends_with(is_word)
                         || rest[v.len()..].chars().next().is_none_or(|c| !is_word(c)))
             })
-            .map(String::len)
+            .map(str::len)
             .max()
     }
 }
@@ -158,7 +200,21 @@ fn is_word(c: char) -> bool {
 
 /// The leading run of word characters of `text`.
 fn first_word(text: &str) -> &str {
-    let end = text.find(|c: char| !is_word(c)).unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() {
+        if bytes[end].is_ascii() {
+            if !bytes[end].is_ascii_alphanumeric() {
+                break;
+            }
+            end += 1;
+        } else {
+            match text[end..].chars().next() {
+                Some(c) if is_word(c) => end += c.len_utf8(),
+                _ => break,
+            }
+        }
+    }
     &text[..end]
 }
 
@@ -174,30 +230,49 @@ pub fn grams(masked: &str) -> Vec<u64> {
 /// as they are read, and only the last four are kept: no allocation beyond `out`.
 pub fn grams_into(masked: &str, out: &mut Vec<u64>) {
     out.clear();
+    scan(masked, |h, _, _| {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    });
+}
+
+/// Every phrase of a masked text where it occurs, repeats kept, in order: its hash and the byte span of its words
+/// (where the first starts, where the last ends), into `out` (cleared first). A phrase whose span lies within a
+/// stretch of the text is a phrase of that stretch read alone, when the stretch opens and closes outside a word.
+pub fn gram_spans_into(masked: &str, out: &mut Vec<(u64, usize, usize)>) {
+    out.clear();
+    scan(masked, |h, start, end| out.push((h, start, end)));
+}
+
+/// Read `masked`'s tokens and call `emit` with each phrase (hash, start of its first token, end of its last).
+fn scan(masked: &str, mut emit: impl FnMut(u64, usize, usize)) {
     let mut window = Window::default();
     let mut token = Token::new();
     // Read by bytes: the mask is one byte, and every byte of a character outside ASCII ends a token as that
     // character would (ending an empty token does nothing).
-    for b in masked.bytes() {
+    for (i, b) in masked.bytes().enumerate() {
         if b == MASK as u8 {
-            window.push_token(&mut token, out);
-            window.push(None, out);
+            window.push_token(&mut token, i, &mut emit);
+            window.run = 0;
             continue;
         }
         let b = b.to_ascii_lowercase();
         if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' {
-            token.add(b);
+            token.add(b, i);
         } else {
-            window.push_token(&mut token, out);
+            window.push_token(&mut token, i, &mut emit);
         }
     }
-    window.push_token(&mut token, out);
+    window.push_token(&mut token, masked.len(), &mut emit);
 }
 
 /// A token being read: its hash so far (FNV-1a over its bytes, leading and trailing apostrophes left out).
 struct Token {
     hash: u64,
     len: usize,
+    /// Where its first kept character is.
+    start: usize,
     /// Apostrophes read since the last other character (kept only if another character follows).
     quotes: usize,
     number: bool,
@@ -210,6 +285,7 @@ impl Token {
         Token {
             hash: Self::SEED,
             len: 0,
+            start: 0,
             quotes: 0,
             number: false,
         }
@@ -219,7 +295,8 @@ impl Token {
         self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
 
-    fn add(&mut self, b: u8) {
+    /// Add byte `b`, read at `at`.
+    fn add(&mut self, b: u8, at: usize) {
         if b == b'\'' {
             if self.len > 0 {
                 self.quotes += 1;
@@ -230,6 +307,9 @@ impl Token {
             self.feed(b'\'');
         }
         self.quotes = 0;
+        if self.len == 0 {
+            self.start = at;
+        }
         self.feed(b);
         self.len += 1;
         self.number |= b.is_ascii_digit();
@@ -237,32 +317,39 @@ impl Token {
 }
 
 /// The last four tokens read: `run` counts the words read since the last value or number (or the start), and
-/// `last` holds the hashes of the latest of them, the newest at `run % 4`.
+/// `last` holds the hashes and starts of the latest of them, the newest at `run % 4`.
 #[derive(Default)]
 struct Window {
     last: [u64; 4],
+    starts: [usize; 4],
     run: usize,
 }
 
 impl Window {
-    /// Push the token read, if any, and start a new one.
-    fn push_token(&mut self, token: &mut Token, out: &mut Vec<u64>) {
+    /// Push the token read, if any, ending at `end`, and start a new one.
+    fn push_token(
+        &mut self,
+        token: &mut Token,
+        end: usize,
+        emit: &mut impl FnMut(u64, usize, usize),
+    ) {
         // A token of no characters is as new (an apostrophe before any character is not kept).
-        if token.len > 0 {
-            let t = (!token.number).then_some(token.hash);
-            self.push(t, out);
-            *token = Token::new();
+        if token.len == 0 {
+            return;
         }
+        if token.number {
+            self.run = 0;
+        } else {
+            self.push(token.hash, token.start, end, emit);
+        }
+        *token = Token::new();
     }
 
-    /// Push a token; when the last four hold no value or number, their phrase joins `out` (once).
-    fn push(&mut self, t: Option<u64>, out: &mut Vec<u64>) {
-        let Some(t) = t else {
-            self.run = 0;
-            return;
-        };
+    /// Push a word; when the last four hold no value or number, their phrase is emitted.
+    fn push(&mut self, t: u64, start: usize, end: usize, emit: &mut impl FnMut(u64, usize, usize)) {
         self.run += 1;
         self.last[self.run % 4] = t;
+        self.starts[self.run % 4] = start;
         if self.run < 4 {
             return;
         }
@@ -271,9 +358,7 @@ impl Window {
             let t = self.last[(self.run + k) % 4];
             h = (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
         }
-        if !out.contains(&h) {
-            out.push(h);
-        }
+        emit(h, self.starts[(self.run + 1) % 4], end);
     }
 }
 
@@ -305,6 +390,40 @@ mod tests {
         assert_eq!(m.clashes(&grams("Here is something else entirely")), 0);
         m.use_part(3, 4);
         assert!(m.used(3, 4) && !m.used(3, 5) && !m.used(4, 4));
+    }
+
+    #[test]
+    fn phrases_within_a_part_are_the_part_read_alone() {
+        let parts = [
+            " Here's one I'd pick for you, honestly.",
+            " It's \u{1} and it's built to last a long while!",
+            " Would that work for what you have in mind?",
+            " Don't worry, it'll hold up well enough.",
+        ];
+        let text: String = parts.concat();
+        let mut spans = Vec::new();
+        gram_spans_into(&text, &mut spans);
+        let mut start = 0;
+        for part in parts {
+            let end = start + part.len();
+            let within = once(spans.iter().filter(|&&(_, s, e)| s >= start && e <= end));
+            assert_eq!(within, grams(part), "{part}");
+            start = end;
+        }
+        // The joins make phrases of their own, and every phrase of the whole is there.
+        assert!(spans.len() > parts.iter().map(|p| grams(p).len()).sum::<usize>());
+        assert_eq!(once(spans.iter()), grams(&text));
+    }
+
+    /// The phrases of `spans`, each once, in order.
+    fn once<'a>(spans: impl Iterator<Item = &'a (u64, usize, usize)>) -> Vec<u64> {
+        let mut out = Vec::new();
+        for &(g, _, _) in spans {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        out
     }
 
     #[test]

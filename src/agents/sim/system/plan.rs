@@ -218,10 +218,14 @@ impl<'a> SimSystem<'a> {
         self.memory.add_value(&leaf);
         let cat = self.cat;
         let sizes = self.sizes;
-        for v in cat.attributes(i).map(|(_, v)| v).chain(cat.features(i)) {
+        for (_, v) in cat.attributes(i) {
             if let Some(local) = sizes.for_path(cat.path(i), v) {
                 self.memory.add_value(local);
             }
+            self.memory.add_value(v);
+        }
+        // Features are phrases, never sizes of a chart.
+        for v in cat.features(i) {
             self.memory.add_value(v);
         }
     }
