@@ -172,11 +172,23 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
     let sized = Regex::new(r"\b(US|UK|EU|JP) [0-9]").unwrap();
     let mut stated: BTreeMap<&str, usize> = BTreeMap::new();
     let mut accepts_checked = 0;
+    let mut required_local = 0;
     for c in jsonl(&out.join("conversations.jsonl")) {
         let p = &profiles[c["profile_id"].as_str().unwrap()];
         let country = p["persona"]["location"]["country"].as_str().unwrap();
         let system = system_of(country);
         let (target_path, _) = &items[p["target_item_id"].as_str().unwrap()];
+        // The profile's requirement texts say a size in the shopper's system too; its value stays the catalog's.
+        for r in p["scenario"]["requirements"].as_array().unwrap() {
+            let text = r["text"].as_str().unwrap();
+            for m in sized.captures_iter(text) {
+                assert_eq!(&m[1], system, "{} ({country}): {text:?}", c["id"]);
+                assert!(r["value"].as_str().unwrap().starts_with("US "), "{r}");
+                if system != "US" {
+                    required_local += 1;
+                }
+            }
+        }
         let mut said: Vec<String> = Vec::new();
         for t in c["turns"].as_array().unwrap() {
             let text = t["text"].as_str().unwrap();
@@ -233,6 +245,7 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
         );
     }
     assert!(accepts_checked >= 5, "{accepts_checked}");
+    assert!(required_local >= 5, "{required_local}");
 
     // The review counts no local size as an unstated value, a repeated phrase or a broken fill.
     for r in jsonl(&out.join("reviews.jsonl")) {
