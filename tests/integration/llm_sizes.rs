@@ -82,6 +82,8 @@ fn llm_prompts_give_a_uk_shopper_uk_sizes_and_never_the_catalogs_us_ones() {
     );
     let us = Regex::new(r"\bUS [0-9]").unwrap();
     let uk = Regex::new(r"\bUK [0-9]").unwrap();
+    let card = Regex::new(r"(\| |; )size: UK [0-9]").unwrap();
+    let difference = Regex::new(r"size: they want UK [0-9]").unwrap();
     let (mut instructions, mut reason_cards, mut differences) = (0, 0, 0);
     for r in server.requests() {
         for text in texts(&r) {
@@ -94,16 +96,10 @@ fn llm_prompts_give_a_uk_shopper_uk_sizes_and_never_the_catalogs_us_ones() {
             }
             if text.contains("How the recommended item differs") {
                 // The reject-reason decision: the wanted and offered items' cards, and a size difference.
-                if Regex::new(r"(\| |; )size: UK [0-9]")
-                    .unwrap()
-                    .is_match(&text)
-                {
+                if card.is_match(&text) {
                     reason_cards += 1;
                 }
-                if Regex::new(r"size: they want UK [0-9]")
-                    .unwrap()
-                    .is_match(&text)
-                {
+                if difference.is_match(&text) {
                     differences += 1;
                 }
             } else if text.contains("Your next message:") {
