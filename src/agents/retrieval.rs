@@ -15,6 +15,7 @@ use super::llm::Talk;
 use crate::Result;
 use crate::catalog::money::Money;
 use crate::catalog::search::Query;
+use crate::catalog::sizes::LocalSizes;
 use crate::catalog::{Hit, Index};
 use crate::config::{RoleConfig, RoleName};
 use crate::data;
@@ -167,7 +168,7 @@ impl RetrievalChain {
     }
 
     /// Search, rerank and let the model pick; `None` when the catalog has nothing left to show. The candidates'
-    /// prices are shown in the shopper's currency (`money`).
+    /// prices are shown in the shopper's currency (`money`) and their sizes in the shopper's size system (`sizes`).
     pub fn pick(
         &self,
         talk: &Talk,
@@ -175,20 +176,21 @@ impl RetrievalChain {
         needs: &Needs,
         exclude: &[String],
         money: Money<'_>,
+        sizes: LocalSizes<'_>,
     ) -> Result<Option<Pick>> {
         let query = if needs.query.is_empty() {
             format!("{} {}", needs.category, needs.wanted.join(" "))
         } else {
             needs.query.clone()
         };
-        let mut ranked = rerank(self.search(&query, needs, exclude)?, needs);
+        let mut ranked = rerank(self.search(&query, needs, exclude)?, needs, sizes);
         ranked.truncate(self.candidates);
         if ranked.is_empty() {
             return Ok(None);
         }
         let cards: Vec<Card> = ranked
             .iter()
-            .map(|h| Card::priced(&h.item, money))
+            .map(|h| Card::local(&h.item, money, sizes))
             .collect();
         // With vision, every card's picture, in order (or none, so that numbers and pictures never disagree).
         let pictures: Vec<String> = match &self.images {
@@ -346,8 +348,9 @@ impl RetrievalChain {
     }
 }
 
-/// The words of an item a need can match: title, categories, features and detail values, lowercase.
-fn item_text(item: &Item) -> String {
+/// The words of an item a need can match: title, categories, features and detail values, lowercase; a size also as
+/// the shopper says it (`sizes`: "uk 8" beside the catalog's "us 9"), since the needs are read from their words.
+fn item_text(item: &Item, sizes: LocalSizes<'_>) -> String {
     let mut text = item.title.to_lowercase();
     for part in item
         .categories
@@ -358,18 +361,27 @@ fn item_text(item: &Item) -> String {
         text.push(' ');
         text.push_str(&part.to_lowercase());
     }
+    for (k, v) in &item.details {
+        if k.eq_ignore_ascii_case("size")
+            && let Some(local) = sizes.for_path(item.categories.iter().map(String::as_str), v)
+        {
+            text.push(' ');
+            text.push_str(&local.to_lowercase());
+        }
+    }
     text
 }
 
 /// Rerank search hits by the needs: the search order, plus a point per wanted word the item has, minus two per
-/// unwanted word, minus three when over the budget. Stable: equal scores keep the search order.
-pub fn rerank(hits: Vec<Hit>, needs: &Needs) -> Vec<Hit> {
+/// unwanted word, minus three when over the budget. Stable: equal scores keep the search order. A size word matches
+/// as the shopper says it (`sizes`) or as the catalog writes it.
+pub fn rerank(hits: Vec<Hit>, needs: &Needs, sizes: LocalSizes<'_>) -> Vec<Hit> {
     let n = hits.len().max(1) as f64;
     let mut scored: Vec<(f64, usize, Hit)> = hits
         .into_iter()
         .enumerate()
         .map(|(rank, hit)| {
-            let text = item_text(&hit.item);
+            let text = item_text(&hit.item, sizes);
             let mut score = 1.0 - rank as f64 / n;
             score += needs
                 .wanted
@@ -427,10 +439,37 @@ mod tests {
             avoid: vec!["lite".into()],
             ..Needs::default()
         };
-        let ids: Vec<String> = rerank(hits, &needs)
+        let ids: Vec<String> = rerank(hits, &needs, LocalSizes::CATALOG)
             .into_iter()
             .map(|h| h.item.id)
             .collect();
         assert_eq!(ids, ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn a_size_the_shopper_wants_in_their_system_matches_the_catalogs_size() {
+        let sized = |id: &str, size: &str| {
+            let mut h = hit(id, "Everyday Sneaker", 60.0, "White");
+            h.item.categories = vec!["Footwear".into(), "Men".into(), "Shoes".into()];
+            h.item.details.insert("Size".into(), size.into());
+            h
+        };
+        // A Londoner's "UK 8" is the catalog's "US 9" of the men's chart.
+        let needs = Needs {
+            wanted: vec!["uk 8".into()],
+            ..Needs::default()
+        };
+        let tables =
+            crate::catalog::sizes::Sizes::load(None, &crate::config::SizesConfig::default())
+                .unwrap();
+        let uk = tables.for_country(Some("United Kingdom"));
+        let ids = |sizes| -> Vec<String> {
+            rerank(vec![sized("a", "US 8"), sized("b", "US 9")], &needs, sizes)
+                .into_iter()
+                .map(|h| h.item.id)
+                .collect()
+        };
+        assert_eq!(ids(uk), ["b", "a"]);
+        assert_eq!(ids(LocalSizes::CATALOG), ["a", "b"]);
     }
 }

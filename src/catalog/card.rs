@@ -26,12 +26,30 @@ impl Card {
 
     /// The card with its price written in `money` (the shopper's currency).
     pub fn priced(item: &Item, money: super::money::Money<'_>) -> Card {
+        Card::local(item, money, super::sizes::LocalSizes::CATALOG)
+    }
+
+    /// The card as the shopper would read it: the price in `money` (their currency) and the size in `sizes` (their
+    /// size system, "Size: UK 8" for the catalog's "US 9" by the item's chart).
+    pub fn local(
+        item: &Item,
+        money: super::money::Money<'_>,
+        sizes: super::sizes::LocalSizes<'_>,
+    ) -> Card {
+        let path = item.categories.iter().map(String::as_str);
         let mut highlights: Vec<String> = item
             .details
             .iter()
             .filter(|(k, _)| !k.eq_ignore_ascii_case("brand"))
             .take(4)
-            .map(|(k, v)| format!("{k}: {v}"))
+            .map(|(k, v)| {
+                let shown = k
+                    .eq_ignore_ascii_case("size")
+                    .then(|| sizes.for_path(path.clone(), v))
+                    .flatten()
+                    .unwrap_or(v);
+                format!("{k}: {shown}")
+            })
             .collect();
         highlights.extend(item.features.iter().take(2).cloned());
         Card {

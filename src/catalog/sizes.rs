@@ -31,6 +31,9 @@ struct ChartRow {
     path: Vec<String>,
     #[serde(default)]
     department: Option<String>,
+    /// The system whose sizes the catalog writes as bare numbers ("8" for a dress that is a "US 8").
+    #[serde(default)]
+    catalog: Option<String>,
     systems: Vec<String>,
     rows: Vec<Vec<String>>,
 }
@@ -44,9 +47,31 @@ pub struct Chart {
     /// The department (a name of `catalog/departments.toml`) a shopper names for these items.
     department: Option<String>,
     rows: Vec<Vec<Option<String>>>,
+    /// When the catalog writes these sizes as bare numbers: the index of their system, and each row's number in it
+    /// ("8" of "US 8").
+    bare: Option<(usize, Vec<String>)>,
 }
 
 impl Chart {
+    /// The row that lists `value` (trimmed) as the catalog writes it: one of its sizes ("US 9", any case), or, for a
+    /// chart whose sizes the catalog writes bare, the bare number only ("8": a "US 8" there is another chart's size,
+    /// a shoe's).
+    fn row(&self, value: &str) -> Option<&[Option<String>]> {
+        let at = match &self.bare {
+            Some((_, numbers)) => numbers.iter().position(|n| n == value),
+            None => self
+                .rows
+                .iter()
+                .position(|r| r.iter().flatten().any(|s| s.eq_ignore_ascii_case(value))),
+        }?;
+        Some(&self.rows[at])
+    }
+
+    /// Whether the catalog writes this chart's sizes in system `i` as bare numbers.
+    fn bare_in(&self, i: usize) -> bool {
+        self.bare.as_ref().is_some_and(|(b, _)| *b == i)
+    }
+
     /// Whether `path` (an item's full category path) holds the chart's path as consecutive segments: ["Men", "Shoes"]
     /// holds ["Footwear", "Men", "Shoes", "Oxfords"] as it would an imported catalog's ["Clothing, Shoes & Jewelry",
     /// "Men", "Shoes", "Boots"].
@@ -152,6 +177,18 @@ impl Sizes {
                     }
                 }
             }
+            let bare_system = match &chart.catalog {
+                None => None,
+                Some(s) => match chart.systems.iter().position(|x| x == s) {
+                    Some(_) => index(s),
+                    None => {
+                        return Err(bad(
+                            at("catalog"),
+                            format!("{s} is not one of the chart's `systems`"),
+                        ));
+                    }
+                },
+            };
             let mut rows: Vec<Vec<Option<String>>> = Vec::with_capacity(chart.rows.len());
             for (r, row) in chart.rows.iter().enumerate() {
                 let field = at(&format!("rows[{r}]"));
@@ -172,7 +209,7 @@ impl Sizes {
                         .strip_prefix(system.as_str())
                         .and_then(|n| n.strip_prefix(' '));
                     if !number
-                        .is_some_and(|n| n.parse::<f64>().is_ok_and(|x| x.is_finite() && x > 0.0))
+                        .is_some_and(|n| n.parse::<f64>().is_ok_and(|x| x.is_finite() && x >= 0.0))
                     {
                         return Err(bad(
                             field,
@@ -194,10 +231,27 @@ impl Sizes {
                 }
                 rows.push(out);
             }
+            let bare = match bare_system {
+                None => None,
+                Some(b) => {
+                    let mut numbers = Vec::with_capacity(rows.len());
+                    for (r, row) in rows.iter().enumerate() {
+                        let Some(cell) = &row[b] else {
+                            return Err(bad(
+                                at(&format!("rows[{r}]")),
+                                format!("has no {} size, the catalog's (`catalog`)", systems[b]),
+                            ));
+                        };
+                        numbers.push(cell[systems[b].len() + 1..].to_string());
+                    }
+                    Some((b, numbers))
+                }
+            };
             charts.push(Chart {
                 path: chart.path.iter().map(|p| p.trim().to_lowercase()).collect(),
                 department: chart.department,
                 rows,
+                bare,
             });
         }
         Ok(Sizes {
@@ -227,8 +281,7 @@ impl Sizes {
         self.charts
             .iter()
             .filter(move |c| c.holds(path.clone()))
-            .flat_map(|c| &c.rows)
-            .filter(move |r| r.iter().flatten().any(|s| s.eq_ignore_ascii_case(&value)))
+            .filter_map(move |c| c.row(&value))
             .flat_map(|r| r.iter().flatten().map(String::as_str))
     }
 
@@ -294,10 +347,15 @@ impl<'a> LocalSizes<'a> {
     }
 
     /// The catalog size `value` said before any item is in view, for a shopper of `department` (a name of
-    /// `catalog/departments.toml`; `None`: not said): converted only when every chart that could apply agrees.
+    /// `catalog/departments.toml`; `None`: not said): converted only when every chart that could apply agrees. A
+    /// bare number ("8") is converted only by the chart of the department named: without it, it could be any
+    /// department's size.
     pub fn for_department(&self, department: Option<&str>, value: &str) -> Option<&'a str> {
         self.convert(
-            |c| department.is_none_or(|d| c.department.as_deref() == Some(d)),
+            |c| match department {
+                Some(d) => c.department.as_deref() == Some(d),
+                None => c.bare.is_none(),
+            },
             value,
         )
     }
@@ -307,13 +365,13 @@ impl<'a> LocalSizes<'a> {
         let value = value.trim();
         let mut found: Option<&'a str> = None;
         for chart in self.charts.iter().filter(|c| applies(c)) {
-            let Some(row) = chart
-                .rows
-                .iter()
-                .find(|r| r.iter().flatten().any(|s| s.eq_ignore_ascii_case(value)))
-            else {
+            let Some(row) = chart.row(value) else {
                 continue;
             };
+            // The shopper counts in the system the catalog writes bare: "8" is said as it is.
+            if chart.bare_in(system) {
+                return None;
+            }
             let local = row[system].as_deref()?;
             match found {
                 Some(f) if f != local => return None,

@@ -8,6 +8,7 @@ use super::chat::ChatFormat;
 use crate::Result;
 use crate::catalog::card::Card;
 use crate::catalog::money::Currencies;
+use crate::catalog::sizes::Sizes;
 use crate::catalog::{Index, MemoryCatalog};
 use crate::config::Config;
 use crate::io::Sources;
@@ -25,6 +26,9 @@ pub struct Grounds {
     /// The currencies shoppers count in, and the currency of each profile's budget (cards quote prices in it).
     currencies: Currencies,
     currency_of: HashMap<String, CurrencyCode>,
+    /// The size systems, and the country each profile's shopper lives in (cards give sizes in its system).
+    sizes: Sizes,
+    country_of: HashMap<String, String>,
 }
 
 impl Grounds {
@@ -43,14 +47,20 @@ impl Grounds {
         };
         let dir = config.catalog.images_dir.clone();
         let currencies = Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?;
-        let currency_of = sources
-            .profiles()?
+        let profiles = sources.profiles()?;
+        let currency_of = profiles
+            .iter()
+            .filter_map(|(id, p)| Some((id.clone(), p.scenario.budget.as_ref()?.currency?)))
+            .collect();
+        let country_of = profiles
             .into_iter()
-            .filter_map(|(id, p)| Some((id, p.scenario.budget?.currency?)))
+            .filter_map(|(id, p)| Some((id, p.persona.location?.country)))
             .collect();
         Ok(Grounds {
             currencies,
             currency_of,
+            sizes: Sizes::load(config.profiles.tables_dir.as_deref(), &config.sizes)?,
+            country_of,
             index,
             memory,
             images: ImageLoader::new(dir.as_deref()),
@@ -65,7 +75,7 @@ impl Grounds {
     }
 
     /// The cards of `ids`, as [`Grounds::cards`] writes them, with prices in the currency of `c`'s shopper (the one
-    /// the dialogue quotes).
+    /// the dialogue quotes) and sizes in their size system.
     pub fn cards_of<'a>(
         &self,
         c: &Conversation,
@@ -74,6 +84,9 @@ impl Grounds {
         let money = self
             .currencies
             .by_code(self.currency_of.get(&c.profile_id).copied());
+        let sizes = self
+            .sizes
+            .for_country(self.country_of.get(&c.profile_id).map(String::as_str));
         let Some(index) = &self.index else {
             return Ok(None);
         };
@@ -83,7 +96,10 @@ impl Grounds {
         let mut lines = Vec::new();
         for id in ids {
             if let Some(item) = index.get(id)? {
-                lines.push(format!("- {id}: {}", Card::priced(&item, money).line()));
+                lines.push(format!(
+                    "- {id}: {}",
+                    Card::local(&item, money, sizes).line()
+                ));
             }
         }
         Ok((!lines.is_empty()).then(|| lines.join("\n")))

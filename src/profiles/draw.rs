@@ -7,6 +7,7 @@ use super::tables::{Band, Tables};
 use super::targets::{Targets, allows, audience_allows, is_for_the_young};
 use crate::catalog::Index;
 use crate::catalog::money::{Currencies, nice_ceiling};
+use crate::catalog::sizes::Sizes;
 use crate::config::ProfilesConfig;
 use crate::model::{Budget, Gender, Item, Location, Persona, Profile, Requirement, Scenario};
 use crate::rng::{Rng, Weighted};
@@ -59,6 +60,8 @@ pub struct Drawer<'a> {
     seed: u64,
     /// The currencies personas state budgets in.
     currencies: &'a Currencies,
+    /// The size systems personas state sizes in.
+    sizes: &'a Sizes,
     /// `suits[reason][path]`: the reason fits targets under that path.
     suits: Vec<Vec<bool>>,
 }
@@ -71,6 +74,7 @@ impl<'a> Drawer<'a> {
         cfg: &'a ProfilesConfig,
         seed: u64,
         currencies: &'a Currencies,
+        sizes: &'a Sizes,
     ) -> Self {
         let suits = tables
             .reasons
@@ -83,6 +87,7 @@ impl<'a> Drawer<'a> {
             cfg,
             seed,
             currencies,
+            sizes,
             suits,
         }
     }
@@ -184,7 +189,7 @@ impl Drawer<'_> {
         let item = index.get(&candidate.id)?.ok_or_else(|| {
             Error::Run(format!("target {} vanished from the catalog", candidate.id))
         })?;
-        let requirements = self.requirements(&item, &mut rng)?;
+        let requirements = self.requirements(&item, &persona, &mut rng)?;
         if requirements.is_empty() {
             return Ok(Err(Rejection::NoRequirements));
         }
@@ -315,8 +320,18 @@ impl Drawer<'_> {
         pool
     }
 
-    fn requirements(&self, item: &Item, rng: &mut Rng) -> Result<Vec<Requirement>> {
+    /// The requirements of a target `item`: each an attribute value of it, its text (as the persona says it: a
+    /// size in their country's system, "in size UK 8" for the catalog's "US 9") from the tables' templates.
+    fn requirements(
+        &self,
+        item: &Item,
+        persona: &Persona,
+        rng: &mut Rng,
+    ) -> Result<Vec<Requirement>> {
         let t = self.tables;
+        let sizes = self
+            .sizes
+            .for_country(persona.location.as_ref().map(|l| l.country.as_str()));
         let mut pool = self.requirement_pool(item);
         let mut out = Vec::new();
         while out.len() < self.cfg.requirements.get() && !pool.is_empty() {
@@ -326,9 +341,12 @@ impl Drawer<'_> {
             let (key, value, _) = pool.swap_remove(table.sample(rng));
             let group = format!("req.{key}");
             let i = rng.below(t.templates.len(&group));
-            let text =
-                t.templates
-                    .render(&group, i, &minijinja::context! { value => value.clone() })?;
+            let said = sizes
+                .for_path(item.categories.iter().map(String::as_str), &value)
+                .unwrap_or(&value);
+            let text = t
+                .templates
+                .render(&group, i, &minijinja::context! { value => said })?;
             out.push(Requirement {
                 attribute: key,
                 value,

@@ -98,7 +98,14 @@ pub fn generate(
     let index = Index::open(catalog)?;
     let targets =
         Targets::from_index(&index, &tables.audience_rules, cfg.category_weight_exponent)?;
-    let drawer = Drawer::new(tables, &targets, cfg, config.seed, &plan.currencies);
+    let drawer = Drawer::new(
+        tables,
+        &targets,
+        cfg,
+        config.seed,
+        &plan.currencies,
+        &plan.sizes,
+    );
     let mut near = if cfg.dedup.enabled {
         NearDuplicateIndex::with_capacity(&cfg.dedup, count)
     } else {

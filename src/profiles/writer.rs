@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::Result;
 use crate::agents::llm::{Talk, wait_for};
 use crate::catalog::money::Currencies;
+use crate::catalog::sizes::Sizes;
 use crate::config::{Config, RoleConfig, RoleName};
 use crate::data;
 use crate::llm::{ApiRole, ChatMessage, ChatRequest};
@@ -64,6 +65,7 @@ pub struct WriterReport {
 #[derive(Serialize)]
 struct Candidate<'a> {
     attribute: &'a str,
+    /// As the persona would say it: a size in their country's system.
     value: &'a str,
 }
 
@@ -92,6 +94,8 @@ pub struct ScenarioWriter {
     requirements: usize,
     /// The currencies a persona's budget and the target's price are written in.
     currencies: Currencies,
+    /// The size systems a persona says the target's size in.
+    sizes: Sizes,
 }
 
 impl ScenarioWriter {
@@ -136,6 +140,7 @@ impl ScenarioWriter {
             structured: StructuredPrompts::load(config.prompts_dir.as_deref())?,
             requirements: config.profiles.requirements.get(),
             currencies: Currencies::load(config.profiles.tables_dir.as_deref(), &config.currency)?,
+            sizes: Sizes::load(config.profiles.tables_dir.as_deref(), &config.sizes)?,
         })
     }
 
@@ -228,7 +233,7 @@ impl ScenarioWriter {
     }
 
     fn context<'a>(
-        &self,
+        &'a self,
         profile: &'a Profile,
         item: &'a Item,
         candidates: &'a [(String, String)],
@@ -248,6 +253,7 @@ impl ScenarioWriter {
         }
         // In the persona's currency: the budget as they state it, the price converted.
         let local = self.currencies.for_profile(profile);
+        let sizes = self.sizes.for_profile(profile);
         let money = |x: Option<f64>| x.map(|x| local.write(x)).unwrap_or_default();
         WriteContext {
             persona,
@@ -260,9 +266,16 @@ impl ScenarioWriter {
             price: money(item.price),
             budget: money(s.budget.as_ref().map(|b| b.max)),
             requirements: self.requirements,
+            // A size as the persona says it ("UK 8" for the catalog's "US 9"), so that neither the requirement
+            // texts nor the story the model writes give the catalog's system to a shopper who counts in another.
             candidates: candidates
                 .iter()
-                .map(|(attribute, value)| Candidate { attribute, value })
+                .map(|(attribute, value)| Candidate {
+                    attribute,
+                    value: sizes
+                        .for_path(item.categories.iter().map(String::as_str), value)
+                        .unwrap_or(value),
+                })
                 .collect(),
         }
     }

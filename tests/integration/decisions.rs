@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use musegen::agents::llm::Talk;
 use musegen::agents::retrieval::RetrievalChain;
 use musegen::catalog::money::Money;
-use musegen::config::{AgentKind, Decider, LimitsConfig, RoleConfig};
+use musegen::catalog::sizes::{LocalSizes, Sizes};
+use musegen::config::{AgentKind, Decider, LimitsConfig, RoleConfig, SizesConfig};
 use musegen::llm::{
     ApiRole, BoxFuture, Capabilities, ChatBackend, ChatRequest, ChatResponse, Completion, LlmError,
     RateHints,
@@ -134,7 +135,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
         std::fs::write(path, [0xff, 0xd8, 0xff]).unwrap();
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (scripted, manager) = scripted(vec![2, 99]);
+    let (scripted, manager) = scripted(vec![2, 99, 1]);
     let role = RoleConfig {
         agent: AgentKind::Llm,
         decide: Decider::Llm,
@@ -181,7 +182,14 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     }
 
     let first = chain
-        .pick(&talk, &history, &needs, &[], Money::DOLLARS)
+        .pick(
+            &talk,
+            &history,
+            &needs,
+            &[],
+            Money::DOLLARS,
+            LocalSizes::CATALOG,
+        )
         .unwrap()
         .unwrap();
     let (prompt, pictures) = {
@@ -224,6 +232,7 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
             &needs,
             std::slice::from_ref(&first.item.id),
             Money::DOLLARS,
+            LocalSizes::CATALOG,
         )
         .unwrap()
         .unwrap();
@@ -232,6 +241,29 @@ fn the_chain_reads_the_conversation_searches_within_the_needs_and_recommends_the
     assert!(again.iter().all(|c| c.1 != first.item.title), "{again:?}");
     assert_eq!(second.item.title, again[0].1);
     assert_ne!(second.item.id, first.item.id);
+
+    // A shopper in London is shown the candidates' sizes in UK sizes, as they say them, never the catalog's US ones.
+    let tables = Sizes::load(None, &SizesConfig::default()).unwrap();
+    chain
+        .pick(
+            &talk,
+            &history,
+            &needs,
+            &[],
+            Money::DOLLARS,
+            tables.for_country(Some("United Kingdom")),
+        )
+        .unwrap()
+        .unwrap();
+    let prompt = scripted.seen.lock().unwrap()[3].messages[0].content.clone();
+    let sized: Vec<&str> = prompt.lines().filter(|l| l.contains("Size: ")).collect();
+    assert!(!sized.is_empty(), "{prompt}");
+    assert!(
+        sized
+            .iter()
+            .all(|l| l.contains("Size: UK ") && !l.contains("Size: US ")),
+        "{prompt}"
+    );
 }
 
 #[test]

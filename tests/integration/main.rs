@@ -18,6 +18,7 @@ mod layers;
 mod llm;
 mod llm_run;
 mod llm_several;
+mod llm_sizes;
 mod lock;
 mod pairs;
 mod profiles;

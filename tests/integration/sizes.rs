@@ -47,8 +47,9 @@ fn system_of(country: &str) -> &'static str {
 /// One row of a chart: system → size.
 type Row = BTreeMap<String, String>;
 
-/// The charts of the shipped `profiles/sizes.toml`: each chart's path and rows.
-struct Charts(Vec<(Vec<String>, Vec<Row>)>);
+/// The charts of the shipped `profiles/sizes.toml`: each chart's path, the system the catalog writes bare numbers in
+/// (if it does), and rows.
+struct Charts(Vec<(Vec<String>, Option<String>, Vec<Row>)>);
 
 impl Charts {
     fn load() -> Charts {
@@ -80,20 +81,28 @@ impl Charts {
                         .collect()
                 })
                 .collect();
-            out.push((path, rows));
+            let bare = chart
+                .get("catalog")
+                .map(|c| c.as_str().unwrap().to_string());
+            out.push((path, bare, rows));
         }
         Charts(out)
     }
 
-    /// `size` (as the catalog writes it, any case) of an item at `path`, in `system`.
+    /// `size` (as the catalog writes it, any case; a bare number in the chart's `catalog` system) of an item at
+    /// `path`, in `system`.
     fn local(&self, path: &[String], size: &str, system: &str) -> Option<String> {
-        let (_, rows) = self
+        let (_, bare, rows) = self
             .0
             .iter()
-            .find(|(p, _)| path.windows(p.len()).any(|w| w == p.as_slice()))?;
-        let row = rows
-            .iter()
-            .find(|r| r["US"].eq_ignore_ascii_case(size.trim()))?;
+            .find(|(p, _, _)| path.windows(p.len()).any(|w| w == p.as_slice()))?;
+        let size = match bare {
+            Some(b) if size.trim().chars().all(|c| c.is_ascii_digit()) => {
+                format!("{b} {}", size.trim())
+            }
+            _ => size.trim().to_string(),
+        };
+        let row = rows.iter().find(|r| r["US"].eq_ignore_ascii_case(&size))?;
         row.get(system).cloned()
     }
 }
@@ -172,11 +181,28 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
     let sized = Regex::new(r"\b(US|UK|EU|JP) [0-9]").unwrap();
     let mut stated: BTreeMap<&str, usize> = BTreeMap::new();
     let mut accepts_checked = 0;
+    let mut required_local = 0;
+    let mut bare_said = 0;
     for c in jsonl(&out.join("conversations.jsonl")) {
         let p = &profiles[c["profile_id"].as_str().unwrap()];
         let country = p["persona"]["location"]["country"].as_str().unwrap();
         let system = system_of(country);
         let (target_path, _) = &items[p["target_item_id"].as_str().unwrap()];
+        // The profile's requirement texts say a size in the shopper's system too; its value stays the catalog's.
+        for r in p["scenario"]["requirements"].as_array().unwrap() {
+            let text = r["text"].as_str().unwrap();
+            for m in sized.captures_iter(text) {
+                assert_eq!(&m[1], system, "{} ({country}): {text:?}", c["id"]);
+                let value = r["value"].as_str().unwrap();
+                assert!(
+                    value.starts_with("US ") || value.chars().all(|ch| ch.is_ascii_digit()),
+                    "{r}"
+                );
+                if system != "US" {
+                    required_local += 1;
+                }
+            }
+        }
         let mut said: Vec<String> = Vec::new();
         for t in c["turns"].as_array().unwrap() {
             let text = t["text"].as_str().unwrap();
@@ -197,13 +223,26 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
                     "{}: slot {value}",
                     c["id"]
                 );
-                if !value.starts_with("us ") || s["negative"].as_bool().unwrap_or(false) {
+                // A women's dress size the catalog writes bare ("8"), said as a "UK 12" in London.
+                let bare = value.chars().all(|ch| ch.is_ascii_digit());
+                if !(value.starts_with("us ") || bare && system != "US")
+                    || s["negative"].as_bool().unwrap_or(false)
+                {
                     continue;
                 }
                 // The text says it in the shopper's system, converted by the target's chart.
-                let local = charts
-                    .local(target_path, value, system)
-                    .unwrap_or_else(|| panic!("{}: no {system} size for {value}", c["id"]));
+                let local = match charts.local(target_path, value, system) {
+                    Some(local) => local,
+                    // No chart for this bare size, or no column for the system: said as the catalog writes it.
+                    None if bare => {
+                        assert!(!text.contains(&format!("{system} {value}")), "{text}");
+                        continue;
+                    }
+                    None => panic!("{}: no {system} size for {value}", c["id"]),
+                };
+                if bare {
+                    bare_said += 1;
+                }
                 assert!(
                     text.contains(&local),
                     "{} ({country}): {local} not in {text:?}",
@@ -233,6 +272,11 @@ fn shoppers_say_sizes_in_their_countrys_system_and_decisions_keep_the_catalogs()
         );
     }
     assert!(accepts_checked >= 5, "{accepts_checked}");
+    assert!(required_local >= 5, "{required_local}");
+    assert!(
+        bare_said >= 1,
+        "women's dress sizes said in UK sizes: {bare_said}"
+    );
 
     // The review counts no local size as an unstated value, a repeated phrase or a broken fill.
     for r in jsonl(&out.join("reviews.jsonl")) {

@@ -429,6 +429,7 @@ impl<'a> SimSystem<'a> {
             &needs,
             &exclude,
             self.money,
+            self.sizes,
         )?
         else {
             let text = self.speak("close_abandon", Self::context, &[], |s| {

@@ -154,3 +154,49 @@ fn a_bad_table_is_refused_naming_the_file_and_the_field() {
     let err = broken("rows = [", "rowz = [");
     assert!(err.contains("sizes.toml:"), "{err}");
 }
+
+#[test]
+fn a_womens_numeric_clothing_size_the_catalog_writes_bare_converts_by_its_chart() {
+    let t = table();
+    let jeans = ["Women", "Clothing", "Jeans"];
+    let uk = t.for_country(Some("United Kingdom"));
+    assert_eq!(uk.for_path(jeans.into_iter(), "8"), Some("UK 12"));
+    assert_eq!(uk.for_path(jeans.into_iter(), " 0 "), Some("UK 4"));
+    // Off the chart, another department's bare number, letter sizes: as the catalog writes them.
+    assert_eq!(uk.for_path(jeans.into_iter(), "22"), None);
+    assert_eq!(
+        uk.for_path(["Girls", "Clothing", "Dresses"].into_iter(), "8"),
+        None
+    );
+    assert_eq!(uk.for_path(jeans.into_iter(), "M"), None);
+    // The catalog's system says the bare number; a system the chart does not give hears it too.
+    for country in ["United States", "Germany", "Japan"] {
+        assert_eq!(
+            t.for_country(Some(country))
+                .for_path(jeans.into_iter(), "8"),
+            None,
+            "{country}"
+        );
+    }
+    // Before any item is in view, only the women's department settles it.
+    assert_eq!(uk.for_department(Some("women"), "8"), Some("UK 12"));
+    assert_eq!(uk.for_department(None, "8"), None);
+    assert_eq!(uk.for_department(Some("girls"), "8"), None);
+    // A women's shoe size is not a dress size: the shoe chart alone says it.
+    assert_eq!(uk.for_department(Some("women"), "US 8"), Some("UK 5.5"));
+    assert_eq!(uk.for_path(jeans.into_iter(), "US 8"), None);
+    // Every form of it, for the review's masks.
+    let forms: Vec<&str> = t.forms(jeans.into_iter(), "8").collect();
+    assert_eq!(forms, ["US 8", "UK 12"]);
+}
+
+#[test]
+fn a_bare_chart_must_give_every_row_in_the_catalogs_system() {
+    let err = broken(r#"["US 8", "UK 12"],"#, r#"["", "UK 12"],"#);
+    assert!(err.contains("rows[4]") && err.contains("catalog"), "{err}");
+    let err = broken(
+        "catalog = \"US\"\nsystems = [\"US\", \"UK\"]",
+        "catalog = \"EU\"\nsystems = [\"US\", \"UK\"]",
+    );
+    assert!(err.contains("catalog"), "{err}");
+}

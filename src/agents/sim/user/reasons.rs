@@ -95,13 +95,11 @@ impl SimUser<'_> {
             .map(|d| DifferenceCard {
                 attribute: d.attribute.replace('_', " "),
                 wanted: self
-                    .cat
-                    .display_value(self.target, &d.attribute)
+                    .shown_value(self.target, &d.attribute)
                     .unwrap_or(&d.wanted)
                     .to_string(),
                 got: self
-                    .cat
-                    .display_value(item, &d.attribute)
+                    .shown_value(item, &d.attribute)
                     .unwrap_or(&d.got)
                     .to_string(),
             })
@@ -116,14 +114,25 @@ impl SimUser<'_> {
         )
     }
 
-    /// Item `i` as a decision prompt shows it.
+    /// Item `i`'s value of `key` as the shopper reads it: as the catalog displays it, a size in the shopper's
+    /// system ("UK 8" for the catalog's "US 9", by the item's chart).
+    fn shown_value(&self, i: u32, key: &str) -> Option<&str> {
+        let shown = self.cat.display_value(i, key)?;
+        Some(
+            self.sizes
+                .for_path(self.cat.path(i), shown)
+                .unwrap_or(shown),
+        )
+    }
+
+    /// Item `i` as a decision prompt shows it, its size in the shopper's system.
     fn card(&self, i: u32) -> ItemCard {
         let m = self.cat.item(i);
         let mut attributes: Vec<String> = self
             .cat
             .attributes(i)
             .map(|(k, _)| {
-                let shown = self.cat.display_value(i, k).unwrap_or("");
+                let shown = self.shown_value(i, k).unwrap_or("");
                 format!("{}: {shown}", k.replace('_', " "))
             })
             .collect();
