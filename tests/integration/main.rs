@@ -20,6 +20,7 @@ mod llm_run;
 mod llm_several;
 mod lock;
 mod pairs;
+mod pairs_model;
 mod profiles;
 mod recommender_voice;
 mod review;
