@@ -169,6 +169,17 @@ pub fn llm_prompts<T: DeserializeOwned>(
     Ok((parse(file)?, file.origin.clone()))
 }
 
+/// The profile table `name` (the embedded `profiles/NAME`, or `tables_dir/NAME` when the user has one), parsed,
+/// with its origin for error messages.
+pub fn profile_table<T: DeserializeOwned>(
+    tables_dir: Option<&Path>,
+    name: &str,
+) -> Result<(T, String)> {
+    let files = load_set(PROFILE_TABLES, "profiles", tables_dir, false)?;
+    let file = find(&files, name)?;
+    Ok((parse(file)?, file.origin.clone()))
+}
+
 /// Parse the data file `user` when it exists (a user's replacement), else the `embedded` text (shown in errors as
 /// `embedded:{embedded_name}`).
 pub fn parse_override<T: DeserializeOwned>(

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::Result;
-use crate::data::{self, PROFILE_TABLES};
+use crate::data;
 
 #[derive(Deserialize)]
 struct LabelsFile {
@@ -23,8 +23,7 @@ struct LabelRow {
 /// The attribute keys of `requirements.toml` with the detail labels each is read from, from the embedded profile
 /// tables with files of `override_dir` replacing them by name.
 pub fn attribute_labels(override_dir: Option<&Path>) -> Result<Vec<(String, Vec<String>)>> {
-    let files = data::load_set(PROFILE_TABLES, "profiles", override_dir, false)?;
-    let file: LabelsFile = data::parse(data::find(&files, "requirements.toml")?)?;
+    let (file, _): (LabelsFile, _) = data::profile_table(override_dir, "requirements.toml")?;
     Ok(file
         .attributes
         .into_iter()

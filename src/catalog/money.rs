@@ -190,10 +190,9 @@ impl Currencies {
     /// The table (`tables_dir/currencies.toml` over the embedded one) with `cfg`'s rates; a code the table does not
     /// know, in the config or a country's entry, is an error naming it.
     pub fn load(tables_dir: Option<&Path>, cfg: &CurrencyConfig) -> Result<Self> {
-        let files = data::load_set(PROFILE_TABLES, "profiles", tables_dir, false)?;
-        let file = data::find(&files, "currencies.toml")?;
-        let parsed: CurrenciesFile = data::parse(file)?;
-        Self::from_rows(parsed, cfg, &file.origin)
+        let (parsed, origin): (CurrenciesFile, _) =
+            data::profile_table(tables_dir, "currencies.toml")?;
+        Self::from_rows(parsed, cfg, &origin)
     }
 
     fn from_rows(parsed: CurrenciesFile, cfg: &CurrencyConfig, origin: &str) -> Result<Self> {

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::config::SizesConfig;
-use crate::data::{self, PROFILE_TABLES};
+use crate::data;
 use crate::{Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -106,10 +106,8 @@ impl Sizes {
     /// The table (`tables_dir/sizes.toml` over the embedded one), on or off by `cfg`; a malformed table is an error
     /// naming the file and the field.
     pub fn load(tables_dir: Option<&Path>, cfg: &SizesConfig) -> Result<Self> {
-        let files = data::load_set(PROFILE_TABLES, "profiles", tables_dir, false)?;
-        let file = data::find(&files, "sizes.toml")?;
-        let parsed: SizesFile = data::parse(file)?;
-        Self::from_file(parsed, cfg, &file.origin)
+        let (parsed, origin): (SizesFile, _) = data::profile_table(tables_dir, "sizes.toml")?;
+        Self::from_file(parsed, cfg, &origin)
     }
 
     fn from_file(parsed: SizesFile, cfg: &SizesConfig, origin: &str) -> Result<Self> {

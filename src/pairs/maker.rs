@@ -338,9 +338,6 @@ fn rejected_at(c: &Conversation) -> Vec<(usize, String)> {
     out
 }
 
-/// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
-/// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
-/// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
 /// A resample or judge comparison whose request failed: a failure of one record (a model answer unusable after its
 /// retries) is counted and left out, as a failed conversation is; anything that stops the run (a refused key, an
 /// exhausted budget, a write error) is returned.
@@ -355,6 +352,9 @@ fn left_out(e: crate::Error, id: &str, counts: &mut PairCounts) -> Result<()> {
     }
 }
 
+/// Whether two replies (`(text, item id)` each) are the same words once both are read without either item's title,
+/// price, attribute values and features: a pair that differs in the item only. Articles and the words that agree
+/// with the item's number ("it's" / "they're", "comes" / "come") are left out, since they follow the item.
 fn same_frame(
     cat: &MemoryCatalog,
     (money, sizes): (Money<'_>, LocalSizes<'_>),
@@ -420,4 +420,34 @@ fn apart(c: char) -> bool {
 fn word(w: &str) -> String {
     w.trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::StopCause;
+
+    #[test]
+    fn a_failed_model_answer_is_counted_and_left_out_and_a_stop_is_returned() {
+        let mut counts = PairCounts::default();
+        let failed = crate::Error::Run(
+            "judge request of c7 failed after retries: malformed response".into(),
+        );
+        assert!(left_out(failed, "c7", &mut counts).is_ok());
+        assert_eq!(counts.failed, 1);
+        let stops = [
+            crate::Error::Stopped("401 Incorrect API key".into(), StopCause::Refused),
+            crate::Error::Stopped("the cost budget is spent".into(), StopCause::Other),
+            crate::Error::write(
+                std::path::Path::new("pairs.jsonl"),
+                std::io::Error::other("disk full"),
+            ),
+        ];
+        for stop in stops {
+            let said = stop.to_string();
+            let back = left_out(stop, "c7", &mut counts).expect_err("a stop is returned");
+            assert_eq!(back.to_string(), said, "the same error");
+        }
+        assert_eq!(counts.failed, 1, "a stop is not counted");
+    }
 }

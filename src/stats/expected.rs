@@ -8,6 +8,7 @@ use crate::config::DialogueConfig;
 use crate::model::{Formality, Persona, Verbosity};
 use crate::profiles::tables::{MAX_AGE, Tables};
 
+use super::budget::{Affordability, BudgetCheck};
 use super::distribution::{lognormal_cdf, normal_cdf};
 
 /// The label of a missing value.
@@ -53,67 +54,13 @@ pub fn verbosity_label(v: Verbosity) -> &'static str {
     }
 }
 
-/// The chance that a draw's target is affordable in each income band: the share of target draws (category
-/// weight = items ^ `exponent`, then an item uniformly) priced at most the band's `max_item_price` (or unpriced),
-/// overall and for each purchase reason (which draws only among the categories it suits). Draws that fail it are
-/// rejected and redrawn, so accepted personas lean away from the low bands, and accepted reasons away from those
-/// whose categories cost more.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Affordability {
-    /// Per band, over every category.
-    pub by_band: BTreeMap<String, f64>,
-    /// Per band, per reason (indexed like `tables.reasons`), over the categories the reason suits.
-    pub by_reason: BTreeMap<String, Vec<f64>>,
-}
-
-/// The [`Affordability`] of the catalog's `targets` for the bands and reasons of `tables`.
-pub fn affordability(
-    targets: &crate::profiles::targets::Targets,
-    tables: &Tables,
-    exponent: f64,
-) -> Affordability {
-    let weights: Vec<f64> = targets
-        .members
-        .iter()
-        .map(|m| (m.len() as f64).powf(exponent))
-        .collect();
-    // The share of draws among the categories `keep` admits that `band` can afford (1 when none is admitted).
-    let share = |band: &crate::profiles::tables::Band, keep: &dyn Fn(usize) -> bool| {
-        let (mut total, mut fits) = (0.0, 0.0);
-        for (p, (m, w)) in targets.members.iter().zip(&weights).enumerate() {
-            if m.is_empty() || !keep(p) {
-                continue;
-            }
-            let affordable = m
-                .iter()
-                .filter(|c| c.price.is_none_or(|p| p <= band.max_item_price))
-                .count();
-            total += w;
-            fits += w * affordable as f64 / m.len() as f64;
-        }
-        if total > 0.0 { fits / total } else { 1.0 }
-    };
-    let mut out = Affordability::default();
-    for band in &tables.bands {
-        out.by_band
-            .insert(band.name.clone(), share(band, &|_| true));
-        let per_reason = tables
-            .reasons
-            .iter()
-            .map(|r| share(band, &|p| r.suits_path(&targets.paths[p])))
-            .collect();
-        out.by_reason.insert(band.name.clone(), per_reason);
-    }
-    out
-}
-
 /// The persona tables as distributions, and the labels of an observed persona in the same terms.
 pub struct PersonaModel<'a> {
     tables: &'a Tables,
     /// P(age = a), a in 0..=MAX_AGE.
     age: Vec<f64>,
-    /// Per income band (and reason), the chance a draw is not rejected for its budget (1 when unknown).
-    affordable: Affordability,
+    /// The budget check: which draws of a band, reason and age survive it.
+    budget: BudgetCheck<'a>,
 }
 
 impl<'a> PersonaModel<'a> {
@@ -139,7 +86,7 @@ impl<'a> PersonaModel<'a> {
         PersonaModel {
             tables,
             age,
-            affordable,
+            budget: BudgetCheck::new(tables, affordable),
         }
     }
 
@@ -154,66 +101,6 @@ impl<'a> PersonaModel<'a> {
                 .collect(),
             _ => vec![(None, 1.0)],
         }
-    }
-
-    /// The income bands of `class` with their chances as drawn (before the budget check).
-    fn raw_bands(&self, class: &str) -> Vec<(Option<&'a str>, f64)> {
-        let t = self.tables;
-        match t.band_by_class.get(class) {
-            Some((idx, table)) => idx
-                .iter()
-                .zip(table.probabilities())
-                .filter_map(|(&b, w)| Some((Some(t.bands.get(b)?.name.as_str()), w)))
-                .collect(),
-            None => vec![(None, 1.0)],
-        }
-    }
-
-    /// The income bands of `class` with their chances, each times the chance a draw at age `age` survives the
-    /// budget check.
-    fn bands_of(&self, class: &str, age: u32) -> Vec<(Option<&'a str>, f64)> {
-        self.raw_bands(class)
-            .into_iter()
-            .map(|(band, w)| (band, w * self.kept(band, age)))
-            .collect()
-    }
-
-    /// The reasons a persona of `age` may draw, with their chances (none when no reason admits the age).
-    fn reasons_at(&self, age: u32) -> Vec<(usize, f64)> {
-        let reasons = &self.tables.reasons;
-        let eligible: f64 = reasons
-            .iter()
-            .filter(|r| r.min_age <= age)
-            .map(|r| r.weight)
-            .sum();
-        if eligible <= 0.0 {
-            return Vec::new();
-        }
-        (0..reasons.len())
-            .filter(|&i| reasons[i].min_age <= age)
-            .map(|i| (i, reasons[i].weight / eligible))
-            .collect()
-    }
-
-    /// The chance a draw of `band` and `reason` survives the budget check (1 when unknown).
-    fn kept_for(&self, band: Option<&str>, reason: usize) -> f64 {
-        band.and_then(|b| self.affordable.by_reason.get(b))
-            .and_then(|per| per.get(reason).copied())
-            .unwrap_or(1.0)
-    }
-
-    /// The chance a draw of `band` at `age` survives the budget check, over the reasons the age may draw.
-    fn kept(&self, band: Option<&str>, age: u32) -> f64 {
-        let reasons = self.reasons_at(age);
-        if reasons.is_empty() {
-            return band
-                .and_then(|b| self.affordable.by_band.get(b).copied())
-                .unwrap_or(1.0);
-        }
-        reasons
-            .iter()
-            .map(|&(r, p)| p * self.kept_for(band, r))
-            .sum()
     }
 
     fn class_of_row(&self, profession: Option<usize>) -> &'a str {
@@ -241,6 +128,7 @@ impl<'a> PersonaModel<'a> {
                     .into_iter()
                     .map(|(prof, q)| {
                         q * self
+                            .budget
                             .bands_of(self.class_of_row(prof), a as u32)
                             .iter()
                             .map(|b| b.1)
@@ -374,14 +262,14 @@ impl<'a> PersonaModel<'a> {
         // renormalised over the draws kept.
         let mut reason_mass = vec![0.0; t.reasons.len()];
         for (a, &raw) in self.age.iter().enumerate() {
-            let reasons = self.reasons_at(a as u32);
+            let reasons = self.budget.reasons_at(a as u32);
             if raw <= 0.0 || reasons.is_empty() {
                 continue;
             }
             for (profession, q) in self.professions_at(a) {
-                for (band, w) in self.raw_bands(self.class_of_row(profession)) {
+                for (band, w) in self.budget.raw_bands(self.class_of_row(profession)) {
                     for &(r, p) in &reasons {
-                        reason_mass[r] += raw * q * w * p * self.kept_for(band, r);
+                        reason_mass[r] += raw * q * w * p * self.budget.kept_for(band, r);
                     }
                 }
             }
@@ -407,7 +295,7 @@ impl<'a> PersonaModel<'a> {
             for (profession, q) in self.professions_at(a) {
                 let row = profession.and_then(|i| t.professions.get(i));
                 let class = self.class_of_row(profession);
-                let bands = self.bands_of(class, a32);
+                let bands = self.budget.bands_of(class, a32);
                 let survive: f64 = bands.iter().map(|b| b.1).sum();
                 let share = raw * q * survive / accepted;
                 add(
@@ -542,71 +430,6 @@ mod tests {
         assert!(expected["scenario.purchase_reason"]["work"] < work);
         assert_eq!(model.age_band(30), "25-34");
         assert_eq!(model.age_band(3), OUTSIDE);
-    }
-
-    #[test]
-    fn budget_rejections_shift_the_accepted_mix_away_from_low_bands() {
-        let tables = Tables::load(None).unwrap();
-        let plain = PersonaModel::new(&tables).expected();
-        assert!(PersonaModel::new(&tables).rejected_share().abs() < 1e-12);
-        let affordable = Affordability {
-            by_band: [("low".to_string(), 0.5)].into_iter().collect(),
-            by_reason: [("low".to_string(), vec![0.5; tables.reasons.len()])]
-                .into_iter()
-                .collect(),
-        };
-        let model = PersonaModel::with_affordability(&tables, affordable);
-        let kept = model.expected();
-        for (key, _) in ATTRIBUTES {
-            let total: f64 = kept[key].values().sum();
-            assert!((total - 1.0).abs() < 1e-9, "{key}: {total}");
-        }
-        let low = plain["persona.income_band"]["low"];
-        let rejected = model.rejected_share();
-        assert!((rejected - 0.5 * low).abs() < 1e-12, "{rejected}");
-        let want = 0.5 * low / (1.0 - rejected);
-        assert!((kept["persona.income_band"]["low"] - want).abs() < 1e-12);
-        // Students and children are mostly low band: they lose share too; gender is independent of the band.
-        assert!(
-            kept["persona.profession_class"]["student"]
-                < plain["persona.profession_class"]["student"]
-        );
-        assert_eq!(kept["persona.gender"], plain["persona.gender"]);
-        // The same chance for every reason leaves the reason mix alone.
-        for (reason, p) in &plain["scenario.purchase_reason"] {
-            let q = kept["scenario.purchase_reason"][reason];
-            assert!((p - q).abs() < 1e-3, "{reason}: {p} vs {q}");
-        }
-    }
-
-    #[test]
-    fn a_reason_whose_targets_cost_more_loses_draws_to_the_budget_check() {
-        let tables = Tables::load(None).unwrap();
-        let plain = PersonaModel::new(&tables).expected();
-        let gift = tables.reasons.iter().position(|r| r.id == "gift").unwrap();
-        // Every band can afford every target, but for a gift only half the time.
-        let mut per_reason = vec![1.0; tables.reasons.len()];
-        per_reason[gift] = 0.5;
-        let affordable = Affordability {
-            by_band: BTreeMap::new(),
-            by_reason: tables
-                .bands
-                .iter()
-                .map(|b| (b.name.clone(), per_reason.clone()))
-                .collect(),
-        };
-        let model = PersonaModel::with_affordability(&tables, affordable);
-        let kept = model.expected();
-        let total: f64 = kept["scenario.purchase_reason"].values().sum();
-        assert!((total - 1.0).abs() < 1e-9);
-        let p = plain["scenario.purchase_reason"]["gift"];
-        let want = 0.5 * p / (1.0 - 0.5 * p);
-        let got = kept["scenario.purchase_reason"]["gift"];
-        assert!((got - want).abs() < 1e-3, "{got} vs {want}");
-        assert!(
-            kept["scenario.purchase_reason"]["attend"]
-                > plain["scenario.purchase_reason"]["attend"]
-        );
     }
 
     #[test]

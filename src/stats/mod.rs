@@ -3,6 +3,7 @@
 //! latency — each with a goodness-of-fit statistic and a pass/fail at a stated significance level, written to
 //! `stats.json` and `stats.md`.
 
+pub mod budget;
 mod checks;
 pub mod distribution;
 pub mod expected;
@@ -199,7 +200,7 @@ fn persona_model<'a>(
                 &tables.audience_rules,
                 exponent,
             )?;
-            Some(expected::affordability(&targets, tables, exponent))
+            Some(budget::affordability(&targets, tables, exponent))
         }
         None => None,
     };

@@ -3,11 +3,10 @@
 //! and a config naming an unknown currency or a bad rate is refused with exit 2.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{jsonl, musegen, ok, repo};
+use crate::util::{by_id, jsonl, musegen, ok, quickstart};
 
 /// The currency each country of the test states budgets in, and how its amounts start or end.
 const EXPECTED: &[(&str, &str, &str)] = &[
@@ -23,13 +22,6 @@ const EXPECTED: &[(&str, &str, &str)] = &[
 
 /// Currencies whose amounts are written with a dollar sign ("$85", "CA$120").
 const DOLLARS: [&str; 3] = ["CAD", "MXN", "TWD"];
-
-fn by_id(path: &Path) -> BTreeMap<String, Value> {
-    jsonl(path)
-        .into_iter()
-        .map(|p| (p["id"].as_str().unwrap().to_string(), p))
-        .collect()
-}
 
 /// The amount `x` (a whole number of the currency) as the dialogue writes it: thousands grouped.
 fn grouped(x: f64) -> String {
@@ -49,34 +41,7 @@ fn grouped(x: f64) -> String {
 fn personas_state_budgets_in_their_currency_and_decisions_are_made_in_the_catalogs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let config = repo("examples/quickstart.toml");
-    let config = config.to_str().unwrap();
-    ok(
-        d,
-        &[
-            "run",
-            "--config",
-            config,
-            "--sessions",
-            "400",
-            "--set",
-            "profiles.count=400",
-            "--out",
-            "out",
-        ],
-    );
-    let out = d.join("out");
-    ok(
-        d,
-        &[
-            "catalog",
-            "export",
-            "--catalog",
-            "out/catalog.db",
-            "--jsonl",
-            "items.jsonl",
-        ],
-    );
+    let out = quickstart(d, "400", &[]);
     let prices: BTreeMap<String, Option<f64>> = jsonl(&d.join("items.jsonl"))
         .into_iter()
         .map(|i| (i["id"].as_str().unwrap().to_string(), i["price"].as_f64()))

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use musegen::catalog::labels::attribute_labels;
 
-use crate::util::{MuseFixture, jsonl, muse_fixtures, musegen, ok};
+use crate::util::{MuseFixture, by_id, jsonl, muse_fixtures, musegen, ok};
 
 /// A folder with a sample catalog and profiles.
 fn world(items: &str, profiles: &str) -> tempfile::TempDir {
@@ -23,13 +23,6 @@ fn items(dir: &Path) -> BTreeMap<String, Value> {
     jsonl(&dir.join("items.jsonl"))
         .into_iter()
         .map(|i| (i["id"].as_str().unwrap().to_string(), i))
-        .collect()
-}
-
-fn by_id(path: &Path) -> BTreeMap<String, Value> {
-    jsonl(path)
-        .into_iter()
-        .map(|p| (p["id"].as_str().unwrap().to_string(), p))
         .collect()
 }
 

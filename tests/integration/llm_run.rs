@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use musegen::llm::fake::{FakeConfig, FakeServer};
 
-use crate::util::{jsonl, repo};
+use crate::util::{jsonl, llm_example};
 
 fn server(cfg: FakeConfig) -> (tokio::runtime::Runtime, FakeServer) {
     crate::util::fake_server(cfg)
@@ -15,57 +15,14 @@ fn run_with(dir: &std::path::Path, base: &str, key: Option<&str>) -> crate::util
     run_with_args(dir, base, key, &[])
 }
 
-/// `musegen run --config examples/llm.toml --out out -q` with `extra` arguments, against `base` (both APIs), with
-/// `key` as both keys.
-fn command(
-    dir: &std::path::Path,
-    base: &str,
-    key: Option<&str>,
-    extra: &[&str],
-) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
-    // The shipped example as it is, with a higher rate limit so the test does not wait on pacing, and preference
-    // pairs from the sim source only (which LLM conversations do not use), so that every request is the dialogues'
-    // (the example test below turns the model-phrased negatives back on).
-    cmd.args([
-        "run",
-        "--config",
-        repo("examples/llm.toml").to_str().unwrap(),
-        "--out",
-        "out",
-        "-q",
-        "--set",
-        "limits.rpm=60000",
-        "--set",
-        "limits.tpm=100000000",
-        "--set",
-        "export.dpo.sources=[\"sim\"]",
-    ])
-    .args(extra)
-    .current_dir(dir)
-    .env("OPENAI_BASE_URL", base)
-    .env("ANTHROPIC_BASE_URL", base.trim_end_matches("/v1"))
-    .env_remove("OPENAI_API_KEY")
-    .env_remove("ANTHROPIC_API_KEY");
-    if let Some(k) = key {
-        cmd.env("OPENAI_API_KEY", k).env("ANTHROPIC_API_KEY", k);
-    }
-    cmd
-}
-
-/// Run [`command`] to its end.
+/// [`crate::util::llm_example`] run to its end.
 fn run_with_args(
     dir: &std::path::Path,
     base: &str,
     key: Option<&str>,
     extra: &[&str],
 ) -> crate::util::Output {
-    let out = command(dir, base, key, extra).output().unwrap();
-    crate::util::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::util::output(&mut llm_example(dir, base, key, extra))
 }
 
 #[test]
@@ -448,9 +405,9 @@ fn llm_decisions_on_a_sim_or_non_dialogue_role_are_a_config_error() {
     }
 }
 
-/// [`command`], spawned (for killing it mid-run).
+/// [`llm_example`], spawned (for killing it mid-run).
 fn spawn_run(dir: &std::path::Path, base: &str, extra: &[&str]) -> std::process::Child {
-    command(dir, base, Some("k"), extra)
+    llm_example(dir, base, Some("k"), extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

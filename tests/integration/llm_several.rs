@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use musegen::llm::fake::FakeConfig;
 use serde_json::Value;
 
-use crate::util::{ORDINALS, jsonl, ok, repo, strs};
+use crate::util::{ORDINALS, jsonl, llm_example, ok, output, strs};
 
 /// The instruction of a request (its system message) and the chat after it (the other messages' texts, without the
 /// opening placeholder).
@@ -41,35 +41,18 @@ fn llm_voices_are_told_every_item_of_a_several_item_turn_and_which_one_the_shopp
     });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"));
-    cmd.args([
-        "run",
-        "--config",
-        repo("examples/llm.toml").to_str().unwrap(),
-        "--out",
-        "out",
-        "-q",
-        "--set",
-        "limits.rpm=60000",
-        "--set",
-        "limits.tpm=100000000",
-        "--set",
-        "profiles.count=40",
-        "--set",
-        "dialogue.items_per_turn=[0.2, 0.5, 0.3]",
-        "--set",
-        "export.dpo.sources=[\"sim\"]",
-    ])
-    .current_dir(d)
-    .env("OPENAI_BASE_URL", server.base_url())
-    .env("OPENAI_API_KEY", "sk-test")
-    .env_remove("ANTHROPIC_API_KEY");
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output(&mut llm_example(
+        d,
+        &server.base_url(),
+        Some("sk-test"),
+        &[
+            "--set",
+            "profiles.count=40",
+            "--set",
+            "dialogue.items_per_turn=[0.2, 0.5, 0.3]",
+        ],
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
     ok(
         &d.join("out"),
         &["catalog", "export", "--jsonl", "items.jsonl"],

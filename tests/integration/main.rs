@@ -21,6 +21,7 @@ mod llm_several;
 mod llm_sizes;
 mod lock;
 mod pairs;
+mod pairs_model;
 mod profiles;
 mod recommender_voice;
 mod review;

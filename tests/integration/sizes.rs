@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use regex::Regex;
-use serde_json::Value;
 
-use crate::util::{jsonl, musegen, ok, repo};
+use crate::util::{by_id, jsonl, musegen, quickstart, repo};
 
 /// Three cities, one per size system the test checks, so a few hundred dialogues hold enough shoe shoppers of each.
 const LOCATIONS: &str = r#"
@@ -113,37 +112,12 @@ fn tables(d: &Path) {
     std::fs::write(dir.join("locations.toml"), LOCATIONS).unwrap();
 }
 
+/// A quickstart run of `sessions` shoppers in the test's three cities (`crate::util::quickstart`).
 fn run(d: &Path, sessions: &str, extra: &[&str]) -> std::path::PathBuf {
     tables(d);
-    let config = repo("examples/quickstart.toml");
-    let count = format!("profiles.count={sessions}");
-    let mut args = vec![
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--sessions",
-        sessions,
-        "--set",
-        &count,
-        "--set",
-        "profiles.tables_dir=\"tables\"",
-        "--out",
-        "out",
-    ];
+    let mut args = vec!["--set", "profiles.tables_dir=\"tables\""];
     args.extend_from_slice(extra);
-    ok(d, &args);
-    ok(
-        d,
-        &[
-            "catalog",
-            "export",
-            "--catalog",
-            "out/catalog.db",
-            "--jsonl",
-            "items.jsonl",
-        ],
-    );
-    d.join("out")
+    quickstart(d, sessions, &args)
 }
 
 /// Item id → (full category path, catalog size).
@@ -160,13 +134,6 @@ fn items(d: &Path) -> BTreeMap<String, (Vec<String>, Option<String>)> {
             let size = i["details"]["Size"].as_str().map(str::to_string);
             (i["id"].as_str().unwrap().to_string(), (path, size))
         })
-        .collect()
-}
-
-fn by_id(path: &Path) -> BTreeMap<String, Value> {
-    jsonl(path)
-        .into_iter()
-        .map(|p| (p["id"].as_str().unwrap().to_string(), p))
         .collect()
 }
 

@@ -11,12 +11,12 @@ pub struct Output {
 
 /// Run `musegen args…` with `dir` as the working folder.
 pub fn musegen(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run musegen");
+    musegen_env(dir, args, &[])
+}
+
+/// Run `cmd` to its end and keep what it printed.
+pub fn output(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run musegen");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -145,12 +145,80 @@ pub fn musegen_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run musegen");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    output(&mut cmd)
+}
+
+/// `musegen run --config examples/llm.toml --out out -q` in `dir` with `extra` arguments, against the server at
+/// `base` (both APIs), with `key` as both keys (none: neither key set). The shipped example as it is, with a higher
+/// rate limit so a test does not wait on pacing, and preference pairs from the sim source only (which LLM
+/// conversations do not use), so that every request is the dialogues' (a later `--set` turns other sources on).
+pub fn llm_example(dir: &Path, base: &str, key: Option<&str>, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_musegen"));
+    cmd.args([
+        "run",
+        "--config",
+        repo("examples/llm.toml").to_str().unwrap(),
+        "--out",
+        "out",
+        "-q",
+        "--set",
+        "limits.rpm=60000",
+        "--set",
+        "limits.tpm=100000000",
+        "--set",
+        "export.dpo.sources=[\"sim\"]",
+    ])
+    .args(extra)
+    .current_dir(dir)
+    .env_remove("RUST_LOG")
+    .env("OPENAI_BASE_URL", base)
+    .env("ANTHROPIC_BASE_URL", base.trim_end_matches("/v1"))
+    .env_remove("OPENAI_API_KEY")
+    .env_remove("ANTHROPIC_API_KEY");
+    if let Some(k) = key {
+        cmd.env("OPENAI_API_KEY", k).env("ANTHROPIC_API_KEY", k);
     }
+    cmd
+}
+
+/// `musegen run --config examples/quickstart.toml` in `dir` for `sessions` shoppers (as many profiles) with `extra`
+/// arguments, into `dir/out`, and the catalog it sampled exported to `dir/items.jsonl`; the run folder.
+pub fn quickstart(dir: &Path, sessions: &str, extra: &[&str]) -> PathBuf {
+    let config = repo("examples/quickstart.toml");
+    let count = format!("profiles.count={sessions}");
+    let mut args = vec![
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--sessions",
+        sessions,
+        "--set",
+        &count,
+        "--out",
+        "out",
+    ];
+    args.extend_from_slice(extra);
+    ok(dir, &args);
+    ok(
+        dir,
+        &[
+            "catalog",
+            "export",
+            "--catalog",
+            "out/catalog.db",
+            "--jsonl",
+            "items.jsonl",
+        ],
+    );
+    dir.join("out")
+}
+
+/// The lines of a JSONL file by their `id`.
+pub fn by_id(path: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    jsonl(path)
+        .into_iter()
+        .map(|p| (p["id"].as_str().unwrap().to_string(), p))
+        .collect()
 }
 
 /// A scripted chat model: every request is answered with `f(request)` at once (JSON-schema capable).

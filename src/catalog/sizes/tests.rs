@@ -1,4 +1,5 @@
 use super::*;
+use crate::data::PROFILE_TABLES;
 
 fn table() -> Sizes {
     Sizes::load(None, &SizesConfig::default()).unwrap()

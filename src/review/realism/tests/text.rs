@@ -23,6 +23,10 @@ fn broken_fills_of_each_kind_are_found() {
             "You need a lightweight enough to wear while driving.",
             "clause_in_noun_slot",
         ),
+        (
+            "With you want a solid pattern in mind, I've gathered some ideas.",
+            "clause_in_noun_slot",
+        ),
         ("I'd like something XL.", "size_or_brand_as_adjective"),
         ("It is a epic read.", "article_before_vowel"),
         ("So you'd prefer arcwave, then.", "lowercased_name"),
@@ -46,6 +50,8 @@ fn broken_fills_of_each_kind_are_found() {
         "Catch is, it's 1,050 kr, and I was hoping to stay under 850 kr.",
         "It's tested for harmful substances and made in Portugal.",
         "They're lightweight enough to wear while driving.",
+        "With you in mind, I've gathered some ideas.",
+        "With the fact that you want a solid pattern in mind, I found one.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
