@@ -8,6 +8,7 @@ pub mod realise;
 mod system;
 mod user;
 pub mod variety;
+pub mod wording;
 
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;
