@@ -21,6 +21,7 @@ mod llm_several;
 mod lock;
 mod pairs;
 mod profiles;
+mod reading;
 mod recommender_voice;
 mod review;
 mod run;

@@ -146,7 +146,30 @@ struct UserFile {
     reasons_said: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    occasion_frames: OccasionFramesFile,
     verbosity: VerbosityFile,
+}
+
+/// `[occasion_frames]`: the purchase reasons whose occasions take the frames of use and of getting ready.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OccasionFramesFile {
+    #[serde(default)]
+    used: Vec<String>,
+    #[serde(default)]
+    ready: Vec<String>,
+}
+
+/// The frames a shopper's occasion may be said in, by its purchase reason (`[occasion_frames]` in `user.toml`);
+/// every occasion takes the plain ones ("It's for a first paycheck").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OccasionFrames {
+    /// The item is used at or for it ("I'd use it for the daily commute").
+    pub used: bool,
+    /// It is a date the shopper gets ready for ("I'm getting ready for a friend's wedding"): it may be named in the
+    /// first turn, where the recommender hears it, and in small talk.
+    pub ready: bool,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +209,16 @@ pub struct UserContext {
     pub later: bool,
     /// The turn answers a recommendation of several items: `item` says which one ("the second one").
     pub several: bool,
+    /// How many items the recommendation answered showed (two are "neither of those", three "none of those").
+    #[serde(skip)]
+    pub shown: usize,
+    /// The frames the occasion may be said in.
+    #[serde(skip)]
+    pub frames: OccasionFrames,
+    /// The turn answers the recommender's sympathy after the shopper turned an item down (small talk thanks it
+    /// rather than agreeing with a remark).
+    #[serde(skip)]
+    pub after_reject: bool,
     /// Of several items shown, the title of the one the turn is about (taken, asked about, or whose reasons a
     /// turn-down of them all gives), so that a language model voicing the shopper knows which it is.
     pub title: String,
@@ -237,6 +270,8 @@ pub struct PhraseBank {
     system: SystemBank,
     /// The shopper's parts, casual, neutral and formal.
     user: [UserBank; 3],
+    /// `[occasion_frames]`.
+    occasion_frames: OccasionFramesFile,
 }
 
 impl PhraseBank {
@@ -305,7 +340,18 @@ impl PhraseBank {
             mixes,
             system,
             user: user_parts,
+            occasion_frames: user.occasion_frames,
         })
+    }
+
+    /// The frames the occasions of purchase reason `reason` (an id of the reasons table) may be said in: none but
+    /// the plain ones for a reason the table does not list, or none.
+    pub fn occasion_frames(&self, reason: Option<&str>) -> OccasionFrames {
+        let listed = |ids: &[String]| reason.is_some_and(|r| ids.iter().any(|id| id == r));
+        OccasionFrames {
+            used: listed(&self.occasion_frames.used),
+            ready: listed(&self.occasion_frames.ready),
+        }
     }
 
     /// A template of `group` rendered with `ctx`. A template that asks for a form a value lacks (an undefined

@@ -115,6 +115,7 @@ impl<'a> SimUser<'a> {
                 })
                 .unwrap_or_else(|| "something coming up".into()),
             recipient: s.recipient.as_deref().map(first_person).unwrap_or_default(),
+            frames: phrases.occasion_frames(s.purchase_reason.as_deref()),
             category: noun.plural.clone(),
             noun: Some(noun),
             budget: s
@@ -340,7 +341,12 @@ impl UserAgent for SimUser<'_> {
         match last.action {
             Action::Greet => {
                 let ctx = self.base.clone();
-                let slots = vec![slot("need", &ctx.need), slot("occasion", &ctx.occasion)];
+                let mut slots = vec![slot("need", &ctx.need)];
+                // An occasion that is no date to get ready for is not news the recommender acts on (a mixed line
+                // may still say it).
+                if ctx.frames.ready {
+                    slots.push(slot("occasion", &ctx.occasion));
+                }
                 let turn = self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())?;
                 self.occasion_said = turn.slots.iter().any(|s| s.attribute == "occasion");
                 Ok(turn)
@@ -387,7 +393,16 @@ impl UserAgent for SimUser<'_> {
             }
             Action::Close => self.farewell(history),
             _ => {
-                let ctx = self.base.clone();
+                // The recommender's small talk right after a turn-down is sympathy (`SimSystem` says so then).
+                let after_reject = history
+                    .iter()
+                    .rev()
+                    .find(|t| t.role != Role::System)
+                    .is_some_and(|t| t.action == Action::Reject);
+                let ctx = UserContext {
+                    after_reject,
+                    ..self.base.clone()
+                };
                 self.say(
                     UserAct::ChitChat,
                     Action::ChitChat,

@@ -233,6 +233,7 @@ impl SimUser<'_> {
             item: item_said,
             noun: (!several).then(|| self.cat.noun(item).clone()),
             several,
+            shown: items.len(),
             title: self.several_title(item, several),
             ..self.base.clone()
         };
