@@ -43,6 +43,8 @@ pub struct SimUser<'a> {
     stated: Vec<(String, String, bool)>,
     /// The budget has been said.
     said_budget: bool,
+    /// An item has been turned down for its price (giving up may then blame the budget).
+    priced_out: bool,
     /// Items the user asked about before deciding.
     asked: Vec<u32>,
     /// Whether the user would take each item shown so far that fits without being the target (its
@@ -146,6 +148,7 @@ impl<'a> SimUser<'a> {
             occasion_said: false,
             stated: Vec::new(),
             said_budget: false,
+            priced_out: false,
             asked: Vec::new(),
             leanings: Vec::new(),
             gave_up: false,

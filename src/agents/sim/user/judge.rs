@@ -182,6 +182,7 @@ impl SimUser<'_> {
             match d.attribute.as_str() {
                 "price_high" => {
                     self.said_budget = true;
+                    self.priced_out = true;
                     slots.push(slot(
                         "budget",
                         &budget.map(|b| format!("{b}")).unwrap_or_default(),

@@ -194,9 +194,12 @@ impl SimUser<'_> {
                     AbandonLeaveCategory
                 };
                 // Only a budget the shopper has said ("Remaining within $120 has proved difficult" reads wrong
-                // when the recommender never heard of $120).
-                let budget =
-                    self.said_budget && !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
+                // when the recommender never heard of $120), and one an item broke ("Seems like ₹7,500 doesn't get
+                // me much here" after items at ₹2,489 and ₹3,070 blames the budget for nothing).
+                let budget = self.said_budget
+                    && self.priced_out
+                    && !ctx.budget.is_empty()
+                    && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
