@@ -242,7 +242,7 @@ fn occasions_are_said_in_frames_that_fit(r: &Run) -> usize {
 /// down for its price; "Third time's the charm" only after two turn-downs; several items shown are never
 /// justified with "since" (a fact may be only what can be seen: "since it's black" after a wish for silver); the
 /// opening question about the occasion does not open with the reaction's interjection ("Okay, so you need a bag.
-/// Okay, for Christmas.").
+/// Okay, for Christmas."); sympathy after a turn-down says "No need to apologise" to no apology.
 fn lines_fit_what_came_before(r: &Run) -> usize {
     let user = toml_file("prompts/sim/user.toml");
     let mut blamed = 0;
@@ -276,6 +276,16 @@ fn lines_fit_what_came_before(r: &Run) -> usize {
                 }
                 ("user", "accept") if text.to_lowercase().contains("third time") => {
                     assert!(rejects >= 2, "{}: {text:?}", c["id"]);
+                }
+                // Sympathy after a turn-down waves away no apology the shopper never made.
+                ("system", "chit_chat") if turns[n - 1]["action"] == "reject" => {
+                    let said = turns[n - 1]["text"].as_str().unwrap().to_lowercase();
+                    let apologised = said.contains("sorry") || said.contains("apolog");
+                    assert!(
+                        apologised || !text.contains("apologise"),
+                        "{}: {text:?}",
+                        c["id"]
+                    );
                 }
                 ("system", "recommend") if t["items"].as_array().unwrap().len() > 1 => {
                     assert!(!text.contains(" since "), "{}: {text:?}", c["id"]);
