@@ -3,6 +3,7 @@
 
 mod codemix;
 pub mod compose;
+mod occasion;
 pub mod phrases;
 pub mod realise;
 mod system;

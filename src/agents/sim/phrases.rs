@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::codemix::CodeMixes;
 use super::compose::user::UserBank;
 use super::compose::{SystemBank, Tables};
+pub use super::occasion::OccasionFrames;
+use super::occasion::OccasionFramesTable;
 use super::realise::Wording;
 use crate::catalog::Noun;
 use crate::data;
@@ -147,29 +149,8 @@ struct UserFile {
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
-    occasion_frames: OccasionFramesFile,
+    occasion_frames: OccasionFramesTable,
     verbosity: VerbosityFile,
-}
-
-/// `[occasion_frames]`: the purchase reasons whose occasions take the frames of use and of getting ready.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct OccasionFramesFile {
-    #[serde(default)]
-    used: Vec<String>,
-    #[serde(default)]
-    ready: Vec<String>,
-}
-
-/// The frames a shopper's occasion may be said in, by its purchase reason (`[occasion_frames]` in `user.toml`);
-/// every occasion takes the plain ones ("It's for a first paycheck").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OccasionFrames {
-    /// The item is used at or for it ("I'd use it for the daily commute").
-    pub used: bool,
-    /// It is a date the shopper gets ready for ("I'm getting ready for a friend's wedding"): it may be named in the
-    /// first turn, where the recommender hears it, and in small talk.
-    pub ready: bool,
 }
 
 #[derive(Deserialize)]
@@ -271,7 +252,7 @@ pub struct PhraseBank {
     /// The shopper's parts, casual, neutral and formal.
     user: [UserBank; 3],
     /// `[occasion_frames]`.
-    occasion_frames: OccasionFramesFile,
+    occasion_frames: OccasionFramesTable,
 }
 
 impl PhraseBank {
@@ -347,11 +328,7 @@ impl PhraseBank {
     /// The frames the occasions of purchase reason `reason` (an id of the reasons table) may be said in: none but
     /// the plain ones for a reason the table does not list, or none.
     pub fn occasion_frames(&self, reason: Option<&str>) -> OccasionFrames {
-        let listed = |ids: &[String]| reason.is_some_and(|r| ids.iter().any(|id| id == r));
-        OccasionFrames {
-            used: listed(&self.occasion_frames.used),
-            ready: listed(&self.occasion_frames.ready),
-        }
+        self.occasion_frames.of(reason)
     }
 
     /// A template of `group` rendered with `ctx`. A template that asks for a form a value lacks (an undefined
