@@ -23,6 +23,7 @@ mod lock;
 mod pairs;
 mod pairs_model;
 mod profiles;
+mod reading;
 mod recommender_voice;
 mod review;
 mod run;

@@ -3,11 +3,13 @@
 
 mod codemix;
 pub mod compose;
+mod occasion;
 pub mod phrases;
 pub mod realise;
 mod system;
 mod user;
 pub mod variety;
+pub mod wording;
 
 pub use crate::agents::money::money;
 pub use crate::config::NegativeKind;

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::codemix::CodeMixes;
 use super::compose::user::UserBank;
 use super::compose::{SystemBank, Tables};
+pub use super::occasion::OccasionFrames;
+use super::occasion::OccasionFramesTable;
 use super::realise::Wording;
 use crate::catalog::Noun;
 use crate::data;
@@ -146,6 +148,8 @@ struct UserFile {
     reasons_said: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    occasion_frames: OccasionFramesTable,
     verbosity: VerbosityFile,
 }
 
@@ -186,6 +190,16 @@ pub struct UserContext {
     pub later: bool,
     /// The turn answers a recommendation of several items: `item` says which one ("the second one").
     pub several: bool,
+    /// How many items the recommendation answered showed (two are "neither of those", three "none of those").
+    #[serde(skip)]
+    pub shown: usize,
+    /// The frames the occasion may be said in.
+    #[serde(skip)]
+    pub frames: OccasionFrames,
+    /// The turn answers the recommender's sympathy after the shopper turned an item down (small talk thanks it
+    /// rather than agreeing with a remark).
+    #[serde(skip)]
+    pub after_reject: bool,
     /// Of several items shown, the title of the one the turn is about (taken, asked about, or whose reasons a
     /// turn-down of them all gives), so that a language model voicing the shopper knows which it is.
     pub title: String,
@@ -237,6 +251,8 @@ pub struct PhraseBank {
     system: SystemBank,
     /// The shopper's parts, casual, neutral and formal.
     user: [UserBank; 3],
+    /// `[occasion_frames]`.
+    occasion_frames: OccasionFramesTable,
 }
 
 impl PhraseBank {
@@ -305,7 +321,14 @@ impl PhraseBank {
             mixes,
             system,
             user: user_parts,
+            occasion_frames: user.occasion_frames,
         })
+    }
+
+    /// The frames the occasions of purchase reason `reason` (an id of the reasons table) may be said in: none but
+    /// the plain ones for a reason the table does not list, or none.
+    pub fn occasion_frames(&self, reason: Option<&str>) -> OccasionFrames {
+        self.occasion_frames.of(reason)
     }
 
     /// A template of `group` rendered with `ctx`. A template that asks for a form a value lacks (an undefined

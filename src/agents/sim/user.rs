@@ -43,6 +43,8 @@ pub struct SimUser<'a> {
     stated: Vec<(String, String, bool)>,
     /// The budget has been said.
     said_budget: bool,
+    /// An item has been turned down for its price (giving up may then blame the budget).
+    priced_out: bool,
     /// Items the user asked about before deciding.
     asked: Vec<u32>,
     /// Whether the user would take each item shown so far that fits without being the target (its
@@ -115,6 +117,7 @@ impl<'a> SimUser<'a> {
                 })
                 .unwrap_or_else(|| "something coming up".into()),
             recipient: s.recipient.as_deref().map(first_person).unwrap_or_default(),
+            frames: phrases.occasion_frames(s.purchase_reason.as_deref()),
             category: noun.plural.clone(),
             noun: Some(noun),
             budget: s
@@ -145,6 +148,7 @@ impl<'a> SimUser<'a> {
             occasion_said: false,
             stated: Vec::new(),
             said_budget: false,
+            priced_out: false,
             asked: Vec::new(),
             leanings: Vec::new(),
             gave_up: false,
@@ -340,7 +344,12 @@ impl UserAgent for SimUser<'_> {
         match last.action {
             Action::Greet => {
                 let ctx = self.base.clone();
-                let slots = vec![slot("need", &ctx.need), slot("occasion", &ctx.occasion)];
+                let mut slots = vec![slot("need", &ctx.need)];
+                // An occasion that is no date to get ready for is not news the recommender acts on (a mixed line
+                // may still say it).
+                if ctx.frames.ready {
+                    slots.push(slot("occasion", &ctx.occasion));
+                }
                 let turn = self.say(UserAct::Open, Action::Inform, &ctx, slots, Vec::new())?;
                 self.occasion_said = turn.slots.iter().any(|s| s.attribute == "occasion");
                 Ok(turn)
@@ -387,7 +396,16 @@ impl UserAgent for SimUser<'_> {
             }
             Action::Close => self.farewell(history),
             _ => {
-                let ctx = self.base.clone();
+                // The recommender's small talk right after a turn-down is sympathy (`SimSystem` says so then).
+                let after_reject = history
+                    .iter()
+                    .rev()
+                    .find(|t| t.role != Role::System)
+                    .is_some_and(|t| t.action == Action::Reject);
+                let ctx = UserContext {
+                    after_reject,
+                    ..self.base.clone()
+                };
                 self.say(
                     UserAct::ChitChat,
                     Action::ChitChat,

@@ -331,9 +331,16 @@ impl Rules {
             ValueKind::Size => self.size(value),
             ValueKind::Noun => {
                 let word = self.case_phrase(value);
+                // A mass noun takes no article: "sword and sorcery", never "a sword and sorcery".
+                let head = word.rsplit(' ').next().unwrap_or("").to_lowercase();
+                let np = if self.mass.contains(head.as_str()) {
+                    word.clone()
+                } else {
+                    with_article(&word)
+                };
                 ValueForm {
                     kind,
-                    np: Some(with_article(&word)),
+                    np: Some(np),
                     word,
                 }
             }
@@ -538,6 +545,12 @@ impl Rules {
             };
         }
         let phrase = rest(0);
+        // "Side-seam pockets deep enough for a phone": the head is the noun before "<adjective> enough".
+        let head_at = if head_at >= 3 && lower[head_at - 1] == "enough" {
+            head_at - 2
+        } else {
+            head_at
+        };
         let head = lower[head_at - 1].trim_matches(|c: char| !c.is_alphanumeric());
         let first = lower.first().map(String::as_str).unwrap_or("");
         let np = if matches!(first, "a" | "an" | "the") {

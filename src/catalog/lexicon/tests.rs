@@ -195,6 +195,11 @@ fn values_take_their_grammatical_form() {
         r.value("genre", "Urban Fantasy").np.as_deref(),
         Some("an urban fantasy")
     );
+    // Read in the quickstart: "it's a sword and sorcery".
+    assert_eq!(
+        r.value("genre", "Sword and Sorcery").np.as_deref(),
+        Some("sword and sorcery")
+    );
     assert_eq!(
         r.value("closure", "Lace-Up").np.as_deref(),
         Some("a lace-up closure")
@@ -280,6 +285,16 @@ fn features_are_noun_phrases_or_clauses() {
     assert_eq!(
         f.clause(true),
         "they are soft enough for movie nights on the couch"
+    );
+    // Read in the quickstart: "you need a side-seam pockets deep enough for a phone".
+    assert_eq!(
+        r.feature("Side-seam pockets deep enough for a phone")
+            .noun_phrase(),
+        Some("side-seam pockets deep enough for a phone")
+    );
+    assert_eq!(
+        r.feature("Pocket deep enough for a phone").noun_phrase(),
+        Some("a pocket deep enough for a phone")
     );
     // A participle before its noun is no predicate: "a cushioned footbed".
     assert_eq!(

@@ -310,6 +310,10 @@ parts! {
     AcceptWishRecipient => "close_accept"."wish_recipient" [Recipient],
     /// Good wishes.
     AcceptWish => "close_accept"."wish" [],
+    /// Good wishes speaking of one item taken ("I hope you love it.").
+    AcceptWishIt => "close_accept"."wish_it" [],
+    /// Good wishes speaking of an item that takes plural agreement ("I hope you love them.").
+    AcceptWishThem => "close_accept"."wish_them" [],
     /// Regret that nothing suited.
     AbandonRegret => "close_abandon"."regret" [],
     /// Parting words.

@@ -167,7 +167,13 @@ pub const CLOSE_ACCEPT: Shape = Shape {
     steps: &[
         one(&[AcceptCheer]),
         maybe(&[AcceptDone]),
-        one(&[AcceptWishOccasion, AcceptWishRecipient, AcceptWish]),
+        one(&[
+            AcceptWishOccasion,
+            AcceptWishRecipient,
+            AcceptWish,
+            AcceptWishIt,
+            AcceptWishThem,
+        ]),
     ],
 };
 /// The shape of close abandon turns.

@@ -18,8 +18,12 @@ parts! {
     OpenNeedOccasion => "open"."need_occasion" [Need, Occasion],
     /// A closing word of the first turn (a request for help).
     OpenTail => "open"."tail" [],
-    /// What the purchase is for: the occasion.
+    /// What the purchase is for: the occasion, in a frame any occasion takes ("It's for …").
     ContextOccasion => "context"."occasion" [Occasion],
+    /// The occasion the item is used at or for ("I'd use it for …").
+    ContextOccasionUse => "context"."occasion_use" [Occasion],
+    /// The occasion as a date the shopper gets ready for ("I'm getting ready for …").
+    ContextOccasionReady => "context"."occasion_ready" [Occasion],
     /// What the purchase is for: the reason.
     ContextReason => "context"."reason" [Reason],
     /// What the purchase is for: both.
@@ -54,6 +58,8 @@ parts! {
     NoPreferenceCategory => "no_preference"."category" [Category],
     /// A reaction to the recommender's small talk.
     ChatReact => "chit_chat"."react" [],
+    /// A reaction to the recommender's sympathy after a turn-down (thanks, an apology for being particular).
+    ChatReactReject => "chit_chat"."react_reject" [],
     /// Small talk about the shopper's city.
     ChatCity => "chit_chat"."city" [City],
     /// Small talk about the occasion.
@@ -68,8 +74,10 @@ parts! {
     RejectReasons => "reject"."reasons" [Reasons],
     /// A request for something else.
     RejectNext => "reject"."next" [],
-    /// Turning down several items shown at once, naming the closest (the reasons follow about it).
+    /// Turning down three items shown at once, naming the closest (the reasons follow about it).
     RejectSeveral => "reject"."several" [Item],
+    /// Turning down two items shown at once ("neither of those"), naming the closer.
+    RejectPair => "reject"."pair" [Item],
     /// Pleasure at an item taken.
     AcceptLead => "accept"."lead" [],
     /// The same after an item was turned down ("finally").
@@ -129,7 +137,13 @@ pub const OPEN: Shape<UserPart> = Shape {
 pub const CONTEXT: Shape<UserPart> = Shape {
     name: "context",
     steps: &[
-        one(&[ContextOccasion, ContextReason, ContextBoth]),
+        one(&[
+            ContextOccasion,
+            ContextOccasionUse,
+            ContextOccasionReady,
+            ContextReason,
+            ContextBoth,
+        ]),
         one(&[ContextRecipient, ContextSelf]),
         maybe(&[ContextCity]),
     ],
@@ -170,7 +184,7 @@ pub const NO_PREFERENCE: Shape<UserPart> = Shape {
 pub const CHAT: Shape<UserPart> = Shape {
     name: "chit_chat",
     steps: &[
-        one(&[ChatReact]),
+        one(&[ChatReact, ChatReactReject]),
         one(&[ChatCity, ChatOccasion, ChatStyle, ChatPlain]),
     ],
 };
@@ -187,7 +201,7 @@ pub const REJECT: Shape<UserPart> = Shape {
 pub const REJECT_SEVERAL: Shape<UserPart> = Shape {
     name: "reject_several",
     steps: &[
-        one(&[RejectSeveral]),
+        one(&[RejectSeveral, RejectPair]),
         one(&[RejectReasons]),
         maybe(&[RejectNext]),
     ],

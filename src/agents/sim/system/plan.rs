@@ -26,6 +26,8 @@ const BUDGET_FIRST: f64 = 0.25;
 const BUDGET_AGAIN: f64 = 0.15;
 const JUSTIFY_BESIDE_CONTRAST: f64 = 0.25;
 const DONE: f64 = 0.75;
+/// Chance that a closing's plain good wishes speak of the item taken ("I hope you love it / them").
+const WISH_PRONOUN: f64 = 0.3;
 const COLOUR_REFERENCE: f64 = 0.6;
 
 impl<'a> SimSystem<'a> {
@@ -153,6 +155,18 @@ impl<'a> SimSystem<'a> {
                     recipient.then_some(AcceptWishRecipient),
                     Some(AcceptWish),
                 ]);
+                // A wish speaking of the item agrees with it: "I hope you love them" for a pair of shoes.
+                let taken = self.taken.or_else(|| self.shown.last().copied());
+                let wish = match (wish, taken) {
+                    (Some(AcceptWish), Some(i)) if self.rng.chance(WISH_PRONOUN) => {
+                        Some(if self.cat.noun(i).is_plural() {
+                            AcceptWishThem
+                        } else {
+                            AcceptWishIt
+                        })
+                    }
+                    (wish, _) => wish,
+                };
                 build(&CLOSE_ACCEPT, |i| match i {
                     0 => Some(AcceptCheer),
                     1 => done.then_some(AcceptDone),

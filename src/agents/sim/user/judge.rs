@@ -182,6 +182,7 @@ impl SimUser<'_> {
             match d.attribute.as_str() {
                 "price_high" => {
                     self.said_budget = true;
+                    self.priced_out = true;
                     slots.push(slot(
                         "budget",
                         &budget.map(|b| format!("{b}")).unwrap_or_default(),
@@ -233,6 +234,7 @@ impl SimUser<'_> {
             item: item_said,
             noun: (!several).then(|| self.cat.noun(item).clone()),
             several,
+            shown: items.len(),
             title: self.several_title(item, several),
             ..self.base.clone()
         };

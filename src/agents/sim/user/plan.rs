@@ -49,7 +49,10 @@ impl SimUser<'_> {
         let fill = self.fill(ctx);
         let plan = match act {
             UserAct::Open => {
-                let occasion = !ctx.occasion.is_empty() && self.wording.chance(OCCASION);
+                // Only a date the shopper gets ready for is named up front: the recommender says it back in frames
+                // of getting ready ("Have a lovely time preparing for …").
+                let occasion =
+                    !ctx.occasion.is_empty() && self.wording.chance(OCCASION) && ctx.frames.ready;
                 let tail = self.optional(OPEN_TAIL);
                 build(&OPEN, |i| match i {
                     0 => Some(OpenHello),
@@ -64,6 +67,23 @@ impl SimUser<'_> {
                     [self.wording.below(4)];
                 let why = if self.occasion_said {
                     ContextReason
+                } else {
+                    why
+                };
+                // The occasion in a frame it takes: any takes the plain one; only a date one gets ready for, or one
+                // the item is used at, the others.
+                let why = if why == ContextOccasion {
+                    let frames = [
+                        Some(ContextOccasion),
+                        ctx.frames.used.then_some(ContextOccasionUse),
+                        ctx.frames.ready.then_some(ContextOccasionReady),
+                    ];
+                    let open = frames.iter().flatten().count();
+                    frames
+                        .into_iter()
+                        .flatten()
+                        .nth(self.wording.below(open))
+                        .unwrap_or(ContextOccasion)
                 } else {
                     why
                 };
@@ -99,12 +119,22 @@ impl SimUser<'_> {
                 })
             }
             UserAct::ChitChat => {
-                let mut topics = vec![ChatOccasion, ChatStyle, ChatPlain];
+                // Small talk about the occasion is about getting ready for it.
+                let mut topics = vec![ChatStyle, ChatPlain];
+                if ctx.frames.ready {
+                    topics.insert(0, ChatOccasion);
+                }
                 if !ctx.city.is_empty() {
                     topics.push(ChatCity);
                 }
                 let topic = topics[self.wording.below(topics.len())];
-                build(&CHAT, |i| Some([ChatReact, topic][i]))
+                // Sympathy after a turn-down is thanked, a remark agreed with.
+                let react = if ctx.after_reject {
+                    ChatReactReject
+                } else {
+                    ChatReact
+                };
+                build(&CHAT, |i| Some([react, topic][i]))
             }
             UserAct::Reject => {
                 let next = self.optional(REJECT_NEXT);
@@ -114,6 +144,7 @@ impl SimUser<'_> {
                     &REJECT
                 };
                 build(shape, |i| match i {
+                    0 if ctx.several && ctx.shown == 2 => Some(RejectPair),
                     0 if ctx.several => Some(RejectSeveral),
                     0 => Some(RejectLead),
                     1 => Some(RejectReasons),
@@ -163,9 +194,12 @@ impl SimUser<'_> {
                     AbandonLeaveCategory
                 };
                 // Only a budget the shopper has said ("Remaining within $120 has proved difficult" reads wrong
-                // when the recommender never heard of $120).
-                let budget =
-                    self.said_budget && !ctx.budget.is_empty() && self.optional(ABANDON_BUDGET);
+                // when the recommender never heard of $120), and one an item broke ("Seems like ₹7,500 doesn't get
+                // me much here" after items at ₹2,489 and ₹3,070 blames the budget for nothing).
+                let budget = self.said_budget
+                    && self.priced_out
+                    && !ctx.budget.is_empty()
+                    && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
