@@ -236,89 +236,58 @@ fn generate_with(
         flushed: std::time::Instant::now(),
         ledger_written: std::time::Instant::now(),
     };
-    match &llm {
-        // With a language model, conversations wait on the network: a continuous pool keeps as many open as
-        // requests should be in flight (the manager's target, which follows rpm × latency), and writes them as they
-        // complete (resume reads the set of ids written, in any order; the response cache keeps a crash from paying
-        // twice).
-        Some(l) => {
-            let manager = l.manager.clone();
-            let mut next = 0usize;
-            let done = &done;
-            let jobs = std::iter::from_fn(move || {
-                while next < total {
-                    let i = next;
-                    next += 1;
-                    match cycle.next_profile() {
-                        Err(e) => return Some(Err(e)),
-                        Ok(profile) if !done.contains(i) => return Some(Ok((i, profile))),
-                        Ok(_) => {}
-                    }
-                }
-                None
-            });
-            let outcome = parallel::continuous(
-                jobs,
-                || open_conversations(manager.target_in_flight()),
-                parallel::Order::Completion,
-                || (),
-                |_, (i, profile)| play_one(i, profile),
-                |played| {
-                    writer.take(played)?;
-                    writer.flush_often()?;
-                    Ok(if writer.stopped.is_some() {
-                        parallel::Flow::Stop
-                    } else {
-                        parallel::Flow::Go
-                    })
-                },
-            );
-            writer.flush()?;
-            outcome?;
-            writer.stop()?;
+    // One continuous pool plays the conversations: a worker takes the next profile the moment its last
+    // conversation ends, while the calling thread writes.
+    // - With a language model, conversations wait on the network: the pool keeps as many open as requests should be
+    //   in flight (the manager's target, which follows rpm × latency) and writes them as they complete (resume reads
+    //   the set of ids written, in any order; the response cache keeps a crash from paying twice).
+    // - Sim: CPU-bound, one worker a thread, written in id order through a window (byte-identical output whatever
+    //   the thread count, and memory stays flat).
+    let threads = config.effective_threads();
+    let manager = llm.as_ref().map(|l| l.manager.clone());
+    let workers = || match &manager {
+        Some(m) => open_conversations(m.target_in_flight()),
+        None => threads,
+    };
+    let order = match manager {
+        Some(_) => parallel::Order::Completion,
+        None => parallel::Order::Taken {
+            window: SIM_WINDOW * threads,
+        },
+    };
+    let mut next = 0usize;
+    let done = &done;
+    let jobs = std::iter::from_fn(move || {
+        while next < total {
+            let i = next;
+            next += 1;
+            match cycle.next_profile() {
+                Err(e) => return Some(Err(e)),
+                Ok(profile) if !done.contains(i) => return Some(Ok((i, profile))),
+                Ok(_) => {}
+            }
         }
-        // Sim: CPU-bound, played on every core and written in id order (byte-identical output whatever the thread
-        // count). The same continuous pool: profiles are read and conversations written while the workers play,
-        // never in turns with them, and at most a window of conversations is held.
-        None => {
-            let threads = config.effective_threads();
-            let mut next = 0usize;
-            let done = &done;
-            let jobs = std::iter::from_fn(move || {
-                while next < total {
-                    let i = next;
-                    next += 1;
-                    match cycle.next_profile() {
-                        Err(e) => return Some(Err(e)),
-                        Ok(profile) if !done.contains(i) => return Some(Ok((i, profile))),
-                        Ok(_) => {}
-                    }
-                }
-                None
-            });
-            let outcome = parallel::continuous(
-                jobs,
-                || threads,
-                parallel::Order::Taken {
-                    window: SIM_WINDOW * threads,
-                },
-                || (),
-                |_, (i, profile)| play_one(i, profile),
-                |played| {
-                    writer.take(played)?;
-                    writer.flush_often()?;
-                    Ok(if writer.stopped.is_some() {
-                        parallel::Flow::Stop
-                    } else {
-                        parallel::Flow::Go
-                    })
-                },
-            );
-            writer.flush()?;
-            outcome?;
-            writer.stop()?;
-        }
-    }
+        None
+    });
+    let outcome = parallel::continuous(
+        jobs,
+        workers,
+        order,
+        || (),
+        |_, (i, profile)| play_one(i, profile),
+        |played| {
+            writer.take(played)?;
+            writer.flush_often()?;
+            Ok(if writer.stopped.is_some() {
+                parallel::Flow::Stop
+            } else {
+                parallel::Flow::Go
+            })
+        },
+    );
+    writer.flush()?;
+    outcome?;
+    writer.stop()?;
     drop(writer);
     progress.finish();
     let mut report = summary.finish(started.elapsed().as_secs_f64(), resumed);
