@@ -125,11 +125,18 @@ fn a_refused_key_stops_the_pairs_stage_with_the_error() {
         api_key: Some("sk-right".into()),
         ..FakeConfig::default()
     });
-    let out = pairs(d, &server.base_url(), "sk-wrong", &[]);
+    // Four requests out at a time at most, so that what was in flight when the refusal came is a known few.
+    let out = pairs(
+        d,
+        &server.base_url(),
+        "sk-wrong",
+        &["--set", "limits.concurrency=4"],
+    );
     // The config must change: exit 2, the provider's word on the terminal.
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("401"), "{}", out.stderr);
-    // Stopped, not counted: no summary, and no more requests than were in flight when the refusal came.
+    // Stopped, not counted: no summary, and not many more requests than were in flight when the refusal came (a
+    // run that went on would ask for each of the 40 conversations).
     assert!(out.stdout.is_empty(), "{}", out.stdout);
     let sent = rt.block_on(server.stats()).requests;
     assert!(sent <= 16, "kept asking after a 401: {sent}");
