@@ -8,26 +8,16 @@ use std::collections::BTreeMap;
 use musegen::llm::fake::FakeConfig;
 use serde_json::Value;
 
-use crate::util::{ORDINALS, jsonl, llm_example, ok, output, strs};
+use crate::util::{ORDINALS, jsonl, llm_example, message_text, ok, output, strs};
 
 /// The instruction of a request (its system message) and the chat after it (the other messages' texts, without the
 /// opening placeholder).
 fn parts(request: &Value) -> (String, Vec<String>) {
     let messages = request["messages"].as_array().unwrap();
-    let text = |m: &Value| match &m["content"] {
-        Value::String(s) => s.clone(),
-        // Content parts (text and images): the text.
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p["text"].as_str())
-            .collect::<Vec<_>>()
-            .join(""),
-        _ => String::new(),
-    };
-    let system = text(&messages[0]);
+    let system = message_text(&messages[0]);
     let chat = messages[1..]
         .iter()
-        .map(text)
+        .map(message_text)
         .filter(|t| t != "(The chat opens.)")
         .collect();
     (system, chat)

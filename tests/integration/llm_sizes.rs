@@ -7,7 +7,7 @@ use musegen::llm::fake::FakeConfig;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::util::{jsonl, repo};
+use crate::util::{jsonl, llm_example, message_text};
 
 const LONDON: &str = r#"
 [[locations]]
@@ -24,15 +24,7 @@ fn texts(request: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| match &m["content"] {
-            Value::String(s) => s.clone(),
-            Value::Array(parts) => parts
-                .iter()
-                .filter_map(|p| p["text"].as_str())
-                .collect::<Vec<_>>()
-                .join(""),
-            _ => String::new(),
-        })
+        .map(message_text)
         .collect()
 }
 
@@ -48,33 +40,21 @@ fn llm_prompts_give_a_uk_shopper_uk_sizes_and_never_the_catalogs_us_ones() {
     std::fs::write(d.join("tables/locations.toml"), LONDON).unwrap();
     // The shopper's model also decides which reasons to give (it is shown both items' cards and their differences);
     // the simulator decides for the recommender, whose model phrases its facts.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_musegen"))
-        .args([
-            "run",
-            "--config",
-            repo("examples/llm.toml").to_str().unwrap(),
-            "--out",
-            "out",
-            "-q",
-            "--set",
-            "limits.rpm=60000",
-            "--set",
-            "limits.tpm=100000000",
+    let out = llm_example(
+        d,
+        &server.base_url(),
+        Some("sk-test"),
+        &[
             "--set",
             "profiles.count=80",
             "--set",
             "profiles.tables_dir=\"tables\"",
             "--set",
             "roles.user_agent.decide=\"llm\"",
-            "--set",
-            "export.dpo.sources=[\"sim\"]",
-        ])
-        .current_dir(d)
-        .env("OPENAI_BASE_URL", server.base_url())
-        .env("OPENAI_API_KEY", "sk-test")
-        .env_remove("ANTHROPIC_API_KEY")
-        .output()
-        .unwrap();
+        ],
+    )
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",

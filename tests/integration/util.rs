@@ -266,3 +266,16 @@ pub fn fake_server(
         .unwrap();
     (rt, server)
 }
+
+/// The text of a chat message of a request: its content, or its content parts' texts joined (images left out).
+pub fn message_text(message: &serde_json::Value) -> String {
+    match &message["content"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
