@@ -325,6 +325,10 @@ fn features_are_noun_phrases_or_clauses() {
             .clause(false),
         "its spring hinges flex for a comfortable fit"
     );
+    // Read in a fresh run: "a water-friendly materials dry quickly is a must" until "dry" was a verb.
+    let f = r.feature("Water-friendly materials dry quickly");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(f.relative(), "whose water-friendly materials dry quickly");
     // Units and acronyms keep their capitals.
     assert_eq!(
         r.value("connectivity", "Bluetooth + 2.4 GHz").word,
