@@ -74,12 +74,40 @@ impl Money<'_> {
     /// A local amount written as money is written in this currency: thousands grouped, cents only when not whole.
     pub fn write_local(&self, local: f64) -> String {
         let cents = self.decimals > 0 && (local - local.round()).abs() >= 0.005;
-        let digits = if cents {
-            format!("{local:.2}")
+        // The amount in its smallest written unit, as an integer: float formatting costs thousands of instructions
+        // a call, and a dialogue writes several amounts a turn. Where an integer could round otherwise than the
+        // formatter would (a negative amount, one near a half unit, one too large), the formatter writes it.
+        let scaled = if cents { local * 100.0 } else { local };
+        let half = (scaled - scaled.floor() - 0.5).abs() < 1e-6;
+        if !(0.0..1e15).contains(&scaled) || half {
+            let digits = if cents {
+                format!("{local:.2}")
+            } else {
+                format!("{local:.0}")
+            };
+            return self.grouped(&digits);
+        }
+        let n = scaled.round() as u64;
+        let mut out = String::with_capacity(24 + self.prefix.len() + self.suffix.len());
+        out.push_str(self.prefix);
+        let (whole, frac) = if cents {
+            (n / 100, Some(n % 100))
         } else {
-            format!("{:.0}", local)
+            (n, None)
         };
-        let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+        push_grouped(&mut out, whole);
+        if let Some(f) = frac {
+            out.push('.');
+            out.push(char::from(b'0' + (f / 10) as u8));
+            out.push(char::from(b'0' + (f % 10) as u8));
+        }
+        out.push_str(self.suffix);
+        out
+    }
+
+    /// `digits` (a decimal as the formatter writes it) written as money: sign, prefix, thousands grouped, suffix.
+    fn grouped(&self, digits: &str) -> String {
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
         let (sign, whole) = whole.strip_prefix('-').map_or(("", whole), |w| ("-", w));
         let mut out =
             String::with_capacity(digits.len() + self.prefix.len() + self.suffix.len() + 4);
@@ -104,6 +132,27 @@ impl Money<'_> {
     /// then rounded up to a figure people say in this currency (in its units: whole units below 20, then 5s, 10s, 50s).
     pub fn round_budget(&self, catalog: f64) -> f64 {
         nice_ceiling(self.to_local(catalog) / self.unit) * self.unit
+    }
+}
+
+/// `n` in decimal with its thousands grouped by commas ("7,469"), appended to `out`.
+fn push_grouped(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for i in (0..len).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
+            out.push(',');
+        }
     }
 }
 
@@ -369,6 +418,48 @@ mod tests {
         assert_eq!(t.for_country(Some("United States")).write(85.0), "$85");
         assert_eq!(t.for_country(None).code, CurrencyCode::USD);
         assert_eq!(t.for_country(Some("Atlantis")).code, CurrencyCode::USD);
+    }
+
+    #[test]
+    fn amounts_are_written_as_the_float_formatter_would() {
+        // The integer path must write what `{:.2}` / `{:.0}` would, half cents and large amounts included.
+        let t = table();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut amounts = vec![
+            0.0,
+            0.004,
+            0.005,
+            0.125,
+            0.375,
+            1.005,
+            2.5,
+            999.995,
+            1e14 + 0.5,
+            2e15,
+            -3.25,
+        ];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let price = (x % 2_000_000) as f64 / 100.0;
+            amounts.push(price);
+            amounts.push(price * 1.37);
+            amounts.push(price * 83.12);
+            amounts.push(price / 7.0);
+        }
+        for i in 0..t.rows.len() {
+            let m = t.money(i);
+            for &a in &amounts {
+                let cents = m.decimals > 0 && (a - a.round()).abs() >= 0.005;
+                let digits = if cents {
+                    format!("{a:.2}")
+                } else {
+                    format!("{a:.0}")
+                };
+                assert_eq!(m.write_local(a), m.grouped(&digits), "{a}");
+            }
+        }
     }
 
     #[test]

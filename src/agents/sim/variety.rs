@@ -18,6 +18,33 @@ pub struct Memory {
     /// The index of each value in `values` with the length of its first word, sorted by that word: the values a
     /// text can hold are looked up by its words.
     by_word: Vec<(u32, u32)>,
+    /// A bit per first word of a value, by its hash ([`WordFilter`]): most words of a text open no value, and this
+    /// says so without searching `by_word`.
+    firsts: WordFilter,
+}
+
+/// A set of words that may say "maybe" for a word not in it but never "no" for one in it (one bit per word's hash,
+/// 1,024 bits): a dialogue's few dozen values leave most bits clear.
+#[derive(Debug, Default, Clone)]
+struct WordFilter([u64; 16]);
+
+impl WordFilter {
+    /// The bit of `word`: its FNV-1a hash folded to 10 bits.
+    fn bit(word: &str) -> (usize, u64) {
+        let h = word.bytes().fold(TOKEN_SEED, fnv);
+        let b = ((h >> 32) ^ h) as usize & 1023;
+        (b >> 6, 1u64 << (b & 63))
+    }
+
+    fn insert(&mut self, word: &str) {
+        let (i, bit) = Self::bit(word);
+        self.0[i] |= bit;
+    }
+
+    fn may_hold(&self, word: &str) -> bool {
+        let (i, bit) = Self::bit(word);
+        self.0[i] & bit != 0
+    }
 }
 
 /// Most alternatives a part may have (a bit each in the memory).
@@ -84,6 +111,7 @@ impl Memory {
             return;
         }
         let entry = (self.values.len() as u32, word.len() as u32);
+        self.firsts.insert(word);
         self.by_word.insert(at, entry);
         self.values.push(v);
     }
@@ -145,6 +173,9 @@ impl Memory {
     /// The length of the longest known value `rest` opens with, ending at a word boundary.
     fn value_at(&self, rest: &str) -> Option<usize> {
         let word = first_word(rest);
+        if !self.firsts.may_hold(word) {
+            return None;
+        }
         let from = self.first_at(word);
         self.by_word[from..]
             .iter()
@@ -246,74 +277,83 @@ pub fn gram_spans_into(masked: &str, out: &mut Vec<(u64, usize, usize)>) {
 }
 
 /// Read `masked`'s tokens and call `emit` with each phrase (hash, start of its first token, end of its last).
+///
+/// Read by bytes through [`CLASS`]: the mask is one byte, and every byte of a character outside ASCII ends a token as
+/// that character would. A token is a run of letters, digits and apostrophes opening with a letter or digit; its
+/// hash is FNV-1a over its lowercased bytes, apostrophes after its last letter or digit left out (its span keeps
+/// them).
 fn scan(masked: &str, mut emit: impl FnMut(u64, usize, usize)) {
+    let bytes = masked.as_bytes();
     let mut window = Window::default();
-    let mut token = Token::new();
-    // Read by bytes: the mask is one byte, and every byte of a character outside ASCII ends a token as that
-    // character would (ending an empty token does nothing).
-    for (i, b) in masked.bytes().enumerate() {
-        if b == MASK as u8 {
-            window.push_token(&mut token, i, &mut emit);
-            window.run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = CLASS[usize::from(bytes[i])];
+        if c < WORD {
+            if c == MASK_BYTE {
+                window.run = 0;
+            }
+            i += 1;
             continue;
         }
-        let b = b.to_ascii_lowercase();
-        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' {
-            token.add(b, i);
-        } else {
-            window.push_token(&mut token, i, &mut emit);
-        }
-    }
-    window.push_token(&mut token, masked.len(), &mut emit);
-}
-
-/// A token being read: its hash so far (FNV-1a over its bytes, leading and trailing apostrophes left out).
-struct Token {
-    hash: u64,
-    len: usize,
-    /// Where its first kept character is.
-    start: usize,
-    /// Apostrophes read since the last other character (kept only if another character follows).
-    quotes: usize,
-    number: bool,
-}
-
-impl Token {
-    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
-
-    fn new() -> Self {
-        Token {
-            hash: Self::SEED,
-            len: 0,
-            start: 0,
-            quotes: 0,
-            number: false,
-        }
-    }
-
-    fn feed(&mut self, b: u8) {
-        self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-
-    /// Add byte `b`, read at `at`.
-    fn add(&mut self, b: u8, at: usize) {
-        if b == b'\'' {
-            if self.len > 0 {
-                self.quotes += 1;
+        let start = i;
+        let mut hash = TOKEN_SEED;
+        let mut number = false;
+        let mut quotes = 0;
+        while i < bytes.len() {
+            let c = CLASS[usize::from(bytes[i])];
+            if c >= WORD {
+                for _ in 0..quotes {
+                    hash = fnv(hash, b'\'');
+                }
+                quotes = 0;
+                hash = fnv(hash, c);
+                number |= c <= b'9';
+            } else if c == QUOTE {
+                quotes += 1;
+            } else {
+                break;
             }
-            return;
+            i += 1;
         }
-        for _ in 0..self.quotes {
-            self.feed(b'\'');
+        if number {
+            window.run = 0;
+        } else {
+            window.push(hash, start, i, &mut emit);
         }
-        self.quotes = 0;
-        if self.len == 0 {
-            self.start = at;
-        }
-        self.feed(b);
-        self.len += 1;
-        self.number |= b.is_ascii_digit();
     }
+}
+
+/// A byte's class for [`scan`]: a letter or digit as itself lowercased (every such byte is at least [`WORD`]), or
+/// one of [`SEPARATOR`], [`MASK_BYTE`], [`QUOTE`].
+const CLASS: [u8; 256] = {
+    let mut t = [SEPARATOR; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = (b as u8).to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            t[b] = c;
+        }
+        b += 1;
+    }
+    t[b'\'' as usize] = QUOTE;
+    t[MASK as usize] = MASK_BYTE;
+    t
+};
+/// A byte outside any token.
+const SEPARATOR: u8 = 0;
+/// The mask: a value stood here.
+const MASK_BYTE: u8 = 1;
+/// An apostrophe: within a token, kept only when a letter or digit follows.
+const QUOTE: u8 = 2;
+/// The least class of a letter or digit (`'0'`).
+const WORD: u8 = b'0';
+
+/// FNV-1a's offset basis, a token's hash before its first byte.
+const TOKEN_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a: `hash` with byte `b` read.
+fn fnv(hash: u64, b: u8) -> u64 {
+    (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 /// The last four tokens read: `run` counts the words read since the last value or number (or the start), and
@@ -326,25 +366,6 @@ struct Window {
 }
 
 impl Window {
-    /// Push the token read, if any, ending at `end`, and start a new one.
-    fn push_token(
-        &mut self,
-        token: &mut Token,
-        end: usize,
-        emit: &mut impl FnMut(u64, usize, usize),
-    ) {
-        // A token of no characters is as new (an apostrophe before any character is not kept).
-        if token.len == 0 {
-            return;
-        }
-        if token.number {
-            self.run = 0;
-        } else {
-            self.push(token.hash, token.start, end, emit);
-        }
-        *token = Token::new();
-    }
-
     /// Push a word; when the last four hold no value or number, their phrase is emitted.
     fn push(&mut self, t: u64, start: usize, end: usize, emit: &mut impl FnMut(u64, usize, usize)) {
         self.run += 1;
