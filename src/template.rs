@@ -147,6 +147,11 @@ pub struct Collapsed {
     space: bool,
 }
 
+/// Whether `c` is punctuation glued to the word before it (no space before it).
+fn glued(c: char) -> bool {
+    matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | ')')
+}
+
 impl Collapsed {
     /// An empty text with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
@@ -168,11 +173,23 @@ impl Collapsed {
                     i += 1;
                     continue;
                 }
+                self.word_start(char::from(bytes[i]));
+                // Copy a run of words at once: through each single space that a word other than glued
+                // punctuation follows, which collapsing keeps as it is.
                 let start = i;
-                while i < bytes.len() && !space(bytes[i]) {
-                    i += 1;
+                loop {
+                    while i < bytes.len() && !space(bytes[i]) {
+                        i += 1;
+                    }
+                    match bytes.get(i + 1) {
+                        Some(&next)
+                            if bytes[i] == b' ' && !space(next) && !glued(char::from(next)) =>
+                        {
+                            i += 1
+                        }
+                        _ => break,
+                    }
                 }
-                self.word_start(char::from(bytes[start]));
                 self.out.push_str(&piece[start..i]);
             }
         } else {
@@ -190,8 +207,7 @@ impl Collapsed {
     /// Before character `c`: a space when it opens a word that is not punctuation glued to the last.
     fn word_start(&mut self, c: char) {
         if self.space {
-            let glue = matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | ')');
-            if !self.out.is_empty() && !glue {
+            if !self.out.is_empty() && !glued(c) {
                 self.out.push(' ');
             }
             self.space = false;
@@ -220,6 +236,37 @@ mod tests {
         for pieces in cases {
             let mut c = Collapsed::with_capacity(8);
             for p in pieces {
+                c.push(p);
+            }
+            assert_eq!(
+                c.into_string(),
+                collapse_whitespace(&pieces.concat()),
+                "{pieces:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn collapsed_runs_are_collapsed_whole() {
+        // Pieces of every short mix of words, single and double spaces, tabs and glued punctuation.
+        let atoms = [
+            "a", "bc", " ", "  ", "\t", ",", ".", ")", "(", "é", "x y", " ,",
+        ];
+        let mut state: u64 = 7;
+        for _ in 0..5_000 {
+            let mut pieces = Vec::new();
+            for _ in 0..3 {
+                let mut piece = String::new();
+                for _ in 0..4 {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    piece.push_str(atoms[(state >> 33) as usize % atoms.len()]);
+                }
+                pieces.push(piece);
+            }
+            let mut c = Collapsed::with_capacity(8);
+            for p in &pieces {
                 c.push(p);
             }
             assert_eq!(
