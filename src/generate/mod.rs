@@ -216,7 +216,7 @@ fn generate_with(
         });
         tracing::trace!(target: "musegen::generate::end", "{id}");
         let outcome = played.and_then(|c| {
-            let line = serde_json::to_string(&c).map_err(|e| Error::Run(e.to_string()))?;
+            let line = crate::model::to_json_line(&c)?;
             Ok((c, line))
         });
         Played {

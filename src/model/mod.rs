@@ -11,7 +11,7 @@ mod review;
 mod usage;
 
 pub use conversation::{
-    Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage,
+    Action, Conversation, EndReason, GenerationMeta, Outcome, Role, Slot, Turn, Usage, to_json_line,
 };
 pub use currency::CurrencyCode;
 pub use failure::Failure;

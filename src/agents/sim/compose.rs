@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::realise::single_stops;
-use super::variety::{MASK, MAX_ALTERNATIVES, Memory, gram_spans_into, grams};
+use super::variety::{MASK, MAX_ALTERNATIVES, Memory, PassThrough, gram_spans_into, grams};
 use crate::data::DataFile;
 use crate::rng::Rng;
 use crate::template::Collapsed;
@@ -100,7 +100,9 @@ pub struct Bank<P: Parts> {
     groups: Vec<Vec<Alternative>>,
     /// Each phrase of the bank's own text with an alternative (part, index) that holds it, sorted: once said,
     /// those alternatives are not drawn again in the dialogue while others are left.
-    by_gram: Vec<(u64, u16, u16)>,
+    by_gram: std::collections::HashMap<u64, (u32, u32), PassThrough>,
+    /// The (part, index) of the alternatives holding each phrase, a run per phrase that `by_gram` points to.
+    holders: Vec<(u16, u16)>,
     /// Ways to open a restated wish, by the frame the realiser opens it with (`[wish]` in the recommender's file).
     wish_heads: Vec<(&'static str, Vec<String>)>,
     /// Whether two parts of one turn may not open with the same word ("Hmm." then "Hmm, ...").
@@ -197,9 +199,15 @@ impl<P: Parts> Bank<P> {
             }
         }
         by_gram.sort_unstable();
+        let holders = by_gram.iter().map(|&(_, p, i)| (p, i)).collect();
+        let mut runs = std::collections::HashMap::with_hasher(PassThrough);
+        for (k, &(g, _, _)) in by_gram.iter().enumerate() {
+            runs.entry(g).or_insert((k as u32, k as u32)).1 = k as u32 + 1;
+        }
         Ok(Bank {
             groups,
-            by_gram,
+            by_gram: runs,
+            holders,
             wish_heads: Vec::new(),
             distinct_openings: false,
             parts: std::marker::PhantomData,
@@ -371,8 +379,10 @@ impl<P: Parts> Bank<P> {
         }
         // Alternatives that hold a phrase just said are spent too.
         for &g in said {
-            let from = self.by_gram.partition_point(|&(h, _, _)| h < g);
-            for &(_, p, i) in self.by_gram[from..].iter().take_while(|&&(h, _, _)| h == g) {
+            let Some(&(from, to)) = self.by_gram.get(&g) else {
+                continue;
+            };
+            for &(p, i) in &self.holders[from as usize..to as usize] {
                 memory.use_part(p, i);
             }
         }
