@@ -27,12 +27,14 @@ fn conversation(k: usize) -> Conversation {
                 .map(|j| Slot {
                     attribute: text(j + 1),
                     value: text(j + 2),
-                    negative: (k + i + j) % 2 == 0,
+                    negative: (k + i + j).is_multiple_of(2),
                 })
                 .collect(),
             query: ((k + i) % 2 == 1).then(|| text(i + 4)),
             latency_ms: [0, 7, 4_189, u32::MAX][(k + i) % 4],
-            first_token_ms: ((k + i) % 3 == 0).then_some(((k * 31 + i) % 1_000) as u32),
+            first_token_ms: (k + i)
+                .is_multiple_of(3)
+                .then_some(((k * 31 + i) % 1_000) as u32),
         })
         .collect();
     Conversation {
@@ -42,7 +44,7 @@ fn conversation(k: usize) -> Conversation {
         outcome: OUTCOMES[k % OUTCOMES.len()],
         end_reason: END_REASONS[k % END_REASONS.len()],
         rounds: [0, 6, u32::MAX][k % 3],
-        accepted_item: (k % 2 == 0).then(|| text(2)),
+        accepted_item: k.is_multiple_of(2).then(|| text(2)),
         mentioned_items: (0..k % 4).map(text).collect(),
         turns,
         usage: Usage {
