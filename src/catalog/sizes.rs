@@ -50,13 +50,54 @@ pub struct Chart {
     /// When the catalog writes these sizes as bare numbers: the index of their system, and each row's number in it
     /// ("8" of "US 8").
     bare: Option<(usize, Vec<String>)>,
+    /// The first bytes, lowercased, of every size [`Chart::row`] matches, a bit each: most values an item lists
+    /// (colours, materials) are told apart from sizes by their first letter alone.
+    firsts: [u64; 4],
 }
 
 impl Chart {
+    /// The chart with the set of first bytes its sizes open with.
+    fn new(
+        path: Vec<String>,
+        department: Option<String>,
+        rows: Vec<Vec<Option<String>>>,
+        bare: Option<(usize, Vec<String>)>,
+    ) -> Self {
+        let mut firsts = [0u64; 4];
+        let sizes: Vec<&String> = match &bare {
+            Some((_, numbers)) => numbers.iter().collect(),
+            None => rows.iter().flatten().flatten().collect(),
+        };
+        for size in sizes {
+            if let Some(&b) = size.as_bytes().first() {
+                let b = b.to_ascii_lowercase();
+                firsts[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        Chart {
+            path,
+            department,
+            rows,
+            bare,
+            firsts,
+        }
+    }
+
+    /// Whether some size of the chart may be `value` (trimmed): one opens with its first byte, in any case.
+    fn may_list(&self, value: &str) -> bool {
+        value.as_bytes().first().is_some_and(|&b| {
+            let b = b.to_ascii_lowercase();
+            self.firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+        })
+    }
+
     /// The row that lists `value` (trimmed) as the catalog writes it: one of its sizes ("US 9", any case), or, for a
     /// chart whose sizes the catalog writes bare, the bare number only ("8": a "US 8" there is another chart's size,
     /// a shoe's).
     fn row(&self, value: &str) -> Option<&[Option<String>]> {
+        if !self.may_list(value) {
+            return None;
+        }
         let at = match &self.bare {
             Some((_, numbers)) => numbers.iter().position(|n| n == value),
             None => self
@@ -245,12 +286,12 @@ impl Sizes {
                     Some((b, numbers))
                 }
             };
-            charts.push(Chart {
-                path: chart.path.iter().map(|p| p.trim().to_lowercase()).collect(),
-                department: chart.department,
+            charts.push(Chart::new(
+                chart.path.iter().map(|p| p.trim().to_lowercase()).collect(),
+                chart.department,
                 rows,
                 bare,
-            });
+            ));
         }
         Ok(Sizes {
             systems,

@@ -63,7 +63,7 @@ impl Alternative {
 #[derive(Debug, Default, Clone)]
 pub struct Fill {
     said: [Option<String>; VARS],
-    masked: [std::cell::OnceCell<String>; VARS],
+    masked: [std::cell::OnceCell<std::borrow::Cow<'static, str>>; VARS],
 }
 
 impl Fill {
@@ -87,13 +87,17 @@ impl Fill {
         let said = self.said[i].as_deref()?;
         Some(self.masked[i].get_or_init(|| {
             if var.is_value() {
-                format!(" {MASK} ")
+                std::borrow::Cow::Borrowed(MASKED_VALUE)
             } else {
-                memory.mask(said)
+                std::borrow::Cow::Owned(memory.mask(said))
             }
         }))
     }
 }
+
+/// A value as masked text: the mask between spaces.
+const MASKED_VALUE: &str = " \u{1} ";
+const _: () = assert!(MASK as u32 == 1, "MASKED_VALUE holds MASK");
 
 /// A speaker's phrase bank: the alternatives of every part of `P`.
 pub struct Bank<P: Parts> {

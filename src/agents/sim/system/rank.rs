@@ -108,8 +108,12 @@ impl SimSystem<'_> {
         if hits.iter().any(|(_, i)| affordable(*i)) {
             hits.retain(|(_, i)| affordable(*i));
         }
-        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        hits.truncate(k * 20);
+        let most_first = |a: &(u32, u32), b: &(u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if hits.len() > k * 20 {
+            hits.select_nth_unstable_by(k * 20 - 1, most_first);
+            hits.truncate(k * 20);
+        }
+        hits.sort_unstable_by(most_first);
         let mut pool: Vec<u32> = hits.into_iter().map(|(_, i)| i).collect();
         if pool.len() < k {
             let fresh =
@@ -145,8 +149,7 @@ impl SimSystem<'_> {
         if count <= 1 {
             return self.pick_best(scored, limit).into_iter().collect();
         }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(limit);
+        keep_best(&mut scored, limit);
         let Some(best) = self.pick_best(scored.clone(), limit) else {
             return Vec::new();
         };
@@ -172,8 +175,7 @@ impl SimSystem<'_> {
 
     /// The best-scoring of the `limit` best of `scored` (score, catalog position), ties broken by the seeded RNG.
     pub(super) fn pick_best(&mut self, mut scored: Vec<(f64, u32)>, limit: usize) -> Option<u32> {
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(limit);
+        keep_best(&mut scored, limit);
         let top = scored.first()?.0;
         let tied: Vec<u32> = scored
             .iter()
@@ -216,5 +218,49 @@ impl SimSystem<'_> {
             .count() as f64;
         2.0 * count(&r.wanted) + 1.5 * features - 3.0 * count(&r.unwanted)
             + 0.1 * self.cat.item(i).rating
+    }
+}
+
+/// The `limit` best of `scored` (score, catalog position), best first, ties in catalog order: the best are selected
+/// before they are sorted, since a shortlist of a few hundred is cut to a handful.
+fn keep_best(scored: &mut Vec<(f64, u32)>, limit: usize) {
+    let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if limit == 0 {
+        scored.clear();
+        return;
+    }
+    if scored.len() > limit {
+        scored.select_nth_unstable_by(limit - 1, order);
+        scored.truncate(limit);
+    }
+    scored.sort_unstable_by(order);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_best;
+
+    #[test]
+    fn the_best_are_those_a_full_sort_puts_first() {
+        let mut state: u64 = 3;
+        for n in [0usize, 1, 5, 40, 300] {
+            for limit in [0usize, 1, 3, 10, 400] {
+                // Scores drawn from a few values, so ties are broken by position.
+                let scored: Vec<(f64, u32)> = (0..n as u32)
+                    .map(|i| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        (f64::from((state >> 60) as u32) * 0.5, i * 7 % 1_009)
+                    })
+                    .collect();
+                let mut sorted = scored.clone();
+                sorted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                sorted.truncate(limit);
+                let mut best = scored;
+                keep_best(&mut best, limit);
+                assert_eq!(best, sorted, "{n} items, limit {limit}");
+            }
+        }
     }
 }
