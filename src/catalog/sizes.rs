@@ -402,6 +402,10 @@ impl<'a> LocalSizes<'a> {
     fn convert(&self, applies: impl Fn(&Chart) -> bool, value: &str) -> Option<&'a str> {
         let system = usize::from(self.system?);
         let value = value.trim();
+        // Most values are no size of any chart: said so before a chart's items are matched.
+        if !self.charts.iter().any(|c| c.may_list(value)) {
+            return None;
+        }
         let mut found: Option<&'a str> = None;
         for chart in self.charts.iter().filter(|c| applies(c)) {
             let Some(row) = chart.row(value) else {

@@ -8,6 +8,7 @@ use crate::catalog::lexicon::with_article;
 use crate::catalog::sizes::LocalSizes;
 use crate::catalog::{FeatureForm, MemoryCatalog, Noun, ValueForm, ValueKind};
 
+use super::wording::list_into;
 pub use super::wording::{Wording, definite, list, single_stops};
 
 /// One thing said about an item: an attribute's value or a feature.
@@ -78,79 +79,93 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
     } else {
         ("its", "it's", "it has", "it comes")
     };
-    let mut colours = Vec::new();
-    let mut materials = Vec::new();
-    let mut after = Vec::new();
-    let mut nouns = Vec::new();
-    let mut with = Vec::new();
-    let mut clauses = Vec::new();
+    let mut colours: Vec<&str> = Vec::new();
+    let mut materials: Vec<&str> = Vec::new();
+    let mut after: Vec<(&str, &str)> = Vec::new();
+    let mut nouns: Vec<&str> = Vec::new();
+    let mut with: Vec<&str> = Vec::new();
+    let mut clauses: Vec<String> = Vec::new();
     for fact in facts {
         match fact {
             Fact::Value(key, f) => match f.kind {
-                ValueKind::Colour => colours.push(f.word.clone()),
-                ValueKind::Material => materials.push(f.word.clone()),
-                ValueKind::Brand => after.push(format!("from {}", f.word)),
-                ValueKind::Name => after.push(format!("by {}", f.word)),
-                ValueKind::Noun => nouns.push(f.np.clone().unwrap_or_else(|| f.word.clone())),
-                ValueKind::Size => clauses.push(format!(
-                    "{come} in {}",
-                    f.np.clone().unwrap_or_else(|| f.word.clone())
-                )),
+                ValueKind::Colour => colours.push(&f.word),
+                ValueKind::Material => materials.push(&f.word),
+                ValueKind::Brand => after.push(("from", &f.word)),
+                ValueKind::Name => after.push(("by", &f.word)),
+                ValueKind::Noun => nouns.push(f.np.as_deref().unwrap_or(&f.word)),
+                ValueKind::Size => {
+                    clauses.push(format!("{come} in {}", f.np.as_deref().unwrap_or(&f.word)))
+                }
                 ValueKind::Measure => {
                     clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word))
                 }
                 ValueKind::Care => clauses.push(format!("{its} care label says {}", f.word)),
                 ValueKind::Language => clauses.push(format!("{be} in {}", f.word)),
                 ValueKind::Descriptor => match &f.np {
-                    Some(np) => with.push(np.clone()),
+                    Some(np) => with.push(np),
                     None => clauses.push(format!("{its} {} is {}", attribute_noun(key), f.word)),
                 },
             },
             Fact::Feature(form) => match form.noun_phrase() {
-                Some(np) => with.push(np.to_string()),
+                Some(np) => with.push(np),
                 None => clauses.push(form.clause(plural)),
             },
         }
     }
-    let mut first = String::new();
-    let premods: Vec<String> = colours
-        .into_iter()
-        .chain(materials.iter().cloned())
-        .collect();
-    if !premods.is_empty() || !nouns.is_empty() || !after.is_empty() {
-        let mut head = Vec::new();
-        if !premods.is_empty() {
-            let only_material = premods.len() == materials.len() && after.is_empty();
-            head.push(if only_material {
-                format!("made of {}", list(&materials))
+    // The first part: what it is ("it's black leather, a boot from Maplecrest, with a padded collar") or what it
+    // has; then the clauses, all listed.
+    let mut out = String::with_capacity(96);
+    let premods = !colours.is_empty() || !materials.is_empty();
+    if premods || !nouns.is_empty() || !after.is_empty() {
+        out.push_str(be);
+        out.push(' ');
+        let start = out.len();
+        if premods {
+            if colours.is_empty() && after.is_empty() {
+                out.push_str("made of ");
+                list_into(&mut out, &materials);
             } else {
-                premods.join(" ")
-            });
-        }
-        if !nouns.is_empty() {
-            head.push(list(&nouns));
-        }
-        let mut phrase = head.join(", ");
-        for a in &after {
-            if phrase.is_empty() {
-                phrase = a.clone();
-            } else {
-                phrase = format!("{phrase} {a}");
+                for (k, w) in colours.iter().chain(&materials).enumerate() {
+                    if k > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(w);
+                }
             }
         }
-        first = format!("{be} {phrase}");
+        if !nouns.is_empty() {
+            if premods {
+                out.push_str(", ");
+            }
+            list_into(&mut out, &nouns);
+        }
+        for (prep, word) in &after {
+            if out.len() > start {
+                out.push(' ');
+            }
+            out.push_str(prep);
+            out.push(' ');
+            out.push_str(word);
+        }
         if !with.is_empty() {
-            first = format!("{first}, with {}", list(&with));
+            out.push_str(", with ");
+            list_into(&mut out, &with);
         }
     } else if !with.is_empty() {
-        first = format!("{has} {}", list(&with));
+        out.push_str(has);
+        out.push(' ');
+        list_into(&mut out, &with);
     }
-    let mut parts = Vec::new();
-    if !first.is_empty() {
-        parts.push(first);
+    let n = clauses.len() + usize::from(!out.is_empty());
+    let mut k = usize::from(!out.is_empty());
+    for clause in &clauses {
+        if k > 0 {
+            out.push_str(if k + 1 == n { " and " } else { ", " });
+        }
+        out.push_str(clause);
+        k += 1;
     }
-    parts.extend(clauses);
-    list(&parts)
+    out
 }
 
 /// What the shopper asked for, as the recommender restates it: "you'd prefer black leather from Maplecrest",

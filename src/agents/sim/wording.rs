@@ -24,11 +24,20 @@ pub fn definite(np: &str) -> String {
 }
 
 /// "a", "a and b", "a, b and c".
-pub fn list(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+pub fn list<S: AsRef<str>>(parts: &[S]) -> String {
+    let mut out = String::new();
+    list_into(&mut out, parts);
+    out
+}
+
+/// [`list`], appended to `out`.
+pub fn list_into<S: AsRef<str>>(out: &mut String, parts: &[S]) {
+    let n = parts.len();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == n { " and " } else { ", " });
+        }
+        out.push_str(part.as_ref());
     }
 }
 
