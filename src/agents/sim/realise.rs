@@ -156,14 +156,13 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         out.push(' ');
         list_into(&mut out, &with);
     }
-    let n = clauses.len() + usize::from(!out.is_empty());
-    let mut k = usize::from(!out.is_empty());
-    for clause in &clauses {
+    let first = usize::from(!out.is_empty());
+    let n = clauses.len() + first;
+    for (k, clause) in (first..).zip(&clauses) {
         if k > 0 {
             out.push_str(if k + 1 == n { " and " } else { ", " });
         }
         out.push_str(clause);
-        k += 1;
     }
     out
 }
