@@ -147,16 +147,6 @@ pub struct Collapsed {
     space: bool,
 }
 
-/// Whether any of eight ASCII bytes is a space or below it (every whitespace byte is): eight bytes of a word are
-/// passed over at once.
-fn any_at_most_space(chunk: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut word = [0u8; 8];
-    word.copy_from_slice(chunk);
-    let x = u64::from_le_bytes(word);
-    x.wrapping_sub(ONES * 0x21) & !x & (ONES * 0x80) != 0
-}
-
 /// Whether `c` is punctuation glued to the word before it (no space before it).
 fn glued(c: char) -> bool {
     matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | ')')
@@ -189,10 +179,7 @@ impl Collapsed {
                 let start = i;
                 loop {
                     while i < bytes.len() && !space(bytes[i]) {
-                        i += match bytes.get(i..i + 8) {
-                            Some(chunk) if !any_at_most_space(chunk) => 8,
-                            _ => 1,
-                        };
+                        i += 1;
                     }
                     match bytes.get(i + 1) {
                         Some(&next)
