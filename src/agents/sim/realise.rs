@@ -52,11 +52,7 @@ impl Fact {
             Fact::Value(key, f) if f.kind == ValueKind::Size => match local(&f.word) {
                 Some(word) => Fact::Value(
                     key,
-                    ValueForm {
-                        kind: ValueKind::Size,
-                        word: word.to_string(),
-                        np: Some(with_article(word)),
-                    },
+                    ValueForm::new(ValueKind::Size, word, Some(with_article(word))),
                 ),
                 None => Fact::Value(key, f),
             },
