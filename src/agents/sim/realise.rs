@@ -76,6 +76,8 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
     };
     let mut colours = Vec::new();
     let mut materials = Vec::new();
+    // The materials after "made of", countable ones with their article ("a wool blend").
+    let mut made_of = Vec::new();
     let mut after = Vec::new();
     let mut nouns = Vec::new();
     let mut with = Vec::new();
@@ -84,7 +86,10 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         match fact {
             Fact::Value(key, f) => match f.kind {
                 ValueKind::Colour => colours.push(f.word.clone()),
-                ValueKind::Material => materials.push(f.word.clone()),
+                ValueKind::Material => {
+                    materials.push(f.word.clone());
+                    made_of.push(f.np.clone().unwrap_or_else(|| f.word.clone()));
+                }
                 ValueKind::Brand => after.push(format!("from {}", f.word)),
                 ValueKind::Name => after.push(format!("by {}", f.word)),
                 ValueKind::Noun => nouns.push(f.np.clone().unwrap_or_else(|| f.word.clone())),
@@ -118,7 +123,7 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         if !premods.is_empty() {
             let only_material = premods.len() == materials.len() && after.is_empty();
             head.push(if only_material {
-                format!("made of {}", list(&materials))
+                format!("made of {}", list(&made_of))
             } else {
                 premods.join(" ")
             });
@@ -237,12 +242,15 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                     f.word
                 ),
             ]),
-            ValueKind::Material => pick(&[
-                format!("made of {}", f.word),
-                format!("in {}", f.word),
-                format!("something in {}", f.word),
-                format!("one made of {}", f.word),
-            ]),
+            ValueKind::Material => {
+                let np = f.np.as_deref().unwrap_or(&f.word);
+                pick(&[
+                    format!("made of {np}"),
+                    format!("in {np}"),
+                    format!("something in {np}"),
+                    format!("one made of {np}"),
+                ])
+            }
             ValueKind::Size => {
                 let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
                 pick(&[format!("in {np}"), format!("available in {np}"), np])
@@ -354,6 +362,23 @@ mod tests {
                 &[feature("Includes a protective case and cleaning cloth")]
             ),
             "it includes a protective case and cleaning cloth"
+        );
+    }
+
+    #[test]
+    fn a_blend_is_made_of_with_its_article() {
+        let scarf = noun(&["Women", "Accessories", "Scarves & Wraps"]);
+        let blend = value("material", "material", "Wool Blend");
+        assert_eq!(
+            describe(&scarf, std::slice::from_ref(&blend)),
+            "it's made of a wool blend"
+        );
+        assert_eq!(requirement("material", &blend, 0), "made of a wool blend");
+        let tri = value("material", "material", "Tri-Blend");
+        assert_eq!(requirement("material", &tri, 3), "one made of a tri-blend");
+        assert_eq!(
+            describe(&scarf, &[value("material", "material", "Cashmere")]),
+            "it's made of cashmere"
         );
     }
 

@@ -34,6 +34,7 @@ struct WordsFile {
     size_words: Vec<String>,
     size_systems: Vec<String>,
     style_nouns: Vec<String>,
+    countable_materials: Vec<String>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -84,6 +85,8 @@ pub struct Rules {
     size_systems: Vec<String>,
     /// Last words of style values that name a thing ("stud", "clip"): nouns, not adjectives.
     style_nouns: BTreeSet<String>,
+    /// Last words of countable materials ("blend").
+    countable_materials: BTreeSet<String>,
 }
 
 /// Words that end a feature's head noun phrase.
@@ -127,6 +130,7 @@ impl Rules {
             size_words: lower(w.size_words),
             size_systems: w.size_systems,
             style_nouns: lower(w.style_nouns),
+            countable_materials: lower(w.countable_materials),
         })
     }
 
@@ -317,7 +321,16 @@ impl Rules {
                 None,
             ),
             ValueKind::Material | ValueKind::Care => {
-                ValueForm::new(kind, self.case_phrase(value), None)
+                let word = self.case_phrase(value);
+                // "made of a wool blend", "a tri-blend": a countable material has a noun phrase with its article.
+                let head = last_word(&word)
+                    .rsplit('-')
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let np = (kind == ValueKind::Material && self.countable_materials.contains(&head))
+                    .then(|| with_article(&word));
+                ValueForm::new(kind, word, np)
             }
             ValueKind::Measure => ValueForm::new(kind, measure(&self.case_phrase(value)), None),
             ValueKind::Size => self.size(value),
@@ -338,7 +351,7 @@ impl Rules {
 
     /// The form of a descriptor: "a lace-up closure", "a slim fit"; a style that is an adjective of the item
     /// ("Bohemian") has no noun phrase, and one that names a thing ("Stud", "Money Clip", "Cami & Shorts") is a
-    /// noun ("a stud style", "cami & shorts"), never said as an adjective.
+    /// noun ("a stud style", "a cami & shorts style"), never said as an adjective.
     fn descriptor(&self, label: &str, value: &str) -> ValueForm {
         let kind = ValueKind::Descriptor;
         let word = self.case_phrase(value);
@@ -355,10 +368,8 @@ impl Rules {
         };
         // "Bohemian" style, "Sleeveless" sleeve length: an adjective of the item, with no noun phrase
         // ("a bohemian" is not English); said as "something bohemian".
-        if !noun
-            && !names_itself
-            && matches!(head, "style" | "type" | "design" | "shape" | "length")
-        {
+        let styled = matches!(head, "style" | "type" | "design" | "shape" | "length");
+        if !noun && !names_itself && styled {
             return ValueForm::new(kind, word, None);
         }
         let phrase = if names_itself || label.is_empty() {
@@ -366,7 +377,10 @@ impl Rules {
         } else {
             format!("{word} {label}")
         };
-        let np = if looks_plural(last_word(&lower)) {
+        let np = if noun && styled && !names_itself {
+            // "a cami & shorts style", as "a stud style": the value names what the item is in that style.
+            with_article(&phrase)
+        } else if looks_plural(last_word(&lower)) {
             word.clone()
         } else if looks_plural(last_word(&phrase))
             || self.mass.contains(&last_word(&phrase).to_lowercase())

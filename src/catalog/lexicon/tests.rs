@@ -447,8 +447,9 @@ fn style_values_that_name_things_are_nouns() {
         ("style", "Stud", "a stud style"),
         ("style", "Huggie", "a huggie style"),
         ("style", "Money Clip", "a money clip style"),
-        ("style", "Cami & Shorts", "cami & shorts"),
-        ("style", "Henley & Joggers", "henley & joggers"),
+        ("style", "Cami & Shorts", "a cami & shorts style"),
+        ("style", "Henley & Joggers", "a henley & joggers style"),
+        ("style", "Scoop Neck", "a scoop neck style"),
         ("style", "Slingback", "a slingback style"),
         ("strap type", "Wide Guitar Strap", "a wide guitar strap"),
         ("leg style", "Mom", "a mom leg style"),
@@ -520,5 +521,16 @@ fn a_list_of_features_takes_no_article_of_its_own() {
     assert_eq!(
         r.feature("Soft, non-itchy hand feel").noun_phrase(),
         Some("a soft, non-itchy hand feel")
+    );
+}
+
+/// A book format keeps its brand's capital ("Kindle edition", never "kindle edition").
+#[test]
+fn a_kindle_edition_keeps_its_capital() {
+    let r = rules();
+    assert_eq!(r.value("format", "Kindle Edition").word, "Kindle edition");
+    assert_eq!(
+        r.value("format", "Kindle Edition").np.as_deref(),
+        Some("a Kindle edition format")
     );
 }
