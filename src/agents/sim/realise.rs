@@ -124,6 +124,9 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
             let only_material = premods.len() == materials.len() && after.is_empty();
             head.push(if only_material {
                 format!("made of {}", list(&made_of))
+            } else if made_of.last() != materials.last() {
+                // A countable material heads the phrase: "a white cotton-polyester blend".
+                with_article(&premods.join(" "))
             } else {
                 premods.join(" ")
             });
@@ -374,6 +377,10 @@ mod tests {
             "it's made of a wool blend"
         );
         assert_eq!(requirement("material", &blend, 0), "made of a wool blend");
+        assert_eq!(
+            describe(&scarf, &[value("color", "color", "White"), blend.clone()]),
+            "it's a white wool blend"
+        );
         let tri = value("material", "material", "Tri-Blend");
         assert_eq!(requirement("material", &tri, 3), "one made of a tri-blend");
         assert_eq!(

@@ -434,6 +434,17 @@ impl Rules {
             let np = with_article(&word);
             return ValueForm::new(kind, word, Some(np));
         }
+        // A bracelet's "7.5 Inch": "a 7.5-inch size" (never "size 7.5 inch"), the item's length, not the wearer's.
+        if let Some((number, unit)) = lower.split_once(' ')
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && matches!(unit, "inch" | "mm" | "cm")
+        {
+            let np = with_article(&format!("{number}-{unit} size"));
+            return ValueForm {
+                of_item: true,
+                ..ValueForm::new(kind, measure(&lower), Some(np))
+            };
+        }
         if lower.starts_with(|c: char| c.is_ascii_digit()) && !lower.contains(" x ") {
             let np = format!("size {}", self.case_phrase(value));
             return ValueForm::new(kind, value, Some(np));

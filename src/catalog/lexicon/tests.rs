@@ -534,3 +534,18 @@ fn a_kindle_edition_keeps_its_capital() {
         Some("a Kindle edition format")
     );
 }
+
+/// A size given as a length ("7.5 Inch" of a bracelet) is said "a 7.5-inch size", never "size 7.5 inch".
+#[test]
+fn a_size_given_as_a_length_reads_as_one() {
+    let r = rules();
+    let v = r.value("size", "7.5 Inch");
+    assert_eq!(v.np.as_deref(), Some("a 7.5-inch size"));
+    assert_eq!(v.word, "7.5 inches");
+    assert!(v.of_item);
+    assert_eq!(
+        r.value("size", "8 Inch").np.as_deref(),
+        Some("an 8-inch size")
+    );
+    assert_eq!(r.value("size", "6").np.as_deref(), Some("size 6"));
+}
