@@ -120,6 +120,37 @@ pub struct ValueForm {
     /// fantasy", "Maplecrest").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub np: Option<String>,
+    /// Whether the word names a thing ("Stud", "Money Clip", "Cami & Shorts" of a style) rather than describing
+    /// one ("Bohemian"), so it is never said where an adjective goes ("something stud", "too hoop").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noun: bool,
+    /// Whether a size is the item's own, not its wearer's (a bed's "Queen", a rug's "5 x 8 ft"), so it is never
+    /// said of the shopper ("I'm queen size").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub of_item: bool,
+}
+
+impl ValueForm {
+    /// A value's form that is neither a noun used as a style nor an item's own size ([`ValueForm::noun`] and
+    /// [`ValueForm::of_item`] false).
+    pub fn new(kind: ValueKind, word: impl Into<String>, np: Option<String>) -> Self {
+        ValueForm {
+            kind,
+            word: word.into(),
+            np,
+            noun: false,
+            of_item: false,
+        }
+    }
+
+    /// Whether the word reads as an adjective ("something black", "a bit too bohemian"): a colour, a material or a
+    /// descriptor that does not name a thing.
+    pub fn is_adjective(&self) -> bool {
+        matches!(
+            self.kind,
+            ValueKind::Colour | ValueKind::Material | ValueKind::Descriptor
+        ) && !self.noun
+    }
 }
 
 /// How a feature is worded.

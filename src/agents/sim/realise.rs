@@ -53,11 +53,7 @@ impl Fact {
             Fact::Value(key, f) if f.kind == ValueKind::Size => match local(&f.word) {
                 Some(word) => Fact::Value(
                     key,
-                    ValueForm {
-                        kind: ValueKind::Size,
-                        word: word.to_string(),
-                        np: Some(with_article(word)),
-                    },
+                    ValueForm::new(ValueKind::Size, word, Some(with_article(word))),
                 ),
                 None => Fact::Value(key, f),
             },
@@ -81,6 +77,8 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
     };
     let mut colours: Vec<&str> = Vec::new();
     let mut materials: Vec<&str> = Vec::new();
+    // The materials after "made of", countable ones with their article ("a wool blend").
+    let mut made_of: Vec<&str> = Vec::new();
     let mut after: Vec<(&str, &str)> = Vec::new();
     let mut nouns: Vec<&str> = Vec::new();
     let mut with: Vec<&str> = Vec::new();
@@ -89,7 +87,10 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         match fact {
             Fact::Value(key, f) => match f.kind {
                 ValueKind::Colour => colours.push(&f.word),
-                ValueKind::Material => materials.push(&f.word),
+                ValueKind::Material => {
+                    materials.push(&f.word);
+                    made_of.push(f.np.as_deref().unwrap_or(&f.word));
+                }
                 ValueKind::Brand => after.push(("from", &f.word)),
                 ValueKind::Name => after.push(("by", &f.word)),
                 ValueKind::Noun => nouns.push(f.np.as_deref().unwrap_or(&f.word)),
@@ -123,7 +124,11 @@ pub fn describe(noun: &Noun, facts: &[Fact]) -> String {
         if premods {
             if colours.is_empty() && after.is_empty() {
                 out.push_str("made of ");
-                list_into(&mut out, &materials);
+                list_into(&mut out, &made_of);
+            } else if made_of.last() != materials.last() {
+                // A countable material heads the phrase: "a white cotton-polyester blend".
+                let premods: Vec<&str> = colours.iter().chain(&materials).copied().collect();
+                out.push_str(&with_article(&premods.join(" ")));
             } else {
                 for (k, w) in colours.iter().chain(&materials).enumerate() {
                     if k > 0 {
@@ -255,12 +260,15 @@ pub fn requirement(key: &str, fact: &Fact, variant: usize) -> String {
                     f.word
                 ),
             ]),
-            ValueKind::Material => pick(&[
-                format!("made of {}", f.word),
-                format!("in {}", f.word),
-                format!("something in {}", f.word),
-                format!("one made of {}", f.word),
-            ]),
+            ValueKind::Material => {
+                let np = f.np.as_deref().unwrap_or(&f.word);
+                pick(&[
+                    format!("made of {np}"),
+                    format!("in {np}"),
+                    format!("something in {np}"),
+                    format!("one made of {np}"),
+                ])
+            }
             ValueKind::Size => {
                 let np = f.np.clone().unwrap_or_else(|| format!("size {}", f.word));
                 pick(&[format!("in {np}"), format!("available in {np}"), np])
@@ -372,6 +380,27 @@ mod tests {
                 &[feature("Includes a protective case and cleaning cloth")]
             ),
             "it includes a protective case and cleaning cloth"
+        );
+    }
+
+    #[test]
+    fn a_blend_is_made_of_with_its_article() {
+        let scarf = noun(&["Women", "Accessories", "Scarves & Wraps"]);
+        let blend = value("material", "material", "Wool Blend");
+        assert_eq!(
+            describe(&scarf, std::slice::from_ref(&blend)),
+            "it's made of a wool blend"
+        );
+        assert_eq!(requirement("material", &blend, 0), "made of a wool blend");
+        assert_eq!(
+            describe(&scarf, &[value("color", "color", "White"), blend.clone()]),
+            "it's a white wool blend"
+        );
+        let tri = value("material", "material", "Tri-Blend");
+        assert_eq!(requirement("material", &tri, 3), "one made of a tri-blend");
+        assert_eq!(
+            describe(&scarf, &[value("material", "material", "Cashmere")]),
+            "it's made of cashmere"
         );
     }
 

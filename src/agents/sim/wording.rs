@@ -64,7 +64,7 @@ pub fn single_stops(text: String) -> String {
 }
 
 /// A value as a template sees it: printed, its word; its other forms as fields (`np`, `that`, `clause`, `pre`,
-/// `is`). A field the value lacks is undefined, so a template that needs it is not used for this value.
+/// `adj`, `worn`, `is`). A field the value lacks is undefined, so a template that needs it is not used for this value.
 #[derive(Debug, Default)]
 pub struct Wording {
     word: Option<String>,
@@ -108,6 +108,15 @@ impl Wording {
                     ValueKind::Colour | ValueKind::Material | ValueKind::Descriptor
                 ) {
                     s = s.with("pre", f.word.clone());
+                }
+                if f.kind == ValueKind::Size
+                    && !f.of_item
+                    && let Some(np) = &f.np
+                {
+                    s = s.with("worn", np.clone());
+                }
+                if f.is_adjective() {
+                    s = s.with("adj", f.word.clone());
                 }
                 s
             }
@@ -182,6 +191,29 @@ mod tests {
         );
         let w = Wording::of_fact(&spanish, false);
         assert!(w.fields.iter().all(|(k, _)| *k != "np"));
+    }
+
+    #[test]
+    fn a_style_naming_a_thing_has_no_adjective_form() {
+        let r = Rules::embedded().unwrap();
+        let fields = |label: &str, value: &str| {
+            let w = Wording::of_fact(&Fact::Value("style".into(), r.value(label, value)), true);
+            w.fields.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+        };
+        let stud = fields("style", "Stud");
+        assert!(!stud.contains(&"adj") && stud.contains(&"np"), "{stud:?}");
+        assert!(fields("style", "Bohemian").contains(&"adj"));
+    }
+
+    #[test]
+    fn a_bed_size_is_never_worn() {
+        let r = Rules::embedded().unwrap();
+        let worn = |value: &str| {
+            let w = Wording::of_fact(&Fact::Value("size".into(), r.value("size", value)), false);
+            w.fields.iter().any(|(k, _)| *k == "worn")
+        };
+        assert!(worn("M") && worn("US 9") && worn("34W x 30L"));
+        assert!(!worn("Queen") && !worn("Twin") && !worn("California King") && !worn("5 x 8 ft"));
     }
 
     #[test]

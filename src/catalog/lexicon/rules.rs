@@ -33,6 +33,8 @@ struct WordsFile {
     letter_sizes: BTreeMap<String, String>,
     size_words: Vec<String>,
     size_systems: Vec<String>,
+    style_nouns: Vec<String>,
+    countable_materials: Vec<String>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -81,6 +83,10 @@ pub struct Rules {
     letter_sizes: BTreeMap<String, String>,
     size_words: BTreeSet<String>,
     size_systems: Vec<String>,
+    /// Last words of style values that name a thing ("stud", "clip"): nouns, not adjectives.
+    style_nouns: BTreeSet<String>,
+    /// Last words of countable materials ("blend").
+    countable_materials: BTreeSet<String>,
 }
 
 /// Words that end a feature's head noun phrase.
@@ -123,6 +129,8 @@ impl Rules {
             letter_sizes: w.letter_sizes,
             size_words: lower(w.size_words),
             size_systems: w.size_systems,
+            style_nouns: lower(w.style_nouns),
+            countable_materials: lower(w.countable_materials),
         })
     }
 
@@ -303,31 +311,28 @@ impl Rules {
         let kind = self.kind_of(label, value);
         match kind {
             // A language is a proper name: "Spanish", "English".
-            ValueKind::Language => ValueForm {
+            ValueKind::Language => ValueForm::new(kind, capitalised(value), None),
+            ValueKind::Brand | ValueKind::Name => {
+                ValueForm::new(kind, value, Some(value.to_string()))
+            }
+            ValueKind::Colour => ValueForm::new(
                 kind,
-                word: capitalised(value),
-                np: None,
-            },
-            ValueKind::Brand | ValueKind::Name => ValueForm {
-                kind,
-                word: value.to_string(),
-                np: Some(value.to_string()),
-            },
-            ValueKind::Colour => ValueForm {
-                kind,
-                word: self.case_phrase(&value.replace(" / ", "/").replace('/', " and ")),
-                np: None,
-            },
-            ValueKind::Material | ValueKind::Care => ValueForm {
-                kind,
-                word: self.case_phrase(value),
-                np: None,
-            },
-            ValueKind::Measure => ValueForm {
-                kind,
-                word: measure(&self.case_phrase(value)),
-                np: None,
-            },
+                self.case_phrase(&value.replace(" / ", "/").replace('/', " and ")),
+                None,
+            ),
+            ValueKind::Material | ValueKind::Care => {
+                let word = self.case_phrase(value);
+                // "made of a wool blend", "a tri-blend": a countable material has a noun phrase with its article.
+                let head = last_word(&word)
+                    .rsplit('-')
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let np = (kind == ValueKind::Material && self.countable_materials.contains(&head))
+                    .then(|| with_article(&word));
+                ValueForm::new(kind, word, np)
+            }
+            ValueKind::Measure => ValueForm::new(kind, measure(&self.case_phrase(value)), None),
             ValueKind::Size => self.size(value),
             ValueKind::Noun => {
                 let word = self.case_phrase(value);
@@ -338,50 +343,56 @@ impl Rules {
                 } else {
                     with_article(&word)
                 };
-                ValueForm {
-                    kind,
-                    np: Some(np),
-                    word,
-                }
+                ValueForm::new(kind, word, Some(np))
             }
-            ValueKind::Descriptor => {
-                let word = self.case_phrase(value);
-                let head = last_word(label);
-                let lower = word.to_lowercase();
-                let names_itself = lower
-                    .split([' ', '-'])
-                    .any(|w| label.split(' ').any(|l| l == w));
-                // "Bohemian" style, "Sleeveless" sleeve length: an adjective of the item, with no noun phrase
-                // ("a bohemian" is not English); said as "something bohemian".
-                if !names_itself && matches!(head, "style" | "type" | "design" | "shape" | "length")
-                {
-                    return ValueForm {
-                        kind,
-                        word,
-                        np: None,
-                    };
-                }
-                let phrase = if names_itself || label.is_empty() {
-                    word.clone()
-                } else {
-                    format!("{word} {label}")
-                };
-                let np = if looks_plural(last_word(&lower)) {
-                    word.clone()
-                } else if looks_plural(last_word(&phrase))
-                    || self.mass.contains(&last_word(&phrase).to_lowercase())
-                {
-                    // "Bluetooth 5.2 connectivity", not "a Bluetooth 5.2 connectivity".
-                    phrase
-                } else {
-                    with_article(&phrase)
-                };
-                ValueForm {
-                    kind,
-                    word,
-                    np: Some(np),
-                }
-            }
+            ValueKind::Descriptor => self.descriptor(label, value),
+        }
+    }
+
+    /// The form of a descriptor: "a lace-up closure", "a slim fit"; a style that is an adjective of the item
+    /// ("Bohemian") has no noun phrase, and one that names a thing ("Stud", "Money Clip", "Cami & Shorts") is a
+    /// noun ("a stud style", "a cami & shorts style"), never said as an adjective.
+    fn descriptor(&self, label: &str, value: &str) -> ValueForm {
+        let kind = ValueKind::Descriptor;
+        let word = self.case_phrase(value);
+        let head = last_word(label);
+        let lower = word.to_lowercase();
+        let names_itself = lower
+            .split([' ', '-'])
+            .any(|w| label.split(' ').any(|l| l == w));
+        let noun = {
+            let last = last_word(&lower);
+            self.style_nouns.contains(last)
+                || self.pairs.contains(last)
+                || self.plural_only.contains(last)
+        };
+        // "Bohemian" style, "Sleeveless" sleeve length: an adjective of the item, with no noun phrase
+        // ("a bohemian" is not English); said as "something bohemian".
+        let styled = matches!(head, "style" | "type" | "design" | "shape" | "length");
+        if !noun && !names_itself && styled {
+            return ValueForm::new(kind, word, None);
+        }
+        let phrase = if names_itself || label.is_empty() {
+            word.clone()
+        } else {
+            format!("{word} {label}")
+        };
+        let np = if noun && styled && !names_itself {
+            // "a cami & shorts style", as "a stud style": the value names what the item is in that style.
+            with_article(&phrase)
+        } else if looks_plural(last_word(&lower)) {
+            word.clone()
+        } else if looks_plural(last_word(&phrase))
+            || self.mass.contains(&last_word(&phrase).to_lowercase())
+        {
+            // "Bluetooth 5.2 connectivity", not "a Bluetooth 5.2 connectivity".
+            phrase
+        } else {
+            with_article(&phrase)
+        };
+        ValueForm {
+            noun,
+            ..ValueForm::new(kind, word, Some(np))
         }
     }
 
@@ -389,35 +400,25 @@ impl Rules {
         let lower = value.to_lowercase();
         let kind = ValueKind::Size;
         if let Some(said) = self.letter_sizes.get(&lower) {
-            return ValueForm {
-                kind,
-                word: value.to_string(),
-                np: Some(with_article(said)),
-            };
+            return ValueForm::new(kind, value, Some(with_article(said)));
         }
         if lower == "one size" {
-            return ValueForm {
-                kind,
-                word: "one size".into(),
-                np: Some("one size".into()),
-            };
+            return ValueForm::new(kind, "one size", Some("one size".into()));
         }
         if let Some(n) = lower.strip_suffix("xl")
             && n.chars().all(|c| c.is_ascii_digit())
             && !n.is_empty()
         {
-            return ValueForm {
-                kind,
-                word: value.to_uppercase(),
-                np: Some(with_article(&value.to_uppercase())),
-            };
+            let word = value.to_uppercase();
+            let np = with_article(&word);
+            return ValueForm::new(kind, word, Some(np));
         }
         if self.size_words.contains(&lower) {
             let word = self.case_phrase(value);
+            let np = format!("{word} size");
             return ValueForm {
-                kind,
-                np: Some(format!("{word} size")),
-                word,
+                of_item: true,
+                ..ValueForm::new(kind, word, Some(np))
             };
         }
         let mut words = value.split_whitespace();
@@ -430,42 +431,40 @@ impl Rules {
             && number.starts_with(|c: char| c.is_ascii_digit())
         {
             let word = format!("{} {number}", system.to_uppercase());
+            let np = with_article(&word);
+            return ValueForm::new(kind, word, Some(np));
+        }
+        // A bracelet's "7.5 Inch": "a 7.5-inch size" (never "size 7.5 inch"), the item's length, not the wearer's.
+        if let Some((number, unit)) = lower.split_once(' ')
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && matches!(unit, "inch" | "mm" | "cm")
+        {
+            let np = with_article(&format!("{number}-{unit} size"));
             return ValueForm {
-                kind,
-                np: Some(with_article(&word)),
-                word,
+                of_item: true,
+                ..ValueForm::new(kind, measure(&lower), Some(np))
             };
         }
         if lower.starts_with(|c: char| c.is_ascii_digit()) && !lower.contains(" x ") {
-            return ValueForm {
-                kind,
-                word: value.to_string(),
-                np: Some(format!("size {}", self.case_phrase(value))),
-            };
+            let np = format!("size {}", self.case_phrase(value));
+            return ValueForm::new(kind, value, Some(np));
         }
         if is_waist_length(&lower) {
             // Trousers by waist and inside leg: "a 34W x 30L", as "a 34 by 30" is said.
             let word = lower.to_uppercase().replace(" X ", " x ");
-            return ValueForm {
-                kind,
-                np: Some(with_article(&word)),
-                word,
-            };
+            let np = with_article(&word);
+            return ValueForm::new(kind, word, Some(np));
         }
         if lower.contains(" x ") {
             let word = measure(&self.case_phrase(value));
             return ValueForm {
-                kind,
-                np: Some(word.clone()),
-                word,
+                of_item: true,
+                ..ValueForm::new(kind, word.clone(), Some(word))
             };
         }
         let word = self.case_phrase(value);
-        ValueForm {
-            kind,
-            np: Some(format!("size {word}")),
-            word,
-        }
+        let np = format!("size {word}");
+        ValueForm::new(kind, word, Some(np))
     }
 
     /// The form of a feature as written in the catalog.
@@ -560,6 +559,7 @@ impl Rules {
             || self.plural_only.contains(head)
             || is_uncountable_suffix(head)
             || starts_with_plural_number(first)
+            || is_list_of_phrases(&lower)
         {
             phrase
         } else {

@@ -436,3 +436,116 @@ fn imported_muse_categories_get_nouns() {
     assert_eq!(lex.nouns.len(), map.len());
     assert_eq!(Lexicon::from_json(&lex.to_json().unwrap()).unwrap(), lex);
 }
+
+/// A style value that names a thing is a noun with a noun phrase, never an adjective ("something stud", "too
+/// hoop"); one that describes ("Bohemian", "Zip-Around") stays an adjective with no noun phrase.
+#[test]
+fn style_values_that_name_things_are_nouns() {
+    let r = rules();
+    for (label, value, np) in [
+        ("style", "Ear Cuff", "an ear cuff style"),
+        ("style", "Stud", "a stud style"),
+        ("style", "Huggie", "a huggie style"),
+        ("style", "Money Clip", "a money clip style"),
+        ("style", "Cami & Shorts", "a cami & shorts style"),
+        ("style", "Henley & Joggers", "a henley & joggers style"),
+        ("style", "Scoop Neck", "a scoop neck style"),
+        ("style", "Slingback", "a slingback style"),
+        ("strap type", "Wide Guitar Strap", "a wide guitar strap"),
+        ("leg style", "Mom", "a mom leg style"),
+    ] {
+        let v = r.value(label, value);
+        assert!(v.noun && !v.is_adjective(), "{value}: {v:?}");
+        assert_eq!(v.np.as_deref(), Some(np), "{value}");
+    }
+    for (label, value) in [
+        ("style", "Bohemian"),
+        ("style", "Zip-Around"),
+        ("leg style", "Bootcut"),
+    ] {
+        let v = r.value(label, value);
+        assert!(v.is_adjective() && v.np.is_none(), "{value}: {v:?}");
+    }
+    assert!(r.value("color", "Black").is_adjective());
+    assert!(!r.value("genre", "Urban Fantasy").is_adjective());
+}
+
+/// Over the sample catalog, no value of a style-like attribute that ends in a word naming a thing is left an
+/// adjective: each such value has a noun phrase to be said with.
+#[test]
+fn the_sample_catalogs_noun_styles_have_noun_phrases() {
+    let vocab = crate::catalog::sample::load_vocabulary(None).unwrap();
+    let mut b = LexiconBuilder::new().unwrap();
+    crate::catalog::sample::generate(&vocab, 7, 4000, 1, |item| {
+        b.add(&item);
+        Ok(())
+    })
+    .unwrap();
+    let lex = b.finish();
+    let mut nouns = 0;
+    for values in lex.values.values() {
+        for (value, form) in values {
+            if form.noun {
+                nouns += 1;
+                assert!(form.np.is_some(), "{value}: {form:?}");
+            }
+        }
+    }
+    for (label, value) in [
+        ("style", "ear cuff"),
+        ("style", "stud"),
+        ("style", "money clip"),
+        ("style", "cami & shorts"),
+        ("style", "slide"),
+    ] {
+        let form = lex.value(label, value).unwrap();
+        assert!(!form.is_adjective(), "{value}: {form:?}");
+    }
+    assert!(nouns >= 20, "{nouns}");
+}
+
+/// A feature that lists noun phrases, a later one with its own article, takes no article before the list.
+#[test]
+fn a_list_of_features_takes_no_article_of_its_own() {
+    let r = rules();
+    assert_eq!(
+        r.feature("Political intrigue, found family and a slow-burn romance")
+            .noun_phrase(),
+        Some("political intrigue, found family and a slow-burn romance")
+    );
+    // A list of adjectives before one noun keeps its article.
+    assert_eq!(
+        r.feature("Padded, breathable back panel").noun_phrase(),
+        Some("a padded, breathable back panel")
+    );
+    assert_eq!(
+        r.feature("Soft, non-itchy hand feel").noun_phrase(),
+        Some("a soft, non-itchy hand feel")
+    );
+}
+
+/// A book format keeps its brand's capital ("Kindle edition", never "kindle edition").
+#[test]
+fn a_kindle_edition_keeps_its_capital() {
+    let r = rules();
+    assert_eq!(r.value("format", "Kindle Edition").word, "Kindle edition");
+    assert_eq!(
+        r.value("format", "Kindle Edition").np.as_deref(),
+        Some("a Kindle edition format")
+    );
+}
+
+/// A size given as a length ("7.5 Inch" of a bracelet) is said "a 7.5-inch size", never "size 7.5 inch".
+#[test]
+fn a_size_given_as_a_length_reads_as_one() {
+    let r = rules();
+    let v = r.value("size", "7.5 Inch");
+    assert_eq!(v.np.as_deref(), Some("a 7.5-inch size"));
+    assert_eq!(v.word, "7.5 inches");
+    assert!(v.of_item);
+    assert_eq!(
+        r.value("size", "8 Inch").np.as_deref(),
+        Some("an 8-inch size")
+    );
+    assert_eq!(r.value("size", "6").np.as_deref(), Some("size 6"));
+}

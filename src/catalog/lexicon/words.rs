@@ -199,3 +199,15 @@ pub fn article(word: &str) -> &'static str {
 pub fn with_article(phrase: &str) -> String {
     format!("{} {phrase}", article(phrase))
 }
+
+/// Whether a feature's words (lowercase) are a list of noun phrases of which a later one has its own article
+/// ("political intrigue, found family and a slow-burn romance"): the writer left the first one bare, so no article
+/// goes before the list ("a political intrigue, ..." is wrong).
+pub(super) fn is_list_of_phrases(words: &[String]) -> bool {
+    let Some(comma) = words.iter().position(|w| w.ends_with(',')) else {
+        return false;
+    };
+    words[comma + 1..].windows(2).any(|w| {
+        matches!(w[0].as_str(), "and" | "or") && matches!(w[1].as_str(), "a" | "an" | "the")
+    })
+}

@@ -86,7 +86,20 @@ pub fn make_item(vocab: &Vocabulary, seed: u64, index: usize) -> Result<Item> {
         .map(|i| category.features[i].clone())
         .collect();
     let noun = rng.choose(&category.nouns).cloned().unwrap_or_default();
-    let modifier = rng.choose(&category.modifiers).cloned().unwrap_or_default();
+    // A modifier sharing a word with the noun would double it ("Everyday Everyday Tee"): those are left out.
+    let noun_words: Vec<String> = noun.split([' ', '-']).map(str::to_lowercase).collect();
+    let modifiers: Vec<&String> = category
+        .modifiers
+        .iter()
+        .filter(|m| {
+            !m.split([' ', '-'])
+                .any(|w| noun_words.contains(&w.to_lowercase()))
+        })
+        .collect();
+    let modifier = rng
+        .choose(&modifiers)
+        .map(|m| m.to_string())
+        .unwrap_or_default();
     ctx.insert("brand".into(), brand);
     ctx.insert("audience".into(), category.audience_prefix().into());
     ctx.insert("noun".into(), noun);
@@ -208,6 +221,21 @@ mod tests {
             "books",
         ] {
             assert!(roots.contains(domain), "no {domain} item in 600");
+        }
+    }
+
+    /// No title says a word twice in a row ("Women's Everyday Everyday Tee"), over a large sample.
+    #[test]
+    fn titles_never_double_a_word() {
+        let vocab = load_vocabulary(None).unwrap();
+        for index in 0..20_000 {
+            let title = make_item(&vocab, 11, index).unwrap().title;
+            let words: Vec<String> = title
+                .split([' ', '-'])
+                .map(|w| w.to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert!(words.windows(2).all(|w| w[0] != w[1]), "{index}: {title}");
         }
     }
 

@@ -27,7 +27,12 @@ fn broken_fills_of_each_kind_are_found() {
             "With you want a solid pattern in mind, I've gathered some ideas.",
             "clause_in_noun_slot",
         ),
+        (
+            "Thing is, a water-friendly materials dry quickly is a must.",
+            "clause_in_noun_slot",
+        ),
         ("I'd like something XL.", "size_or_brand_as_adjective"),
+        ("It's navy and 9, perfect.", "size_or_brand_as_adjective"),
         ("It is a epic read.", "article_before_vowel"),
         ("So you'd prefer arcwave, then.", "lowercased_name"),
     ];
@@ -52,6 +57,10 @@ fn broken_fills_of_each_kind_are_found() {
         "They're lightweight enough to wear while driving.",
         "With you in mind, I've gathered some ideas.",
         "With the fact that you want a solid pattern in mind, I found one.",
+        "I like the colour and 1,081 kr is a bit steep.",
+        "It's black and 1,081 kr, and 10.99 kr is fine too; it's 10.99 kr.",
+        "Water-friendly materials dry quickly, which is a must.",
+        "It's a brand my friends keep recommending.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
