@@ -104,4 +104,25 @@ mod tests {
         );
         assert!(fit.category_class("Utilities").is_none());
     }
+
+    /// An occasion the item cannot serve is a misfit: pillow covers for trips, earrings against the rain, a down
+    /// coat for a hot summer; what does serve it is not.
+    #[test]
+    fn errands_trips_and_weather_take_only_what_serves_them() {
+        let fit: OccasionFit =
+            toml::from_str(include_str!("../../../profiles/occasion_fit.toml")).unwrap();
+        assert!(fit.misfit("regular trips out of town", "Throw Pillow Covers"));
+        assert!(fit.misfit("the daily commute", "Table Lamps"));
+        assert!(fit.misfit("everyday wear", "Throws"));
+        assert!(fit.misfit("the start of the rainy season", "Earrings"));
+        assert!(fit.misfit("a sudden chilly spell", "Pendants"));
+        assert!(fit.misfit("a long hot summer", "Down & Down Alternative"));
+        assert!(fit.misfit("a long hot summer", "Duvets & Down Comforters"));
+        assert!(!fit.misfit("regular trips out of town", "Portable Power Banks"));
+        assert!(!fit.misfit("the start of the rainy season", "Rain Jackets"));
+        assert!(!fit.misfit("a harsh winter", "Throws"));
+        assert!(!fit.misfit("everyday use at home", "Throw Pillow Covers"));
+        // Earrings are not rings.
+        assert_eq!(fit.category_class("Earrings").unwrap().class, "jewelry");
+    }
 }
