@@ -150,6 +150,8 @@ struct UserFile {
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    reasons_child: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     occasion_frames: OccasionFramesTable,
     verbosity: VerbosityFile,
     #[serde(default)]
@@ -322,6 +324,7 @@ impl PhraseBank {
         for (table, map) in [
             ("reasons_said", &user.reasons_said),
             ("dislikes", &user.dislikes),
+            ("reasons_child", &user.reasons_child),
         ] {
             for (key, list) in map {
                 if !REASON_KEYS.contains(&key.as_str()) || key == "none" {
@@ -504,13 +507,15 @@ impl PhraseBank {
         self.pick("reason.none", &minijinja::context! {}, rng)
     }
 
-    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms). When no clause of
-    /// the attribute's kind can be realised with these values, the generic ones are tried, then a clause naming no
-    /// value.
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms); a `child`'s from
+    /// `[reasons_child]` when it has clauses of the kind (money a parent allows). When no clause of the attribute's
+    /// kind can be realised with these values, the generic ones are tried, then a clause naming no value.
+    #[allow(clippy::too_many_arguments)]
     pub fn reason(
         &self,
         attribute: &str,
         kind: ReasonKind,
+        child: bool,
         wanted: Wording,
         got: Wording,
         rng: &mut Rng,
@@ -533,6 +538,12 @@ impl PhraseBank {
             }
             self.pick(&group, &ctx, rng)
         };
+        if child
+            && kind != ReasonKind::Dislike
+            && self.bank.len(&format!("reasons_child.{key}")) > 0
+        {
+            return own("reasons_child", rng);
+        }
         match kind {
             ReasonKind::Dislike => return own("dislikes", rng).or_else(|_| self.vague_reason(rng)),
             ReasonKind::Said if rng.chance(SAID_RATE) => {

@@ -91,6 +91,11 @@ mod tests {
         assert!(fit.misfit("A friend's wedding", "Daypacks"));
         assert!(!fit.misfit("a charity gala", "Pumps"));
         assert!(!fit.misfit("a music festival", "Graphic T-Shirts"));
+        // Smart casual is no dress for a gala, though fine for a family party.
+        assert!(fit.misfit("a charity gala", "Jeans"));
+        assert!(fit.misfit("a formal dinner", "Pullovers"));
+        assert!(!fit.misfit("a big family get-together", "Jeans"));
+        assert!(!fit.misfit("a friend's wedding", "Cardigans"));
         assert!(fit.misfit("a hiking trip in the mountains", "Oxfords"));
         // A look people are seen wearing is no reason to buy a candle or a charger; a trend's colours can be.
         assert!(fit.misfit("a style friends have started wearing", "Jar Candles"));

@@ -12,6 +12,7 @@ fn embedded_banks_load_and_render_every_act() {
                 .reason(
                     key,
                     ReasonKind::New,
+                    false,
                     Wording::word("navy"),
                     Wording::word("black"),
                     &mut rng
@@ -170,4 +171,20 @@ fn casual_lines_suit_the_shoppers_age() {
     assert!(child.contains("My parents said up to $40."));
     assert!(!says(&child, "my wallet"));
     assert!(bank.is_child(8) && !bank.is_child(12));
+    // A child turning an item down for its price speaks of what it is allowed, never of "my budget".
+    let mut rng = Rng::from_u64(4);
+    for child in [true, false] {
+        let clauses: Vec<String> = (0..60)
+            .map(|_| {
+                let (wanted, got) = (Wording::word("$40"), Wording::word("$60"));
+                bank.reason("price_high", ReasonKind::New, child, wanted, got, &mut rng)
+                    .unwrap()
+            })
+            .collect();
+        let grown_up = clauses
+            .iter()
+            .filter(|c| c.contains("budget") || c.contains("I'd rather not spend"))
+            .count();
+        assert_eq!(grown_up == 0, child, "{clauses:?}");
+    }
 }
