@@ -127,6 +127,12 @@ mod tests {
         assert!(!fit.misfit("the start of the rainy season", "Rain Jackets"));
         assert!(!fit.misfit("a harsh winter", "Throws"));
         assert!(!fit.misfit("everyday use at home", "Throw Pillow Covers"));
+        // Swimwear is for swimming, not for a hike, a cold snap or a commute.
+        assert!(fit.misfit("a hiking trip in the mountains", "One-Pieces"));
+        assert!(fit.misfit("a sudden chilly spell", "One-Pieces"));
+        assert!(fit.misfit("the daily commute", "One-Pieces"));
+        assert!(!fit.misfit("swimming lessons", "One-Pieces"));
+        assert!(fit.misfit("swimming lessons", "Oxfords"));
         // Earrings are not rings.
         assert_eq!(fit.category_class("Earrings").unwrap().class, "jewelry");
     }
