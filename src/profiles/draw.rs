@@ -214,7 +214,8 @@ impl Drawer<'_> {
                 &minijinja::Value::from(minijinja::value::Serde(&ctx)),
             )?;
         }
-        let narrative = self.narrative(&ctx, &reason.id, &mut rng)?;
+        let child = persona.age < t.child_below;
+        let narrative = self.narrative(&ctx, &reason.id, child, &mut rng)?;
         let recipient = (!ctx.recipient.is_empty()).then(|| ctx.recipient.clone());
         let budget = self.local_budget(&persona, budget);
         Ok(Ok(Profile {
@@ -412,20 +413,33 @@ impl Drawer<'_> {
         }
     }
 
-    fn narrative(&self, ctx: &NarrativeContext, reason_id: &str, rng: &mut Rng) -> Result<String> {
+    /// The narrative of a draw: intro, reason sentence, one or two details, need and closing; a `child`'s intro and
+    /// details from the child groups when the tables have them.
+    fn narrative(
+        &self,
+        ctx: &NarrativeContext,
+        reason_id: &str,
+        child: bool,
+        rng: &mut Rng,
+    ) -> Result<String> {
         let t = &self.tables.templates;
         let value = minijinja::Value::from(minijinja::value::Serde(ctx));
         let reason_group = format!("reason.{reason_id}");
         let details = 1 + rng.below(2);
-        let mut groups: Vec<&str> = vec!["intro", &reason_group];
-        groups.extend(std::iter::repeat_n("detail", details));
+        let (intro, detail) = if child && t.len("intro_child") > 0 && t.len("detail_child") > 0 {
+            ("intro_child", "detail_child")
+        } else {
+            ("intro", "detail")
+        };
+        let mut groups: Vec<&str> = vec![intro, &reason_group];
+        groups.extend(std::iter::repeat_n(detail, details));
         groups.extend(["need", "closing"]);
         let mut used_details = Vec::new();
         let mut sentences = Vec::with_capacity(groups.len());
         for group in groups {
             let n = t.len(group);
             let mut i = rng.below(n);
-            if group == "detail" {
+            if group == detail {
                 while used_details.contains(&i) && used_details.len() < n {
                     i = rng.below(n);
                 }

@@ -274,9 +274,13 @@ fn mixed_turns(
             if mix == "en" {
                 continue;
             }
-            let entry = out
-                .entry(persona["formality"].as_str().unwrap().to_string())
-                .or_default();
+            // A child (under 12) talks money in its own English lines (what a parent allows): counted apart.
+            let key = if persona["age"].as_u64().unwrap() < 12 {
+                "child"
+            } else {
+                persona["formality"].as_str().unwrap()
+            };
+            let entry = out.entry(key.to_string()).or_default();
             entry.0 += 1;
             if lexicon.foreign_words(mix, text) >= 2 {
                 entry.1 += 1;

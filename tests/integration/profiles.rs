@@ -493,6 +493,18 @@ fn occasions_fit_the_target_and_the_age_and_children_talk_casually() {
         if age < 13 {
             children += 1;
             assert_eq!(register, "casual", "{}: a child of {age}", p["id"]);
+            // A child's story is a child's: no move from a smaller town, packed schedule or hard-learnt lessons.
+            let narrative = p["scenario"]["narrative"].as_str().unwrap();
+            if age < tables.child_below {
+                for adult in [
+                    "smaller town",
+                    "schedule is packed",
+                    "the hard way",
+                    "reads reviews",
+                ] {
+                    assert!(!narrative.contains(adult), "{}: {narrative}", p["id"]);
+                }
+            }
         } else if age < 18 {
             assert_ne!(register, "formal", "{}: a teenager of {age}", p["id"]);
         }

@@ -1,6 +1,7 @@
 //! The embedded offline agent family: an agenda-based user simulator and a retrieval recommender, both phrasing
 //! their turns from the phrase banks in `prompts/sim/`, deterministic under a seeded RNG.
 
+mod ages;
 mod codemix;
 pub mod compose;
 mod occasion;

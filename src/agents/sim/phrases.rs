@@ -9,6 +9,7 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
+use super::ages::{AgeBand, AgesTable};
 use super::codemix::CodeMixes;
 use super::compose::user::UserBank;
 use super::compose::{SystemBank, Tables};
@@ -149,14 +150,23 @@ struct UserFile {
     #[serde(default)]
     dislikes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    reasons_child: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     occasion_frames: OccasionFramesTable,
     verbosity: VerbosityFile,
+    #[serde(default)]
+    ages: AgesTable,
+    #[serde(default)]
+    child: Tables,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VerbosityFile {
     chatty: Vec<String>,
+    /// A child's asides (a child has no meetings, partner or budget kick).
+    #[serde(default)]
+    child: Vec<String>,
 }
 
 /// What user templates may refer to.
@@ -249,8 +259,12 @@ pub struct PhraseBank {
     bank: TemplateBank,
     mixes: CodeMixes,
     system: SystemBank,
-    /// The shopper's parts, casual, neutral and formal.
-    user: [UserBank; 3],
+    /// The shopper's casual parts, one bank per age band (`[ages]`: no "gonna" past its ages, a child's money).
+    casual: Vec<(AgeBand, UserBank)>,
+    /// The shopper's neutral and formal parts.
+    user: [UserBank; 2],
+    /// `[ages]`: which casual band an age is in.
+    ages: AgesTable,
     /// `[occasion_frames]`.
     occasion_frames: OccasionFramesTable,
 }
@@ -267,21 +281,32 @@ impl PhraseBank {
         let system = SystemBank::load(system_file)?;
         super::compose::shapes::check(&system)
             .map_err(|why| Error::data(&system_file.origin, why))?;
-        let mut user_banks = Vec::with_capacity(3);
-        for (register, tables) in [
-            ("casual", user.casual),
-            ("neutral", user.neutral),
-            ("formal", user.formal),
-        ] {
+        let mut casual = Vec::new();
+        for band in user.ages.bands() {
+            let tables = user.ages.tables(&user.casual, &user.child, band);
+            let ages: Vec<u32> = (0..=120).filter(|&a| user.ages.band(a) == band).collect();
+            let register = format!(
+                "casual (ages {}-{})",
+                ages.first().unwrap_or(&0),
+                ages.last().unwrap_or(&0)
+            );
+            let bank =
+                UserBank::from_tables(user_file, "casual.", tables)?.with_distinct_openings();
+            super::compose::user::check(&bank, &register)
+                .map_err(|why| Error::data(&user_file.origin, why))?;
+            casual.push((band, bank));
+        }
+        let mut user_banks = Vec::with_capacity(2);
+        for (register, tables) in [("neutral", user.neutral), ("formal", user.formal)] {
             let bank = UserBank::from_tables(user_file, &format!("{register}."), tables)?
                 .with_distinct_openings();
             super::compose::user::check(&bank, register)
                 .map_err(|why| Error::data(&user_file.origin, why))?;
             user_banks.push(bank);
         }
-        let user_parts: [UserBank; 3] = user_banks
+        let user_parts: [UserBank; 2] = user_banks
             .try_into()
-            .map_err(|_| Error::Run("three registers".into()))?;
+            .map_err(|_| Error::Run("two registers".into()))?;
         let mut bank = TemplateBank::new(true);
         for key in REASON_KEYS {
             let list = user
@@ -299,6 +324,7 @@ impl PhraseBank {
         for (table, map) in [
             ("reasons_said", &user.reasons_said),
             ("dislikes", &user.dislikes),
+            ("reasons_child", &user.reasons_child),
         ] {
             for (key, list) in map {
                 if !REASON_KEYS.contains(&key.as_str()) || key == "none" {
@@ -314,13 +340,16 @@ impl PhraseBank {
             }
         }
         bank.add_group("aside", &user.verbosity.chatty, &user_file.origin)?;
+        bank.add_group("aside_child", &user.verbosity.child, &user_file.origin)?;
         let acts = UserAct::ALL.map(UserAct::key);
         let mixes = CodeMixes::load(codemix_file, language_mixes, &acts, &mut bank)?;
         Ok(PhraseBank {
             bank,
             mixes,
             system,
+            casual,
             user: user_parts,
+            ages: user.ages,
             occasion_frames: user.occasion_frames,
         })
     }
@@ -364,13 +393,26 @@ impl PhraseBank {
         }
     }
 
-    /// The shopper's parts in `formality`'s register.
-    pub fn user_parts(&self, formality: Formality) -> &UserBank {
-        &self.user[match formality {
-            Formality::Casual => 0,
-            Formality::Neutral => 1,
-            Formality::Formal => 2,
-        }]
+    /// The parts of a shopper of `age` in `formality`'s register (the casual ones by age band).
+    pub fn user_parts(&self, formality: Formality, age: u32) -> &UserBank {
+        match formality {
+            Formality::Casual => {
+                let band = self.ages.band(age);
+                let at = self
+                    .casual
+                    .iter()
+                    .position(|(b, _)| *b == band)
+                    .unwrap_or(0);
+                &self.casual[at].1
+            }
+            Formality::Neutral => &self.user[0],
+            Formality::Formal => &self.user[1],
+        }
+    }
+
+    /// Whether a shopper of `age` is a child shopping with a parent (`[ages] child_below`).
+    pub fn is_child(&self, age: u32) -> bool {
+        self.ages.band(age).child
     }
 
     /// Whether this turn of `persona` for `act` is code-mixed: for a code-mixing persona, a share of its turns
@@ -408,11 +450,13 @@ impl PhraseBank {
 
     /// An aside a persona of `verbosity` adds to its turn for `act` now and then (small talk invites one from anyone
     /// but the terse; chatty users add them elsewhere too, never to an accept or a farewell), not in `asides` (which
-    /// it joins).
+    /// it joins); a `child`'s come from its own list.
+    #[allow(clippy::too_many_arguments)]
     pub fn aside(
         &self,
         act: UserAct,
         verbosity: Verbosity,
+        child: bool,
         ctx: &UserContext,
         asides: &mut Vec<usize>,
         rng: &mut Rng,
@@ -429,12 +473,19 @@ impl PhraseBank {
         if !rng.chance(p) {
             return None;
         }
-        self.fresh_aside(&Self::user_value(ctx), asides, rng)
+        let group = if child { "aside_child" } else { "aside" };
+        self.fresh_aside(group, &Self::user_value(ctx), asides, rng)
     }
 
-    /// An aside not in `used` (which it joins), or none when a few draws find only used ones.
-    fn fresh_aside(&self, value: &Value, used: &mut Vec<usize>, rng: &mut Rng) -> Option<String> {
-        let n = self.bank.len("aside");
+    /// An aside of `group` not in `used` (which it joins), or none when a few draws find only used ones.
+    fn fresh_aside(
+        &self,
+        group: &str,
+        value: &Value,
+        used: &mut Vec<usize>,
+        rng: &mut Rng,
+    ) -> Option<String> {
+        let n = self.bank.len(group);
         if n == 0 {
             return None;
         }
@@ -443,7 +494,7 @@ impl PhraseBank {
             if used.contains(&i) {
                 continue;
             }
-            if let Ok(text) = self.bank.render("aside", i, value) {
+            if let Ok(text) = self.bank.render(group, i, value) {
                 used.push(i);
                 return Some(text);
             }
@@ -456,13 +507,15 @@ impl PhraseBank {
         self.pick("reason.none", &minijinja::context! {}, rng)
     }
 
-    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms). When no clause of
-    /// the attribute's kind can be realised with these values, the generic ones are tried, then a clause naming no
-    /// value.
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms); a `child`'s from
+    /// `[reasons_child]` when it has clauses of the kind (money a parent allows). When no clause of the attribute's
+    /// kind can be realised with these values, the generic ones are tried, then a clause naming no value.
+    #[allow(clippy::too_many_arguments)]
     pub fn reason(
         &self,
         attribute: &str,
         kind: ReasonKind,
+        child: bool,
         wanted: Wording,
         got: Wording,
         rng: &mut Rng,
@@ -485,6 +538,12 @@ impl PhraseBank {
             }
             self.pick(&group, &ctx, rng)
         };
+        if child
+            && kind != ReasonKind::Dislike
+            && self.bank.len(&format!("reasons_child.{key}")) > 0
+        {
+            return own("reasons_child", rng);
+        }
         match kind {
             ReasonKind::Dislike => return own("dislikes", rng).or_else(|_| self.vague_reason(rng)),
             ReasonKind::Said if rng.chance(SAID_RATE) => {

@@ -9,6 +9,7 @@ mod plan;
 mod rank;
 mod say;
 mod several;
+mod shortfall;
 
 use say::Say;
 

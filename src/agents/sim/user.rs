@@ -239,6 +239,13 @@ impl<'a> SimUser<'a> {
                 .mixed_group(act, persona, self.cfg.code_mix_rate, &mut self.wording);
         // A whole mixed line cannot say which of several items shown the turn is about.
         let mixed = mixed.filter(|_| !ctx.several);
+        // A child talks money in its own English lines (what a parent allows), never a mixed line's own budget.
+        let child_money = self.phrases.is_child(persona.age)
+            && matches!(
+                act,
+                UserAct::AnswerBudget | UserAct::NoPreference | UserAct::Abandon
+            );
+        let mixed = mixed.filter(|_| !child_money);
         // An occasion the first turn named is not told again as news when saying what the purchase is for.
         let said_occasion = act == UserAct::Context && self.occasion_said;
         let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());
@@ -271,13 +278,14 @@ impl<'a> SimUser<'a> {
             None => {
                 let (plan, fill) = self.plan(act, ctx);
                 self.phrases
-                    .user_parts(self.profile.persona.formality)
+                    .user_parts(self.profile.persona.formality, self.profile.persona.age)
                     .compose(&plan, &fill, &mut self.memory, &mut self.wording)?
             }
         };
         if let Some(aside) = self.phrases.aside(
             act,
             self.profile.persona.verbosity,
+            self.phrases.is_child(self.profile.persona.age),
             ctx,
             &mut self.asides,
             &mut self.wording,

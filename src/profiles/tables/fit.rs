@@ -91,6 +91,11 @@ mod tests {
         assert!(fit.misfit("A friend's wedding", "Daypacks"));
         assert!(!fit.misfit("a charity gala", "Pumps"));
         assert!(!fit.misfit("a music festival", "Graphic T-Shirts"));
+        // Smart casual is no dress for a gala, though fine for a family party.
+        assert!(fit.misfit("a charity gala", "Jeans"));
+        assert!(fit.misfit("a formal dinner", "Pullovers"));
+        assert!(!fit.misfit("a big family get-together", "Jeans"));
+        assert!(!fit.misfit("a friend's wedding", "Cardigans"));
         assert!(fit.misfit("a hiking trip in the mountains", "Oxfords"));
         // A look people are seen wearing is no reason to buy a candle or a charger; a trend's colours can be.
         assert!(fit.misfit("a style friends have started wearing", "Jar Candles"));
@@ -103,5 +108,32 @@ mod tests {
             "formal"
         );
         assert!(fit.category_class("Utilities").is_none());
+    }
+
+    /// An occasion the item cannot serve is a misfit: pillow covers for trips, earrings against the rain, a down
+    /// coat for a hot summer; what does serve it is not.
+    #[test]
+    fn errands_trips_and_weather_take_only_what_serves_them() {
+        let fit: OccasionFit =
+            toml::from_str(include_str!("../../../profiles/occasion_fit.toml")).unwrap();
+        assert!(fit.misfit("regular trips out of town", "Throw Pillow Covers"));
+        assert!(fit.misfit("the daily commute", "Table Lamps"));
+        assert!(fit.misfit("everyday wear", "Throws"));
+        assert!(fit.misfit("the start of the rainy season", "Earrings"));
+        assert!(fit.misfit("a sudden chilly spell", "Pendants"));
+        assert!(fit.misfit("a long hot summer", "Down & Down Alternative"));
+        assert!(fit.misfit("a long hot summer", "Duvets & Down Comforters"));
+        assert!(!fit.misfit("regular trips out of town", "Portable Power Banks"));
+        assert!(!fit.misfit("the start of the rainy season", "Rain Jackets"));
+        assert!(!fit.misfit("a harsh winter", "Throws"));
+        assert!(!fit.misfit("everyday use at home", "Throw Pillow Covers"));
+        // Swimwear is for swimming, not for a hike, a cold snap or a commute.
+        assert!(fit.misfit("a hiking trip in the mountains", "One-Pieces"));
+        assert!(fit.misfit("a sudden chilly spell", "One-Pieces"));
+        assert!(fit.misfit("the daily commute", "One-Pieces"));
+        assert!(!fit.misfit("swimming lessons", "One-Pieces"));
+        assert!(fit.misfit("swimming lessons", "Oxfords"));
+        // Earrings are not rings.
+        assert_eq!(fit.category_class("Earrings").unwrap().class, "jewelry");
     }
 }

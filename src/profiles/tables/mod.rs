@@ -73,6 +73,9 @@ pub struct Tables {
     pub audience_rules: Vec<AudienceRule>,
     /// Narrative, reason, recipient and requirement templates (strict).
     pub templates: TemplateBank,
+    /// A persona younger than this is a child, whose narrative intro and details come from the child groups
+    /// (`intro_child`, `detail_child`) when the narrative file has them.
+    pub child_below: u32,
 }
 
 impl Tables {
@@ -326,6 +329,15 @@ impl Tables {
         let mut templates = TemplateBank::new(true);
         templates.add_group("intro", &narrative.intros, &narrative_file.origin)?;
         templates.add_group("detail", &narrative.details, &narrative_file.origin)?;
+        // A child's lists, when given (else a child's narrative uses the others).
+        for (group, list) in [
+            ("intro_child", &narrative.child_intros),
+            ("detail_child", &narrative.child_details),
+        ] {
+            if !list.is_empty() {
+                templates.add_group(group, list, &narrative_file.origin)?;
+            }
+        }
         templates.add_group("need", &narrative.needs, &narrative_file.origin)?;
         templates.add_group("closing", &narrative.closings, &narrative_file.origin)?;
         for group in ["intro", "detail", "need", "closing"] {
@@ -385,6 +397,7 @@ impl Tables {
             feature_max_chars: req.feature_max_chars,
             audience_rules: rules.audience,
             templates,
+            child_below: narrative.child_below,
         })
     }
 }

@@ -294,6 +294,13 @@ impl RecipientKind {
 pub(super) struct NarrativeFile {
     pub(super) intros: Vec<String>,
     pub(super) details: Vec<String>,
+    /// A persona younger than this is a child: its intro and details come from the child lists (0: none is).
+    #[serde(default)]
+    pub(super) child_below: u32,
+    #[serde(default)]
+    pub(super) child_intros: Vec<String>,
+    #[serde(default)]
+    pub(super) child_details: Vec<String>,
     pub(super) needs: Vec<String>,
     pub(super) closings: Vec<String>,
     pub(super) generic_needs: Vec<GenericNeed>,

@@ -54,10 +54,12 @@ pub enum Var {
     Price3,
     /// A fact of the third item, as one clause with its pronoun.
     Facts3,
+    /// The stated wishes no item left meets with the rest, said back ("you'd prefer polyester").
+    Unmet,
 }
 
 /// Number of variables.
-pub(super) const VARS: usize = 25;
+pub(super) const VARS: usize = 26;
 
 impl Var {
     pub(super) const ALL: [Var; VARS] = [
@@ -86,6 +88,7 @@ impl Var {
         Var::Title3,
         Var::Price3,
         Var::Facts3,
+        Var::Unmet,
     ];
 
     /// The name templates use.
@@ -116,6 +119,7 @@ impl Var {
             Var::Title3 => "title3",
             Var::Price3 => "price3",
             Var::Facts3 => "facts3",
+            Var::Unmet => "unmet",
         }
     }
 
@@ -284,6 +288,11 @@ parts! {
     AgainPresent => "recommend_again"."present" [Title, Price],
     /// How it differs from the last item.
     AgainContrast => "recommend_again"."contrast" [Contrast],
+    /// The wishes the item misses because no item left meets them all ("I know you'd prefer polyester, but I couldn't
+    /// find one that does that as well").
+    AgainShortfall => "recommend_again"."shortfall" [Unmet],
+    /// The wishes the item misses, offered as a trade-off ("I know you'd prefer polyester; it isn't, but ...").
+    AgainTradeoff => "recommend_again"."tradeoff" [Unmet],
     /// It keeps to the budget the last one broke.
     AgainBudget => "recommend_again"."budget" [Budget],
     /// An invitation to react to another item.

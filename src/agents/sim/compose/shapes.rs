@@ -118,6 +118,7 @@ pub const RECOMMEND: Shape = Shape {
             RecommendGeneral,
             RecommendFacts,
         ]),
+        maybe(&[AgainShortfall, AgainTradeoff]),
         maybe(&[RecommendBudget]),
         maybe(&[RecommendInvite]),
     ],
@@ -135,6 +136,7 @@ pub const RECOMMEND_AGAIN: Shape = Shape {
             RecommendGeneral,
             RecommendFacts,
         ]),
+        maybe(&[AgainShortfall, AgainTradeoff]),
         maybe(&[AgainBudget]),
         maybe(&[AgainInvite]),
     ],
@@ -149,6 +151,7 @@ pub const RECOMMEND_SEVERAL: Shape = Shape {
         one(&[SeveralFirst]),
         one(&[SeveralSecond]),
         maybe(&[SeveralThird]),
+        maybe(&[AgainShortfall, AgainTradeoff]),
         maybe(&[SeveralInviteTwo, SeveralInviteThree]),
     ],
 };

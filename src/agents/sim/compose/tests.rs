@@ -39,7 +39,8 @@ fn fill() -> Fill {
         .set(Var::Facts2, "they're suede")
         .set(Var::Title3, "Ridge Boot")
         .set(Var::Price3, "$75")
-        .set(Var::Facts3, "they have a padded collar");
+        .set(Var::Facts3, "they have a padded collar")
+        .set(Var::Unmet, "you'd prefer black");
     f
 }
 

@@ -305,7 +305,7 @@ mod tests {
             (Formality::Neutral, "neutral"),
             (Formality::Formal, "formal"),
         ] {
-            let parts = bank.user_parts(formality);
+            let parts = bank.user_parts(formality, 30);
             assert!(check(parts, name).is_ok(), "{name}");
             for (shape, used) in SHAPES {
                 assert!(shape.max_line_probability(parts, used) <= MAX_LINE_SHARE);

@@ -12,6 +12,7 @@ fn embedded_banks_load_and_render_every_act() {
                 .reason(
                     key,
                     ReasonKind::New,
+                    false,
                     Wording::word("navy"),
                     Wording::word("black"),
                     &mut rng
@@ -97,4 +98,93 @@ fn a_mix_that_is_off_speaks_plain_english_and_one_that_is_on_speaks_its_own_line
         .err()
         .unwrap();
     assert!(err.to_string().contains("en-xx"), "{err}");
+}
+
+/// Every line a casual shopper of `age` can say with one of `parts`, composed with a fixed fill from fresh memories.
+fn casual_lines(
+    bank: &PhraseBank,
+    age: u32,
+    parts: &[crate::agents::sim::compose::user::UserPart],
+) -> std::collections::BTreeSet<String> {
+    use crate::agents::sim::compose::{Fill, Var};
+    let mut fill = Fill::default();
+    for (var, text) in [
+        (Var::Need, "a new dress"),
+        (Var::Occasion, "a wedding"),
+        (Var::Category, "dresses"),
+        (Var::Budget, "$40"),
+        (Var::Requirement, "in red"),
+        (Var::Reasons, "I'd prefer red"),
+        (Var::Item, "the dress"),
+        (Var::Is, "is"),
+        (Var::Liked, "it's red"),
+        (Var::Reason, "a gift"),
+        (Var::Recipient, "my sister"),
+        (Var::City, "Leeds"),
+        (Var::Style, "classic"),
+    ] {
+        fill.set(var, text);
+    }
+    let user = bank.user_parts(Formality::Casual, age);
+    let mut rng = Rng::from_u64(5);
+    let mut lines = std::collections::BTreeSet::new();
+    for &part in parts {
+        for _ in 0..400 {
+            let mut memory = crate::agents::sim::variety::Memory::default();
+            lines.insert(user.compose(&[part], &fill, &mut memory, &mut rng).unwrap());
+        }
+    }
+    lines
+}
+
+/// Casual shoppers past the ages of "gonna" and "ngl" never say them (the young do), and a child talks of money as
+/// what a parent allows, never in a grown-up's words ("My wallet says $40").
+#[test]
+fn casual_lines_suit_the_shoppers_age() {
+    use crate::agents::sim::compose::Parts;
+    use crate::agents::sim::compose::user::UserPart;
+    let bank = PhraseBank::load(None, &[]).unwrap();
+    let young = casual_lines(&bank, 20, UserPart::ALL);
+    let older = casual_lines(&bank, 65, UserPart::ALL);
+    let says = |lines: &std::collections::BTreeSet<String>, word: &str| {
+        lines.iter().any(|l| super::super::ages::holds(l, word))
+    };
+    for word in ["gonna", "wanna", "bye bye", "ngl", "tbh", "yo", "kinda"] {
+        assert!(says(&young, word), "a 20-year-old may say {word}");
+        assert!(!says(&older, word), "a 65-year-old never says {word}");
+    }
+    assert!(says(&casual_lines(&bank, 40, UserPart::ALL), "gonna"));
+    assert!(!says(&casual_lines(&bank, 40, UserPart::ALL), "ngl"));
+    let money = [
+        UserPart::BudgetCore,
+        UserPart::BudgetTail,
+        UserPart::NoPreferenceBudget,
+        UserPart::AbandonBudget,
+    ];
+    let child = casual_lines(&bank, 8, &money);
+    let adult = casual_lines(&bank, 30, &money);
+    assert!(
+        child.is_disjoint(&adult),
+        "{:?}",
+        child.intersection(&adult).collect::<Vec<_>>()
+    );
+    assert!(child.contains("My parents said up to $40."));
+    assert!(!says(&child, "my wallet"));
+    assert!(bank.is_child(8) && !bank.is_child(12));
+    // A child turning an item down for its price speaks of what it is allowed, never of "my budget".
+    let mut rng = Rng::from_u64(4);
+    for child in [true, false] {
+        let clauses: Vec<String> = (0..60)
+            .map(|_| {
+                let (wanted, got) = (Wording::word("$40"), Wording::word("$60"));
+                bank.reason("price_high", ReasonKind::New, child, wanted, got, &mut rng)
+                    .unwrap()
+            })
+            .collect();
+        let grown_up = clauses
+            .iter()
+            .filter(|c| c.contains("budget") || c.contains("I'd rather not spend"))
+            .count();
+        assert_eq!(grown_up == 0, child, "{clauses:?}");
+    }
 }

@@ -331,6 +331,11 @@ impl<'a> SimSystem<'a> {
         if let Some(text) = feedback {
             fill.set(Var::Feedback, text);
         }
+        // A stated wish it misses, because nothing meets them all, is owned up to.
+        let short = self.shortfall(pick).map(|(part, text)| {
+            fill.set(Var::Unmet, text);
+            part
+        });
         let plan = if first {
             let budget = affordable && self.rng.chance(BUDGET_FIRST);
             let invite = self.rng.chance(INVITE_FIRST);
@@ -338,7 +343,8 @@ impl<'a> SimSystem<'a> {
                 0 => lead,
                 1 => Some(RecommendPresent),
                 2 => justify,
-                3 => budget.then_some(RecommendBudget),
+                3 => short,
+                4 => budget.then_some(RecommendBudget),
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
@@ -351,7 +357,8 @@ impl<'a> SimSystem<'a> {
                 1 => Some(AgainPresent),
                 2 => has_contrast.then_some(AgainContrast),
                 3 => justify,
-                4 => budget.then_some(AgainBudget),
+                4 => short,
+                5 => budget.then_some(AgainBudget),
                 _ => invite.then_some(AgainInvite),
             })
         };
@@ -412,7 +419,7 @@ impl<'a> SimSystem<'a> {
                 0 => lead,
                 1 => Some(RecommendPresent),
                 2 => Some(justify),
-                3 => None,
+                3 | 4 => None,
                 _ => invite.then_some(RecommendInvite),
             })
         } else {
@@ -421,7 +428,7 @@ impl<'a> SimSystem<'a> {
                 0 => lead,
                 1 => Some(AgainPresent),
                 3 => Some(justify),
-                5 => invite.then_some(AgainInvite),
+                6 => invite.then_some(AgainInvite),
                 _ => None,
             })
         };

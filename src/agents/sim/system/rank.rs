@@ -37,13 +37,11 @@ impl SimSystem<'_> {
         let Some(leaf) = self.needs.category.clone() else {
             return Vec::new();
         };
-        // An imperfect recommender: now and then one learnt preference is overlooked for this search.
-        let slipped = (!self.needs.wanted.is_empty() && self.rng.chance(self.cfg.system_slip))
-            .then(|| {
-                self.needs
-                    .wanted
-                    .remove(self.rng.below(self.needs.wanted.len()))
-            });
+        // An imperfect recommender: now and then one learnt preference is overlooked for this search, never the one
+        // said last (nobody restates a wish and then shows something without it).
+        let older = self.needs.wanted.len().saturating_sub(1);
+        let slipped = (older > 0 && self.rng.chance(self.cfg.system_slip))
+            .then(|| self.needs.wanted.remove(self.rng.below(older)));
         let best = self.rank(&leaf, count);
         if let Some(w) = slipped {
             self.needs.wanted.push(w);

@@ -111,6 +111,11 @@ impl SimSystem<'_> {
             fill.set(Var::Feedback, text);
         }
         let three = picks.len() >= 3;
+        // A stated wish the best of them misses, because nothing meets them all, is owned up to.
+        let short = self.shortfall(picks[0]).map(|(part, text)| {
+            fill.set(Var::Unmet, text);
+            part
+        });
         let invite = self
             .rng
             .chance(if first { INVITE_FIRST } else { INVITE_AGAIN });
@@ -124,6 +129,7 @@ impl SimSystem<'_> {
             2 => Some(SeveralFirst),
             3 => Some(SeveralSecond),
             4 => three.then_some(SeveralThird),
+            5 => short,
             _ => invite.then_some(if three {
                 SeveralInviteThree
             } else {

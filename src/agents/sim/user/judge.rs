@@ -156,9 +156,15 @@ impl SimUser<'_> {
             let mut best: Option<(usize, String)> = None;
             for _ in 0..REDRAWS {
                 let (wanted, got) = self.reason_slots(d, item);
-                let clause =
-                    self.phrases
-                        .reason(&d.attribute, *kind, wanted, got, &mut self.wording)?;
+                let child = self.phrases.is_child(self.profile.persona.age);
+                let clause = self.phrases.reason(
+                    &d.attribute,
+                    *kind,
+                    child,
+                    wanted,
+                    got,
+                    &mut self.wording,
+                )?;
                 let repeats = self.memory.clashes(&grams(&clause));
                 if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                     best = Some((repeats, clause));

@@ -473,11 +473,17 @@ fn unfounded_references_need_an_earlier_statement() {
 
 #[test]
 fn a_formal_occasion_with_a_casual_target_is_a_misfit() {
-    // The target is a fashion sneaker: casual; a gala is formal.
-    let r = measure_turns(clean(), "a charity gala");
+    // The target is a fashion sneaker: casual; a wedding is formal, a gala black-tie.
+    let r = measure_turns(clean(), "a friend's wedding");
     assert!(r.occasion_misfit);
     assert_eq!(r.occasion_class, "formal");
+    let r = measure_turns(clean(), "a charity gala");
+    assert!(r.occasion_misfit);
+    assert_eq!(r.occasion_class, "black_tie");
     let r = measure_turns(clean(), "everyday wear");
+    assert!(!r.occasion_misfit);
+    assert_eq!(r.occasion_class, "out_and_about");
+    let r = measure_turns(clean(), "the usual weekly routine");
     assert!(!r.occasion_misfit);
     assert_eq!(r.occasion_class, "");
 }
