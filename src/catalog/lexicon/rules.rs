@@ -30,6 +30,8 @@ struct WordsFile {
     irregular: BTreeMap<String, String>,
     proper: Vec<String>,
     verbs: Vec<String>,
+    #[serde(default)]
+    plural_verbs: Vec<String>,
     letter_sizes: BTreeMap<String, String>,
     size_words: Vec<String>,
     size_systems: Vec<String>,
@@ -80,6 +82,8 @@ pub struct Rules {
     /// Lowercase → as written.
     proper: BTreeMap<String, String>,
     verbs: BTreeSet<String>,
+    /// Verbs in their base form that are also nouns ("grip"): a verb only right after a plural ("lugs grip").
+    plural_verbs: BTreeSet<String>,
     letter_sizes: BTreeMap<String, String>,
     size_words: BTreeSet<String>,
     size_systems: Vec<String>,
@@ -126,6 +130,7 @@ impl Rules {
                 .map(|p| (p.to_lowercase(), p))
                 .collect(),
             verbs: lower(w.verbs),
+            plural_verbs: lower(w.plural_verbs),
             letter_sizes: w.letter_sizes,
             size_words: lower(w.size_words),
             size_systems: w.size_systems,
@@ -507,7 +512,10 @@ impl Rules {
             {
                 break;
             }
-            if self.verbs.contains(lower[i].as_str()) {
+            let after_plural = lower[i - 1].ends_with('s') && !lower[i - 1].ends_with("ss");
+            if self.verbs.contains(lower[i].as_str())
+                || (after_plural && self.plural_verbs.contains(lower[i].as_str()))
+            {
                 let mut subject: Vec<String> = cased[..i].to_vec();
                 if matches!(lower[0].as_str(), "a" | "an" | "the") {
                     subject.remove(0);

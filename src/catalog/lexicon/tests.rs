@@ -329,6 +329,23 @@ fn features_are_noun_phrases_or_clauses() {
     let f = r.feature("Water-friendly materials dry quickly");
     assert_eq!(f.noun_phrase(), None);
     assert_eq!(f.relative(), "whose water-friendly materials dry quickly");
+    // Read in a 20,000 run: "a deep multi-directional lugs grip loose terrain is a must". A base-form verb that is
+    // a noun too is a verb after a plural only: "a textured rubber grip" stays a noun phrase.
+    let f = r.feature("Deep multi-directional lugs grip loose terrain");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(
+        f.relative(),
+        "whose deep multi-directional lugs grip loose terrain"
+    );
+    assert_eq!(
+        r.feature("Air-cushioned corners absorb impact")
+            .clause(false),
+        "its air-cushioned corners absorb impact"
+    );
+    assert_eq!(
+        r.feature("Textured rubber grip").noun_phrase(),
+        Some("textured rubber grip")
+    );
     // Units and acronyms keep their capitals.
     assert_eq!(
         r.value("connectivity", "Bluetooth + 2.4 GHz").word,

@@ -322,7 +322,9 @@ impl RealismReport {
         ];
         for (class, f) in &self.occasion_fit {
             rows.push((
-                format!("Profiles with a {class} occasion whose target does not fit"),
+                format!(
+                    "Profiles whose occasion is of class `{class}` and whose target does not fit"
+                ),
                 format!("{} ({} of {})", pct(f.share), f.misfits, f.profiles),
                 zero(),
             ));
