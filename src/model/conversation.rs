@@ -2,10 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-mod json;
-
-pub use json::to_json_line;
-
 /// Who speaks a turn. The simulated user is `User`; the recommender (the assistant of training files) is `System`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

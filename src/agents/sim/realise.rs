@@ -8,8 +8,7 @@ use crate::catalog::lexicon::with_article;
 use crate::catalog::sizes::LocalSizes;
 use crate::catalog::{FeatureForm, MemoryCatalog, Noun, ValueForm, ValueKind};
 
-use super::wording::list_into;
-pub use super::wording::{Wording, definite, list, single_stops};
+pub use super::wording::{Wording, definite, list, list_into, single_stops};
 
 /// One thing said about an item: an attribute's value or a feature.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 //! serde's output on every shape of turn, and every struct is taken apart field by field below, so a field added to
 //! a struct fails to compile here until it is written.
 
-use super::{Action, Conversation, EndReason, Outcome, Role, Slot, Turn};
+use super::conversation::{Action, Conversation, EndReason, Outcome, Role, Slot, Turn};
 
 /// `c` as one line of JSON (no newline), as `serde_json::to_string(c)` writes it.
 pub fn to_json_line(c: &Conversation) -> crate::Result<String> {
