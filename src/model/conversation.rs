@@ -44,6 +44,22 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every dialogue act, in declaration order.
+    pub const ALL: [Action; 12] = [
+        Action::Greet,
+        Action::Clarify,
+        Action::ChitChat,
+        Action::Recommend,
+        Action::Inform,
+        Action::Answer,
+        Action::Ask,
+        Action::Reject,
+        Action::Accept,
+        Action::Abandon,
+        Action::Close,
+        Action::Message,
+    ];
+
     /// The MUSE `detail_convs` action label (MUSE knows chit-chat, recommend, reject and accept).
     pub fn muse_label(self) -> &'static str {
         match self {

@@ -45,14 +45,9 @@ pub fn to_json_line(c: &Conversation) -> crate::Result<String> {
     }
     out.extend_from_slice(b",\"mentioned_items\":");
     strings(&mut out, mentioned_items);
-    out.extend_from_slice(b",\"turns\":[");
-    for (k, t) in turns.iter().enumerate() {
-        if k > 0 {
-            out.push(b',');
-        }
-        turn(&mut out, t);
-    }
-    out.extend_from_slice(b"],\"usage\":");
+    out.extend_from_slice(b",\"turns\":");
+    array(&mut out, turns, turn);
+    out.extend_from_slice(b",\"usage\":");
     serde_json::to_writer(&mut out, usage).map_err(|e| crate::Error::Run(e.to_string()))?;
     out.extend_from_slice(b",\"meta\":");
     serde_json::to_writer(&mut out, meta).map_err(|e| crate::Error::Run(e.to_string()))?;
@@ -88,14 +83,8 @@ fn turn(out: &mut Vec<u8>, t: &Turn) {
         strings(out, images);
     }
     if !slots.is_empty() {
-        out.extend_from_slice(b",\"slots\":[");
-        for (k, s) in slots.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            slot(out, s);
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"slots\":");
+        array(out, slots, slot);
     }
     if let Some(q) = query {
         out.extend_from_slice(b",\"query\":");
@@ -128,12 +117,17 @@ fn slot(out: &mut Vec<u8>, s: &Slot) {
 
 /// A list of strings.
 fn strings(out: &mut Vec<u8>, list: &[String]) {
+    array(out, list, |out, s| string(out, s));
+}
+
+/// A JSON array of `list`, each element written by `each`.
+fn array<T>(out: &mut Vec<u8>, list: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
     out.push(b'[');
-    for (k, s) in list.iter().enumerate() {
+    for (k, x) in list.iter().enumerate() {
         if k > 0 {
             out.push(b',');
         }
-        string(out, s);
+        each(out, x);
     }
     out.push(b']');
 }

@@ -17,22 +17,6 @@ use crate::model::{Action, Item, Persona};
 /// A dimension table and its rows.
 pub type Table = (TableSpec, Vec<Vec<Value>>);
 
-/// Every dialogue act, so `dim_action` is the same whatever the input holds.
-const ACTIONS: [Action; 12] = [
-    Action::Greet,
-    Action::Clarify,
-    Action::ChitChat,
-    Action::Recommend,
-    Action::Inform,
-    Action::Answer,
-    Action::Ask,
-    Action::Reject,
-    Action::Accept,
-    Action::Abandon,
-    Action::Close,
-    Action::Message,
-];
-
 /// The members of every dimension, from a first pass over the conversations.
 #[derive(Debug, Default)]
 pub struct Dimensions {
@@ -63,7 +47,8 @@ pub fn name_of<T: serde::Serialize>(v: T) -> String {
 /// Gather the dimension members of every conversation of `inputs`.
 pub fn collect(inputs: &Inputs) -> Result<Dimensions> {
     let mut d = Dimensions {
-        actions: ACTIONS.iter().map(|a| name_of(*a)).collect(),
+        // Every dialogue act, so `dim_action` is the same whatever the input holds.
+        actions: Action::ALL.iter().map(|a| name_of(*a)).collect(),
         ..Dimensions::default()
     };
     let mut item_ids = BTreeSet::new();

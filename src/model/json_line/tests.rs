@@ -19,7 +19,7 @@ fn conversation(k: usize) -> Conversation {
     let turns = (0..12)
         .map(|i| Turn {
             role: if i % 2 == 0 { Role::System } else { Role::User },
-            action: ACTIONS[(k + i) % ACTIONS.len()],
+            action: Action::ALL[(k + i) % Action::ALL.len()],
             text: text(i),
             items: (0..(k + i) % 3).map(|j| format!("s{j:07}")).collect(),
             images: (0..(k + i) % 2).map(|j| text(j + 3)).collect(),
@@ -67,20 +67,6 @@ fn conversation(k: usize) -> Conversation {
     }
 }
 
-const ACTIONS: [Action; 12] = [
-    Action::Greet,
-    Action::Clarify,
-    Action::ChitChat,
-    Action::Recommend,
-    Action::Inform,
-    Action::Answer,
-    Action::Ask,
-    Action::Reject,
-    Action::Accept,
-    Action::Abandon,
-    Action::Close,
-    Action::Message,
-];
 const OUTCOMES: [Outcome; 5] = [
     Outcome::Accepted,
     Outcome::Abandoned,
@@ -134,7 +120,7 @@ fn every_string_is_escaped_as_serde_json_escapes_it() {
 #[test]
 fn enum_names_are_serde_names() {
     let quoted = |name: &str| format!("\"{name}\"");
-    for a in ACTIONS {
+    for a in Action::ALL {
         assert_eq!(quoted(action_name(a)), serde_json::to_string(&a).unwrap());
     }
     for o in OUTCOMES {
