@@ -248,6 +248,16 @@ fn mixed_turns(
     conversations: &[Value],
     profiles: &BTreeMap<String, Value>,
 ) -> BTreeMap<String, (usize, usize)> {
+    // Giving up on an item that meets every wish says what the shopper dislikes, in English parts only.
+    let user = read_toml("prompts/sim/user.toml");
+    let mut taste = Vec::new();
+    for register in ["casual", "neutral", "formal"] {
+        strings(&user[register]["abandon"]["taste"], &mut taste);
+    }
+    let taste: Vec<String> = taste
+        .iter()
+        .map(|l| l.split("{{").next().unwrap().to_string())
+        .collect();
     let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for c in conversations {
         let persona = &profiles[c["profile_id"].as_str().unwrap()]["persona"];
@@ -271,7 +281,9 @@ fn mixed_turns(
                     c["id"]
                 );
             }
-            if mix == "en" {
+            if mix == "en"
+                || (t["action"] == "abandon" && taste.iter().any(|o| text.contains(o.as_str())))
+            {
                 continue;
             }
             // A child (under 12) talks money in its own English lines (what a parent allows): counted apart.

@@ -310,6 +310,85 @@ fn lines_fit_what_came_before(r: &Run) -> usize {
     blamed
 }
 
+/// Whether catalog item `item` meets every requirement of `profile`, within its budget.
+fn meets_every_wish(item: &Value, profile: &Value) -> bool {
+    let scenario = &profile["scenario"];
+    let within = match (scenario["budget"]["max"].as_f64(), item["price"].as_f64()) {
+        (Some(max), Some(price)) => price <= max,
+        _ => true,
+    };
+    let details = item["details"].as_object().unwrap();
+    let has = |key: &str, value: &str| -> bool {
+        if key == "feature" {
+            return item["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f.as_str().unwrap().eq_ignore_ascii_case(value));
+        }
+        details.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(&key.replace('_', " "))
+                && v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(value))
+        })
+    };
+    within
+        && scenario["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| {
+                has(
+                    r["attribute"].as_str().unwrap(),
+                    r["value"].as_str().unwrap(),
+                )
+            })
+}
+
+/// A shopper who gives up right after an item that meets every wish says what it still dislikes about it (a line of
+/// `abandon.taste`), never a bare "Maybe I'll try again another day" as if it had not heard the match. Returns how
+/// many such turns were read.
+fn giving_up_on_a_match_says_why(r: &Run) -> usize {
+    let user = toml_file("prompts/sim/user.toml");
+    let openings: Vec<String> = ["casual", "neutral", "formal"]
+        .iter()
+        .flat_map(|reg| lines(&user[reg]["abandon"]["taste"]))
+        .map(|l| l.split("{{").next().unwrap().to_string())
+        .collect();
+    let mut read = 0;
+    for c in &r.conversations {
+        let turns = c["turns"].as_array().unwrap();
+        for (i, t) in turns.iter().enumerate() {
+            if t["action"] != "abandon" {
+                continue;
+            }
+            // The item the shopper was judging: the last one a single-item turn showed.
+            let Some(shown) = turns[..i]
+                .iter()
+                .rev()
+                .find(|u| u["role"] == "system" && u["items"].as_array().is_some())
+            else {
+                continue;
+            };
+            let items = shown["items"].as_array().unwrap();
+            if items.len() != 1 {
+                continue;
+            }
+            let item = &r.items[items[0].as_str().unwrap()];
+            if !meets_every_wish(item, r.profile(c)) {
+                continue;
+            }
+            read += 1;
+            let text = t["text"].as_str().unwrap();
+            assert!(
+                openings.iter().any(|o| text.contains(o.as_str())),
+                "{}: gave up on a match without a reason: {text:?}",
+                c["id"]
+            );
+        }
+    }
+    read
+}
+
 /// The defects read in the quickstart's dialogues, on 1,200 of them showing one, two or three items a turn.
 #[test]
 fn sim_dialogues_read_right_where_reading_found_them_wrong() {
@@ -326,6 +405,8 @@ fn sim_dialogues_read_right_where_reading_found_them_wrong() {
     assert!(twos > 20 && threes > 20, "{twos} / {threes}");
     assert!(occasions_are_said_in_frames_that_fit(&r) > 100);
     lines_fit_what_came_before(&r);
+    let matches = giving_up_on_a_match_says_why(&r);
+    assert!(matches > 3, "{matches} give-ups after a match");
 }
 
 /// Small talk in the opening, before anything was turned down, is a remark the shopper agrees with.

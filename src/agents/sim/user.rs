@@ -246,6 +246,8 @@ impl<'a> SimUser<'a> {
                 UserAct::AnswerBudget | UserAct::NoPreference | UserAct::Abandon
             );
         let mixed = mixed.filter(|_| !child_money);
+        // Giving up on a match says what the shopper dislikes, which only the English parts can say.
+        let mixed = mixed.filter(|_| act != UserAct::Abandon || ctx.reasons.is_empty());
         // An occasion the first turn named is not told again as news when saying what the purchase is for.
         let said_occasion = act == UserAct::Context && self.occasion_said;
         let restates = |line: &str| said_occasion && line.contains(ctx.occasion.as_str());

@@ -102,6 +102,8 @@ parts! {
     AbandonLead => "abandon"."lead" [],
     /// Nothing found within the budget.
     AbandonBudget => "abandon"."budget" [Budget],
+    /// Giving up on an item that meets every wish said: what the shopper still does not like about it.
+    AbandonTaste => "abandon"."taste" [Reasons],
     /// Leaving it.
     AbandonLeave => "abandon"."leave" [],
     /// Leaving it, with the category.
@@ -238,7 +240,7 @@ pub const ABANDON: Shape<UserPart> = Shape {
     name: "abandon",
     steps: &[
         one(&[AbandonLead]),
-        maybe(&[AbandonBudget]),
+        maybe(&[AbandonBudget, AbandonTaste]),
         one(&[AbandonLeave, AbandonLeaveCategory]),
         maybe(&[AbandonThanks]),
     ],

@@ -3,7 +3,7 @@
 
 use super::{REDRAWS, SimUser, mentions, slot};
 use crate::Result;
-use crate::agents::compare::satisfies;
+use crate::agents::compare::{Difference, satisfies};
 use crate::agents::sim::phrases::{ReasonKind, UserAct, UserContext};
 use crate::agents::sim::realise::{self, Fact};
 use crate::agents::sim::variety::grams;
@@ -56,7 +56,7 @@ impl SimUser<'_> {
             let noun = Some(self.cat.noun(item).clone());
             return self.take(item, reference, noun, false);
         }
-        if let Some(turn) = self.give_up()? {
+        if let Some(turn) = self.give_up(fits.then_some(item))? {
             return Ok(turn);
         }
         self.turn_down(item, None)
@@ -120,11 +120,20 @@ impl SimUser<'_> {
         lean
     }
 
-    /// One more turn-down: the user gives up (its turn) once they outnumber its patience.
-    pub(super) fn give_up(&mut self) -> Result<Option<Turn>> {
+    /// One more turn-down: the user gives up (its turn) once they outnumber its patience. Giving up on `fitting`, an
+    /// item that meets every wish said, the shopper says what it still does not like about it ("It ticks the boxes,
+    /// but the light blue isn't me"), since a bare "I'll leave it" right after a match reads as if it had not listened.
+    pub(super) fn give_up(&mut self, fitting: Option<u32>) -> Result<Option<Turn>> {
         self.rejections += 1;
         if self.rejections > self.patience {
-            let ctx = self.base.clone();
+            let reasons = match fitting {
+                Some(item) => self.taste(item)?,
+                None => String::new(),
+            };
+            let ctx = UserContext {
+                reasons,
+                ..self.base.clone()
+            };
             return self
                 .say(
                     UserAct::Abandon,
@@ -152,28 +161,7 @@ impl SimUser<'_> {
         let mut clauses = Vec::new();
         let mut slots = Vec::new();
         for (d, kind) in &chosen {
-            // A clause that repeats an earlier phrase of the user is drawn again (the fewest repeats wins).
-            let mut best: Option<(usize, String)> = None;
-            for _ in 0..REDRAWS {
-                let (wanted, got) = self.reason_slots(d, item);
-                let child = self.phrases.is_child(self.profile.persona.age);
-                let clause = self.phrases.reason(
-                    &d.attribute,
-                    *kind,
-                    child,
-                    wanted,
-                    got,
-                    &mut self.wording,
-                )?;
-                let repeats = self.memory.clashes(&grams(&clause));
-                if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
-                    best = Some((repeats, clause));
-                }
-                if repeats == 0 {
-                    break;
-                }
-            }
-            clauses.extend(best.map(|(_, c)| c));
+            clauses.push(self.fresh_reason(d, *kind, item)?);
             if *kind == ReasonKind::Dislike {
                 // Taste names what the item is, not what the user wants.
                 if !d.got.is_empty() {
@@ -245,6 +233,37 @@ impl SimUser<'_> {
             ..self.base.clone()
         };
         self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)
+    }
+
+    /// What the shopper dislikes about `item`, which meets every wish said: a matter of taste where the item differs
+    /// from what it pictured, else a clause naming no difference.
+    fn taste(&mut self, item: u32) -> Result<String> {
+        let chosen = self.reasons(item)?;
+        let Some((d, kind)) = chosen.into_iter().find(|(_, k)| *k == ReasonKind::Dislike) else {
+            return self.vague_reason();
+        };
+        self.fresh_reason(&d, kind, item)
+    }
+
+    /// The clause of difference `d` with `item`, given as a reason of `kind`: one that repeats an earlier phrase of the
+    /// user is drawn again (the fewest repeats wins).
+    fn fresh_reason(&mut self, d: &Difference, kind: ReasonKind, item: u32) -> Result<String> {
+        let mut best: Option<(usize, String)> = None;
+        for _ in 0..REDRAWS {
+            let (wanted, got) = self.reason_slots(d, item);
+            let child = self.phrases.is_child(self.profile.persona.age);
+            let clause =
+                self.phrases
+                    .reason(&d.attribute, kind, child, wanted, got, &mut self.wording)?;
+            let repeats = self.memory.clashes(&grams(&clause));
+            if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
+                best = Some((repeats, clause));
+            }
+            if repeats == 0 {
+                break;
+            }
+        }
+        Ok(best.map(|(_, c)| c).unwrap_or_default())
     }
 
     /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.

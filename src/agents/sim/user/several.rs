@@ -59,7 +59,9 @@ impl SimUser<'_> {
             let reference = self.refer(items, n, offer);
             return self.take(items[n], reference, None, true);
         }
-        if let Some(turn) = self.give_up()? {
+        // Giving up on the one it asked about, when that one meets every wish, the user says why (as for one item).
+        let fitting = asked.map(|n| items[n]).filter(|&i| self.fits(i));
+        if let Some(turn) = self.give_up(fitting)? {
             return Ok(turn);
         }
         // The turn-down names every item shown, the one its reasons are about first.
