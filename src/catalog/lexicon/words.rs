@@ -1,5 +1,5 @@
 //! English word forms the lexicon's rules use: plurals and singulars, a verb's base form, articles, measures read
-//! as words, the case a catalog wrote a phrase in.
+//! as words, the case a catalog wrote a phrase in, participles, capitals and waist-by-length sizes.
 
 /// The case of a noun phrase as written in the catalog's segment, where the catalog wrote it in lowercase words
 /// already matched (keeps "eBook" and "USB" as written).
@@ -210,4 +210,34 @@ pub(super) fn is_list_of_phrases(words: &[String]) -> bool {
     words[comma + 1..].windows(2).any(|w| {
         matches!(w[0].as_str(), "and" | "or") && matches!(w[1].as_str(), "a" | "an" | "the")
     })
+}
+
+/// Whether `word` (lowercase) is a past participle that can follow "it's": regular ("tested", "based") or one of
+/// the irregular ones catalogs open features with ("made", "drawn", "built").
+pub(super) fn is_participle(word: &str) -> bool {
+    const IRREGULAR: [&str; 12] = [
+        "made", "built", "drawn", "sewn", "woven", "knit", "spun", "grown", "written", "shown",
+        "worn", "cut",
+    ];
+    (word.len() > 4 && word.ends_with("ed")) || IRREGULAR.contains(&word)
+}
+
+/// `value` with a capital first letter and the rest lowercase: "SPANISH", "spanish" -> "Spanish".
+pub(super) fn capitalised(value: &str) -> String {
+    let lower = value.to_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Whether `size` (lowercase) is a waist-and-length size: "34w x 30l".
+pub(super) fn is_waist_length(size: &str) -> bool {
+    let digits_then = |part: &str, unit: char| {
+        part.strip_suffix(unit)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    size.split_once(" x ")
+        .is_some_and(|(w, l)| digits_then(w, 'w') && digits_then(l, 'l'))
 }

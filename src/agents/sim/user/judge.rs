@@ -248,29 +248,28 @@ impl SimUser<'_> {
     /// The clause of difference `d` with `item`, given as a reason of `kind`: one that repeats an earlier phrase of the
     /// user is drawn again (the fewest repeats wins).
     fn fresh_reason(&mut self, d: &Difference, kind: ReasonKind, item: u32) -> Result<String> {
-        let mut best: Option<(usize, String)> = None;
-        for _ in 0..REDRAWS {
-            let (wanted, got) = self.reason_slots(d, item);
-            let child = self.phrases.is_child(self.profile.persona.age);
-            let clause =
-                self.phrases
-                    .reason(&d.attribute, kind, child, wanted, got, &mut self.wording)?;
-            let repeats = self.memory.clashes(&grams(&clause));
-            if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
-                best = Some((repeats, clause));
-            }
-            if repeats == 0 {
-                break;
-            }
-        }
-        Ok(best.map(|(_, c)| c).unwrap_or_default())
+        self.least_repeating(|u| {
+            let (wanted, got) = u.reason_slots(d, item);
+            let child = u.phrases.is_child(u.profile.persona.age);
+            u.phrases
+                .reason(&d.attribute, kind, child, wanted, got, &mut u.wording)
+        })
     }
 
     /// A reject clause naming no difference, one repeating no phrase said before when a few draws find one.
     pub(super) fn vague_reason(&mut self) -> Result<String> {
+        self.least_repeating(|u| u.phrases.vague_reason(&mut u.wording))
+    }
+
+    /// A clause from `draw`, drawn again (up to a few times) while it repeats a phrase the user said before: the
+    /// first without a repeat, else the one with the fewest.
+    fn least_repeating(
+        &mut self,
+        mut draw: impl FnMut(&mut Self) -> Result<String>,
+    ) -> Result<String> {
         let mut best: Option<(usize, String)> = None;
         for _ in 0..REDRAWS {
-            let clause = self.phrases.vague_reason(&mut self.wording)?;
+            let clause = draw(self)?;
             let repeats = self.memory.clashes(&grams(&clause));
             if best.as_ref().is_none_or(|(r, _)| repeats < *r) {
                 best = Some((repeats, clause));
