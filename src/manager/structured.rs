@@ -158,9 +158,36 @@ fn check_at(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Write as integers the numbers `schema` types `integer` that are whole (`3.0`, `-0.0`): JSON Schema counts them as
+/// integers, and a grammar-constrained server may write them so.
+fn whole_numbers(value: &mut Value, schema: &Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, sub) in schema["properties"].as_object().into_iter().flatten() {
+                if let Some(v) = object.get_mut(key) {
+                    whole_numbers(v, sub);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| whole_numbers(v, &schema["items"])),
+        Value::Number(n) if schema["type"] == "integer" && !(n.is_i64() || n.is_u64()) => {
+            if let Some(x) = n.as_f64()
+                && x.fract() == 0.0
+                && (i64::MIN as f64..i64::MAX as f64).contains(&x)
+            {
+                *value = Value::from(x as i64);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The answer's JSON, when it is usable: parsed leniently and checked against `schema`.
 fn usable(text: &str, schema: &Value) -> Result<Value, String> {
-    let value = extract_json(text)?;
+    let mut value = extract_json(text)?;
+    whole_numbers(&mut value, schema);
     check_schema(&value, schema)?;
     Ok(value)
 }
@@ -272,6 +299,36 @@ mod tests {
         assert!(check_schema(&huge, &schema).is_err());
         // A number past a double's range is not JSON serde can read at all.
         assert!(extract_json(r#"{"score": 20e468692, "tags": []}"#).is_err());
+    }
+
+    #[test]
+    fn whole_numbers_written_as_decimals_are_integers() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "choice": {"type": "integer", "minimum": 0},
+                "picks": {"type": "array", "items": {"type": "integer"}},
+                "price": {"type": "number"},
+            },
+            "required": ["choice"],
+        });
+        // A grammar-constrained server wrote `-0.0` for a pick; JSON Schema counts it as the integer 0.
+        let value = usable(
+            r#"{"choice": -0.0, "picks": [2.0, 3], "price": 4.0}"#,
+            &schema,
+        )
+        .unwrap();
+        assert_eq!(value["choice"].as_u64(), Some(0));
+        assert_eq!(value["picks"], json!([2, 3]));
+        // A number the schema types `number` stays as written.
+        assert!(value["price"].is_f64());
+        for bad in [
+            r#"{"choice": 1.5}"#,
+            r#"{"choice": -1.0}"#,
+            r#"{"choice": 1e300}"#,
+        ] {
+            assert!(usable(bad, &schema).is_err(), "{bad}");
+        }
     }
 
     /// A backend that answers with the scripted texts in turn and keeps every request.

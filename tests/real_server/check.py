@@ -161,9 +161,11 @@ def scenario_main(args, servers):
     folder = args.work / "main"
     code, out, err = musegen(args, folder, ["run", "--config", config("main.toml"), "--out", "out", "--json"],
                              openai_env(server))
-    check(code == 0, f"musegen run exited {code}: {err.strip()[-1500:]}")
-    manifest = json.loads(out)
     o = folder / "out"
+    # A failed run names its failure records (why each conversation failed), not only the progress lines.
+    why = [f.get("message") for f in jsonl(o / "failures.jsonl") + jsonl(o / "profiles.failures.jsonl")]
+    check(code == 0, f"musegen run exited {code}: {err.strip()[-1500:]} failures: {why[:5]}")
+    manifest = json.loads(out)
     conversations = jsonl(o / "conversations.jsonl")
     check(len(conversations) == 50, f"{len(conversations)} conversations written, not 50")
     failures = jsonl(o / "failures.jsonl") + jsonl(o / "profiles.failures.jsonl")

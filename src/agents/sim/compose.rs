@@ -90,6 +90,21 @@ const WISH_FRAMES: [(&str, &str); 3] = [
 /// Whole-turn draws before a turn that repeats a phrase is kept anyway.
 const ATTEMPTS: usize = 8;
 
+/// The buffers of one turn's drafts, reused from draft to draft.
+#[derive(Default)]
+struct Draft {
+    /// The draft's text with values masked.
+    masked: String,
+    /// Its phrases, each once.
+    grams: Vec<u64>,
+    /// Every phrase with the span of its words.
+    spans: Vec<(u64, usize, usize)>,
+    /// Where each part's text starts in `masked`, and its end.
+    bounds: Vec<usize>,
+    /// Whether a part repeats a phrase of the dialogue on its own (not only where it joins another).
+    clashing: Vec<bool>,
+}
+
 impl SystemBank {
     /// The bank of `file` (`system.toml`): every part present and non-empty, no unknown part, every alternative
     /// within the writing rules; errors name the file, line and key. (The cap on a line's share is checked by
@@ -258,7 +273,8 @@ impl<P: Parts> Bank<P> {
 
     /// The alternatives of `plan`'s parts for `fill`, with the phrases the turn would say: drawn among those not
     /// used yet, and again (up to a few times) while the turn would repeat a phrase of the dialogue; the draw with
-    /// the fewest repeats. (Drafts are checked in their masked form only: the text is rendered once, when kept.)
+    /// the fewest repeats. When every draw repeats one, each part that repeats a phrase on its own is tried in every
+    /// alternative, in order. (Drafts are checked in their masked form only: the text is rendered once, when kept.)
     fn pick(
         &self,
         plan: &[P],
@@ -268,52 +284,14 @@ impl<P: Parts> Bank<P> {
     ) -> Result<(Vec<usize>, Vec<u64>)> {
         let mut picks: Vec<usize> = plan.iter().map(|&p| self.draw(p, memory, rng)).collect();
         let mut best: Option<(usize, Vec<usize>, Vec<u64>)> = None;
-        let mut masked = String::with_capacity(160);
-        let mut turn_grams: Vec<u64> = Vec::with_capacity(32);
-        let mut spans: Vec<(u64, usize, usize)> = Vec::with_capacity(48);
-        // Where each part's text starts in `masked`, and its end.
-        let mut bounds: Vec<usize> = Vec::with_capacity(plan.len() + 1);
-        // Whether a part repeats a phrase of the dialogue on its own (not only where it joins another).
-        let mut clashing: Vec<bool> = Vec::with_capacity(plan.len());
+        let mut draft = Draft::default();
         for attempt in 0..ATTEMPTS {
-            masked.clear();
-            bounds.clear();
-            for j in 0..plan.len() {
-                bounds.push(masked.len());
-                self.render_into(
-                    &plan[j..=j],
-                    &picks[j..=j],
-                    fill,
-                    Some(memory),
-                    &mut |piece| masked.push_str(piece),
-                )?;
-            }
-            bounds.push(masked.len());
-            gram_spans_into(&masked, &mut spans);
-            turn_grams.clear();
-            clashing.clear();
-            clashing.resize(plan.len(), false);
-            let mut clashes = 0;
-            for &(g, start, end) in &spans {
-                let said = memory.has_gram(g);
-                if !turn_grams.contains(&g) {
-                    turn_grams.push(g);
-                    clashes += usize::from(said);
-                }
-                // Each part opens with a space and closes with an end mark, outside any word: a phrase within
-                // its text is a phrase of the part read alone.
-                let j = bounds.partition_point(|&b| b <= start) - 1;
-                if said && end <= bounds[j + 1] {
-                    clashing[j] = true;
-                }
-            }
-            clashes += self.same_openings(plan, &picks);
+            let clashes = self.score(plan, &picks, fill, memory, &mut draft)?;
             if clashes == 0 {
-                best = Some((0, picks, turn_grams));
-                break;
+                return Ok((picks, draft.grams));
             }
             if best.as_ref().is_none_or(|(c, _, _)| clashes < *c) {
-                best = Some((clashes, picks.clone(), turn_grams.clone()));
+                best = Some((clashes, picks.clone(), draft.grams.clone()));
             }
             if attempt + 1 == ATTEMPTS {
                 break;
@@ -321,7 +299,7 @@ impl<P: Parts> Bank<P> {
             // Draw again the parts that clash alone, or all of them when only their joins do.
             let mut redrawn = false;
             for (j, &part) in plan.iter().enumerate() {
-                if clashing[j] {
+                if draft.clashing[j] {
                     picks[j] = self.draw(part, memory, rng);
                     redrawn = true;
                 }
@@ -332,7 +310,87 @@ impl<P: Parts> Bank<P> {
                 }
             }
         }
-        Ok(best.map(|(_, p, g)| (p, g)).unwrap_or_default())
+        let Some((mut fewest, mut picks, mut said)) = best else {
+            return Ok(Default::default());
+        };
+        // The rare turn whose draws all repeat a phrase (a frame ending "… that" before a clause the shopper said
+        // earlier after "that"): every alternative of each part that repeats one alone, until none does.
+        self.score(plan, &picks, fill, memory, &mut draft)?;
+        let alone: Vec<usize> = (0..plan.len()).filter(|&j| draft.clashing[j]).collect();
+        for j in alone {
+            let mut kept = picks[j];
+            for a in 0..self.len(plan[j]) {
+                if a == kept {
+                    continue;
+                }
+                picks[j] = a;
+                let clashes = self.score(plan, &picks, fill, memory, &mut draft)?;
+                if clashes < fewest {
+                    fewest = clashes;
+                    kept = a;
+                    said.clone_from(&draft.grams);
+                    if !draft.clashing[j] {
+                        break;
+                    }
+                }
+            }
+            picks[j] = kept;
+            if fewest == 0 {
+                break;
+            }
+        }
+        Ok((picks, said))
+    }
+
+    /// How many phrases of the dialogue the turn of `picks` would say again (and openings it would share), with the
+    /// turn's phrases and the parts that repeat one on their own left in `draft`.
+    fn score(
+        &self,
+        plan: &[P],
+        picks: &[usize],
+        fill: &Fill,
+        memory: &Memory,
+        draft: &mut Draft,
+    ) -> Result<usize> {
+        let Draft {
+            masked,
+            grams,
+            spans,
+            bounds,
+            clashing,
+        } = draft;
+        masked.clear();
+        bounds.clear();
+        for j in 0..plan.len() {
+            bounds.push(masked.len());
+            self.render_into(
+                &plan[j..=j],
+                &picks[j..=j],
+                fill,
+                Some(memory),
+                &mut |piece| masked.push_str(piece),
+            )?;
+        }
+        bounds.push(masked.len());
+        gram_spans_into(masked, spans);
+        grams.clear();
+        clashing.clear();
+        clashing.resize(plan.len(), false);
+        let mut clashes = 0;
+        for &(g, start, end) in spans.iter() {
+            let said = memory.has_gram(g);
+            if !grams.contains(&g) {
+                grams.push(g);
+                clashes += usize::from(said);
+            }
+            // Each part opens with a space and closes with an end mark, outside any word: a phrase within its text
+            // is a phrase of the part read alone.
+            let j = bounds.partition_point(|&b| b <= start) - 1;
+            if said && end <= bounds[j + 1] {
+                clashing[j] = true;
+            }
+        }
+        Ok(clashes + self.same_openings(plan, picks))
     }
 
     /// Remember the turn of `plan` in alternatives `picks`, which says the phrases `said`: the alternatives are

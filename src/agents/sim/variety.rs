@@ -163,7 +163,8 @@ impl Memory {
                 after_word = lower[..i].chars().next_back().is_some_and(is_word);
                 continue;
             }
-            after_word = word;
+            // An apostrophe after a letter goes on with the word: the "s" of "it's" is no value "s" (a size).
+            after_word = word || (after_word && bytes[i] == b'\'');
             i += step;
         }
         out.push_str(&lower[copied..]);
@@ -453,5 +454,17 @@ mod tests {
         m.add_value("navy");
         m.add_value("navy blue");
         assert_eq!(m.mask("in navy blue"), format!("in  {MASK} "));
+    }
+
+    #[test]
+    fn a_value_inside_a_contraction_is_no_value() {
+        // The size "S" hid "because it's made of" from the memory: "it's" read as "it'" and a value.
+        let mut m = Memory::default();
+        m.add_value("s");
+        m.add_value("arcwave");
+        assert_eq!(
+            m.mask("It's S, Arcwave's"),
+            format!("it's  {MASK} ,  {MASK} 's")
+        );
     }
 }

@@ -513,8 +513,11 @@ impl Rules {
                 break;
             }
             let after_plural = lower[i - 1].ends_with('s') && !lower[i - 1].ends_with("ss");
-            if self.verbs.contains(lower[i].as_str())
-                || (after_plural && self.plural_verbs.contains(lower[i].as_str()))
+            // A verb is never followed by "of": "three layers of fleece" is a noun phrase.
+            let before_of = lower.get(i + 1).is_some_and(|w| w == "of");
+            if !before_of
+                && (self.verbs.contains(lower[i].as_str())
+                    || (after_plural && self.plural_verbs.contains(lower[i].as_str())))
             {
                 let mut subject: Vec<String> = cased[..i].to_vec();
                 if matches!(lower[0].as_str(), "a" | "an" | "the") {

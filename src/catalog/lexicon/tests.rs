@@ -279,6 +279,15 @@ fn features_are_noun_phrases_or_clauses() {
         r.feature("Drawn from hundreds of interviews").clause(true),
         "they are drawn from hundreds of interviews"
     );
+    // Read over 20,000 dialogues: "a fine-gauge knit layers under a jacket" in a noun slot.
+    let f = r.feature("Fine-gauge knit layers under a jacket");
+    assert_eq!(f.noun_phrase(), None);
+    assert_eq!(f.relative(), "whose fine-gauge knit layers under a jacket");
+    // "layers" before "of" is the plural noun.
+    assert_eq!(
+        r.feature("Three layers of insulation").noun_phrase(),
+        Some("three layers of insulation")
+    );
     // Read in the quickstart: "it has a soft enough for movie nights on the couch".
     let f = r.feature("Soft enough for movie nights on the couch");
     assert_eq!(f.noun_phrase(), None);

@@ -61,6 +61,8 @@ fn broken_fills_of_each_kind_are_found() {
         "It's black and 1,081 kr, and 10.99 kr is fine too; it's 10.99 kr.",
         "Water-friendly materials dry quickly, which is a must.",
         "It's a brand my friends keep recommending.",
+        "I have seen enough for today.",
+        "They have had enough to choose from.",
     ] {
         let mut t = clean();
         t[10] = turn(S, Close, fine, &[], vec![]);
