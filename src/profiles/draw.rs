@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::tables::RecipientKind;
 use super::tables::{Band, Tables};
-use super::targets::{Targets, allows, audience_allows, is_for_the_young};
+use super::targets::{Targets, allows, audience_allows, buyer_allows, is_for_the_young};
 use crate::catalog::Index;
 use crate::catalog::money::{Currencies, nice_ceiling};
 use crate::catalog::sizes::Sizes;
@@ -147,13 +147,18 @@ impl Drawer<'_> {
         let rules = &t.audience_rules;
         // Who the target is for: the persona, or for a gift a recipient it suits (kids get kids' things),
         // and the persona too when gifts are not exempt.
+        // A recipient the shopper's age allows (no wife for a child), of the age group it has for them (a child's
+        // best friend is a child).
         let for_recipient = |mask: u32, r: &super::tables::Recipient| {
-            allows(rules, mask, r.gender, r.kind.age())
-                && (r.kind == RecipientKind::Adult || is_for_the_young(rules, mask))
+            let kind = r.kind_for(persona.age);
+            persona.age >= r.min_buyer_age
+                && allows(rules, mask, r.gender, kind.age())
+                && (kind == RecipientKind::Adult || is_for_the_young(rules, mask))
         };
         let persona_ok = |mask: u32| {
-            (reason.gift && self.cfg.gift_exempts_audience)
-                || audience_allows(rules, mask, &persona)
+            buyer_allows(rules, mask, persona.age)
+                && ((reason.gift && self.cfg.gift_exempts_audience)
+                    || audience_allows(rules, mask, &persona))
         };
         let fits = |mask: u32| {
             persona_ok(mask)

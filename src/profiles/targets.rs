@@ -112,6 +112,15 @@ pub fn allows(rules: &[AudienceRule], mask: u32, gender: crate::model::Gender, a
     })
 }
 
+/// Whether every audience rule set in `mask` lets a shopper of `age` buy it, for themself or as a gift.
+pub fn buyer_allows(rules: &[AudienceRule], mask: u32, age: u32) -> bool {
+    rules
+        .iter()
+        .enumerate()
+        .take(32)
+        .all(|(i, rule)| mask & (1 << i) == 0 || rule.buyer_min_age.is_none_or(|m| age >= m))
+}
+
 /// Which audience rules apply to `item`: a keyword equals a path label or a title word (case-insensitive).
 pub fn audience_mask(item: &Item, rules: &[AudienceRule]) -> u32 {
     labels_mask(&item.categories, &item.title, rules)

@@ -248,11 +248,13 @@ fn mixed_turns(
     conversations: &[Value],
     profiles: &BTreeMap<String, Value>,
 ) -> BTreeMap<String, (usize, usize)> {
-    // Giving up on an item that meets every wish says what the shopper dislikes, in English parts only.
+    // Giving up after an item says why (what the shopper dislikes about a match, or the wish it misses), in English
+    // parts only.
     let user = read_toml("prompts/sim/user.toml");
     let mut taste = Vec::new();
     for register in ["casual", "neutral", "formal"] {
         strings(&user[register]["abandon"]["taste"], &mut taste);
+        strings(&user[register]["abandon"]["wish"], &mut taste);
     }
     let taste: Vec<String> = taste
         .iter()

@@ -489,6 +489,45 @@ fn occasions_fit_the_target_and_the_age_and_children_talk_casually() {
             .find(|o| o.text() == occasion)
             .unwrap();
         assert!(row.suits_age(age), "{}: {occasion} at {age}", p["id"]);
+        // A recipient the shopper's age allows: no wife, husband or colleague's baby for a child.
+        if let Some(recipient) = p["scenario"]["recipient"].as_str() {
+            let row = tables
+                .reasons
+                .iter()
+                .flat_map(|r| &r.recipients)
+                .find(|r| recipient.ends_with(r.text.trim_start_matches("{{ their }} ")))
+                .unwrap();
+            assert!(
+                age >= row.min_buyer_age,
+                "{}: {recipient} at {age}",
+                p["id"]
+            );
+            // A child's brother, cousin or best friend is a child, given a child's thing.
+            if row.peer && age < 13 {
+                let path = p["scenario"]["category"].to_string();
+                let young = tables
+                    .audience_rules
+                    .iter()
+                    .filter(|r| r.max_age.is_some())
+                    .flat_map(|r| &r.keywords)
+                    .any(|k| path.contains(&format!("\"{k}\"")));
+                assert!(young, "{}: {recipient} at {age} gets {path}", p["id"]);
+            }
+        }
+        // What nobody under an age buys, even as a gift (a rug, a cookbook at 7).
+        let path: Vec<&str> = p["scenario"]["category"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        for rule in &tables.audience_rules {
+            if let Some(min) = rule.buyer_min_age
+                && rule.keywords.iter().any(|k| path.contains(&k.as_str()))
+            {
+                assert!(age >= min, "{}: {path:?} at {age}", p["id"]);
+            }
+        }
         let register = p["persona"]["formality"].as_str().unwrap();
         if age < 13 {
             children += 1;

@@ -210,6 +210,9 @@ pub struct UserContext {
     /// rather than agreeing with a remark).
     #[serde(skip)]
     pub after_reject: bool,
+    /// A give-up's reasons are a matter of taste about an item meeting every wish said (else a wish it misses).
+    #[serde(skip)]
+    pub matched: bool,
     /// Of several items shown, the title of the one the turn is about (taken, asked about, or whose reasons a
     /// turn-down of them all gives), so that a language model voicing the shopper knows which it is.
     pub title: String,

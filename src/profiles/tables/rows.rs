@@ -264,7 +264,27 @@ pub struct Recipient {
     pub gender: Gender,
     /// Adult, child or baby.
     pub kind: RecipientKind,
+    /// The youngest shopper who buys for them: nobody under 18 has a wife, nobody under 20 a childhood friend.
+    #[serde(default)]
+    pub min_buyer_age: u32,
+    /// One of the shopper's own generation (a brother, a best friend, a cousin): a child when the shopper is one.
+    #[serde(default)]
+    pub peer: bool,
 }
+
+impl Recipient {
+    /// The recipient's age group when the shopper is `buyer_age`: a peer of a child is a child.
+    pub fn kind_for(&self, buyer_age: u32) -> RecipientKind {
+        if self.peer && buyer_age < CHILD_BELOW {
+            RecipientKind::Child
+        } else {
+            self.kind
+        }
+    }
+}
+
+/// Ages below this are children's (the recipients' `child` kind: under 13).
+pub const CHILD_BELOW: u32 = 13;
 
 /// The age group of a gift recipient.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,4 +380,7 @@ pub struct AudienceRule {
     /// Oldest allowed.
     #[serde(default)]
     pub max_age: Option<u32>,
+    /// The youngest shopper who buys it at all, for themself or as a gift (a child buys no rug for anyone).
+    #[serde(default)]
+    pub buyer_min_age: Option<u32>,
 }

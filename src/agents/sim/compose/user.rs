@@ -104,6 +104,8 @@ parts! {
     AbandonBudget => "abandon"."budget" [Budget],
     /// Giving up on an item that meets every wish said: what the shopper still does not like about it.
     AbandonTaste => "abandon"."taste" [Reasons],
+    /// Giving up on an item that misses a wish: which, as a reject says it.
+    AbandonWish => "abandon"."wish" [Reasons],
     /// Leaving it.
     AbandonLeave => "abandon"."leave" [],
     /// Leaving it, with the category.
@@ -240,7 +242,7 @@ pub const ABANDON: Shape<UserPart> = Shape {
     name: "abandon",
     steps: &[
         one(&[AbandonLead]),
-        maybe(&[AbandonBudget, AbandonTaste]),
+        maybe(&[AbandonBudget, AbandonTaste, AbandonWish]),
         one(&[AbandonLeave, AbandonLeaveCategory]),
         maybe(&[AbandonThanks]),
     ],

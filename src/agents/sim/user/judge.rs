@@ -56,7 +56,7 @@ impl SimUser<'_> {
             let noun = Some(self.cat.noun(item).clone());
             return self.take(item, reference, noun, false);
         }
-        if let Some(turn) = self.give_up(fits.then_some(item))? {
+        if let Some(turn) = self.give_up(Some((item, fits)))? {
             return Ok(turn);
         }
         self.turn_down(item, None)
@@ -120,28 +120,27 @@ impl SimUser<'_> {
         lean
     }
 
-    /// One more turn-down: the user gives up (its turn) once they outnumber its patience. Giving up on `fitting`, an
-    /// item that meets every wish said, the shopper says what it still does not like about it ("It ticks the boxes,
-    /// but the light blue isn't me"), since a bare "I'll leave it" right after a match reads as if it had not listened.
-    pub(super) fn give_up(&mut self, fitting: Option<u32>) -> Result<Option<Turn>> {
+    /// Give up when patience has run out: after `about` (an item, and whether it meets every wish said) the
+    /// shopper says why, a matter of taste about a match ("That ticks every box, but the taupe puts me off"), or
+    /// the wish it misses, as a reject would say it ("Thing is, I'm only after silver this time").
+    pub(super) fn give_up(&mut self, about: Option<(u32, bool)>) -> Result<Option<Turn>> {
         self.rejections += 1;
         if self.rejections > self.patience {
-            let reasons = match fitting {
-                Some(item) => self.taste(item)?,
-                None => String::new(),
+            let (reasons, slots, matched) = match about {
+                Some((item, true)) => (self.taste(item)?, Vec::new(), true),
+                Some((item, false)) => {
+                    let (reasons, slots) = self.reject_reasons(item)?;
+                    (reasons, slots, false)
+                }
+                None => (String::new(), Vec::new(), false),
             };
             let ctx = UserContext {
                 reasons,
+                matched,
                 ..self.base.clone()
             };
             return self
-                .say(
-                    UserAct::Abandon,
-                    Action::Abandon,
-                    &ctx,
-                    Vec::new(),
-                    Vec::new(),
-                )
+                .say(UserAct::Abandon, Action::Abandon, &ctx, slots, Vec::new())
                 .map(Some);
         }
         Ok(None)
@@ -155,6 +154,30 @@ impl SimUser<'_> {
         item: u32,
         several: Option<(String, Vec<String>)>,
     ) -> Result<Turn> {
+        let (reasons, slots) = self.reject_reasons(item)?;
+        let (item_said, items, several) = match several {
+            Some((said, items)) => (said, items, true),
+            None => (
+                self.cat.noun(item).definite(),
+                vec![self.cat.item(item).id.clone()],
+                false,
+            ),
+        };
+        let ctx = UserContext {
+            reasons,
+            item: item_said,
+            noun: (!several).then(|| self.cat.noun(item).clone()),
+            several,
+            shown: items.len(),
+            title: self.several_title(item, several),
+            ..self.base.clone()
+        };
+        self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)
+    }
+
+    /// The reasons a reject of `item` gives, joined, with the slots they state: what the user said before, at most
+    /// one wish named for the first time (now revealed: off the agenda, and stated), else a matter of taste.
+    fn reject_reasons(&mut self, item: u32) -> Result<(String, Vec<Slot>)> {
         let reqs = &self.profile.scenario.requirements;
         let budget = self.budget();
         let chosen = self.reasons(item)?;
@@ -215,24 +238,7 @@ impl SimUser<'_> {
                     .push((s.attribute.clone(), s.value.to_lowercase(), s.negative));
             }
         }
-        let (item_said, items, several) = match several {
-            Some((said, items)) => (said, items, true),
-            None => (
-                self.cat.noun(item).definite(),
-                vec![self.cat.item(item).id.clone()],
-                false,
-            ),
-        };
-        let ctx = UserContext {
-            reasons: clauses.join(" and "),
-            item: item_said,
-            noun: (!several).then(|| self.cat.noun(item).clone()),
-            several,
-            shown: items.len(),
-            title: self.several_title(item, several),
-            ..self.base.clone()
-        };
-        self.say(UserAct::Reject, Action::Reject, &ctx, slots, items)
+        Ok((clauses.join(" and "), slots))
     }
 
     /// What the shopper dislikes about `item`, which meets every wish said: a matter of taste where the item differs

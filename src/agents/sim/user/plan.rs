@@ -201,11 +201,13 @@ impl SimUser<'_> {
                     && !ctx.budget.is_empty()
                     && self.optional(ABANDON_BUDGET);
                 let thanks = self.optional(ABANDON_THANKS);
-                // Giving up on an item that meets every wish said, the shopper says what it still dislikes.
-                let taste = !ctx.reasons.is_empty();
+                // Giving up on an item that meets every wish said, the shopper says what it still dislikes; on
+                // one that misses a wish, which.
+                let why = !ctx.reasons.is_empty();
                 build(&ABANDON, |i| match i {
                     0 => Some(AbandonLead),
-                    1 if taste => Some(AbandonTaste),
+                    1 if why && ctx.matched => Some(AbandonTaste),
+                    1 if why => Some(AbandonWish),
                     1 => budget.then_some(AbandonBudget),
                     2 => Some(leave),
                     _ => thanks.then_some(AbandonThanks),

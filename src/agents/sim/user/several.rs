@@ -61,7 +61,7 @@ impl SimUser<'_> {
         }
         // Giving up on the one it asked about, when that one meets every wish, the user says why (as for one item).
         let fitting = asked.map(|n| items[n]).filter(|&i| self.fits(i));
-        if let Some(turn) = self.give_up(fitting)? {
+        if let Some(turn) = self.give_up(fitting.map(|i| (i, true)))? {
             return Ok(turn);
         }
         // The turn-down names every item shown, the one its reasons are about first.
