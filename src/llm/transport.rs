@@ -36,24 +36,31 @@ fn stale_connection(e: &reqwest::Error) -> bool {
     !(e.is_timeout() || e.is_connect() || e.is_body() || e.is_decode() || e.is_builder())
 }
 
-/// Send a built request. A send that fails the way a stale pooled connection does is sent once more at once, on
-/// a fresh connection: that is no fault of the server's, so it is no retry for the manager either.
+/// Sends of one request while each fails the way a stale pooled connection does: the pool may hold several
+/// connections the server closed (one per request that was in flight at once), and each failed send drops one.
+const STALE_SENDS: usize = 4;
+
+/// Send a built request. A send that fails the way a stale pooled connection does is sent again at once (up to
+/// [`STALE_SENDS`] sends in all), on another connection: that is no fault of the server's, so it is no retry for
+/// the manager either.
 pub(crate) async fn send(
     builder: reqwest::RequestBuilder,
     key: Option<&Secret>,
     timeout: Duration,
 ) -> Result<Head, LlmError> {
-    let spare = builder.try_clone();
-    let response = match (builder.send().await, spare) {
-        (Ok(r), _) => r,
-        (Err(e), Some(again)) if stale_connection(&e) => {
-            tracing::debug!("connection closed under the request; sending it again at once");
-            again
-                .send()
-                .await
-                .map_err(|e| super::transport_error(e, key, timeout))?
+    let mut builder = builder;
+    let mut sends = 1;
+    let response = loop {
+        let spare = builder.try_clone();
+        match (builder.send().await, spare) {
+            (Ok(r), _) => break r,
+            (Err(e), Some(again)) if sends < STALE_SENDS && stale_connection(&e) => {
+                tracing::debug!("connection closed under the request; sending it again at once");
+                builder = again;
+                sends += 1;
+            }
+            (Err(e), _) => return Err(super::transport_error(e, key, timeout)),
         }
-        (Err(e), _) => return Err(super::transport_error(e, key, timeout)),
     };
     let status = response.status().as_u16();
     let headers = response.headers();

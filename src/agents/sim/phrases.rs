@@ -9,7 +9,7 @@ use std::path::Path;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::ages::{AgeBand, AgesTable};
+use super::ages::{AgeBand, AgesTable, holds};
 use super::codemix::CodeMixes;
 use super::compose::user::UserBank;
 use super::compose::{SystemBank, Tables};
@@ -127,6 +127,16 @@ const REASON_KEYS: [&str; 12] = [
     "other",
 ];
 
+/// Who gives a reject clause: a child (money is what a parent allows), or someone buying a gift (who says
+/// nothing of their own taste or size: `[gift] unsaid`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shopper {
+    /// A child shopping with a parent.
+    pub child: bool,
+    /// The purchase is a gift.
+    pub gift: bool,
+}
+
 /// How a reject clause speaks of a difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonKind {
@@ -158,6 +168,18 @@ struct UserFile {
     ages: AgesTable,
     #[serde(default)]
     child: Tables,
+    #[serde(default)]
+    gift: GiftTable,
+}
+
+/// `[gift]` as read.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GiftTable {
+    /// Words and phrases of a reason about the shopper's own taste, body or wardrobe ("suits me", "I take a"),
+    /// which a gift buyer does not say.
+    #[serde(default)]
+    unsaid: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +292,8 @@ pub struct PhraseBank {
     ages: AgesTable,
     /// `[occasion_frames]`.
     occasion_frames: OccasionFramesTable,
+    /// `[gift] unsaid`, lowercase.
+    gift_unsaid: Vec<String>,
 }
 
 impl PhraseBank {
@@ -354,6 +378,7 @@ impl PhraseBank {
             user: user_parts,
             ages: user.ages,
             occasion_frames: user.occasion_frames,
+            gift_unsaid: user.gift.unsaid.iter().map(|w| w.to_lowercase()).collect(),
         })
     }
 
@@ -510,15 +535,15 @@ impl PhraseBank {
         self.pick("reason.none", &minijinja::context! {}, rng)
     }
 
-    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms); a `child`'s from
-    /// `[reasons_child]` when it has clauses of the kind (money a parent allows). When no clause of the attribute's
-    /// kind can be realised with these values, the generic ones are tried, then a clause naming no value.
-    #[allow(clippy::too_many_arguments)]
+    /// One reject clause for a difference in `attribute` (`wanted` vs `got`, with their forms); a child's from
+    /// `[reasons_child]` when it has clauses of the kind (money a parent allows), a gift buyer's none that speaks of
+    /// its own taste or size. When no clause of the attribute's kind can be realised with these values, the generic
+    /// ones are tried, then a clause naming no value.
     pub fn reason(
         &self,
         attribute: &str,
         kind: ReasonKind,
-        child: bool,
+        who: Shopper,
         wanted: Wording,
         got: Wording,
         rng: &mut Rng,
@@ -539,16 +564,18 @@ impl PhraseBank {
             if self.bank.len(&group) == 0 {
                 return Err(Error::Run(format!("no template in {group}")));
             }
-            self.pick(&group, &ctx, rng)
+            self.pick_for(&group, &ctx, who, rng)
         };
-        if child
+        if who.child
             && kind != ReasonKind::Dislike
             && self.bank.len(&format!("reasons_child.{key}")) > 0
         {
             return own("reasons_child", rng);
         }
         match kind {
-            ReasonKind::Dislike => return own("dislikes", rng).or_else(|_| self.vague_reason(rng)),
+            ReasonKind::Dislike => {
+                return own("dislikes", rng).or_else(|_| self.vague_for(who, rng));
+            }
             ReasonKind::Said if rng.chance(SAID_RATE) => {
                 if let Ok(text) = own("reasons_said", rng) {
                     return Ok(text);
@@ -556,13 +583,35 @@ impl PhraseBank {
             }
             _ => {}
         }
-        match self.pick(&format!("reason.{key}"), &ctx, rng) {
+        match self.pick_for(&format!("reason.{key}"), &ctx, who, rng) {
             Ok(text) => Ok(text),
             Err(_) if key != "other" && key != "feature" => self
-                .pick("reason.other", &ctx, rng)
-                .or_else(|_| self.vague_reason(rng)),
-            Err(_) => self.vague_reason(rng),
+                .pick_for("reason.other", &ctx, who, rng)
+                .or_else(|_| self.vague_for(who, rng)),
+            Err(_) => self.vague_for(who, rng),
         }
+    }
+
+    /// A clause naming no difference, a gift buyer's about the item rather than its own feelings when one is drawn.
+    fn vague_for(&self, who: Shopper, rng: &mut Rng) -> Result<String> {
+        self.pick_for("reason.none", &minijinja::context! {}, who, rng)
+            .or_else(|_| self.vague_reason(rng))
+    }
+
+    /// A clause of `group` as [`Self::pick`] draws it, none speaking of a gift buyer's own taste or size.
+    fn pick_for(&self, group: &str, ctx: &Value, who: Shopper, rng: &mut Rng) -> Result<String> {
+        if !who.gift || self.gift_unsaid.is_empty() {
+            return self.pick(group, ctx, rng);
+        }
+        for _ in 0..ATTEMPTS {
+            let text = self.pick(group, ctx, rng)?;
+            if !self.gift_unsaid.iter().any(|w| holds(&text, w)) {
+                return Ok(text);
+            }
+        }
+        Err(Error::Run(format!(
+            "no clause of {group} a gift buyer says"
+        )))
     }
 
     /// The recommender's bank of parts (`system.toml`), which its turns are composed from.

@@ -12,7 +12,7 @@ fn embedded_banks_load_and_render_every_act() {
                 .reason(
                     key,
                     ReasonKind::New,
-                    false,
+                    Shopper::default(),
                     Wording::word("navy"),
                     Wording::word("black"),
                     &mut rng
@@ -177,8 +177,15 @@ fn casual_lines_suit_the_shoppers_age() {
         let clauses: Vec<String> = (0..60)
             .map(|_| {
                 let (wanted, got) = (Wording::word("$40"), Wording::word("$60"));
-                bank.reason("price_high", ReasonKind::New, child, wanted, got, &mut rng)
-                    .unwrap()
+                bank.reason(
+                    "price_high",
+                    ReasonKind::New,
+                    Shopper { child, gift: false },
+                    wanted,
+                    got,
+                    &mut rng,
+                )
+                .unwrap()
             })
             .collect();
         let grown_up = clauses
@@ -187,4 +194,37 @@ fn casual_lines_suit_the_shoppers_age() {
             .count();
         assert_eq!(grown_up == 0, child, "{clauses:?}");
     }
+}
+
+#[test]
+fn a_gift_buyer_says_nothing_of_its_own_taste_or_size() {
+    // Read in the quickstart: "red isn't a colour I go for much; heather gray is more me" about a dress for a wife.
+    let bank = PhraseBank::load(None, &[]).unwrap();
+    let mut rng = Rng::from_u64(7);
+    let own = |text: &str| bank.gift_unsaid.iter().any(|w| holds(text, w));
+    let (mut mine, mut gifts) = (0, 0);
+    for key in ["color", "material", "size", "style", "fit"] {
+        for kind in [ReasonKind::New, ReasonKind::Said, ReasonKind::Dislike] {
+            for _ in 0..60 {
+                let say = |gift: bool, rng: &mut Rng| {
+                    let who = Shopper { child: false, gift };
+                    bank.reason(
+                        key,
+                        kind,
+                        who,
+                        Wording::word("navy"),
+                        Wording::word("black"),
+                        rng,
+                    )
+                    .unwrap()
+                };
+                let text = say(true, &mut rng);
+                assert!(!own(&text), "a gift buyer's {key} reason: {text}");
+                gifts += 1;
+                mine += usize::from(own(&say(false, &mut rng)));
+            }
+        }
+    }
+    // The same draws for oneself do speak of oneself: the filter is what keeps gifts apart.
+    assert!(gifts == 900 && mine > 50, "{mine} of {gifts}");
 }

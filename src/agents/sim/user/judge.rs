@@ -4,7 +4,7 @@
 use super::{REDRAWS, SimUser, mentions, slot};
 use crate::Result;
 use crate::agents::compare::{Difference, satisfies};
-use crate::agents::sim::phrases::{ReasonKind, UserAct, UserContext};
+use crate::agents::sim::phrases::{ReasonKind, Shopper, UserAct, UserContext};
 use crate::agents::sim::realise::{self, Fact};
 use crate::agents::sim::variety::grams;
 use crate::catalog::Noun;
@@ -256,9 +256,12 @@ impl SimUser<'_> {
     fn fresh_reason(&mut self, d: &Difference, kind: ReasonKind, item: u32) -> Result<String> {
         self.least_repeating(|u| {
             let (wanted, got) = u.reason_slots(d, item);
-            let child = u.phrases.is_child(u.profile.persona.age);
+            let who = Shopper {
+                child: u.phrases.is_child(u.profile.persona.age),
+                gift: u.profile.scenario.recipient.is_some(),
+            };
             u.phrases
-                .reason(&d.attribute, kind, child, wanted, got, &mut u.wording)
+                .reason(&d.attribute, kind, who, wanted, got, &mut u.wording)
         })
     }
 
