@@ -90,8 +90,10 @@ const WISH_FRAMES: [(&str, &str); 3] = [
 /// Whole-turn draws before a turn that repeats a phrase is kept anyway.
 const ATTEMPTS: usize = 8;
 
+/// Alternatives tried in order, at most, after every draw of a turn repeats a phrase.
+const FALLBACK_TRIES: usize = 12;
+
 /// The buffers of one turn's drafts, reused from draft to draft.
-#[derive(Default)]
 struct Draft {
     /// The draft's text with values masked.
     masked: String,
@@ -273,8 +275,9 @@ impl<P: Parts> Bank<P> {
 
     /// The alternatives of `plan`'s parts for `fill`, with the phrases the turn would say: drawn among those not
     /// used yet, and again (up to a few times) while the turn would repeat a phrase of the dialogue; the draw with
-    /// the fewest repeats. When every draw repeats one, each part that repeats a phrase on its own is tried in every
-    /// alternative, in order. (Drafts are checked in their masked form only: the text is rendered once, when kept.)
+    /// the fewest repeats. When every draw repeats one, a few unused alternatives of each part that repeats a phrase
+    /// on its own are tried in order. (Drafts are checked in their masked form only: the text is rendered once, when
+    /// kept.)
     fn pick(
         &self,
         plan: &[P],
@@ -284,7 +287,13 @@ impl<P: Parts> Bank<P> {
     ) -> Result<(Vec<usize>, Vec<u64>)> {
         let mut picks: Vec<usize> = plan.iter().map(|&p| self.draw(p, memory, rng)).collect();
         let mut best: Option<(usize, Vec<usize>, Vec<u64>)> = None;
-        let mut draft = Draft::default();
+        let mut draft = Draft {
+            masked: String::with_capacity(160),
+            grams: Vec::with_capacity(32),
+            spans: Vec::with_capacity(48),
+            bounds: Vec::with_capacity(plan.len() + 1),
+            clashing: Vec::with_capacity(plan.len()),
+        };
         for attempt in 0..ATTEMPTS {
             let clashes = self.score(plan, &picks, fill, memory, &mut draft)?;
             if clashes == 0 {
@@ -314,15 +323,24 @@ impl<P: Parts> Bank<P> {
             return Ok(Default::default());
         };
         // The rare turn whose draws all repeat a phrase (a frame ending "… that" before a clause the shopper said
-        // earlier after "that"): every alternative of each part that repeats one alone, until none does.
+        // earlier after "that"): the alternatives not used yet of each part that repeats one alone, in order, a
+        // few at most (a phrase no alternative avoids is not worth a scan of them all).
         self.score(plan, &picks, fill, memory, &mut draft)?;
         let alone: Vec<usize> = (0..plan.len()).filter(|&j| draft.clashing[j]).collect();
-        for j in alone {
+        let mut tries = 0;
+        'parts: for j in alone {
             let mut kept = picks[j];
-            for a in 0..self.len(plan[j]) {
+            let used = memory.used_bits(plan[j].index() as u16);
+            for a in (0..self.len(plan[j]).min(MAX_ALTERNATIVES)).filter(|&a| used & (1 << a) == 0)
+            {
                 if a == kept {
                     continue;
                 }
+                if tries == FALLBACK_TRIES {
+                    picks[j] = kept;
+                    break 'parts;
+                }
+                tries += 1;
                 picks[j] = a;
                 let clashes = self.score(plan, &picks, fill, memory, &mut draft)?;
                 if clashes < fewest {
